@@ -1,0 +1,111 @@
+/** `mediaforge records create|list|show`. */
+import { MEDIA_TYPES, type MediaRecord, RECORD_STATUSES } from '@mediaforge/core';
+import { defineCommand } from 'citty';
+import { jsonArg, optionalIntArg, parseChoice, parseIntArg } from '../args.ts';
+import { CLIError } from '../cli-error.ts';
+import { withContext } from '../context.ts';
+import { printJson, printTable } from '../output.ts';
+
+const create = defineCommand({
+  meta: { name: 'create', description: 'Create records (pending, without files)' },
+  args: {
+    type: { type: 'string', description: `Media type: ${MEDIA_TYPES.join(', ')}`, required: true },
+    title: { type: 'string', description: 'Title of the record(s)' },
+    language: { type: 'string', description: 'Language code, e.g. te' },
+    user: { type: 'string', description: 'Owning user id' },
+    generation: { type: 'string', description: 'Generation id' },
+    count: { type: 'string', description: 'How many records to create', default: '1' },
+    ...jsonArg,
+  },
+  run: ({ args }) =>
+    withContext(async (ctx) => {
+      const mediaType = parseChoice(args.type, 'type', MEDIA_TYPES);
+      if (!mediaType) throw new CLIError('--type is required');
+      const count = parseIntArg(args.count, 'count', { max: 1_000_000 });
+      const repository = await ctx.records();
+      const created = await repository.createMany(
+        Array.from({ length: count }, () => ({
+          mediaType,
+          title: args.title,
+          language: args.language,
+          userId: args.user,
+          generationId: args.generation,
+        })),
+      );
+      if (args.json) return printJson({ created: created.length, records: created });
+      for (const record of created) process.stdout.write(`${record.uid}\n`);
+      process.stderr.write(`created ${created.length} ${mediaType} record(s)\n`);
+    }),
+});
+
+const list = defineCommand({
+  meta: { name: 'list', description: 'List records, oldest first' },
+  args: {
+    status: { type: 'string', description: `Filter by status: ${RECORD_STATUSES.join(', ')}` },
+    type: { type: 'string', description: `Filter by media type: ${MEDIA_TYPES.join(', ')}` },
+    user: { type: 'string', description: 'Filter by user id' },
+    generation: { type: 'string', description: 'Filter by generation id' },
+    'without-file': { type: 'boolean', description: 'Only records that have no file yet' },
+    limit: { type: 'string', description: 'Page size (1-1000)', default: '50' },
+    cursor: { type: 'string', description: 'Continue after a previous page (its nextCursor)' },
+    ...jsonArg,
+  },
+  run: ({ args }) =>
+    withContext(async (ctx) => {
+      const options = {
+        status: parseChoice(args.status, 'status', RECORD_STATUSES),
+        mediaType: parseChoice(args.type, 'type', MEDIA_TYPES),
+        userId: args.user,
+        generationId: args.generation,
+        withoutFile: args['without-file'],
+        limit: optionalIntArg(args.limit, 'limit', { max: 1000 }),
+        cursor: args.cursor,
+      };
+      const page = await (await ctx.records()).list(options);
+      if (args.json) return printJson(page);
+      printTable(
+        ['UID', 'TYPE', 'STATUS', 'SIZE', 'KEY', 'TITLE'],
+        page.items.map((r) => [
+          r.uid,
+          r.mediaType,
+          r.status,
+          r.fileSize?.toString() ?? '-',
+          r.storageKey ?? '-',
+          r.title ?? '',
+        ]),
+      );
+      if (page.nextCursor) process.stderr.write(`more records: --cursor ${page.nextCursor}\n`);
+    }),
+});
+
+const show = defineCommand({
+  meta: { name: 'show', description: 'Show one record' },
+  args: {
+    uid: { type: 'positional', description: 'Record UID', required: true },
+    ...jsonArg,
+  },
+  run: ({ args }) =>
+    withContext(async (ctx) => {
+      const record = await (await ctx.records()).get(args.uid);
+      if (args.json) return printJson(record);
+      printRecord(record);
+    }),
+});
+
+function printRecord(record: MediaRecord): void {
+  const width = Math.max(...Object.keys(record).map((key) => key.length));
+  for (const [key, value] of Object.entries(record)) {
+    const shown =
+      value instanceof Date
+        ? value.toISOString()
+        : typeof value === 'object' && value !== null
+          ? JSON.stringify(value)
+          : String(value ?? '-');
+    process.stdout.write(`${key.padEnd(width)}  ${shown}\n`);
+  }
+}
+
+export default defineCommand({
+  meta: { name: 'records', description: 'Create, list and inspect records' },
+  subCommands: { create, list, show },
+});

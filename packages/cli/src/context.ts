@@ -1,0 +1,38 @@
+/** What a command needs to run: settings, a logger and (lazily) the database, closed when it ends. */
+import {
+  createLogger,
+  type Database,
+  type Logger,
+  loadSettings,
+  openDatabaseFromSettings,
+  RecordRepository,
+  type Settings,
+} from '@mediaforge/core';
+
+export interface CommandContext {
+  settings: Settings;
+  logger: Logger;
+  database(): Promise<Database>;
+  records(): Promise<RecordRepository>;
+}
+
+/** Runs `fn` with a fresh context and always releases what it opened. */
+export async function withContext<T>(fn: (ctx: CommandContext) => Promise<T>): Promise<T> {
+  const settings = loadSettings();
+  const logger = createLogger({ level: settings.logLevel });
+  let opened: Promise<Database> | undefined;
+  const database = () => {
+    opened ??= openDatabaseFromSettings(settings);
+    return opened;
+  };
+  try {
+    return await fn({
+      settings,
+      logger,
+      database,
+      records: async () => new RecordRepository((await database()).db),
+    });
+  } finally {
+    if (opened) await (await opened.catch(() => undefined))?.close();
+  }
+}

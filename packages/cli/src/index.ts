@@ -1,0 +1,4 @@
+export * from '@mediaforge/core';
+export { mediaforge } from './cli.ts';
+export { CLIError } from './cli-error.ts';
+export { runCli } from './run.ts';

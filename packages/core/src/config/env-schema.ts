@@ -1,0 +1,103 @@
+/** The environment variables mediaforge reads, as one zod schema. */
+import { z } from 'zod';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const emptyToUndefined = (value: unknown) => (value === '' ? undefined : value);
+
+const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
+
+const envBoolean = (fallback: boolean) =>
+  z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .optional()
+      .transform((value, ctx) => {
+        if (value === undefined) return fallback;
+        const normalized = value.trim().toLowerCase();
+        if (['1', 'true', 'yes', 'on'].includes(normalized)) return true;
+        if (['0', 'false', 'no', 'off'].includes(normalized)) return false;
+        ctx.addIssue({ code: 'custom', message: 'must be true or false' });
+        return z.NEVER;
+      }),
+  );
+
+const positiveNumber = (fallback: number, { integer = false } = {}) =>
+  z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .optional()
+      .transform((value, ctx) => {
+        if (value === undefined) return fallback;
+        const parsed = Number(value);
+        if (!Number.isFinite(parsed) || parsed <= 0 || (integer && !Number.isInteger(parsed))) {
+          ctx.addIssue({ code: 'custom', message: `must be a positive ${integer ? 'integer' : 'number'}` });
+          return z.NEVER;
+        }
+        return parsed;
+      }),
+  );
+
+const urlWithSchemes = (schemes: readonly string[]) =>
+  z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .optional()
+      .superRefine((value, ctx) => {
+        if (value === undefined) return;
+        let url: URL;
+        try {
+          url = new URL(value);
+        } catch {
+          ctx.addIssue({ code: 'custom', message: `must be a URL starting with ${schemes.join(' or ')}` });
+          return;
+        }
+        if (!schemes.includes(url.protocol)) {
+          ctx.addIssue({ code: 'custom', message: `must start with ${schemes.join(' or ')} (got ${url.protocol})` });
+        }
+      }),
+  );
+
+export const envSchema = z.object({
+  DATABASE_URL: urlWithSchemes(['postgres:', 'postgresql:']),
+  STORAGE_URL: urlWithSchemes(['file:', 's3:', 'supabase:']),
+  S3_ENDPOINT: urlWithSchemes(['http:', 'https:']),
+  S3_REGION: optionalString,
+  S3_ACCESS_KEY_ID: optionalString,
+  S3_SECRET_ACCESS_KEY: optionalString,
+  S3_BUCKET: optionalString,
+  S3_FORCE_PATH_STYLE: envBoolean(false),
+  HZ_OBJ_ENDPOINT: optionalString,
+  HZ_OBJ_ACCESS_KEY: optionalString,
+  HZ_OBJ_SECRET_KEY: optionalString,
+  HZ_OBJ_BUCKET_NAME: optionalString,
+  HZ_OBJ_USE_SSL: envBoolean(true),
+  SUPABASE_URL: urlWithSchemes(['http:', 'https:']),
+  SUPABASE_SERVICE_ROLE_KEY: optionalString,
+  SUPABASE_BUCKET: optionalString,
+  MAX_FILE_SIZE_MB: positiveNumber(50),
+  MAX_BATCH_SIZE: positiveNumber(1000, { integer: true }),
+  CHUNK_SIZE_KB: positiveNumber(8, { integer: true }),
+  TASK_TIMEOUT_MINUTES: positiveNumber(30),
+  TASK_SOFT_TIMEOUT_MINUTES: positiveNumber(25),
+  LOG_LEVEL: z.preprocess(
+    (value) => (typeof value === 'string' && value !== '' ? value.toLowerCase() : undefined),
+    z.enum(LOG_LEVELS).default('info'),
+  ),
+  MEDIAFORGE_HOME: z.preprocess(emptyToUndefined, z.string().default('./.mediaforge')),
+});
+
+export type Env = z.infer<typeof envSchema>;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Variables whose values are secrets: shown masked, never logged. */
+export const SECRET_VARIABLES = new Set([
+  'S3_SECRET_ACCESS_KEY',
+  'S3_ACCESS_KEY_ID',
+  'HZ_OBJ_SECRET_KEY',
+  'HZ_OBJ_ACCESS_KEY',
+  'SUPABASE_SERVICE_ROLE_KEY',
+]);

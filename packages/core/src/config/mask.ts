@@ -1,0 +1,41 @@
+/** Shows settings without their secrets, for `mediaforge config` and logs. */
+import type { Settings } from './settings.ts';
+
+const MASK = '****';
+
+/** Replaces the password of a URL with a mask: postgres://u:****@host/db. */
+export function maskUrl(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    const url = new URL(value);
+    if (url.password) url.password = MASK;
+    return url.toString();
+  } catch {
+    return MASK;
+  }
+}
+
+function maskSecret(value: string | undefined): string | undefined {
+  return value === undefined ? undefined : MASK;
+}
+
+/** The effective configuration as a plain object, safe to print. */
+export function describeSettings(settings: Settings): Record<string, unknown> {
+  return {
+    database: settings.databaseUrl ? maskUrl(settings.databaseUrl) : `pglite://${settings.home}/db (embedded)`,
+    storageUrl: maskUrl(settings.storageUrl),
+    s3: {
+      ...settings.s3,
+      accessKeyId: maskSecret(settings.s3.accessKeyId),
+      secretAccessKey: maskSecret(settings.s3.secretAccessKey),
+    },
+    supabase: { ...settings.supabase, serviceRoleKey: maskSecret(settings.supabase.serviceRoleKey) },
+    maxFileSizeMb: settings.maxFileSizeMb,
+    maxBatchSize: settings.maxBatchSize,
+    chunkSizeKb: settings.chunkSizeBytes / 1024,
+    taskTimeoutMinutes: settings.taskTimeoutMinutes,
+    taskSoftTimeoutMinutes: settings.taskSoftTimeoutMinutes,
+    logLevel: settings.logLevel,
+    home: settings.home,
+  };
+}

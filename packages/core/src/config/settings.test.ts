@@ -1,0 +1,141 @@
+import { describe, expect, test } from 'bun:test';
+import { ConfigError } from '../errors.ts';
+import { describeSettings } from './mask.ts';
+import { loadSettings } from './settings.ts';
+
+const load = (env: Record<string, string>) => loadSettings({ env, cwd: '/srv/app' });
+
+function configError(env: Record<string, string>): ConfigError {
+  try {
+    load(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadSettings', () => {
+  test('defaults: embedded database, local objects under MEDIAFORGE_HOME, seed limits', () => {
+    const settings = load({});
+    expect(settings.databaseUrl).toBeUndefined();
+    expect(settings.home).toBe('/srv/app/.mediaforge');
+    expect(settings.storageUrl).toBe('file:///srv/app/.mediaforge/objects');
+    expect(settings.maxFileSizeMb).toBe(50);
+    expect(settings.maxFileSizeBytes).toBe(50 * 1024 * 1024);
+    expect(settings.chunkSizeBytes).toBe(8 * 1024);
+    expect(settings.taskTimeoutMinutes).toBe(30);
+    expect(settings.taskSoftTimeoutMinutes).toBe(25);
+    expect(settings.logLevel).toBe('info');
+  });
+
+  test('reads every variable and coerces types', () => {
+    const settings = load({
+      DATABASE_URL: 'postgres://u:p@db:5432/app',
+      STORAGE_URL: 's3://media',
+      S3_ENDPOINT: 'http://127.0.0.1:9000',
+      S3_FORCE_PATH_STYLE: 'true',
+      MAX_FILE_SIZE_MB: '2.5',
+      MAX_BATCH_SIZE: '10',
+      CHUNK_SIZE_KB: '64',
+      LOG_LEVEL: 'DEBUG',
+      MEDIAFORGE_HOME: '/var/lib/mf',
+    });
+    expect(settings.databaseUrl).toBe('postgres://u:p@db:5432/app');
+    expect(settings.storageUrl).toBe('s3://media');
+    expect(settings.s3.forcePathStyle).toBe(true);
+    expect(settings.maxFileSizeBytes).toBe(Math.floor(2.5 * 1024 * 1024));
+    expect(settings.maxBatchSize).toBe(10);
+    expect(settings.chunkSizeBytes).toBe(64 * 1024);
+    expect(settings.logLevel).toBe('debug');
+    expect(settings.home).toBe('/var/lib/mf');
+  });
+
+  test("the seed's HZ_OBJ_* variables configure S3 and make it the default store", () => {
+    const settings = load({
+      HZ_OBJ_ENDPOINT: 'hel1.your-objectstorage.com',
+      HZ_OBJ_ACCESS_KEY: 'AK',
+      HZ_OBJ_SECRET_KEY: 'SK',
+      HZ_OBJ_BUCKET_NAME: 'corpus-data',
+      HZ_OBJ_USE_SSL: 'true',
+    });
+    expect(settings.storageUrl).toBe('s3://corpus-data');
+    expect(settings.s3).toEqual({
+      endpoint: 'https://hel1.your-objectstorage.com',
+      region: 'hel1',
+      accessKeyId: 'AK',
+      secretAccessKey: 'SK',
+      bucket: 'corpus-data',
+      forcePathStyle: false,
+    });
+    expect(load({ HZ_OBJ_ENDPOINT: 'minio:9000', HZ_OBJ_USE_SSL: 'false' }).s3.endpoint).toBe('http://minio:9000');
+  });
+
+  test('S3_* wins over the HZ_OBJ_* aliases', () => {
+    const settings = load({
+      S3_BUCKET: 'primary',
+      HZ_OBJ_BUCKET_NAME: 'alias',
+      S3_ACCESS_KEY_ID: 'a',
+      HZ_OBJ_ACCESS_KEY: 'b',
+    });
+    expect(settings.s3.bucket).toBe('primary');
+    expect(settings.s3.accessKeyId).toBe('a');
+  });
+
+  test('one error names every bad variable and why', () => {
+    const error = configError({
+      DATABASE_URL: 'nonsense',
+      MAX_FILE_SIZE_MB: '-1',
+      CHUNK_SIZE_KB: '1.5',
+      LOG_LEVEL: 'loud',
+      S3_FORCE_PATH_STYLE: 'maybe',
+    });
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.issues.map((i) => i.variable).sort()).toEqual([
+      'CHUNK_SIZE_KB',
+      'DATABASE_URL',
+      'LOG_LEVEL',
+      'MAX_FILE_SIZE_MB',
+      'S3_FORCE_PATH_STYLE',
+    ]);
+    expect(error.message).toContain('MAX_FILE_SIZE_MB must be a positive number (got "-1")');
+    expect(error.message).toContain('DATABASE_URL must be a URL starting with postgres:');
+  });
+
+  test('secret values are never echoed in errors', () => {
+    const error = configError({ DATABASE_URL: 'mysql://root:hunter2@db/x', S3_ENDPOINT: 'ftp://x' });
+    expect(error.message).not.toContain('hunter2');
+    expect(error.message).toContain('S3_ENDPOINT');
+  });
+
+  test('cross-field rules: soft timeout below hard timeout, supabase needs its credentials', () => {
+    expect(configError({ TASK_SOFT_TIMEOUT_MINUTES: '30', TASK_TIMEOUT_MINUTES: '30' }).message).toContain(
+      'TASK_SOFT_TIMEOUT_MINUTES must be less than TASK_TIMEOUT_MINUTES',
+    );
+    const supabase = configError({ STORAGE_URL: 'supabase://media' });
+    expect(supabase.issues.map((i) => i.variable)).toEqual(['SUPABASE_URL', 'SUPABASE_SERVICE_ROLE_KEY']);
+  });
+
+  test('unknown storage schemes are refused', () => {
+    expect(configError({ STORAGE_URL: 'ftp://x' }).issues[0]?.variable).toBe('STORAGE_URL');
+  });
+});
+
+describe('describeSettings', () => {
+  test('masks every secret and the database password', () => {
+    const shown = JSON.stringify(
+      describeSettings(
+        load({
+          DATABASE_URL: 'postgres://app:db-pass@db/app',
+          S3_ACCESS_KEY_ID: 'AKIAEXAMPLE',
+          S3_SECRET_ACCESS_KEY: 's3-secret',
+          STORAGE_URL: 'supabase://media',
+          SUPABASE_URL: 'https://x.supabase.co',
+          SUPABASE_SERVICE_ROLE_KEY: 'service-role',
+        }),
+      ),
+    );
+    for (const secret of ['db-pass', 'AKIAEXAMPLE', 's3-secret', 'service-role']) expect(shown).not.toContain(secret);
+    expect(shown).toContain('postgres://app:****@db/app');
+  });
+});

@@ -1,0 +1,134 @@
+/** Typed settings derived from the environment: aliases resolved, cross-field rules checked. */
+import { isAbsolute, resolve } from 'node:path';
+import { ConfigError } from '../errors.ts';
+import { type Env, envSchema, type LogLevel, SECRET_VARIABLES } from './env-schema.ts';
+
+export interface S3Settings {
+  endpoint?: string;
+  region: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  bucket?: string;
+  forcePathStyle: boolean;
+}
+
+export interface SupabaseSettings {
+  url?: string;
+  serviceRoleKey?: string;
+  bucket?: string;
+}
+
+export interface Settings {
+  /** `undefined` means the embedded PGlite database under `home/db`. */
+  databaseUrl?: string;
+  storageUrl: string;
+  s3: S3Settings;
+  supabase: SupabaseSettings;
+  maxFileSizeMb: number;
+  maxFileSizeBytes: number;
+  maxBatchSize: number;
+  chunkSizeBytes: number;
+  taskTimeoutMinutes: number;
+  taskSoftTimeoutMinutes: number;
+  logLevel: LogLevel;
+  /** Absolute path of mediaforge's own state directory (embedded database, local objects). */
+  home: string;
+}
+
+export interface LoadSettingsOptions {
+  /** Defaults to `process.env` (Bun has already merged a `.env` file from the working directory into it). */
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+}
+
+/**
+ * Reads and validates every setting at once.
+ * @throws ConfigError naming every invalid variable and why (values of secrets are never echoed).
+ */
+export function loadSettings({ env = process.env, cwd = process.cwd() }: LoadSettingsOptions = {}): Settings {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => {
+      const variable = String(issue.path[0] ?? 'environment');
+      const raw = env[variable];
+      const shown = raw !== undefined && !isSecret(variable) ? ` (got ${JSON.stringify(raw)})` : '';
+      return { variable, problem: `${issue.message}${shown}` };
+    });
+    throw configError(issues);
+  }
+  return toSettings(parsed.data, cwd);
+}
+
+function toSettings(env: Env, cwd: string): Settings {
+  const issues: { variable: string; problem: string }[] = [];
+  const home = isAbsolute(env.MEDIAFORGE_HOME) ? env.MEDIAFORGE_HOME : resolve(cwd, env.MEDIAFORGE_HOME);
+  const s3 = resolveS3(env);
+  const bucketDefault = s3.bucket ? `s3://${s3.bucket}` : undefined;
+  const storageUrl = env.STORAGE_URL ?? bucketDefault ?? `file://${resolve(home, 'objects')}`;
+
+  const storageScheme = new URL(storageUrl).protocol;
+  if (storageScheme === 'supabase:') {
+    if (!env.SUPABASE_URL)
+      issues.push({ variable: 'SUPABASE_URL', problem: 'is required for a supabase:// STORAGE_URL' });
+    if (!env.SUPABASE_SERVICE_ROLE_KEY) {
+      issues.push({ variable: 'SUPABASE_SERVICE_ROLE_KEY', problem: 'is required for a supabase:// STORAGE_URL' });
+    }
+  }
+  if (storageScheme === 's3:' && !new URL(storageUrl).hostname) {
+    issues.push({ variable: 'STORAGE_URL', problem: 'an s3:// URL must name a bucket, e.g. s3://corpus-data' });
+  }
+  if (env.TASK_SOFT_TIMEOUT_MINUTES >= env.TASK_TIMEOUT_MINUTES) {
+    issues.push({
+      variable: 'TASK_SOFT_TIMEOUT_MINUTES',
+      problem: `must be less than TASK_TIMEOUT_MINUTES (${env.TASK_SOFT_TIMEOUT_MINUTES} >= ${env.TASK_TIMEOUT_MINUTES})`,
+    });
+  }
+  if (issues.length > 0) throw configError(issues);
+
+  return {
+    databaseUrl: env.DATABASE_URL,
+    storageUrl,
+    s3,
+    supabase: { url: env.SUPABASE_URL, serviceRoleKey: env.SUPABASE_SERVICE_ROLE_KEY, bucket: env.SUPABASE_BUCKET },
+    maxFileSizeMb: env.MAX_FILE_SIZE_MB,
+    maxFileSizeBytes: Math.floor(env.MAX_FILE_SIZE_MB * 1024 * 1024),
+    maxBatchSize: env.MAX_BATCH_SIZE,
+    chunkSizeBytes: env.CHUNK_SIZE_KB * 1024,
+    taskTimeoutMinutes: env.TASK_TIMEOUT_MINUTES,
+    taskSoftTimeoutMinutes: env.TASK_SOFT_TIMEOUT_MINUTES,
+    logLevel: env.LOG_LEVEL,
+    home,
+  };
+}
+
+/** The seed's HZ_OBJ_* variables fill in whatever S3_* leaves unset. */
+function resolveS3(env: Env): S3Settings {
+  const hetznerEndpoint = env.HZ_OBJ_ENDPOINT
+    ? /^https?:\/\//.test(env.HZ_OBJ_ENDPOINT)
+      ? env.HZ_OBJ_ENDPOINT
+      : `${env.HZ_OBJ_USE_SSL ? 'https' : 'http'}://${env.HZ_OBJ_ENDPOINT}`
+    : undefined;
+  return {
+    endpoint: env.S3_ENDPOINT ?? hetznerEndpoint,
+    region: env.S3_REGION ?? (hetznerEndpoint ? hetznerRegion(hetznerEndpoint) : 'us-east-1'),
+    accessKeyId: env.S3_ACCESS_KEY_ID ?? env.HZ_OBJ_ACCESS_KEY,
+    secretAccessKey: env.S3_SECRET_ACCESS_KEY ?? env.HZ_OBJ_SECRET_KEY,
+    bucket: env.S3_BUCKET ?? env.HZ_OBJ_BUCKET_NAME,
+    forcePathStyle: env.S3_FORCE_PATH_STYLE,
+  };
+}
+
+/** Hetzner endpoints are `<region>.your-objectstorage.com`; the SDK needs that region for signing. */
+function hetznerRegion(endpoint: string): string {
+  const host = new URL(endpoint).hostname;
+  return host.endsWith('.your-objectstorage.com') ? (host.split('.')[0] ?? 'us-east-1') : 'us-east-1';
+}
+
+function isSecret(variable: string): boolean {
+  return SECRET_VARIABLES.has(variable) || variable === 'DATABASE_URL';
+}
+
+function configError(issues: { variable: string; problem: string }[]): ConfigError {
+  const lines = issues.map((issue) => `${issue.variable} ${issue.problem}`);
+  return new ConfigError(`Invalid configuration: ${lines.join('; ')}.`, issues);
+}

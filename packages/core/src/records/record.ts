@@ -1,0 +1,52 @@
+/** The record as callers see it, and the inputs that create and change one. */
+import { z } from 'zod';
+import { MEDIA_TYPES, type RECORD_SOURCES, type RECORD_STATUSES, type RecordRow } from '../db/schema.ts';
+
+export type MediaRecord = RecordRow;
+
+export const newRecordSchema = z.object({
+  uid: z.string().optional(),
+  mediaType: z.enum(MEDIA_TYPES),
+  title: z.string().max(500).optional(),
+  language: z.string().max(35).optional(),
+  userId: z.string().max(200).optional(),
+  generationId: z.string().max(200).optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+});
+
+export type NewRecord = z.input<typeof newRecordSchema>;
+
+export interface RecordFilter {
+  status?: (typeof RECORD_STATUSES)[number];
+  mediaType?: (typeof MEDIA_TYPES)[number];
+  userId?: string;
+  generationId?: string;
+  /** Only records that have no stored file yet. */
+  withoutFile?: boolean;
+}
+
+export interface ListRecordsOptions extends RecordFilter {
+  /** 1–1000, default 50. */
+  limit?: number;
+  /** Opaque cursor from a previous page's `nextCursor`. */
+  cursor?: string;
+}
+
+export interface RecordPage {
+  items: MediaRecord[];
+  /** Present when more records follow. */
+  nextCursor?: string;
+}
+
+/** What a stored file sets on its record, in one statement. */
+export interface RecordFileFields {
+  fileUrl: string;
+  fileName: string;
+  fileSize: number;
+  contentType: string;
+  sha256: string;
+  storageKey: string;
+  source: (typeof RECORD_SOURCES)[number];
+  sourceUrl?: string | null;
+  metadata?: Record<string, unknown>;
+}
