@@ -1,0 +1,38 @@
+/** Images: a complete decode with sharp, strict about damage and guarded against decompression bombs. */
+import sharp, { type Metadata } from 'sharp';
+import type { FormatInfo } from './media-info.ts';
+import { fail } from './problem.ts';
+
+/** Default pixel cap: 100 megapixels (a 10000 × 10000 image); larger headers are refused before decoding. */
+export const DEFAULT_MAX_PIXELS = 100_000_000;
+
+export async function validateImage(bytes: Uint8Array, maxPixels = DEFAULT_MAX_PIXELS): Promise<FormatInfo> {
+  const image = sharp(bytes, { failOn: 'error', limitInputPixels: maxPixels, animated: true });
+  let meta: Metadata;
+  try {
+    meta = await image.metadata();
+  } catch (error) {
+    fail(`cannot read the image header: ${decoderMessage(error)}`);
+  }
+  const width = meta.width ?? 0;
+  const height = meta.pageHeight ?? meta.height ?? 0;
+  if (width * (meta.height ?? height) > maxPixels) {
+    fail(`${width} × ${meta.height} pixels exceeds the limit of ${maxPixels} (possible decompression bomb)`);
+  }
+  try {
+    // stats() pulls every pixel through the decoder in tiles, so damage anywhere is found without a full-size buffer.
+    await image.stats();
+  } catch (error) {
+    fail(`decoding failed: ${decoderMessage(error)}`);
+  }
+  return { width, height, codec: meta.format };
+}
+
+/** libvips reports a trail of low-level lines; keep the informative ones, short. */
+function decoderMessage(error: unknown): string {
+  const lines = String((error as Error).message ?? error)
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('source: bad seek'));
+  return lines.join('; ').slice(0, 300) || 'unknown decoder error';
+}

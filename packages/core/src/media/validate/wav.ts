@@ -1,0 +1,44 @@
+/** WAV: RIFF chunk sizes must fit the file, with a format chunk and a whole data chunk. */
+import type { FormatInfo } from './media-info.ts';
+import { fail } from './problem.ts';
+import { ascii, type ByteSource, u16le, u32le } from './source.ts';
+
+const FORMATS: Record<number, string> = { 1: 'pcm', 3: 'pcm_float', 6: 'alaw', 7: 'mulaw', 65534: 'extensible' };
+
+export async function validateWav(source: ByteSource): Promise<FormatInfo> {
+  const header = await source.read(0, 12);
+  if (header.byteLength < 12 || ascii(header, 0, 4) !== 'RIFF' || ascii(header, 8, 4) !== 'WAVE')
+    fail('not a RIFF/WAVE file');
+  const riffEnd = 8 + u32le(header, 4);
+  if (riffEnd > source.size) fail(`RIFF header declares ${riffEnd} bytes but the file has ${source.size} (truncated)`);
+  let offset = 12;
+  let format: { code: number; channels: number; sampleRate: number; byteRate: number } | undefined;
+  let dataSize: number | undefined;
+  while (offset + 8 <= riffEnd) {
+    const chunk = await source.read(offset, 8);
+    const id = ascii(chunk, 0, 4);
+    const size = u32le(chunk, 4);
+    const end = offset + 8 + size + (size & 1);
+    if (offset + 8 + size > riffEnd)
+      fail(`chunk "${id}" at offset ${offset} runs ${offset + 8 + size - riffEnd} bytes past the end (truncated)`);
+    if (id === 'fmt ') {
+      const body = await source.read(offset + 8, 16);
+      if (size < 16 || body.byteLength < 16) fail('format chunk is too short');
+      format = { code: u16le(body, 0), channels: u16le(body, 2), sampleRate: u32le(body, 4), byteRate: u32le(body, 8) };
+    } else if (id === 'data') {
+      dataSize = size;
+    }
+    offset = end;
+  }
+  if (!format) fail('no "fmt " chunk');
+  if (dataSize === undefined) fail('no "data" chunk');
+  if (format.channels === 0 || format.sampleRate === 0 || format.byteRate === 0)
+    fail('format chunk has zero channels, rate or byte rate');
+  return {
+    codec: FORMATS[format.code] ?? `wav-0x${format.code.toString(16)}`,
+    channels: format.channels,
+    sampleRate: format.sampleRate,
+    durationSeconds: dataSize / format.byteRate,
+    bitrate: format.byteRate * 8,
+  };
+}
