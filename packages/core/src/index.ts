@@ -6,6 +6,7 @@ export * from './db/open-from-settings.ts';
 export * from './db/schema.ts';
 export * from './errors.ts';
 export * from './logging/logger.ts';
+export * from './media/index.ts';
 export * from './records/cursor.ts';
 export * from './records/record.ts';
 export * from './records/repository.ts';

@@ -69,3 +69,13 @@ export async function readAll(
   }
   return concatBytes(chunks, length);
 }
+
+/** A one-chunk stream over bytes already in memory. */
+export function streamOfBytes(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      if (bytes.byteLength > 0) controller.enqueue(bytes);
+      controller.close();
+    },
+  });
+}
