@@ -43,6 +43,18 @@ async function rejectUnknownFlags(command: AnyCommand, argv: readonly string[]):
   }
 }
 
+/** argv without the first `count` positional words (the subcommand path). */
+function withoutCommandWords(argv: readonly string[], count: number): string[] {
+  let remaining = count;
+  return argv.filter((token) => {
+    if (remaining > 0 && !token.startsWith('-')) {
+      remaining -= 1;
+      return false;
+    }
+    return true;
+  });
+}
+
 export interface RunCliOptions {
   stderr?: (line: string) => void;
 }
@@ -62,8 +74,10 @@ export async function runCli(root: AnyCommand, argv: string[], { stderr = consol
       process.stdout.write(`${meta.version}\n`);
       return 0;
     }
-    await rejectUnknownFlags(command, argv.slice(path.length - 1));
-    const result = await runCommand(root, { rawArgs: argv });
+    const leafArgs = withoutCommandWords(argv, path.length - 1);
+    await rejectUnknownFlags(command, leafArgs);
+    // Run the leaf itself: citty's runCommand on the root drops a subcommand's return value (our exit code).
+    const result = await runCommand(command, { rawArgs: leafArgs });
     return typeof result.result === 'number' ? result.result : 0;
   } catch (error) {
     return reportError(error, command, parent, stderr);
