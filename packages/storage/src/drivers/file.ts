@@ -1,0 +1,237 @@
+/**
+ * Local-disk driver (`file://path`): atomic writes (temp file, fsync, rename), metadata in a sidecar beside
+ * each object, keys confined to the root directory.
+ */
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { StorageAbortedError, StorageError } from '../errors.ts';
+import { validateKey } from '../keys.ts';
+import type {
+  Body,
+  ByteRange,
+  GetResult,
+  ListPage,
+  ObjectInfo,
+  ObjectStore,
+  PutOptions,
+  PutResult,
+} from '../object-store.ts';
+
+export const DRIVER_NAME = 'file';
+const SIDECAR_SUFFIX = '.mfmeta';
+
+export interface FileStoreOptions {
+  /** Directory that holds the objects; created when missing. */
+  root: string;
+}
+
+interface Sidecar {
+  contentType: string;
+  metadata: Record<string, string>;
+  etag: string;
+  cacheControl?: string;
+}
+
+export function createFileStore({ root }: FileStoreOptions): ObjectStore {
+  const base = resolve(root);
+
+  const pathOf = (key: string) => {
+    const path = resolve(base, validateKey(DRIVER_NAME, key));
+    if (path !== base && !path.startsWith(base + sep)) {
+      throw new StorageError(DRIVER_NAME, 'STORAGE_INVALID_KEY', `key ${JSON.stringify(key)} escapes the store root`);
+    }
+    return path;
+  };
+  const sidecarOf = (path: string) => join(dirname(path), `.${path.slice(dirname(path).length + 1)}${SIDECAR_SUFFIX}`);
+  const tempOf = (path: string) => join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
+
+  async function readSidecar(path: string): Promise<Sidecar | undefined> {
+    try {
+      return JSON.parse(await readFile(sidecarOf(path), 'utf8')) as Sidecar;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async function info(key: string): Promise<ObjectInfo | null> {
+    const path = pathOf(key);
+    let stats: Awaited<ReturnType<typeof stat>>;
+    try {
+      stats = await stat(path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR')
+        return null;
+      throw wrap(error, `cannot read ${key}`);
+    }
+    if (!stats.isFile()) return null;
+    const sidecar = await readSidecar(path);
+    return {
+      key,
+      size: stats.size,
+      contentType: sidecar?.contentType ?? 'application/octet-stream',
+      metadata: sidecar?.metadata ?? {},
+      etag: sidecar?.etag ?? `"${stats.size.toString(16)}-${stats.mtimeMs.toString(16)}"`,
+      lastModified: stats.mtime,
+      ...(sidecar?.cacheControl ? { cacheControl: sidecar.cacheControl } : {}),
+    };
+  }
+
+  /** Writes bytes to a temp file, fsyncs and renames it into place; the temp file is removed on any failure. */
+  async function writeAtomically(
+    path: string,
+    body: Body,
+    signal?: AbortSignal,
+  ): Promise<{ size: number; md5: string }> {
+    await mkdir(dirname(path), { recursive: true });
+    const temp = tempOf(path);
+    const handle = await open(temp, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o644);
+    const hasher = new Bun.CryptoHasher('md5');
+    let size = 0;
+    try {
+      const write = async (chunk: Uint8Array) => {
+        if (signal?.aborted) throw signal.reason ?? new Error('aborted');
+        hasher.update(chunk);
+        size += chunk.byteLength;
+        for (let offset = 0; offset < chunk.byteLength; ) {
+          const { bytesWritten } = await handle.write(chunk, offset);
+          offset += bytesWritten;
+        }
+      };
+      if (body instanceof Uint8Array) await write(body);
+      else for await (const chunk of body) await write(chunk);
+      if (signal?.aborted) throw signal.reason ?? new Error('aborted');
+      await handle.sync();
+      await handle.close();
+      await rename(temp, path);
+    } catch (error) {
+      await handle.close().catch(() => {});
+      await rm(temp, { force: true });
+      if (body instanceof ReadableStream) await body.cancel().catch(() => {});
+      throw error;
+    }
+    return { size, md5: hasher.digest('hex') };
+  }
+
+  return {
+    driver: DRIVER_NAME,
+
+    async put(key: string, body: Body, options: PutOptions): Promise<PutResult> {
+      const path = pathOf(key);
+      if (options.signal?.aborted) throw new StorageAbortedError(DRIVER_NAME, key, options.signal.reason);
+      let written: { size: number; md5: string };
+      try {
+        written = await writeAtomically(path, body, options.signal);
+      } catch (error) {
+        if (options.signal?.aborted) throw new StorageAbortedError(DRIVER_NAME, key, error);
+        throw wrap(error, `cannot write ${key}`);
+      }
+      const etag = `"${written.md5}"`;
+      const sidecar: Sidecar = {
+        contentType: options.contentType,
+        metadata: options.metadata ?? {},
+        etag,
+        ...(options.cacheControl ? { cacheControl: options.cacheControl } : {}),
+      };
+      await writeAtomically(sidecarOf(path), new TextEncoder().encode(JSON.stringify(sidecar)));
+      return { key, size: written.size, etag, url: pathToFileURL(path).toString() };
+    },
+
+    async get(key: string, options: { range?: ByteRange } = {}): Promise<GetResult | null> {
+      const found = await info(key);
+      if (!found) return null;
+      const file = Bun.file(pathOf(key));
+      const { range } = options;
+      if (!range) return { body: file.stream(), info: found, length: found.size };
+      const end = Math.min(range.end ?? found.size - 1, found.size - 1);
+      if (range.start < 0 || range.start > end) {
+        throw new StorageError(
+          DRIVER_NAME,
+          'STORAGE_ERROR',
+          `range ${range.start}-${range.end ?? ''} is outside ${key} (${found.size} bytes)`,
+        );
+      }
+      return { body: file.slice(range.start, end + 1).stream(), info: found, length: end + 1 - range.start };
+    },
+
+    head: info,
+
+    async delete(key: string): Promise<void> {
+      const path = pathOf(key);
+      await rm(path, { force: true });
+      await rm(sidecarOf(path), { force: true });
+    },
+
+    async list(prefix: string, options = {}): Promise<ListPage> {
+      const limit = Math.min(Math.max(options.limit ?? 1000, 1), 1000);
+      const keys = (await walk(base))
+        .filter((key) => key.startsWith(prefix) && (!options.cursor || key > options.cursor))
+        .sort();
+      const page = keys.slice(0, limit);
+      const items = await Promise.all(
+        page.map(async (key) => {
+          const stats = await stat(join(base, key));
+          return { key, size: stats.size, lastModified: stats.mtime };
+        }),
+      );
+      return keys.length > limit ? { items, nextCursor: page.at(-1) } : { items };
+    },
+
+    async url(key: string): Promise<string> {
+      return pathToFileURL(pathOf(key)).toString();
+    },
+
+    async copy(fromKey: string, toKey: string): Promise<void> {
+      const from = pathOf(fromKey);
+      const to = pathOf(toKey);
+      if (!(await info(fromKey)))
+        throw new StorageError(DRIVER_NAME, 'STORAGE_NOT_FOUND', `cannot copy ${fromKey}: no such object`);
+      await mkdir(dirname(to), { recursive: true });
+      const temp = tempOf(to);
+      try {
+        await copyFile(from, temp);
+        const sidecar = await readFile(sidecarOf(from)).catch(() => undefined);
+        if (sidecar) await writeAtomically(sidecarOf(to), sidecar);
+        await rename(temp, to);
+      } catch (error) {
+        await rm(temp, { force: true });
+        throw wrap(error, `cannot copy ${fromKey} to ${toKey}`);
+      }
+    },
+  };
+}
+
+/** Every object key under `dir`, skipping sidecars and temp files (dot-files). */
+async function walk(dir: string, root = dir): Promise<string[]> {
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  const keys: string[] = [];
+  for (const entry of entries) {
+    if (entry.name.startsWith('.')) continue;
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) keys.push(...(await walk(path, root)));
+    else if (entry.isFile()) keys.push(relative(root, path).split(sep).join('/'));
+  }
+  return keys;
+}
+
+function wrap(error: unknown, what: string): StorageError {
+  if (error instanceof StorageError) return error;
+  const code = (error as NodeJS.ErrnoException).code;
+  const mapped =
+    code === 'EACCES' || code === 'EPERM'
+      ? 'STORAGE_ACCESS_DENIED'
+      : code === 'ENOSPC' || code === 'EFBIG'
+        ? 'STORAGE_TOO_LARGE'
+        : code === 'EMFILE' || code === 'EBUSY' || code === 'EAGAIN'
+          ? 'STORAGE_TRANSIENT'
+          : 'STORAGE_ERROR';
+  return new StorageError(DRIVER_NAME, mapped, `${what}: ${(error as Error).message}`, { cause: error });
+}

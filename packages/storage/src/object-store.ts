@@ -1,0 +1,72 @@
+/** The ObjectStore interface every storage driver implements; streaming at its core. */
+
+export type Body = ReadableStream<Uint8Array> | Uint8Array;
+
+export interface PutOptions {
+  contentType: string;
+  /** Byte length when known; streams of unknown length work too. */
+  size?: number;
+  /** String metadata; non-ASCII values round-trip. */
+  metadata?: Record<string, string>;
+  cacheControl?: string;
+  /** Aborting leaves no object (and no partial object) visible. */
+  signal?: AbortSignal;
+}
+
+export interface PutResult {
+  key: string;
+  size: number;
+  etag: string;
+  url: string;
+}
+
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  contentType: string;
+  metadata: Record<string, string>;
+  etag: string;
+  lastModified: Date;
+  cacheControl?: string;
+}
+
+export interface ByteRange {
+  /** First byte, inclusive. */
+  start: number;
+  /** Last byte, inclusive (as in HTTP Range); to the end when absent. */
+  end?: number;
+}
+
+export interface GetResult {
+  body: ReadableStream<Uint8Array>;
+  info: ObjectInfo;
+  /** Bytes in `body` (the range length for ranged reads). */
+  length: number;
+}
+
+export interface ListOptions {
+  cursor?: string;
+  /** Default 1000. */
+  limit?: number;
+}
+
+export interface ListPage {
+  items: { key: string; size: number; lastModified: Date }[];
+  nextCursor?: string;
+}
+
+export interface ObjectStore {
+  /** Driver name, used in errors and logs: `file`, `s3`, `supabase`. */
+  readonly driver: string;
+  put(key: string, body: Body, options: PutOptions): Promise<PutResult>;
+  /** The object, or `null` when it does not exist. */
+  get(key: string, options?: { range?: ByteRange }): Promise<GetResult | null>;
+  head(key: string): Promise<ObjectInfo | null>;
+  /** Deleting a missing object is not an error. */
+  delete(key: string): Promise<void>;
+  /** Keys under a prefix in lexicographic order, one page at a time. */
+  list(prefix: string, options?: ListOptions): Promise<ListPage>;
+  /** A URL for the object: public, or presigned for `expiresIn` seconds where the driver supports it. */
+  url(key: string, options?: { expiresIn?: number }): Promise<string>;
+  copy(fromKey: string, toKey: string): Promise<void>;
+}

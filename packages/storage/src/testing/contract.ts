@@ -1,0 +1,174 @@
+/**
+ * The storage contract: every driver runs this same suite (`testObjectStore`), the way unstorage tests its drivers.
+ * Drivers add their own cases through `additionalTests`.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { InvalidKeyError, StorageAbortedError } from '../errors.ts';
+import type { ObjectStore } from '../object-store.ts';
+
+export interface ContractOptions {
+  /** Creates an empty store; `cleanup` runs after the suite. */
+  setup(): Promise<{ store: ObjectStore; cleanup?: () => Promise<void> }>;
+  additionalTests?: (store: () => ObjectStore) => void;
+}
+
+const text = (value: string) => new TextEncoder().encode(value);
+const readText = async (body: ReadableStream<Uint8Array>) => new Response(body).text();
+const readBytes = async (body: ReadableStream<Uint8Array>) => new Uint8Array(await new Response(body).arrayBuffer());
+
+/** A stream of `total` pseudo-random bytes in `chunk`-sized pieces, with no declared length. */
+export function patternStream(total: number, chunk = 64 * 1024): ReadableStream<Uint8Array> {
+  let sent = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (sent >= total) return controller.close();
+      const size = Math.min(chunk, total - sent);
+      const piece = new Uint8Array(size);
+      for (let i = 0; i < size; i++) piece[i] = ((sent + i) * 2654435761) >>> 24;
+      sent += size;
+      controller.enqueue(piece);
+    },
+  });
+}
+
+export function testObjectStore(name: string, options: ContractOptions): void {
+  describe(`ObjectStore contract: ${name}`, () => {
+    let store: ObjectStore;
+    let cleanup: (() => Promise<void>) | undefined;
+    beforeAll(async () => {
+      ({ store, cleanup } = await options.setup());
+    });
+    afterAll(async () => cleanup?.());
+
+    test('round-trips small, empty and binary bodies with content type', async () => {
+      const small = await store.put('text/a.txt', text('hello'), { contentType: 'text/plain' });
+      expect(small).toMatchObject({ key: 'text/a.txt', size: 5 });
+      expect(small.etag.length).toBeGreaterThan(0);
+      const got = await store.get('text/a.txt');
+      expect(await readText(got?.body as ReadableStream<Uint8Array>)).toBe('hello');
+      expect(got?.info.contentType).toBe('text/plain');
+
+      await store.put('text/empty.txt', new Uint8Array(0), { contentType: 'text/plain' });
+      expect((await store.head('text/empty.txt'))?.size).toBe(0);
+
+      const binary = Uint8Array.from({ length: 256 }, (_, i) => i);
+      await store.put('image/bin.jpg', binary, { contentType: 'image/jpeg' });
+      expect(await readBytes((await store.get('image/bin.jpg'))?.body as ReadableStream<Uint8Array>)).toEqual(binary);
+    });
+
+    test('streams of unknown length larger than one multipart part (6 MiB)', async () => {
+      const size = 6 * 1024 * 1024 + 123;
+      const put = await store.put('video/big.mp4', patternStream(size), { contentType: 'video/mp4' });
+      expect(put.size).toBe(size);
+      const back = await readBytes((await store.get('video/big.mp4'))?.body as ReadableStream<Uint8Array>);
+      expect(back.byteLength).toBe(size);
+      expect(Bun.hash(back)).toBe(Bun.hash(await readBytes(patternStream(size))));
+    });
+
+    test('metadata round-trips, including non-ASCII values', async () => {
+      const metadata = {
+        record_uid: '12345678-1234-5678-9012-123456789012',
+        title: 'తెలుగు — naïve ✓',
+        generated: 'true',
+      };
+      await store.put('audio/meta.mp3', text('x'), { contentType: 'audio/mpeg', metadata });
+      const info = await store.head('audio/meta.mp3');
+      expect(info?.metadata).toEqual(metadata);
+      expect(info?.lastModified).toBeInstanceOf(Date);
+    });
+
+    test('ranges return exactly the requested bytes', async () => {
+      await store.put('text/range.txt', text('0123456789'), { contentType: 'text/plain' });
+      const middle = await store.get('text/range.txt', { range: { start: 2, end: 5 } });
+      expect(await readText(middle?.body as ReadableStream<Uint8Array>)).toBe('2345');
+      expect(middle?.length).toBe(4);
+      const tail = await store.get('text/range.txt', { range: { start: 7 } });
+      expect(await readText(tail?.body as ReadableStream<Uint8Array>)).toBe('789');
+    });
+
+    test('missing objects read as null; deleting one is not an error', async () => {
+      expect(await store.get('text/missing.txt')).toBeNull();
+      expect(await store.head('text/missing.txt')).toBeNull();
+      await store.delete('text/missing.txt');
+      await store.put('text/gone.txt', text('x'), { contentType: 'text/plain' });
+      await store.delete('text/gone.txt');
+      expect(await store.head('text/gone.txt')).toBeNull();
+    });
+
+    test('lists by prefix in key order, page by page', async () => {
+      const keys = Array.from({ length: 7 }, (_, i) => `list/item-${String(i).padStart(2, '0')}.txt`);
+      await Promise.all(keys.map((key) => store.put(key, text(key), { contentType: 'text/plain' })));
+      await store.put('listing/other.txt', text('x'), { contentType: 'text/plain' });
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await store.list('list/', { limit: 3, cursor });
+        seen.push(...page.items.map((item) => item.key));
+        cursor = page.nextCursor;
+        pages += 1;
+      } while (cursor);
+      expect(seen).toEqual(keys);
+      expect(pages).toBe(3);
+      expect((await store.list('list/item-03')).items.map((i) => i.size)).toEqual([text(keys[3] as string).byteLength]);
+    });
+
+    test('an aborted put leaves nothing visible', async () => {
+      const controller = new AbortController();
+      let sent = 0;
+      const body = new ReadableStream<Uint8Array>({
+        async pull(stream) {
+          sent += 1;
+          if (sent === 3) controller.abort(new Error('user cancelled'));
+          await Bun.sleep(1);
+          stream.enqueue(new Uint8Array(64 * 1024));
+        },
+      });
+      const error = await store
+        .put('video/aborted.mp4', body, { contentType: 'video/mp4', signal: controller.signal })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StorageAbortedError);
+      expect(await store.head('video/aborted.mp4')).toBeNull();
+      expect((await store.list('video/aborted')).items).toEqual([]);
+    });
+
+    test('concurrent puts to different keys all land intact', async () => {
+      const keys = Array.from({ length: 20 }, (_, i) => `concurrent/${i}.bin`);
+      await Promise.all(
+        keys.map((key, i) =>
+          store.put(key, patternStream(10_000 + i, 999), { contentType: 'application/octet-stream' }),
+        ),
+      );
+      for (const [i, key] of keys.entries()) expect((await store.head(key))?.size).toBe(10_000 + i);
+    });
+
+    test('invalid keys are refused', async () => {
+      for (const key of [
+        '',
+        '/abs.txt',
+        '../escape.txt',
+        'a/../../b',
+        'a//b',
+        'a/./b',
+        'ctl\u0001.txt',
+        'back\\slash',
+        'a/.hidden',
+      ]) {
+        const error = await store.put(key, text('x'), { contentType: 'text/plain' }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(InvalidKeyError);
+        expect((error as Error).message).toContain(`[${store.driver}]`);
+      }
+    });
+
+    test('copy duplicates body and metadata; url names the object', async () => {
+      await store.put('image/src.png', text('png-bytes'), { contentType: 'image/png', metadata: { a: 'b' } });
+      await store.copy('image/src.png', 'image/dst.png');
+      const copied = await store.get('image/dst.png');
+      expect(await readText(copied?.body as ReadableStream<Uint8Array>)).toBe('png-bytes');
+      expect(copied?.info).toMatchObject({ contentType: 'image/png', metadata: { a: 'b' } });
+      expect(await store.url('image/dst.png')).toContain('image/dst.png');
+    });
+
+    options.additionalTests?.(() => store);
+  });
+}
