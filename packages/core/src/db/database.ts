@@ -2,6 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { maskUrl } from '../config/mask.ts';
 import { DatabaseError } from '../errors.ts';
 import * as schema from './schema.ts';
 
@@ -67,7 +68,7 @@ async function openPostgres(url: string, max: number): Promise<Database> {
     await client`select 1`;
   } catch (cause) {
     await client.end({ timeout: 1 }).catch(() => {});
-    throw new DatabaseError(`Cannot reach PostgreSQL at ${redactUrl(url)}: ${(cause as Error).message}`, { cause });
+    throw new DatabaseError(`Cannot reach PostgreSQL at ${maskUrl(url)}: ${(cause as Error).message}`, { cause });
   }
   const db = drizzle({ client, schema }) as unknown as Db;
   return {
@@ -85,14 +86,4 @@ async function openPostgres(url: string, max: number): Promise<Database> {
     },
     close: () => client.end({ timeout: 5 }),
   };
-}
-
-function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '****';
-    return parsed.toString();
-  } catch {
-    return '(unparseable URL)';
-  }
 }

@@ -76,7 +76,8 @@ async function isTrailer(source: ByteSource, offset: number): Promise<boolean> {
   const head = await source.read(offset, 8);
   if (rest === 128 && ascii(head, 0, 3) === 'TAG') return true;
   if (ascii(head, 0, 8) === 'APETAGEX' || ascii(head, 0, 6) === 'LYRICS') return true;
-  return head.every((byte) => byte === 0) && (await source.read(offset, rest)).every((byte) => byte === 0);
+  // Some encoders pad the end with zeros; accept a little of it, never read megabytes to find out.
+  return rest <= 64 * 1024 && (await source.read(offset, rest)).every((byte) => byte === 0);
 }
 
 async function walkFrames(
