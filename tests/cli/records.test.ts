@@ -1,21 +1,18 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
-import { createTestPostgres, probePostgres, type TestPostgres } from '@mediaforge/core/testing';
+import { createTestPostgres, postgresProbe, skipPostgres, type TestPostgres } from '@mediaforge/core/testing';
 import { runMediaforge, tempDir } from '../support/cli.ts';
-
-const probe = await probePostgres();
-const inCi = process.env.CI === 'true';
 
 /** The same CLI scenarios on the embedded default and on PostgreSQL. */
 for (const backend of ['pglite', 'postgres'] as const) {
-  describe.skipIf(backend === 'postgres' && !probe.available && !inCi)(`mediaforge records [${backend}]`, () => {
+  describe.skipIf(backend === 'postgres' && skipPostgres)(`mediaforge records [${backend}]`, () => {
     let env: Record<string, string> = {};
     let server: TestPostgres | undefined;
 
     beforeAll(async () => {
       env = { MEDIAFORGE_HOME: join(tempDir(), 'home') };
       if (backend === 'postgres') {
-        if (!probe.available) throw new Error(`PostgreSQL unreachable: ${probe.reason}`);
+        if (!postgresProbe.available) throw new Error(`PostgreSQL unreachable: ${postgresProbe.reason}`);
         server = await createTestPostgres();
         env.DATABASE_URL = server.url;
         const migrated = await runMediaforge(['migrate'], { env });

@@ -1,4 +1,5 @@
 /** Look at the first bytes of a stream without taking them from the caller. */
+import { FileSizeExceededError } from '../errors.ts';
 
 export interface Peeked {
   /** At least `size` bytes, or the whole stream when it is shorter. */
@@ -39,7 +40,7 @@ export async function peekStream(source: ReadableStream<Uint8Array>, size: numbe
     },
     cancel: (reason) => reader.cancel(reason),
   });
-  return { head: head.subarray(0, Math.max(size, 0)), stream, ended };
+  return { head: head.subarray(0, size), stream, ended };
 }
 
 export function concatBytes(chunks: readonly Uint8Array[], length = chunks.reduce((n, c) => n + c.byteLength, 0)) {
@@ -63,7 +64,8 @@ export async function readAll(
   for await (const chunk of stream) {
     length += chunk.byteLength;
     if (length > limit) {
-      throw new RangeError(`stream is longer than ${limit} bytes`);
+      await stream.cancel().catch(() => {});
+      throw new FileSizeExceededError(limit, length, 'Stream');
     }
     chunks.push(chunk);
   }

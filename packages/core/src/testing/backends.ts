@@ -8,8 +8,11 @@ import { createTestPostgres, probePostgres, TEST_DATABASE_URL, type TestPostgres
 
 export * from './postgres.ts';
 
-const probe = await probePostgres();
+/** Whether the test PostgreSQL answered, probed once per test process. */
+export const postgresProbe = await probePostgres();
 const inCi = process.env.CI === 'true' || process.env.CI === '1';
+/** Skip PostgreSQL suites only outside CI; in CI an unreachable server must fail them. */
+export const skipPostgres = !postgresProbe.available && !inCi;
 let noticeShown = false;
 
 export type BackendKind = 'pglite' | 'postgres';
@@ -24,11 +27,11 @@ export interface BackendHandle {
 
 export function describeBackends(title: string, body: (backend: BackendHandle) => void): void {
   for (const kind of ['pglite', 'postgres'] as const) {
-    const skip = kind === 'postgres' && !probe.available && !inCi;
+    const skip = kind === 'postgres' && skipPostgres;
     if (skip && !noticeShown) {
       noticeShown = true;
       console.warn(
-        `\n[mediaforge tests] PostgreSQL at ${TEST_DATABASE_URL} is unreachable (${probe.reason}); ` +
+        `\n[mediaforge tests] PostgreSQL at ${TEST_DATABASE_URL} is unreachable (${postgresProbe.reason}); ` +
           'SKIPPING the PostgreSQL half of the database suites. Set TEST_DATABASE_URL or start PostgreSQL. ' +
           'With CI=true these suites fail instead.\n',
       );
@@ -38,7 +41,8 @@ export function describeBackends(title: string, body: (backend: BackendHandle) =
       let server: TestPostgres | undefined;
       beforeAll(async () => {
         if (kind === 'postgres') {
-          if (!probe.available) throw new Error(`PostgreSQL unreachable at ${TEST_DATABASE_URL}: ${probe.reason}`);
+          if (!postgresProbe.available)
+            throw new Error(`PostgreSQL unreachable at ${TEST_DATABASE_URL}: ${postgresProbe.reason}`);
           server = await createTestPostgres();
           database = await openDatabase({ url: server.url, maxConnections: 20 });
         } else {

@@ -85,7 +85,7 @@ async function walkFrames(
   parse: (header: Uint8Array) => Frame | undefined,
   headerSize: number,
   name: string,
-): Promise<FormatInfo & { frames: number }> {
+): Promise<FormatInfo> {
   let offset = await skipId3v2(source, 0);
   let frames = 0;
   let samples = 0;
@@ -111,7 +111,6 @@ async function walkFrames(
   if (!first || frames < 2) fail(`only ${frames} ${name} frame(s); not playable audio`);
   const durationSeconds = samples / first.sampleRate;
   return {
-    frames,
     durationSeconds,
     sampleRate: first.sampleRate,
     channels: first.channels,
@@ -120,11 +119,9 @@ async function walkFrames(
 }
 
 export async function validateMp3(source: ByteSource): Promise<FormatInfo> {
-  const { frames: _frames, ...info } = await walkFrames(source, mp3Frame, 4, 'MPEG audio');
-  return { ...info, codec: 'mp3' };
+  return { ...(await walkFrames(source, mp3Frame, 4, 'MPEG audio')), codec: 'mp3' };
 }
 
 export async function validateAdts(source: ByteSource): Promise<FormatInfo> {
-  const { frames: _frames, ...info } = await walkFrames(source, adtsFrame, 7, 'ADTS');
-  return { ...info, codec: 'aac' };
+  return { ...(await walkFrames(source, adtsFrame, 7, 'ADTS')), codec: 'aac' };
 }

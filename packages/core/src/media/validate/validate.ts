@@ -17,8 +17,8 @@ import { validateWebm } from './webm.ts';
 export interface ValidateOptions {
   /** Pixel cap for images (decompression-bomb guard). */
   maxPixels?: number;
-  /** Largest stream read into memory for an image (streams of other types are spooled to disk instead). */
-  maxImageBytes?: number;
+  /** Largest stream read into memory (streams are read whole; pass a Blob such as `Bun.file(path)` for big files). */
+  maxStreamBytes?: number;
 }
 
 const CONTAINER_VALIDATORS: Record<Exclude<ValidatorName, 'image'>, (source: ByteSource) => Promise<FormatInfo>> = {
@@ -46,7 +46,7 @@ export async function validateFileIntegrity(
 ): Promise<MediaInfo> {
   const type = supportedTypeForMime(contentType);
   if (!type) throw new FileTypeNotSupportedError(contentType);
-  const data = input instanceof ReadableStream ? await readAll(input, options.maxImageBytes) : input;
+  const data = input instanceof ReadableStream ? await readAll(input, options.maxStreamBytes) : input;
   const size = data instanceof Uint8Array ? data.byteLength : data.size;
   try {
     let info: FormatInfo;
