@@ -9,6 +9,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { StorageAbortedError, StorageError } from '../errors.ts';
 import { validateKey } from '../keys.ts';
+import { validateMetadata } from '../metadata.ts';
 import type {
   Body,
   ByteRange,
@@ -120,6 +121,7 @@ export function createFileStore({ root }: FileStoreOptions): ObjectStore {
 
     async put(key: string, body: Body, options: PutOptions): Promise<PutResult> {
       const path = pathOf(key);
+      validateMetadata(DRIVER_NAME, options.metadata);
       if (options.signal?.aborted) throw new StorageAbortedError(DRIVER_NAME, key, options.signal.reason);
       let written: { size: number; md5: string };
       try {

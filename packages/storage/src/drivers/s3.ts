@@ -1,0 +1,331 @@
+/**
+ * S3-compatible driver (`s3://bucket`): AWS, Hetzner Object Storage, MinIO, R2. Uploads stream through
+ * `@aws-sdk/lib-storage` (multipart with a bounded queue of parts, aborted multipart uploads are removed), copies
+ * are server-side, transient failures are retried by the SDK's standard retry strategy (exponential backoff with
+ * jitter), and SDK errors become typed StorageErrors.
+ */
+import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsCommand,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { StorageAbortedError, StorageError, type StorageErrorCode } from '../errors.ts';
+import { validateKey } from '../keys.ts';
+import { decodeMetadata, encodeMetadata, validateMetadata } from '../metadata.ts';
+import type {
+  Body,
+  ByteRange,
+  GetResult,
+  ListPage,
+  ObjectInfo,
+  ObjectStore,
+  PutOptions,
+  PutResult,
+} from '../object-store.ts';
+
+export const S3_DRIVER = 's3';
+const MIN_PART_SIZE = 5 * 1024 * 1024;
+
+export interface S3StoreOptions {
+  bucket: string;
+  region?: string;
+  /** Endpoint for non-AWS services, e.g. `https://fsn1.your-objectstorage.com` or `http://127.0.0.1:9000`. */
+  endpoint?: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  /** Path-style addressing (`endpoint/bucket/key`), needed by MinIO and most S3-compatible servers. */
+  forcePathStyle?: boolean;
+  /** Multipart part size in bytes; at least 5 MiB (S3's minimum). Default 8 MiB. */
+  partSizeBytes?: number;
+  /** Parts uploaded at once per object. Default 4, so a put holds at most `queueSize × partSize` in memory. */
+  queueSize?: number;
+  /** Attempts per request, including the first, for transient failures. Default 4. */
+  maxAttempts?: number;
+  /** When set, `url()` returns `${publicBaseUrl}/${key}` instead of a presigned URL. */
+  publicBaseUrl?: string;
+  /** Use this client instead of building one (the other connection options are then ignored). */
+  client?: S3Client;
+}
+
+export function createS3Store(options: S3StoreOptions): ObjectStore {
+  const { bucket } = options;
+  const partSize = Math.max(options.partSizeBytes ?? 8 * 1024 * 1024, MIN_PART_SIZE);
+  const queueSize = Math.max(options.queueSize ?? 4, 1);
+  const client =
+    options.client ??
+    new S3Client({
+      region: options.region ?? 'us-east-1',
+      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+      forcePathStyle: options.forcePathStyle ?? Boolean(options.endpoint),
+      maxAttempts: options.maxAttempts ?? 4,
+      retryMode: 'standard',
+      // S3-compatible services (Hetzner, MinIO, R2, s3rver) do not all accept the newer default checksum headers.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      ...(options.accessKeyId && options.secretAccessKey
+        ? { credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey } }
+        : {}),
+    });
+
+  const fail = (error: unknown, what: string): StorageError => mapS3Error(error, what);
+
+  function toInfo(
+    key: string,
+    output: {
+      ContentLength?: number;
+      ContentType?: string;
+      Metadata?: Record<string, string>;
+      ETag?: string;
+      LastModified?: Date;
+      CacheControl?: string;
+    },
+  ): ObjectInfo {
+    return {
+      key,
+      size: output.ContentLength ?? 0,
+      contentType: output.ContentType ?? 'application/octet-stream',
+      metadata: decodeMetadata(output.Metadata),
+      etag: output.ETag ?? '',
+      lastModified: output.LastModified ?? new Date(0),
+      ...(output.CacheControl ? { cacheControl: output.CacheControl } : {}),
+    };
+  }
+
+  async function head(key: string): Promise<ObjectInfo | null> {
+    validateKey(S3_DRIVER, key);
+    try {
+      return toInfo(key, await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key })));
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw fail(error, `cannot read ${key}`);
+    }
+  }
+
+  return {
+    driver: S3_DRIVER,
+
+    async put(key: string, body: Body, put: PutOptions): Promise<PutResult> {
+      validateKey(S3_DRIVER, key);
+      const metadata = encodeMetadata(validateMetadata(S3_DRIVER, put.metadata));
+      const { signal } = put;
+      if (signal?.aborted) throw new StorageAbortedError(S3_DRIVER, key, signal.reason);
+      const params = {
+        Bucket: bucket,
+        Key: key,
+        ContentType: put.contentType,
+        Metadata: metadata,
+        ...(put.cacheControl ? { CacheControl: put.cacheControl } : {}),
+      };
+      try {
+        if (body instanceof Uint8Array && body.byteLength <= partSize) {
+          const output = await client.send(new PutObjectCommand({ ...params, Body: body }), { abortSignal: signal });
+          return { key, size: body.byteLength, etag: output.ETag ?? '', url: objectUrl(key) };
+        }
+        let size = body instanceof Uint8Array ? body.byteLength : 0;
+        const counted =
+          body instanceof Uint8Array
+            ? body
+            : body.pipeThrough(
+                new TransformStream<Uint8Array, Uint8Array>({
+                  transform(chunk, controller) {
+                    size += chunk.byteLength;
+                    controller.enqueue(chunk);
+                  },
+                }),
+              );
+        const upload = new Upload({
+          client,
+          params: { ...params, Body: counted },
+          partSize,
+          queueSize,
+          leavePartsOnError: false,
+          ...(signal ? { abortController: abortControllerFor(signal) } : {}),
+        });
+        const output = await upload.done();
+        if (signal?.aborted) {
+          // The upload finished in the same tick as the abort: honour the abort, remove what landed.
+          await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })).catch(() => {});
+          throw new StorageAbortedError(S3_DRIVER, key, signal.reason);
+        }
+        return { key, size, etag: output.ETag ?? '', url: objectUrl(key) };
+      } catch (error) {
+        if (body instanceof ReadableStream) await body.cancel().catch(() => {});
+        if (error instanceof StorageError) throw error;
+        if (signal?.aborted) throw new StorageAbortedError(S3_DRIVER, key, error);
+        throw fail(error, `cannot write ${key}`);
+      }
+    },
+
+    async get(key: string, get: { range?: ByteRange } = {}): Promise<GetResult | null> {
+      validateKey(S3_DRIVER, key);
+      const { range } = get;
+      try {
+        const output = await client.send(
+          new GetObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            ...(range ? { Range: `bytes=${range.start}-${range.end ?? ''}` } : {}),
+          }),
+        );
+        const length = output.ContentLength ?? 0;
+        const total = totalFromContentRange(output.ContentRange) ?? length;
+        const body = output.Body?.transformToWebStream() as ReadableStream<Uint8Array> | undefined;
+        return {
+          body: body ?? new Blob([]).stream(),
+          info: { ...toInfo(key, output), size: total },
+          length,
+        };
+      } catch (error) {
+        if (isNotFound(error)) return null;
+        throw fail(error, `cannot read ${key}`);
+      }
+    },
+
+    head,
+
+    async delete(key: string): Promise<void> {
+      validateKey(S3_DRIVER, key);
+      try {
+        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+      } catch (error) {
+        if (!isNotFound(error)) throw fail(error, `cannot delete ${key}`);
+      }
+    },
+
+    async list(prefix: string, list = {}): Promise<ListPage> {
+      const limit = Math.min(Math.max(list.limit ?? 1000, 1), 1000);
+      try {
+        // ListObjects with a Marker (the last key seen) pages identically on every S3-compatible service, and the
+        // cursor stays a plain key the caller can read; ListObjectsV2's opaque tokens are not portable.
+        const output = await client.send(
+          new ListObjectsCommand({
+            Bucket: bucket,
+            Prefix: prefix,
+            MaxKeys: limit,
+            ...(list.cursor ? { Marker: list.cursor } : {}),
+          }),
+        );
+        const items = (output.Contents ?? []).map((item) => ({
+          key: item.Key ?? '',
+          size: item.Size ?? 0,
+          lastModified: item.LastModified ?? new Date(0),
+        }));
+        const last = items.at(-1)?.key;
+        return output.IsTruncated && last ? { items, nextCursor: last } : { items };
+      } catch (error) {
+        throw fail(error, `cannot list ${prefix || '/'}`);
+      }
+    },
+
+    async url(key: string, url: { expiresIn?: number } = {}): Promise<string> {
+      validateKey(S3_DRIVER, key);
+      if (options.publicBaseUrl) return objectUrl(key);
+      return getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), {
+        expiresIn: url.expiresIn ?? 3600,
+      });
+    },
+
+    async copy(fromKey: string, toKey: string): Promise<void> {
+      validateKey(S3_DRIVER, fromKey);
+      validateKey(S3_DRIVER, toKey);
+      try {
+        await client.send(
+          new CopyObjectCommand({
+            Bucket: bucket,
+            Key: toKey,
+            CopySource: `${bucket}/${fromKey.split('/').map(encodeURIComponent).join('/')}`,
+            MetadataDirective: 'COPY',
+          }),
+        );
+      } catch (error) {
+        if (isNotFound(error)) {
+          throw new StorageError(S3_DRIVER, 'STORAGE_NOT_FOUND', `cannot copy ${fromKey}: no such object`);
+        }
+        throw fail(error, `cannot copy ${fromKey} to ${toKey}`);
+      }
+    },
+  };
+
+  /** The object's address: the public base URL when configured, else its `s3://bucket/key` URI. */
+  function objectUrl(key: string): string {
+    return options.publicBaseUrl ? `${options.publicBaseUrl.replace(/\/+$/, '')}/${key}` : `s3://${bucket}/${key}`;
+  }
+}
+
+function abortControllerFor(signal: AbortSignal): AbortController {
+  const controller = new AbortController();
+  if (signal.aborted) controller.abort(signal.reason);
+  else signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
+  return controller;
+}
+
+function totalFromContentRange(contentRange: string | undefined): number | undefined {
+  const total = contentRange?.split('/')[1];
+  return total && total !== '*' ? Number(total) : undefined;
+}
+
+function isNotFound(error: unknown): boolean {
+  if (!(error instanceof S3ServiceException)) return false;
+  return error.name === 'NoSuchKey' || error.name === 'NotFound' || error.$metadata.httpStatusCode === 404
+    ? error.name !== 'NoSuchBucket'
+    : false;
+}
+
+const CODE_BY_NAME: Record<string, StorageErrorCode> = {
+  NoSuchKey: 'STORAGE_NOT_FOUND',
+  NotFound: 'STORAGE_NOT_FOUND',
+  NoSuchBucket: 'STORAGE_BUCKET_MISSING',
+  AccessDenied: 'STORAGE_ACCESS_DENIED',
+  InvalidAccessKeyId: 'STORAGE_ACCESS_DENIED',
+  SignatureDoesNotMatch: 'STORAGE_ACCESS_DENIED',
+  Forbidden: 'STORAGE_ACCESS_DENIED',
+  EntityTooLarge: 'STORAGE_TOO_LARGE',
+  SlowDown: 'STORAGE_TRANSIENT',
+  ServiceUnavailable: 'STORAGE_TRANSIENT',
+  InternalError: 'STORAGE_TRANSIENT',
+  RequestTimeout: 'STORAGE_TRANSIENT',
+};
+
+const TRANSIENT_NETWORK = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'TimeoutError',
+  'RequestTimeout',
+]);
+
+/** An SDK or network failure as a typed StorageError; what the SDK already retried is reported as transient. */
+export function mapS3Error(error: unknown, what: string): StorageError {
+  if (error instanceof StorageError) return error;
+  if (error instanceof S3ServiceException) {
+    const status = error.$metadata.httpStatusCode ?? 0;
+    const code =
+      CODE_BY_NAME[error.name] ??
+      (status === 403 || status === 401
+        ? 'STORAGE_ACCESS_DENIED'
+        : status === 404
+          ? 'STORAGE_NOT_FOUND'
+          : status === 413
+            ? 'STORAGE_TOO_LARGE'
+            : status >= 500 || status === 429
+              ? 'STORAGE_TRANSIENT'
+              : 'STORAGE_ERROR');
+    const detail = error.message && error.message !== 'UnknownError' ? error.message : `HTTP ${status}`;
+    return new StorageError(S3_DRIVER, code, `${what}: ${error.name}: ${detail}`, { cause: error });
+  }
+  const err = error as { code?: string; name?: string; message?: string };
+  const transient = TRANSIENT_NETWORK.has(err.code ?? '') || TRANSIENT_NETWORK.has(err.name ?? '');
+  return new StorageError(S3_DRIVER, transient ? 'STORAGE_TRANSIENT' : 'STORAGE_ERROR', `${what}: ${err.message}`, {
+    cause: error,
+  });
+}
