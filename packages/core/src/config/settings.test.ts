@@ -67,6 +67,7 @@ describe('loadSettings', () => {
       secretAccessKey: 'SK',
       bucket: 'corpus-data',
       forcePathStyle: false,
+      partSizeBytes: 8 * 1024 * 1024,
     });
     expect(load({ HZ_OBJ_ENDPOINT: 'minio:9000', HZ_OBJ_USE_SSL: 'false' }).s3.endpoint).toBe('http://minio:9000');
   });

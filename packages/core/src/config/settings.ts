@@ -10,12 +10,17 @@ export interface S3Settings {
   secretAccessKey?: string;
   bucket?: string;
   forcePathStyle: boolean;
+  /** Multipart part size for streamed uploads (at least 5 MiB, S3's minimum). */
+  partSizeBytes: number;
+  /** Public base URL for objects (a CDN or public bucket); presigned URLs otherwise. */
+  publicUrl?: string;
 }
 
 export interface SupabaseSettings {
   url?: string;
   serviceRoleKey?: string;
   bucket?: string;
+  publicBucket: boolean;
 }
 
 export interface Settings {
@@ -77,6 +82,12 @@ function toSettings(env: Env, cwd: string): Settings {
   if (storageScheme === 's3:' && !new URL(storageUrl).hostname) {
     issues.push({ variable: 'STORAGE_URL', problem: 'an s3:// URL must name a bucket, e.g. s3://corpus-data' });
   }
+  if (env.S3_PART_SIZE_MB < 5) {
+    issues.push({
+      variable: 'S3_PART_SIZE_MB',
+      problem: `must be at least 5, S3's minimum part size (got ${env.S3_PART_SIZE_MB})`,
+    });
+  }
   if (env.TASK_SOFT_TIMEOUT_MINUTES >= env.TASK_TIMEOUT_MINUTES) {
     issues.push({
       variable: 'TASK_SOFT_TIMEOUT_MINUTES',
@@ -89,7 +100,12 @@ function toSettings(env: Env, cwd: string): Settings {
     databaseUrl: env.DATABASE_URL,
     storageUrl,
     s3,
-    supabase: { url: env.SUPABASE_URL, serviceRoleKey: env.SUPABASE_SERVICE_ROLE_KEY, bucket: env.SUPABASE_BUCKET },
+    supabase: {
+      url: env.SUPABASE_URL,
+      serviceRoleKey: env.SUPABASE_SERVICE_ROLE_KEY,
+      bucket: env.SUPABASE_BUCKET,
+      publicBucket: env.SUPABASE_PUBLIC_BUCKET,
+    },
     maxFileSizeMb: env.MAX_FILE_SIZE_MB,
     maxFileSizeBytes: Math.floor(env.MAX_FILE_SIZE_MB * 1024 * 1024),
     maxBatchSize: env.MAX_BATCH_SIZE,
@@ -115,6 +131,8 @@ function resolveS3(env: Env): S3Settings {
     secretAccessKey: env.S3_SECRET_ACCESS_KEY ?? env.HZ_OBJ_SECRET_KEY,
     bucket: env.S3_BUCKET ?? env.HZ_OBJ_BUCKET_NAME,
     forcePathStyle: env.S3_FORCE_PATH_STYLE,
+    partSizeBytes: env.S3_PART_SIZE_MB * 1024 * 1024,
+    publicUrl: env.S3_PUBLIC_URL,
   };
 }
 

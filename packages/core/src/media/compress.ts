@@ -1,6 +1,8 @@
 /** compressImage: re-encode an image smaller without visible loss, and never return a larger file. */
-import sharp, { type Metadata } from 'sharp';
+
+import type { Metadata } from 'sharp';
 import { FileTypeNotSupportedError, IntegrityError } from '../errors.ts';
+import { loadSharp } from './load-sharp.ts';
 import { DEFAULT_MAX_PIXELS } from './validate/image.ts';
 
 export type CompressFormat = 'jpeg' | 'png' | 'webp' | 'avif' | 'gif';
@@ -46,6 +48,7 @@ export async function compressImage(input: Uint8Array, options: CompressOptions 
   const quality = Math.round(options.quality ?? 85);
   if (!(quality >= 1 && quality <= 100))
     throw new RangeError(`quality must be between 1 and 100 (got ${options.quality})`);
+  const sharp = await loadSharp();
   const source = sharp(input, {
     failOn: 'error',
     limitInputPixels: options.maxPixels ?? DEFAULT_MAX_PIXELS,

@@ -16,6 +16,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { FetchHttpHandler } from '@smithy/fetch-http-handler';
 import { StorageAbortedError, StorageError, type StorageErrorCode } from '../errors.ts';
 import { validateKey } from '../keys.ts';
 import { decodeMetadata, encodeMetadata, validateMetadata } from '../metadata.ts';
@@ -66,6 +67,8 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
       forcePathStyle: options.forcePathStyle ?? Boolean(options.endpoint),
       maxAttempts: options.maxAttempts ?? 4,
       retryMode: 'standard',
+      // Bun's native fetch: faster than its node:http emulation and holds less memory per request body.
+      requestHandler: new FetchHttpHandler(),
       // S3-compatible services (Hetzner, MinIO, R2, s3rver) do not all accept the newer default checksum headers.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',

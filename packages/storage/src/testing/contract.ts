@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { InvalidKeyError, StorageAbortedError } from '../errors.ts';
 import type { ObjectStore } from '../object-store.ts';
+import { patternStream } from './pattern.ts';
 
 export interface ContractOptions {
   /** Creates an empty store; `cleanup` runs after the suite. */
@@ -15,21 +16,6 @@ export interface ContractOptions {
 const text = (value: string) => new TextEncoder().encode(value);
 const readText = async (body: ReadableStream<Uint8Array>) => new Response(body).text();
 const readBytes = async (body: ReadableStream<Uint8Array>) => new Uint8Array(await new Response(body).arrayBuffer());
-
-/** A stream of `total` pseudo-random bytes in `chunk`-sized pieces, with no declared length. */
-export function patternStream(total: number, chunk = 64 * 1024): ReadableStream<Uint8Array> {
-  let sent = 0;
-  return new ReadableStream({
-    pull(controller) {
-      if (sent >= total) return controller.close();
-      const size = Math.min(chunk, total - sent);
-      const piece = new Uint8Array(size);
-      for (let i = 0; i < size; i++) piece[i] = ((sent + i) * 2654435761) >>> 24;
-      sent += size;
-      controller.enqueue(piece);
-    },
-  });
-}
 
 export function testObjectStore(name: string, options: ContractOptions): void {
   describe(`ObjectStore contract: ${name}`, () => {

@@ -1,5 +1,6 @@
 /** Sample images: a seeded gradient with noise, encoded as JPEG or PNG and resized until the file lands near the target size. */
-import sharp from 'sharp';
+
+import { loadSharp } from '../load-sharp.ts';
 import { prng } from './prng.ts';
 
 export type SynthImageFormat = 'jpeg' | 'png';
@@ -22,6 +23,7 @@ function pixels(width: number, height: number, seed: number): Buffer {
 }
 
 async function encode(width: number, height: number, seed: number, format: SynthImageFormat): Promise<Buffer> {
+  const sharp = await loadSharp();
   const image = sharp(pixels(width, height, seed), { raw: { width, height, channels: 3 } });
   return format === 'png' ? image.png({ compressionLevel: 6 }).toBuffer() : image.jpeg({ quality: 90 }).toBuffer();
 }

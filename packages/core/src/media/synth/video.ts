@@ -1,5 +1,4 @@
 /** Sample video: seeded moving frames encoded as H.264 in MP4 (x264 compiled to WebAssembly), rate-controlled to the target size. */
-import { createH264MP4Encoder } from 'h264-mp4-encoder';
 import { prng } from './prng.ts';
 
 const FRAME_RATE = 10;
@@ -51,6 +50,8 @@ function noiseFor(sizeBytes: number): number {
 }
 
 async function encodeClip({ width, height, frames, kbps }: Plan, seed: number, noise: number): Promise<Uint8Array> {
+  // Loaded on first use: the encoder's WebAssembly heap is not worth holding in processes that never make video.
+  const { createH264MP4Encoder } = await import('h264-mp4-encoder');
   const encoder = await createH264MP4Encoder();
   encoder.width = width;
   encoder.height = height;

@@ -1,5 +1,7 @@
 /** Images: a complete decode with sharp, strict about damage and guarded against decompression bombs. */
-import sharp, { type Metadata } from 'sharp';
+
+import type { Metadata } from 'sharp';
+import { loadSharp } from '../load-sharp.ts';
 import type { FormatInfo } from './media-info.ts';
 import { fail } from './problem.ts';
 
@@ -7,6 +9,7 @@ import { fail } from './problem.ts';
 export const DEFAULT_MAX_PIXELS = 100_000_000;
 
 export async function validateImage(bytes: Uint8Array, maxPixels = DEFAULT_MAX_PIXELS): Promise<FormatInfo> {
+  const sharp = await loadSharp();
   const image = sharp(bytes, { failOn: 'error', limitInputPixels: maxPixels, animated: true });
   let meta: Metadata;
   try {

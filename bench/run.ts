@@ -1,0 +1,59 @@
+/**
+ * Runs benchmarks by hand: `bun run bench [name…] [--smoke]`. Writes raw JSON to bench/results/ and replaces each
+ * benchmark's section of BENCHMARKS.md. `--smoke` runs tiny sizes and writes nothing (the test suite uses it).
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Benchmark } from './lib.ts';
+import { machineDescription, markdownTable } from './lib.ts';
+import { storageMemory } from './storage-memory.ts';
+
+const BENCHMARKS: Benchmark[] = [storageMemory];
+const ROOT = join(import.meta.dir, '..');
+
+const args = process.argv.slice(2);
+const smoke = args.includes('--smoke');
+const names = args.filter((arg) => !arg.startsWith('--'));
+const unknown = names.filter((name) => !BENCHMARKS.some((b) => b.name === name));
+if (unknown.length > 0) {
+  console.error(`unknown benchmark ${unknown.join(', ')}; known: ${BENCHMARKS.map((b) => b.name).join(', ')}`);
+  process.exit(2);
+}
+
+let failed = false;
+for (const benchmark of BENCHMARKS.filter((b) => names.length === 0 || names.includes(b.name))) {
+  console.error(`running ${benchmark.name}${smoke ? ' (smoke)' : ''}…`);
+  const outcome = await benchmark.run({ smoke });
+  const table = markdownTable(outcome.table);
+  console.log(`\n## ${benchmark.title}\n\n${table}\n\ntarget ${outcome.pass ? 'met' : 'MISSED'}`);
+  failed ||= !outcome.pass;
+  if (smoke) continue;
+  mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+  await Bun.write(join(ROOT, `bench/results/${benchmark.name}.json`), JSON.stringify(outcome.results, null, 2));
+  await updateSection(benchmark, table, outcome.pass);
+}
+process.exit(failed ? 1 : 0);
+
+async function updateSection(benchmark: Benchmark, table: string, pass: boolean): Promise<void> {
+  const path = join(ROOT, 'BENCHMARKS.md');
+  const file = Bun.file(path);
+  const current = (await file.exists())
+    ? await file.text()
+    : '# Benchmarks\n\nRun by hand with `bun run bench [name]`; raw results are in `bench/results/`. Ratios and figures in one section come from one run on one machine.\n';
+  const begin = `<!-- bench:${benchmark.name}:begin -->`;
+  const end = `<!-- bench:${benchmark.name}:end -->`;
+  const section = [
+    begin,
+    `## ${benchmark.title}`,
+    '',
+    `Measured ${new Date().toISOString().slice(0, 10)} on ${machineDescription()}. Command: \`bun run bench ${benchmark.name}\`. Target ${pass ? 'met' : '**missed**'}.`,
+    '',
+    table,
+    end,
+  ].join('\n');
+  const pattern = new RegExp(`${begin}[\\s\\S]*?${end}`);
+  await Bun.write(
+    path,
+    pattern.test(current) ? current.replace(pattern, section) : `${current.trimEnd()}\n\n${section}\n`,
+  );
+}

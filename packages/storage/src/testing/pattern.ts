@@ -1,0 +1,16 @@
+/** Deterministic test and benchmark payloads (no test-runner imports, so benchmarks can load this alone). */
+
+/** A stream of `total` pseudo-random bytes in `chunk`-sized pieces, with no declared length. */
+export function patternStream(total: number, chunk = 64 * 1024): ReadableStream<Uint8Array> {
+  let sent = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (sent >= total) return controller.close();
+      const size = Math.min(chunk, total - sent);
+      const piece = new Uint8Array(size);
+      for (let i = 0; i < size; i++) piece[i] = ((sent + i) * 2654435761) >>> 24;
+      sent += size;
+      controller.enqueue(piece);
+    },
+  });
+}
