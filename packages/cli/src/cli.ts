@@ -9,6 +9,8 @@ export const mediaforge = defineCommand({
     description: 'Turn database records into stored, verified media files',
   },
   subCommands: {
+    generate: () => import('./commands/generate.ts').then((m) => m.default),
+    demo: () => import('./commands/demo.ts').then((m) => m.default),
     config: () => import('./commands/config.ts').then((m) => m.default),
     migrate: () => import('./commands/migrate.ts').then((m) => m.default),
     records: () => import('./commands/records.ts').then((m) => m.default),

@@ -5,15 +5,19 @@ import {
   type Logger,
   loadSettings,
   openDatabaseFromSettings,
+  RecordFileGenerator,
   RecordRepository,
   type Settings,
 } from '@mediaforge/core';
+import { type ObjectStore, openObjectStore } from '@mediaforge/storage';
 
 export interface CommandContext {
   settings: Settings;
   logger: Logger;
   database(): Promise<Database>;
   records(): Promise<RecordRepository>;
+  store(): ObjectStore;
+  generator(): Promise<RecordFileGenerator>;
 }
 
 /** Runs `fn` with a fresh context and always releases what it opened. */
@@ -21,6 +25,11 @@ export async function withContext<T>(fn: (ctx: CommandContext) => Promise<T>): P
   const settings = loadSettings();
   const logger = createLogger({ level: settings.logLevel });
   let opened: Promise<Database> | undefined;
+  let store: ObjectStore | undefined;
+  const getStore = () => {
+    store ??= openObjectStore(settings);
+    return store;
+  };
   const database = () => {
     opened ??= openDatabaseFromSettings(settings);
     return opened;
@@ -31,6 +40,8 @@ export async function withContext<T>(fn: (ctx: CommandContext) => Promise<T>): P
       logger,
       database,
       records: async () => new RecordRepository((await database()).db),
+      store: getStore,
+      generator: async () => new RecordFileGenerator({ db: (await database()).db, store: getStore(), settings }),
     });
   } finally {
     if (opened) await (await opened.catch(() => undefined))?.close();

@@ -5,6 +5,7 @@ export * from './db/database.ts';
 export * from './db/open-from-settings.ts';
 export * from './db/schema.ts';
 export * from './errors.ts';
+export * from './generate/index.ts';
 export * from './logging/logger.ts';
 export * from './media/index.ts';
 export * from './records/cursor.ts';

@@ -68,5 +68,7 @@ export interface ObjectStore {
   list(prefix: string, options?: ListOptions): Promise<ListPage>;
   /** A URL for the object: public, or presigned for `expiresIn` seconds where the driver supports it. */
   url(key: string, options?: { expiresIn?: number }): Promise<string>;
+  /** The object's stable address, the same `url` that `put` reports: `file://…`, `s3://bucket/key`, or a public URL. */
+  objectUrl(key: string): string;
   copy(fromKey: string, toKey: string): Promise<void>;
 }

@@ -185,6 +185,10 @@ export function createFileStore({ root }: FileStoreOptions): ObjectStore {
       return pathToFileURL(pathOf(key)).toString();
     },
 
+    objectUrl(key: string): string {
+      return pathToFileURL(pathOf(key)).toString();
+    },
+
     async copy(fromKey: string, toKey: string): Promise<void> {
       const from = pathOf(fromKey);
       const to = pathOf(toKey);

@@ -235,6 +235,10 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
       });
     },
 
+    objectUrl(key: string): string {
+      return objectUrl(validateKey(S3_DRIVER, key));
+    },
+
     async copy(fromKey: string, toKey: string): Promise<void> {
       validateKey(S3_DRIVER, fromKey);
       validateKey(S3_DRIVER, toKey);

@@ -184,6 +184,10 @@ export function createSupabaseStore(options: SupabaseStoreOptions): ObjectStore 
       return data.signedUrl;
     },
 
+    objectUrl(key: string): string {
+      return objectUrl(validateKey(SUPABASE_DRIVER, key));
+    },
+
     async copy(fromKey: string, toKey: string): Promise<void> {
       validateKey(SUPABASE_DRIVER, fromKey);
       validateKey(SUPABASE_DRIVER, toKey);

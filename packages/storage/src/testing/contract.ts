@@ -153,6 +153,8 @@ export function testObjectStore(name: string, options: ContractOptions): void {
       expect(await readText(copied?.body as ReadableStream<Uint8Array>)).toBe('png-bytes');
       expect(copied?.info).toMatchObject({ contentType: 'image/png', metadata: { a: 'b' } });
       expect(await store.url('image/dst.png')).toContain('image/dst.png');
+      const put = await store.put('image/addr.png', text('x'), { contentType: 'image/png' });
+      expect(store.objectUrl('image/addr.png')).toBe(put.url);
     });
 
     options.additionalTests?.(() => store);

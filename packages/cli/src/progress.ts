@@ -1,0 +1,69 @@
+/**
+ * Progress on long work, on stderr: a live bar redrawn in place on a terminal (count, bytes, rate, ETA), plain
+ * periodic lines otherwise (logs and CI output stay readable), nothing at all in --json mode.
+ */
+import { formatBytes } from '@mediaforge/core';
+
+export interface ProgressState {
+  completed: number;
+  total: number;
+  failed: number;
+  bytes: number;
+}
+
+export interface ProgressReporter {
+  update(state: ProgressState): void;
+  done(): void;
+}
+
+export function createProgress(
+  label: string,
+  options: { enabled?: boolean; tty?: boolean; intervalMs?: number } = {},
+): ProgressReporter {
+  const enabled = options.enabled ?? true;
+  const tty = options.tty ?? Boolean(process.stderr.isTTY);
+  const interval = options.intervalMs ?? (tty ? 100 : 2000);
+  const started = performance.now();
+  let lastDraw = 0;
+  let last: ProgressState | undefined;
+
+  const render = (state: ProgressState) => {
+    const seconds = (performance.now() - started) / 1000;
+    const rate = seconds > 0 ? state.completed / seconds : 0;
+    const eta = rate > 0 ? (state.total - state.completed) / rate : undefined;
+    const stats = [
+      `${state.completed}/${state.total}`,
+      state.failed ? `${state.failed} failed` : undefined,
+      formatBytes(state.bytes),
+      `${rate.toFixed(1)}/s`,
+      eta !== undefined && state.completed < state.total ? `ETA ${formatDuration(eta)}` : undefined,
+    ].filter(Boolean);
+    if (!tty) return `${label}: ${stats.join(', ')}\n`;
+    const width = 24;
+    const filled = state.total ? Math.round((state.completed / state.total) * width) : width;
+    return `\r\u001b[2K${label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${stats.join('  ')}`;
+  };
+
+  return {
+    update(state) {
+      last = state;
+      if (!enabled) return;
+      const now = performance.now();
+      if (now - lastDraw < interval && state.completed < state.total) return;
+      lastDraw = now;
+      process.stderr.write(render(state));
+    },
+    done() {
+      if (!enabled || !last) return;
+      // A terminal gets the final bar and a newline; plain output already printed the final count in update().
+      if (tty) process.stderr.write(`${render(last)}\n`);
+    },
+  };
+}
+
+export function formatDuration(seconds: number): string {
+  if (seconds < 60) return `${Math.ceil(seconds)}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m${String(Math.round(seconds % 60)).padStart(2, '0')}s`;
+  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
+}

@@ -1,0 +1,30 @@
+/**
+ * What the generator needs from object storage. Core depends on no package of ours, so this is the structural
+ * subset of `@mediaforge/storage`'s ObjectStore it uses; every ObjectStore satisfies it.
+ */
+import { createHash } from 'node:crypto';
+
+export interface GeneratorStore {
+  readonly driver: string;
+  put(
+    key: string,
+    body: ReadableStream<Uint8Array> | Uint8Array,
+    options: { contentType: string; metadata?: Record<string, string>; signal?: AbortSignal },
+  ): Promise<{ key: string; size: number; etag: string; url: string }>;
+  head(
+    key: string,
+  ): Promise<{ size: number; contentType: string; metadata: Record<string, string>; etag: string } | null>;
+  get(key: string): Promise<{ body: ReadableStream<Uint8Array> } | null>;
+  /** The object's stable address, as `put` reports it. */
+  objectUrl?(key: string): string;
+}
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+export async function sha256OfStream(stream: ReadableStream<Uint8Array>): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of stream) hash.update(chunk);
+  return hash.digest('hex');
+}
