@@ -93,10 +93,9 @@ for (const backend of ['pglite', 'postgres'] as const) {
     test('usage errors exit 2 before any work', async () => {
       const noUid = await runMediaforge(['generate', 'single'], { env });
       expect(noUid.code).toBe(2);
-      const tooBig = await runMediaforge(
-        ['generate', 'auto', '--size', '999999'],
-        { env: { ...env, MAX_FILE_SIZE_MB: '1' } },
-      );
+      const tooBig = await runMediaforge(['generate', 'auto', '--size', '999999'], {
+        env: { ...env, MAX_FILE_SIZE_MB: '1' },
+      });
       expect(tooBig.code).toBe(2);
       expect(tooBig.stderr).toContain('over MAX_FILE_SIZE_MB');
       const badRate = await runMediaforge(['generate', 'auto', '--rate', '0'], { env });

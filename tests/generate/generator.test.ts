@@ -226,7 +226,10 @@ describeBackends('RecordFileGenerator', (backend) => {
   test('an abandoned claim is taken over after the task timeout; a fresh one is left alone', async () => {
     const [fresh, stale] = await repository.createMany([{ mediaType: 'text' }, { mediaType: 'text' }]);
     const { db } = backend.database();
-    await db.update(records).set({ status: 'processing' }).where(eq(records.uid, fresh?.uid as string));
+    await db
+      .update(records)
+      .set({ status: 'processing' })
+      .where(eq(records.uid, fresh?.uid as string));
     await db
       .update(records)
       .set({ status: 'processing', updatedAt: sql`now() - interval '2 hours'` })
