@@ -12,3 +12,4 @@ export * from './records/cursor.ts';
 export * from './records/record.ts';
 export * from './records/repository.ts';
 export * from './uid.ts';
+export * from './ingest/index.ts';

@@ -1,0 +1,470 @@
+/**
+ * Safe streaming download: `node:http`/`https` with a `lookup` that runs the SSRF guard, so the address checked is
+ * the address connected to; redirects followed by hand and re-checked on every hop; a size cap enforced before and
+ * during the body; connect, first-byte, idle and total timeouts; retries with exponential backoff and jitter for
+ * timeouts, resets, 5xx, 408 and 429 (honouring `Retry-After`); an interrupted body resumes with `Range` when the
+ * server supports it.
+ */
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import type { LookupFunction } from 'node:net';
+import { FileProcessingError, FileSizeExceededError } from '../errors.ts';
+import { checkUrl, type NetworkPolicy, resolveChecked, safeUrl } from './guard.ts';
+
+export interface DownloadTimeouts {
+  /** TCP (and TLS) connection established. Default 10 s. */
+  connectMs?: number;
+  /** Response headers after the request was sent. Default 30 s. */
+  firstByteMs?: number;
+  /** Longest gap between two body chunks. Default 30 s. */
+  idleMs?: number;
+  /** The whole download, all attempts included. Default 30 min. */
+  totalMs?: number;
+}
+
+export interface DownloadOptions {
+  /** Largest body accepted, in bytes. */
+  maxSize?: number;
+  timeouts?: DownloadTimeouts;
+  /** Retries after the first attempt. Default 3. */
+  retries?: number;
+  /** First backoff delay; doubles per attempt, with ±50% jitter. Default 500 ms. */
+  backoffMs?: number;
+  /** Longest `Retry-After` honoured (longer ones fail the download). Default 120 s. */
+  maxRetryAfterMs?: number;
+  maxRedirects?: number;
+  /** Called as bytes arrive, at most every 100 ms (and once at the end); `total` is undefined without a length. */
+  onProgress?: (downloaded: number, total: number | undefined) => void;
+  signal?: AbortSignal;
+  headers?: Record<string, string>;
+  policy?: NetworkPolicy;
+}
+
+export interface Download {
+  /** The final URL after redirects (credentials and query elided). */
+  url: string;
+  status: number;
+  contentType?: string;
+  /** Declared length, when the server sent one. */
+  contentLength?: number;
+  stream: ReadableStream<Uint8Array>;
+}
+
+export type DownloadErrorCode =
+  | 'DOWNLOAD_HTTP_STATUS'
+  | 'DOWNLOAD_TIMEOUT'
+  | 'DOWNLOAD_NETWORK'
+  | 'DOWNLOAD_REDIRECTS'
+  | 'DOWNLOAD_INTERRUPTED'
+  | 'DOWNLOAD_ABORTED';
+
+export class DownloadError extends FileProcessingError {
+  constructor(
+    code: DownloadErrorCode,
+    message: string,
+    readonly url: string,
+    readonly attempts: number,
+    readonly status?: number,
+    options: { transient?: boolean; cause?: unknown } = {},
+  ) {
+    super(`${message} (${url}, ${attempts} attempt${attempts === 1 ? '' : 's'})`, code, {
+      transient: options.transient ?? false,
+      cause: options.cause,
+      details: { url, attempts, ...(status ? { status } : {}) },
+    });
+  }
+}
+
+const RETRYABLE_STATUS = (status: number) => status === 408 || status === 429 || status >= 500;
+const RETRYABLE_NETWORK = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'ECONNABORTED',
+  'UND_ERR_SOCKET',
+]);
+
+interface Attempt {
+  response: IncomingMessage;
+  url: URL;
+}
+
+/** Streams a URL's body. Rejects before any body byte for bad URLs, refused targets, bad statuses and oversize. */
+export async function downloadFile(input: string, options: DownloadOptions = {}): Promise<Download> {
+  const policy = options.policy ?? {};
+  const retries = options.retries ?? 3;
+  const timeouts = {
+    connectMs: options.timeouts?.connectMs ?? 10_000,
+    firstByteMs: options.timeouts?.firstByteMs ?? 30_000,
+    idleMs: options.timeouts?.idleMs ?? 30_000,
+    totalMs: options.timeouts?.totalMs ?? 30 * 60_000,
+  };
+  const startUrl = checkUrl(input, policy);
+  const shown = safeUrl(startUrl);
+  const deadline = Date.now() + timeouts.totalMs;
+  let attempts = 0;
+  const total = new AbortController();
+  const totalTimer = setTimeout(
+    () => total.abort(new DownloadError('DOWNLOAD_TIMEOUT', 'Download took too long', shown, attempts, undefined)),
+    timeouts.totalMs,
+  );
+  const signal = options.signal ? AbortSignal.any([options.signal, total.signal]) : total.signal;
+
+  const fail = (error: unknown): never => {
+    clearTimeout(totalTimer);
+    throw error;
+  };
+
+  /** One request, following redirects, retrying what is worth retrying. */
+  async function fetchWithRetries(headers: Record<string, string>): Promise<Attempt> {
+    for (;;) {
+      attempts += 1;
+      let attempt: Attempt;
+      try {
+        attempt = await followRedirects(startUrl, headers);
+      } catch (error) {
+        if (signal.aborted) throw abortError(signal, shown, attempts, error);
+        if (!(error instanceof FileProcessingError) || !error.transient || attempts > retries) throw error;
+        await pause(backoff(attempts));
+        continue;
+      }
+      const status = attempt.response.statusCode ?? 0;
+      if (status >= 200 && status < 300) return attempt;
+      attempt.response.resume();
+      const error = new DownloadError(
+        'DOWNLOAD_HTTP_STATUS',
+        `HTTP ${status} ${attempt.response.statusMessage ?? ''}`.trim(),
+        safeUrl(attempt.url),
+        attempts,
+        status,
+        { transient: RETRYABLE_STATUS(status) },
+      );
+      if (!RETRYABLE_STATUS(status) || attempts > retries) throw error;
+      await pause(retryDelay(attempt.response.headers['retry-after'], attempts, error));
+    }
+  }
+
+  function backoff(attempt: number): number {
+    const base = (options.backoffMs ?? 500) * 2 ** (attempt - 1);
+    return Math.round(base * (0.5 + Math.random()));
+  }
+
+  function retryDelay(header: string | undefined, attempt: number, error: DownloadError): number {
+    if (!header) return backoff(attempt);
+    const seconds = Number(header);
+    const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(header) - Date.now();
+    if (!Number.isFinite(ms)) return backoff(attempt);
+    if (ms > (options.maxRetryAfterMs ?? 120_000)) throw error;
+    return Math.max(0, ms);
+  }
+
+  async function pause(ms: number): Promise<void> {
+    if (Date.now() + ms > deadline) {
+      throw new DownloadError('DOWNLOAD_TIMEOUT', 'No time left to retry', shown, attempts);
+    }
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(resolve, ms);
+      signal.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer);
+          reject(abortError(signal, shown, attempts));
+        },
+        { once: true },
+      );
+    });
+  }
+
+  async function followRedirects(first: URL, headers: Record<string, string>): Promise<Attempt> {
+    const seen = new Set<string>();
+    let url = first;
+    for (let hop = 0; ; hop++) {
+      seen.add(url.href);
+      const response = await requestOnce(url, headers);
+      const status = response.statusCode ?? 0;
+      const location = response.headers.location;
+      if (![301, 302, 303, 307, 308].includes(status) || !location) return { response, url };
+      response.resume();
+      const next = new URL(location, url);
+      if (hop + 1 > (options.maxRedirects ?? 5)) {
+        throw new DownloadError('DOWNLOAD_REDIRECTS', 'Too many redirects', shown, attempts, status);
+      }
+      if (seen.has(next.href)) {
+        throw new DownloadError('DOWNLOAD_REDIRECTS', `Redirect loop at ${safeUrl(next)}`, shown, attempts, status);
+      }
+      url = checkUrl(next, policy);
+    }
+  }
+
+  function requestOnce(url: URL, headers: Record<string, string>): Promise<IncomingMessage> {
+    const shownHop = safeUrl(url);
+    const lookup: LookupFunction = (host, lookupOptions, callback) => {
+      resolveChecked(host, policy, shownHop).then(
+        (addresses) => {
+          const wanted = lookupOptions.family ? addresses.filter((a) => a.family === lookupOptions.family) : addresses;
+          const usable = wanted.length > 0 ? wanted : addresses;
+          if (lookupOptions.all) callback(null, usable);
+          else callback(null, usable[0]?.address as string, usable[0]?.family as number);
+        },
+        (error: Error) => callback(error as NodeJS.ErrnoException, '', 0),
+      );
+    };
+    const client = url.protocol === 'https:' ? https : http;
+    return new Promise<IncomingMessage>((resolve, reject) => {
+      let settled = false;
+      const done = (error?: unknown, response?: IncomingMessage) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(connectTimer);
+        clearTimeout(firstByteTimer);
+        signal.removeEventListener('abort', onAbort);
+        if (error) {
+          request.destroy();
+          reject(error);
+        } else resolve(response as IncomingMessage);
+      };
+      const request = client.request(url, {
+        method: 'GET',
+        headers: { 'user-agent': 'mediaforge', accept: '*/*', ...options.headers, ...headers },
+        lookup,
+        // Connect to exactly what the guard checked; no proxy environment or agent pooling in between.
+        agent: false,
+      });
+      const onAbort = () => done(abortError(signal, shownHop, attempts));
+      signal.addEventListener('abort', onAbort, { once: true });
+      const connectTimer = setTimeout(
+        () =>
+          done(
+            new DownloadError(
+              'DOWNLOAD_TIMEOUT',
+              `Could not connect within ${timeouts.connectMs} ms`,
+              shownHop,
+              attempts,
+              undefined,
+              {
+                transient: true,
+              },
+            ),
+          ),
+        timeouts.connectMs,
+      );
+      let firstByteTimer: ReturnType<typeof setTimeout> | undefined;
+      request.on('socket', (socket) => {
+        const connected = () => {
+          clearTimeout(connectTimer);
+          firstByteTimer = setTimeout(
+            () =>
+              done(
+                new DownloadError(
+                  'DOWNLOAD_TIMEOUT',
+                  `No response within ${timeouts.firstByteMs} ms`,
+                  shownHop,
+                  attempts,
+                  undefined,
+                  {
+                    transient: true,
+                  },
+                ),
+              ),
+            timeouts.firstByteMs,
+          );
+        };
+        if (!socket.connecting) connected();
+        else socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', connected);
+      });
+      request.on('response', (response) => done(undefined, response));
+      request.on('error', (error: NodeJS.ErrnoException) => done(networkError(error, shownHop, attempts)));
+      request.end();
+    });
+  }
+
+  // First attempt: everything up to the response headers.
+  let attempt: Attempt;
+  try {
+    attempt = await fetchWithRetries({});
+  } catch (error) {
+    return fail(error);
+  }
+  const { response } = attempt;
+  const declared = response.headers['content-length'] ? Number(response.headers['content-length']) : undefined;
+  if (options.maxSize !== undefined && declared !== undefined && declared > options.maxSize) {
+    response.destroy();
+    return fail(new FileSizeExceededError(options.maxSize, declared, `The download (${shown})`));
+  }
+  const validator = response.headers.etag ?? response.headers['last-modified'];
+  const resumable = response.headers['accept-ranges'] === 'bytes' && Boolean(validator);
+
+  let received = 0;
+  let lastProgress = 0;
+  const progress = (final = false) => {
+    if (!options.onProgress) return;
+    const now = Date.now();
+    if (!final && now - lastProgress < 100) return;
+    lastProgress = now;
+    options.onProgress(received, declared);
+  };
+
+  async function* body(): AsyncGenerator<Uint8Array> {
+    let current: IncomingMessage = response;
+    for (;;) {
+      try {
+        for await (const chunk of withIdleTimeout(current, timeouts.idleMs, shown, () => attempts)) {
+          received += chunk.byteLength;
+          if (options.maxSize !== undefined && received > options.maxSize) {
+            current.destroy();
+            throw new FileSizeExceededError(options.maxSize, received, `The download (${shown})`);
+          }
+          progress();
+          yield chunk;
+        }
+        if (declared !== undefined && received < declared) {
+          throw new DownloadError(
+            'DOWNLOAD_INTERRUPTED',
+            `Body ended at ${received} of ${declared} bytes`,
+            shown,
+            attempts,
+            undefined,
+            {
+              transient: true,
+            },
+          );
+        }
+        progress(true);
+        return;
+      } catch (error) {
+        current.destroy();
+        if (signal.aborted) throw abortError(signal, shown, attempts, error);
+        const transient = error instanceof FileProcessingError && error.transient;
+        if (!transient || !resumable || attempts > retries) {
+          if (transient && !resumable && received > 0) {
+            throw new DownloadError(
+              'DOWNLOAD_INTERRUPTED',
+              `Connection lost after ${received} bytes and the server does not support resuming`,
+              shown,
+              attempts,
+              undefined,
+              { transient: true, cause: error },
+            );
+          }
+          throw error;
+        }
+        await pause(backoff(attempts));
+        const next = await fetchWithRetries({ range: `bytes=${received}-`, 'if-range': String(validator) });
+        const range = /^bytes (\d+)-/.exec(String(next.response.headers['content-range'] ?? ''));
+        if (next.response.statusCode !== 206 || Number(range?.[1]) !== received) {
+          next.response.destroy();
+          throw new DownloadError(
+            'DOWNLOAD_INTERRUPTED',
+            'The server did not resume where the connection was lost (the file may have changed)',
+            shown,
+            attempts,
+            next.response.statusCode,
+          );
+        }
+        current = next.response;
+      }
+    }
+  }
+
+  const iterator = body();
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { value, done } = await iterator.next();
+        if (done) {
+          clearTimeout(totalTimer);
+          controller.close();
+        } else controller.enqueue(value);
+      } catch (error) {
+        clearTimeout(totalTimer);
+        controller.error(error);
+      }
+    },
+    async cancel() {
+      clearTimeout(totalTimer);
+      await iterator.return(undefined);
+      response.destroy();
+    },
+  });
+
+  return {
+    url: safeUrl(attempt.url),
+    status: response.statusCode ?? 200,
+    ...(response.headers['content-type'] ? { contentType: response.headers['content-type'] } : {}),
+    ...(declared !== undefined ? { contentLength: declared } : {}),
+    stream,
+  };
+}
+
+/** The seed's `download_fal_file`: the whole body as bytes (use `downloadFile` for anything large). */
+export async function downloadBytes(
+  url: string,
+  options: DownloadOptions = {},
+): Promise<{ bytes: Uint8Array; contentType?: string; url: string }> {
+  const download = await downloadFile(url, options);
+  const bytes = new Uint8Array(await new Response(download.stream).arrayBuffer());
+  return { bytes, url: download.url, ...(download.contentType ? { contentType: download.contentType } : {}) };
+}
+
+async function* withIdleTimeout(
+  response: IncomingMessage,
+  idleMs: number,
+  url: string,
+  attempts: () => number,
+): AsyncGenerator<Uint8Array> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const arm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(
+      () =>
+        response.destroy(
+          new DownloadError('DOWNLOAD_TIMEOUT', `No data for ${idleMs} ms`, url, attempts(), undefined, {
+            transient: true,
+          }),
+        ),
+      idleMs,
+    );
+  };
+  arm();
+  try {
+    for await (const chunk of response) {
+      arm();
+      yield chunk instanceof Uint8Array ? chunk : new Uint8Array(chunk as ArrayBuffer);
+    }
+    if (!response.complete) {
+      throw new DownloadError('DOWNLOAD_INTERRUPTED', 'Connection closed mid-body', url, attempts(), undefined, {
+        transient: true,
+      });
+    }
+  } catch (error) {
+    if (error instanceof FileProcessingError) throw error;
+    throw networkError(error as NodeJS.ErrnoException, url, attempts(), 'DOWNLOAD_INTERRUPTED');
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function networkError(
+  error: NodeJS.ErrnoException,
+  url: string,
+  attempts: number,
+  code: DownloadErrorCode = 'DOWNLOAD_NETWORK',
+): FileProcessingError {
+  if (error instanceof FileProcessingError) return error;
+  const transient = RETRYABLE_NETWORK.has(error.code ?? '') || /socket|closed|reset|aborted/i.test(error.message);
+  return new DownloadError(code, `${error.code ?? 'network error'}: ${error.message}`, url, attempts, undefined, {
+    transient,
+    cause: error,
+  });
+}
+
+function abortError(signal: AbortSignal, url: string, attempts: number, cause?: unknown): FileProcessingError {
+  if (signal.reason instanceof FileProcessingError) return signal.reason;
+  return new DownloadError('DOWNLOAD_ABORTED', 'Download cancelled', url, attempts, undefined, {
+    cause: cause ?? signal.reason,
+  });
+}

@@ -1,0 +1,106 @@
+/**
+ * The SSRF guard: which URLs and which connected addresses a download may use. Checked on the URL before
+ * connecting and again on every address DNS returns, through the `lookup` the HTTP client connects with, so the
+ * address checked is the address used (no DNS rebinding gap), on every redirect hop.
+ */
+import { lookup as dnsLookup } from 'node:dns/promises';
+import { FileProcessingError } from '../errors.ts';
+import { canonicalIp, nonPublicReason } from './ip.ts';
+
+export interface NetworkPolicy {
+  /** Allow loopback, private and link-local targets (tests, trusted internal origins). Default false. */
+  allowPrivate?: boolean;
+  /** Host names or IP literals always allowed, whatever they resolve to (`MEDIAFORGE_ALLOW_HOSTS`). */
+  allowHosts?: readonly string[];
+  /** Resolver, for tests; defaults to the system resolver (`dns.lookup`, all addresses). */
+  resolve?: (host: string) => Promise<{ address: string; family: number }[]>;
+}
+
+export class UrlNotAllowedError extends FileProcessingError {
+  constructor(url: string, reason: string) {
+    super(
+      `Refusing to download ${url}: ${reason}. Downloads reach public addresses only; allow a trusted host with MEDIAFORGE_ALLOW_HOSTS or --allow-private.`,
+      'URL_NOT_ALLOWED',
+      { details: { url, reason } },
+    );
+  }
+}
+
+/** The URL without credentials and with its query elided: safe for logs, errors and records. */
+export function safeUrl(url: string | URL): string {
+  try {
+    const parsed = new URL(String(url));
+    parsed.username = '';
+    parsed.password = '';
+    const query = parsed.search ? '?…' : '';
+    parsed.search = '';
+    parsed.hash = '';
+    return `${parsed.toString()}${query}`;
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
+/** The URL without credentials (query kept): what a record stores as `source_url`. */
+export function withoutCredentials(url: string | URL): string {
+  const parsed = new URL(String(url));
+  parsed.username = '';
+  parsed.password = '';
+  return parsed.toString();
+}
+
+const isAllowedHost = (host: string, policy: NetworkPolicy) => {
+  const wanted = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return (policy.allowHosts ?? []).some((allowed) => allowed.toLowerCase().replace(/^\[|\]$/g, '') === wanted);
+};
+
+/** Checks what can be checked from the URL alone; returns the parsed URL. */
+export function checkUrl(input: string | URL, policy: NetworkPolicy = {}): URL {
+  let url: URL;
+  try {
+    url = new URL(String(input));
+  } catch {
+    throw new FileProcessingError(`Not a valid URL: ${JSON.stringify(String(input).slice(0, 200))}.`, 'INVALID_URL');
+  }
+  const shown = safeUrl(url);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UrlNotAllowedError(shown, `the ${url.protocol} scheme is not allowed (http and https only)`);
+  }
+  if (url.username || url.password) throw new UrlNotAllowedError(shown, 'URLs with embedded credentials are refused');
+  const host = url.hostname;
+  if (policy.allowPrivate || isAllowedHost(host, policy)) return url;
+  const ip = canonicalIp(host);
+  if (ip) {
+    const reason = nonPublicReason(ip);
+    if (reason) throw new UrlNotAllowedError(shown, `${host} is ${reason}`);
+  } else if (/^(localhost|.*\.localhost|.*\.local|.*\.internal|metadata\.google\.internal)$/i.test(host)) {
+    throw new UrlNotAllowedError(shown, `${host} is a local name`);
+  }
+  return url;
+}
+
+/** Resolves a host and refuses it unless every address is allowed; returns the addresses to connect to. */
+export async function resolveChecked(
+  host: string,
+  policy: NetworkPolicy = {},
+  shownUrl = host,
+): Promise<{ address: string; family: number }[]> {
+  const literal = canonicalIp(host);
+  const addresses = literal
+    ? [{ address: literal, family: literal.includes(':') ? 6 : 4 }]
+    : await (policy.resolve ?? ((name: string) => dnsLookup(name, { all: true, verbatim: true })))(host).catch(
+        (error: NodeJS.ErrnoException) => {
+          throw new FileProcessingError(`Cannot resolve ${host}: ${error.code ?? error.message}.`, 'DOWNLOAD_DNS', {
+            transient: error.code === 'EAI_AGAIN',
+            cause: error,
+          });
+        },
+      );
+  if (addresses.length === 0) throw new FileProcessingError(`Cannot resolve ${host}.`, 'DOWNLOAD_DNS');
+  if (policy.allowPrivate || isAllowedHost(host, policy)) return addresses;
+  for (const { address } of addresses) {
+    const reason = nonPublicReason(address);
+    if (reason) throw new UrlNotAllowedError(shownUrl, `${host} resolves to ${address}, ${reason}`);
+  }
+  return addresses;
+}

@@ -1,0 +1,3 @@
+export * from './download.ts';
+export * from './guard.ts';
+export * from './ip.ts';
