@@ -310,62 +310,72 @@ export async function downloadFile(input: string, options: DownloadOptions = {})
 
   async function* body(): AsyncGenerator<Uint8Array> {
     let current: IncomingMessage = response;
-    for (;;) {
-      try {
-        for await (const chunk of withIdleTimeout(current, timeouts.idleMs, shown, () => attempts)) {
-          received += chunk.byteLength;
-          if (options.maxSize !== undefined && received > options.maxSize) {
-            current.destroy();
-            throw new FileSizeExceededError(options.maxSize, received, `The download (${shown})`);
+    const onAbort = () => current.destroy(abortError(signal, shown, attempts));
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      yield* resumingBody();
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+
+    async function* resumingBody(): AsyncGenerator<Uint8Array> {
+      for (;;) {
+        try {
+          for await (const chunk of withIdleTimeout(current, timeouts.idleMs, shown, () => attempts)) {
+            received += chunk.byteLength;
+            if (options.maxSize !== undefined && received > options.maxSize) {
+              current.destroy();
+              throw new FileSizeExceededError(options.maxSize, received, `The download (${shown})`);
+            }
+            progress();
+            yield chunk;
           }
-          progress();
-          yield chunk;
-        }
-        if (declared !== undefined && received < declared) {
-          throw new DownloadError(
-            'DOWNLOAD_INTERRUPTED',
-            `Body ended at ${received} of ${declared} bytes`,
-            shown,
-            attempts,
-            undefined,
-            {
-              transient: true,
-            },
-          );
-        }
-        progress(true);
-        return;
-      } catch (error) {
-        current.destroy();
-        if (signal.aborted) throw abortError(signal, shown, attempts, error);
-        const transient = error instanceof FileProcessingError && error.transient;
-        if (!transient || !resumable || attempts > retries) {
-          if (transient && !resumable && received > 0) {
+          if (declared !== undefined && received < declared) {
             throw new DownloadError(
               'DOWNLOAD_INTERRUPTED',
-              `Connection lost after ${received} bytes and the server does not support resuming`,
+              `Body ended at ${received} of ${declared} bytes`,
               shown,
               attempts,
               undefined,
-              { transient: true, cause: error },
+              {
+                transient: true,
+              },
             );
           }
-          throw error;
+          progress(true);
+          return;
+        } catch (error) {
+          current.destroy();
+          if (signal.aborted) throw abortError(signal, shown, attempts, error);
+          const transient = error instanceof FileProcessingError && error.transient;
+          if (!transient || !resumable || attempts > retries) {
+            if (transient && !resumable && received > 0 && (error as FileProcessingError).code !== 'DOWNLOAD_TIMEOUT') {
+              throw new DownloadError(
+                'DOWNLOAD_INTERRUPTED',
+                `Connection lost after ${received} bytes and the server does not support resuming`,
+                shown,
+                attempts,
+                undefined,
+                { transient: true, cause: error },
+              );
+            }
+            throw error;
+          }
+          await pause(backoff(attempts));
+          const next = await fetchWithRetries({ range: `bytes=${received}-`, 'if-range': String(validator) });
+          const range = /^bytes (\d+)-/.exec(String(next.response.headers['content-range'] ?? ''));
+          if (next.response.statusCode !== 206 || Number(range?.[1]) !== received) {
+            next.response.destroy();
+            throw new DownloadError(
+              'DOWNLOAD_INTERRUPTED',
+              'The server did not resume where the connection was lost (the file may have changed)',
+              shown,
+              attempts,
+              next.response.statusCode,
+            );
+          }
+          current = next.response;
         }
-        await pause(backoff(attempts));
-        const next = await fetchWithRetries({ range: `bytes=${received}-`, 'if-range': String(validator) });
-        const range = /^bytes (\d+)-/.exec(String(next.response.headers['content-range'] ?? ''));
-        if (next.response.statusCode !== 206 || Number(range?.[1]) !== received) {
-          next.response.destroy();
-          throw new DownloadError(
-            'DOWNLOAD_INTERRUPTED',
-            'The server did not resume where the connection was lost (the file may have changed)',
-            shown,
-            attempts,
-            next.response.statusCode,
-          );
-        }
-        current = next.response;
       }
     }
   }
