@@ -1,3 +1,4 @@
 export * from './download.ts';
 export * from './guard.ts';
 export * from './ip.ts';
+export * from './pipeline.ts';

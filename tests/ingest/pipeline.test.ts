@@ -1,0 +1,160 @@
+import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { processFileBatch, RecordRepository, readAll, sha256Hex, validateFileIntegrity } from '@mediaforge/core';
+import { describeBackends } from '@mediaforge/core/testing';
+import { createFileStore, createS3Store, type ObjectStore } from '@mediaforge/storage';
+import { S3RVER_CREDENTIALS, startS3Server, type TestS3Server } from '@mediaforge/storage/testing';
+
+const FIXTURES = join(import.meta.dir, '../../packages/core/test/fixtures');
+
+// A real HTTP origin on loopback serving the media fixture corpus. The pipeline is pointed at it with
+// allowHosts: ['127.0.0.1'], so every other non-public address (the metadata one below) stays refused.
+const origin = Bun.serve({
+  hostname: '127.0.0.1',
+  port: 0,
+  async fetch(request) {
+    const path = new URL(request.url).pathname;
+    if (path === '/missing.mp3') return new Response('gone', { status: 404 });
+    if (path === '/redirect-to-metadata') return Response.redirect('http://169.254.169.254/latest/meta-data/', 302);
+    const name = path.replace(/^\/(copy\/)?/, '');
+    const file = Bun.file(join(FIXTURES, name));
+    if (!(await file.exists())) return new Response('no such fixture', { status: 404 });
+    // No Content-Type for most: the pipeline must go by content, not by what the server says.
+    return new Response(file.stream(), { headers: name.endsWith('.txt') ? { 'content-type': 'text/plain' } : {} });
+  },
+});
+const at = (path: string) => `http://127.0.0.1:${origin.port}/${path}`;
+afterAll(() => origin.stop(true));
+
+describeBackends('processFileBatch', (backend) => {
+  let s3: TestS3Server | undefined;
+  let store: ObjectStore;
+  let home = '';
+  beforeAll(async () => {
+    home = mkdtempSync(join(tmpdir(), 'mediaforge-ingest-'));
+    if (backend.kind === 'postgres') {
+      s3 = await startS3Server();
+      store = createS3Store({ bucket: s3.bucket, endpoint: s3.endpoint, ...S3RVER_CREDENTIALS });
+    } else {
+      store = createFileStore({ root: join(home, 'objects') });
+    }
+  });
+  afterAll(async () => s3?.close());
+
+  const context = (overrides = {}) => ({
+    db: backend.database().db,
+    store,
+    settings: { maxFileSizeBytes: 2 * 1024 * 1024, maxBatchSize: 50, home },
+    policy: { allowHosts: ['127.0.0.1'] },
+    download: { backoffMs: 5, retries: 1 },
+    ...overrides,
+  });
+
+  test('a mixed batch: good, duplicate, bad, unsupported, corrupted, huge and hostile URLs', async () => {
+    const urls = [
+      at('fixture.mp3'),
+      at('fixture.jpg'),
+      at('fixture.mp4'),
+      at('fixture.txt'),
+      at('copy/fixture.mp3'), // same content as the first, another URL
+      at('missing.mp3'),
+      at('negative/document.pdf'),
+      at('negative/truncated.mp3'),
+      at('negative/wrong-extension.jpg'),
+      'http://169.254.169.254/latest/meta-data/',
+      at('redirect-to-metadata'),
+      'file:///etc/passwd',
+    ];
+    const progress: number[] = [];
+    const result = await processFileBatch({
+      ...context(),
+      userId: `user-${backend.kind}`,
+      generationId: 'gen-1',
+      urls,
+      maxConcurrent: 1,
+      onProgress: (completed) => progress.push(completed),
+    });
+    expect(progress).toEqual(urls.map((_, i) => i + 1));
+    expect(result.totalFiles).toBe(urls.length);
+    expect(result.success).toBe(false);
+
+    const codes = Object.fromEntries(result.failedFiles.map((f) => [f.url, f.code]));
+    expect(codes).toEqual({
+      [at('missing.mp3')]: 'DOWNLOAD_HTTP_STATUS',
+      [at('negative/document.pdf')]: 'FILE_TYPE_NOT_SUPPORTED',
+      [at('negative/truncated.mp3')]: 'INTEGRITY_ERROR',
+      'http://169.254.169.254/latest/meta-data/': 'URL_NOT_ALLOWED',
+      [at('redirect-to-metadata')]: 'URL_NOT_ALLOWED',
+      'file:///etc/passwd': 'URL_NOT_ALLOWED',
+    });
+
+    const byUrl = Object.fromEntries(result.processedFiles.map((f) => [f.sourceUrl, f]));
+    expect(Object.keys(byUrl).sort()).toEqual(
+      [
+        at('fixture.mp3'),
+        at('fixture.jpg'),
+        at('fixture.mp4'),
+        at('fixture.txt'),
+        at('copy/fixture.mp3'),
+        at('negative/wrong-extension.jpg'),
+      ].sort(),
+    );
+    // Detected by content: the "jpg" that is really something else is stored under its real type.
+    const wrong = byUrl[at('negative/wrong-extension.jpg')];
+    expect(wrong?.storageKey.endsWith('.jpg')).toBe(false);
+
+    // Dedupe: the second copy points at the first one's object; one object stored for the content.
+    const first = byUrl[at('fixture.mp3')];
+    const copy = byUrl[at('copy/fixture.mp3')];
+    expect(copy?.duplicateOf).toBe(first?.recordUid);
+    expect(copy?.storageKey).toBe(first?.storageKey);
+
+    const repository = new RecordRepository(backend.database().db);
+    for (const file of result.processedFiles) {
+      const record = await repository.get(file.recordUid);
+      expect(record).toMatchObject({
+        status: 'uploaded',
+        source: 'url',
+        sourceUrl: file.sourceUrl,
+        userId: `user-${backend.kind}`,
+        generationId: 'gen-1',
+        sha256: file.sha256,
+        storageKey: file.storageKey,
+      });
+      const bytes = await readAll((await store.get(file.storageKey))?.body as ReadableStream<Uint8Array>);
+      expect(sha256Hex(bytes)).toBe(file.sha256);
+      await validateFileIntegrity(bytes, file.contentType);
+    }
+    // The stored MP3 is byte-identical to the origin's file.
+    expect(first?.sha256).toBe(sha256Hex(await Bun.file(join(FIXTURES, 'fixture.mp3')).bytes()));
+
+    // Nothing from a failed URL reached the store: exactly one object per distinct content.
+    const objects: string[] = [];
+    for (const prefix of ['audio/', 'video/', 'image/', 'text/']) {
+      objects.push(...(await store.list(prefix)).items.map((i) => i.key));
+    }
+    expect(objects.sort()).toEqual([...new Set(result.processedFiles.map((f) => f.storageKey))].sort());
+    expect(await repository.count({ userId: `user-${backend.kind}` })).toBe(result.processedFiles.length);
+  });
+
+  test('files over the size cap are refused and nothing is stored', async () => {
+    const result = await processFileBatch({ ...context({ maxSize: 1000 }), urls: [at('fixture.wav')] });
+    expect(result.failedFiles[0]?.code).toBe('FILE_SIZE_EXCEEDED');
+    expect((await store.list('audio/')).items.some((i) => i.key.endsWith('.wav'))).toBe(false);
+  });
+
+  test('images are recompressed when that makes them smaller, and kept as they are otherwise', async () => {
+    const result = await processFileBatch({ ...context(), userId: 'img', urls: [at('fixture.png')], quality: 60 });
+    const [file] = result.processedFiles;
+    expect(file?.size).toBeLessThanOrEqual(file?.originalSize as number);
+    const stored = await readAll((await store.get(file?.storageKey as string))?.body as ReadableStream<Uint8Array>);
+    expect(stored.byteLength).toBe(file?.size as number);
+  });
+
+  test('MAX_BATCH_SIZE is enforced with a clear error', async () => {
+    const urls = Array.from({ length: 51 }, (_, i) => at(`fixture.mp3?${i}`));
+    await expect(processFileBatch({ ...context(), urls })).rejects.toMatchObject({ code: 'BATCH_TOO_LARGE' });
+  });
+});
