@@ -10,6 +10,7 @@ export const mediaforge = defineCommand({
   },
   subCommands: {
     generate: () => import('./commands/generate.ts').then((m) => m.default),
+    ingest: () => import('./commands/ingest.ts').then((m) => m.default),
     demo: () => import('./commands/demo.ts').then((m) => m.default),
     config: () => import('./commands/config.ts').then((m) => m.default),
     migrate: () => import('./commands/migrate.ts').then((m) => m.default),

@@ -81,6 +81,7 @@ export const envSchema = z.object({
   SUPABASE_SERVICE_ROLE_KEY: optionalString,
   SUPABASE_BUCKET: optionalString,
   SUPABASE_PUBLIC_BUCKET: envBoolean(false),
+  MEDIAFORGE_ALLOW_HOSTS: optionalString,
   MAX_FILE_SIZE_MB: positiveNumber(50),
   MAX_BATCH_SIZE: positiveNumber(1000, { integer: true }),
   CHUNK_SIZE_KB: positiveNumber(8, { integer: true }),

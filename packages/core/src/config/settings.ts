@@ -29,6 +29,8 @@ export interface Settings {
   storageUrl: string;
   s3: S3Settings;
   supabase: SupabaseSettings;
+  /** Hosts downloads may reach even when they resolve to non-public addresses (`MEDIAFORGE_ALLOW_HOSTS`). */
+  allowHosts: string[];
   maxFileSizeMb: number;
   maxFileSizeBytes: number;
   maxBatchSize: number;
@@ -106,6 +108,10 @@ function toSettings(env: Env, cwd: string): Settings {
       bucket: env.SUPABASE_BUCKET,
       publicBucket: env.SUPABASE_PUBLIC_BUCKET,
     },
+    allowHosts: (env.MEDIAFORGE_ALLOW_HOSTS ?? '')
+      .split(',')
+      .map((host) => host.trim())
+      .filter(Boolean),
     maxFileSizeMb: env.MAX_FILE_SIZE_MB,
     maxFileSizeBytes: Math.floor(env.MAX_FILE_SIZE_MB * 1024 * 1024),
     maxBatchSize: env.MAX_BATCH_SIZE,

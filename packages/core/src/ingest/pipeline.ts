@@ -122,51 +122,55 @@ export async function processUrl(url: string, ctx: IngestContext): Promise<FileM
 
     const uid = newUid();
     const { contentType: _c, mediaType: _m, size: _s, ...details } = info;
-    const duplicate = await findDuplicate(ctx, sha256);
-    let storageKey: string;
-    let objectUrl: string;
-    if (duplicate?.storageKey) {
-      if (body instanceof ReadableStream) await body.cancel().catch(() => {});
-      storageKey = duplicate.storageKey;
-      objectUrl = duplicate.fileUrl ?? duplicate.storageKey;
-    } else {
-      storageKey = `${type.mediaType}/${uid}${extension}`;
-      const put = await ctx.store.put(storageKey, body, {
-        contentType,
-        metadata: {
-          record_uid: uid,
-          media_type: type.mediaType,
-          source: 'url',
-          sha256,
-          ...(ctx.userId ? { user_id: ctx.userId } : {}),
-          ...(ctx.generationId ? { generation_id: ctx.generationId } : {}),
-        },
-        ...(ctx.signal ? { signal: ctx.signal } : {}),
-      });
-      objectUrl = put.url;
-    }
+    // Same owner, same content: one at a time in this process, so concurrent copies in a batch dedupe too.
+    const { storageKey, objectUrl, duplicate } = await withKeyLock(`${ctx.userId ?? ''}:${sha256}`, async () => {
+      const duplicate = await findDuplicate(ctx, sha256);
+      let storageKey: string;
+      let objectUrl: string;
+      if (duplicate?.storageKey) {
+        if (body instanceof ReadableStream) await body.cancel().catch(() => {});
+        storageKey = duplicate.storageKey;
+        objectUrl = duplicate.fileUrl ?? duplicate.storageKey;
+      } else {
+        storageKey = `${type.mediaType}/${uid}${extension}`;
+        const put = await ctx.store.put(storageKey, body, {
+          contentType,
+          metadata: {
+            record_uid: uid,
+            media_type: type.mediaType,
+            source: 'url',
+            sha256,
+            ...(ctx.userId ? { user_id: ctx.userId } : {}),
+            ...(ctx.generationId ? { generation_id: ctx.generationId } : {}),
+          },
+          ...(ctx.signal ? { signal: ctx.signal } : {}),
+        });
+        objectUrl = put.url;
+      }
 
-    const sourceUrl = withoutCredentials(url);
-    await ctx.db.insert(records).values({
-      uid,
-      mediaType: type.mediaType,
-      status: 'uploaded',
-      fileUrl: objectUrl,
-      fileName: storageKey.slice(storageKey.lastIndexOf('/') + 1),
-      fileSize: size,
-      contentType,
-      sha256,
-      storageKey,
-      source: 'url',
-      sourceUrl,
-      userId: ctx.userId ?? null,
-      generationId: ctx.generationId ?? null,
-      metadata: {
-        media: details,
-        original: { size: originalSize, sha256: originalSha, contentType: type.mime },
-        ...(detection.mismatch ? { mismatch: detection.mismatch } : {}),
-        ...(duplicate ? { duplicate_of: duplicate.uid } : {}),
-      },
+      const sourceUrl = withoutCredentials(url);
+      await ctx.db.insert(records).values({
+        uid,
+        mediaType: type.mediaType,
+        status: 'uploaded',
+        fileUrl: objectUrl,
+        fileName: storageKey.slice(storageKey.lastIndexOf('/') + 1),
+        fileSize: size,
+        contentType,
+        sha256,
+        storageKey,
+        source: 'url',
+        sourceUrl,
+        userId: ctx.userId ?? null,
+        generationId: ctx.generationId ?? null,
+        metadata: {
+          media: details,
+          original: { size: originalSize, sha256: originalSha, contentType: type.mime },
+          ...(detection.mismatch ? { mismatch: detection.mismatch } : {}),
+          ...(duplicate ? { duplicate_of: duplicate.uid } : {}),
+        },
+      });
+      return { storageKey, objectUrl, duplicate };
     });
     return {
       recordUid: uid,
@@ -244,6 +248,20 @@ export function uploadGenerationResult(
   { userId, generationId, fileUrls }: { userId: string; generationId: string; fileUrls: readonly string[] },
 ): Promise<ProcessingResult> {
   return processFileBatch({ ...ctx, urls: fileUrls, userId, generationId });
+}
+
+const keyLocks = new Map<string, Promise<unknown>>();
+
+/** Runs `fn` after every earlier call with the same key has finished (an in-process mutex per key). */
+async function withKeyLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const previous = keyLocks.get(key) ?? Promise.resolve();
+  const run = previous.catch(() => {}).then(fn);
+  keyLocks.set(key, run);
+  try {
+    return await run;
+  } finally {
+    if (keyLocks.get(key) === run) keyLocks.delete(key);
+  }
 }
 
 async function findDuplicate(ctx: IngestContext, sha256: string) {

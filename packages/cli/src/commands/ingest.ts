@@ -1,0 +1,134 @@
+/** `mediaforge ingest <url...>`: download, check and store files from URLs as records (seed 004). */
+import { formatBytes, processFileBatch } from '@mediaforge/core';
+import { defineCommand } from 'citty';
+import { jsonArg, parseIntArg } from '../args.ts';
+import { CLIError } from '../cli-error.ts';
+import { withContext } from '../context.ts';
+import { printJson, printTable } from '../output.ts';
+import { createProgress } from '../progress.ts';
+
+export default defineCommand({
+  meta: { name: 'ingest', description: 'Download files from URLs, verify them, store them and create their records' },
+  args: {
+    urls: { type: 'positional', description: 'URLs to ingest', required: false },
+    'from-file': { type: 'string', description: 'Read URLs from a file, one per line (- for stdin)' },
+    user: { type: 'string', description: 'Owner user id (duplicates are detected per owner)' },
+    generation: { type: 'string', description: 'Generation id' },
+    concurrency: { type: 'string', description: 'URLs processed at once (default 3)', default: '3' },
+    'max-size': { type: 'string', description: 'Largest file in MB (default MAX_FILE_SIZE_MB)' },
+    quality: { type: 'string', description: 'Image recompression quality 1-100 (default 85)', default: '85' },
+    compress: {
+      type: 'boolean',
+      description: 'Recompress images (--no-compress keeps them as downloaded)',
+      default: true,
+    },
+    'allow-private': {
+      type: 'boolean',
+      description: 'Allow loopback, private and link-local targets (trusted networks only)',
+    },
+    ...jsonArg,
+  },
+  run: ({ args }) =>
+    withContext(async (ctx) => {
+      const urls = [...(args._ ?? []).map(String)];
+      if (args['from-file']) {
+        const text =
+          args['from-file'] === '-'
+            ? await new Response(Bun.stdin.stream()).text()
+            : await readUrlFile(args['from-file']);
+        urls.push(
+          ...text
+            .split('\n')
+            .map((line) => line.trim())
+            .filter((line) => line && !line.startsWith('#')),
+        );
+      }
+      if (urls.length === 0) throw new CLIError('give at least one URL, or --from-file');
+      if (urls.length > ctx.settings.maxBatchSize) {
+        throw new CLIError(`${urls.length} URLs is over MAX_BATCH_SIZE (${ctx.settings.maxBatchSize}); split the list`);
+      }
+      const maxSizeMb = args['max-size'] === undefined ? undefined : Number(args['max-size']);
+      if (maxSizeMb !== undefined && !(maxSizeMb > 0)) {
+        throw new CLIError(`--max-size must be a positive number of MB (got ${args['max-size']})`);
+      }
+      const quality = parseIntArg(args.quality, 'quality', { min: 1, max: 100 });
+      const concurrency = parseIntArg(args.concurrency, 'concurrency', { max: 64 });
+
+      const bytes = new Map<string, number>();
+      const progress = createProgress('ingest', { enabled: !args.json });
+      let completed = 0;
+      let failedSoFar = 0;
+      const report = () =>
+        progress.update({
+          completed,
+          total: urls.length,
+          failed: failedSoFar,
+          bytes: [...bytes.values()].reduce((a, b) => a + b, 0),
+        });
+      const controller = new AbortController();
+      const onSignal = () => {
+        process.stderr.write('\ninterrupted: cancelling downloads in flight\n');
+        controller.abort(new Error('interrupted'));
+      };
+      process.once('SIGINT', onSignal);
+      const result = await processFileBatch({
+        db: (await ctx.database()).db,
+        store: ctx.store(),
+        settings: ctx.settings,
+        policy: { allowPrivate: args['allow-private'] ?? false, allowHosts: ctx.settings.allowHosts },
+        urls,
+        maxConcurrent: concurrency,
+        quality,
+        compress: args.compress !== false,
+        signal: controller.signal,
+        ...(maxSizeMb ? { maxSize: Math.floor(maxSizeMb * 1024 * 1024) } : {}),
+        ...(args.user ? { userId: args.user } : {}),
+        ...(args.generation ? { generationId: args.generation } : {}),
+        onBytes: (url, downloaded) => {
+          bytes.set(url, downloaded);
+          report();
+        },
+        onProgress: (done) => {
+          completed = done;
+          report();
+        },
+      }).finally(() => {
+        process.off('SIGINT', onSignal);
+        progress.done();
+      });
+      failedSoFar = result.failedFiles.length;
+
+      if (args.json) printJson(result);
+      else {
+        printTable(
+          ['RECORD', 'TYPE', 'SIZE', 'KEY', 'NOTE', 'URL'],
+          result.processedFiles.map((f) => [
+            f.recordUid,
+            f.mediaType,
+            formatBytes(f.size),
+            f.storageKey,
+            f.duplicateOf
+              ? `duplicate of ${f.duplicateOf}`
+              : f.compressed
+                ? `compressed from ${formatBytes(f.originalSize)}`
+                : '',
+            f.sourceUrl,
+          ]),
+        );
+        process.stderr.write(
+          `${result.processedFiles.length} of ${result.totalFiles} URL(s) stored in ${result.processingTime.toFixed(1)}s` +
+            `${result.failedFiles.length ? `; ${result.failedFiles.length} failed:` : ''}\n`,
+        );
+        for (const failure of result.failedFiles) {
+          process.stderr.write(`  ${failure.url}: ${failure.code}: ${failure.error}\n`);
+        }
+      }
+      return result.failedFiles.length > 0 ? 1 : 0;
+    }),
+});
+
+async function readUrlFile(path: string): Promise<string> {
+  const file = Bun.file(path);
+  if (!(await file.exists())) throw new CLIError(`--from-file ${path}: no such file`);
+  return file.text();
+}

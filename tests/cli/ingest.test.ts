@@ -1,0 +1,67 @@
+import { afterAll, describe, expect, test } from 'bun:test';
+import { join } from 'node:path';
+import { runMediaforge, tempDir } from '../support/cli.ts';
+
+const FIXTURES = join(import.meta.dir, '../../packages/core/test/fixtures');
+// A real loopback origin serving the fixture corpus by name.
+const origin = Bun.serve({
+  hostname: '127.0.0.1',
+  port: 0,
+  async fetch(request) {
+    const file = Bun.file(join(FIXTURES, new URL(request.url).pathname.slice(1)));
+    return (await file.exists()) ? new Response(file) : new Response('missing', { status: 404 });
+  },
+});
+const at = (name: string) => `http://127.0.0.1:${origin.port}/${name}`;
+afterAll(() => origin.stop(true));
+
+describe('mediaforge ingest', () => {
+  const env = { MEDIAFORGE_HOME: join(tempDir(), 'home') };
+
+  test('loopback origins are refused unless --allow-private; exit 1 with the reason', async () => {
+    const refused = await runMediaforge(['ingest', at('fixture.mp3')], { env });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('URL_NOT_ALLOWED');
+    expect(refused.stderr).toContain('loopback');
+  });
+
+  test('stores good files, dedupes concurrent copies, reports failures by URL', async () => {
+    const list = join(tempDir(), 'urls.txt');
+    await Bun.write(list, `# a comment\n${at('fixture.jpg')}\n\n${at('negative/truncated.wav')}\n`);
+    const result = await runMediaforge(
+      [
+        'ingest',
+        at('fixture.mp3'),
+        `${at('fixture.mp3')}?copy`,
+        at('nope.mp3'),
+        '--from-file',
+        list,
+        '--allow-private',
+        '--user',
+        'u1',
+        '--json',
+      ],
+      { env },
+    );
+    expect(result.code).toBe(1);
+    const report = JSON.parse(result.stdout);
+    expect(report.totalFiles).toBe(5);
+    expect(report.processedFiles).toHaveLength(3);
+    expect(report.failedFiles.map((f: { code: string }) => f.code).sort()).toEqual([
+      'DOWNLOAD_HTTP_STATUS',
+      'INTEGRITY_ERROR',
+    ]);
+    const mp3s = report.processedFiles.filter((f: { mediaType: string }) => f.mediaType === 'audio');
+    expect(mp3s).toHaveLength(2);
+    expect(new Set(mp3s.map((f: { storageKey: string }) => f.storageKey)).size).toBe(1);
+    expect(mp3s.some((f: { duplicateOf?: string }) => f.duplicateOf)).toBe(true);
+    const stored = await Bun.file(join(env.MEDIAFORGE_HOME, 'objects', mp3s[0].storageKey)).bytes();
+    expect(new Bun.CryptoHasher('sha256').update(stored).digest('hex')).toBe(mp3s[0].sha256);
+  });
+
+  test('usage errors exit 2', async () => {
+    expect((await runMediaforge(['ingest'], { env })).code).toBe(2);
+    expect((await runMediaforge(['ingest', at('x'), '--quality', '0'], { env })).code).toBe(2);
+    expect((await runMediaforge(['ingest', '--from-file', '/nonexistent/urls.txt'], { env })).code).toBe(2);
+  });
+});
