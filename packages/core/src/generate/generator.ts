@@ -14,7 +14,7 @@ import type { Db } from '../db/database.ts';
 import { type MediaType, records } from '../db/schema.ts';
 import { FileProcessingError, FileSizeExceededError, RecordNotFoundError } from '../errors.ts';
 import { readAll } from '../media/peek.ts';
-import { supportedTypeForMime } from '../media/supported.ts';
+import { DEFAULT_TYPE_FOR, supportedTypeForMime } from '../media/supported.ts';
 import { synthesize } from '../media/synth/synthesize.ts';
 import { validateFileIntegrity } from '../media/validate/validate.ts';
 import type { MediaRecord } from '../records/record.ts';
@@ -250,15 +250,14 @@ export class RecordFileGenerator {
   ): Promise<{ upload: UploadResult; info: Record<string, unknown>; recovered: boolean }> {
     const { store } = this.deps;
     const { mediaType, uid } = record;
-    const synthesized = await synthesize({ mediaType, sizeBytes, seed: uid });
-    const key = `${mediaType}/${uid}${synthesized.extension}`;
+    const type = supportedTypeForMime(DEFAULT_TYPE_FOR[mediaType]);
+    const key = `${mediaType}/${uid}${type?.extension ?? ''}`;
 
     const existing = await store.head(key);
     if (existing && existing.metadata.record_uid === uid && existing.metadata.file_size_kb === String(fileSizeKb)) {
       const object = await store.get(key);
       const actual = object ? await sha256OfStream(object.body) : undefined;
       if (actual && actual === existing.metadata.sha256) {
-        await synthesized.stream.cancel().catch(() => {});
         return {
           recovered: true,
           info: {},
@@ -274,6 +273,7 @@ export class RecordFileGenerator {
       }
     }
 
+    const synthesized = await synthesize({ mediaType, sizeBytes, seed: uid });
     // The sha256 goes into the object's metadata, which is sent before the body: the file is held in memory, and
     // is bounded by MAX_FILE_SIZE_MB (checked before any work).
     const bytes = await readAll(synthesized.stream, this.deps.settings.maxFileSizeBytes * 1.2);

@@ -1,7 +1,8 @@
 import { afterAll, describe, expect, test } from 'bun:test';
 import type { Socket } from 'bun';
 import { FileSizeExceededError } from '../errors.ts';
-import { DownloadError, downloadBytes, downloadFile } from './download.ts';
+import { downloadBytes, downloadFile } from './download.ts';
+import { DownloadError } from './download-errors.ts';
 import { UrlNotAllowedError } from './guard.ts';
 
 // Real HTTP origins on loopback. Loopback is refused by default, so these tests opt in with allowPrivate; the

@@ -9,6 +9,8 @@ import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { FileProcessingError, FileSizeExceededError } from '../errors.ts';
+import { withIdleTimeout } from './download-body.ts';
+import { abortError, DownloadError, networkError, RETRYABLE_STATUS } from './download-errors.ts';
 import { checkUrl, type NetworkPolicy, resolveChecked, safeUrl } from './guard.ts';
 
 export interface DownloadTimeouts {
@@ -49,44 +51,6 @@ export interface Download {
   contentLength?: number;
   stream: ReadableStream<Uint8Array>;
 }
-
-export type DownloadErrorCode =
-  | 'DOWNLOAD_HTTP_STATUS'
-  | 'DOWNLOAD_TIMEOUT'
-  | 'DOWNLOAD_NETWORK'
-  | 'DOWNLOAD_REDIRECTS'
-  | 'DOWNLOAD_INTERRUPTED'
-  | 'DOWNLOAD_ABORTED';
-
-export class DownloadError extends FileProcessingError {
-  constructor(
-    code: DownloadErrorCode,
-    message: string,
-    readonly url: string,
-    readonly attempts: number,
-    readonly status?: number,
-    options: { transient?: boolean; cause?: unknown } = {},
-  ) {
-    super(`${message} (${url}, ${attempts} attempt${attempts === 1 ? '' : 's'})`, code, {
-      transient: options.transient ?? false,
-      cause: options.cause,
-      details: { url, attempts, ...(status ? { status } : {}) },
-    });
-  }
-}
-
-const RETRYABLE_STATUS = (status: number) => status === 408 || status === 429 || status >= 500;
-const RETRYABLE_NETWORK = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EAI_AGAIN',
-  'ENETUNREACH',
-  'EHOSTUNREACH',
-  'ECONNABORTED',
-  'UND_ERR_SOCKET',
-]);
 
 interface Attempt {
   response: IncomingMessage;
@@ -418,63 +382,4 @@ export async function downloadBytes(
   const download = await downloadFile(url, options);
   const bytes = new Uint8Array(await new Response(download.stream).arrayBuffer());
   return { bytes, url: download.url, ...(download.contentType ? { contentType: download.contentType } : {}) };
-}
-
-async function* withIdleTimeout(
-  response: IncomingMessage,
-  idleMs: number,
-  url: string,
-  attempts: () => number,
-): AsyncGenerator<Uint8Array> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const arm = () => {
-    clearTimeout(timer);
-    timer = setTimeout(
-      () =>
-        response.destroy(
-          new DownloadError('DOWNLOAD_TIMEOUT', `No data for ${idleMs} ms`, url, attempts(), undefined, {
-            transient: true,
-          }),
-        ),
-      idleMs,
-    );
-  };
-  arm();
-  try {
-    for await (const chunk of response) {
-      arm();
-      yield chunk instanceof Uint8Array ? chunk : new Uint8Array(chunk as ArrayBuffer);
-    }
-    if (!response.complete) {
-      throw new DownloadError('DOWNLOAD_INTERRUPTED', 'Connection closed mid-body', url, attempts(), undefined, {
-        transient: true,
-      });
-    }
-  } catch (error) {
-    if (error instanceof FileProcessingError) throw error;
-    throw networkError(error as NodeJS.ErrnoException, url, attempts(), 'DOWNLOAD_INTERRUPTED');
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function networkError(
-  error: NodeJS.ErrnoException,
-  url: string,
-  attempts: number,
-  code: DownloadErrorCode = 'DOWNLOAD_NETWORK',
-): FileProcessingError {
-  if (error instanceof FileProcessingError) return error;
-  const transient = RETRYABLE_NETWORK.has(error.code ?? '') || /socket|closed|reset|aborted/i.test(error.message);
-  return new DownloadError(code, `${error.code ?? 'network error'}: ${error.message}`, url, attempts, undefined, {
-    transient,
-    cause: error,
-  });
-}
-
-function abortError(signal: AbortSignal, url: string, attempts: number, cause?: unknown): FileProcessingError {
-  if (signal.reason instanceof FileProcessingError) return signal.reason;
-  return new DownloadError('DOWNLOAD_ABORTED', 'Download cancelled', url, attempts, undefined, {
-    cause: cause ?? signal.reason,
-  });
 }

@@ -1,4 +1,5 @@
 export * from './download.ts';
+export * from './download-errors.ts';
 export * from './guard.ts';
 export * from './ip.ts';
 export * from './pipeline.ts';

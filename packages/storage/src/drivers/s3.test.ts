@@ -1,6 +1,7 @@
 import { expect, test } from 'bun:test';
 import { StorageError } from '../errors.ts';
 import { testObjectStore } from '../testing/contract.ts';
+import { closedPort } from '../testing/pattern.ts';
 import { S3RVER_CREDENTIALS, startS3Server, type TestS3Server } from '../testing/s3-server.ts';
 import { createS3Store } from './s3.ts';
 
@@ -95,9 +96,7 @@ testObjectStore('s3 (s3rver on loopback)', {
     });
 
     test('an unreachable endpoint is a transient error after the retries', async () => {
-      const listener = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } });
-      const port = listener.port;
-      listener.stop(true);
+      const port = closedPort();
       const down = createS3Store({
         bucket: 'b',
         endpoint: `http://127.0.0.1:${port}`,

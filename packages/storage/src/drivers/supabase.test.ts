@@ -1,6 +1,7 @@
 import { expect, test } from 'bun:test';
 import { StorageError } from '../errors.ts';
 import { testObjectStore } from '../testing/contract.ts';
+import { closedPort } from '../testing/pattern.ts';
 import { startSupabaseStorageServer, type TestSupabaseServer } from '../testing/supabase-server.ts';
 import { createSupabaseStore } from './supabase.ts';
 
@@ -77,9 +78,7 @@ testObjectStore('supabase (loopback Storage API stand-in)', {
     });
 
     test('an unreachable service is a transient error', async () => {
-      const listener = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } });
-      const port = listener.port;
-      listener.stop(true);
+      const port = closedPort();
       const down = createSupabaseStore({ url: `http://127.0.0.1:${port}`, serviceRoleKey: 'k', bucket: 'b' });
       const error = await down.put('text/x.txt', new Uint8Array([1]), { contentType: 'text/plain' }).catch((e) => e);
       expect((error as StorageError).code).toBe('STORAGE_TRANSIENT');

@@ -14,3 +14,11 @@ export function patternStream(total: number, chunk = 64 * 1024): ReadableStream<
     },
   });
 }
+
+/** A loopback port with nothing listening on it (bound, then released), for "service unreachable" tests. */
+export function closedPort(): number {
+  const listener = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } });
+  const { port } = listener;
+  listener.stop(true);
+  return port;
+}
