@@ -65,7 +65,9 @@ async function runBatch(ctx: CommandContext, uids: string[], args: SharedArgs, l
 
   const controller = new AbortController();
   const onSignal = () => {
-    process.stderr.write('\ninterrupted: finishing the records in flight, starting no more (Ctrl-C again to quit)\n');
+    process.stderr.write(
+      '\ninterrupted: cancelling the uploads in flight (their records are marked failed) and starting no more\n',
+    );
     controller.abort(new Error('interrupted'));
     process.off('SIGINT', onSignal);
   };
