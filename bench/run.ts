@@ -4,11 +4,12 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { ingestMemory } from './ingest-memory.ts';
 import type { Benchmark } from './lib.ts';
 import { machineDescription, markdownTable } from './lib.ts';
 import { storageMemory } from './storage-memory.ts';
 
-const BENCHMARKS: Benchmark[] = [storageMemory];
+const BENCHMARKS: Benchmark[] = [storageMemory, ingestMemory];
 const ROOT = join(import.meta.dir, '..');
 
 const args = process.argv.slice(2);
@@ -32,7 +33,8 @@ for (const benchmark of BENCHMARKS.filter((b) => names.length === 0 || names.inc
   await Bun.write(join(ROOT, `bench/results/${benchmark.name}.json`), JSON.stringify(outcome.results, null, 2));
   await updateSection(benchmark, table, outcome.pass);
 }
-process.exit(failed ? 1 : 0);
+// Smoke runs check that each benchmark still works, not its targets (those hold at full size only).
+process.exit(failed && !smoke ? 1 : 0);
 
 async function updateSection(benchmark: Benchmark, table: string, pass: boolean): Promise<void> {
   const path = join(ROOT, 'BENCHMARKS.md');

@@ -5,6 +5,7 @@
  */
 import { createFileStore, createS3Store, type ObjectStore } from '@mediaforge/storage';
 import { patternStream } from '@mediaforge/storage/testing/pattern';
+import { rssSampler } from './lib.ts';
 
 const [driver = 'file', bytesArg = '0', target = ''] = process.argv.slice(2);
 const bytes = Number(bytesArg);
@@ -13,18 +14,12 @@ const store: ObjectStore =
     ? createS3Store({ bucket: 'bench', endpoint: target, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' })
     : createFileStore({ root: target });
 
-Bun.gc(true);
-const baselineRssBytes = process.memoryUsage().rss;
-let peakRssBytes = baselineRssBytes;
-const sampler = setInterval(() => {
-  peakRssBytes = Math.max(peakRssBytes, process.memoryUsage().rss);
-}, 10);
+const sampler = rssSampler();
 const started = performance.now();
 const result = await store.put('bench/big.bin', patternStream(bytes, 256 * 1024), {
   contentType: 'application/octet-stream',
 });
 const seconds = (performance.now() - started) / 1000;
-clearInterval(sampler);
-peakRssBytes = Math.max(peakRssBytes, process.memoryUsage().rss);
+const peakRssBytes = sampler.stop();
 if (result.size !== bytes) throw new Error(`stored ${result.size} bytes, expected ${bytes}`);
-console.log(JSON.stringify({ driver, bytes, seconds, peakRssBytes, baselineRssBytes }));
+console.log(JSON.stringify({ driver, bytes, seconds, peakRssBytes, baselineRssBytes: sampler.baseline }));

@@ -8,7 +8,7 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startS3Server } from '@mediaforge/storage/testing';
-import type { Benchmark } from './lib.ts';
+import { type Benchmark, runChild } from './lib.ts';
 
 const LIMIT_BYTES = 150 * 1024 * 1024;
 
@@ -20,16 +20,6 @@ interface ChildResult {
   baselineRssBytes: number;
 }
 
-async function runChild(args: string[]): Promise<ChildResult> {
-  const child = Bun.spawn(['bun', join(import.meta.dir, 'storage-memory.child.ts'), ...args], {
-    stdout: 'pipe',
-    stderr: 'inherit',
-  });
-  const [out, code] = await Promise.all([new Response(child.stdout).text(), child.exited]);
-  if (code !== 0) throw new Error(`storage-memory child ${args[0]} exited with ${code}`);
-  return JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as ChildResult;
-}
-
 export const storageMemory: Benchmark = {
   name: 'storage-memory',
   title: 'Storage: peak RSS putting a 1 GiB stream',
@@ -39,8 +29,8 @@ export const storageMemory: Benchmark = {
     const s3 = await startS3Server({ bucket: 'bench' });
     try {
       const results = [
-        await runChild(['file', String(bytes), dir]),
-        await runChild(['s3', String(bytes), s3.endpoint]),
+        await runChild<ChildResult>('storage-memory.child.ts', ['file', String(bytes), dir]),
+        await runChild<ChildResult>('storage-memory.child.ts', ['s3', String(bytes), s3.endpoint]),
       ];
       const mib = (n: number) => (n / 1024 / 1024).toFixed(1);
       return {
