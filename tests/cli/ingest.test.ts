@@ -23,6 +23,9 @@ describe('mediaforge ingest', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('URL_NOT_ALLOWED');
     expect(refused.stderr).toContain('loopback');
+    // Not a terminal: plain progress lines, then the summary.
+    expect(refused.stderr).toMatch(/^ingest: 1\/1, 1 failed/m);
+    expect(refused.stderr).toContain('0 of 1 URL(s) stored');
   });
 
   test('stores good files, dedupes concurrent copies, reports failures by URL', async () => {

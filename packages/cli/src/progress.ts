@@ -9,6 +9,8 @@ export interface ProgressState {
   total: number;
   failed: number;
   bytes: number;
+  /** What is in flight right now, e.g. per-file byte counts. */
+  detail?: string;
 }
 
 export interface ProgressReporter {
@@ -38,10 +40,13 @@ export function createProgress(
       `${rate.toFixed(1)}/s`,
       eta !== undefined && state.completed < state.total ? `ETA ${formatDuration(eta)}` : undefined,
     ].filter(Boolean);
-    if (!tty) return `${label}: ${stats.join(', ')}\n`;
+    const detail = state.detail && state.completed < state.total ? ` | ${state.detail}` : '';
+    if (!tty) return `${label}: ${stats.join(', ')}${detail}\n`;
     const width = 24;
     const filled = state.total ? Math.round((state.completed / state.total) * width) : width;
-    return `\r\u001b[2K${label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${stats.join('  ')}`;
+    const line = `${label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${stats.join('  ')}${detail}`;
+    const columns = process.stderr.columns || 120;
+    return `\r\u001b[2K${line.length > columns ? `${line.slice(0, columns - 1)}…` : line}`;
   };
 
   return {

@@ -55,6 +55,15 @@ export default defineCommand({
       const concurrency = parseIntArg(args.concurrency, 'concurrency', { max: 64 });
 
       const bytes = new Map<string, number>();
+      const inFlight = new Map<string, { downloaded: number; total: number | undefined }>();
+      const describe = () =>
+        [...inFlight]
+          .slice(0, 3)
+          .map(([url, f]) => {
+            const name = new URL(url).pathname.split('/').pop() || url;
+            return `${name} ${formatBytes(f.downloaded)}${f.total ? `/${formatBytes(f.total)}` : ''}`;
+          })
+          .join(', ') + (inFlight.size > 3 ? ` +${inFlight.size - 3}` : '');
       const progress = createProgress('ingest', { enabled: !args.json });
       let completed = 0;
       let failedSoFar = 0;
@@ -64,6 +73,7 @@ export default defineCommand({
           total: urls.length,
           failed: failedSoFar,
           bytes: [...bytes.values()].reduce((a, b) => a + b, 0),
+          detail: describe(),
         });
       const controller = new AbortController();
       const onSignal = () => {
@@ -84,37 +94,40 @@ export default defineCommand({
         ...(maxSizeMb ? { maxSize: Math.floor(maxSizeMb * 1024 * 1024) } : {}),
         ...(args.user ? { userId: args.user } : {}),
         ...(args.generation ? { generationId: args.generation } : {}),
-        onBytes: (url, downloaded) => {
+        onBytes: (url, downloaded, total) => {
           bytes.set(url, downloaded);
+          inFlight.set(url, { downloaded, total });
           report();
         },
-        onProgress: (done) => {
+        onProgress: (done, _total, url, ok) => {
           completed = done;
+          if (!ok) failedSoFar += 1;
+          inFlight.delete(url);
           report();
         },
       }).finally(() => {
         process.off('SIGINT', onSignal);
         progress.done();
       });
-      failedSoFar = result.failedFiles.length;
 
       if (args.json) printJson(result);
       else {
-        printTable(
-          ['RECORD', 'TYPE', 'SIZE', 'KEY', 'NOTE', 'URL'],
-          result.processedFiles.map((f) => [
-            f.recordUid,
-            f.mediaType,
-            formatBytes(f.size),
-            f.storageKey,
-            f.duplicateOf
-              ? `duplicate of ${f.duplicateOf}`
-              : f.compressed
-                ? `compressed from ${formatBytes(f.originalSize)}`
-                : '',
-            f.sourceUrl,
-          ]),
-        );
+        if (result.processedFiles.length > 0)
+          printTable(
+            ['RECORD', 'TYPE', 'SIZE', 'KEY', 'NOTE', 'URL'],
+            result.processedFiles.map((f) => [
+              f.recordUid,
+              f.mediaType,
+              formatBytes(f.size),
+              f.storageKey,
+              f.duplicateOf
+                ? `duplicate of ${f.duplicateOf}`
+                : f.compressed
+                  ? `compressed from ${formatBytes(f.originalSize)}`
+                  : '',
+              f.sourceUrl,
+            ]),
+          );
         process.stderr.write(
           `${result.processedFiles.length} of ${result.totalFiles} URL(s) stored in ${result.processingTime.toFixed(1)}s` +
             `${result.failedFiles.length ? `; ${result.failedFiles.length} failed:` : ''}\n`,

@@ -195,7 +195,8 @@ export interface BatchOptions extends Omit<IngestContext, 'signal'> {
   urls: readonly string[];
   /** URLs processed at once. Default 3. */
   maxConcurrent?: number;
-  onProgress?: (completed: number, total: number, currentUrl: string) => void;
+  /** After each URL; `ok` says whether it was stored. */
+  onProgress?: (completed: number, total: number, currentUrl: string, ok: boolean) => void;
   signal?: AbortSignal;
 }
 
@@ -220,15 +221,17 @@ export async function processFileBatch(options: BatchOptions): Promise<Processin
     while (next < urls.length) {
       const index = next++;
       const url = urls[index] as string;
+      let ok = false;
       try {
         if (ctx.signal?.aborted) throw new FileProcessingError('cancelled before it started', 'CANCELLED');
         processed[index] = await processUrl(url, ctx);
+        ok = true;
       } catch (error) {
         const code = error instanceof FileProcessingError ? error.code : 'ERROR';
         failed.push({ index, url: safeUrl(url), error: (error as Error).message, code });
       }
       completed += 1;
-      onProgress?.(completed, urls.length, url);
+      onProgress?.(completed, urls.length, url, ok);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(maxConcurrent, urls.length)) }, worker));
