@@ -62,6 +62,17 @@ describe('mediaforge ingest', () => {
     expect(new Bun.CryptoHasher('sha256').update(stored).digest('hex')).toBe(mp3s[0].sha256);
   });
 
+  test('--no-compress keeps images exactly as downloaded; by default they are recompressed when smaller', async () => {
+    const original = await Bun.file(join(FIXTURES, 'fixture.png')).bytes();
+    const kept = await runMediaforge(['ingest', at('fixture.png'), '--allow-private', '--no-compress', '--json'], {
+      env,
+    });
+    expect(kept.code).toBe(0);
+    const [file] = JSON.parse(kept.stdout).processedFiles;
+    expect(file).toMatchObject({ compressed: false, size: original.byteLength });
+    expect(file.sha256).toBe(new Bun.CryptoHasher('sha256').update(original).digest('hex'));
+  });
+
   test('usage errors exit 2', async () => {
     expect((await runMediaforge(['ingest'], { env })).code).toBe(2);
     expect((await runMediaforge(['ingest', at('x'), '--quality', '0'], { env })).code).toBe(2);

@@ -104,7 +104,12 @@ const raw = Bun.listen<{ buffer: string }>({
         `HTTP/1.1 ${status}\r\n${Object.entries(headers)
           .map(([k, v]) => `${k}: ${v}\r\n`)
           .join('')}connection: close\r\n\r\n`;
-      if (path === '/lie-long') {
+      if (path === '/lie-short') {
+        // Declares less than it sends: HTTP framing ends the body at the declared length.
+        socket.write(head('200 OK', { 'content-length': 10 }));
+        socket.write(new Uint8Array(100).fill(7));
+        socket.end();
+      } else if (path === '/lie-long') {
         // Declares more than it sends, then closes: an interrupted body, not a complete file.
         socket.write(head('200 OK', { 'content-length': 1000 }));
         socket.write(new Uint8Array(400));
@@ -187,6 +192,18 @@ describe('downloadFile streams from real loopback origins', () => {
     const error = await failure(new Response(download.stream).arrayBuffer());
     expect(error).toBeInstanceOf(DownloadError);
     expect((error as DownloadError).code).toBe('DOWNLOAD_INTERRUPTED');
+  });
+
+  test('a body longer than its Content-Length is cut at the declared length', async () => {
+    const { bytes } = await downloadBytes(`${rawBase}/lie-short`, open);
+    expect(bytes).toEqual(new Uint8Array(10).fill(7));
+  });
+
+  test('the total timeout bounds the whole download', async () => {
+    const download = await downloadFile(`${base}/stall`, { ...open, retries: 0, timeouts: { totalMs: 300 } });
+    const error = await failure(new Response(download.stream).arrayBuffer());
+    expect(error).toMatchObject({ code: 'DOWNLOAD_TIMEOUT' });
+    expect((error as Error).message).toContain('took too long');
   });
 
   test('5xx is retried until it succeeds; 404 is not retried', async () => {
