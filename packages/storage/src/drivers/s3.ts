@@ -1,6 +1,6 @@
 /**
- * S3-compatible driver (`s3://bucket`): AWS, Hetzner Object Storage, MinIO, R2. Uploads stream through
- * `@aws-sdk/lib-storage` (multipart with a bounded queue of parts, aborted multipart uploads are removed), copies
+ * S3-compatible driver (`s3://bucket`): AWS, Hetzner Object Storage, MinIO, R2. Uploads stream as multipart uploads
+ * from a fixed pool of part buffers (./s3-multipart.ts; aborted multipart uploads are removed), copies
  * are server-side, transient failures are retried by the SDK's standard retry strategy (exponential backoff with
  * jitter), and SDK errors become typed StorageErrors.
  */
@@ -14,7 +14,6 @@ import {
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { FetchHttpHandler } from '@smithy/fetch-http-handler';
 import { StorageAbortedError, StorageError, type StorageErrorCode } from '../errors.ts';
@@ -30,6 +29,7 @@ import type {
   PutOptions,
   PutResult,
 } from '../object-store.ts';
+import { streamUpload } from './s3-multipart.ts';
 
 export const S3_DRIVER = 's3';
 const MIN_PART_SIZE = 5 * 1024 * 1024;
@@ -45,7 +45,7 @@ export interface S3StoreOptions {
   forcePathStyle?: boolean;
   /** Multipart part size in bytes; at least 5 MiB (S3's minimum). Default 8 MiB. */
   partSizeBytes?: number;
-  /** Parts uploaded at once per object. Default 4, so a put holds at most `queueSize × partSize` in memory. */
+  /** Parts uploaded at once per object. Default 2; a streamed put holds `(queueSize + 1) × partSize` of buffers. */
   queueSize?: number;
   /** Attempts per request, including the first, for transient failures. Default 4. */
   maxAttempts?: number;
@@ -58,7 +58,7 @@ export interface S3StoreOptions {
 export function createS3Store(options: S3StoreOptions): ObjectStore {
   const { bucket } = options;
   const partSize = Math.max(options.partSizeBytes ?? 8 * 1024 * 1024, MIN_PART_SIZE);
-  const queueSize = Math.max(options.queueSize ?? 4, 1);
+  const queueSize = Math.max(options.queueSize ?? 2, 1);
   const client =
     options.client ??
     new S3Client({
@@ -131,33 +131,21 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
           const output = await client.send(new PutObjectCommand({ ...params, Body: body }), { abortSignal: signal });
           return { key, size: body.byteLength, etag: output.ETag ?? '', url: objectUrl(key) };
         }
-        let size = body instanceof Uint8Array ? body.byteLength : 0;
-        const counted =
+        const stream =
           body instanceof Uint8Array
-            ? body
-            : body.pipeThrough(
-                new TransformStream<Uint8Array, Uint8Array>({
-                  transform(chunk, controller) {
-                    size += chunk.byteLength;
-                    controller.enqueue(chunk);
-                  },
-                }),
-              );
-        const upload = new Upload({
-          client,
-          params: { ...params, Body: counted },
+            ? (new Blob([body as Uint8Array<ArrayBuffer>]).stream() as ReadableStream<Uint8Array>)
+            : body;
+        const { etag, size } = await streamUpload(client, params, stream, {
           partSize,
           queueSize,
-          leavePartsOnError: false,
-          ...(signal ? { abortController: abortControllerFor(signal) } : {}),
+          ...(signal ? { signal } : {}),
         });
-        const output = await upload.done();
         if (signal?.aborted) {
           // The upload finished in the same tick as the abort: honour the abort, remove what landed.
           await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })).catch(() => {});
           throw new StorageAbortedError(S3_DRIVER, key, signal.reason);
         }
-        return { key, size, etag: output.ETag ?? '', url: objectUrl(key) };
+        return { key, size, etag, url: objectUrl(key) };
       } catch (error) {
         if (body instanceof ReadableStream) await body.cancel().catch(() => {});
         if (error instanceof StorageError) throw error;
@@ -264,13 +252,6 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
   function objectUrl(key: string): string {
     return options.publicBaseUrl ? `${options.publicBaseUrl.replace(/\/+$/, '')}/${key}` : `s3://${bucket}/${key}`;
   }
-}
-
-function abortControllerFor(signal: AbortSignal): AbortController {
-  const controller = new AbortController();
-  if (signal.aborted) controller.abort(signal.reason);
-  else signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
-  return controller;
 }
 
 function totalFromContentRange(contentRange: string | undefined): number | undefined {
