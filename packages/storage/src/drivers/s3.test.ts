@@ -95,6 +95,47 @@ testObjectStore('s3 (s3rver on loopback)', {
       expect((error as Error).message).not.toContain('wrong-secret');
     });
 
+    test('503 SlowDown is retried with backoff until it succeeds', async () => {
+      // A fault-injecting proxy in front of the real S3 server: the first two requests get S3's SlowDown reply.
+      let seen = 0;
+      const proxy = Bun.serve({
+        hostname: '127.0.0.1',
+        port: 0,
+        async fetch(request) {
+          seen += 1;
+          if (seen <= 2) {
+            return new Response(
+              '<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>',
+              { status: 503, headers: { 'content-type': 'application/xml' } },
+            );
+          }
+          const url = new URL(request.url);
+          const target = `${server.endpoint}${url.pathname}${url.search}`;
+          const body = request.method === 'GET' || request.method === 'HEAD' ? undefined : await request.arrayBuffer();
+          const response = await fetch(target, { method: request.method, headers: request.headers, body });
+          return new Response(response.body, { status: response.status, headers: response.headers });
+        },
+      });
+      try {
+        const flaky = createS3Store({
+          bucket: server.bucket,
+          endpoint: `http://127.0.0.1:${proxy.port}`,
+          ...S3RVER_CREDENTIALS,
+          maxAttempts: 4,
+        });
+        await flaky.put('text/retried.txt', new TextEncoder().encode('made it'), { contentType: 'text/plain' });
+        expect(seen).toBe(3);
+        const back = await store().get('text/retried.txt');
+        expect(await new Response(back?.body).text()).toBe('made it');
+
+        seen = -10; // more failures than attempts: a typed transient error
+        const error = await flaky.head('text/retried.txt').catch((e: unknown) => e);
+        expect((error as StorageError).code).toBe('STORAGE_TRANSIENT');
+      } finally {
+        proxy.stop(true);
+      }
+    });
+
     test('an unreachable endpoint is a transient error after the retries', async () => {
       const port = closedPort();
       const down = createS3Store({
