@@ -1,13 +1,14 @@
 /**
  * Ingest memory: a 1 GiB file (a valid WAV) downloaded from a loopback origin through the whole pipeline —
- * download, detect, spool and hash, validate, store on local disk, record in PostgreSQL — keeps the ingesting
- * process under 150 MiB peak RSS. The origin runs in this process, the pipeline in a child.
+ * download, detect, spool and hash, validate, store on local disk or S3, record in PostgreSQL — keeps the ingesting
+ * process under 150 MiB peak RSS. The origin and the S3 server (s3rver) run in this process, the pipeline in a child.
  */
 import { mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestPostgres } from '@mediaforge/core/testing';
+import { startS3Server } from '@mediaforge/storage/testing';
 import { patternStream } from '@mediaforge/storage/testing/pattern';
 import { type Benchmark, runChild } from './lib.ts';
 
@@ -66,33 +67,41 @@ export const ingestMemory: Benchmark = {
       fetch: () => new Response(wavStream(dataBytes), { headers: { 'content-length': String(dataBytes + 44) } }),
     });
     const database = await createTestPostgres();
+    const s3 = await startS3Server({ bucket: 'bench' });
     const home = mkdtempSync(join(tmpdir(), 'mediaforge-bench-ingest-'));
+    const url = `http://127.0.0.1:${origin.port}/big.wav`;
     try {
-      const result = await runChild<ChildResult>('ingest-memory.child.ts', [
-        `http://127.0.0.1:${origin.port}/big.wav`,
-        database.url,
-        home,
-      ]);
+      const rows: [string, ChildResult][] = [
+        [
+          'URL → local disk + PostgreSQL',
+          await runChild<ChildResult>('ingest-memory.child.ts', [url, database.url, home]),
+        ],
+        [
+          'URL → S3 + PostgreSQL',
+          await runChild<ChildResult>('ingest-memory.child.ts', [url, database.url, home, s3.endpoint]),
+        ],
+      ];
       const mib = (n: number) => (n / 1024 / 1024).toFixed(1);
-      const pass = result.peakRssBytes < LIMIT_BYTES && result.bytes === dataBytes + 44;
+      const ok = (r: ChildResult) => r.peakRssBytes < LIMIT_BYTES && r.bytes === dataBytes + 44;
       return {
-        results: result,
-        pass,
+        results: Object.fromEntries(rows),
+        pass: rows.every(([, r]) => ok(r)),
         table: [
           ['pipeline', 'bytes', 'seconds', 'MB/s', 'baseline RSS (MiB)', 'peak RSS (MiB)', 'under 150 MiB'],
-          [
-            'URL → local disk + PostgreSQL',
-            String(result.bytes),
-            result.seconds.toFixed(2),
-            (result.bytes / 1e6 / result.seconds).toFixed(1),
-            mib(result.baselineRssBytes),
-            mib(result.peakRssBytes),
-            result.peakRssBytes < LIMIT_BYTES ? 'yes' : 'NO',
-          ],
+          ...rows.map(([name, r]) => [
+            name,
+            String(r.bytes),
+            r.seconds.toFixed(2),
+            (r.bytes / 1e6 / r.seconds).toFixed(1),
+            mib(r.baselineRssBytes),
+            mib(r.peakRssBytes),
+            ok(r) ? 'yes' : 'NO',
+          ]),
         ],
       };
     } finally {
       origin.stop(true);
+      await s3.close();
       await database.drop();
       await rm(home, { recursive: true, force: true });
     }

@@ -2,7 +2,14 @@ import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { processFileBatch, RecordRepository, readAll, sha256Hex, validateFileIntegrity } from '@mediaforge/core';
+import {
+  processFileBatch,
+  RecordRepository,
+  readAll,
+  sha256Hex,
+  uploadGenerationResult,
+  validateFileIntegrity,
+} from '@mediaforge/core';
 import { describeBackends } from '@mediaforge/core/testing';
 import { createFileStore, createS3Store, type ObjectStore } from '@mediaforge/storage';
 import { S3RVER_CREDENTIALS, startS3Server, type TestS3Server } from '@mediaforge/storage/testing';
@@ -151,6 +158,20 @@ describeBackends('processFileBatch', (backend) => {
     expect(file?.size).toBeLessThanOrEqual(file?.originalSize as number);
     const stored = await readAll((await store.get(file?.storageKey as string))?.body as ReadableStream<Uint8Array>);
     expect(stored.byteLength).toBe(file?.size as number);
+  });
+
+  test("uploadGenerationResult stores a generation's outputs under its user and generation", async () => {
+    const result = await uploadGenerationResult(context(), {
+      userId: 'gen-user',
+      generationId: 'gen-42',
+      fileUrls: [at('fixture.ogg'), at('fixture.webp')],
+    });
+    expect(result).toMatchObject({ success: true, totalFiles: 2, failedFiles: [] });
+    const records = await new RecordRepository(backend.database().db).list({ generationId: 'gen-42' });
+    expect(records.items.map((r) => [r.userId, r.mediaType]).sort()).toEqual([
+      ['gen-user', 'audio'],
+      ['gen-user', 'image'],
+    ]);
   });
 
   test('MAX_BATCH_SIZE is enforced with a clear error', async () => {

@@ -72,6 +72,14 @@ describe('loadSettings', () => {
     expect(load({ HZ_OBJ_ENDPOINT: 'minio:9000', HZ_OBJ_USE_SSL: 'false' }).s3.endpoint).toBe('http://minio:9000');
   });
 
+  test('MEDIAFORGE_ALLOW_HOSTS is a comma-separated list of hosts', () => {
+    expect(load({ MEDIAFORGE_ALLOW_HOSTS: 'media.internal, 10.0.0.5,,' }).allowHosts).toEqual([
+      'media.internal',
+      '10.0.0.5',
+    ]);
+    expect(load({}).allowHosts).toEqual([]);
+  });
+
   test('S3_* wins over the HZ_OBJ_* aliases', () => {
     const settings = load({
       S3_BUCKET: 'primary',
