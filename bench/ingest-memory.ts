@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createTestPostgres } from '@mediaforge/core/testing';
 import { startS3Server } from '@mediaforge/storage/testing';
 import { patternStream } from '@mediaforge/storage/testing/pattern';
-import { type Benchmark, runChild } from './lib.ts';
+import { type Benchmark, type MemoryResult, runChild } from './lib.ts';
 
 const LIMIT_BYTES = 150 * 1024 * 1024;
 
@@ -49,13 +49,6 @@ function wavStream(dataBytes: number): ReadableStream<Uint8Array> {
   });
 }
 
-interface ChildResult {
-  bytes: number;
-  seconds: number;
-  peakRssBytes: number;
-  baselineRssBytes: number;
-}
-
 export const ingestMemory: Benchmark = {
   name: 'ingest-memory',
   title: 'Ingest: peak RSS ingesting a 1 GiB file',
@@ -71,18 +64,18 @@ export const ingestMemory: Benchmark = {
     const home = mkdtempSync(join(tmpdir(), 'mediaforge-bench-ingest-'));
     const url = `http://127.0.0.1:${origin.port}/big.wav`;
     try {
-      const rows: [string, ChildResult][] = [
+      const rows: [string, MemoryResult][] = [
         [
           'URL → local disk + PostgreSQL',
-          await runChild<ChildResult>('ingest-memory.child.ts', [url, database.url, home]),
+          await runChild<MemoryResult>('ingest-memory.child.ts', [url, database.url, home]),
         ],
         [
           'URL → S3 + PostgreSQL',
-          await runChild<ChildResult>('ingest-memory.child.ts', [url, database.url, home, s3.endpoint]),
+          await runChild<MemoryResult>('ingest-memory.child.ts', [url, database.url, home, s3.endpoint]),
         ],
       ];
       const mib = (n: number) => (n / 1024 / 1024).toFixed(1);
-      const ok = (r: ChildResult) => r.peakRssBytes < LIMIT_BYTES && r.bytes === dataBytes + 44;
+      const ok = (r: MemoryResult) => r.peakRssBytes < LIMIT_BYTES && r.bytes === dataBytes + 44;
       return {
         results: Object.fromEntries(rows),
         pass: rows.every(([, r]) => ok(r)),

@@ -31,6 +31,14 @@ export function machineDescription(): string {
   return `${cpus().length} × ${cpu}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB RAM, Bun ${Bun.version}, ${process.platform}`;
 }
 
+/** What a memory benchmark's child process reports. */
+export interface MemoryResult {
+  bytes: number;
+  seconds: number;
+  peakRssBytes: number;
+  baselineRssBytes: number;
+}
+
 /** Runs `bench/<script>` in its own process and parses the JSON document it prints last. */
 export async function runChild<T>(script: string, args: string[]): Promise<T> {
   const child = Bun.spawn(['bun', join(import.meta.dir, script), ...args], { stdout: 'pipe', stderr: 'inherit' });

@@ -8,16 +8,12 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startS3Server } from '@mediaforge/storage/testing';
-import { type Benchmark, runChild } from './lib.ts';
+import { type Benchmark, type MemoryResult, runChild } from './lib.ts';
 
 const LIMIT_BYTES = 150 * 1024 * 1024;
 
-interface ChildResult {
+interface ChildResult extends MemoryResult {
   driver: string;
-  bytes: number;
-  seconds: number;
-  peakRssBytes: number;
-  baselineRssBytes: number;
 }
 
 export const storageMemory: Benchmark = {

@@ -263,7 +263,7 @@ export class RecordFileGenerator {
           info: {},
           upload: {
             key,
-            objectUrl: objectUrlOf(store, key),
+            objectUrl: store.objectUrl(key),
             size: existing.size,
             etag: existing.etag,
             sha256: actual,
@@ -347,10 +347,6 @@ export class RecordFileGenerator {
       .where(and(eq(records.uid, uid), eq(records.status, 'processing')))
       .catch(() => {});
   }
-}
-
-function objectUrlOf(store: GeneratorStore, key: string): string {
-  return store.objectUrl ? store.objectUrl(key) : key;
 }
 
 function failure(recordUid: string, error: unknown): FileResult {

@@ -16,7 +16,7 @@ export interface GeneratorStore {
   ): Promise<{ size: number; contentType: string; metadata: Record<string, string>; etag: string } | null>;
   get(key: string): Promise<{ body: ReadableStream<Uint8Array> } | null>;
   /** The object's stable address, as `put` reports it. */
-  objectUrl?(key: string): string;
+  objectUrl(key: string): string;
 }
 
 export function sha256Hex(bytes: Uint8Array): string {

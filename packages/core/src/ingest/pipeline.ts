@@ -16,9 +16,10 @@ import type { Settings } from '../config/settings.ts';
 import type { Db } from '../db/database.ts';
 import { records } from '../db/schema.ts';
 import { FileProcessingError, FileTypeNotSupportedError } from '../errors.ts';
-import type { GeneratorStore } from '../generate/store.ts';
+import { type GeneratorStore, sha256Hex } from '../generate/store.ts';
 import { compressImage } from '../media/compress.ts';
 import { detectFileType } from '../media/detect.ts';
+import { supportedTypeForMime } from '../media/supported.ts';
 import type { MediaInfo } from '../media/validate/media-info.ts';
 import { validateFileIntegrity } from '../media/validate/validate.ts';
 import { newUid } from '../uid.ts';
@@ -110,8 +111,8 @@ export async function processUrl(url: string, ctx: IngestContext): Promise<FileM
           body = result.data;
           contentType = result.contentType;
           size = result.data.byteLength;
-          sha256 = createHash('sha256').update(result.data).digest('hex');
-          extension = contentType === type.mime ? type.extension : extensionFor(contentType, type.extension);
+          sha256 = sha256Hex(result.data);
+          extension = supportedTypeForMime(contentType)?.extension ?? type.extension;
           compressed = true;
         }
       }
@@ -299,10 +300,4 @@ async function spoolToFile(
     await handle.close();
   }
   return { sha256: hash.digest('hex'), size };
-}
-
-function extensionFor(contentType: string, fallback: string): string {
-  return (
-    { 'image/jpeg': '.jpg', 'image/png': '.png', 'image/webp': '.webp', 'image/avif': '.avif' }[contentType] ?? fallback
-  );
 }
