@@ -9,6 +9,7 @@ export * from './generate/index.ts';
 export * from './ingest/index.ts';
 export * from './logging/logger.ts';
 export * from './media/index.ts';
+export * from './queue/index.ts';
 export * from './records/cursor.ts';
 export * from './records/record.ts';
 export * from './records/repository.ts';

@@ -1,1 +1,3 @@
-export {};
+export * from './handlers.ts';
+export * from './run.ts';
+export * from './worker.ts';

@@ -15,6 +15,8 @@ export interface Database {
   readonly kind: 'pglite' | 'postgres';
   /** Applies pending migrations; safe to call from many processes at once. */
   migrate(): Promise<void>;
+  /** Calls `onPayload` for every NOTIFY on `channel` (PostgreSQL: from any process; PGlite: from this one). */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -55,6 +57,10 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
     db,
     kind: 'pglite',
     migrate: () => migrate(db as never, { migrationsFolder: MIGRATIONS_FOLDER }),
+    async listen(channel, onPayload) {
+      const unlisten = await client.listen(channel, onPayload);
+      return () => unlisten();
+    },
     close: () => client.close(),
   };
 }
@@ -83,6 +89,10 @@ async function openPostgres(url: string, max: number): Promise<Database> {
         await lock`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`.catch(() => {});
         lock.release();
       }
+    },
+    async listen(channel, onPayload) {
+      const { unlisten } = await client.listen(channel, onPayload);
+      return () => unlisten();
     },
     close: () => client.end({ timeout: 5 }),
   };

@@ -53,3 +53,4 @@ export const records = pgTable(
 
 export type RecordRow = typeof records.$inferSelect;
 export type NewRecordRow = typeof records.$inferInsert;
+export * from './queue-schema.ts';

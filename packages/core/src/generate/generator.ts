@@ -39,7 +39,7 @@ export interface FileResult {
   /** What happened: uploaded, recovered (an earlier upload completed), skipped (already had a file), failed. */
   outcome: 'uploaded' | 'recovered' | 'skipped' | 'failed';
   mediaType?: MediaType;
-  error?: { code: string; message: string };
+  error?: { code: string; message: string; transient?: boolean };
 }
 
 export interface ProcessOptions {
@@ -49,6 +49,11 @@ export interface ProcessOptions {
   updateRecord?: boolean;
   /** Regenerate records that already have a file. */
   force?: boolean;
+  /**
+   * Take over a `processing` claim older than this (default: TASK_TIMEOUT_MINUTES). The job queue passes its lease
+   * length when it re-runs an item whose worker died, so the dead worker's claim does not block the record.
+   */
+  staleClaimAfterMs?: number;
   signal?: AbortSignal;
 }
 
@@ -83,17 +88,32 @@ export interface RecordFileGeneratorDeps {
   settings: Pick<Settings, 'maxFileSizeBytes' | 'taskTimeoutMinutes'>;
 }
 
+/** A `processing` claim older than `afterMs`: its generator is presumed gone. */
+function staleClaim(afterMs: number) {
+  return and(
+    eq(records.status, 'processing'),
+    lt(records.updatedAt, sql`now() - make_interval(secs => ${afterMs / 1000}::double precision)`),
+  );
+}
+
+/** Records that need a file: pending or failed without one, or claims abandoned for `staleAfterMs`. */
+export function recordsWithoutFiles(db: Db, staleAfterMs: number, limit = 100): Promise<MediaRecord[]> {
+  return db
+    .select()
+    .from(records)
+    .where(
+      and(isNull(records.storageKey), or(inArray(records.status, ['pending', 'failed']), staleClaim(staleAfterMs))),
+    )
+    .orderBy(asc(records.createdAt), asc(records.uid))
+    .limit(Math.max(1, Math.min(limit, 100_000)));
+}
+
 export class RecordFileGenerator {
   constructor(private readonly deps: RecordFileGeneratorDeps) {}
 
   /** Records that need a file: pending or failed without one, or claims abandoned past the task timeout. */
   async getRecordsWithoutFiles(limit = 100): Promise<MediaRecord[]> {
-    return this.deps.db
-      .select()
-      .from(records)
-      .where(and(isNull(records.storageKey), or(inArray(records.status, ['pending', 'failed']), this.staleClaim())))
-      .orderBy(asc(records.createdAt), asc(records.uid))
-      .limit(Math.max(1, Math.min(limit, 100_000)));
+    return recordsWithoutFiles(this.deps.db, this.deps.settings.taskTimeoutMinutes * 60_000, limit);
   }
 
   /** Generates, verifies and stores one record's file. Never throws for a per-record problem: see `error`. */
@@ -150,12 +170,8 @@ export class RecordFileGenerator {
     return { processed: results.length, successful, failed: results.length - successful, results };
   }
 
-  private staleClaim() {
-    const minutes = this.deps.settings.taskTimeoutMinutes;
-    return and(
-      eq(records.status, 'processing'),
-      lt(records.updatedAt, sql`now() - make_interval(secs => ${Math.round(minutes * 60)})`),
-    );
+  private staleClaim(afterMs = this.deps.settings.taskTimeoutMinutes * 60_000) {
+    return staleClaim(afterMs);
   }
 
   private async process(recordUid: string, options: ProcessOptions): Promise<FileResult> {
@@ -172,7 +188,7 @@ export class RecordFileGenerator {
 
     let record: MediaRecord;
     if (updateRecord) {
-      const claimed = await this.claim(uid, options.force ?? false);
+      const claimed = await this.claim(uid, options.force ?? false, options.staleClaimAfterMs);
       if (!claimed.record) return claimed.result;
       record = claimed.record;
     } else {
@@ -201,10 +217,12 @@ export class RecordFileGenerator {
   private async claim(
     uid: string,
     force: boolean,
+    staleAfterMs?: number,
   ): Promise<{ record: MediaRecord; result?: never } | { record?: never; result: FileResult }> {
+    const stale = this.staleClaim(staleAfterMs);
     const claimable = force
-      ? or(inArray(records.status, ['pending', 'failed', 'uploaded']), this.staleClaim())
-      : or(and(inArray(records.status, ['pending', 'failed']), isNull(records.storageKey)), this.staleClaim());
+      ? or(inArray(records.status, ['pending', 'failed', 'uploaded']), stale)
+      : or(and(inArray(records.status, ['pending', 'failed']), isNull(records.storageKey)), stale);
     const [record] = await this.deps.db
       .update(records)
       .set({ status: 'processing', error: null, updatedAt: new Date() })
@@ -352,5 +370,7 @@ export class RecordFileGenerator {
 function failure(recordUid: string, error: unknown): FileResult {
   const code = error instanceof FileProcessingError ? error.code : ((error as { code?: string }).code ?? 'ERROR');
   const message = error instanceof Error ? error.message : String(error);
-  return { success: false, recordUid, outcome: 'failed', error: { code: String(code), message } };
+  // Storage errors are not FileProcessingErrors (core imports no package of ours) but say `transient` the same way.
+  const transient = (error as { transient?: unknown } | null)?.transient === true;
+  return { success: false, recordUid, outcome: 'failed', error: { code: String(code), message, transient } };
 }

@@ -41,6 +41,11 @@ export interface IngestContext {
   download?: Omit<DownloadOptions, 'maxSize' | 'policy' | 'signal' | 'onProgress'>;
   signal?: AbortSignal;
   onBytes?: (url: string, downloaded: number, total: number | undefined) => void;
+  /**
+   * The uid the new record gets (default: a fresh one). The job queue fixes it per item, so an item run twice
+   * (at-least-once delivery) finds its own record the second time instead of creating another.
+   */
+  recordUid?: string;
 }
 
 /** The seed's FileMetadata: what one processed URL became. */
@@ -71,6 +76,10 @@ export interface ProcessingResult {
 
 /** Downloads, checks and stores one URL as a new record. Throws typed errors; nothing is stored on failure. */
 export async function processUrl(url: string, ctx: IngestContext): Promise<FileMetadata> {
+  if (ctx.recordUid) {
+    const done = await existingResult(ctx, ctx.recordUid);
+    if (done) return done;
+  }
   const maxSize = ctx.maxSize ?? ctx.settings.maxFileSizeBytes;
   const download = await downloadFile(url, {
     ...ctx.download,
@@ -121,7 +130,7 @@ export async function processUrl(url: string, ctx: IngestContext): Promise<FileM
       body = Bun.file(spool).stream();
     }
 
-    const uid = newUid();
+    const uid = ctx.recordUid ?? newUid();
     const { contentType: _c, mediaType: _m, size: _s, ...details } = info;
     // Same owner, same content: one at a time in this process, so concurrent copies in a batch dedupe too.
     const { storageKey, objectUrl, duplicate } = await withKeyLock(`${ctx.userId ?? ''}:${sha256}`, async () => {
@@ -150,27 +159,30 @@ export async function processUrl(url: string, ctx: IngestContext): Promise<FileM
       }
 
       const sourceUrl = withoutCredentials(url);
-      await ctx.db.insert(records).values({
-        uid,
-        mediaType: type.mediaType,
-        status: 'uploaded',
-        fileUrl: objectUrl,
-        fileName: storageKey.slice(storageKey.lastIndexOf('/') + 1),
-        fileSize: size,
-        contentType,
-        sha256,
-        storageKey,
-        source: 'url',
-        sourceUrl,
-        userId: ctx.userId ?? null,
-        generationId: ctx.generationId ?? null,
-        metadata: {
-          media: details,
-          original: { size: originalSize, sha256: originalSha, contentType: type.mime },
-          ...(detection.mismatch ? { mismatch: detection.mismatch } : {}),
-          ...(duplicate ? { duplicate_of: duplicate.uid } : {}),
-        },
-      });
+      await ctx.db
+        .insert(records)
+        .values({
+          uid,
+          mediaType: type.mediaType,
+          status: 'uploaded',
+          fileUrl: objectUrl,
+          fileName: storageKey.slice(storageKey.lastIndexOf('/') + 1),
+          fileSize: size,
+          contentType,
+          sha256,
+          storageKey,
+          source: 'url',
+          sourceUrl,
+          userId: ctx.userId ?? null,
+          generationId: ctx.generationId ?? null,
+          metadata: {
+            media: details,
+            original: { size: originalSize, sha256: originalSha, contentType: type.mime },
+            ...(detection.mismatch ? { mismatch: detection.mismatch } : {}),
+            ...(duplicate ? { duplicate_of: duplicate.uid } : {}),
+          },
+        })
+        .onConflictDoNothing({ target: records.uid });
       return { storageKey, objectUrl, duplicate };
     });
     return {
@@ -266,6 +278,31 @@ async function withKeyLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
   } finally {
     if (keyLocks.get(key) === run) keyLocks.delete(key);
   }
+}
+
+/** A record already made for this uid (an earlier run of the same queue item), as the result it returned. */
+async function existingResult(ctx: IngestContext, uid: string): Promise<FileMetadata | undefined> {
+  const [record] = await ctx.db.select().from(records).where(eq(records.uid, uid));
+  if (!record?.storageKey || !record.sha256 || !record.contentType) return undefined;
+  const metadata = record.metadata as {
+    media?: FileMetadata['info'];
+    original?: { size?: number };
+    duplicate_of?: string;
+  };
+  return {
+    recordUid: record.uid,
+    sourceUrl: safeUrl(record.sourceUrl ?? ''),
+    storageKey: record.storageKey,
+    objectUrl: record.fileUrl ?? record.storageKey,
+    contentType: record.contentType,
+    mediaType: record.mediaType,
+    size: record.fileSize ?? 0,
+    originalSize: metadata.original?.size ?? record.fileSize ?? 0,
+    sha256: record.sha256,
+    compressed: (metadata.original?.size ?? record.fileSize) !== record.fileSize,
+    info: metadata.media ?? {},
+    ...(metadata.duplicate_of ? { duplicateOf: metadata.duplicate_of } : {}),
+  };
 }
 
 async function findDuplicate(ctx: IngestContext, sha256: string) {

@@ -1,0 +1,104 @@
+/** The job queue's tables: tasks (what a user submits), their items (what a worker claims) and the workers. */
+import { sql } from 'drizzle-orm';
+import { bigint, index, integer, jsonb, pgEnum, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+
+/** `noop` items do nothing: for benchmarks and for checking that workers are taking work. */
+export const TASK_KINDS = ['ingest', 'generate', 'maintenance', 'noop'] as const;
+export const TASK_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export const ITEM_STATUSES = TASK_STATUSES;
+
+export type TaskKind = (typeof TASK_KINDS)[number];
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+export type ItemStatus = TaskStatus;
+
+export const taskKindEnum = pgEnum('task_kind', TASK_KINDS);
+export const taskStatusEnum = pgEnum('task_status', TASK_STATUSES);
+
+const timestampMs = (name: string) => timestamp(name, { withTimezone: true, precision: 3 });
+
+export const tasks = pgTable(
+  'tasks',
+  {
+    id: uuid('id').primaryKey(),
+    kind: taskKindEnum('kind').notNull(),
+    queue: text('queue').notNull().default('default'),
+    status: taskStatusEnum('status').notNull().default('queued'),
+    userId: text('user_id'),
+    generationId: text('generation_id'),
+    priority: integer('priority').notNull().default(0),
+    maxAttempts: integer('max_attempts').notNull().default(3),
+    /** What every item of the task shares (quality, file size, owner…). */
+    options: jsonb('options').$type<Record<string, unknown>>().notNull().default({}),
+    total: integer('total').notNull(),
+    /** Exact counters, moved in the same statement as the item's own terminal transition. */
+    succeeded: integer('succeeded').notNull().default(0),
+    failed: integer('failed').notNull().default(0),
+    cancelled: integer('cancelled').notNull().default(0),
+    /** Filled when the items are pruned, so a pruned task still reports what it did. */
+    result: jsonb('result').$type<Record<string, unknown>>(),
+    errorCode: text('error_code'),
+    errorMessage: text('error_message'),
+    createdAt: timestampMs('created_at').notNull().defaultNow(),
+    startedAt: timestampMs('started_at'),
+    finishedAt: timestampMs('finished_at'),
+    updatedAt: timestampMs('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    index('tasks_created_idx').on(t.createdAt, t.id),
+    index('tasks_user_created_idx').on(t.userId, t.createdAt, t.id),
+    index('tasks_active_idx').on(t.status).where(sql`${t.status} in ('queued', 'running')`),
+  ],
+);
+
+export const taskItems = pgTable(
+  'task_items',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    taskId: uuid('task_id')
+      .notNull()
+      .references(() => tasks.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    queue: text('queue').notNull().default('default'),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    status: taskStatusEnum('status').notNull().default('queued'),
+    priority: integer('priority').notNull().default(0),
+    runAt: timestampMs('run_at').notNull().defaultNow(),
+    attempts: integer('attempts').notNull().default(0),
+    maxAttempts: integer('max_attempts').notNull().default(3),
+    /** The worker holding (or, once finished, last holding) the item. */
+    lockedBy: text('locked_by'),
+    lockedUntil: timestampMs('locked_until'),
+    heartbeatAt: timestampMs('heartbeat_at'),
+    progress: jsonb('progress').$type<Record<string, unknown>>(),
+    result: jsonb('result').$type<Record<string, unknown>>(),
+    errorCode: text('error_code'),
+    errorMessage: text('error_message'),
+    createdAt: timestampMs('created_at').notNull().defaultNow(),
+    startedAt: timestampMs('started_at'),
+    finishedAt: timestampMs('finished_at'),
+  },
+  (t) => [
+    index('task_items_claim_idx').on(t.queue, t.priority.desc(), t.runAt, t.id).where(sql`${t.status} = 'queued'`),
+    index('task_items_lease_idx').on(t.lockedUntil).where(sql`${t.status} = 'running'`),
+    index('task_items_task_idx').on(t.taskId, t.seq),
+  ],
+);
+
+export const workers = pgTable('workers', {
+  id: text('id').primaryKey(),
+  host: text('host').notNull(),
+  pid: integer('pid').notNull(),
+  queues: text('queues').array().notNull(),
+  concurrency: integer('concurrency').notNull(),
+  version: text('version'),
+  startedAt: timestampMs('started_at').notNull().defaultNow(),
+  lastSeen: timestampMs('last_seen').notNull().defaultNow(),
+  stoppedAt: timestampMs('stopped_at'),
+  active: integer('active').notNull().default(0),
+  processed: integer('processed').notNull().default(0),
+  failed: integer('failed').notNull().default(0),
+});
+
+export type TaskRow = typeof tasks.$inferSelect;
+export type TaskItemRow = typeof taskItems.$inferSelect;
+export type WorkerRow = typeof workers.$inferSelect;

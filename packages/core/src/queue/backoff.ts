@@ -1,0 +1,21 @@
+/** Retry delays: exponential with jitter, so a burst of failures does not come back as a burst. */
+
+export interface BackoffOptions {
+  /** Delay before the second attempt, before jitter. Default 2 s. */
+  baseMs?: number;
+  /** Upper bound. Default 5 minutes. */
+  maxMs?: number;
+}
+
+/**
+ * The delay before the next attempt after `attempt` attempts: base × 2^(attempt-1), capped, then "equal jitter"
+ * (half fixed, half random), so retries spread out but never come back sooner than half the nominal delay.
+ */
+export function retryDelayMs(
+  attempt: number,
+  { baseMs = 2000, maxMs = 300_000 }: BackoffOptions = {},
+  random = Math.random,
+): number {
+  const nominal = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(nominal / 2 + random() * (nominal / 2));
+}

@@ -1,0 +1,6 @@
+export * from './backoff.ts';
+export * from './queue.ts';
+export type { Executor } from './rows.ts';
+export * from './statements.ts';
+export * from './task-manager.ts';
+export * from './workers.ts';

@@ -1,0 +1,244 @@
+/**
+ * The job queue on PostgreSQL (or PGlite): enqueue tasks fanned out into items, read their state, cancel, prune.
+ * Workers use the statements in `statements.ts` through `WorkerQueue`; this is the side users and the API see.
+ */
+import { and, asc, desc, eq, gt, inArray, lt, or, sql } from 'drizzle-orm';
+import type { Database, Db } from '../db/database.ts';
+import {
+  type TaskItemRow,
+  type TaskKind,
+  type TaskRow,
+  type TaskStatus,
+  taskItems,
+  tasks,
+} from '../db/queue-schema.ts';
+import { FileProcessingError } from '../errors.ts';
+import { decodeCursor, encodeCursor } from '../records/cursor.ts';
+import { isUid, newUid } from '../uid.ts';
+import type { Executor } from './rows.ts';
+import {
+  CANCEL_CHANNEL,
+  cancelTask,
+  countItems,
+  ITEMS_CHANNEL,
+  insertItems,
+  insertTask,
+  notify,
+  pruneFinished,
+  type TaskCounts,
+} from './statements.ts';
+
+export const DEFAULT_QUEUE = 'default';
+const QUEUE_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+/** Items per INSERT when a task is enqueued: big enough to be fast, small enough for one parameter. */
+const INSERT_CHUNK = 5000;
+
+export class TaskNotFoundError extends FileProcessingError {
+  constructor(readonly taskId: string) {
+    super(`No task ${taskId}. List tasks with \`mediaforge jobs list\`.`, 'TASK_NOT_FOUND', { details: { taskId } });
+  }
+}
+
+export interface EnqueueSpec {
+  kind: TaskKind;
+  /** One payload per item; each becomes a unit any worker can claim. */
+  payloads: readonly Record<string, unknown>[];
+  queue?: string;
+  userId?: string | null;
+  generationId?: string | null;
+  /** Higher runs first. Default 0. */
+  priority?: number;
+  /** Attempts per item, counting the first. Default 3. */
+  maxAttempts?: number;
+  options?: Record<string, unknown>;
+}
+
+export interface EnqueueOptions {
+  /** Enqueue inside the caller's transaction: the task exists only if that transaction commits. */
+  tx?: Executor;
+}
+
+export interface TaskListOptions {
+  userId?: string;
+  status?: TaskStatus;
+  kind?: TaskKind;
+  limit?: number;
+  /** The `nextCursor` of a previous page. */
+  cursor?: string;
+}
+
+export interface ItemListOptions {
+  status?: TaskStatus;
+  limit?: number;
+  /** Items after this seq (keyset pagination). */
+  afterSeq?: number;
+}
+
+export function validateQueueName(name: string): string {
+  if (!QUEUE_NAME.test(name)) {
+    throw new FileProcessingError(
+      `Invalid queue name ${JSON.stringify(name)}: use 1-63 characters of a-z, 0-9, _ and -.`,
+      'INVALID_QUEUE',
+    );
+  }
+  return name;
+}
+
+export class TaskQueue {
+  readonly db: Db;
+
+  constructor(database: Pick<Database, 'db'>) {
+    this.db = database.db;
+  }
+
+  /** Creates a task and its items in one transaction (or the caller's) and wakes idle workers. Returns its id. */
+  async enqueue(spec: EnqueueSpec, { tx }: EnqueueOptions = {}): Promise<string> {
+    const queue = validateQueueName(spec.queue ?? DEFAULT_QUEUE);
+    const maxAttempts = spec.maxAttempts ?? 3;
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 100) {
+      throw new FileProcessingError(
+        `maxAttempts must be an integer from 1 to 100 (got ${maxAttempts}).`,
+        'INVALID_TASK',
+      );
+    }
+    const task = {
+      id: newUid(),
+      kind: spec.kind,
+      queue,
+      userId: spec.userId ?? null,
+      generationId: spec.generationId ?? null,
+      priority: Math.trunc(spec.priority ?? 0),
+      maxAttempts,
+      options: spec.options ?? {},
+      total: spec.payloads.length,
+    };
+    const write = async (db: Executor) => {
+      await insertTask(db, task);
+      for (let offset = 0; offset < spec.payloads.length; offset += INSERT_CHUNK) {
+        await insertItems(db, task, spec.payloads.slice(offset, offset + INSERT_CHUNK), offset);
+      }
+      if (task.total === 0) {
+        await db.execute(
+          sql`update tasks set status = 'succeeded', started_at = now(), finished_at = now() where id = ${task.id}`,
+        );
+      }
+      await notify(db, ITEMS_CHANNEL, queue);
+    };
+    if (tx) await write(tx);
+    else await this.db.transaction((inner) => write(inner as unknown as Executor));
+    return task.id;
+  }
+
+  /** The task row, or undefined (also when it belongs to another user than `userId`). */
+  async getTask(taskId: string, { userId }: { userId?: string } = {}): Promise<TaskRow | undefined> {
+    if (!isUid(taskId)) return undefined;
+    const [row] = await this.db
+      .select()
+      .from(tasks)
+      .where(and(eq(tasks.id, taskId), userId === undefined ? undefined : eq(tasks.userId, userId)));
+    return row;
+  }
+
+  /** Newest first, keyset-paginated. */
+  async listTasks(options: TaskListOptions = {}): Promise<{ tasks: TaskRow[]; nextCursor: string | null }> {
+    const limit = Math.max(1, Math.min(options.limit ?? 50, 1000));
+    const after = options.cursor ? decodeCursor(options.cursor) : undefined;
+    const found = await this.db
+      .select()
+      .from(tasks)
+      .where(
+        and(
+          options.userId === undefined ? undefined : eq(tasks.userId, options.userId),
+          options.status ? eq(tasks.status, options.status) : undefined,
+          options.kind ? eq(tasks.kind, options.kind) : undefined,
+          after
+            ? or(
+                lt(tasks.createdAt, after.createdAt),
+                and(eq(tasks.createdAt, after.createdAt), lt(tasks.id, after.uid)),
+              )
+            : undefined,
+        ),
+      )
+      .orderBy(desc(tasks.createdAt), desc(tasks.id))
+      .limit(limit + 1);
+    const page = found.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      tasks: page,
+      nextCursor: found.length > limit && last ? encodeCursor({ createdAt: last.createdAt, uid: last.id }) : null,
+    };
+  }
+
+  /** A task's items in order. */
+  async listItems(taskId: string, options: ItemListOptions = {}): Promise<TaskItemRow[]> {
+    const limit = Math.max(1, Math.min(options.limit ?? 100, 10_000));
+    return this.db
+      .select()
+      .from(taskItems)
+      .where(
+        and(
+          eq(taskItems.taskId, taskId),
+          options.status ? eq(taskItems.status, options.status) : undefined,
+          options.afterSeq === undefined ? undefined : gt(taskItems.seq, options.afterSeq),
+        ),
+      )
+      .orderBy(asc(taskItems.seq))
+      .limit(limit);
+  }
+
+  /** What the result of a task lists: the record uids its succeeded items produced, in item order. */
+  async processedRecordUids(task: TaskRow): Promise<string[]> {
+    const pruned = task.result?.processedFileIds;
+    if (Array.isArray(pruned)) return pruned.map(String);
+    const done = await this.db
+      .select({ result: taskItems.result })
+      .from(taskItems)
+      .where(and(eq(taskItems.taskId, task.id), eq(taskItems.status, 'succeeded')))
+      .orderBy(asc(taskItems.seq));
+    return done.map((row) => row.result?.recordUid).filter((uid): uid is string => typeof uid === 'string');
+  }
+
+  /** Recount from the items (the counters on the task must always equal this). */
+  countItems(taskId: string): Promise<TaskCounts> {
+    return countItems(this.db, taskId);
+  }
+
+  /** Cancels queued and running items; running ones are aborted on their workers within seconds. */
+  async cancel(taskId: string, { userId }: { userId?: string } = {}): Promise<boolean> {
+    if (!isUid(taskId)) return false;
+    const cancelled = await withDeadlockRetry(() => cancelTask(this.db, taskId, userId));
+    if (cancelled) await notify(this.db, CANCEL_CHANNEL, taskId).catch(() => {});
+    return cancelled;
+  }
+
+  /** Prunes items of tasks finished more than `olderThanMs` ago (their results are folded into the task). */
+  prune(olderThanMs: number): Promise<{ tasks: number; items: number }> {
+    return pruneFinished(this.db, new Date(Date.now() - olderThanMs));
+  }
+
+  /** Tasks not yet finished. */
+  async activeTaskCount(userId?: string): Promise<number> {
+    const [row] = await this.db
+      .select({ count: sql<number>`count(*)::int` })
+      .from(tasks)
+      .where(
+        and(inArray(tasks.status, ['queued', 'running']), userId === undefined ? undefined : eq(tasks.userId, userId)),
+      );
+    return Number(row?.count ?? 0);
+  }
+}
+
+/** PostgreSQL may pick a statement as a deadlock victim when cancel and completion cross; both are safe to rerun. */
+export async function withDeadlockRetry<T>(fn: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await fn();
+    } catch (error) {
+      const code =
+        (error as { code?: string; cause?: { code?: string } }).code ??
+        (error as { cause?: { code?: string } }).cause?.code;
+      if (attempt >= attempts || (code !== '40P01' && code !== '40001')) throw error;
+      await Bun.sleep(10 * attempt + Math.random() * 20);
+    }
+  }
+}

@@ -1,0 +1,374 @@
+/**
+ * Every statement the queue runs, one function each, data only in parameters. Each state change is guarded on
+ * the row's current state (and, for a worker, on still holding the lease), so a late worker can never overwrite
+ * a finished or cancelled item. Task counters move in the same statement as the items they count.
+ */
+import { type SQL, sql } from 'drizzle-orm';
+import type { TaskKind, TaskStatus } from '../db/queue-schema.ts';
+import { type Executor, rows, toNumber } from './rows.ts';
+
+export const ITEMS_CHANNEL = 'mediaforge_items';
+export const CANCEL_CHANNEL = 'mediaforge_cancel';
+
+export interface NewTask {
+  id: string;
+  kind: TaskKind;
+  queue: string;
+  userId: string | null;
+  generationId: string | null;
+  priority: number;
+  maxAttempts: number;
+  options: Record<string, unknown>;
+  total: number;
+}
+
+export interface ClaimedItem {
+  id: number;
+  taskId: string;
+  seq: number;
+  queue: string;
+  kind: TaskKind;
+  payload: Record<string, unknown>;
+  options: Record<string, unknown>;
+  userId: string | null;
+  generationId: string | null;
+  attempts: number;
+  maxAttempts: number;
+}
+
+export interface Outcome {
+  id: number;
+  status: 'succeeded' | 'failed';
+  result?: Record<string, unknown>;
+  code?: string;
+  message?: string;
+}
+
+export interface FinishedTask {
+  id: string;
+  status: TaskStatus;
+}
+
+const seconds = (ms: number) => sql`make_interval(secs => ${ms / 1000}::double precision)`;
+const idList = (ids: readonly number[]) => sql`string_to_array(${ids.join(',')}, ',')::bigint[]`;
+
+export async function insertTask(db: Executor, task: NewTask): Promise<void> {
+  await db.execute(sql`
+    insert into tasks (id, kind, queue, user_id, generation_id, priority, max_attempts, options, total)
+    values (${task.id}, ${task.kind}, ${task.queue}, ${task.userId}, ${task.generationId}, ${task.priority},
+            ${task.maxAttempts}, ${JSON.stringify(task.options)}::jsonb, ${task.total})`);
+}
+
+/** Inserts one chunk of a task's items; `offset` is the seq of the first. */
+export async function insertItems(
+  db: Executor,
+  task: Pick<NewTask, 'id' | 'queue' | 'priority' | 'maxAttempts'>,
+  payloads: readonly Record<string, unknown>[],
+  offset: number,
+): Promise<void> {
+  await db.execute(sql`
+    insert into task_items (task_id, seq, queue, priority, max_attempts, payload)
+    select ${task.id}, (e.ord - 1 + ${offset})::int, ${task.queue}, ${task.priority}, ${task.maxAttempts}, e.value
+    from jsonb_array_elements(${JSON.stringify(payloads)}::jsonb) with ordinality as e(value, ord)`);
+}
+
+export async function notify(db: Executor, channel: string, payload: string): Promise<void> {
+  await db.execute(sql`select pg_notify(${channel}, ${payload})`);
+}
+
+/**
+ * Claims up to `limit` runnable items in one round trip (`FOR UPDATE SKIP LOCKED`: claimers never wait on each
+ * other), starts their tasks, and returns each item with what its task shares.
+ */
+export async function claimItems(
+  db: Executor,
+  input: { workerId: string; queues: readonly string[]; limit: number; leaseMs: number },
+): Promise<ClaimedItem[]> {
+  const found = await rows<Record<string, unknown>>(
+    db,
+    sql`
+    with next as (
+      select id from task_items
+      where status = 'queued' and queue = any(string_to_array(${input.queues.join(',')}, ',')) and run_at <= now()
+      order by priority desc nulls last, run_at, id
+      limit ${input.limit}
+      for update skip locked
+    ), claimed as (
+      update task_items i
+      set status = 'running', attempts = i.attempts + 1, locked_by = ${input.workerId},
+          locked_until = now() + ${seconds(input.leaseMs)}, heartbeat_at = now(),
+          started_at = coalesce(i.started_at, now()), error_code = null, error_message = null
+      from next where i.id = next.id
+      returning i.id, i.task_id, i.seq, i.queue, i.payload, i.attempts, i.max_attempts, i.priority, i.run_at
+    ), started as (
+      update tasks set status = 'running', started_at = coalesce(started_at, now()), updated_at = now()
+      where id in (select task_id from claimed) and status = 'queued'
+    )
+    select c.*, t.kind, t.options, t.user_id, t.generation_id
+    from claimed c join tasks t on t.id = c.task_id
+    order by c.priority desc, c.run_at, c.id`,
+  );
+  return found.map((row) => ({
+    id: toNumber(row.id),
+    taskId: String(row.task_id),
+    seq: toNumber(row.seq),
+    queue: String(row.queue),
+    kind: row.kind as TaskKind,
+    payload: row.payload as Record<string, unknown>,
+    options: row.options as Record<string, unknown>,
+    userId: (row.user_id as string | null) ?? null,
+    generationId: (row.generation_id as string | null) ?? null,
+    attempts: toNumber(row.attempts),
+    maxAttempts: toNumber(row.max_attempts),
+  }));
+}
+
+/**
+ * Renews the lease of the items this worker still holds and stores their progress. Returns the ids it still
+ * holds; an id missing from the answer was cancelled or taken over, and its work must stop without writing.
+ */
+export async function renewLeases(
+  db: Executor,
+  input: { workerId: string; ids: readonly number[]; leaseMs: number; progress: Record<string, unknown> },
+): Promise<number[]> {
+  if (input.ids.length === 0) return [];
+  const held = await rows<{ id: unknown }>(
+    db,
+    sql`
+    update task_items
+    set locked_until = now() + ${seconds(input.leaseMs)}, heartbeat_at = now(),
+        progress = coalesce(${JSON.stringify(input.progress)}::jsonb -> (id::text), progress)
+    where id = any(${idList(input.ids)}) and status = 'running' and locked_by = ${input.workerId}
+    returning id`,
+  );
+  return held.map((row) => toNumber(row.id));
+}
+
+/**
+ * Adds terminal transitions (from the `done` CTE: task_id, status) to their tasks' counters and finishes each task
+ * whose items are all terminal: succeeded when none failed, failed otherwise.
+ */
+function countIntoTasks({ ctes, done, select }: { ctes?: SQL; done: SQL; select?: SQL }): SQL {
+  return sql`
+    with ${ctes ? sql`${ctes},` : sql``} done as (${done}),
+    counts as (
+      select task_id,
+             count(*) filter (where status = 'succeeded')::int as s,
+             count(*) filter (where status = 'failed')::int as f
+      from done group by task_id
+    ),
+    moved as (
+      update tasks t
+      set succeeded = t.succeeded + c.s,
+          failed = t.failed + c.f,
+          status = case
+            when t.status in ('queued', 'running') and t.succeeded + c.s + t.failed + c.f + t.cancelled >= t.total
+            then (case when t.failed + c.f > 0 then 'failed' else 'succeeded' end)::task_status
+            else t.status end,
+          finished_at = case
+            when t.status in ('queued', 'running') and t.succeeded + c.s + t.failed + c.f + t.cancelled >= t.total
+            then now() else t.finished_at end,
+          error_code = case
+            when t.status in ('queued', 'running') and t.failed + c.f > 0
+                 and t.succeeded + c.s + t.failed + c.f + t.cancelled >= t.total
+            then 'ITEMS_FAILED' else t.error_code end,
+          error_message = case
+            when t.status in ('queued', 'running') and t.failed + c.f > 0
+                 and t.succeeded + c.s + t.failed + c.f + t.cancelled >= t.total
+            then (t.failed + c.f)::text || ' of ' || t.total::text || ' items failed' else t.error_message end,
+          updated_at = now()
+      from counts c where t.id = c.task_id
+      returning t.id, t.status, t.finished_at
+    )
+    select (select coalesce(json_agg(done.id), '[]'::json) from done) as done,
+           (select coalesce(json_agg(json_build_object('id', moved.id, 'status', moved.status)), '[]'::json)
+            from moved where moved.finished_at is not null and moved.status <> 'running') as finished
+           ${select ? sql`, ${select}` : sql``}`;
+}
+
+function parseCounted(row: Record<string, unknown> | undefined): { done: number[]; finished: FinishedTask[] } {
+  const parse = (value: unknown) => (typeof value === 'string' ? JSON.parse(value) : value);
+  return {
+    done: ((parse(row?.done) as unknown[]) ?? []).map(toNumber),
+    finished: (parse(row?.finished) as FinishedTask[]) ?? [],
+  };
+}
+
+/** Records finished items (a batch from one worker) and returns the ids it still held and the tasks it finished. */
+export async function completeItems(
+  db: Executor,
+  workerId: string,
+  outcomes: readonly Outcome[],
+): Promise<{ done: number[]; finished: FinishedTask[] }> {
+  if (outcomes.length === 0) return { done: [], finished: [] };
+  const input = JSON.stringify(
+    outcomes.map((o) => ({ id: o.id, status: o.status, result: o.result ?? null, code: o.code, message: o.message })),
+  );
+  const [row] = await rows<Record<string, unknown>>(
+    db,
+    countIntoTasks({
+      done: sql`
+      update task_items i
+      set status = (e.value ->> 'status')::task_status, result = nullif(e.value -> 'result', 'null'::jsonb),
+          error_code = e.value ->> 'code', error_message = e.value ->> 'message',
+          finished_at = now(), locked_until = null
+      from jsonb_array_elements(${input}::jsonb) as e(value)
+      where i.id = (e.value ->> 'id')::bigint and i.status = 'running' and i.locked_by = ${workerId}
+      returning i.id, i.task_id, i.status`,
+    }),
+  );
+  return parseCounted(row);
+}
+
+/** Puts a failed attempt back in the queue to run after `delayMs`. False when the worker no longer held it. */
+export async function retryItem(
+  db: Executor,
+  input: { workerId: string; id: number; delayMs: number; code: string; message: string },
+): Promise<boolean> {
+  const moved = await rows(
+    db,
+    sql`
+    update task_items
+    set status = 'queued', run_at = now() + ${seconds(input.delayMs)}, locked_by = null, locked_until = null,
+        error_code = ${input.code}, error_message = ${input.message}
+    where id = ${input.id} and status = 'running' and locked_by = ${input.workerId}
+    returning id`,
+  );
+  return moved.length > 0;
+}
+
+/** Hands items back without spending an attempt (graceful shutdown). */
+export async function releaseItems(db: Executor, workerId: string, ids: readonly number[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const moved = await rows(
+    db,
+    sql`
+    update task_items
+    set status = 'queued', attempts = greatest(attempts - 1, 0), locked_by = null, locked_until = null,
+        run_at = now()
+    where id = any(${idList(ids)}) and status = 'running' and locked_by = ${workerId}
+    returning id`,
+  );
+  return moved.length;
+}
+
+/**
+ * Takes back items whose lease expired (their worker died or stalled): queued again while attempts remain,
+ * failed with LEASE_EXPIRED otherwise. Safe to run from every worker at once.
+ */
+export async function reapExpiredLeases(db: Executor): Promise<{ requeued: number; failed: number }> {
+  const [row] = await rows<Record<string, unknown>>(
+    db,
+    countIntoTasks({
+      ctes: sql`
+      expired as (
+        select id from task_items where status = 'running' and locked_until < now()
+        for update skip locked
+      ), reaped as (
+        update task_items i
+        set status = case when i.attempts >= i.max_attempts then 'failed' else 'queued' end::task_status,
+            locked_until = null, run_at = now(), error_code = 'LEASE_EXPIRED',
+            error_message = 'its worker stopped renewing the lease (crashed, killed or cut off) after attempt '
+                            || i.attempts::text,
+            finished_at = case when i.attempts >= i.max_attempts then now() end
+        from expired where i.id = expired.id
+        returning i.id, i.task_id, i.status
+      )`,
+      done: sql`select * from reaped where status = 'failed'`,
+      select: sql`(select count(*) from reaped where status = 'queued')::int as requeued,
+                  (select count(*) from reaped where status = 'failed')::int as failed_count`,
+    }),
+  );
+  return { requeued: toNumber(row?.requeued ?? 0), failed: toNumber(row?.failed_count ?? 0) };
+}
+
+/**
+ * Cancels a task: its queued and running items become cancelled (workers holding running ones lose them at their
+ * next heartbeat, or at once through NOTIFY). False when the task is unknown, not the user's, or already finished.
+ */
+export async function cancelTask(db: Executor, taskId: string, userId?: string): Promise<boolean> {
+  const owner = userId === undefined ? sql`true` : sql`user_id = ${userId}`;
+  const moved = await rows(
+    db,
+    sql`
+    with target as (
+      select id from tasks where id = ${taskId} and status in ('queued', 'running') and ${owner}
+    ), items as (
+      update task_items set status = 'cancelled', finished_at = now(), locked_until = null,
+             error_code = 'CANCELLED', error_message = 'the task was cancelled'
+      where task_id in (select id from target) and status in ('queued', 'running')
+      returning id
+    )
+    update tasks set status = 'cancelled', cancelled = cancelled + (select count(*) from items)::int,
+           finished_at = now(), updated_at = now(), error_code = 'CANCELLED', error_message = 'cancelled by request'
+    where id in (select id from target)
+    returning id`,
+  );
+  return moved.length > 0;
+}
+
+export interface TaskCounts {
+  total: number;
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+  queued: number;
+  running: number;
+}
+
+/** Recounts a task from its items (what the counters must equal; used by tests and `jobs status --verify`). */
+export async function countItems(db: Executor, taskId: string): Promise<TaskCounts> {
+  const [row] = await rows<Record<string, unknown>>(
+    db,
+    sql`
+    select count(*)::int as total,
+           count(*) filter (where status = 'succeeded')::int as succeeded,
+           count(*) filter (where status = 'failed')::int as failed,
+           count(*) filter (where status = 'cancelled')::int as cancelled,
+           count(*) filter (where status = 'queued')::int as queued,
+           count(*) filter (where status = 'running')::int as running
+    from task_items where task_id = ${taskId}`,
+  );
+  return {
+    total: toNumber(row?.total ?? 0),
+    succeeded: toNumber(row?.succeeded ?? 0),
+    failed: toNumber(row?.failed ?? 0),
+    cancelled: toNumber(row?.cancelled ?? 0),
+    queued: toNumber(row?.queued ?? 0),
+    running: toNumber(row?.running ?? 0),
+  };
+}
+
+/**
+ * Prunes the items of tasks finished before `before`, first folding what they produced into the task's `result`
+ * (so status stays exact), and forgets workers stopped before then. Returns how many items went.
+ */
+export async function pruneFinished(db: Executor, before: Date): Promise<{ tasks: number; items: number }> {
+  const [row] = await rows<Record<string, unknown>>(
+    db,
+    sql`
+    with old as (
+      select id from tasks
+      where status in ('succeeded', 'failed', 'cancelled') and finished_at < ${before.toISOString()}::timestamptz
+        and exists (select 1 from task_items where task_id = tasks.id)
+      for update skip locked
+    ), folded as (
+      update tasks t set result = coalesce(t.result, '{}'::jsonb) || jsonb_build_object(
+        'processedFileIds', coalesce((
+          select jsonb_agg(i.result -> 'recordUid' order by i.seq) from task_items i
+          where i.task_id = t.id and i.status = 'succeeded' and i.result ? 'recordUid'), '[]'::jsonb),
+        'pruned', true)
+      from old where t.id = old.id
+      returning t.id
+    ), gone as (
+      delete from task_items where task_id in (select id from folded) returning id
+    ), workers_gone as (
+      delete from workers where stopped_at < ${before.toISOString()}::timestamptz
+         or last_seen < ${before.toISOString()}::timestamptz
+      returning id
+    )
+    select (select count(*) from folded)::int as tasks, (select count(*) from gone)::int as items,
+           (select count(*) from workers_gone)::int as workers`,
+  );
+  return { tasks: toNumber(row?.tasks ?? 0), items: toNumber(row?.items ?? 0) };
+}

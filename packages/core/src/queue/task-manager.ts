@@ -1,0 +1,268 @@
+/**
+ * The seed's BackgroundTaskManager, on the PostgreSQL queue: queue a batch of URLs or record generations as one
+ * task whose items any worker can take, read its status, cancel it, see the workers.
+ */
+import { inArray } from 'drizzle-orm';
+import type { Settings } from '../config/settings.ts';
+import type { Database } from '../db/database.ts';
+import type { TaskKind, TaskRow, TaskStatus } from '../db/queue-schema.ts';
+import { records } from '../db/schema.ts';
+import { FileProcessingError, RecordNotFoundError } from '../errors.ts';
+import { recordsWithoutFiles } from '../generate/generator.ts';
+import { checkUrl, type NetworkPolicy } from '../ingest/guard.ts';
+import { newUid, parseUid } from '../uid.ts';
+import { type EnqueueOptions, TaskNotFoundError, TaskQueue } from './queue.ts';
+import { listWorkers, type WorkerInfo } from './workers.ts';
+
+export interface FileProcessingOptions {
+  /** Accepted for the seed's API; concurrency belongs to the workers (`mediaforge worker --concurrency`). */
+  maxConcurrent?: number;
+  /** JPEG/WebP/AVIF quality for image recompression. Default 85. */
+  quality?: number;
+  /** Recompress images. Default true. */
+  compress?: boolean;
+  /** Per-file size cap in bytes; defaults to the worker's MAX_FILE_SIZE_MB. */
+  maxSize?: number;
+  /** Let downloads reach private and loopback addresses (trusted operators only). */
+  allowPrivate?: boolean;
+}
+
+export interface QueueCommon {
+  queue?: string;
+  priority?: number;
+  maxAttempts?: number;
+}
+
+export interface QueueFileProcessingInput extends QueueCommon {
+  urls: readonly string[];
+  userId?: string | null;
+  generationId?: string | null;
+  options?: FileProcessingOptions;
+}
+
+export interface QueueRecordGenerationInput extends QueueCommon {
+  /** Records to generate files for; or `auto` to take up to `limit` records without files. */
+  uids?: readonly string[];
+  auto?: { limit?: number };
+  fileSizeKb?: number;
+  force?: boolean;
+  userId?: string | null;
+}
+
+export interface TaskStatusView {
+  taskId: string;
+  kind: TaskKind;
+  status: TaskStatus;
+  /** True once the task is finished, whatever the outcome. */
+  ready: boolean;
+  /** True when every item succeeded. */
+  successful: boolean;
+  progress: { completed: number; succeeded: number; failed: number; cancelled: number; total: number; percent: number };
+  result: {
+    successfulFiles: number;
+    totalFiles: number;
+    /** Seconds from the first claim to the end (or to now while running). */
+    processingTime: number;
+    processedFileIds: string[];
+  } | null;
+  error: { code: string; message: string } | null;
+  userId: string | null;
+  generationId: string | null;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
+
+export interface WorkerStats {
+  workers: WorkerInfo[];
+  activeTasks: number;
+}
+
+export interface TaskManagerDeps {
+  database: Pick<Database, 'db'>;
+  settings: Pick<Settings, 'maxBatchSize' | 'allowHosts' | 'maxFileSizeBytes' | 'taskTimeoutMinutes'>;
+}
+
+/** Heartbeats older than this mark a worker offline in `getWorkerStats`. */
+export const WORKER_OFFLINE_AFTER_MS = 30_000;
+
+export class TaskManager {
+  readonly queue: TaskQueue;
+
+  constructor(private readonly deps: TaskManagerDeps) {
+    this.queue = new TaskQueue(deps.database);
+  }
+
+  /** Queues URLs to download, verify and store; returns the task id at once. */
+  async queueFileProcessing(input: QueueFileProcessingInput, enqueue: EnqueueOptions = {}): Promise<string> {
+    const { urls, options = {} } = input;
+    this.checkBatch(urls.length, 'URLs');
+    const policy: NetworkPolicy = {
+      allowPrivate: options.allowPrivate ?? false,
+      allowHosts: this.deps.settings.allowHosts,
+    };
+    urls.forEach((url, index) => {
+      try {
+        checkUrl(url, policy);
+      } catch (error) {
+        if (error instanceof FileProcessingError) {
+          throw new FileProcessingError(`URL ${index + 1} of ${urls.length}: ${error.message}`, error.code, {
+            details: { ...error.details, index },
+          });
+        }
+        throw error;
+      }
+    });
+    if (
+      options.quality !== undefined &&
+      !(Number.isInteger(options.quality) && options.quality >= 1 && options.quality <= 100)
+    ) {
+      throw new FileProcessingError(
+        `quality must be an integer from 1 to 100 (got ${options.quality}).`,
+        'INVALID_TASK',
+      );
+    }
+    return this.queue.enqueue(
+      {
+        kind: 'ingest',
+        // Each item carries the uid its record will have, so a re-run after a crash finds its own record.
+        payloads: urls.map((url) => ({ url, uid: newUid() })),
+        userId: input.userId ?? null,
+        generationId: input.generationId ?? null,
+        options: { ...options },
+        ...common(input),
+      },
+      enqueue,
+    );
+  }
+
+  /** Queues file generation for records (by uid, or `auto` for records without files). */
+  async queueRecordGeneration(input: QueueRecordGenerationInput, enqueue: EnqueueOptions = {}): Promise<string> {
+    const fileSizeKb = input.fileSizeKb ?? 15;
+    if (!(fileSizeKb > 0) || fileSizeKb * 1024 > this.deps.settings.maxFileSizeBytes) {
+      throw new FileProcessingError(
+        `fileSizeKb must be above 0 and within MAX_FILE_SIZE_MB (got ${fileSizeKb}).`,
+        'INVALID_TASK',
+      );
+    }
+    let uids: string[];
+    if (input.uids) {
+      uids = [...new Set(input.uids.map((uid) => parseUid(uid)))];
+      this.checkBatch(uids.length, 'records');
+      const db = enqueue.tx ?? this.deps.database.db;
+      const found = new Set<string>();
+      for (let offset = 0; offset < uids.length; offset += 5000) {
+        const chunk = uids.slice(offset, offset + 5000);
+        const rows = await (db as typeof this.deps.database.db)
+          .select({ uid: records.uid })
+          .from(records)
+          .where(inArray(records.uid, chunk));
+        for (const row of rows) found.add(row.uid);
+      }
+      const missing = uids.filter((uid) => !found.has(uid));
+      if (missing.length > 0) {
+        const error = new RecordNotFoundError(missing[0] as string);
+        error.details.missing = missing.slice(0, 20);
+        error.details.missingCount = missing.length;
+        throw error;
+      }
+    } else if (input.auto) {
+      const limit = Math.max(1, Math.min(input.auto.limit ?? 100, this.deps.settings.maxBatchSize));
+      const staleAfterMs = this.deps.settings.taskTimeoutMinutes * 60_000;
+      uids = (await recordsWithoutFiles(this.deps.database.db, staleAfterMs, limit)).map((record) => record.uid);
+      if (uids.length === 0) throw new FileProcessingError('No records are waiting for a file.', 'NOTHING_TO_DO');
+    } else {
+      throw new FileProcessingError('Give uids or auto.', 'INVALID_TASK');
+    }
+    return this.queue.enqueue(
+      {
+        kind: 'generate',
+        payloads: uids.map((uid) => ({ uid })),
+        userId: input.userId ?? null,
+        options: { fileSizeKb, force: input.force ?? false },
+        ...common(input),
+      },
+      enqueue,
+    );
+  }
+
+  /** Queues a prune of items finished more than `olderThanDays` ago. */
+  queueMaintenance({ olderThanDays = 7 }: { olderThanDays?: number } = {}): Promise<string> {
+    return this.queue.enqueue({ kind: 'maintenance', payloads: [{ action: 'prune', olderThanDays }], maxAttempts: 1 });
+  }
+
+  /** The seed's status shape. Throws `TaskNotFoundError` for an unknown (or another user's) task. */
+  async getTaskStatus(taskId: string, { userId }: { userId?: string } = {}): Promise<TaskStatusView> {
+    const task = await this.queue.getTask(taskId, userId === undefined ? {} : { userId });
+    if (!task) throw new TaskNotFoundError(taskId);
+    return this.statusOf(task);
+  }
+
+  /** The status view of a task row (the list views reuse it without a second read of the task). */
+  async statusOf(task: TaskRow, { withFileIds = true } = {}): Promise<TaskStatusView> {
+    const ready = ['succeeded', 'failed', 'cancelled'].includes(task.status);
+    const completed = task.succeeded + task.failed + task.cancelled;
+    const end = task.finishedAt ?? new Date();
+    return {
+      taskId: task.id,
+      kind: task.kind,
+      status: task.status,
+      ready,
+      successful: task.status === 'succeeded',
+      progress: {
+        completed,
+        succeeded: task.succeeded,
+        failed: task.failed,
+        cancelled: task.cancelled,
+        total: task.total,
+        percent: task.total === 0 ? 100 : Math.floor((completed / task.total) * 1000) / 10,
+      },
+      result: ready
+        ? {
+            successfulFiles: task.succeeded,
+            totalFiles: task.total,
+            processingTime: task.startedAt ? (end.getTime() - task.startedAt.getTime()) / 1000 : 0,
+            processedFileIds: withFileIds ? await this.queue.processedRecordUids(task) : [],
+          }
+        : null,
+      error: task.errorCode ? { code: task.errorCode, message: task.errorMessage ?? task.errorCode } : null,
+      userId: task.userId,
+      generationId: task.generationId,
+      createdAt: task.createdAt,
+      startedAt: task.startedAt,
+      finishedAt: task.finishedAt,
+    };
+  }
+
+  /** True when the task was queued or running and is now cancelled. */
+  cancelTask(taskId: string, { userId }: { userId?: string } = {}): Promise<boolean> {
+    return this.queue.cancel(taskId, userId === undefined ? {} : { userId });
+  }
+
+  async getWorkerStats(): Promise<WorkerStats> {
+    const [workers, activeTasks] = await Promise.all([
+      listWorkers(this.deps.database.db, WORKER_OFFLINE_AFTER_MS),
+      this.queue.activeTaskCount(),
+    ]);
+    return { workers, activeTasks };
+  }
+
+  private checkBatch(count: number, what: string): void {
+    if (count === 0) throw new FileProcessingError(`The task has no ${what}.`, 'INVALID_TASK');
+    if (count > this.deps.settings.maxBatchSize) {
+      throw new FileProcessingError(
+        `The task has ${count} ${what}, over MAX_BATCH_SIZE (${this.deps.settings.maxBatchSize}); split it.`,
+        'BATCH_TOO_LARGE',
+        { details: { count, limit: this.deps.settings.maxBatchSize } },
+      );
+    }
+  }
+}
+
+function common(input: QueueCommon) {
+  return {
+    ...(input.queue ? { queue: input.queue } : {}),
+    ...(input.priority !== undefined ? { priority: input.priority } : {}),
+    ...(input.maxAttempts !== undefined ? { maxAttempts: input.maxAttempts } : {}),
+  };
+}

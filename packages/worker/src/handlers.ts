@@ -1,0 +1,91 @@
+/** The built-in item handlers: ingest a URL, generate a record's file, run maintenance, do nothing. */
+import {
+  type Db,
+  FileProcessingError,
+  type GeneratorStore,
+  processUrl,
+  RecordFileGenerator,
+  reapExpiredLeases,
+  type Settings,
+  type TaskKind,
+  TaskQueue,
+} from '@mediaforge/core';
+import type { Handler } from './worker.ts';
+
+export interface HandlerDeps {
+  db: Db;
+  store: GeneratorStore;
+  settings: Settings;
+  /** The worker's lease: a re-run may take over a record claim its dead predecessor left this long ago. */
+  leaseMs: number;
+}
+
+const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+const num = (value: unknown) => (typeof value === 'number' ? value : undefined);
+
+export function builtinHandlers(deps: HandlerDeps): Record<TaskKind, Handler> {
+  const generator = new RecordFileGenerator({ db: deps.db, store: deps.store, settings: deps.settings });
+  return {
+    async ingest(item, ctx) {
+      const url = text(item.payload.url);
+      if (!url) throw new FileProcessingError('the item has no url', 'INVALID_ITEM');
+      const options = item.options;
+      const quality = num(options.quality);
+      const maxSize = num(options.maxSize);
+      const file = await processUrl(url, {
+        db: deps.db,
+        store: deps.store,
+        settings: deps.settings,
+        policy: { allowPrivate: options.allowPrivate === true, allowHosts: deps.settings.allowHosts },
+        ...(item.userId ? { userId: item.userId } : {}),
+        ...(item.generationId ? { generationId: item.generationId } : {}),
+        compress: options.compress !== false,
+        ...(quality !== undefined ? { quality } : {}),
+        ...(maxSize !== undefined ? { maxSize } : {}),
+        ...(text(item.payload.uid) ? { recordUid: text(item.payload.uid) } : {}),
+        signal: ctx.signal,
+        onBytes: (_url, bytes, total) => ctx.reportProgress({ bytes, ...(total !== undefined ? { total } : {}) }),
+      });
+      return {
+        recordUid: file.recordUid,
+        storageKey: file.storageKey,
+        size: file.size,
+        sha256: file.sha256,
+        contentType: file.contentType,
+        ...(file.duplicateOf ? { duplicateOf: file.duplicateOf } : {}),
+      };
+    },
+    async generate(item, ctx) {
+      const uid = text(item.payload.uid);
+      if (!uid) throw new FileProcessingError('the item has no uid', 'INVALID_ITEM');
+      const fileSizeKb = num(item.options.fileSizeKb);
+      const result = await generator.processRecord(uid, {
+        ...(fileSizeKb !== undefined ? { fileSizeKb } : {}),
+        force: item.options.force === true,
+        signal: ctx.signal,
+        ...(item.attempts > 1 ? { staleClaimAfterMs: deps.leaseMs } : {}),
+      });
+      if (!result.success) {
+        throw new FileProcessingError(result.error?.message ?? 'generation failed', result.error?.code ?? 'ERROR', {
+          transient: result.error?.transient ?? false,
+        });
+      }
+      return {
+        recordUid: uid,
+        outcome: result.outcome,
+        ...(result.uploadResult
+          ? { storageKey: result.uploadResult.key, size: result.uploadResult.size, sha256: result.uploadResult.sha256 }
+          : {}),
+      };
+    },
+    async maintenance(item) {
+      const days = num(item.payload.olderThanDays) ?? 7;
+      const pruned = await new TaskQueue({ db: deps.db }).prune(days * 86_400_000);
+      const reaped = await reapExpiredLeases(deps.db);
+      return { prunedTasks: pruned.tasks, prunedItems: pruned.items, ...reaped };
+    },
+    async noop() {
+      return {};
+    },
+  };
+}

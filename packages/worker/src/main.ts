@@ -1,0 +1,43 @@
+#!/usr/bin/env bun
+/** `bunx @mediaforge/worker`: the worker on its own, configured by the environment (see the README). */
+import { parseArgs } from 'node:util';
+import { FileProcessingError } from '@mediaforge/core';
+import { runWorker } from './run.ts';
+
+const usage = `Usage: mediaforge-worker [--concurrency N] [--queues a,b] [--grace SECONDS] [--lease SECONDS]
+
+Runs a mediaforge worker: claims queued items (ingest, generate, maintenance) from the database in DATABASE_URL
+and stores files in STORAGE_URL. SIGTERM/SIGINT drain it (in-flight items finish or are handed back); a second
+signal exits at once.`;
+
+try {
+  const { values } = parseArgs({
+    options: {
+      concurrency: { type: 'string', short: 'c' },
+      queues: { type: 'string', short: 'q' },
+      grace: { type: 'string' },
+      lease: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(usage);
+    process.exit(0);
+  }
+  const number = (name: string, value: string | undefined) => {
+    if (value === undefined) return undefined;
+    const parsed = Number(value);
+    if (!(parsed > 0)) throw new FileProcessingError(`--${name} must be a positive number (got ${value})`, 'USAGE');
+    return parsed;
+  };
+  const running = await runWorker({
+    ...(values.concurrency ? { concurrency: number('concurrency', values.concurrency) } : {}),
+    ...(values.queues ? { queues: values.queues.split(',').map((queue) => queue.trim()) } : {}),
+    ...(values.grace ? { graceMs: (number('grace', values.grace) ?? 30) * 1000 } : {}),
+    ...(values.lease ? { leaseMs: (number('lease', values.lease) ?? 30) * 1000 } : {}),
+  });
+  await running.done;
+} catch (error) {
+  console.error(`mediaforge-worker: ${(error as Error).message}`);
+  process.exit(error instanceof FileProcessingError && error.code === 'USAGE' ? 2 : 1);
+}

@@ -1,0 +1,101 @@
+/** Runs a worker process from the settings: opens the database and store, starts, and stops cleanly on signals. */
+import {
+  createLogger,
+  type Database,
+  type Logger,
+  loadSettings,
+  openDatabaseFromSettings,
+  type Settings,
+} from '@mediaforge/core';
+import { openObjectStore } from '@mediaforge/storage';
+import pkg from '../package.json' with { type: 'json' };
+import { builtinHandlers } from './handlers.ts';
+import { Worker, type WorkerOptions } from './worker.ts';
+
+export interface RunWorkerOptions
+  extends Partial<
+    Pick<WorkerOptions, 'concurrency' | 'queues' | 'leaseMs' | 'graceMs' | 'pollMs' | 'id' | 'retry' | 'untilIdle'>
+  > {
+  settings?: Settings;
+  logger?: Logger;
+  /** Install SIGTERM/SIGINT handlers (default true): first signal drains, a second exits at once. */
+  signals?: boolean;
+}
+
+export interface RunningWorker {
+  worker: Worker;
+  database: Database;
+  /** Resolves when the worker has stopped and the database is closed. */
+  done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Starts a worker with the built-in handlers; see `mediaforge worker --help`. */
+export async function runWorker(options: RunWorkerOptions = {}): Promise<RunningWorker> {
+  const settings = options.settings ?? loadSettings();
+  const logger = options.logger ?? createLogger({ level: settings.logLevel });
+  // Migrations are idempotent and serialised by an advisory lock, so every worker may apply them on start.
+  const database = await openDatabaseFromSettings(settings, { migrate: true });
+  const store = openObjectStore(settings);
+  const leaseMs = options.leaseMs ?? 30_000;
+  const worker = new Worker({
+    database,
+    logger,
+    handlers: builtinHandlers({ db: database.db, store, settings, leaseMs }),
+    leaseMs,
+    softTimeoutMs: settings.taskSoftTimeoutMinutes * 60_000,
+    hardTimeoutMs: settings.taskTimeoutMinutes * 60_000,
+    version: pkg.version,
+    ...pick(options, ['concurrency', 'queues', 'graceMs', 'pollMs', 'id', 'retry', 'untilIdle']),
+  });
+  try {
+    await worker.start();
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  let resolveDone: () => void = () => {};
+  const done = new Promise<void>((resolve) => {
+    resolveDone = resolve;
+  });
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= worker
+      .stop()
+      .finally(() => database.close())
+      .finally(() => {
+        removeSignals();
+        resolveDone();
+      });
+    return stopping;
+  };
+  let signalled = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signalled += 1;
+    if (signalled > 1) {
+      logger.warn(
+        { workerId: worker.id, signal },
+        'second signal: exiting now; held items return when their leases expire',
+      );
+      process.exit(130);
+    }
+    logger.info({ workerId: worker.id, signal }, 'signal received: draining (send it again to exit at once)');
+    void stop();
+  };
+  const removeSignals = () => {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  };
+  void worker.stopped.then(stop);
+  if (options.signals ?? true) {
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  }
+  return { worker, database, done, stop };
+}
+
+function pick<T extends object, K extends keyof T>(source: T, keys: readonly K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const key of keys) if (source[key] !== undefined) out[key] = source[key];
+  return out;
+}

@@ -1,0 +1,513 @@
+/**
+ * The worker: claims items in batches, runs them with bounded concurrency, renews their leases, records outcomes,
+ * and shuts down without losing anything. An explicit state machine (starting → running → draining → stopped)
+ * whose loop sleeps on a `Wakeup` that NOTIFY, a freed slot or shutdown can end early.
+ *
+ * Delivery is at-least-once: an item whose worker dies comes back when its lease expires, so handlers must be
+ * idempotent (the built-in ones are: deterministic record uids and object keys, sha256 checks).
+ */
+import { hostname } from 'node:os';
+import {
+  type BackoffOptions,
+  CANCEL_CHANNEL,
+  type ClaimedItem,
+  claimItems,
+  completeItems,
+  type Database,
+  deregisterWorker,
+  FileProcessingError,
+  type FinishedTask,
+  ITEMS_CHANNEL,
+  type Logger,
+  type Outcome,
+  reapExpiredLeases,
+  registerWorker,
+  releaseItems,
+  renewLeases,
+  retryDelayMs,
+  retryItem,
+  type TaskKind,
+  validateQueueName,
+  withDeadlockRetry,
+  workerHeartbeat,
+} from '@mediaforge/core';
+import { Wakeup } from './wakeup.ts';
+
+export interface ItemContext {
+  /** Aborts on cancel, lost lease, soft timeout and shutdown; handlers pass it to everything they await. */
+  signal: AbortSignal;
+  logger: Logger;
+  /** Stored with the next heartbeat (bytes downloaded, …), shown by `jobs status`. */
+  reportProgress(progress: Record<string, unknown>): void;
+}
+
+/** Runs one item; returns what the item's result records. Throw a typed error (with `transient`) to fail. */
+export type Handler = (item: ClaimedItem, ctx: ItemContext) => Promise<Record<string, unknown>>;
+
+export type WorkerState = 'idle' | 'running' | 'draining' | 'stopped';
+
+export interface WorkerOptions {
+  database: Pick<Database, 'db' | 'kind' | 'listen'>;
+  handlers: Partial<Record<TaskKind, Handler>>;
+  logger: Logger;
+  id?: string;
+  /** Queues to take items from. Default ['default']. */
+  queues?: string[];
+  /** Items run at once. Default 4. */
+  concurrency?: number;
+  /** Items claimed per round trip at most. Default: concurrency. */
+  batchSize?: number;
+  /** Lease on a claimed item; renewed by heartbeats. Default 30 s. */
+  leaseMs?: number;
+  /** Default min(3 s, lease / 3). */
+  heartbeatMs?: number;
+  /** Idle poll when no NOTIFY comes. Default 2 s on PostgreSQL, 250 ms on PGlite. */
+  pollMs?: number;
+  /** The item's signal aborts after this (TASK_SOFT_TIMEOUT_MINUTES). */
+  softTimeoutMs?: number;
+  /** The item is failed and its lease dropped after this (TASK_TIMEOUT_MINUTES). */
+  hardTimeoutMs?: number;
+  retry?: BackoffOptions;
+  /** How often this worker takes back expired leases. Default: lease / 2. */
+  reapMs?: number;
+  /** Time in-flight items get to finish on a graceful stop before they are handed back. Default 30 s. */
+  graceMs?: number;
+  version?: string;
+  /** Stop by itself once nothing is runnable and nothing is in flight (batch use, cron, tests). */
+  untilIdle?: boolean;
+  /** Called when an outcome this worker recorded finished a task. */
+  onTaskFinished?: (task: FinishedTask) => void;
+}
+
+type AbortKind = 'lost' | 'soft' | 'hard' | 'shutdown';
+
+class ItemAbort extends FileProcessingError {
+  constructor(
+    readonly kind: AbortKind,
+    message: string,
+    code: string,
+  ) {
+    super(message, code);
+  }
+}
+
+interface Held {
+  item: ClaimedItem;
+  controller: AbortController;
+  logger: Logger;
+  startedAt: number;
+  renewedAt: number;
+  progress?: Record<string, unknown>;
+  /** Its outcome is decided (recorded, queued for recording, or dropped); later news about it is ignored. */
+  settled: boolean;
+  timers: ReturnType<typeof setTimeout>[];
+}
+
+export class Worker {
+  readonly id: string;
+  readonly queues: string[];
+  readonly concurrency: number;
+  private state: WorkerState = 'idle';
+  private readonly held = new Map<number, Held>();
+  private readonly running = new Set<Promise<void>>();
+  private readonly pending: Outcome[] = [];
+  private readonly wakeup = new Wakeup();
+  private readonly timers: ReturnType<typeof setInterval>[] = [];
+  private readonly unlisten: (() => Promise<void>)[] = [];
+  private loopDone: Promise<void> = Promise.resolve();
+  private flushing: Promise<void> | undefined;
+  private lastClaimFull = false;
+  private counters = { processed: 0, failed: 0 };
+  private resolveStopped: () => void = () => {};
+  /** Resolves once the worker has stopped, whoever stopped it. */
+  readonly stopped = new Promise<void>((resolve) => {
+    this.resolveStopped = resolve;
+  });
+  private readonly o: Required<
+    Pick<
+      WorkerOptions,
+      'batchSize' | 'leaseMs' | 'heartbeatMs' | 'pollMs' | 'softTimeoutMs' | 'hardTimeoutMs' | 'reapMs' | 'graceMs'
+    >
+  >;
+
+  constructor(private readonly options: WorkerOptions) {
+    this.id = options.id ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
+    this.queues = (options.queues ?? ['default']).map(validateQueueName);
+    this.concurrency = Math.max(1, Math.floor(options.concurrency ?? 4));
+    const leaseMs = options.leaseMs ?? 30_000;
+    this.o = {
+      batchSize: Math.max(1, options.batchSize ?? this.concurrency),
+      leaseMs,
+      heartbeatMs: options.heartbeatMs ?? Math.min(3000, leaseMs / 3),
+      pollMs: options.pollMs ?? (options.database.kind === 'pglite' ? 250 : 2000),
+      softTimeoutMs: options.softTimeoutMs ?? 25 * 60_000,
+      hardTimeoutMs: options.hardTimeoutMs ?? 30 * 60_000,
+      reapMs: options.reapMs ?? leaseMs / 2,
+      graceMs: options.graceMs ?? 30_000,
+    };
+  }
+
+  get status(): WorkerState {
+    return this.state;
+  }
+
+  /** Items running now (executing handlers). */
+  get active(): number {
+    return this.running.size;
+  }
+
+  get stats() {
+    return { id: this.id, state: this.state, active: this.active, held: this.held.size, ...this.counters };
+  }
+
+  /** Registers, starts listening and claiming. Resolves once the worker is running. */
+  async start(): Promise<void> {
+    if (this.state !== 'idle') throw new Error(`worker ${this.id} was already started`);
+    const { db } = this.options.database;
+    await registerWorker(db, {
+      id: this.id,
+      host: hostname(),
+      pid: process.pid,
+      queues: this.queues,
+      concurrency: this.concurrency,
+      ...(this.options.version ? { version: this.options.version } : {}),
+    });
+    this.unlisten.push(
+      await this.options.database.listen(ITEMS_CHANNEL, (queue) => {
+        if (this.queues.includes(queue)) this.wakeup.wake();
+      }),
+      await this.options.database.listen(CANCEL_CHANNEL, () => void this.heartbeat()),
+    );
+    this.state = 'running';
+    this.timers.push(
+      setInterval(() => void this.heartbeat(), this.o.heartbeatMs),
+      setInterval(() => void this.reap(), this.o.reapMs),
+    );
+    this.options.logger.info(
+      { workerId: this.id, queues: this.queues, concurrency: this.concurrency },
+      'worker started',
+    );
+    void this.reap();
+    this.loopDone = this.loop();
+  }
+
+  /**
+   * Graceful stop: claim nothing more, give in-flight items `graceMs` to finish, hand back the rest (their
+   * attempt is not spent), record every outcome, deregister.
+   */
+  async stop({ graceMs = this.o.graceMs }: { graceMs?: number } = {}): Promise<void> {
+    if (this.state === 'stopped' || this.state === 'idle') return;
+    if (this.state === 'draining') return this.loopDone;
+    this.state = 'draining';
+    this.wakeup.wake();
+    const log = this.options.logger;
+    log.info({ workerId: this.id, inFlight: this.running.size, graceMs }, 'worker draining');
+    const stopped = (async () => {
+      await this.loopDone;
+      await Promise.race([Promise.allSettled([...this.running]), Bun.sleep(graceMs)]);
+      for (const held of this.held.values()) {
+        if (!held.settled) held.controller.abort(new ItemAbort('shutdown', 'the worker is shutting down', 'SHUTDOWN'));
+      }
+      // Handlers honour their signal; one that does not is handed back anyway after a short wait.
+      await Promise.race([Promise.allSettled([...this.running]), Bun.sleep(5000)]);
+      const unfinished = [...this.held.values()].filter((held) => !held.settled);
+      for (const held of unfinished) held.settled = true;
+      await this.flush();
+      const { db } = this.options.database;
+      const released = await releaseItems(
+        db,
+        this.id,
+        unfinished.map((held) => held.item.id),
+      ).catch(() => 0);
+      for (const held of unfinished) this.forget(held);
+      for (const timer of this.timers) clearInterval(timer);
+      await Promise.allSettled(this.unlisten.map((fn) => fn()));
+      await deregisterWorker(db, this.id, { active: 0, ...this.counters }).catch(() => {});
+      this.state = 'stopped';
+      log.info({ workerId: this.id, released, ...this.counters }, 'worker stopped');
+      this.resolveStopped();
+    })();
+    this.loopDone = stopped;
+    return stopped;
+  }
+
+  private async loop(): Promise<void> {
+    const log = this.options.logger;
+    let failures = 0;
+    while (this.state === 'running') {
+      const free = this.concurrency - this.running.size;
+      if (free <= 0) {
+        await this.wakeup.wait(this.o.pollMs);
+        continue;
+      }
+      const limit = Math.min(free, this.o.batchSize);
+      let claimed: ClaimedItem[];
+      try {
+        claimed = await claimItems(this.options.database.db, {
+          workerId: this.id,
+          queues: this.queues,
+          limit,
+          leaseMs: this.o.leaseMs,
+        });
+        failures = 0;
+      } catch (error) {
+        failures += 1;
+        log.warn({ workerId: this.id, err: error }, 'claiming failed; retrying');
+        await this.wakeup.wait(Math.min(10_000, 250 * 2 ** Math.min(failures, 6)));
+        continue;
+      }
+      if (this.state !== 'running') {
+        // Stopped while claiming: hand the items straight back.
+        await releaseItems(
+          this.options.database.db,
+          this.id,
+          claimed.map((item) => item.id),
+        ).catch(() => {});
+        break;
+      }
+      for (const item of claimed) this.startItem(item);
+      this.lastClaimFull = claimed.length === limit;
+      if (this.options.untilIdle && claimed.length === 0 && this.running.size === 0 && this.held.size === 0) {
+        this.options.logger.info({ workerId: this.id }, 'nothing left to run: stopping (--until-idle)');
+        void this.stop();
+        break;
+      }
+      // A full batch means more may be waiting: claim again at once if a slot is free.
+      if (this.lastClaimFull && this.running.size < this.concurrency) continue;
+      await this.wakeup.wait(this.o.pollMs);
+    }
+  }
+
+  private startItem(item: ClaimedItem): void {
+    const logger = this.options.logger.child({
+      workerId: this.id,
+      taskId: item.taskId,
+      itemId: item.id,
+      seq: item.seq,
+      attempt: item.attempts,
+    });
+    const held: Held = {
+      item,
+      controller: new AbortController(),
+      logger,
+      startedAt: performance.now(),
+      renewedAt: performance.now(),
+      settled: false,
+      timers: [],
+    };
+    this.held.set(item.id, held);
+    const run = this.runItem(held).finally(() => {
+      this.running.delete(run);
+      if (this.lastClaimFull) this.wakeup.wake();
+    });
+    this.running.add(run);
+  }
+
+  private async runItem(held: Held): Promise<void> {
+    const { item, controller, logger } = held;
+    const handler = this.options.handlers[item.kind];
+    held.timers.push(
+      setTimeout(
+        () =>
+          controller.abort(
+            new ItemAbort(
+              'soft',
+              `the item ran past the soft time limit (${formatMs(this.o.softTimeoutMs)}) and was stopped`,
+              'TASK_SOFT_TIMEOUT',
+            ),
+          ),
+        this.o.softTimeoutMs,
+      ),
+      setTimeout(() => {
+        const error = new ItemAbort(
+          'hard',
+          `the item ran past the hard time limit (${formatMs(this.o.hardTimeoutMs)}); its result is discarded`,
+          'TASK_TIMEOUT',
+        );
+        controller.abort(error);
+        this.settle(held, { id: item.id, status: 'failed', code: error.code, message: error.message });
+      }, this.o.hardTimeoutMs),
+    );
+    logger.debug({ kind: item.kind }, 'item started');
+    try {
+      if (!handler) {
+        throw new FileProcessingError(`this worker has no handler for ${item.kind} items`, 'NO_HANDLER');
+      }
+      const result = await handler(item, {
+        signal: controller.signal,
+        logger,
+        reportProgress: (progress) => {
+          held.progress = progress;
+        },
+      });
+      const reason = controller.signal.reason;
+      if (reason instanceof ItemAbort && reason.kind === 'lost') this.settle(held, 'drop');
+      else this.settle(held, { id: item.id, status: 'succeeded', result });
+    } catch (error) {
+      this.settle(held, this.outcomeOf(held, error));
+    } finally {
+      for (const timer of held.timers) clearTimeout(timer);
+    }
+  }
+
+  /** What a thrown error means for the item: record a failure, retry later, hand back, or drop silently. */
+  private outcomeOf(held: Held, error: unknown): Outcome | 'drop' | 'release' | { retry: Outcome; delayMs: number } {
+    const { item, controller } = held;
+    const reason = controller.signal.aborted ? controller.signal.reason : undefined;
+    if (reason instanceof ItemAbort) {
+      if (reason.kind === 'lost') return 'drop';
+      if (reason.kind === 'shutdown') return 'release';
+      return { id: item.id, status: 'failed', code: reason.code, message: reason.message };
+    }
+    const code = String((error as { code?: unknown })?.code ?? 'ERROR');
+    const message = error instanceof Error ? error.message : String(error);
+    const failed: Outcome = { id: item.id, status: 'failed', code, message: message.slice(0, 4000) };
+    const transient = (error as { transient?: unknown })?.transient === true;
+    if (transient && item.attempts < item.maxAttempts) {
+      return { retry: failed, delayMs: retryDelayMs(item.attempts, this.options.retry) };
+    }
+    return failed;
+  }
+
+  private settle(held: Held, outcome: ReturnType<Worker['outcomeOf']> | Outcome): void {
+    if (held.settled) return;
+    held.settled = true;
+    for (const timer of held.timers) clearTimeout(timer);
+    const { item, logger } = held;
+    const ms = Math.round(performance.now() - held.startedAt);
+    if (outcome === 'drop') {
+      logger.warn({ ms }, 'item dropped: cancelled or its lease was lost; nothing recorded');
+      this.forget(held);
+      return;
+    }
+    if (outcome === 'release') {
+      // Handed back in one statement by stop().
+      held.settled = false;
+      return;
+    }
+    if ('retry' in outcome) {
+      logger.warn(
+        { ms, code: outcome.retry.code, delayMs: outcome.delayMs, err: outcome.retry.message },
+        'item will be retried',
+      );
+      void withDeadlockRetry(() =>
+        retryItem(this.options.database.db, {
+          workerId: this.id,
+          id: item.id,
+          delayMs: outcome.delayMs,
+          code: outcome.retry.code ?? 'ERROR',
+          message: outcome.retry.message ?? '',
+        }),
+      )
+        .catch((error) => logger.error({ err: error }, 'could not schedule the retry; the lease will bring it back'))
+        .finally(() => this.forget(held));
+      return;
+    }
+    if (outcome.status === 'succeeded') {
+      this.counters.processed += 1;
+      logger.info({ ms, outcome: 'succeeded' }, 'item done');
+    } else {
+      this.counters.failed += 1;
+      logger.warn({ ms, outcome: 'failed', code: outcome.code, err: outcome.message }, 'item failed');
+    }
+    this.pending.push(outcome);
+    void this.flush();
+  }
+
+  /** Records queued outcomes in batches; one flush at a time, items finishing meanwhile join the next batch. */
+  private flush(): Promise<void> {
+    this.flushing ??= (async () => {
+      let failures = 0;
+      while (this.pending.length > 0) {
+        const batch = this.pending.splice(0, 500);
+        try {
+          const { done, finished } = await withDeadlockRetry(() =>
+            completeItems(this.options.database.db, this.id, batch),
+          );
+          failures = 0;
+          const accepted = new Set(done);
+          for (const outcome of batch) {
+            const held = this.held.get(outcome.id);
+            if (!accepted.has(outcome.id)) {
+              held?.logger.warn('outcome not recorded: the item was cancelled or taken over meanwhile');
+            }
+            if (held) this.forget(held);
+          }
+          for (const task of finished) {
+            this.options.logger.info({ workerId: this.id, taskId: task.id, status: task.status }, 'task finished');
+            this.options.onTaskFinished?.(task);
+          }
+        } catch (error) {
+          this.pending.unshift(...batch);
+          failures += 1;
+          this.options.logger.warn(
+            { workerId: this.id, err: error, waiting: this.pending.length },
+            'recording outcomes failed; retrying',
+          );
+          // Leases are still renewed for these items, so waiting here loses nothing.
+          await Bun.sleep(Math.min(5000, 100 * 2 ** Math.min(failures, 6)));
+        }
+      }
+    })().finally(() => {
+      this.flushing = undefined;
+    });
+    return this.flushing;
+  }
+
+  private forget(held: Held): void {
+    for (const timer of held.timers) clearTimeout(timer);
+    if (this.held.get(held.item.id) === held) this.held.delete(held.item.id);
+  }
+
+  /** Renews leases; items no longer ours (cancelled, or taken over after a stall) are aborted and dropped. */
+  private async heartbeat(): Promise<void> {
+    if (this.state === 'idle' || this.state === 'stopped') return;
+    const { db } = this.options.database;
+    const ids = [...this.held.keys()];
+    const progress: Record<string, unknown> = {};
+    for (const [id, held] of this.held) if (held.progress) progress[id] = held.progress;
+    try {
+      const still = new Set(await renewLeases(db, { workerId: this.id, ids, leaseMs: this.o.leaseMs, progress }));
+      const now = performance.now();
+      for (const id of ids) {
+        const held = this.held.get(id);
+        if (!held) continue;
+        if (still.has(id)) held.renewedAt = now;
+        else this.lose(held, 'it was cancelled or taken over by another worker');
+      }
+    } catch (error) {
+      this.options.logger.warn({ workerId: this.id, err: error }, 'heartbeat failed');
+      // Without a renewal for a whole lease, another worker may already hold our items: stop them.
+      const now = performance.now();
+      for (const held of this.held.values()) {
+        if (now - held.renewedAt > this.o.leaseMs) this.lose(held, 'its lease could not be renewed in time');
+      }
+    }
+    await workerHeartbeat(db, this.id, { active: this.running.size, ...this.counters }).catch(() => {});
+  }
+
+  private lose(held: Held, why: string): void {
+    held.logger.warn(`item lost: ${why}; stopping it without recording anything`);
+    held.controller.abort(new ItemAbort('lost', `lost: ${why}`, 'LOST'));
+    held.settled = true;
+    this.pending.splice(0, this.pending.length, ...this.pending.filter((outcome) => outcome.id !== held.item.id));
+    this.forget(held);
+  }
+
+  private async reap(): Promise<void> {
+    if (this.state !== 'running') return;
+    try {
+      const { requeued, failed } = await reapExpiredLeases(this.options.database.db);
+      if (requeued + failed > 0) {
+        this.options.logger.warn({ workerId: this.id, requeued, failed }, 'took back items whose lease expired');
+        this.wakeup.wake();
+      }
+    } catch (error) {
+      this.options.logger.warn({ workerId: this.id, err: error }, 'lease reaper failed');
+    }
+  }
+}
+
+function formatMs(ms: number): string {
+  return ms >= 60_000 ? `${(ms / 60_000).toFixed(ms % 60_000 === 0 ? 0 : 1)} min` : `${(ms / 1000).toFixed(1)} s`;
+}
