@@ -137,7 +137,7 @@ describeBackends('job queue', (backend) => {
     const uid = crypto.randomUUID();
     const failure = db.transaction(async (tx) => {
       await tx.insert(records).values({ uid, mediaType: 'text' });
-      await manager.queueRecordGeneration({ uids: [uid] }, { tx: tx as never });
+      await manager.queueRecordGeneration({ uids: [uid] }, { tx });
       throw new Error('the caller changed its mind');
     });
     await expect(failure).rejects.toThrow('changed its mind');
@@ -147,7 +147,7 @@ describeBackends('job queue', (backend) => {
 
     const id = await db.transaction(async (tx) => {
       await tx.insert(records).values({ uid, mediaType: 'text' });
-      return manager.queueRecordGeneration({ uids: [uid] }, { tx: tx as never });
+      return manager.queueRecordGeneration({ uids: [uid] }, { tx });
     });
     expect((await queue.listItems(id)).map((item) => item.payload)).toEqual([{ uid }]);
   });

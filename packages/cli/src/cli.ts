@@ -15,5 +15,8 @@ export const mediaforge = defineCommand({
     config: () => import('./commands/config.ts').then((m) => m.default),
     migrate: () => import('./commands/migrate.ts').then((m) => m.default),
     records: () => import('./commands/records.ts').then((m) => m.default),
+    jobs: () => import('./commands/jobs.ts').then((m) => m.default),
+    workers: () => import('./commands/workers.ts').then((m) => m.default),
+    worker: () => import('./commands/worker.ts').then((m) => m.default),
   },
 });

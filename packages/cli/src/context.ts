@@ -8,6 +8,7 @@ import {
   RecordFileGenerator,
   RecordRepository,
   type Settings,
+  TaskManager,
 } from '@mediaforge/core';
 import { type ObjectStore, openObjectStore } from '@mediaforge/storage';
 
@@ -18,6 +19,7 @@ export interface CommandContext {
   records(): Promise<RecordRepository>;
   store(): ObjectStore;
   generator(): Promise<RecordFileGenerator>;
+  tasks(): Promise<TaskManager>;
 }
 
 /** Runs `fn` with a fresh context and always releases what it opened. */
@@ -42,6 +44,7 @@ export async function withContext<T>(fn: (ctx: CommandContext) => Promise<T>): P
       records: async () => new RecordRepository((await database()).db),
       store: getStore,
       generator: async () => new RecordFileGenerator({ db: (await database()).db, store: getStore(), settings }),
+      tasks: async () => new TaskManager({ database: await database(), settings }),
     });
   } finally {
     if (opened) await (await opened.catch(() => undefined))?.close();

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { FileProcessingError } from '@mediaforge/core';
 import { runWorker } from './run.ts';
 
-const usage = `Usage: mediaforge-worker [--concurrency N] [--queues a,b] [--grace SECONDS] [--lease SECONDS]
+const usage = `Usage: mediaforge-worker [--concurrency N] [--queues a,b] [--grace SECONDS] [--lease SECONDS] [--until-idle]
 
 Runs a mediaforge worker: claims queued items (ingest, generate, maintenance) from the database in DATABASE_URL
 and stores files in STORAGE_URL. SIGTERM/SIGINT drain it (in-flight items finish or are handed back); a second
@@ -17,6 +17,7 @@ try {
       queues: { type: 'string', short: 'q' },
       grace: { type: 'string' },
       lease: { type: 'string' },
+      'until-idle': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -35,6 +36,7 @@ try {
     ...(values.queues ? { queues: values.queues.split(',').map((queue) => queue.trim()) } : {}),
     ...(values.grace ? { graceMs: (number('grace', values.grace) ?? 30) * 1000 } : {}),
     ...(values.lease ? { leaseMs: (number('lease', values.lease) ?? 30) * 1000 } : {}),
+    untilIdle: values['until-idle'] ?? false,
   });
   await running.done;
 } catch (error) {

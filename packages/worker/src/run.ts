@@ -34,8 +34,8 @@ export interface RunningWorker {
 export async function runWorker(options: RunWorkerOptions = {}): Promise<RunningWorker> {
   const settings = options.settings ?? loadSettings();
   const logger = options.logger ?? createLogger({ level: settings.logLevel });
-  // Migrations are idempotent and serialised by an advisory lock, so every worker may apply them on start.
-  const database = await openDatabaseFromSettings(settings, { migrate: true });
+  // As everywhere: the embedded database migrates itself; PostgreSQL is migrated once by `mediaforge migrate`.
+  const database = await openDatabaseFromSettings(settings);
   const store = openObjectStore(settings);
   const leaseMs = options.leaseMs ?? 30_000;
   const worker = new Worker({

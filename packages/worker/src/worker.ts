@@ -204,12 +204,12 @@ export class Worker {
     log.info({ workerId: this.id, inFlight: this.running.size, graceMs }, 'worker draining');
     const stopped = (async () => {
       await this.loopDone;
-      await Promise.race([Promise.allSettled([...this.running]), Bun.sleep(graceMs)]);
+      await settledWithin([...this.running], graceMs);
       for (const held of this.held.values()) {
         if (!held.settled) held.controller.abort(new ItemAbort('shutdown', 'the worker is shutting down', 'SHUTDOWN'));
       }
       // Handlers honour their signal; one that does not is handed back anyway after a short wait.
-      await Promise.race([Promise.allSettled([...this.running]), Bun.sleep(5000)]);
+      await settledWithin([...this.running], 5000);
       const unfinished = [...this.held.values()].filter((held) => !held.settled);
       for (const held of unfinished) held.settled = true;
       await this.flush();
@@ -506,6 +506,19 @@ export class Worker {
       this.options.logger.warn({ workerId: this.id, err: error }, 'lease reaper failed');
     }
   }
+}
+
+/** Waits for the promises to settle, at most `ms`; the timer never outlives the wait (it would hold the process). */
+async function settledWithin(promises: Promise<unknown>[], ms: number): Promise<void> {
+  if (promises.length === 0) return;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    Promise.allSettled(promises),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
 }
 
 function formatMs(ms: number): string {

@@ -13,6 +13,7 @@ import { CLIError } from '../cli-error.ts';
 import { type CommandContext, withContext } from '../context.ts';
 import { printJson, printTable } from '../output.ts';
 import { createProgress } from '../progress.ts';
+import { printQueued } from '../queued.ts';
 
 const sharedArgs = {
   size: { type: 'string', description: `File size in KiB (default ${DEFAULT_FILE_SIZE_KB})` },
@@ -21,6 +22,10 @@ const sharedArgs = {
   force: { type: 'boolean', description: 'Regenerate records that already have a file' },
   update: { type: 'boolean', description: 'Update the records (--no-update only writes the objects)', default: true },
   'dry-run': { type: 'boolean', description: 'Show what would be generated, change nothing' },
+  background: {
+    type: 'boolean',
+    description: 'Queue the records for workers and print the task id instead of generating them here',
+  },
   ...jsonArg,
 } as const;
 
@@ -31,6 +36,7 @@ interface SharedArgs {
   force?: boolean;
   update?: boolean;
   'dry-run'?: boolean;
+  background?: boolean;
   json?: boolean;
 }
 
@@ -45,6 +51,12 @@ function bulkOptions(args: SharedArgs, ctx: CommandContext): BulkOptions & { fil
       `--size ${fileSizeKb} KiB is over MAX_FILE_SIZE_MB (${ctx.settings.maxFileSizeMb} MB = ${maxKb} KiB)`,
       'FILE_SIZE_EXCEEDED',
     );
+  }
+  if (args.background && args.update === false) {
+    throw new CLIError('--background always updates the records; drop --no-update');
+  }
+  if (args.background && args.rate !== undefined) {
+    throw new CLIError('--rate applies to inline runs; workers set their own pace');
   }
   const rate = args.rate === undefined ? undefined : Number(args.rate);
   if (rate !== undefined && !(rate > 0)) throw new CLIError(`--rate must be a positive number (got ${args.rate})`);
@@ -61,6 +73,14 @@ function bulkOptions(args: SharedArgs, ctx: CommandContext): BulkOptions & { fil
 async function runBatch(ctx: CommandContext, uids: string[], args: SharedArgs, label: string): Promise<number> {
   const options = bulkOptions(args, ctx);
   if (args['dry-run']) return dryRun(ctx, uids, options.fileSizeKb, args.json ?? false);
+  if (args.background) {
+    const taskId = await (await ctx.tasks()).queueRecordGeneration({
+      uids,
+      fileSizeKb: options.fileSizeKb,
+      force: options.force ?? false,
+    });
+    return printQueued(taskId, uids.length, args.json);
+  }
   const generator = await ctx.generator();
 
   const controller = new AbortController();
@@ -176,6 +196,7 @@ const auto = defineCommand({
   run: ({ args }) =>
     withContext(async (ctx) => {
       const limit = optionalIntArg(args.limit, 'limit', { max: ctx.settings.maxBatchSize }) ?? 100;
+      bulkOptions(args, ctx); // bad options are an error even when there is nothing to do
       const pending = await (await ctx.generator()).getRecordsWithoutFiles(limit);
       if (pending.length === 0) {
         if (args.json) printJson({ processed: 0, successful: 0, failed: 0, results: [] });

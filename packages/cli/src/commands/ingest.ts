@@ -6,6 +6,7 @@ import { CLIError } from '../cli-error.ts';
 import { withContext } from '../context.ts';
 import { printJson, printTable } from '../output.ts';
 import { createProgress } from '../progress.ts';
+import { printQueued } from '../queued.ts';
 
 export default defineCommand({
   meta: { name: 'ingest', description: 'Download files from URLs, verify them, store them and create their records' },
@@ -25,6 +26,10 @@ export default defineCommand({
     'allow-private': {
       type: 'boolean',
       description: 'Allow loopback, private and link-local targets (trusted networks only)',
+    },
+    background: {
+      type: 'boolean',
+      description: 'Queue the batch for workers and print the task id instead of running it here',
     },
     ...jsonArg,
   },
@@ -53,6 +58,20 @@ export default defineCommand({
       }
       const quality = parseIntArg(args.quality, 'quality', { min: 1, max: 100 });
       const concurrency = parseIntArg(args.concurrency, 'concurrency', { max: 64 });
+      if (args.background) {
+        const taskId = await (await ctx.tasks()).queueFileProcessing({
+          urls,
+          userId: args.user ?? null,
+          generationId: args.generation ?? null,
+          options: {
+            quality,
+            compress: args.compress !== false,
+            allowPrivate: args['allow-private'] ?? false,
+            ...(maxSizeMb ? { maxSize: Math.floor(maxSizeMb * 1024 * 1024) } : {}),
+          },
+        });
+        return printQueued(taskId, urls.length, args.json);
+      }
 
       const bytes = new Map<string, number>();
       const inFlight = new Map<string, { downloaded: number; total: number | undefined }>();

@@ -3,10 +3,22 @@
  * never touch an image — the CLI's record commands, storage transfers, queue workers between tasks — do not pay.
  */
 import type sharpType from 'sharp';
+import { FileProcessingError } from '../errors.ts';
 
 let loading: Promise<typeof sharpType> | undefined;
 
 export function loadSharp(): Promise<typeof sharpType> {
-  loading ??= import('sharp').then((module) => module.default);
+  loading ??= import('sharp')
+    .then((module) => module.default)
+    .catch((error: unknown) => {
+      // A `bun build --compile` executable cannot load sharp's native addon (nor resolve it from node_modules
+      // beside it): say so instead of sharp's generic installation advice.
+      if (!import.meta.path.startsWith('/$bunfs/')) throw error;
+      throw new FileProcessingError(
+        'Image work needs sharp, whose native addon a compiled mediaforge executable cannot load. Run this worker with `bunx @mediaforge/worker` (Bun and node_modules) for images.',
+        'SHARP_UNAVAILABLE',
+        { cause: error },
+      );
+    });
   return loading;
 }

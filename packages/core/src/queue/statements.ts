@@ -339,6 +339,27 @@ export async function countItems(db: Executor, taskId: string): Promise<TaskCoun
   };
 }
 
+/** Who did what in a task: items finished per worker. */
+export async function itemsByWorker(
+  db: Executor,
+  taskId: string,
+): Promise<{ workerId: string; succeeded: number; failed: number }[]> {
+  const found = await rows<Record<string, unknown>>(
+    db,
+    sql`
+    select locked_by as worker_id,
+           count(*) filter (where status = 'succeeded')::int as succeeded,
+           count(*) filter (where status = 'failed')::int as failed
+    from task_items where task_id = ${taskId} and locked_by is not null and status in ('succeeded', 'failed')
+    group by locked_by order by locked_by`,
+  );
+  return found.map((row) => ({
+    workerId: String(row.worker_id),
+    succeeded: toNumber(row.succeeded),
+    failed: toNumber(row.failed),
+  }));
+}
+
 /**
  * Prunes the items of tasks finished before `before`, first folding what they produced into the task's `result`
  * (so status stays exact), and forgets workers stopped before then. Returns how many items went.

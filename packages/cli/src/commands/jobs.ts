@@ -1,0 +1,221 @@
+/** `mediaforge jobs list|status|watch|cancel|prune`: background tasks on the database queue. */
+import {
+  formatBytes,
+  itemsByWorker,
+  TASK_KINDS,
+  TASK_STATUSES,
+  type TaskManager,
+  type TaskStatusView,
+} from '@mediaforge/core';
+import { defineCommand } from 'citty';
+import { jsonArg, optionalIntArg, parseChoice } from '../args.ts';
+import { CLIError } from '../cli-error.ts';
+import { withContext } from '../context.ts';
+import { printJson, printTable } from '../output.ts';
+import { createProgress, formatDuration } from '../progress.ts';
+
+const idArg = { id: { type: 'positional', description: 'Task id', required: true } } as const;
+
+/** Exit code for a finished task: 0 when every item succeeded. */
+const exitFor = (status: TaskStatusView) => (status.status === 'succeeded' ? 0 : 1);
+
+function summary(status: TaskStatusView): string {
+  const p = status.progress;
+  const parts = [`${p.completed}/${p.total} (${p.percent}%)`, `${p.succeeded} succeeded`];
+  if (p.failed) parts.push(`${p.failed} failed`);
+  if (p.cancelled) parts.push(`${p.cancelled} cancelled`);
+  return parts.join(', ');
+}
+
+const list = defineCommand({
+  meta: { name: 'list', description: 'List tasks, newest first' },
+  args: {
+    status: { type: 'string', description: `Only tasks in this state (${TASK_STATUSES.join(', ')})` },
+    kind: { type: 'string', description: `Only tasks of this kind (${TASK_KINDS.join(', ')})` },
+    user: { type: 'string', description: 'Only tasks of this user' },
+    limit: { type: 'string', description: 'At most this many (default 20)' },
+    cursor: { type: 'string', description: 'Continue from the nextCursor of a previous --json page' },
+    ...jsonArg,
+  },
+  run: ({ args }) =>
+    withContext(async (ctx) => {
+      const manager = await ctx.tasks();
+      const status = parseChoice(args.status, 'status', TASK_STATUSES);
+      const kind = parseChoice(args.kind, 'kind', TASK_KINDS);
+      const page = await manager.queue.listTasks({
+        limit: optionalIntArg(args.limit, 'limit', { max: 1000 }) ?? 20,
+        ...(status ? { status } : {}),
+        ...(kind ? { kind } : {}),
+        ...(args.user ? { userId: args.user } : {}),
+        ...(args.cursor ? { cursor: args.cursor } : {}),
+      });
+      const views = await Promise.all(page.tasks.map((task) => manager.statusOf(task, { withFileIds: false })));
+      if (args.json)
+        return printJson({ tasks: views.map(({ result: _r, ...view }) => view), nextCursor: page.nextCursor });
+      printTable(
+        ['TASK', 'KIND', 'STATUS', 'PROGRESS', 'USER', 'CREATED'],
+        views.map((v) => [v.taskId, v.kind, v.status, summary(v), v.userId ?? '', v.createdAt.toISOString()]),
+      );
+      if (page.nextCursor) process.stderr.write(`more: --cursor ${page.nextCursor}\n`);
+    }),
+});
+
+async function printStatus(manager: TaskManager, id: string, showItems: boolean): Promise<TaskStatusView> {
+  const status = await manager.getTaskStatus(id);
+  const byWorker = await itemsByWorker(manager.queue.db, id);
+  const lines: [string, string][] = [
+    ['task', status.taskId],
+    ['kind', status.kind],
+    ['status', status.status],
+    ['progress', summary(status)],
+    ['created', status.createdAt.toISOString()],
+  ];
+  if (status.startedAt) lines.push(['started', status.startedAt.toISOString()]);
+  if (status.finishedAt) lines.push(['finished', status.finishedAt.toISOString()]);
+  if (status.result) lines.push(['time', `${status.result.processingTime.toFixed(1)}s`]);
+  if (status.error) lines.push(['error', `${status.error.code}: ${status.error.message}`]);
+  for (const worker of byWorker) {
+    lines.push(['worker', `${worker.workerId}: ${worker.succeeded} succeeded, ${worker.failed} failed`]);
+  }
+  const width = Math.max(...lines.map(([key]) => key.length));
+  process.stdout.write(`${lines.map(([key, value]) => `${key.padEnd(width)}  ${value}`).join('\n')}\n`);
+  const items = await manager.queue.listItems(id, showItems ? { limit: 10_000 } : { status: 'failed', limit: 20 });
+  if (items.length > 0) {
+    process.stdout.write(showItems ? '\n' : '\nfailed items:\n');
+    printTable(
+      ['SEQ', 'STATUS', 'TRIES', 'WORKER', 'WHAT', 'RESULT'],
+      items.map((item) => {
+        const progress = item.progress as { bytes?: number; total?: number } | null;
+        const result = item.result as { recordUid?: string } | null;
+        return [
+          String(item.seq),
+          item.status,
+          String(item.attempts),
+          item.lockedBy ?? '',
+          String(item.payload.url ?? item.payload.uid ?? item.payload.action ?? ''),
+          item.errorCode
+            ? `${item.errorCode}: ${item.errorMessage ?? ''}`
+            : (result?.recordUid ??
+              (progress?.bytes !== undefined
+                ? `${formatBytes(progress.bytes)}${progress.total ? `/${formatBytes(progress.total)}` : ''}`
+                : '')),
+        ];
+      }),
+    );
+  }
+  return status;
+}
+
+const status = defineCommand({
+  meta: { name: 'status', description: "Show a task's progress, result, errors and which workers did its items" },
+  args: { ...idArg, items: { type: 'boolean', description: 'List every item' }, ...jsonArg },
+  run: ({ args }) =>
+    withContext(async (ctx) => {
+      const manager = await ctx.tasks();
+      const id = String(args.id);
+      if (args.json) {
+        const view = await manager.getTaskStatus(id);
+        const workers = await itemsByWorker(manager.queue.db, id);
+        const items = args.items ? await manager.queue.listItems(id, { limit: 10_000 }) : undefined;
+        printJson({ ...view, workers, ...(items ? { items } : {}) });
+        return view.ready ? exitFor(view) : 0;
+      }
+      const view = await printStatus(manager, id, args.items ?? false);
+      return view.ready ? exitFor(view) : 0;
+    }),
+});
+
+const watch = defineCommand({
+  meta: { name: 'watch', description: 'Follow a task with a live progress bar until it finishes' },
+  args: {
+    ...idArg,
+    interval: { type: 'string', description: 'Refresh every this many milliseconds (default 500)' },
+    ...jsonArg,
+  },
+  run: ({ args }) =>
+    withContext(async (ctx) => {
+      const manager = await ctx.tasks();
+      const id = String(args.id);
+      const interval = optionalIntArg(args.interval, 'interval', { min: 50, max: 60_000 }) ?? 500;
+      const progress = createProgress(`task ${id.slice(0, 8)}`, { enabled: !args.json });
+      let stop = false;
+      const onSignal = () => {
+        stop = true;
+        process.stderr.write('\nstopped watching; the task goes on (cancel it with `mediaforge jobs cancel`)\n');
+      };
+      process.once('SIGINT', onSignal);
+      let view = await manager.getTaskStatus(id);
+      try {
+        for (;;) {
+          progress.update({
+            completed: view.progress.completed,
+            total: view.progress.total,
+            failed: view.progress.failed,
+            bytes: 0,
+            detail: view.status,
+          });
+          if (view.ready || stop) break;
+          await Bun.sleep(interval);
+          view = await manager.getTaskStatus(id);
+        }
+      } finally {
+        process.off('SIGINT', onSignal);
+        progress.done();
+      }
+      if (args.json) printJson(view);
+      else if (view.ready) {
+        const time = view.result ? ` in ${formatDuration(view.result.processingTime)}` : '';
+        process.stderr.write(`task ${view.status}${time}: ${summary(view)}\n`);
+        if (view.error) process.stderr.write(`  ${view.error.code}: ${view.error.message}\n`);
+      }
+      return view.ready ? exitFor(view) : 130;
+    }),
+});
+
+const cancel = defineCommand({
+  meta: { name: 'cancel', description: 'Cancel a task: queued items never run, running ones are stopped' },
+  args: { ...idArg, ...jsonArg },
+  run: ({ args }) =>
+    withContext(async (ctx) => {
+      const manager = await ctx.tasks();
+      const id = String(args.id);
+      const cancelled = await manager.cancelTask(id);
+      if (args.json) printJson({ taskId: id, cancelled });
+      else if (cancelled) process.stderr.write(`task ${id} cancelled\n`);
+      if (cancelled) return 0;
+      // Say why: unknown, or already finished.
+      const view = await manager.getTaskStatus(id);
+      if (!args.json) process.stderr.write(`task ${id} is already ${view.status}; nothing to cancel\n`);
+      return 1;
+    }),
+});
+
+const prune = defineCommand({
+  meta: { name: 'prune', description: 'Delete the items of tasks finished long ago (their results are kept)' },
+  args: {
+    'older-than-days': { type: 'string', description: 'Tasks finished more than this many days ago (default 7)' },
+    background: { type: 'boolean', description: 'Queue it as a maintenance task for a worker' },
+    ...jsonArg,
+  },
+  run: ({ args }) =>
+    withContext(async (ctx) => {
+      const days = Number(args['older-than-days'] ?? 7);
+      if (!(days >= 0)) throw new CLIError(`--older-than-days must be a number >= 0 (got ${args['older-than-days']})`);
+      const manager = await ctx.tasks();
+      if (args.background) {
+        const taskId = await manager.queueMaintenance({ olderThanDays: days });
+        if (args.json) printJson({ taskId, status: 'queued' });
+        else process.stdout.write(`${taskId}\n`);
+        return 0;
+      }
+      const result = await manager.queue.prune(days * 86_400_000);
+      if (args.json) printJson(result);
+      else process.stderr.write(`pruned ${result.items} item(s) of ${result.tasks} task(s)\n`);
+      return 0;
+    }),
+});
+
+export default defineCommand({
+  meta: { name: 'jobs', description: 'Background tasks: list, status, watch, cancel, prune' },
+  subCommands: { list, status, watch, cancel, prune },
+});

@@ -1,0 +1,35 @@
+/** `mediaforge worker`: run a worker in this process until SIGTERM/SIGINT (or until idle). */
+import { loadSettings } from '@mediaforge/core';
+import { runWorker } from '@mediaforge/worker';
+import { defineCommand } from 'citty';
+import { optionalIntArg } from '../args.ts';
+
+export default defineCommand({
+  meta: {
+    name: 'worker',
+    description:
+      'Run a worker: take queued items (ingest, generate, maintenance) and process them; SIGTERM/SIGINT drains it',
+  },
+  args: {
+    concurrency: { type: 'string', description: 'Items processed at once (default 4)' },
+    queues: { type: 'string', description: 'Comma-separated queues to take items from (default: default)' },
+    lease: { type: 'string', description: 'Seconds a claimed item stays ours without a heartbeat (default 30)' },
+    grace: { type: 'string', description: 'Seconds in-flight items get to finish on shutdown (default 30)' },
+    'until-idle': { type: 'boolean', description: 'Exit once nothing is left to run' },
+  },
+  async run({ args }) {
+    const concurrency = optionalIntArg(args.concurrency, 'concurrency', { max: 1024 });
+    const lease = optionalIntArg(args.lease, 'lease', { min: 1, max: 3600 });
+    const grace = optionalIntArg(args.grace, 'grace', { min: 0, max: 3600 });
+    const running = await runWorker({
+      settings: loadSettings(),
+      ...(concurrency ? { concurrency } : {}),
+      ...(args.queues ? { queues: args.queues.split(',').map((queue) => queue.trim()) } : {}),
+      ...(lease ? { leaseMs: lease * 1000 } : {}),
+      ...(grace !== undefined ? { graceMs: grace * 1000 } : {}),
+      untilIdle: args['until-idle'] ?? false,
+    });
+    await running.done;
+    return 0;
+  },
+});
