@@ -330,6 +330,22 @@ describeBackends('job queue', (backend) => {
     await waitFor('the task to finish elsewhere', async () => (await manager.getTaskStatus(id)).status === 'succeeded');
   });
 
+  test('workers prune items of tasks finished past the retention period', async () => {
+    const id = await queue.enqueue({ kind: 'noop', payloads: noops(2) });
+    const fresh = await queue.enqueue({ kind: 'noop', payloads: noops(1) });
+    const items = await claimItems(db, { workerId: 'w', queues: ['default'], limit: 3, leaseMs: 30_000 });
+    await completeItems(
+      db,
+      'w',
+      items.map((item) => ({ id: item.id, status: 'succeeded' as const, result: { recordUid: `u${item.seq}` } })),
+    );
+    await db.execute(sql`update tasks set finished_at = now() - interval '2 days' where id = ${id}`);
+    await startWorker({ noop: async () => ({}) }, { retentionMs: 86_400_000, pruneEveryMs: 50 });
+    await waitFor('the prune', async () => (await queue.listItems(id)).length === 0);
+    expect(await queue.listItems(fresh)).toHaveLength(1);
+    expect((await manager.getTaskStatus(id)).result?.processedFileIds).toEqual(['u0', 'u1']);
+  });
+
   test('untilIdle: the worker stops by itself when nothing is runnable', async () => {
     const id = await queue.enqueue({ kind: 'noop', payloads: noops(5) });
     const worker = await startWorker({ noop: async () => ({}) }, { untilIdle: true });

@@ -45,6 +45,7 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<Running
     leaseMs,
     softTimeoutMs: settings.taskSoftTimeoutMinutes * 60_000,
     hardTimeoutMs: settings.taskTimeoutMinutes * 60_000,
+    retentionMs: settings.taskRetentionDays * 86_400_000,
     version: pkg.version,
     ...pick(options, ['concurrency', 'queues', 'graceMs', 'pollMs', 'id', 'retry', 'untilIdle']),
   });

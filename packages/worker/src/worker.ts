@@ -20,6 +20,7 @@ import {
   ITEMS_CHANNEL,
   type Logger,
   type Outcome,
+  pruneFinished,
   reapExpiredLeases,
   registerWorker,
   releaseItems,
@@ -70,6 +71,10 @@ export interface WorkerOptions {
   retry?: BackoffOptions;
   /** How often this worker takes back expired leases. Default: lease / 2. */
   reapMs?: number;
+  /** Prune items of tasks finished longer ago than this (TASK_RETENTION_DAYS); undefined: never. */
+  retentionMs?: number;
+  /** How often to prune. Default 1 hour (each worker; pruning is idempotent). */
+  pruneEveryMs?: number;
   /** Time in-flight items get to finish on a graceful stop before they are handed back. Default 30 s. */
   graceMs?: number;
   version?: string;
@@ -183,6 +188,9 @@ export class Worker {
       setInterval(() => void this.heartbeat(), this.o.heartbeatMs),
       setInterval(() => void this.reap(), this.o.reapMs),
     );
+    if (this.options.retentionMs !== undefined) {
+      this.timers.push(setInterval(() => void this.prune(), this.options.pruneEveryMs ?? 3_600_000));
+    }
     this.options.logger.info(
       { workerId: this.id, queues: this.queues, concurrency: this.concurrency },
       'worker started',
@@ -492,6 +500,16 @@ export class Worker {
     held.settled = true;
     this.pending.splice(0, this.pending.length, ...this.pending.filter((outcome) => outcome.id !== held.item.id));
     this.forget(held);
+  }
+
+  private async prune(): Promise<void> {
+    if (this.state !== 'running' || this.options.retentionMs === undefined) return;
+    try {
+      const pruned = await pruneFinished(this.options.database.db, new Date(Date.now() - this.options.retentionMs));
+      if (pruned.items > 0) this.options.logger.info({ workerId: this.id, ...pruned }, 'pruned finished items');
+    } catch (error) {
+      this.options.logger.warn({ workerId: this.id, err: error }, 'pruning failed');
+    }
   }
 
   private async reap(): Promise<void> {

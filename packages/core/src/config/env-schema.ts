@@ -87,6 +87,7 @@ export const envSchema = z.object({
   CHUNK_SIZE_KB: positiveNumber(8, { integer: true }),
   TASK_TIMEOUT_MINUTES: positiveNumber(30),
   TASK_SOFT_TIMEOUT_MINUTES: positiveNumber(25),
+  TASK_RETENTION_DAYS: positiveNumber(7),
   LOG_LEVEL: z.preprocess(
     (value) => (typeof value === 'string' && value !== '' ? value.toLowerCase() : undefined),
     z.enum(LOG_LEVELS).default('info'),

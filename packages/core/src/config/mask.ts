@@ -35,6 +35,7 @@ export function describeSettings(settings: Settings): Record<string, unknown> {
     chunkSizeKb: settings.chunkSizeBytes / 1024,
     taskTimeoutMinutes: settings.taskTimeoutMinutes,
     taskSoftTimeoutMinutes: settings.taskSoftTimeoutMinutes,
+    taskRetentionDays: settings.taskRetentionDays,
     logLevel: settings.logLevel,
     home: settings.home,
   };

@@ -26,6 +26,7 @@ describe('loadSettings', () => {
     expect(settings.chunkSizeBytes).toBe(8 * 1024);
     expect(settings.taskTimeoutMinutes).toBe(30);
     expect(settings.taskSoftTimeoutMinutes).toBe(25);
+    expect(settings.taskRetentionDays).toBe(7);
     expect(settings.logLevel).toBe('info');
   });
 

@@ -37,6 +37,8 @@ export interface Settings {
   chunkSizeBytes: number;
   taskTimeoutMinutes: number;
   taskSoftTimeoutMinutes: number;
+  /** Items of tasks finished longer ago are pruned by workers (task results are kept). */
+  taskRetentionDays: number;
   logLevel: LogLevel;
   /** Absolute path of mediaforge's own state directory (embedded database, local objects). */
   home: string;
@@ -118,6 +120,7 @@ function toSettings(env: Env, cwd: string): Settings {
     chunkSizeBytes: env.CHUNK_SIZE_KB * 1024,
     taskTimeoutMinutes: env.TASK_TIMEOUT_MINUTES,
     taskSoftTimeoutMinutes: env.TASK_SOFT_TIMEOUT_MINUTES,
+    taskRetentionDays: env.TASK_RETENTION_DAYS,
     logLevel: env.LOG_LEVEL,
     home,
   };
