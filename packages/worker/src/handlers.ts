@@ -10,7 +10,7 @@ import {
   type TaskKind,
   TaskQueue,
 } from '@mediaforge/core';
-import type { Handler } from './worker.ts';
+import type { Handler } from './types.ts';
 
 export interface HandlerDeps {
   db: Db;

@@ -10,7 +10,8 @@ import {
 import { openObjectStore } from '@mediaforge/storage';
 import pkg from '../package.json' with { type: 'json' };
 import { builtinHandlers } from './handlers.ts';
-import { Worker, type WorkerOptions } from './worker.ts';
+import type { WorkerOptions } from './types.ts';
+import { Worker } from './worker.ts';
 
 export interface RunWorkerOptions
   extends Partial<

@@ -8,15 +8,12 @@
  */
 import { hostname } from 'node:os';
 import {
-  type BackoffOptions,
   CANCEL_CHANNEL,
   type ClaimedItem,
   claimItems,
   completeItems,
-  type Database,
   deregisterWorker,
   FileProcessingError,
-  type FinishedTask,
   ITEMS_CHANNEL,
   type Logger,
   type Outcome,
@@ -27,74 +24,13 @@ import {
   renewLeases,
   retryDelayMs,
   retryItem,
-  type TaskKind,
   validateQueueName,
   withDeadlockRetry,
   workerHeartbeat,
 } from '@mediaforge/core';
+import { formatMs, ItemAbort, settledWithin } from './item-abort.ts';
+import type { WorkerOptions, WorkerState } from './types.ts';
 import { Wakeup } from './wakeup.ts';
-
-export interface ItemContext {
-  /** Aborts on cancel, lost lease, soft timeout and shutdown; handlers pass it to everything they await. */
-  signal: AbortSignal;
-  logger: Logger;
-  /** Stored with the next heartbeat (bytes downloaded, …), shown by `jobs status`. */
-  reportProgress(progress: Record<string, unknown>): void;
-}
-
-/** Runs one item; returns what the item's result records. Throw a typed error (with `transient`) to fail. */
-export type Handler = (item: ClaimedItem, ctx: ItemContext) => Promise<Record<string, unknown>>;
-
-export type WorkerState = 'idle' | 'running' | 'draining' | 'stopped';
-
-export interface WorkerOptions {
-  database: Pick<Database, 'db' | 'kind' | 'listen'>;
-  handlers: Partial<Record<TaskKind, Handler>>;
-  logger: Logger;
-  id?: string;
-  /** Queues to take items from. Default ['default']. */
-  queues?: string[];
-  /** Items run at once. Default 4. */
-  concurrency?: number;
-  /** Items claimed per round trip at most. Default: concurrency. */
-  batchSize?: number;
-  /** Lease on a claimed item; renewed by heartbeats. Default 30 s. */
-  leaseMs?: number;
-  /** Default min(3 s, lease / 3). */
-  heartbeatMs?: number;
-  /** Idle poll when no NOTIFY comes. Default 2 s on PostgreSQL, 250 ms on PGlite. */
-  pollMs?: number;
-  /** The item's signal aborts after this (TASK_SOFT_TIMEOUT_MINUTES). */
-  softTimeoutMs?: number;
-  /** The item is failed and its lease dropped after this (TASK_TIMEOUT_MINUTES). */
-  hardTimeoutMs?: number;
-  retry?: BackoffOptions;
-  /** How often this worker takes back expired leases. Default: lease / 2. */
-  reapMs?: number;
-  /** Prune items of tasks finished longer ago than this (TASK_RETENTION_DAYS); undefined: never. */
-  retentionMs?: number;
-  /** How often to prune. Default 1 hour (each worker; pruning is idempotent). */
-  pruneEveryMs?: number;
-  /** Time in-flight items get to finish on a graceful stop before they are handed back. Default 30 s. */
-  graceMs?: number;
-  version?: string;
-  /** Stop by itself once nothing is runnable and nothing is in flight (batch use, cron, tests). */
-  untilIdle?: boolean;
-  /** Called when an outcome this worker recorded finished a task. */
-  onTaskFinished?: (task: FinishedTask) => void;
-}
-
-type AbortKind = 'lost' | 'soft' | 'hard' | 'shutdown';
-
-class ItemAbort extends FileProcessingError {
-  constructor(
-    readonly kind: AbortKind,
-    message: string,
-    code: string,
-  ) {
-    super(message, code);
-  }
-}
 
 interface Held {
   item: ClaimedItem;
@@ -524,21 +460,4 @@ export class Worker {
       this.options.logger.warn({ workerId: this.id, err: error }, 'lease reaper failed');
     }
   }
-}
-
-/** Waits for the promises to settle, at most `ms`; the timer never outlives the wait (it would hold the process). */
-async function settledWithin(promises: Promise<unknown>[], ms: number): Promise<void> {
-  if (promises.length === 0) return;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([
-    Promise.allSettled(promises),
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, ms);
-    }),
-  ]);
-  clearTimeout(timer);
-}
-
-function formatMs(ms: number): string {
-  return ms >= 60_000 ? `${(ms / 60_000).toFixed(ms % 60_000 === 0 ? 0 : 1)} min` : `${(ms / 1000).toFixed(1)} s`;
 }

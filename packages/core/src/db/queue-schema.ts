@@ -1,20 +1,17 @@
 /** The job queue's tables: tasks (what a user submits), their items (what a worker claims) and the workers. */
 import { sql } from 'drizzle-orm';
-import { bigint, index, integer, jsonb, pgEnum, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigint, index, integer, jsonb, pgEnum, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { timestampMs } from './columns.ts';
 
 /** `noop` items do nothing: for benchmarks and for checking that workers are taking work. */
 export const TASK_KINDS = ['ingest', 'generate', 'maintenance', 'noop'] as const;
 export const TASK_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
-export const ITEM_STATUSES = TASK_STATUSES;
 
 export type TaskKind = (typeof TASK_KINDS)[number];
 export type TaskStatus = (typeof TASK_STATUSES)[number];
-export type ItemStatus = TaskStatus;
 
 export const taskKindEnum = pgEnum('task_kind', TASK_KINDS);
 export const taskStatusEnum = pgEnum('task_status', TASK_STATUSES);
-
-const timestampMs = (name: string) => timestamp(name, { withTimezone: true, precision: 3 });
 
 export const tasks = pgTable(
   'tasks',

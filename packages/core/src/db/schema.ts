@@ -1,6 +1,7 @@
 /** The database schema (drizzle), shared by PGlite and PostgreSQL. */
 import { sql } from 'drizzle-orm';
-import { bigint, index, jsonb, pgEnum, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigint, index, jsonb, pgEnum, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { timestampMs } from './columns.ts';
 
 export const MEDIA_TYPES = ['text', 'audio', 'video', 'image'] as const;
 export const RECORD_STATUSES = ['pending', 'processing', 'uploaded', 'failed'] as const;
@@ -13,9 +14,6 @@ export type RecordSource = (typeof RECORD_SOURCES)[number];
 export const mediaTypeEnum = pgEnum('media_type', MEDIA_TYPES);
 export const recordStatusEnum = pgEnum('record_status', RECORD_STATUSES);
 export const recordSourceEnum = pgEnum('record_source', RECORD_SOURCES);
-
-/** Millisecond precision so a JavaScript Date round-trips exactly (keyset cursors depend on it). */
-const timestampMs = (name: string) => timestamp(name, { withTimezone: true, precision: 3 });
 
 export const records = pgTable(
   'records',
