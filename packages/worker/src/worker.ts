@@ -11,24 +11,21 @@ import {
   CANCEL_CHANNEL,
   type ClaimedItem,
   claimItems,
-  completeItems,
   deregisterWorker,
   FileProcessingError,
   ITEMS_CHANNEL,
   type Logger,
-  type Outcome,
-  pruneFinished,
-  reapExpiredLeases,
   registerWorker,
   releaseItems,
   renewLeases,
-  retryDelayMs,
   retryItem,
   validateQueueName,
   withDeadlockRetry,
   workerHeartbeat,
 } from '@mediaforge/core';
-import { formatMs, ItemAbort, settledWithin } from './item-abort.ts';
+import { type Decision, decide, formatMs, ItemAbort, settledWithin } from './item-outcome.ts';
+import { prune, reap } from './maintenance.ts';
+import { OutcomeBuffer } from './outcome-buffer.ts';
 import type { WorkerOptions, WorkerState } from './types.ts';
 import { Wakeup } from './wakeup.ts';
 
@@ -51,14 +48,13 @@ export class Worker {
   private state: WorkerState = 'idle';
   private readonly held = new Map<number, Held>();
   private readonly running = new Set<Promise<void>>();
-  private readonly pending: Outcome[] = [];
   private readonly wakeup = new Wakeup();
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   private readonly unlisten: (() => Promise<void>)[] = [];
   private loopDone: Promise<void> = Promise.resolve();
-  private flushing: Promise<void> | undefined;
   private lastClaimFull = false;
   private counters = { processed: 0, failed: 0 };
+  private readonly outcomes: OutcomeBuffer;
   private resolveStopped: () => void = () => {};
   /** Resolves once the worker has stopped, whoever stopped it. */
   readonly stopped = new Promise<void>((resolve) => {
@@ -86,6 +82,20 @@ export class Worker {
       reapMs: options.reapMs ?? leaseMs / 2,
       graceMs: options.graceMs ?? 30_000,
     };
+    this.outcomes = new OutcomeBuffer({
+      db: options.database.db,
+      workerId: this.id,
+      logger: options.logger,
+      onWritten: (outcome, accepted) => {
+        const held = this.held.get(outcome.id);
+        if (!accepted) held?.logger.warn('outcome not recorded: the item was cancelled or taken over meanwhile');
+        if (held) this.forget(held);
+      },
+      onTaskFinished: (task) => {
+        options.logger.info({ workerId: this.id, taskId: task.id, status: task.status }, 'task finished');
+        options.onTaskFinished?.(task);
+      },
+    });
   }
 
   get status(): WorkerState {
@@ -156,7 +166,7 @@ export class Worker {
       await settledWithin([...this.running], 5000);
       const unfinished = [...this.held.values()].filter((held) => !held.settled);
       for (const held of unfinished) held.settled = true;
-      await this.flush();
+      await this.outcomes.flush();
       const { db } = this.options.database;
       const released = await releaseItems(
         db,
@@ -288,32 +298,14 @@ export class Worker {
       if (reason instanceof ItemAbort && reason.kind === 'lost') this.settle(held, 'drop');
       else this.settle(held, { id: item.id, status: 'succeeded', result });
     } catch (error) {
-      this.settle(held, this.outcomeOf(held, error));
+      this.settle(held, decide(held.item, held.controller.signal, error, this.options.retry));
     } finally {
       for (const timer of held.timers) clearTimeout(timer);
     }
   }
 
   /** What a thrown error means for the item: record a failure, retry later, hand back, or drop silently. */
-  private outcomeOf(held: Held, error: unknown): Outcome | 'drop' | 'release' | { retry: Outcome; delayMs: number } {
-    const { item, controller } = held;
-    const reason = controller.signal.aborted ? controller.signal.reason : undefined;
-    if (reason instanceof ItemAbort) {
-      if (reason.kind === 'lost') return 'drop';
-      if (reason.kind === 'shutdown') return 'release';
-      return { id: item.id, status: 'failed', code: reason.code, message: reason.message };
-    }
-    const code = String((error as { code?: unknown })?.code ?? 'ERROR');
-    const message = error instanceof Error ? error.message : String(error);
-    const failed: Outcome = { id: item.id, status: 'failed', code, message: message.slice(0, 4000) };
-    const transient = (error as { transient?: unknown })?.transient === true;
-    if (transient && item.attempts < item.maxAttempts) {
-      return { retry: failed, delayMs: retryDelayMs(item.attempts, this.options.retry) };
-    }
-    return failed;
-  }
-
-  private settle(held: Held, outcome: ReturnType<Worker['outcomeOf']> | Outcome): void {
+  private settle(held: Held, outcome: Decision): void {
     if (held.settled) return;
     held.settled = true;
     for (const timer of held.timers) clearTimeout(timer);
@@ -354,48 +346,7 @@ export class Worker {
       this.counters.failed += 1;
       logger.warn({ ms, outcome: 'failed', code: outcome.code, err: outcome.message }, 'item failed');
     }
-    this.pending.push(outcome);
-    void this.flush();
-  }
-
-  /** Records queued outcomes in batches; one flush at a time, items finishing meanwhile join the next batch. */
-  private flush(): Promise<void> {
-    this.flushing ??= (async () => {
-      let failures = 0;
-      while (this.pending.length > 0) {
-        const batch = this.pending.splice(0, 500);
-        try {
-          const { done, finished } = await withDeadlockRetry(() =>
-            completeItems(this.options.database.db, this.id, batch),
-          );
-          failures = 0;
-          const accepted = new Set(done);
-          for (const outcome of batch) {
-            const held = this.held.get(outcome.id);
-            if (!accepted.has(outcome.id)) {
-              held?.logger.warn('outcome not recorded: the item was cancelled or taken over meanwhile');
-            }
-            if (held) this.forget(held);
-          }
-          for (const task of finished) {
-            this.options.logger.info({ workerId: this.id, taskId: task.id, status: task.status }, 'task finished');
-            this.options.onTaskFinished?.(task);
-          }
-        } catch (error) {
-          this.pending.unshift(...batch);
-          failures += 1;
-          this.options.logger.warn(
-            { workerId: this.id, err: error, waiting: this.pending.length },
-            'recording outcomes failed; retrying',
-          );
-          // Leases are still renewed for these items, so waiting here loses nothing.
-          await Bun.sleep(Math.min(5000, 100 * 2 ** Math.min(failures, 6)));
-        }
-      }
-    })().finally(() => {
-      this.flushing = undefined;
-    });
-    return this.flushing;
+    this.outcomes.add(outcome);
   }
 
   private forget(held: Held): void {
@@ -434,30 +385,17 @@ export class Worker {
     held.logger.warn(`item lost: ${why}; stopping it without recording anything`);
     held.controller.abort(new ItemAbort('lost', `lost: ${why}`, 'LOST'));
     held.settled = true;
-    this.pending.splice(0, this.pending.length, ...this.pending.filter((outcome) => outcome.id !== held.item.id));
+    this.outcomes.discard(held.item.id);
     this.forget(held);
   }
 
   private async prune(): Promise<void> {
     if (this.state !== 'running' || this.options.retentionMs === undefined) return;
-    try {
-      const pruned = await pruneFinished(this.options.database.db, new Date(Date.now() - this.options.retentionMs));
-      if (pruned.items > 0) this.options.logger.info({ workerId: this.id, ...pruned }, 'pruned finished items');
-    } catch (error) {
-      this.options.logger.warn({ workerId: this.id, err: error }, 'pruning failed');
-    }
+    await prune(this.options.database.db, this.options.retentionMs, this.options.logger.child({ workerId: this.id }));
   }
 
   private async reap(): Promise<void> {
     if (this.state !== 'running') return;
-    try {
-      const { requeued, failed } = await reapExpiredLeases(this.options.database.db);
-      if (requeued + failed > 0) {
-        this.options.logger.warn({ workerId: this.id, requeued, failed }, 'took back items whose lease expired');
-        this.wakeup.wake();
-      }
-    } catch (error) {
-      this.options.logger.warn({ workerId: this.id, err: error }, 'lease reaper failed');
-    }
+    if (await reap(this.options.database.db, this.options.logger.child({ workerId: this.id }))) this.wakeup.wake();
   }
 }

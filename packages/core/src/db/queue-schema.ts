@@ -13,6 +13,16 @@ export type TaskStatus = (typeof TASK_STATUSES)[number];
 export const taskKindEnum = pgEnum('task_kind', TASK_KINDS);
 export const taskStatusEnum = pgEnum('task_status', TASK_STATUSES);
 
+/** What tasks and items both record about how they ended (fresh builders per table). */
+const outcomeColumns = () => ({
+  result: jsonb('result').$type<Record<string, unknown>>(),
+  errorCode: text('error_code'),
+  errorMessage: text('error_message'),
+  createdAt: timestampMs('created_at').notNull().defaultNow(),
+  startedAt: timestampMs('started_at'),
+  finishedAt: timestampMs('finished_at'),
+});
+
 export const tasks = pgTable(
   'tasks',
   {
@@ -31,13 +41,8 @@ export const tasks = pgTable(
     succeeded: integer('succeeded').notNull().default(0),
     failed: integer('failed').notNull().default(0),
     cancelled: integer('cancelled').notNull().default(0),
-    /** Filled when the items are pruned, so a pruned task still reports what it did. */
-    result: jsonb('result').$type<Record<string, unknown>>(),
-    errorCode: text('error_code'),
-    errorMessage: text('error_message'),
-    createdAt: timestampMs('created_at').notNull().defaultNow(),
-    startedAt: timestampMs('started_at'),
-    finishedAt: timestampMs('finished_at'),
+    /** `result` is filled when the items are pruned, so a pruned task still reports what it did. */
+    ...outcomeColumns(),
     updatedAt: timestampMs('updated_at').notNull().defaultNow(),
   },
   (t) => [
@@ -67,12 +72,7 @@ export const taskItems = pgTable(
     lockedUntil: timestampMs('locked_until'),
     heartbeatAt: timestampMs('heartbeat_at'),
     progress: jsonb('progress').$type<Record<string, unknown>>(),
-    result: jsonb('result').$type<Record<string, unknown>>(),
-    errorCode: text('error_code'),
-    errorMessage: text('error_message'),
-    createdAt: timestampMs('created_at').notNull().defaultNow(),
-    startedAt: timestampMs('started_at'),
-    finishedAt: timestampMs('finished_at'),
+    ...outcomeColumns(),
   },
   (t) => [
     index('task_items_claim_idx').on(t.queue, t.priority.desc(), t.runAt, t.id).where(sql`${t.status} = 'queued'`),

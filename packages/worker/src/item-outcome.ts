@@ -1,0 +1,58 @@
+/** What happens to an item that ended: why its signal fired, what its error means, and the time-limit helpers. */
+import {
+  type BackoffOptions,
+  type ClaimedItem,
+  FileProcessingError,
+  type Outcome,
+  retryDelayMs,
+} from '@mediaforge/core';
+
+export type AbortKind = 'lost' | 'soft' | 'hard' | 'shutdown';
+
+export class ItemAbort extends FileProcessingError {
+  constructor(
+    readonly kind: AbortKind,
+    message: string,
+    code: string,
+  ) {
+    super(message, code);
+  }
+}
+
+/** Record an outcome, retry later, hand back (shutdown), or drop silently (lost: cancelled or taken over). */
+export type Decision = Outcome | 'drop' | 'release' | { retry: Outcome; delayMs: number };
+
+/** What a thrown error (or the abort behind it) means for the item. */
+export function decide(item: ClaimedItem, signal: AbortSignal, error: unknown, retry?: BackoffOptions): Decision {
+  const reason = signal.aborted ? signal.reason : undefined;
+  if (reason instanceof ItemAbort) {
+    if (reason.kind === 'lost') return 'drop';
+    if (reason.kind === 'shutdown') return 'release';
+    return { id: item.id, status: 'failed', code: reason.code, message: reason.message };
+  }
+  const code = String((error as { code?: unknown })?.code ?? 'ERROR');
+  const message = error instanceof Error ? error.message : String(error);
+  const failed: Outcome = { id: item.id, status: 'failed', code, message: message.slice(0, 4000) };
+  const transient = (error as { transient?: unknown })?.transient === true;
+  if (transient && item.attempts < item.maxAttempts) {
+    return { retry: failed, delayMs: retryDelayMs(item.attempts, retry) };
+  }
+  return failed;
+}
+
+/** Waits for the promises to settle, at most `ms`; the timer never outlives the wait (it would hold the process). */
+export async function settledWithin(promises: Promise<unknown>[], ms: number): Promise<void> {
+  if (promises.length === 0) return;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    Promise.allSettled(promises),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
+}
+
+export function formatMs(ms: number): string {
+  return ms >= 60_000 ? `${(ms / 60_000).toFixed(ms % 60_000 === 0 ? 0 : 1)} min` : `${(ms / 1000).toFixed(1)} s`;
+}

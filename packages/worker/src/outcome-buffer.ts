@@ -1,0 +1,69 @@
+/**
+ * The worker's outcome writer: finished items are recorded in batches by one writer at a time; items finishing
+ * during a write join the next one. A failed write is retried (the items stay leased meanwhile, so nothing is lost).
+ */
+import {
+  completeItems,
+  type Db,
+  type FinishedTask,
+  type Logger,
+  type Outcome,
+  withDeadlockRetry,
+} from '@mediaforge/core';
+
+export interface OutcomeBufferOptions {
+  db: Db;
+  workerId: string;
+  logger: Logger;
+  /** After a write: `accepted` is false when the item was cancelled or taken over meanwhile. */
+  onWritten(outcome: Outcome, accepted: boolean): void;
+  onTaskFinished(task: FinishedTask): void;
+}
+
+const BATCH = 500;
+
+export class OutcomeBuffer {
+  private readonly pending: Outcome[] = [];
+  private flushing: Promise<void> | undefined;
+
+  constructor(private readonly options: OutcomeBufferOptions) {}
+
+  add(outcome: Outcome): void {
+    this.pending.push(outcome);
+    void this.flush();
+  }
+
+  /** Forgets a not-yet-written outcome (its item was lost). */
+  discard(id: number): void {
+    const index = this.pending.findIndex((outcome) => outcome.id === id);
+    if (index >= 0) this.pending.splice(index, 1);
+  }
+
+  /** Resolves once everything added so far is written. */
+  flush(): Promise<void> {
+    this.flushing ??= this.drain().finally(() => {
+      this.flushing = undefined;
+    });
+    return this.flushing;
+  }
+
+  private async drain(): Promise<void> {
+    const { db, workerId, logger } = this.options;
+    let failures = 0;
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0, BATCH);
+      try {
+        const { done, finished } = await withDeadlockRetry(() => completeItems(db, workerId, batch));
+        failures = 0;
+        const accepted = new Set(done);
+        for (const outcome of batch) this.options.onWritten(outcome, accepted.has(outcome.id));
+        for (const task of finished) this.options.onTaskFinished(task);
+      } catch (error) {
+        this.pending.unshift(...batch);
+        failures += 1;
+        logger.warn({ workerId, err: error, waiting: this.pending.length }, 'recording outcomes failed; retrying');
+        await Bun.sleep(Math.min(5000, 100 * 2 ** Math.min(failures, 6)));
+      }
+    }
+  }
+}
