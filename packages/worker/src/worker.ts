@@ -102,15 +102,6 @@ export class Worker {
     return this.state;
   }
 
-  /** Items running now (executing handlers). */
-  get active(): number {
-    return this.running.size;
-  }
-
-  get stats() {
-    return { id: this.id, state: this.state, active: this.active, held: this.held.size, ...this.counters };
-  }
-
   /** Registers, starts listening and claiming. Resolves once the worker is running. */
   async start(): Promise<void> {
     if (this.state !== 'idle') throw new Error(`worker ${this.id} was already started`);
