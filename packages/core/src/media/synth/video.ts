@@ -81,8 +81,32 @@ async function encodeClip({ width, height, frames, kbps }: Plan, seed: number, n
     encoder.finalize();
     const bytes = encoder.FS.readFile(encoder.outputFilename);
     encoder.FS.unlink(encoder.outputFilename);
-    return bytes;
+    return clearTimestamps(bytes);
   } finally {
     encoder.delete();
   }
+}
+
+const CONTAINERS = new Set(['moov', 'trak', 'mdia']);
+const TIMED = new Set(['mvhd', 'tkhd', 'mdhd']);
+
+/**
+ * The muxer stamps the wall clock into the movie, track and media headers; zeroing those times (1904-01-01, as
+ * many encoders write when they have no date) keeps the output a pure function of the seed.
+ */
+function clearTimestamps(bytes: Uint8Array, start = 0, end = bytes.byteLength): Uint8Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let offset = start; offset + 8 <= end; ) {
+    const size = view.getUint32(offset);
+    const type = String.fromCharCode(...bytes.subarray(offset + 4, offset + 8));
+    if (size < 8 || offset + size > end) break;
+    if (CONTAINERS.has(type)) clearTimestamps(bytes, offset + 8, offset + size);
+    if (TIMED.has(type)) {
+      // Version 0: two 32-bit times after version/flags; version 1: two 64-bit times.
+      const width = bytes[offset + 8] === 1 ? 16 : 8;
+      bytes.fill(0, offset + 12, offset + 12 + width);
+    }
+    offset += size;
+  }
+  return bytes;
 }
