@@ -1,3 +1,4 @@
+export * from './auth/api-keys.ts';
 export * from './config/env-schema.ts';
 export * from './config/mask.ts';
 export * from './config/settings.ts';
@@ -13,4 +14,5 @@ export * from './queue/index.ts';
 export * from './records/cursor.ts';
 export * from './records/record.ts';
 export * from './records/repository.ts';
+export * from './records/stats.ts';
 export * from './uid.ts';

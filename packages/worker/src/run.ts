@@ -7,7 +7,7 @@ import {
   openDatabaseFromSettings,
   type Settings,
 } from '@mediaforge/core';
-import { openObjectStore } from '@mediaforge/storage';
+import { type ObjectStore, openObjectStore } from '@mediaforge/storage';
 import pkg from '../package.json' with { type: 'json' };
 import { builtinHandlers } from './handlers.ts';
 import type { WorkerOptions } from './types.ts';
@@ -19,6 +19,12 @@ export interface RunWorkerOptions
   > {
   settings?: Settings;
   logger?: Logger;
+  /**
+   * Share an open database (and store) instead of opening one: `mediaforge serve` runs its worker pool this way,
+   * which is the only way on the single-process embedded database. A shared database is left open on stop.
+   */
+  database?: Database;
+  store?: ObjectStore;
   /** Install SIGTERM/SIGINT handlers (default true): first signal drains, a second exits at once. */
   signals?: boolean;
 }
@@ -36,8 +42,10 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<Running
   const settings = options.settings ?? loadSettings();
   const logger = options.logger ?? createLogger({ level: settings.logLevel });
   // As everywhere: the embedded database migrates itself; PostgreSQL is migrated once by `mediaforge migrate`.
-  const database = await openDatabaseFromSettings(settings);
-  const store = openObjectStore(settings);
+  const shared = options.database !== undefined;
+  const database = options.database ?? (await openDatabaseFromSettings(settings));
+  const store = options.store ?? openObjectStore(settings);
+  const closeDatabase = () => (shared ? Promise.resolve() : database.close());
   const leaseMs = options.leaseMs ?? 30_000;
   const worker = new Worker({
     database,
@@ -53,7 +61,7 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<Running
   try {
     await worker.start();
   } catch (error) {
-    await database.close();
+    await closeDatabase();
     throw error;
   }
   let resolveDone: () => void = () => {};
@@ -64,7 +72,7 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<Running
   const stop = () => {
     stopping ??= worker
       .stop()
-      .finally(() => database.close())
+      .finally(closeDatabase)
       .finally(() => {
         removeSignals();
         resolveDone();

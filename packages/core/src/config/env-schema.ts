@@ -88,6 +88,25 @@ export const envSchema = z.object({
   TASK_TIMEOUT_MINUTES: positiveNumber(30),
   TASK_SOFT_TIMEOUT_MINUTES: positiveNumber(25),
   TASK_RETENTION_DAYS: positiveNumber(7),
+  API_HOST: z.preprocess(emptyToUndefined, z.string().default('127.0.0.1')),
+  API_PORT: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .optional()
+      .transform((value, ctx) => {
+        if (value === undefined) return 8080;
+        const port = Number(value);
+        if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+          ctx.addIssue({ code: 'custom', message: 'must be a port number from 0 to 65535' });
+          return z.NEVER;
+        }
+        return port;
+      }),
+  ),
+  API_CORS_ORIGINS: optionalString,
+  API_RATE_LIMIT_PER_MINUTE: positiveNumber(1200, { integer: true }),
+  API_MAX_JSON_KB: positiveNumber(1024, { integer: true }),
   LOG_LEVEL: z.preprocess(
     (value) => (typeof value === 'string' && value !== '' ? value.toLowerCase() : undefined),
     z.enum(LOG_LEVELS).default('info'),

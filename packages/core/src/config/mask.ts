@@ -36,6 +36,7 @@ export function describeSettings(settings: Settings): Record<string, unknown> {
     taskTimeoutMinutes: settings.taskTimeoutMinutes,
     taskSoftTimeoutMinutes: settings.taskSoftTimeoutMinutes,
     taskRetentionDays: settings.taskRetentionDays,
+    api: settings.api,
     logLevel: settings.logLevel,
     home: settings.home,
   };

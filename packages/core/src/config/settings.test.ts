@@ -28,6 +28,32 @@ describe('loadSettings', () => {
     expect(settings.taskSoftTimeoutMinutes).toBe(25);
     expect(settings.taskRetentionDays).toBe(7);
     expect(settings.logLevel).toBe('info');
+    expect(settings.api).toEqual({
+      host: '127.0.0.1',
+      port: 8080,
+      corsOrigins: [],
+      rateLimitPerMinute: 1200,
+      maxJsonBytes: 1024 * 1024,
+    });
+  });
+
+  test('API settings: port range, CORS list, limits', () => {
+    const settings = load({
+      API_HOST: '0.0.0.0',
+      API_PORT: '0',
+      API_CORS_ORIGINS: 'https://a.example, https://b.example',
+      API_RATE_LIMIT_PER_MINUTE: '30',
+      API_MAX_JSON_KB: '64',
+    });
+    expect(settings.api).toEqual({
+      host: '0.0.0.0',
+      port: 0,
+      corsOrigins: ['https://a.example', 'https://b.example'],
+      rateLimitPerMinute: 30,
+      maxJsonBytes: 64 * 1024,
+    });
+    const error = configError({ API_PORT: '70000', API_RATE_LIMIT_PER_MINUTE: '0' });
+    expect(error.issues.map((issue) => issue.variable).sort()).toEqual(['API_PORT', 'API_RATE_LIMIT_PER_MINUTE']);
   });
 
   test('reads every variable and coerces types', () => {

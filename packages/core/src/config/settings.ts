@@ -23,6 +23,17 @@ export interface SupabaseSettings {
   publicBucket: boolean;
 }
 
+export interface ApiSettings {
+  host: string;
+  port: number;
+  /** Origins allowed by CORS (`*` for any); none means no CORS headers. */
+  corsOrigins: string[];
+  /** Requests per minute per API key (a token bucket: bursts up to this many). */
+  rateLimitPerMinute: number;
+  /** Largest JSON request body, in bytes (uploads are bounded by MAX_FILE_SIZE_MB instead). */
+  maxJsonBytes: number;
+}
+
 export interface Settings {
   /** `undefined` means the embedded PGlite database under `home/db`. */
   databaseUrl?: string;
@@ -39,6 +50,7 @@ export interface Settings {
   taskSoftTimeoutMinutes: number;
   /** Items of tasks finished longer ago are pruned by workers (task results are kept). */
   taskRetentionDays: number;
+  api: ApiSettings;
   logLevel: LogLevel;
   /** Absolute path of mediaforge's own state directory (embedded database, local objects). */
   home: string;
@@ -121,6 +133,16 @@ function toSettings(env: Env, cwd: string): Settings {
     taskTimeoutMinutes: env.TASK_TIMEOUT_MINUTES,
     taskSoftTimeoutMinutes: env.TASK_SOFT_TIMEOUT_MINUTES,
     taskRetentionDays: env.TASK_RETENTION_DAYS,
+    api: {
+      host: env.API_HOST,
+      port: env.API_PORT,
+      corsOrigins: (env.API_CORS_ORIGINS ?? '')
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+      rateLimitPerMinute: env.API_RATE_LIMIT_PER_MINUTE,
+      maxJsonBytes: env.API_MAX_JSON_KB * 1024,
+    },
     logLevel: env.LOG_LEVEL,
     home,
   };

@@ -51,4 +51,5 @@ export const records = pgTable(
 
 export type RecordRow = typeof records.$inferSelect;
 export type NewRecordRow = typeof records.$inferInsert;
+export * from './auth-schema.ts';
 export * from './queue-schema.ts';

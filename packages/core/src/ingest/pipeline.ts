@@ -1,30 +1,20 @@
 /**
- * The ingest pipeline (seed 004): download (streaming, SSRF-guarded) → detect by content → refuse unsupported →
- * validate integrity → compress images → sha256 → dedupe per owner → store at `{media_type}/{uid}{ext}` →
- * record (`source = url`).
- *
- * The body is spooled to a temporary file while it is hashed, so memory stays flat whatever the size; validation
- * reads the spool through a bounded window, and the store reads it as a stream. Images (bounded by the pixel and
- * size caps) are read into memory for decoding and recompression. Nothing reaches the store or the database until
- * the file has passed every check; a failure leaves no object and no record behind.
+ * The ingest pipeline (seed 004): download (streaming, SSRF-guarded), then the shared verification and storage of
+ * `prepare.ts` (detect, validate, compress, dedupe per owner, store at `{media_type}/{uid}{ext}`), then a new record
+ * (`source = url`). Nothing reaches the store or the database until the file has passed every check; a failure
+ * leaves no object and no record behind.
  */
-import { createHash } from 'node:crypto';
-import { mkdir, open, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { and, eq, isNotNull } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { Settings } from '../config/settings.ts';
 import type { Db } from '../db/database.ts';
 import { records } from '../db/schema.ts';
-import { FileProcessingError, FileTypeNotSupportedError } from '../errors.ts';
-import { type GeneratorStore, sha256Hex } from '../generate/store.ts';
-import { compressImage } from '../media/compress.ts';
-import { detectFileType } from '../media/detect.ts';
-import { supportedTypeForMime } from '../media/supported.ts';
+import { FileProcessingError } from '../errors.ts';
+import type { GeneratorStore } from '../generate/store.ts';
 import type { MediaInfo } from '../media/validate/media-info.ts';
-import { validateFileIntegrity } from '../media/validate/validate.ts';
 import { newUid } from '../uid.ts';
 import { type DownloadOptions, downloadFile } from './download.ts';
 import { type NetworkPolicy, safeUrl, withoutCredentials } from './guard.ts';
+import { fileMetadata, storeDeduplicated, withPreparedFile } from './prepare.ts';
 
 export interface IngestContext {
   db: Db;
@@ -80,128 +70,69 @@ export async function processUrl(url: string, ctx: IngestContext): Promise<FileM
     const done = await existingResult(ctx, ctx.recordUid);
     if (done) return done;
   }
-  const maxSize = ctx.maxSize ?? ctx.settings.maxFileSizeBytes;
   const download = await downloadFile(url, {
     ...ctx.download,
-    maxSize,
+    maxSize: ctx.maxSize ?? ctx.settings.maxFileSizeBytes,
     ...(ctx.policy ? { policy: ctx.policy } : {}),
     ...(ctx.signal ? { signal: ctx.signal } : {}),
     onProgress: (downloaded, total) => ctx.onBytes?.(url, downloaded, total),
   });
-  const detection = await detectFileType(download.stream, {
+  const prepare = {
+    home: ctx.settings.home,
     url,
+    hint: `(from ${safeUrl(url)})`,
     ...(download.contentType ? { declaredType: download.contentType } : {}),
-  });
-  if (!detection.isValid || !detection.type) {
-    await detection.stream.cancel().catch(() => {});
-    throw new FileTypeNotSupportedError(detection.contentType, `(from ${safeUrl(url)})`);
-  }
-  const type = detection.type;
-
-  const spoolDir = join(ctx.settings.home, 'tmp');
-  await mkdir(spoolDir, { recursive: true });
-  const spool = join(spoolDir, `ingest-${newUid()}`);
-  try {
-    const { sha256: originalSha, size: originalSize } = await spoolToFile(detection.stream, spool);
-    let body: Uint8Array | ReadableStream<Uint8Array>;
-    let info: MediaInfo;
-    let sha256 = originalSha;
-    let size = originalSize;
-    let contentType = type.mime;
-    let extension = type.extension;
-    let compressed = false;
-    if (type.mediaType === 'image') {
-      const bytes = await Bun.file(spool).bytes();
-      info = await validateFileIntegrity(bytes, type.mime);
-      body = bytes;
-      if (ctx.compress ?? true) {
-        const result = await compressImage(bytes, { quality: ctx.quality ?? 85 });
-        if (result.compressed) {
-          body = result.data;
-          contentType = result.contentType;
-          size = result.data.byteLength;
-          sha256 = sha256Hex(result.data);
-          extension = supportedTypeForMime(contentType)?.extension ?? type.extension;
-          compressed = true;
-        }
-      }
-    } else {
-      info = await validateFileIntegrity(Bun.file(spool), type.mime);
-      body = Bun.file(spool).stream();
-    }
-
+    ...(ctx.compress === undefined ? {} : { compress: ctx.compress }),
+    ...(ctx.quality === undefined ? {} : { quality: ctx.quality }),
+  };
+  return withPreparedFile(download.stream, prepare, async (file) => {
     const uid = ctx.recordUid ?? newUid();
-    const { contentType: _c, mediaType: _m, size: _s, ...details } = info;
-    // Same owner, same content: one at a time in this process, so concurrent copies in a batch dedupe too.
-    const { storageKey, objectUrl, duplicate } = await withKeyLock(`${ctx.userId ?? ''}:${sha256}`, async () => {
-      const duplicate = await findDuplicate(ctx, sha256);
-      let storageKey: string;
-      let objectUrl: string;
-      if (duplicate?.storageKey) {
-        if (body instanceof ReadableStream) await body.cancel().catch(() => {});
-        storageKey = duplicate.storageKey;
-        objectUrl = duplicate.fileUrl ?? duplicate.storageKey;
-      } else {
-        storageKey = `${type.mediaType}/${uid}${extension}`;
-        const put = await ctx.store.put(storageKey, body, {
-          contentType,
-          metadata: {
-            record_uid: uid,
-            media_type: type.mediaType,
-            source: 'url',
-            sha256,
-            ...(ctx.userId ? { user_id: ctx.userId } : {}),
-            ...(ctx.generationId ? { generation_id: ctx.generationId } : {}),
-          },
-          ...(ctx.signal ? { signal: ctx.signal } : {}),
-        });
-        objectUrl = put.url;
-      }
-
-      const sourceUrl = withoutCredentials(url);
+    const target = {
+      db: ctx.db,
+      store: ctx.store,
+      uid,
+      userId: ctx.userId ?? null,
+      generationId: ctx.generationId ?? null,
+      source: 'url' as const,
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+    };
+    const stored = await storeDeduplicated(file, target, async (stored) => {
       await ctx.db
         .insert(records)
         .values({
           uid,
-          mediaType: type.mediaType,
+          mediaType: file.type.mediaType,
           status: 'uploaded',
-          fileUrl: objectUrl,
-          fileName: storageKey.slice(storageKey.lastIndexOf('/') + 1),
-          fileSize: size,
-          contentType,
-          sha256,
-          storageKey,
+          fileUrl: stored.objectUrl,
+          fileName: stored.storageKey.slice(stored.storageKey.lastIndexOf('/') + 1),
+          fileSize: file.size,
+          contentType: file.contentType,
+          sha256: file.sha256,
+          storageKey: stored.storageKey,
           source: 'url',
-          sourceUrl,
+          sourceUrl: withoutCredentials(url),
           userId: ctx.userId ?? null,
           generationId: ctx.generationId ?? null,
-          metadata: {
-            media: details,
-            original: { size: originalSize, sha256: originalSha, contentType: type.mime },
-            ...(detection.mismatch ? { mismatch: detection.mismatch } : {}),
-            ...(duplicate ? { duplicate_of: duplicate.uid } : {}),
-          },
+          metadata: fileMetadata(file, stored),
         })
         .onConflictDoNothing({ target: records.uid });
-      return { storageKey, objectUrl, duplicate };
+      return stored;
     });
     return {
       recordUid: uid,
       sourceUrl: safeUrl(url),
-      storageKey,
-      objectUrl,
-      contentType,
-      mediaType: type.mediaType,
-      size,
-      originalSize,
-      sha256,
-      compressed,
-      info: details,
-      ...(duplicate ? { duplicateOf: duplicate.uid } : {}),
+      storageKey: stored.storageKey,
+      objectUrl: stored.objectUrl,
+      contentType: file.contentType,
+      mediaType: file.type.mediaType,
+      size: file.size,
+      originalSize: file.originalSize,
+      sha256: file.sha256,
+      compressed: file.compressed,
+      info: file.details,
+      ...(stored.duplicate ? { duplicateOf: stored.duplicate.uid } : {}),
     };
-  } finally {
-    await rm(spool, { force: true });
-  }
+  });
 }
 
 export interface BatchOptions extends Omit<IngestContext, 'signal'> {
@@ -266,20 +197,6 @@ export function uploadGenerationResult(
   return processFileBatch({ ...ctx, urls: fileUrls, userId, generationId });
 }
 
-const keyLocks = new Map<string, Promise<unknown>>();
-
-/** Runs `fn` after every earlier call with the same key has finished (an in-process mutex per key). */
-async function withKeyLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
-  const previous = keyLocks.get(key) ?? Promise.resolve();
-  const run = previous.catch(() => {}).then(fn);
-  keyLocks.set(key, run);
-  try {
-    return await run;
-  } finally {
-    if (keyLocks.get(key) === run) keyLocks.delete(key);
-  }
-}
-
 /** A record already made for this uid (an earlier run of the same queue item), as the result it returned. */
 async function existingResult(ctx: IngestContext, uid: string): Promise<FileMetadata | undefined> {
   const [record] = await ctx.db.select().from(records).where(eq(records.uid, uid));
@@ -303,38 +220,4 @@ async function existingResult(ctx: IngestContext, uid: string): Promise<FileMeta
     info: metadata.media ?? {},
     ...(metadata.duplicate_of ? { duplicateOf: metadata.duplicate_of } : {}),
   };
-}
-
-async function findDuplicate(ctx: IngestContext, sha256: string) {
-  const owner = ctx.userId ? eq(records.userId, ctx.userId) : undefined;
-  const [existing] = await ctx.db
-    .select({ uid: records.uid, storageKey: records.storageKey, fileUrl: records.fileUrl, userId: records.userId })
-    .from(records)
-    .where(and(eq(records.sha256, sha256), isNotNull(records.storageKey), owner))
-    .limit(1);
-  if (!existing) return undefined;
-  // Without an owner, only ownerless records are deduplicated against.
-  if (!ctx.userId && existing.userId) return undefined;
-  return existing;
-}
-
-async function spoolToFile(
-  stream: ReadableStream<Uint8Array>,
-  path: string,
-): Promise<{ sha256: string; size: number }> {
-  const hash = createHash('sha256');
-  const handle = await open(path, 'wx', 0o600);
-  let size = 0;
-  try {
-    for await (const chunk of stream) {
-      hash.update(chunk);
-      size += chunk.byteLength;
-      for (let offset = 0; offset < chunk.byteLength; ) {
-        offset += (await handle.write(chunk, offset)).bytesWritten;
-      }
-    }
-  } finally {
-    await handle.close();
-  }
-  return { sha256: hash.digest('hex'), size };
 }

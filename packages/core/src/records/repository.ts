@@ -100,6 +100,17 @@ export class RecordRepository {
     return row?.n ?? 0;
   }
 
+  /** Deletes the record and returns what it was. @throws InvalidUidError, RecordNotFoundError */
+  async delete(uid: string, { ownerId }: { ownerId?: string } = {}): Promise<MediaRecord> {
+    const id = parseUid(uid);
+    const [record] = await this.db
+      .delete(records)
+      .where(and(eq(records.uid, id), ownerId === undefined ? undefined : eq(records.userId, ownerId)))
+      .returning();
+    if (!record) throw new RecordNotFoundError(id);
+    return record;
+  }
+
   /** Sets every file field, `status = uploaded` and clears `error`, in one statement. */
   async updateFile(uid: string, fields: RecordFileFields): Promise<MediaRecord> {
     const [record] = await this.db

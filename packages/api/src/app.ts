@@ -1,0 +1,141 @@
+/**
+ * The mediaforge HTTP API: `createApp(deps)` builds the Hono app (routes, OpenAPI document, dashboard); `AppType`
+ * types a `hono/client` for TypeScript users. Middleware order: request id and logger → security headers and CORS
+ * → metrics → JSON body limit → key check and rate limit (everything under /v1 and /metrics) → routes.
+ */
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { HTTPException } from 'hono/http-exception';
+import { requestId } from 'hono/request-id';
+import { secureHeaders } from 'hono/secure-headers';
+import { requireKey } from './auth.ts';
+import { dashboardRoutes } from './dashboard/routes.tsx';
+import { docsRoutes } from './docs.ts';
+import type { ApiDeps, ApiEnv } from './env.ts';
+import { ApiError, errorResponse } from './errors.ts';
+import { recordFileRoutes } from './routes/record-files.ts';
+import { recordRoutes } from './routes/records.ts';
+import { metricsRoutes, publicRoutes } from './routes/system.ts';
+import { taskRoutes } from './routes/tasks.ts';
+import { createServices, type Services } from './services.ts';
+
+const UPLOAD_PATH = /^\/v1\/records\/[^/]+\/file$/;
+
+function buildApp(services: Services) {
+  const { settings, logger, metrics } = services;
+  const app = new OpenAPIHono<ApiEnv>();
+
+  app.use(requestId({ limitLength: 100 }));
+  app.use(async (c, next) => {
+    c.set('logger', logger.child({ requestId: c.get('requestId') }));
+    c.set('metrics', metrics);
+    const begun = performance.now();
+    await next();
+    const route = c.req.routePath && c.req.routePath !== '/*' ? c.req.routePath : 'unmatched';
+    const seconds = (performance.now() - begun) / 1000;
+    metrics.httpRequests.inc({ method: c.req.method, route, status: String(c.res.status) });
+    metrics.httpDuration.observe({ method: c.req.method, route }, seconds);
+    if (c.req.path !== '/health' && c.req.path !== '/ready' && c.req.path !== '/metrics') {
+      c.get('logger').debug(
+        { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(seconds * 1000) },
+        'request',
+      );
+    }
+  });
+  app.use(
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:', 'blob:', 'https:', 'http:'],
+        mediaSrc: ["'self'", 'blob:', 'https:', 'http:'],
+        connectSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+        formAction: ["'self'"],
+      },
+      crossOriginResourcePolicy: false,
+    }),
+  );
+  if (settings.api.corsOrigins.length > 0) {
+    const origins = settings.api.corsOrigins;
+    app.use(
+      '/v1/*',
+      cors({
+        origin: origins.includes('*') ? '*' : origins,
+        allowHeaders: ['Authorization', 'Content-Type', 'Range'],
+        allowMethods: ['GET', 'HEAD', 'POST', 'DELETE', 'OPTIONS'],
+        exposeHeaders: ['Location', 'X-Request-Id', 'Content-Range', 'Retry-After', 'RateLimit-Remaining'],
+        maxAge: 600,
+      }),
+    );
+  }
+  const jsonLimit = bodyLimit({
+    maxSize: settings.api.maxJsonBytes,
+    onError: () => {
+      throw new ApiError(
+        413,
+        'PAYLOAD_TOO_LARGE',
+        `Request bodies are limited to ${settings.api.maxJsonBytes} bytes.`,
+        {
+          limitBytes: settings.api.maxJsonBytes,
+        },
+      );
+    },
+  });
+  app.use('*', (c, next) => (UPLOAD_PATH.test(c.req.path) ? next() : jsonLimit(c, next)));
+  const auth = requireKey(services.verifier, services.limiter);
+  app.use('/v1/*', auth);
+  app.use('/metrics', auth);
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An API key from `mediaforge keys create --user ID`',
+  });
+  app.onError((error, c) => {
+    if (error instanceof HTTPException) return errorResponse(fromHttpException(error), c);
+    return errorResponse(error, c);
+  });
+  app.notFound((c) => errorResponse(new ApiError(404, 'NOT_FOUND', `No route for ${c.req.method} ${c.req.path}.`), c));
+
+  const routes = app
+    .route('/', publicRoutes(services))
+    .route('/', metricsRoutes(services))
+    .route('/v1', recordRoutes(services))
+    .route('/v1', recordFileRoutes(services))
+    .route('/v1', taskRoutes(services));
+  routes.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'mediaforge API',
+      version: services.version,
+      description:
+        'Records in, verified media files out: create records, upload or ingest files, generate sample media, ' +
+        'and follow background tasks. Every route but /health, /ready and /session needs `Authorization: Bearer <key>`.',
+    },
+    servers: [{ url: '/' }],
+  });
+  app.route('/', docsRoutes());
+  app.route('/', dashboardRoutes(services));
+  return routes;
+}
+
+/** The app and what it owns; `close()` stops its background timers (the caller closes the database). */
+export function createApp(deps: ApiDeps) {
+  const services = createServices(deps);
+  const app = buildApp(services);
+  return { app, services, close: () => services.events.close() };
+}
+
+export type AppType = ReturnType<typeof buildApp>;
+
+function fromHttpException(error: HTTPException): ApiError {
+  if (error.status === 400 && /json/i.test(error.message)) {
+    return new ApiError(400, 'MALFORMED_JSON', 'The request body is not valid JSON.');
+  }
+  if (error.status === 413) return new ApiError(413, 'PAYLOAD_TOO_LARGE', error.message || 'Request body too large.');
+  const status = error.status >= 400 && error.status < 600 ? error.status : 500;
+  return new ApiError(status as 400, 'HTTP_ERROR', error.message || `HTTP ${status}`);
+}

@@ -1,0 +1,91 @@
+/**
+ * Authentication: `Authorization: Bearer mfk_…` for programs, or the dashboard's HttpOnly session cookie holding
+ * the same key. Verified keys are cached briefly (revocation through the API takes effect at once in this process,
+ * elsewhere within the cache time). Writes authenticated by cookie must come from this origin (CSRF).
+ */
+import { type ApiKeyStore, type ApiPrincipal, apiKeyId } from '@mediaforge/core';
+import type { Context, MiddlewareHandler } from 'hono';
+import { getCookie } from 'hono/cookie';
+import type { ApiEnv } from './env.ts';
+import { ApiError } from './errors.ts';
+import type { RateLimiter } from './rate-limit.ts';
+
+export const SESSION_COOKIE = 'mediaforge_session';
+const CACHE_MS = 10_000;
+const TOUCH_EVERY_MS = 60_000;
+
+export class KeyVerifier {
+  private readonly cache = new Map<string, { principal: ApiPrincipal | null; until: number }>();
+  private readonly touched = new Map<string, number>();
+
+  constructor(private readonly keys: ApiKeyStore) {}
+
+  async verify(presented: string): Promise<ApiPrincipal | null> {
+    const now = Date.now();
+    const cached = this.cache.get(presented);
+    if (cached && cached.until > now) return cached.principal;
+    const principal = await this.keys.verify(presented);
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(presented, { principal, until: now + CACHE_MS });
+    if (principal && (this.touched.get(principal.keyId) ?? 0) + TOUCH_EVERY_MS < now) {
+      this.touched.set(principal.keyId, now);
+      void this.keys.touch(principal.keyId).catch(() => {});
+    }
+    return principal;
+  }
+
+  /** Forgets cached verifications of a key (after revoking it). */
+  forget(keyId: string): void {
+    for (const presented of this.cache.keys()) if (apiKeyId(presented) === keyId) this.cache.delete(presented);
+  }
+}
+
+/** The presented key: bearer header first, then the session cookie. */
+export function presentedKey(c: Context<ApiEnv>): { key: string; via: 'bearer' | 'cookie' } | undefined {
+  const header = c.req.header('authorization');
+  if (header) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!match?.[1]) {
+      throw new ApiError(401, 'UNAUTHORIZED', 'Malformed Authorization header: expected "Bearer <api key>".');
+    }
+    return { key: match[1], via: 'bearer' };
+  }
+  const cookie = getCookie(c, SESSION_COOKIE);
+  return cookie ? { key: cookie, via: 'cookie' } : undefined;
+}
+
+export function requireKey(verifier: KeyVerifier, limiter: RateLimiter): MiddlewareHandler<ApiEnv> {
+  return async (c, next) => {
+    const presented = presentedKey(c);
+    if (!presented) {
+      c.header('WWW-Authenticate', 'Bearer realm="mediaforge"');
+      throw new ApiError(401, 'UNAUTHORIZED', 'An API key is required: send "Authorization: Bearer <key>".');
+    }
+    const principal = await verifier.verify(presented.key);
+    if (!principal) {
+      c.header('WWW-Authenticate', 'Bearer realm="mediaforge", error="invalid_token"');
+      throw new ApiError(401, 'UNAUTHORIZED', 'The API key is invalid or revoked.');
+    }
+    if (presented.via === 'cookie' && !['GET', 'HEAD', 'OPTIONS'].includes(c.req.method)) {
+      const origin = c.req.header('origin');
+      if (!origin || origin !== new URL(c.req.url).origin) {
+        throw new ApiError(403, 'FORBIDDEN', 'Cross-site request refused: session writes must come from this origin.');
+      }
+    }
+    const { remaining } = limiter.take(principal.keyId);
+    c.header('RateLimit-Remaining', String(remaining));
+    c.set('principal', principal);
+    c.set('authVia', presented.via);
+    c.set('logger', c.get('logger').child({ keyId: principal.keyId, userId: principal.userId }));
+    await next();
+  };
+}
+
+/** The owner filter for a principal: admins see everyone (or whom they ask for), others only themselves. */
+export function ownerScope(principal: ApiPrincipal, requested?: string | null): string | undefined {
+  if (principal.admin) return requested ?? undefined;
+  if (requested && requested !== principal.userId) {
+    throw new ApiError(403, 'FORBIDDEN', 'This key may only act for its own user.', { userId: requested });
+  }
+  return principal.userId;
+}

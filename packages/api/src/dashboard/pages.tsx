@@ -1,0 +1,209 @@
+/** @jsxImportSource hono/jsx */
+/** Dashboard pages: sign-in, overview (totals, ingest form, live tasks, workers) and one task with its items. */
+import type { RecordStats, TaskItemRow, TaskStatusView, WorkerInfo } from '@mediaforge/core';
+import { ago, bytes, Layout, Progress } from './layout.tsx';
+
+export function LoginPage() {
+  return (
+    <Layout title="Sign in">
+      <h1>Sign in</h1>
+      <p>
+        Paste an API key (create one with <code>mediaforge keys create --user ID</code>).
+      </p>
+      <form id="login">
+        <input id="key" name="key" type="password" autocomplete="off" size={60} placeholder="mfk_…" required />
+        <button type="submit">Sign in</button>
+        <p class="error" id="login-error" />
+      </form>
+    </Layout>
+  );
+}
+
+export function TaskRow({ task }: { task: TaskStatusView }) {
+  const active = !task.ready;
+  return (
+    <tr data-task-id={task.taskId} data-live={active ? 'true' : undefined}>
+      <td>
+        <a href={`/dashboard/tasks/${task.taskId}`}>{task.taskId.slice(0, 8)}</a>
+      </td>
+      <td>{task.kind}</td>
+      <td class={`status ${task.status}`} data-field="status">
+        {task.status}
+      </td>
+      <td>
+        <Progress percent={task.progress.percent} status={task.status} />{' '}
+        <span data-field="percent">{task.progress.percent}%</span>{' '}
+        <span class="muted" data-field="counts">
+          {task.progress.succeeded} ok · {task.progress.failed} failed · {task.progress.total} total
+        </span>
+      </td>
+      <td class="muted">{ago(task.createdAt)}</td>
+      <td>
+        {active ? (
+          <button type="button" class="cancel" data-task-id={task.taskId}>
+            Cancel
+          </button>
+        ) : null}
+      </td>
+    </tr>
+  );
+}
+
+export function OverviewPage(props: {
+  user: string;
+  stats: RecordStats & { activeTasks: number };
+  tasks: TaskStatusView[];
+  workers: WorkerInfo[];
+}) {
+  const { stats } = props;
+  return (
+    <Layout title="Overview" user={props.user}>
+      <h1>Overview</h1>
+      <div class="cards" id="totals">
+        <Card label="Files" value={String(stats.files)} />
+        <Card label="Stored" value={bytes(stats.bytes)} />
+        {(['image', 'audio', 'video', 'text'] as const).map((type) => (
+          <Card
+            label={type}
+            value={String(stats.byMediaType[type].files)}
+            note={bytes(stats.byMediaType[type].bytes)}
+          />
+        ))}
+        <Card label="Duplicates" value={String(stats.duplicates)} note={`${bytes(stats.duplicateBytesSaved)} saved`} />
+        <Card label="Active tasks" value={String(stats.activeTasks)} />
+      </div>
+
+      <h2>Start an ingest</h2>
+      <form id="ingest">
+        <textarea id="urls" name="urls" placeholder="One URL per line" required />
+        <button type="submit">Ingest</button> <span class="error" id="ingest-error" />
+      </form>
+
+      <h2>Tasks</h2>
+      <table id="tasks">
+        <thead>
+          <tr>
+            <th>Task</th>
+            <th>Kind</th>
+            <th>Status</th>
+            <th>Progress</th>
+            <th>Created</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {props.tasks.map((task) => (
+            <TaskRow task={task} />
+          ))}
+        </tbody>
+      </table>
+      {props.tasks.length === 0 ? <p class="muted">No tasks yet.</p> : null}
+
+      <h2>Workers</h2>
+      <WorkersTable workers={props.workers} />
+    </Layout>
+  );
+}
+
+function Card({ label, value, note }: { label: string; value: string; note?: string }) {
+  return (
+    <div class="card" data-card={label}>
+      <div class="muted">{label}</div>
+      <div class="value">{value}</div>
+      {note ? <div class="muted">{note}</div> : null}
+    </div>
+  );
+}
+
+export function WorkersTable({ workers }: { workers: WorkerInfo[] }) {
+  return (
+    <table id="workers">
+      <thead>
+        <tr>
+          <th>Worker</th>
+          <th>State</th>
+          <th>Queues</th>
+          <th>Active / concurrency</th>
+          <th>Processed</th>
+          <th>Failed</th>
+          <th>Last heartbeat</th>
+        </tr>
+      </thead>
+      <tbody>
+        {workers.map((worker) => (
+          <tr data-worker-id={worker.id}>
+            <td>{worker.id}</td>
+            <td class={`status ${worker.state}`}>{worker.state}</td>
+            <td>{worker.queues.join(', ')}</td>
+            <td>
+              {worker.active} / {worker.concurrency}
+            </td>
+            <td>{worker.processed}</td>
+            <td>{worker.failed}</td>
+            <td class="muted">{ago(worker.lastSeen)}</td>
+          </tr>
+        ))}
+        {workers.length === 0 ? (
+          <tr>
+            <td colspan={7} class="muted">
+              No workers running: start one with <code>mediaforge worker</code>.
+            </td>
+          </tr>
+        ) : null}
+      </tbody>
+    </table>
+  );
+}
+
+export function TaskPage({ user, task, items }: { user: string; task: TaskStatusView; items: TaskItemRow[] }) {
+  return (
+    <Layout title={`Task ${task.taskId.slice(0, 8)}`} user={user}>
+      <h1>
+        Task <code>{task.taskId}</code>
+      </h1>
+      <table id="task">
+        <tbody>
+          <TaskRow task={task} />
+        </tbody>
+      </table>
+      {task.error ? (
+        <p class="error">
+          {task.error.code}: {task.error.message}
+        </p>
+      ) : null}
+      <h2>Items</h2>
+      <table id="items">
+        <thead>
+          <tr>
+            <th>#</th>
+            <th>Input</th>
+            <th>Status</th>
+            <th>Attempts</th>
+            <th>Result or error</th>
+            <th>Worker</th>
+          </tr>
+        </thead>
+        <tbody>
+          {items.map((item) => (
+            <tr data-item-seq={item.seq}>
+              <td>{item.seq + 1}</td>
+              <td>{String(item.payload.url ?? item.payload.uid ?? item.payload.action ?? '')}</td>
+              <td class={`status ${item.status}`}>{item.status}</td>
+              <td>{item.attempts}</td>
+              <td>
+                {item.errorCode ? (
+                  <span class="error">
+                    {item.errorCode}: {item.errorMessage}
+                  </span>
+                ) : typeof item.result?.recordUid === 'string' ? (
+                  <a href={`/dashboard/records/${item.result.recordUid}`}>{item.result.recordUid}</a>
+                ) : null}
+              </td>
+              <td class="muted">{item.lockedBy ?? ''}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </Layout>
+  );
+}

@@ -1,0 +1,130 @@
+/** @jsxImportSource hono/jsx */
+/**
+ * The monitoring dashboard, server-rendered with hono/jsx (no build step). Pages read the same services as the
+ * API and see what the signed-in key may see; the small client script adds live progress (SSE), cancel, ingest
+ * and worker refresh through the JSON API with the session cookie.
+ */
+import { type ApiPrincipal, MEDIA_TYPES, type MediaRecord, RECORD_STATUSES, recordStats } from '@mediaforge/core';
+import { type Context, Hono } from 'hono';
+import { getCookie } from 'hono/cookie';
+import { ownerScope, SESSION_COOKIE } from '../auth.ts';
+import type { ApiEnv } from '../env.ts';
+import { ownedRecord } from '../routes/access.ts';
+import type { Services } from '../services.ts';
+import { LoginPage, OverviewPage, TaskPage } from './pages.tsx';
+import { RecordPage, RecordsPage } from './records-pages.tsx';
+
+const EXCERPT_BYTES = 600;
+const ASSETS: Record<string, string> = {
+  'client.js': 'text/javascript; charset=utf-8',
+  'style.css': 'text/css; charset=utf-8',
+};
+
+export function dashboardRoutes(services: Services) {
+  const { tasks } = services;
+  const principalOf = async (c: Context<ApiEnv>): Promise<ApiPrincipal | null> => {
+    const key = getCookie(c, SESSION_COOKIE);
+    return key ? services.verifier.verify(key) : null;
+  };
+  const page = (render: (c: Context<ApiEnv>, principal: ApiPrincipal) => Promise<Response>) => {
+    return async (c: Context<ApiEnv>) => {
+      const principal = await principalOf(c);
+      if (!principal) return c.redirect('/dashboard/login', 303);
+      c.header('Cache-Control', 'no-store');
+      return render(c, principal);
+    };
+  };
+  const label = (principal: ApiPrincipal) => `${principal.userId}${principal.admin ? ' (admin)' : ''}`;
+
+  const excerpt = async (record: MediaRecord): Promise<string | undefined> => {
+    if (record.mediaType !== 'text' || !record.storageKey) return undefined;
+    const object = await services.store.get(record.storageKey, { range: { start: 0, end: EXCERPT_BYTES - 1 } });
+    if (!object) return undefined;
+    const text = new TextDecoder('utf-8', { fatal: false }).decode(await new Response(object.body).arrayBuffer());
+    return text.replace(/\uFFFD+$/, '');
+  };
+
+  return new Hono<ApiEnv>()
+    .get('/', (c) => c.redirect('/dashboard', 302))
+    .get('/dashboard/assets/:asset', (c) => {
+      const asset = c.req.param('asset');
+      const type = ASSETS[asset];
+      if (!type) return c.notFound();
+      return c.body(Bun.file(new URL(`./${asset}`, import.meta.url)).stream(), 200, {
+        'Content-Type': type,
+        'Cache-Control': 'no-cache',
+      });
+    })
+    .get('/dashboard/login', (c) => c.html(<LoginPage />))
+    .get(
+      '/dashboard',
+      page(async (c, principal) => {
+        const userId = ownerScope(principal);
+        const scope = userId === undefined ? {} : { userId };
+        const [stats, activeTasks, page, workers] = await Promise.all([
+          recordStats(services.database.db, scope),
+          tasks.queue.activeTaskCount(userId),
+          tasks.queue.listTasks({ ...scope, limit: 25 }),
+          tasks.getWorkerStats(),
+        ]);
+        const views = await Promise.all(page.tasks.map((task) => tasks.statusOf(task, { withFileIds: false })));
+        return c.html(
+          <OverviewPage
+            user={label(principal)}
+            stats={{ ...stats, activeTasks }}
+            tasks={views}
+            workers={workers.workers.filter((worker) => worker.state !== 'stopped')}
+          />,
+        );
+      }),
+    )
+    .get(
+      '/dashboard/tasks/:id',
+      page(async (c, principal) => {
+        const userId = ownerScope(principal);
+        const status = await tasks.getTaskStatus(c.req.param('id') ?? '', userId === undefined ? {} : { userId });
+        const items = await tasks.queue.listItems(status.taskId, { limit: 1000 });
+        return c.html(<TaskPage user={label(principal)} task={status} items={items} />);
+      }),
+    )
+    .get(
+      '/dashboard/records',
+      page(async (c, principal) => {
+        const mediaType = MEDIA_TYPES.find((type) => type === c.req.query('mediaType'));
+        const status = RECORD_STATUSES.find((value) => value === c.req.query('status'));
+        const cursor = c.req.query('cursor');
+        const userId = ownerScope(principal);
+        const found = await services.records.list({
+          limit: 48,
+          ...(mediaType ? { mediaType } : {}),
+          ...(status ? { status } : {}),
+          ...(cursor ? { cursor } : {}),
+          ...(userId === undefined ? {} : { userId }),
+        });
+        const excerpts = new Map<string, string>();
+        await Promise.all(
+          found.items.map(async (record) => {
+            const text = await excerpt(record).catch(() => undefined);
+            if (text !== undefined) excerpts.set(record.uid, text);
+          }),
+        );
+        return c.html(
+          <RecordsPage
+            user={label(principal)}
+            records={found.items}
+            excerpts={excerpts}
+            filters={{ ...(mediaType ? { mediaType } : {}), ...(status ? { status } : {}) }}
+            {...(found.nextCursor ? { nextCursor: found.nextCursor } : {})}
+          />,
+        );
+      }),
+    )
+    .get(
+      '/dashboard/records/:uid',
+      page(async (c, principal) => {
+        const record = await ownedRecord(services, c.req.param('uid') ?? '', principal);
+        const text = await excerpt(record).catch(() => undefined);
+        return c.html(<RecordPage user={label(principal)} record={record} {...(text ? { excerpt: text } : {})} />);
+      }),
+    );
+}

@@ -1,0 +1,29 @@
+/** What the API runs with, and what each request carries through its middleware. */
+import type { ApiKeyStore, ApiPrincipal, Database, Logger, Settings, TaskManager } from '@mediaforge/core';
+import type { ObjectStore } from '@mediaforge/storage';
+import type { ApiMetrics } from './metrics.ts';
+
+export interface ApiDeps {
+  database: Database;
+  store: ObjectStore;
+  settings: Settings;
+  logger: Logger;
+  /** Defaults are built from the database and settings. */
+  tasks?: TaskManager;
+  keys?: ApiKeyStore;
+  /** Milliseconds between task snapshots on SSE streams (default 500). */
+  eventIntervalMs?: number;
+  /** Version reported by /health and the OpenAPI document. */
+  version?: string;
+}
+
+export interface ApiEnv {
+  Variables: {
+    requestId: string;
+    logger: Logger;
+    principal: ApiPrincipal;
+    /** How the key arrived: a session cookie needs a same-origin check on writes. */
+    authVia: 'bearer' | 'cookie';
+    metrics: ApiMetrics;
+  };
+}

@@ -1,0 +1,94 @@
+/** One error shape for every response: `{ error: { code, message, details, requestId } }`, never a stack trace. */
+import { FileProcessingError } from '@mediaforge/core';
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { ApiEnv } from './env.ts';
+
+/** An error raised by the API layer itself (auth, limits, routing). */
+export class ApiError extends FileProcessingError {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    code: string,
+    message: string,
+    details: Record<string, unknown> = {},
+  ) {
+    super(message, code, { details });
+  }
+}
+
+const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
+  VALIDATION_ERROR: 400,
+  INVALID_UID: 400,
+  INVALID_TASK: 400,
+  INVALID_CURSOR: 400,
+  INVALID_QUEUE: 400,
+  INVALID_URL: 400,
+  INVALID_SIZE: 400,
+  BATCH_TOO_LARGE: 400,
+  URL_NOT_ALLOWED: 400,
+  MALFORMED_JSON: 400,
+  MALFORMED_MULTIPART: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  RECORD_NOT_FOUND: 404,
+  TASK_NOT_FOUND: 404,
+  API_KEY_NOT_FOUND: 404,
+  FILE_NOT_FOUND: 404,
+  RECORD_HAS_FILE: 409,
+  RECORD_BUSY: 409,
+  MEDIA_TYPE_MISMATCH: 409,
+  NOTHING_TO_DO: 409,
+  FILE_SIZE_EXCEEDED: 413,
+  PAYLOAD_TOO_LARGE: 413,
+  FILE_TYPE_NOT_SUPPORTED: 415,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  INTEGRITY_ERROR: 422,
+  RANGE_NOT_SATISFIABLE: 416,
+  RATE_LIMITED: 429,
+  DATABASE_ERROR: 503,
+  STORAGE_TRANSIENT: 503,
+  NOT_READY: 503,
+};
+
+export function statusOf(error: FileProcessingError): ContentfulStatusCode {
+  if (error instanceof ApiError) return error.status;
+  const known = STATUS_BY_CODE[error.code];
+  if (known) return known;
+  if (error.code.startsWith('STORAGE_')) return 502;
+  return 500;
+}
+
+export interface ErrorBody {
+  error: { code: string; message: string; details: Record<string, unknown>; requestId?: string };
+}
+
+/** Turns anything thrown by a handler into the error shape; unknown errors are logged and reported as 500. */
+export function errorResponse(error: unknown, c: Context<ApiEnv>): Response {
+  const requestId = c.get('requestId');
+  if (error instanceof FileProcessingError) {
+    const status = statusOf(error);
+    if (status >= 500) c.get('logger')?.error({ err: error, requestId }, 'request failed');
+    if (error.code === 'RATE_LIMITED' && typeof error.details.retryAfterSeconds === 'number') {
+      c.header('Retry-After', String(error.details.retryAfterSeconds));
+    }
+    return c.json(
+      { error: { code: error.code, message: error.message, details: error.details, requestId } } satisfies ErrorBody,
+      status,
+    );
+  }
+  c.get('logger')?.error({ err: error, requestId }, 'unexpected error');
+  return c.json(
+    {
+      error: { code: 'INTERNAL_ERROR', message: 'Internal server error; see the server log.', details: {}, requestId },
+    } satisfies ErrorBody,
+    500,
+  );
+}
+
+/** zod issues as the details of a 400. */
+export function validationError(issues: readonly { path: readonly PropertyKey[]; message: string }[], where: string) {
+  const list = issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
+  const summary = list.map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : issue.message)).join('; ');
+  return new ApiError(400, 'VALIDATION_ERROR', `Invalid ${where}: ${summary}`, { issues: list });
+}

@@ -1,0 +1,190 @@
+/** `/v1/records/{uid}/file`: streamed uploads through the ingest pipeline, and downloads (redirect or Range stream). */
+import { createRoute, z } from '@hono/zod-openapi';
+import { FileSizeExceededError, storeUpload } from '@mediaforge/core';
+import type { ByteRange } from '@mediaforge/storage';
+import { ownerScope } from '../auth.ts';
+import { ApiError } from '../errors.ts';
+import { multipartBoundary, readMultipartFile } from '../multipart.ts';
+import { FileQuery, toRecordDto, UidParam, UploadQuery, UploadResultSchema } from '../schemas.ts';
+import type { Services } from '../services.ts';
+import { ownedRecord } from './access.ts';
+import { bearer, errors, json, router } from './common.ts';
+
+const tags = ['Files'];
+const PRESIGNED_SECONDS = 900;
+/** Room for multipart boundaries, part headers and small fields on top of the file itself. */
+const MULTIPART_OVERHEAD = 128 * 1024;
+
+const uploadFile = createRoute({
+  method: 'post',
+  path: '/records/{uid}/file',
+  tags,
+  security: bearer,
+  summary: "Upload the record's file (streamed): detected, validated, compressed, deduplicated, stored",
+  description:
+    'Send the file as the raw body (any Content-Type; the content decides) or as multipart/form-data with a ' +
+    '`file` part. Options come from the query string (or, for multipart, from text fields before the file). ' +
+    'The size limit (MAX_FILE_SIZE_MB) is enforced while the body streams in.',
+  request: {
+    params: UidParam,
+    query: UploadQuery,
+    body: {
+      required: true,
+      content: {
+        'application/octet-stream': { schema: { type: 'string', format: 'binary' } },
+        'multipart/form-data': {
+          schema: { type: 'object', properties: { file: { type: 'string', format: 'binary' } }, required: ['file'] },
+        },
+      },
+    },
+  },
+  responses: {
+    201: json(UploadResultSchema, 'Stored; the record now has its file'),
+    ...errors(400, 404, 409, 413, 415, 422),
+  },
+});
+
+const downloadFile = createRoute({
+  method: 'get',
+  path: '/records/{uid}/file',
+  tags,
+  security: bearer,
+  summary: "The record's file: a redirect to a presigned URL, or the bytes (Range supported)",
+  request: { params: UidParam, query: FileQuery },
+  responses: {
+    200: { description: 'The file', content: { 'application/octet-stream': { schema: z.string() } } },
+    206: { description: 'Part of the file (Range)', content: { 'application/octet-stream': { schema: z.string() } } },
+    302: { description: 'Redirect to a presigned URL' },
+    ...errors(400, 404, 416),
+  },
+});
+
+export function recordFileRoutes(services: Services) {
+  return router()
+    .openapi(uploadFile, async (c) => {
+      const { uid } = c.req.valid('param');
+      const principal = c.get('principal');
+      const maxSize = services.settings.maxFileSizeBytes;
+      const contentType = c.req.header('content-type') ?? '';
+      const boundary = multipartBoundary(contentType);
+      const declaredLength = Number(c.req.header('content-length') ?? Number.NaN);
+      if (Number.isFinite(declaredLength) && declaredLength > maxSize + (boundary ? MULTIPART_OVERHEAD : 0)) {
+        throw new FileSizeExceededError(maxSize, declaredLength, 'Upload');
+      }
+      const raw = c.req.raw.body;
+      if (!raw) throw new ApiError(400, 'VALIDATION_ERROR', 'The upload has no body.');
+      let query = c.req.valid('query');
+      let body: ReadableStream<Uint8Array> = raw;
+      let declaredType = contentType && !/^application\/octet-stream\b/i.test(contentType) ? contentType : undefined;
+      let fileName = query.fileName;
+      if (/^multipart\//i.test(contentType)) {
+        if (!boundary) throw new ApiError(400, 'MALFORMED_MULTIPART', 'multipart/form-data needs a boundary.');
+        const part = await readMultipartFile(raw, boundary);
+        const fields = UploadQuery.safeParse(part.fields);
+        if (!fields.success)
+          throw new ApiError(400, 'VALIDATION_ERROR', `Invalid form fields: ${fields.error.message}`);
+        query = { ...fields.data, ...stripUndefined(query) };
+        body = part.stream;
+        declaredType = part.contentType;
+        fileName = part.fileName ?? fileName;
+      }
+      const started = performance.now();
+      try {
+        const owner = ownerScope(principal);
+        const result = await storeUpload(uid, body, {
+          db: services.database.db,
+          store: services.store,
+          settings: services.settings,
+          maxSize,
+          ...(owner === undefined ? {} : { ownerId: owner }),
+          ...(query.replace === undefined ? {} : { replace: query.replace }),
+          ...(query.compress === undefined ? {} : { compress: query.compress }),
+          ...(query.quality === undefined ? {} : { quality: query.quality }),
+          ...(declaredType ? { declaredType } : {}),
+          ...(fileName ? { fileName } : {}),
+          signal: c.req.raw.signal,
+        });
+        const metrics = c.get('metrics');
+        metrics.uploads.inc({ outcome: result.duplicateOf ? 'duplicate' : 'stored' });
+        metrics.uploadBytes.inc(result.originalSize);
+        metrics.uploadDuration.observe((performance.now() - started) / 1000);
+        c.get('logger').info(
+          { uid, size: result.originalSize, stored: result.record.fileSize, duplicateOf: result.duplicateOf },
+          'upload stored',
+        );
+        return c.json(
+          {
+            record: toRecordDto(result.record),
+            compressed: result.compressed,
+            originalSize: result.originalSize,
+            ...(result.duplicateOf ? { duplicateOf: result.duplicateOf } : {}),
+          },
+          201,
+        );
+      } catch (error) {
+        c.get('metrics').uploads.inc({ outcome: 'rejected' });
+        // Whatever the client still sends is not read: tell it the connection ends with this response.
+        c.header('Connection', 'close');
+        await raw.cancel().catch(() => {});
+        throw error;
+      }
+    })
+    .openapi(downloadFile, async (c) => {
+      const { uid } = c.req.valid('param');
+      const query = c.req.valid('query');
+      const record = await ownedRecord(services, uid, c.get('principal'));
+      if (!record.storageKey) {
+        throw new ApiError(404, 'FILE_NOT_FOUND', `Record ${record.uid} has no file yet.`, { uid: record.uid });
+      }
+      const fileName = record.fileName ?? record.storageKey.split('/').pop() ?? record.uid;
+      if (query.redirect !== false && services.store.driver !== 'file' && !query.download) {
+        return c.redirect(await services.store.url(record.storageKey, { expiresIn: PRESIGNED_SECONDS }), 302);
+      }
+      const size = record.fileSize ?? (await services.store.head(record.storageKey))?.size ?? 0;
+      const range = parseRange(c.req.header('range'), size);
+      const object = await services.store.get(record.storageKey, range ? { range } : {});
+      if (!object) {
+        throw new ApiError(404, 'FILE_NOT_FOUND', `The object of record ${record.uid} is missing from storage.`, {
+          uid: record.uid,
+          storageKey: record.storageKey,
+        });
+      }
+      const headers: Record<string, string> = {
+        'Content-Type': record.contentType ?? object.info.contentType,
+        'Content-Length': String(object.length),
+        'Accept-Ranges': 'bytes',
+        'Cache-Control': 'private, max-age=300',
+        'Content-Disposition': `${query.download ? 'attachment' : 'inline'}; filename="${fileName.replace(/["\\\r\n]/g, '_')}"`,
+        'X-Content-Type-Options': 'nosniff',
+      };
+      if (record.sha256) headers.ETag = `"${record.sha256}"`;
+      if (range) {
+        const end = range.end ?? size - 1;
+        headers['Content-Range'] = `bytes ${range.start}-${end}/${size}`;
+        return c.body(object.body, 206, headers);
+      }
+      return c.body(object.body, 200, headers);
+    });
+}
+
+/** A single `bytes=` range against `size`; `undefined` for none. @throws ApiError 416 */
+export function parseRange(header: string | undefined, size: number): ByteRange | undefined {
+  if (!header) return undefined;
+  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  const unsatisfiable = () =>
+    new ApiError(416, 'RANGE_NOT_SATISFIABLE', `Range ${header} is not satisfiable for ${size} bytes.`, { size });
+  if (!match || (match[1] === '' && match[2] === '')) throw unsatisfiable();
+  if (match[1] === '') {
+    const suffix = Number(match[2]);
+    if (suffix === 0 || size === 0) throw unsatisfiable();
+    return { start: Math.max(0, size - suffix), end: size - 1 };
+  }
+  const start = Number(match[1]);
+  const end = match[2] === '' ? size - 1 : Math.min(Number(match[2]), size - 1);
+  if (start >= size || end < start) throw unsatisfiable();
+  return { start, end };
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

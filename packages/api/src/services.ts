@@ -1,0 +1,52 @@
+/** The long-lived parts the routes share, built once per app from ApiDeps. */
+import {
+  ApiKeyStore,
+  type Database,
+  type Logger,
+  RecordFileGenerator,
+  RecordRepository,
+  type Settings,
+  TaskManager,
+} from '@mediaforge/core';
+import type { ObjectStore } from '@mediaforge/storage';
+import { KeyVerifier } from './auth.ts';
+import type { ApiDeps } from './env.ts';
+import { TaskEvents } from './events.ts';
+import { type ApiMetrics, createMetrics } from './metrics.ts';
+import { RateLimiter } from './rate-limit.ts';
+
+export interface Services {
+  database: Database;
+  store: ObjectStore;
+  settings: Settings;
+  logger: Logger;
+  records: RecordRepository;
+  tasks: TaskManager;
+  generator: RecordFileGenerator;
+  keys: ApiKeyStore;
+  verifier: KeyVerifier;
+  limiter: RateLimiter;
+  metrics: ApiMetrics;
+  events: TaskEvents;
+  version: string;
+}
+
+export function createServices(deps: ApiDeps): Services {
+  const { database, store, settings } = deps;
+  const keys = deps.keys ?? new ApiKeyStore(database.db);
+  return {
+    database,
+    store,
+    settings,
+    logger: deps.logger,
+    records: new RecordRepository(database.db),
+    tasks: deps.tasks ?? new TaskManager({ database, settings }),
+    generator: new RecordFileGenerator({ db: database.db, store, settings }),
+    keys,
+    verifier: new KeyVerifier(keys),
+    limiter: new RateLimiter(settings.api.rateLimitPerMinute),
+    metrics: createMetrics(database.db),
+    events: new TaskEvents(database.db, deps.eventIntervalMs ?? 500),
+    version: deps.version ?? '0.0.0',
+  };
+}

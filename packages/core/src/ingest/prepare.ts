@@ -1,0 +1,262 @@
+/**
+ * What every way into the store shares (URLs, uploads): detect by content → refuse unsupported → spool while hashing
+ * (size-capped) → validate integrity → compress images; then, per owner, dedupe by SHA-256 and store at
+ * `{media_type}/{uid}{ext}`. Memory stays flat whatever the size: the body is spooled to a temporary file,
+ * validation reads it through a bounded window and the store reads it as a stream. Images (bounded by the pixel
+ * and size caps) are read into memory for decoding and recompression.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, open, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { and, eq, isNotNull, ne } from 'drizzle-orm';
+import type { Db } from '../db/database.ts';
+import { type RecordSource, records } from '../db/schema.ts';
+import { FileSizeExceededError, FileTypeNotSupportedError } from '../errors.ts';
+import { type GeneratorStore, sha256Hex } from '../generate/store.ts';
+import { compressImage } from '../media/compress.ts';
+import { type Detection, detectFileType } from '../media/detect.ts';
+import { type SupportedType, supportedTypeForMime } from '../media/supported.ts';
+import type { MediaInfo } from '../media/validate/media-info.ts';
+import { validateFileIntegrity } from '../media/validate/validate.ts';
+import { newUid } from '../uid.ts';
+
+export interface PrepareOptions {
+  /** Directory for the spool (`<home>/tmp`). */
+  home: string;
+  /** Where the bytes came from, compared with the content. */
+  url?: string;
+  /** What the sender claimed, compared with the content. */
+  declaredType?: string;
+  /** Refuse bodies larger than this while they stream in. */
+  maxSize?: number;
+  /** Recompress images (default true) at this quality (default 85). */
+  compress?: boolean;
+  quality?: number;
+  /** What to name in an unsupported-type error, e.g. `(from https://…)`. */
+  hint?: string;
+}
+
+/** A verified file, spooled and ready to store. */
+export interface PreparedFile {
+  type: SupportedType;
+  /** The bytes to store (a recompressed image in memory, otherwise the spool as a fresh stream). */
+  body(): Uint8Array | ReadableStream<Uint8Array>;
+  contentType: string;
+  extension: string;
+  size: number;
+  sha256: string;
+  originalSize: number;
+  originalSha256: string;
+  compressed: boolean;
+  /** Integrity metadata (dimensions, duration, codec…). */
+  details: Omit<MediaInfo, 'contentType' | 'mediaType' | 'size'>;
+  mismatch?: Detection['mismatch'];
+}
+
+/** Verifies a stream and hands the prepared file to `fn`; the spool is removed whatever happens. */
+export async function withPreparedFile<T>(
+  input: ReadableStream<Uint8Array>,
+  options: PrepareOptions,
+  fn: (file: PreparedFile) => Promise<T>,
+): Promise<T> {
+  const detection = await detectFileType(input, {
+    ...(options.url ? { url: options.url } : {}),
+    ...(options.declaredType ? { declaredType: options.declaredType } : {}),
+  });
+  if (!detection.isValid || !detection.type) {
+    await detection.stream.cancel().catch(() => {});
+    throw new FileTypeNotSupportedError(detection.contentType, options.hint ?? '');
+  }
+  const type = detection.type;
+  const spoolDir = join(options.home, 'tmp');
+  await mkdir(spoolDir, { recursive: true });
+  const spool = join(spoolDir, `spool-${newUid()}`);
+  try {
+    const original = await spoolToFile(detection.stream, spool, options.maxSize);
+    let file: PreparedFile;
+    if (type.mediaType === 'image') {
+      const bytes = await Bun.file(spool).bytes();
+      const info = await validateFileIntegrity(bytes, type.mime);
+      file = prepared(type, info, original, () => bytes);
+      if (options.compress ?? true) {
+        const result = await compressImage(bytes, { quality: options.quality ?? 85 });
+        if (result.compressed) {
+          file = {
+            ...file,
+            body: () => result.data,
+            contentType: result.contentType,
+            extension: supportedTypeForMime(result.contentType)?.extension ?? type.extension,
+            size: result.data.byteLength,
+            sha256: sha256Hex(result.data),
+            compressed: true,
+          };
+        }
+      }
+    } else {
+      const info = await validateFileIntegrity(Bun.file(spool), type.mime);
+      file = prepared(type, info, original, () => Bun.file(spool).stream());
+    }
+    return await fn(detection.mismatch ? { ...file, mismatch: detection.mismatch } : file);
+  } finally {
+    await rm(spool, { force: true });
+  }
+}
+
+function prepared(
+  type: SupportedType,
+  info: MediaInfo,
+  original: { sha256: string; size: number },
+  body: PreparedFile['body'],
+): PreparedFile {
+  const { contentType: _c, mediaType: _m, size: _s, ...details } = info;
+  return {
+    type,
+    body,
+    contentType: type.mime,
+    extension: type.extension,
+    size: original.size,
+    sha256: original.sha256,
+    originalSize: original.size,
+    originalSha256: original.sha256,
+    compressed: false,
+    details,
+  };
+}
+
+export interface StoreTarget {
+  db: Db;
+  store: GeneratorStore;
+  /** The record the object belongs to. */
+  uid: string;
+  userId?: string | null;
+  generationId?: string | null;
+  source: RecordSource;
+  /** Store under this key instead of `{media_type}/{uid}{ext}` (when that one must not be overwritten). */
+  key?: string;
+  signal?: AbortSignal;
+}
+
+export interface StoredObject {
+  storageKey: string;
+  objectUrl: string;
+  /** The record whose object this one shares, when the owner already had the same content. */
+  duplicate?: { uid: string; storageKey: string };
+}
+
+/**
+ * Stores the file once per owner and content, then runs `write` (the record's insert or update) before anyone else
+ * with the same owner and content may look: concurrent copies in this process dedupe against each other.
+ */
+export async function storeDeduplicated<T>(
+  file: PreparedFile,
+  target: StoreTarget,
+  write: (stored: StoredObject) => Promise<T>,
+): Promise<T> {
+  return withKeyLock(`${target.userId ?? ''}:${file.sha256}`, async () => {
+    const duplicate = await findDuplicate(target, file.sha256);
+    if (duplicate?.storageKey) {
+      return write({
+        storageKey: duplicate.storageKey,
+        objectUrl: duplicate.fileUrl ?? duplicate.storageKey,
+        duplicate: { uid: duplicate.uid, storageKey: duplicate.storageKey },
+      });
+    }
+    const storageKey = target.key ?? `${file.type.mediaType}/${target.uid}${file.extension}`;
+    const put = await target.store.put(storageKey, file.body(), {
+      contentType: file.contentType,
+      metadata: {
+        record_uid: target.uid,
+        media_type: file.type.mediaType,
+        source: target.source,
+        sha256: file.sha256,
+        ...(target.userId ? { user_id: target.userId } : {}),
+        ...(target.generationId ? { generation_id: target.generationId } : {}),
+      },
+      ...(target.signal ? { signal: target.signal } : {}),
+    });
+    return write({ storageKey, objectUrl: put.url });
+  });
+}
+
+/** The metadata a stored file adds to its record. */
+export function fileMetadata(file: PreparedFile, stored: StoredObject): Record<string, unknown> {
+  return {
+    media: file.details,
+    original: { size: file.originalSize, sha256: file.originalSha256, contentType: file.type.mime },
+    ...(file.mismatch ? { mismatch: file.mismatch } : {}),
+    ...(stored.duplicate ? { duplicate_of: stored.duplicate.uid } : {}),
+  };
+}
+
+/** How many records other than `exceptUid` point at a storage key (shared objects must outlive their first owner). */
+export async function keyReferences(db: Db, storageKey: string, exceptUid?: string): Promise<number> {
+  const rows = await db
+    .select({ uid: records.uid })
+    .from(records)
+    .where(and(eq(records.storageKey, storageKey), exceptUid ? ne(records.uid, exceptUid) : undefined))
+    .limit(1);
+  return rows.length;
+}
+
+const keyLocks = new Map<string, Promise<unknown>>();
+
+/** Runs `fn` after every earlier call with the same key has finished (an in-process mutex per key). */
+async function withKeyLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const previous = keyLocks.get(key) ?? Promise.resolve();
+  const run = previous.catch(() => {}).then(fn);
+  keyLocks.set(key, run);
+  try {
+    return await run;
+  } finally {
+    if (keyLocks.get(key) === run) keyLocks.delete(key);
+  }
+}
+
+async function findDuplicate(target: StoreTarget, sha256: string) {
+  const [existing] = await target.db
+    .select({ uid: records.uid, storageKey: records.storageKey, fileUrl: records.fileUrl, userId: records.userId })
+    .from(records)
+    .where(
+      and(
+        eq(records.sha256, sha256),
+        isNotNull(records.storageKey),
+        ne(records.uid, target.uid),
+        target.userId ? eq(records.userId, target.userId) : undefined,
+      ),
+    )
+    .limit(1);
+  if (!existing) return undefined;
+  // Without an owner, only ownerless records are deduplicated against.
+  if (!target.userId && existing.userId) return undefined;
+  return existing;
+}
+
+async function spoolToFile(
+  stream: ReadableStream<Uint8Array>,
+  path: string,
+  maxSize = Number.POSITIVE_INFINITY,
+): Promise<{ sha256: string; size: number }> {
+  const hash = createHash('sha256');
+  const handle = await open(path, 'wx', 0o600);
+  let size = 0;
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      const { done, value: chunk } = await reader.read();
+      if (done) break;
+      size += chunk.byteLength;
+      if (size > maxSize) throw new FileSizeExceededError(maxSize, size);
+      hash.update(chunk);
+      for (let offset = 0; offset < chunk.byteLength; ) {
+        offset += (await handle.write(chunk, offset)).bytesWritten;
+      }
+    }
+  } catch (error) {
+    await reader.cancel().catch(() => {});
+    throw error;
+  } finally {
+    reader.releaseLock();
+    await handle.close();
+  }
+  return { sha256: hash.digest('hex'), size };
+}
