@@ -57,7 +57,7 @@ export async function createTestApi(
     store: objects,
     database,
     keys,
-    call(method, path, { as = 'alice', json, body, headers = {} } = {}) {
+    async call(method, path, { as = 'alice', json, body, headers = {} } = {}) {
       const all: Record<string, string> = { ...headers };
       if (as) all.authorization = `Bearer ${keys[as]}`;
       if (json !== undefined) all['content-type'] = 'application/json';

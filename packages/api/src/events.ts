@@ -37,10 +37,13 @@ export class TaskEvents {
     return this.listeners.size;
   }
 
+  /** Stops polling and tells every subscriber the stream is over (as if its task were gone). */
   close(): void {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
+    const all = [...this.listeners.values()];
     this.listeners.clear();
+    for (const set of all) for (const listener of set) listener(undefined);
   }
 
   private schedule(): void {

@@ -18,5 +18,7 @@ export const mediaforge = defineCommand({
     jobs: () => import('./commands/jobs.ts').then((m) => m.default),
     workers: () => import('./commands/workers.ts').then((m) => m.default),
     worker: () => import('./commands/worker.ts').then((m) => m.default),
+    serve: () => import('./commands/serve.ts').then((m) => m.default),
+    keys: () => import('./commands/keys.ts').then((m) => m.default),
   },
 });

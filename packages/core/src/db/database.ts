@@ -1,5 +1,6 @@
 /** Opens the database: embedded PGlite by default, PostgreSQL when a URL is given. Same schema, same migrations. */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { maskUrl } from '../config/mask.ts';
@@ -42,11 +43,13 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
   const { drizzle } = await import('drizzle-orm/pglite');
   const { migrate } = await import('drizzle-orm/pglite/migrator');
   if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const releaseLock = dataDir ? lockDataDir(dataDir) : () => {};
   let client: InstanceType<typeof PGlite>;
   try {
     client = new PGlite(dataDir);
     await client.waitReady;
   } catch (cause) {
+    releaseLock();
     throw new DatabaseError(
       `Could not open the embedded database at ${dataDir ?? 'memory'}: ${(cause as Error).message}. Is another mediaforge process using it? The embedded database allows one process; use DATABASE_URL for more.`,
       { cause, transient: false },
@@ -61,8 +64,43 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
       const unlisten = await client.listen(channel, onPayload);
       return () => unlisten();
     },
-    close: () => client.close(),
+    close: () => client.close().finally(releaseLock),
   };
+}
+
+/**
+ * PGlite keeps the database in this process's memory and writes it back on close, so a second process opening the
+ * same directory would silently lose one side's writes. A lock file with the owner's pid refuses that up front (a
+ * lock left by a dead process is taken over).
+ */
+function lockDataDir(dataDir: string): () => void {
+  const path = join(dataDir, '..', `${basename(dataDir)}.lock`);
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    try {
+      writeFileSync(path, String(process.pid), { flag: 'wx' });
+      return () => rmSync(path, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number(readFileSync(path, 'utf8').trim());
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && processAlive(owner)) {
+        throw new DatabaseError(
+          `The embedded database at ${dataDir} is in use by process ${owner} (mediaforge serve or a worker?). The embedded database allows one process at a time: stop that one, or set DATABASE_URL to use PostgreSQL.`,
+          { transient: false, details: { pid: owner, dataDir } },
+        );
+      }
+      rmSync(path, { force: true });
+    }
+  }
+  throw new DatabaseError(`Could not lock the embedded database at ${dataDir}.`, { transient: false });
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 async function openPostgres(url: string, max: number): Promise<Database> {
