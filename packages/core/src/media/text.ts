@@ -1,4 +1,5 @@
 /** Plain-text recognition: valid UTF-8, no NUL bytes, no binary control characters. */
+import { isUtf8 } from 'node:buffer';
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -12,20 +13,35 @@ export function checkUtf8Text(bytes: Uint8Array, { partial = false } = {}): Text
   let end = bytes.byteLength;
   if (partial) end -= incompleteTail(bytes);
   const view = bytes.subarray(0, end);
-  try {
-    decoder.decode(view);
-  } catch {
+  // isUtf8 checks in native code without building a string (decoding is only for locating an error).
+  if (!isUtf8(view)) {
     return { ok: false, problem: `invalid UTF-8 at or before byte ${firstInvalidOffset(view)}` };
   }
-  for (let i = 0; i < view.byteLength; i++) {
-    const byte = view[i] as number;
-    if (byte === 0) return { ok: false, problem: `NUL byte at offset ${i}` };
-    // C0 controls other than tab, LF, CR, form feed and ESC mark binary data.
-    if (byte < 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d && byte !== 0x0c && byte !== 0x1b) {
-      return { ok: false, problem: `control byte 0x${byte.toString(16).padStart(2, '0')} at offset ${i}` };
-    }
-  }
+  const scan = scanTextBytes(view);
+  if (scan.problem) return { ok: false, problem: scan.problem };
   return { ok: true };
+}
+
+/**
+ * One pass over UTF-8 bytes already known to be valid: counts characters and line feeds and finds the first NUL or
+ * binary control byte (C0 controls other than tab, LF, CR, form feed and ESC).
+ */
+export function scanTextBytes(bytes: Uint8Array): { characters: number; lines: number; problem?: string } {
+  let characters = 0;
+  let lines = 0;
+  const length = bytes.byteLength;
+  for (let i = 0; i < length; i++) {
+    const byte = bytes[i] as number;
+    if (byte < 0x20) {
+      if (byte === 0x0a) lines++;
+      else if (byte === 0) return { characters, lines, problem: `NUL byte at offset ${i}` };
+      else if (byte !== 0x09 && byte !== 0x0d && byte !== 0x0c && byte !== 0x1b) {
+        return { characters, lines, problem: `control byte 0x${byte.toString(16).padStart(2, '0')} at offset ${i}` };
+      }
+    }
+    if ((byte & 0xc0) !== 0x80) characters++;
+  }
+  return { characters, lines };
 }
 
 /** Length of a trailing, unfinished UTF-8 sequence (0–3 bytes). */

@@ -1,5 +1,6 @@
 /** Plain text: the whole file is valid UTF-8 without NUL or binary control bytes. */
-import { checkUtf8Text, incompleteTail } from '../text.ts';
+import { isUtf8 } from 'node:buffer';
+import { checkUtf8Text, incompleteTail, scanTextBytes } from '../text.ts';
 import type { FormatInfo } from './media-info.ts';
 import { fail } from './problem.ts';
 import type { ByteSource } from './source.ts';
@@ -15,15 +16,18 @@ export async function validateText(source: ByteSource): Promise<FormatInfo> {
     const read = await source.read(offset, CHUNK);
     const chunk = carried.byteLength ? Buffer.concat([carried, read]) : read;
     const last = offset + CHUNK >= source.size;
-    const verdict = checkUtf8Text(chunk, { partial: !last });
-    if (!verdict.ok)
-      fail(verdict.problem.replace(/offset (\d+)/, (_, n) => `offset ${offset - carried.byteLength + Number(n)}`));
     const tail = last ? 0 : incompleteTail(chunk);
     const whole = chunk.subarray(0, chunk.byteLength - tail);
-    for (const byte of whole) {
-      if ((byte & 0xc0) !== 0x80) characters++;
-      if (byte === 0x0a) lines++;
+    const at = (problem: string) =>
+      problem.replace(/offset (\d+)/, (_, n) => `offset ${offset - carried.byteLength + Number(n)}`);
+    if (!isUtf8(whole)) {
+      const verdict = checkUtf8Text(chunk, { partial: !last });
+      fail(at(verdict.ok ? 'invalid UTF-8' : verdict.problem));
     }
+    const scan = scanTextBytes(whole);
+    if (scan.problem) fail(at(scan.problem));
+    characters += scan.characters;
+    lines += scan.lines;
     carried = chunk.slice(chunk.byteLength - tail);
   }
   return { characters, lines: lines + 1 };
