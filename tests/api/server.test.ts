@@ -50,7 +50,9 @@ test('uploads stream to storage with flat memory: 500 MB needs no more than 100 
   const childKey = made.stdout.toString().trim();
   const child = Bun.spawn(['bun', cli, 'serve', '--no-worker'], { env, stderr: 'pipe', stdout: 'ignore' });
   try {
-    const reader = (child.stderr as ReadableStream<Uint8Array>).pipeThrough(new TextDecoderStream()).getReader();
+    const reader = (child.stderr as ReadableStream<Uint8Array>)
+      .pipeThrough(new TextDecoderStream() as unknown as ReadableWritablePair<string, Uint8Array>)
+      .getReader();
     let banner = '';
     while (!/API on (http:\/\/\S+)/.test(banner)) {
       const { done, value } = await reader.read();
@@ -111,7 +113,9 @@ test('Server-Sent Events arrive over HTTP as the task moves, and end with done',
   const taskId = await tasks.queue.enqueue({ kind: 'noop', payloads: [{}, {}], userId: 'streamer' });
   const response = await call(`/v1/tasks/${taskId}/events`);
   expect(response.headers.get('content-type')).toContain('text/event-stream');
-  const reader = (response.body as ReadableStream<Uint8Array>).pipeThrough(new TextDecoderStream()).getReader();
+  const reader = (response.body as ReadableStream<Uint8Array>)
+    .pipeThrough(new TextDecoderStream() as unknown as ReadableWritablePair<string, Uint8Array>)
+    .getReader();
   let text = '';
   const readUntil = async (marker: string) => {
     while (!text.includes(marker)) {

@@ -1,0 +1,106 @@
+// The dashboard in real headless Chromium (Debian's /usr/bin/chromium via playwright-core): sign in with a key,
+// start an ingest and watch it reach 100%, cancel a task, open a record preview; a screenshot is kept for review.
+import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type StartedServer, startServer } from '@mediaforge/api';
+import { ApiKeyStore, createLogger, type Database, loadSettings, openDatabase, TaskManager } from '@mediaforge/core';
+import { createFileStore } from '@mediaforge/storage';
+import { runWorker } from '@mediaforge/worker';
+import { type Browser, chromium } from 'playwright-core';
+import { FIXTURES } from './support.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SCREENSHOTS = join(import.meta.dir, '../../.artifacts');
+
+const origin = Bun.serve({
+  hostname: '127.0.0.1',
+  port: 0,
+  fetch: (request) => new Response(Bun.file(join(FIXTURES, new URL(request.url).pathname.slice(1)))),
+});
+
+let database: Database;
+let server: StartedServer;
+let worker: Awaited<ReturnType<typeof runWorker>>;
+let browser: Browser;
+let key = '';
+let tasks: TaskManager;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium`);
+  const home = mkdtempSync(join(tmpdir(), 'mediaforge-dashboard-'));
+  const settings = loadSettings({ env: { MEDIAFORGE_HOME: home, MEDIAFORGE_ALLOW_HOSTS: '127.0.0.1' } });
+  database = await openDatabase();
+  await database.migrate();
+  const store = createFileStore({ root: join(home, 'objects') });
+  const logger = createLogger({ level: 'silent' });
+  server = startServer({ database, store, settings, logger, port: 0, eventIntervalMs: 100 });
+  worker = await runWorker({ settings, database, store, logger, signals: false, pollMs: 50 });
+  key = (await new ApiKeyStore(database.db).create({ userId: 'viewer' })).key;
+  tasks = new TaskManager({ database, settings });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+});
+afterAll(async () => {
+  await browser?.close();
+  await worker?.stop();
+  await server?.stop(true);
+  await database?.close();
+  origin.stop(true);
+});
+
+test('sign in, ingest to 100%, cancel a task, preview a record', async () => {
+  const page = await browser.newPage();
+  const base = server.url.href.replace(/\/$/, '');
+  await page.goto(`${base}/dashboard`);
+  expect(page.url()).toEndWith('/dashboard/login');
+  await page.fill('#key', 'mfk_000000000000_wrongwrongwrongwrongwrongwrongwrongwrongwro');
+  await page.click('button[type=submit]');
+  await page.waitForSelector('#login-error:has-text("invalid")');
+  await page.fill('#key', key);
+  await page.click('button[type=submit]');
+  await page.waitForURL(`${base}/dashboard`);
+
+  // Start an ingest from the form and watch the task page's progress reach 100% live.
+  const urls = ['fixture.jpg', 'fixture.wav', 'fixture.txt'].map((name) => `http://127.0.0.1:${origin.port}/${name}`);
+  await page.fill('#urls', urls.join('\n'));
+  await page.click('#ingest button[type=submit]');
+  await page.waitForURL(/\/dashboard\/tasks\//);
+  await page.waitForSelector('#task [data-field="percent"]:has-text("100%")', { timeout: 30_000 });
+  await page.waitForSelector('#items td.status.succeeded');
+  expect(await page.locator('#items td.status.succeeded').count()).toBe(3);
+
+  // A task no worker can take (another queue) is cancelled from the overview.
+  const stuck = await tasks.queue.enqueue({ kind: 'noop', payloads: [{}, {}], userId: 'viewer', queue: 'nobody' });
+  await page.goto(`${base}/dashboard`);
+  await page.click(`button.cancel[data-task-id="${stuck}"]`);
+  await page.waitForSelector(`tr[data-task-id="${stuck}"] [data-field="status"]:has-text("cancelled")`);
+  expect((await tasks.getTaskStatus(stuck)).status).toBe('cancelled');
+
+  // Records browser: the image shows, the audio is playable, the text has an excerpt.
+  await page.goto(`${base}/dashboard/records`);
+  const image = page.locator('[data-media-type="image"] img').first();
+  await image.waitFor();
+  await page.waitForFunction(() => {
+    const img = document.querySelector<HTMLImageElement>('[data-media-type="image"] img');
+    return img?.complete && img.naturalWidth > 0;
+  });
+  expect(await page.locator('[data-media-type="audio"] audio').count()).toBe(1);
+  expect(await page.locator('[data-media-type="text"] pre').first().textContent()).not.toBe('');
+  await page.locator('[data-media-type="audio"] a').first().click();
+  await page.waitForSelector('#record-preview audio');
+  const duration = await page.evaluate(async () => {
+    const audio = document.querySelector('audio') as HTMLAudioElement;
+    if (Number.isNaN(audio.duration) || audio.readyState < 1) {
+      await new Promise((resolve) => audio.addEventListener('loadedmetadata', resolve, { once: true }));
+    }
+    return audio.duration;
+  });
+  expect(duration).toBeGreaterThan(0);
+
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.goto(`${base}/dashboard`);
+  await page.screenshot({ path: join(SCREENSHOTS, 'dashboard.png'), fullPage: true });
+  expect(existsSync(join(SCREENSHOTS, 'dashboard.png'))).toBe(true);
+  await page.close();
+}, 90_000);
