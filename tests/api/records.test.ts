@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
+import { type Database, openDatabase } from '@mediaforge/core';
 import { describeBackends } from '@mediaforge/core/testing';
+import { createS3Store } from '@mediaforge/storage';
+import { S3RVER_CREDENTIALS, startS3Server, type TestS3Server } from '@mediaforge/storage/testing';
 import { createTestApi, errorOf, FIXTURES, type TestApi } from './support.ts';
 
 const fixture = (name: string) => Bun.file(join(FIXTURES, name));
@@ -215,9 +218,8 @@ describeBackends('API records and files', (backend) => {
 
 describe('API limits and headers', () => {
   let api: TestApi;
-  let database: Awaited<ReturnType<typeof import('@mediaforge/core').openDatabase>>;
+  let database: Database;
   beforeAll(async () => {
-    const { openDatabase } = await import('@mediaforge/core');
     database = await openDatabase();
     await database.migrate();
     api = await createTestApi(database, {
@@ -266,5 +268,44 @@ describe('API limits and headers', () => {
     const response = await fresh.app.request('/v1/records', { headers: { authorization: `Bearer ${key}` } });
     expect(await errorOf(response)).toMatchObject({ status: 401, code: 'UNAUTHORIZED' });
     fresh.close();
+  });
+});
+
+describe('API files on S3 (s3rver on loopback)', () => {
+  let api: TestApi;
+  let database: Database;
+  let s3: TestS3Server;
+  beforeAll(async () => {
+    database = await openDatabase();
+    await database.migrate();
+    s3 = await startS3Server();
+    api = await createTestApi(
+      database,
+      {},
+      createS3Store({ bucket: s3.bucket, endpoint: s3.endpoint, ...S3RVER_CREDENTIALS }),
+    );
+  });
+  afterAll(async () => {
+    api.close();
+    await database.close();
+    await s3.close();
+  });
+
+  test('GET file redirects to a presigned URL that serves the stored bytes; redirect=false streams', async () => {
+    const created = await api.call('POST', '/v1/records', { json: { mediaType: 'audio' } });
+    const { uid } = (await created.json()) as { uid: string };
+    const upload = await api.call('POST', `/v1/records/${uid}/file`, { body: fixture('fixture.mp3') });
+    expect(upload.status).toBe(201);
+    const original = await fixture('fixture.mp3').bytes();
+    const redirect = await api.call('GET', `/v1/records/${uid}/file`);
+    expect(redirect.status).toBe(302);
+    const location = redirect.headers.get('location') as string;
+    expect(location).toContain('X-Amz-Signature');
+    expect(new Uint8Array(await (await fetch(location)).arrayBuffer())).toEqual(original);
+    const streamed = await api.call('GET', `/v1/records/${uid}/file?redirect=false`, {
+      headers: { range: 'bytes=0-99' },
+    });
+    expect(streamed.status).toBe(206);
+    expect(new Uint8Array(await streamed.arrayBuffer())).toEqual(original.slice(0, 100));
   });
 });
