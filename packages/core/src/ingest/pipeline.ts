@@ -14,7 +14,7 @@ import type { MediaInfo } from '../media/validate/media-info.ts';
 import { newUid } from '../uid.ts';
 import { type DownloadOptions, downloadFile } from './download.ts';
 import { type NetworkPolicy, safeUrl, withoutCredentials } from './guard.ts';
-import { fileMetadata, storeDeduplicated, withPreparedFile } from './prepare.ts';
+import { fileColumns, fileMetadata, storeDeduplicated, withPreparedFile } from './prepare.ts';
 
 export interface IngestContext {
   db: Db;
@@ -102,13 +102,7 @@ export async function processUrl(url: string, ctx: IngestContext): Promise<FileM
         .values({
           uid,
           mediaType: file.type.mediaType,
-          status: 'uploaded',
-          fileUrl: stored.objectUrl,
-          fileName: stored.storageKey.slice(stored.storageKey.lastIndexOf('/') + 1),
-          fileSize: file.size,
-          contentType: file.contentType,
-          sha256: file.sha256,
-          storageKey: stored.storageKey,
+          ...fileColumns(file, stored),
           source: 'url',
           sourceUrl: withoutCredentials(url),
           userId: ctx.userId ?? null,

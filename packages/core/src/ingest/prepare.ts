@@ -178,6 +178,19 @@ export async function storeDeduplicated<T>(
   });
 }
 
+/** The record columns a stored file sets. */
+export function fileColumns(file: PreparedFile, stored: StoredObject) {
+  return {
+    status: 'uploaded' as const,
+    fileUrl: stored.objectUrl,
+    fileName: stored.storageKey.slice(stored.storageKey.lastIndexOf('/') + 1),
+    fileSize: file.size,
+    contentType: file.contentType,
+    sha256: file.sha256,
+    storageKey: stored.storageKey,
+  };
+}
+
 /** The metadata a stored file adds to its record. */
 export function fileMetadata(file: PreparedFile, stored: StoredObject): Record<string, unknown> {
   return {

@@ -12,7 +12,14 @@ import { FileProcessingError, RecordNotFoundError } from '../errors.ts';
 import type { GeneratorStore } from '../generate/store.ts';
 import type { MediaRecord } from '../records/record.ts';
 import { parseUid } from '../uid.ts';
-import { fileMetadata, keyReferences, type PreparedFile, storeDeduplicated, withPreparedFile } from './prepare.ts';
+import {
+  fileColumns,
+  fileMetadata,
+  keyReferences,
+  type PreparedFile,
+  storeDeduplicated,
+  withPreparedFile,
+} from './prepare.ts';
 
 export interface UploadContext {
   db: Db;
@@ -149,14 +156,8 @@ async function storeAndRecord(
     const [record] = await ctx.db
       .update(records)
       .set({
-        status: 'uploaded',
+        ...fileColumns(file, stored),
         error: null,
-        fileUrl: stored.objectUrl,
-        fileName: stored.storageKey.slice(stored.storageKey.lastIndexOf('/') + 1),
-        fileSize: file.size,
-        contentType: file.contentType,
-        sha256: file.sha256,
-        storageKey: stored.storageKey,
         source: 'upload',
         sourceUrl: null,
         metadata: {
