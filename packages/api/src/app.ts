@@ -113,7 +113,7 @@ function buildApp(services: Services) {
       version: services.version,
       description:
         'Records in, verified media files out: create records, upload or ingest files, generate sample media, ' +
-        'and follow background tasks. Every route but /health, /ready and /session needs `Authorization: Bearer <key>`.',
+        'and follow background tasks. Every /v1 route and /metrics need `Authorization: Bearer <key>`.',
     },
     servers: [{ url: '/' }],
   });

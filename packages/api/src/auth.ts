@@ -1,9 +1,9 @@
 /**
  * Authentication: `Authorization: Bearer mfk_…` for programs, or the dashboard's HttpOnly session cookie holding
- * the same key. Verified keys are cached briefly (revocation through the API takes effect at once in this process,
- * elsewhere within the cache time). Writes authenticated by cookie must come from this origin (CSRF).
+ * the same key. Verified keys are cached for 10 seconds, so a revocation (`mediaforge keys revoke`) reaches running
+ * servers within that time. Writes authenticated by cookie must come from this origin (CSRF).
  */
-import { type ApiKeyStore, type ApiPrincipal, apiKeyId } from '@mediaforge/core';
+import type { ApiKeyStore, ApiPrincipal } from '@mediaforge/core';
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import type { ApiEnv } from './env.ts';
@@ -32,11 +32,6 @@ export class KeyVerifier {
       void this.keys.touch(principal.keyId).catch(() => {});
     }
     return principal;
-  }
-
-  /** Forgets cached verifications of a key (after revoking it). */
-  forget(keyId: string): void {
-    for (const presented of this.cache.keys()) if (apiKeyId(presented) === keyId) this.cache.delete(presented);
   }
 }
 

@@ -1,5 +1,5 @@
 /** What the API runs with, and what each request carries through its middleware. */
-import type { ApiKeyStore, ApiPrincipal, Database, Logger, Settings, TaskManager } from '@mediaforge/core';
+import type { ApiPrincipal, Database, Logger, Settings } from '@mediaforge/core';
 import type { ObjectStore } from '@mediaforge/storage';
 import type { ApiMetrics } from './metrics.ts';
 
@@ -8,9 +8,6 @@ export interface ApiDeps {
   store: ObjectStore;
   settings: Settings;
   logger: Logger;
-  /** Defaults are built from the database and settings. */
-  tasks?: TaskManager;
-  keys?: ApiKeyStore;
   /** Milliseconds between task snapshots on SSE streams (default 500). */
   eventIntervalMs?: number;
   /** Version reported by /health and the OpenAPI document. */

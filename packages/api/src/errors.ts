@@ -16,6 +16,7 @@ export class ApiError extends FileProcessingError {
   }
 }
 
+/** Statuses for the codes core and storage raise (ApiErrors carry their own). */
 const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   VALIDATION_ERROR: 400,
   INVALID_UID: 400,
@@ -26,29 +27,18 @@ const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   INVALID_SIZE: 400,
   BATCH_TOO_LARGE: 400,
   URL_NOT_ALLOWED: 400,
-  MALFORMED_JSON: 400,
-  MALFORMED_MULTIPART: 400,
-  UNAUTHORIZED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
   RECORD_NOT_FOUND: 404,
   TASK_NOT_FOUND: 404,
   API_KEY_NOT_FOUND: 404,
-  FILE_NOT_FOUND: 404,
   RECORD_HAS_FILE: 409,
   RECORD_BUSY: 409,
   MEDIA_TYPE_MISMATCH: 409,
   NOTHING_TO_DO: 409,
   FILE_SIZE_EXCEEDED: 413,
-  PAYLOAD_TOO_LARGE: 413,
   FILE_TYPE_NOT_SUPPORTED: 415,
-  UNSUPPORTED_MEDIA_TYPE: 415,
   INTEGRITY_ERROR: 422,
-  RANGE_NOT_SATISFIABLE: 416,
-  RATE_LIMITED: 429,
   DATABASE_ERROR: 503,
   STORAGE_TRANSIENT: 503,
-  NOT_READY: 503,
 };
 
 export function statusOf(error: FileProcessingError): ContentfulStatusCode {

@@ -33,10 +33,6 @@ export class TaskEvents {
     };
   }
 
-  get watched(): number {
-    return this.listeners.size;
-  }
-
   /** Stops polling and tells every subscriber the stream is over (as if its task were gone). */
   close(): void {
     this.closed = true;

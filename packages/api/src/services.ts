@@ -33,14 +33,14 @@ export interface Services {
 
 export function createServices(deps: ApiDeps): Services {
   const { database, store, settings } = deps;
-  const keys = deps.keys ?? new ApiKeyStore(database.db);
+  const keys = new ApiKeyStore(database.db);
   return {
     database,
     store,
     settings,
     logger: deps.logger,
     records: new RecordRepository(database.db),
-    tasks: deps.tasks ?? new TaskManager({ database, settings }),
+    tasks: new TaskManager({ database, settings }),
     generator: new RecordFileGenerator({ db: database.db, store, settings }),
     keys,
     verifier: new KeyVerifier(keys),

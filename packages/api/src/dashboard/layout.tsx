@@ -41,17 +41,6 @@ export function Progress({ percent, status }: { percent: number; status: string 
   );
 }
 
-export function bytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = n;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
-}
-
 export function ago(date: Date | null | undefined): string {
   if (!date) return '—';
   const seconds = Math.round((Date.now() - date.getTime()) / 1000);

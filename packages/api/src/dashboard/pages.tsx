@@ -1,7 +1,13 @@
 /** @jsxImportSource hono/jsx */
 /** Dashboard pages: sign-in, overview (totals, ingest form, live tasks, workers) and one task with its items. */
-import type { RecordStats, TaskItemRow, TaskStatusView, WorkerInfo } from '@mediaforge/core';
-import { ago, bytes, Layout, Progress } from './layout.tsx';
+import {
+  formatBytes,
+  type RecordStats,
+  type TaskItemRow,
+  type TaskStatusView,
+  type WorkerInfo,
+} from '@mediaforge/core';
+import { ago, Layout, Progress } from './layout.tsx';
 
 export function LoginPage() {
   return (
@@ -61,15 +67,19 @@ export function OverviewPage(props: {
       <h1>Overview</h1>
       <div class="cards" id="totals">
         <Card label="Files" value={String(stats.files)} />
-        <Card label="Stored" value={bytes(stats.bytes)} />
+        <Card label="Stored" value={formatBytes(stats.bytes)} />
         {(['image', 'audio', 'video', 'text'] as const).map((type) => (
           <Card
             label={type}
             value={String(stats.byMediaType[type].files)}
-            note={bytes(stats.byMediaType[type].bytes)}
+            note={formatBytes(stats.byMediaType[type].bytes)}
           />
         ))}
-        <Card label="Duplicates" value={String(stats.duplicates)} note={`${bytes(stats.duplicateBytesSaved)} saved`} />
+        <Card
+          label="Duplicates"
+          value={String(stats.duplicates)}
+          note={`${formatBytes(stats.duplicateBytesSaved)} saved`}
+        />
         <Card label="Active tasks" value={String(stats.activeTasks)} />
       </div>
 

@@ -1,7 +1,7 @@
 /** @jsxImportSource hono/jsx */
 /** The records browser: filters, previews (images shown, audio and video playable, text excerpts), one record. */
-import { MEDIA_TYPES, type MediaRecord, RECORD_STATUSES } from '@mediaforge/core';
-import { ago, bytes, Layout } from './layout.tsx';
+import { formatBytes, MEDIA_TYPES, type MediaRecord, RECORD_STATUSES } from '@mediaforge/core';
+import { ago, Layout } from './layout.tsx';
 
 export interface RecordFilters {
   mediaType?: string;
@@ -75,7 +75,7 @@ export function RecordsPage(props: {
               <a href={`/dashboard/records/${record.uid}`}>{record.title ?? record.uid.slice(0, 8)}</a>
             </div>
             <div class="muted">
-              {record.mediaType} · {record.status} · {record.fileSize ? bytes(record.fileSize) : '—'} ·{' '}
+              {record.mediaType} · {record.status} · {record.fileSize ? formatBytes(record.fileSize) : '—'} ·{' '}
               {ago(record.createdAt)}
             </div>
           </div>
@@ -97,7 +97,7 @@ export function RecordPage({ user, record, excerpt }: { user: string; record: Me
     ['media type', record.mediaType],
     ['status', record.status],
     ['content type', record.contentType ?? '—'],
-    ['size', record.fileSize ? bytes(record.fileSize) : '—'],
+    ['size', record.fileSize ? formatBytes(record.fileSize) : '—'],
     ['sha256', record.sha256 ?? '—'],
     ['storage key', record.storageKey ?? '—'],
     ['source', record.source ?? '—'],

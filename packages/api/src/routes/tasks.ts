@@ -142,7 +142,9 @@ export function taskRoutes(services: Services) {
         userId: userId ?? null,
         generationId: body.generationId ?? null,
         options: { ...options, ...(maxSizeMb === undefined ? {} : { maxSize: Math.floor(maxSizeMb * 1024 * 1024) }) },
-        ...queueFields(body),
+        queue: body.queue,
+        priority: body.priority,
+        maxAttempts: body.maxAttempts,
       });
       c.header('Location', location(taskId));
       return c.json({ taskId, status: 'queued' as const, location: location(taskId) }, 202);
@@ -157,7 +159,9 @@ export function taskRoutes(services: Services) {
         ...(body.fileSizeKb === undefined ? {} : { fileSizeKb: body.fileSizeKb }),
         ...(body.force === undefined ? {} : { force: body.force }),
         userId: userId ?? null,
-        ...queueFields(body),
+        queue: body.queue,
+        priority: body.priority,
+        maxAttempts: body.maxAttempts,
       });
       c.header('Location', location(taskId));
       return c.json({ taskId, status: 'queued' as const, location: location(taskId) }, 202);
@@ -213,18 +217,6 @@ export function taskRoutes(services: Services) {
       ]);
       return c.json({ ...totals, activeTasks }, 200);
     });
-}
-
-function queueFields(body: {
-  queue?: string | undefined;
-  priority?: number | undefined;
-  maxAttempts?: number | undefined;
-}) {
-  return {
-    ...(body.queue === undefined ? {} : { queue: body.queue }),
-    ...(body.priority === undefined ? {} : { priority: body.priority }),
-    ...(body.maxAttempts === undefined ? {} : { maxAttempts: body.maxAttempts }),
-  };
 }
 
 async function ownedTask(services: Services, id: string, principal: ApiPrincipal) {
