@@ -10,36 +10,20 @@ import { join } from 'node:path';
 import { createTestPostgres } from '@mediaforge/core/testing';
 import { startS3Server } from '@mediaforge/storage/testing';
 import { patternStream } from '@mediaforge/storage/testing/pattern';
-import { type Benchmark, type MemoryResult, runChild } from './lib.ts';
+import { type Benchmark, type MemoryResult, runChild, wavHeader } from './lib.ts';
 
 const LIMIT_BYTES = 150 * 1024 * 1024;
 
 /** A mono 16-bit 44.1 kHz WAV of `dataBytes` of PCM, streamed. */
 function wavStream(dataBytes: number): ReadableStream<Uint8Array> {
-  const header = new DataView(new ArrayBuffer(44));
-  const ascii = (offset: number, text: string) => {
-    for (let i = 0; i < text.length; i++) header.setUint8(offset + i, text.charCodeAt(i));
-  };
-  ascii(0, 'RIFF');
-  header.setUint32(4, 36 + dataBytes, true);
-  ascii(8, 'WAVE');
-  ascii(12, 'fmt ');
-  header.setUint32(16, 16, true);
-  header.setUint16(20, 1, true);
-  header.setUint16(22, 1, true);
-  header.setUint32(24, 44_100, true);
-  header.setUint32(28, 88_200, true);
-  header.setUint16(32, 2, true);
-  header.setUint16(34, 16, true);
-  ascii(36, 'data');
-  header.setUint32(40, dataBytes, true);
+  const header = wavHeader(dataBytes, 1);
   const body = patternStream(dataBytes, 256 * 1024).getReader();
   let sentHeader = false;
   return new ReadableStream({
     async pull(controller) {
       if (!sentHeader) {
         sentHeader = true;
-        controller.enqueue(new Uint8Array(header.buffer));
+        controller.enqueue(header);
         return;
       }
       const { done, value } = await body.read();

@@ -9,11 +9,15 @@ export interface BenchmarkOutcome {
   pass: boolean;
   /** Rows for the Markdown table; the first row is the header. */
   table: string[][];
+  /** Paragraphs after the table: settings, versions, what limits the result. */
+  notes?: string[];
 }
 
 export interface Benchmark {
   name: string;
   title: string;
+  /** Debian packages of the peer tools it runs, by the command that must exist. */
+  tools?: Record<string, string>;
   run(options: { smoke: boolean }): Promise<BenchmarkOutcome>;
 }
 
@@ -62,4 +66,59 @@ export function rssSampler(): { stop(): number; baseline: number } {
       return Math.max(peak, process.memoryUsage().rss);
     },
   };
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+/** Runs a command to completion; throws with its stderr when it fails. */
+export async function sh(command: string[], options: { cwd?: string; env?: Record<string, string> } = {}) {
+  const child = Bun.spawn(command, { ...options, stdout: 'pipe', stderr: 'pipe' });
+  const [out, err, code] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
+  if (code !== 0) throw new Error(`${command.join(' ')} exited with ${code}: ${err.slice(-2000)}`);
+  return out;
+}
+
+/** The first line a tool prints about its version, for the report. */
+export async function toolVersion(command: string[]): Promise<string> {
+  try {
+    const child = Bun.spawn(command, { stdout: 'pipe', stderr: 'pipe' });
+    const [out, err] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text()]);
+    await child.exited;
+    return (out.trim() || err.trim()).split('\n')[0] ?? 'unknown';
+  } catch {
+    return 'not installed';
+  }
+}
+
+export const fixed = (value: number, digits = 1) => value.toFixed(digits);
+
+/** The 44-byte header of a 16-bit PCM WAV at 44.1 kHz carrying `dataBytes` of samples. */
+export function wavHeader(dataBytes: number, channels = 2): Buffer {
+  const header = Buffer.alloc(44);
+  header.write('RIFF', 0, 'latin1');
+  header.writeUInt32LE(36 + dataBytes, 4);
+  header.write('WAVEfmt ', 8, 'latin1');
+  header.writeUInt32LE(16, 16);
+  header.writeUInt16LE(1, 20);
+  header.writeUInt16LE(channels, 22);
+  header.writeUInt32LE(44_100, 24);
+  header.writeUInt32LE(44_100 * 2 * channels, 28);
+  header.writeUInt16LE(2 * channels, 32);
+  header.writeUInt16LE(16, 34);
+  header.write('data', 36, 'latin1');
+  header.writeUInt32LE(dataBytes, 40);
+  return header;
 }

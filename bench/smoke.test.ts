@@ -1,7 +1,8 @@
 import { expect, test } from 'bun:test';
 import { join } from 'node:path';
 
-// Benchmarks never run in CI; this runs each at tiny sizes so they keep working.
+// Benchmarks never run in CI; this runs each at tiny sizes so they keep working. Their peers (pg-boss,
+// graphile-worker, ffmpeg, ImageMagick, file) run too: .ci/run installs the command-line ones.
 test('every benchmark runs at smoke size and reports its table', async () => {
   const child = Bun.spawn(['bun', join(import.meta.dir, 'run.ts'), '--smoke'], { stdout: 'pipe', stderr: 'pipe' });
   const [out, err, code] = await Promise.all([
@@ -9,11 +10,37 @@ test('every benchmark runs at smoke size and reports its table', async () => {
     new Response(child.stderr).text(),
     child.exited,
   ]);
-  expect(err).toContain('running storage-memory (smoke)');
-  expect(err).toContain('running ingest-memory (smoke)');
+  for (const name of [
+    'storage-memory',
+    'ingest-memory',
+    'queue',
+    'synthesis',
+    'images',
+    'validation',
+    'ingest',
+    'api',
+  ]) {
+    expect(err).toContain(`running ${name} (smoke)`);
+  }
   expect(out).toContain('## Storage: peak RSS putting a 1 GiB stream');
-  expect(out).toContain('## Ingest: peak RSS ingesting a 1 GiB file');
   expect(out).toMatch(/\| s3 \| 16777216 \|/);
   expect(out).toMatch(/\| URL → local disk \+ PostgreSQL \| 16777260 \|/);
+  // Every queue ran every job, on PostgreSQL and on PGlite.
+  for (const system of ['mediaforge', 'mediaforge-prefetch', 'pg-boss', 'graphile-worker', 'graphile-worker-batched']) {
+    const number = '[0-9.]+ \\| ';
+    expect(out).toMatch(new RegExp(`\\| ${system} \\| PostgreSQL \\| 300 \\| ${number.repeat(6)}yes \\|`));
+  }
+  expect(out).toMatch(/\| pg-boss \| PGlite \| 100 \| .* \| yes \|/);
+  expect(out).toMatch(/\| video\/mp4 15 KiB \| [0-9.]+ \| 15\.0 \| ffmpeg \| [0-9.]+ \|/);
+  expect(out).toMatch(/\| jpeg \| sharp \(direct\) \| [0-9.]+ \|/);
+  expect(out).toMatch(/\| png \| ImageMagick convert \| [0-9.]+ \|/);
+  expect(out).toMatch(/\| fixture corpus \(\d+ files\) \| ffprobe -show_format -show_streams \| \d+ \|/);
+  // Every tool moved every file, to disk and to S3; the API answered reads and took uploads.
+  for (const tool of ['mediaforge ingest', 'curl --parallel', 'rclone copy']) {
+    expect(out).toMatch(new RegExp(`\\| 20 × 16 KiB \\| local disk \\| ${tool} \\| [0-9.]+ \\|`));
+  }
+  expect(out).toMatch(/\| 2 × 2 MiB \| S3 \(s3rver\) \| curl piped to aws s3 cp - \| [0-9.]+ \|/);
+  expect(out).toMatch(/\| GET \/v1\/records\/\{uid\}, 64 connections \(req\/s\) \| \d+ \| \d+ \|/);
+  expect(out).toMatch(/\| upload 8 MiB WAV \(MB\/s\) \| [0-9.]+ \| [0-9.]+ \|/);
   expect(code).toBe(0);
-});
+}, 300_000);

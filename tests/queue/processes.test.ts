@@ -11,20 +11,14 @@ import { type Database, itemsByWorker, openDatabase, records, TaskManager, taskI
 import { createTestPostgres, skipPostgres, type TestPostgres } from '@mediaforge/core/testing';
 import { and, eq, sql } from 'drizzle-orm';
 import { CLI_MAIN, tempDir } from '../support/cli.ts';
+import { waitFor as waitWithin } from '../support/wait.ts';
 
 const WORKER_MAIN = join(import.meta.dir, '../../packages/worker/src/main.ts');
 const content = (n: number) => `item ${n}: ${'mediaforge queue test line\n'.repeat(40)}`;
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(50);
-  }
-}
+/** Processes start slowly: a minute by default. */
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000) =>
+  waitWithin(what, probe, timeoutMs);
 
 describe.skipIf(skipPostgres)('worker processes on PostgreSQL', () => {
   let pg: TestPostgres;

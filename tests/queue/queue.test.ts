@@ -2,7 +2,6 @@ import { beforeEach, expect, test } from 'bun:test';
 import {
   claimItems,
   completeItems,
-  createLogger,
   type Db,
   FileProcessingError,
   reapExpiredLeases,
@@ -14,51 +13,23 @@ import {
   workers,
 } from '@mediaforge/core';
 import { describeBackends } from '@mediaforge/core/testing';
-import { type Handler, Worker } from '@mediaforge/worker';
 import { eq, sql } from 'drizzle-orm';
+import { waitFor } from '../support/wait.ts';
+import { workerStarter } from '../support/workers.ts';
 
-const logger = createLogger({ level: 'silent' });
 const settings = { maxBatchSize: 1000, allowHosts: [], maxFileSizeBytes: 50 * 1024 * 1024, taskTimeoutMinutes: 30 };
 
 const noops = (count: number) => Array.from({ length: count }, (_, n) => ({ n }));
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(25);
-  }
-}
 
 describeBackends('job queue', (backend) => {
   let db: Db;
   let queue: TaskQueue;
   let manager: TaskManager;
-  const started: Worker[] = [];
-
-  const startWorker = async (
-    handlers: Record<string, Handler>,
-    extra: Partial<ConstructorParameters<typeof Worker>[0]> = {},
-  ) => {
-    const worker = new Worker({
-      database: backend.database(),
-      logger,
-      handlers,
-      leaseMs: 2000,
-      heartbeatMs: 200,
-      pollMs: 50,
-      retry: { baseMs: 50, maxMs: 200 },
-      ...extra,
-    });
-    await worker.start();
-    started.push(worker);
-    return worker;
-  };
+  const workersFor = workerStarter(backend, { heartbeatMs: 200, retry: { baseMs: 50, maxMs: 200 } });
+  const startWorker = workersFor.start;
 
   beforeEach(async () => {
-    await Promise.all(started.splice(0).map((worker) => worker.stop({ graceMs: 0 })));
+    await workersFor.stopAll();
     db = backend.database().db;
     await db.delete(tasks);
     await db.delete(workers);

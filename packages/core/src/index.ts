@@ -10,6 +10,7 @@ export * from './generate/index.ts';
 export * from './ingest/index.ts';
 export * from './logging/logger.ts';
 export * from './media/index.ts';
+export * from './memory.ts';
 export * from './queue/index.ts';
 export * from './records/cursor.ts';
 export * from './records/record.ts';

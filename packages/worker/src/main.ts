@@ -4,7 +4,8 @@ import { parseArgs } from 'node:util';
 import { FileProcessingError } from '@mediaforge/core';
 import { runWorker } from './run.ts';
 
-const usage = `Usage: mediaforge-worker [--concurrency N] [--queues a,b] [--grace SECONDS] [--lease SECONDS] [--until-idle]
+const usage = `Usage: mediaforge-worker [--concurrency N] [--prefetch N] [--queues a,b] [--grace SECONDS] [--lease SECONDS]
+                         [--until-idle]
 
 Runs a mediaforge worker: claims queued items (ingest, generate, maintenance) from the database in DATABASE_URL
 and stores files in STORAGE_URL. SIGTERM/SIGINT drain it (in-flight items finish or are handed back); a second
@@ -14,6 +15,7 @@ try {
   const { values } = parseArgs({
     options: {
       concurrency: { type: 'string', short: 'c' },
+      prefetch: { type: 'string' },
       queues: { type: 'string', short: 'q' },
       grace: { type: 'string' },
       lease: { type: 'string' },
@@ -33,6 +35,7 @@ try {
   };
   const running = await runWorker({
     ...(values.concurrency ? { concurrency: number('concurrency', values.concurrency) } : {}),
+    ...(values.prefetch ? { prefetch: number('prefetch', values.prefetch) } : {}),
     ...(values.queues ? { queues: values.queues.split(',').map((queue) => queue.trim()) } : {}),
     ...(values.grace ? { graceMs: (number('grace', values.grace) ?? 30) * 1000 } : {}),
     ...(values.lease ? { leaseMs: (number('lease', values.lease) ?? 30) * 1000 } : {}),

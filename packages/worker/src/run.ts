@@ -15,7 +15,10 @@ import { Worker } from './worker.ts';
 
 export interface RunWorkerOptions
   extends Partial<
-    Pick<WorkerOptions, 'concurrency' | 'queues' | 'leaseMs' | 'graceMs' | 'pollMs' | 'id' | 'retry' | 'untilIdle'>
+    Pick<
+      WorkerOptions,
+      'concurrency' | 'prefetch' | 'queues' | 'leaseMs' | 'graceMs' | 'pollMs' | 'id' | 'retry' | 'untilIdle'
+    >
   > {
   settings?: Settings;
   logger?: Logger;
@@ -56,7 +59,7 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<Running
     hardTimeoutMs: settings.taskTimeoutMinutes * 60_000,
     retentionMs: settings.taskRetentionDays * 86_400_000,
     version: pkg.version,
-    ...pick(options, ['concurrency', 'queues', 'graceMs', 'pollMs', 'id', 'retry', 'untilIdle']),
+    ...pick(options, ['concurrency', 'prefetch', 'queues', 'graceMs', 'pollMs', 'id', 'retry', 'untilIdle']),
   });
   try {
     await worker.start();

@@ -23,8 +23,13 @@ export interface WorkerOptions {
   queues?: string[];
   /** Items run at once. Default 4. */
   concurrency?: number;
-  /** Items claimed per round trip at most. Default: concurrency. */
+  /** Items claimed per round trip at most. Default: concurrency + prefetch. */
   batchSize?: number;
+  /**
+   * Items claimed ahead of free slots and kept (leased) locally, so a freed slot starts the next item without a
+   * round trip. Raises throughput for many short items; those items show as running while they wait. Default 0.
+   */
+  prefetch?: number;
   /** Lease on a claimed item; renewed by heartbeats. Default 30 s. */
   leaseMs?: number;
   /** Default min(3 s, lease / 3). */

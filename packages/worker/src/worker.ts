@@ -14,7 +14,6 @@ import {
   deregisterWorker,
   FileProcessingError,
   ITEMS_CHANNEL,
-  type Logger,
   registerWorker,
   releaseItems,
   renewLeases,
@@ -23,23 +22,12 @@ import {
   withDeadlockRetry,
   workerHeartbeat,
 } from '@mediaforge/core';
+import { type Held, holdItem } from './held.ts';
 import { type Decision, decide, formatMs, ItemAbort, settledWithin } from './item-outcome.ts';
 import { prune, reap } from './maintenance.ts';
 import { OutcomeBuffer } from './outcome-buffer.ts';
 import type { WorkerOptions, WorkerState } from './types.ts';
 import { Wakeup } from './wakeup.ts';
-
-interface Held {
-  item: ClaimedItem;
-  controller: AbortController;
-  logger: Logger;
-  startedAt: number;
-  renewedAt: number;
-  progress?: Record<string, unknown>;
-  /** Its outcome is decided (recorded, queued for recording, or dropped); later news about it is ignored. */
-  settled: boolean;
-  timers: ReturnType<typeof setTimeout>[];
-}
 
 export class Worker {
   readonly id: string;
@@ -48,6 +36,8 @@ export class Worker {
   private state: WorkerState = 'idle';
   private readonly held = new Map<number, Held>();
   private readonly running = new Set<Promise<void>>();
+  /** Claimed (and leased) items waiting for a free slot: at most `prefetch` of them. */
+  private readonly waiting: Held[] = [];
   private readonly wakeup = new Wakeup();
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   private readonly unlisten: (() => Promise<void>)[] = [];
@@ -63,7 +53,15 @@ export class Worker {
   private readonly o: Required<
     Pick<
       WorkerOptions,
-      'batchSize' | 'leaseMs' | 'heartbeatMs' | 'pollMs' | 'softTimeoutMs' | 'hardTimeoutMs' | 'reapMs' | 'graceMs'
+      | 'batchSize'
+      | 'prefetch'
+      | 'leaseMs'
+      | 'heartbeatMs'
+      | 'pollMs'
+      | 'softTimeoutMs'
+      | 'hardTimeoutMs'
+      | 'reapMs'
+      | 'graceMs'
     >
   >;
 
@@ -72,8 +70,10 @@ export class Worker {
     this.queues = (options.queues ?? ['default']).map(validateQueueName);
     this.concurrency = Math.max(1, Math.floor(options.concurrency ?? 4));
     const leaseMs = options.leaseMs ?? 30_000;
+    const prefetch = Math.max(0, Math.floor(options.prefetch ?? 0));
     this.o = {
-      batchSize: Math.max(1, options.batchSize ?? this.concurrency),
+      batchSize: Math.max(1, options.batchSize ?? this.concurrency + prefetch),
+      prefetch,
       leaseMs,
       heartbeatMs: options.heartbeatMs ?? Math.min(3000, leaseMs / 3),
       pollMs: options.pollMs ?? (options.database.kind === 'pglite' ? 250 : 2000),
@@ -180,7 +180,7 @@ export class Worker {
     const log = this.options.logger;
     let failures = 0;
     while (this.state === 'running') {
-      const free = this.concurrency - this.running.size;
+      const free = this.concurrency + this.o.prefetch - this.running.size - this.waiting.length;
       if (free <= 0) {
         await this.wakeup.wait(this.o.pollMs);
         continue;
@@ -210,42 +210,40 @@ export class Worker {
         ).catch(() => {});
         break;
       }
-      for (const item of claimed) this.startItem(item);
+      for (const item of claimed) this.admit(item);
+      this.pump();
       this.lastClaimFull = claimed.length === limit;
       if (this.options.untilIdle && claimed.length === 0 && this.running.size === 0 && this.held.size === 0) {
         this.options.logger.info({ workerId: this.id }, 'nothing left to run: stopping (--until-idle)');
         void this.stop();
         break;
       }
-      // A full batch means more may be waiting: claim again at once if a slot is free.
-      if (this.lastClaimFull && this.running.size < this.concurrency) continue;
+      // A full batch means more may be waiting: claim again at once if a slot (or prefetch room) is free.
+      if (this.lastClaimFull && this.running.size + this.waiting.length < this.concurrency + this.o.prefetch) continue;
       await this.wakeup.wait(this.o.pollMs);
     }
   }
 
-  private startItem(item: ClaimedItem): void {
-    const logger = this.options.logger.child({
-      workerId: this.id,
-      taskId: item.taskId,
-      itemId: item.id,
-      seq: item.seq,
-      attempt: item.attempts,
-    });
-    const held: Held = {
-      item,
-      controller: new AbortController(),
-      logger,
-      startedAt: performance.now(),
-      renewedAt: performance.now(),
-      settled: false,
-      timers: [],
-    };
+  /** A claimed item is held (its lease renewed by heartbeats) from the claim on, and waits for a slot. */
+  private admit(item: ClaimedItem): void {
+    const held = holdItem(item, this.options.logger, this.id);
     this.held.set(item.id, held);
-    const run = this.runItem(held).finally(() => {
-      this.running.delete(run);
-      if (this.lastClaimFull) this.wakeup.wake();
-    });
-    this.running.add(run);
+    this.waiting.push(held);
+  }
+
+  /** Starts waiting items while slots are free; items lost or settled while waiting are skipped. */
+  private pump(): void {
+    while (this.state === 'running' && this.running.size < this.concurrency && this.waiting.length > 0) {
+      const held = this.waiting.shift() as Held;
+      if (held.settled || this.held.get(held.item.id) !== held) continue;
+      held.startedAt = performance.now();
+      const run = this.runItem(held).finally(() => {
+        this.running.delete(run);
+        this.pump();
+        if (this.lastClaimFull) this.wakeup.wake();
+      });
+      this.running.add(run);
+    }
   }
 
   private async runItem(held: Held): Promise<void> {

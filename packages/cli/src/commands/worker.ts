@@ -12,6 +12,10 @@ export default defineCommand({
   },
   args: {
     concurrency: { type: 'string', description: 'Items processed at once (default 4)' },
+    prefetch: {
+      type: 'string',
+      description: 'Items claimed ahead of free slots, for many short items (default 0; they show as running)',
+    },
     queues: { type: 'string', description: 'Comma-separated queues to take items from (default: default)' },
     lease: { type: 'string', description: 'Seconds a claimed item stays ours without a heartbeat (default 30)' },
     grace: { type: 'string', description: 'Seconds in-flight items get to finish on shutdown (default 30)' },
@@ -19,11 +23,13 @@ export default defineCommand({
   },
   async run({ args }) {
     const concurrency = optionalIntArg(args.concurrency, 'concurrency', { max: 1024 });
+    const prefetch = optionalIntArg(args.prefetch, 'prefetch', { min: 0, max: 10_000 });
     const lease = optionalIntArg(args.lease, 'lease', { min: 1, max: 3600 });
     const grace = optionalIntArg(args.grace, 'grace', { min: 0, max: 3600 });
     const running = await runWorker({
       settings: loadSettings(),
       ...(concurrency ? { concurrency } : {}),
+      ...(prefetch ? { prefetch } : {}),
       ...(args.queues ? { queues: args.queues.split(',').map((queue) => queue.trim()) } : {}),
       ...(lease ? { leaseMs: lease * 1000 } : {}),
       ...(grace !== undefined ? { graceMs: grace * 1000 } : {}),

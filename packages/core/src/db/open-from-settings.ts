@@ -1,6 +1,9 @@
 /** Opens the database the settings describe; the embedded default migrates itself. */
 import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
 import type { Settings } from '../config/settings.ts';
+import { DatabaseError } from '../errors.ts';
+import { rows } from '../queue/rows.ts';
 import { type Database, openDatabase } from './database.ts';
 
 export interface OpenFromSettingsOptions {
@@ -15,13 +18,26 @@ export async function openDatabaseFromSettings(
   const database = await openDatabase(
     settings.databaseUrl ? { url: settings.databaseUrl } : { dataDir: join(settings.home, 'db') },
   );
-  if (migrate ?? database.kind === 'pglite') {
-    try {
-      await database.migrate();
-    } catch (error) {
-      await database.close();
-      throw error;
-    }
+  try {
+    if (migrate ?? database.kind === 'pglite') await database.migrate();
+    else await requireSchema(database);
+  } catch (error) {
+    await database.close();
+    throw error;
   }
   return database;
+}
+
+/** A PostgreSQL database nobody has migrated fails every query with raw SQL; say what to do instead. */
+async function requireSchema(database: Database): Promise<void> {
+  const [found] = await rows<{ table: string | null }>(
+    database.db,
+    sql`select to_regclass('records')::text as "table"`,
+  );
+  if (!found?.table) {
+    throw new DatabaseError(
+      'The database in DATABASE_URL has no mediaforge tables yet. Run `mediaforge migrate` once (it is safe to re-run), then try again.',
+      { transient: false },
+    );
+  }
 }

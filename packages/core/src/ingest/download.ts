@@ -287,7 +287,6 @@ export async function downloadFile(input: string, options: DownloadOptions = {})
         try {
           for await (const chunk of withIdleTimeout(current, timeouts.idleMs, shown, () => attempts)) {
             received += chunk.byteLength;
-            collectEvery(chunk.byteLength);
             if (options.maxSize !== undefined && received > options.maxSize) {
               current.destroy();
               throw new FileSizeExceededError(options.maxSize, received, `The download (${shown})`);
@@ -373,20 +372,6 @@ export async function downloadFile(input: string, options: DownloadOptions = {})
     ...(declared !== undefined ? { contentLength: declared } : {}),
     stream,
   };
-}
-
-/**
- * The socket's body chunks are allocated outside the JavaScript heap and the runtime does not count them as GC
- * pressure, so a long download piles up garbage (a 1 GiB ingest peaked at ~151 MiB without this). A full collection
- * every 32 MiB received keeps the peak flat for a few milliseconds each time.
- */
-const GC_EVERY_BYTES = 32 * 1024 * 1024;
-let bytesSinceGc = 0;
-function collectEvery(bytes: number): void {
-  bytesSinceGc += bytes;
-  if (bytesSinceGc < GC_EVERY_BYTES) return;
-  bytesSinceGc = 0;
-  Bun.gc(true);
 }
 
 /** The seed's `download_fal_file`: the whole body as bytes (use `downloadFile` for anything large). */

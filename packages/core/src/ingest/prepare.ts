@@ -18,6 +18,7 @@ import { type Detection, detectFileType } from '../media/detect.ts';
 import { type SupportedType, supportedTypeForMime } from '../media/supported.ts';
 import type { MediaInfo } from '../media/validate/media-info.ts';
 import { validateFileIntegrity } from '../media/validate/validate.ts';
+import { collectGarbageEvery } from '../memory.ts';
 import { newUid } from '../uid.ts';
 
 export interface PrepareOptions {
@@ -259,6 +260,7 @@ async function spoolToFile(
       if (done) break;
       size += chunk.byteLength;
       if (size > maxSize) throw new FileSizeExceededError(maxSize, size);
+      collectGarbageEvery(chunk.byteLength);
       hash.update(chunk);
       for (let offset = 0; offset < chunk.byteLength; ) {
         offset += (await handle.write(chunk, offset)).bytesWritten;

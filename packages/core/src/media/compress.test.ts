@@ -65,6 +65,19 @@ describe('compressImage', () => {
     expect(Buffer.from(result.data).includes('secret-owner')).toBe(false);
   });
 
+  test('PNG recompression is lossless: the same pixels, still true colour, never larger', async () => {
+    const input = await photo('image/png', 200_000);
+    const result = await compressImage(input, { quality: 85 });
+    expect(result.contentType).toBe('image/png');
+    expect(result.compressedSize).toBeLessThanOrEqual(input.byteLength);
+    const [before, after] = await Promise.all(
+      [input, result.data].map((bytes) => sharp(bytes).raw().toBuffer({ resolveWithObject: true })),
+    );
+    expect(after?.info.channels).toBe(before?.info.channels);
+    expect(Buffer.compare(after?.data as Buffer, before?.data as Buffer)).toBe(0);
+    expect((await sharp(result.data).metadata()).isPalette ?? false).toBe(false);
+  });
+
   test('quality outside 1-100 is refused', async () => {
     await expect(compressImage(new Uint8Array(10), { quality: 0 })).rejects.toThrow('quality');
   });

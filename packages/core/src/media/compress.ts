@@ -79,7 +79,8 @@ export async function compressImage(input: Uint8Array, options: CompressOptions 
     format === 'jpeg'
       ? pipeline.jpeg({ quality, mozjpeg: true })
       : format === 'png'
-        ? pipeline.png({ compressionLevel: 9, adaptiveFiltering: true, effort: 10 })
+        ? // Lossless: sharp's PNG \`effort\` or \`quality\` would switch on palette quantisation (lossy, and ~20× slower).
+          pipeline.png({ compressionLevel: 9, adaptiveFiltering: true, palette: false })
         : format === 'webp'
           ? pipeline.webp({ quality, effort: 5 })
           : format === 'avif'

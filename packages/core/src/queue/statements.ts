@@ -77,8 +77,8 @@ export async function notify(db: Executor, channel: string, payload: string): Pr
 }
 
 /**
- * Claims up to `limit` runnable items in one round trip (`FOR UPDATE SKIP LOCKED`: claimers never wait on each
- * other), starts their tasks, and returns each item with what its task shares.
+ * Claims up to `limit` runnable items in one round trip (SKIP LOCKED) and starts their tasks. One ordered claim-index
+ * scan per queue: `queue = any(array)` cannot keep the index order, so it sorted every queued item (40 ms at 100k).
  */
 export async function claimItems(
   db: Executor,
@@ -88,11 +88,16 @@ export async function claimItems(
     db,
     sql`
     with next as (
-      select id from task_items
-      where status = 'queued' and queue = any(string_to_array(${input.queues.join(',')}, ',')) and run_at <= now()
-      order by priority desc nulls last, run_at, id
+      select t.id from unnest(string_to_array(${input.queues.join(',')}, ',')) as q(name)
+      cross join lateral (
+        select id, priority, run_at from task_items
+        where status = 'queued' and queue = q.name and run_at <= now()
+        order by priority desc nulls last, run_at, id
+        limit ${input.limit}
+        for update skip locked
+      ) t
+      order by t.priority desc nulls last, t.run_at, t.id
       limit ${input.limit}
-      for update skip locked
     ), claimed as (
       update task_items i
       set status = 'running', attempts = i.attempts + 1, locked_by = ${input.workerId},

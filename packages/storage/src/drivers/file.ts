@@ -7,6 +7,7 @@ import { constants } from 'node:fs';
 import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { collectGarbageEvery } from '@mediaforge/core';
 import { StorageAbortedError, StorageError } from '../errors.ts';
 import { validateKey } from '../keys.ts';
 import { validateMetadata } from '../metadata.ts';
@@ -96,6 +97,7 @@ export function createFileStore({ root }: FileStoreOptions): ObjectStore {
         if (signal?.aborted) throw signal.reason ?? new Error('aborted');
         hasher.update(chunk);
         size += chunk.byteLength;
+        collectGarbageEvery(chunk.byteLength);
         for (let offset = 0; offset < chunk.byteLength; ) {
           const { bytesWritten } = await handle.write(chunk, offset);
           offset += bytesWritten;

@@ -21,7 +21,7 @@ export const MIN_SYNTH_BYTES = 1024;
 
 export interface SynthesizeOptions {
   mediaType: MediaType;
-  /** Target size: exact for text, within 10% for images, about one frame for audio, close for video. */
+  /** Target size: exact for text, MP3 and MP4, to the even byte for WAV, within 10% for images. */
   sizeBytes: number;
   /** Same seed, same bytes. Defaults to a fixed seed. */
   seed?: string | number;
@@ -33,7 +33,7 @@ export interface Synthesized {
   contentType: string;
   extension: string;
   mediaType: MediaType;
-  /** The file; text, MP3 and WAV are generated chunk by chunk as it is read. */
+  /** The file; text, audio and video are generated chunk by chunk as it is read. */
   stream: ReadableStream<Uint8Array>;
 }
 
@@ -69,7 +69,7 @@ export async function synthesize({ mediaType, sizeBytes, seed, format }: Synthes
         streamOfBytes(await synthesizeImage(size, numericSeed, type.mime === 'image/png' ? 'png' : 'jpeg')),
       );
     default:
-      return result(streamOfBytes(await synthesizeVideo(size, numericSeed)));
+      return result(await synthesizeVideo(size, numericSeed));
   }
 }
 

@@ -33,7 +33,7 @@ async function skipId3v2(source: ByteSource, offset: number): Promise<number> {
   return end;
 }
 
-function mp3Frame(h: Uint8Array): Frame | undefined {
+export function mp3Frame(h: Uint8Array): Frame | undefined {
   if (h[0] !== 0xff || ((h[1] as number) & 0xe0) !== 0xe0) return undefined;
   const version = ((h[1] as number) >> 3) & 3; // 0 = 2.5, 2 = 2, 3 = 1
   const layer = ((h[1] as number) >> 1) & 3; // 1 = III, 2 = II, 3 = I

@@ -1,4 +1,5 @@
 /** Random access to a file's bytes, whether they are in memory or on disk, read through a window cache. */
+import { collectGarbageEvery } from '../../memory.ts';
 
 export interface ByteSource {
   readonly size: number;
@@ -25,6 +26,8 @@ export function blobSource(blob: Blob): ByteSource {
       const end = Math.min(offset + length, blob.size);
       if (offset < windowStart || end > windowStart + window.byteLength) {
         windowStart = offset;
+        // A full walk of a large file reads hundreds of windows: collect as it goes, as every long stream does.
+        collectGarbageEvery(window.byteLength);
         window = new Uint8Array(
           await blob.slice(offset, Math.min(blob.size, offset + Math.max(length, WINDOW))).arrayBuffer(),
         );

@@ -1,0 +1,191 @@
+/**
+ * API: `GET /v1/records/{uid}` requests/s at 64 connections (wrk) and streamed uploads of a 1 GiB WAV (curl), each
+ * against `mediaforge serve` (authenticated, rate-limited, validated, PostgreSQL) and a bare Bun.serve doing the
+ * least the same routes could (the ceiling), plus the server's peak RSS over the uploads (target < 150 MiB).
+ */
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTestPostgres } from '@mediaforge/core/testing';
+import { type Benchmark, fixed, median, sh, toolVersion, wavHeader } from './lib.ts';
+
+const CLI = join(import.meta.dir, '../packages/cli/src/main.ts');
+const MiB = 1024 * 1024;
+const LIMIT_MIB = 150;
+
+const memory = (pid: number, field: 'VmHWM' | 'VmRSS') =>
+  Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+
+/** Reads a child's stdout/stderr until `pattern` appears; returns the first capture group. */
+async function waitFor(stream: ReadableStream<Uint8Array>, pattern: RegExp): Promise<string> {
+  const reader = stream.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) throw new Error(`server exited before it was ready: ${text.slice(-1000)}`);
+    text += decoder.decode(value, { stream: true });
+    const match = pattern.exec(text);
+    if (match) {
+      reader.releaseLock();
+      return match[1] as string;
+    }
+  }
+}
+
+/** A 2-channel 16-bit WAV of random PCM; `stamp` rewrites its first samples so each upload has new content. */
+async function writeWav(path: string, bytes: number): Promise<(n: number) => void> {
+  const writer = Bun.file(path).writer();
+  writer.write(wavHeader(bytes - 44));
+  const block = crypto.getRandomValues(new Uint8Array(MiB));
+  for (let offset = 44; offset < bytes; offset += MiB) writer.write(block.subarray(0, Math.min(MiB, bytes - offset)));
+  await writer.end();
+  return (n) => {
+    const fd = openSync(path, 'r+');
+    writeSync(fd, new Uint8Array(new Uint32Array([n, Date.now() & 0xffffffff]).buffer), 0, 8, 44);
+    closeSync(fd);
+  };
+}
+
+async function wrk(url: string, key: string, seconds: number): Promise<number> {
+  const out = await sh(['wrk', '-t2', '-c64', `-d${seconds}s`, '-H', `Authorization: Bearer ${key}`, url]);
+  if (/Non-2xx or 3xx responses/.test(out)) throw new Error(`wrk saw errors:\n${out}`);
+  return Number(/Requests\/sec:\s+([0-9.]+)/.exec(out)?.[1] ?? 0);
+}
+
+async function curlUpload(url: string, key: string, path: string): Promise<number> {
+  const started = performance.now();
+  const status = await sh([
+    'curl',
+    '--silent',
+    '--output',
+    '/dev/null',
+    '--write-out',
+    '%{http_code}',
+    '-X',
+    'POST',
+    '-T',
+    path,
+    '-H',
+    `Authorization: Bearer ${key}`,
+    '-H',
+    'Content-Type: audio/wav',
+    url,
+  ]);
+  if (status !== '201') throw new Error(`upload to ${url} answered ${status}`);
+  return (performance.now() - started) / 1000;
+}
+
+export const api: Benchmark = {
+  name: 'api',
+  title: 'API: record reads and streamed uploads against a bare Bun.serve',
+  tools: { wrk: 'wrk', curl: 'curl' },
+  async run({ smoke }) {
+    const reps = smoke ? 1 : 3;
+    const seconds = smoke ? 1 : 10;
+    const uploadBytes = smoke ? 8 * MiB : 1024 * MiB;
+    const work = mkdtempSync(join(tmpdir(), 'mediaforge-bench-api-'));
+    const database = await createTestPostgres();
+    const env = {
+      ...process.env,
+      DATABASE_URL: database.url,
+      MEDIAFORGE_HOME: join(work, 'home'),
+      MAX_FILE_SIZE_MB: '2048',
+      API_PORT: '0',
+      API_RATE_LIMIT_PER_MINUTE: '1000000000',
+      LOG_LEVEL: 'warn',
+    };
+    const servers: ReturnType<typeof Bun.spawn>[] = [];
+    try {
+      await sh(['bun', CLI, 'migrate'], { env });
+      const key = (await sh(['bun', CLI, 'keys', 'create', '--user', 'bench'], { env })).trim();
+      const serve = Bun.spawn(['bun', CLI, 'serve', '--no-worker'], { env, stdout: 'ignore', stderr: 'pipe' });
+      servers.push(serve);
+      const base = await waitFor(serve.stderr, /API on (http:\/\/\S+)/);
+      const idleRss = memory(serve.pid, 'VmRSS');
+      const auth = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+      const createRecord = async () => {
+        const response = await fetch(new URL('/v1/records', base), {
+          method: 'POST',
+          headers: auth,
+          body: JSON.stringify({ mediaType: 'audio' }),
+        });
+        return ((await response.json()) as { uid: string }).uid;
+      };
+      const wav = join(work, 'upload.wav');
+      const stamp = await writeWav(wav, uploadBytes);
+
+      // The record that reads fetch has a stored file, so its document is a full one.
+      const readUid = await createRecord();
+      stamp(0);
+      await curlUpload(new URL(`/v1/records/${readUid}/file`, base).toString(), key, wav);
+      const recordJson = join(work, 'record.json');
+      await Bun.write(
+        recordJson,
+        await (await fetch(new URL(`/v1/records/${readUid}`, base), { headers: auth })).text(),
+      );
+      const bare = Bun.spawn(['bun', join(import.meta.dir, 'bare-server.child.ts'), recordJson, work], {
+        stdout: 'pipe',
+        stderr: 'inherit',
+      });
+      servers.push(bare);
+      const bareBase = await waitFor(bare.stdout, /(http:\/\/\S+)/);
+
+      const reads = { mediaforge: [] as number[], bare: [] as number[] };
+      const uploads = { mediaforge: [] as number[], bare: [] as number[] };
+      // Uploads first, on a server that has served one upload: its peak RSS is then the uploads' alone.
+      for (let rep = 0; rep < reps; rep++) {
+        console.error(`  uploads ${rep + 1}/${reps}`);
+        stamp(rep + 1);
+        const uid = await createRecord();
+        uploads.mediaforge.push(await curlUpload(new URL(`/v1/records/${uid}/file`, base).toString(), key, wav));
+        uploads.bare.push(await curlUpload(new URL(`/v1/records/${uid}/file`, bareBase).toString(), key, wav));
+        rmSync(join(work, `upload-${rep}`), { force: true });
+      }
+      const peak = memory(serve.pid, 'VmHWM');
+      for (let rep = 0; rep < reps; rep++) {
+        console.error(`  reads ${rep + 1}/${reps}`);
+        reads.mediaforge.push(await wrk(new URL(`/v1/records/${readUid}`, base).toString(), key, seconds));
+        reads.bare.push(await wrk(new URL(`/v1/records/${readUid}`, bareBase).toString(), key, seconds));
+      }
+      const mbps = (list: number[]) => uploadBytes / 1e6 / median(list);
+      const readRatio = median(reads.mediaforge) / median(reads.bare);
+      const uploadRatio = mbps(uploads.mediaforge) / mbps(uploads.bare);
+      return {
+        results: { reps, seconds, uploadBytes, reads, uploads, idleRssMiB: idleRss, peakRssMiB: peak },
+        pass: readRatio >= 0.5 && peak < LIMIT_MIB,
+        table: [
+          ['measure', 'mediaforge serve', 'bare Bun.serve', 'mediaforge ÷ bare'],
+          [
+            'GET /v1/records/{uid}, 64 connections (req/s)',
+            fixed(median(reads.mediaforge), 0),
+            fixed(median(reads.bare), 0),
+            fixed(readRatio, 2),
+          ],
+          [
+            `upload ${uploadBytes / MiB} MiB WAV (MB/s)`,
+            fixed(mbps(uploads.mediaforge), 1),
+            fixed(mbps(uploads.bare), 1),
+            fixed(uploadRatio, 2),
+          ],
+          [
+            '`mediaforge serve` RSS: idle → peak through the uploads (MiB)',
+            `${fixed(idleRss, 0)} → ${fixed(peak, 0)}`,
+            '',
+            '',
+          ],
+        ],
+        notes: [
+          `Targets: reads ≥ 0.5× the bare server (${fixed(readRatio, 2)}×); peak RSS of \`mediaforge serve\` through ${reps + 1} uploads of ${uploadBytes / MiB} MiB < ${LIMIT_MIB} MiB (${fixed(peak, 0)} MiB).`,
+          `Reads: \`wrk -t2 -c64 -d${seconds}s\` with a bearer key, median of ${reps}; mediaforge checks the key (cached), the rate limit and the owner, then reads the record from PostgreSQL on every request; the bare server returns the same JSON from memory. Uploads: \`curl -X POST -T file\`, each to a new record, with new content each time (no dedupe); mediaforge detects, spools while hashing, validates the WAV, stores it on local disk and updates the record; the bare server writes the body to a file. wrk, curl and both servers share the machine's 2 cores.`,
+          `Versions: ${await toolVersion(['wrk', '-v'])}; ${await toolVersion(['curl', '--version'])}.`,
+        ],
+      };
+    } finally {
+      for (const server of servers) server.kill('SIGTERM');
+      await Promise.all(servers.map((server) => server.exited));
+      await database.drop();
+      rmSync(work, { recursive: true, force: true });
+    }
+  },
+};

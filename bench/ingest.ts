@@ -1,0 +1,357 @@
+/**
+ * Ingest: large (8 × 256 MiB) and small (2,000 × 16 KiB) files from a loopback nginx origin into local disk and
+ * into S3 (s3rver), as a user would run each tool: `mediaforge ingest` (download, detect, validate, hash, store,
+ * record in PostgreSQL), `curl --parallel` to disk (the download ceiling), `rclone copy` of the origin's listing
+ * to disk and to S3, and `curl | aws s3 cp -` per file. Every file is a distinct valid WAV, so nothing dedupes.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTestPostgres } from '@mediaforge/core/testing';
+import { startS3Server, type TestS3Server } from '@mediaforge/storage/testing';
+import { type Benchmark, fixed, median, toolVersion, wavHeader } from './lib.ts';
+
+const CLI = join(import.meta.dir, '../packages/cli/src/main.ts');
+const MiB = 1024 * 1024;
+
+interface Dataset {
+  name: string;
+  files: number;
+  bytes: number;
+  concurrency: number;
+}
+
+interface Measured {
+  seconds: number;
+  /** Files it moved, when fewer than the dataset's. */
+  files?: number;
+  /** Peak RSS of the tool's process (KiB, from /usr/bin/time), when it is one process. */
+  peakKib?: number;
+}
+
+/** Distinct WAVs: random PCM, with the file's number stamped at the start of every MiB. */
+async function writeOrigin(dir: string, dataset: Dataset): Promise<string[]> {
+  mkdirSync(dir, { recursive: true });
+  const block = crypto.getRandomValues(new Uint8Array(Math.min(MiB, dataset.bytes)));
+  const names: string[] = [];
+  for (let i = 0; i < dataset.files; i++) {
+    const name = `f${String(i).padStart(5, '0')}.wav`;
+    const writer = Bun.file(join(dir, name)).writer();
+    const dataBytes = dataset.bytes - 44;
+    writer.write(wavHeader(dataBytes));
+    for (let offset = 0; offset < dataBytes; offset += block.byteLength) {
+      new DataView(block.buffer).setUint32(0, i);
+      writer.write(block.subarray(0, Math.min(block.byteLength, dataBytes - offset)));
+    }
+    await writer.end();
+    names.push(name);
+  }
+  return names;
+}
+
+async function freePort(): Promise<number> {
+  const server = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } });
+  const { port } = server;
+  server.stop(true);
+  return port;
+}
+
+async function startNginx(root: string, work: string): Promise<{ base: string; stop(): Promise<void> }> {
+  const port = await freePort();
+  mkdirSync(join(work, 'tmp'), { recursive: true });
+  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
+    .map((kind) => `${kind}_temp_path ${join(work, 'tmp', kind)};`)
+    .join(' ');
+  const conf = join(work, 'nginx.conf');
+  writeFileSync(
+    conf,
+    `daemon off; master_process off; worker_processes 1; pid ${join(work, 'nginx.pid')};
+error_log ${join(work, 'error.log')} error;
+events { worker_connections 4096; }
+http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000; ${temp}
+  types { audio/wav wav; }
+  server { listen 127.0.0.1:${port}; root ${root}; autoindex on; } }
+`,
+  );
+  const proc = Bun.spawn(['nginx', '-p', work, '-c', conf, '-e', join(work, 'error.log')], {
+    stdout: 'ignore',
+    stderr: 'inherit',
+  });
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    if (
+      await fetch(`${base}/`)
+        .then((r) => r.ok)
+        .catch(() => false)
+    )
+      break;
+    await Bun.sleep(50);
+  }
+  return {
+    base,
+    async stop() {
+      proc.kill();
+      await proc.exited;
+    },
+  };
+}
+
+/** Runs a command under /usr/bin/time for its peak RSS; throws with its output when it fails. */
+/** `env` is laid over this process's environment; an undefined value removes the variable. */
+async function timed(command: string[], env: Record<string, string | undefined> = {}): Promise<Measured> {
+  const started = performance.now();
+  const merged: Record<string, string | undefined> = { ...process.env, ...env };
+  for (const [key, value] of Object.entries(merged)) if (value === undefined) delete merged[key];
+  const child = Bun.spawn(['/usr/bin/time', '-f', 'peak-kib %M', ...command], {
+    env: merged as Record<string, string>,
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
+  const [out, err, code] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
+  const seconds = (performance.now() - started) / 1000;
+  if (code !== 0) {
+    throw new Error(`${command.slice(0, 3).join(' ')} exited with ${code}: ${err.slice(-500)} ${out.slice(-1500)}`);
+  }
+  const peak = /peak-kib (\d+)/.exec(err)?.[1];
+  return { seconds, ...(peak ? { peakKib: Number(peak) } : {}) };
+}
+
+/** Runs `jobs` shell commands with at most `concurrency` at once (how a script parallelizes a one-file tool). */
+async function pool(commands: string[], concurrency: number): Promise<Measured> {
+  const started = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < commands.length) {
+        const command = commands[next++] as string;
+        const child = Bun.spawn(['sh', '-c', command], { stdout: 'ignore', stderr: 'pipe' });
+        const [err, code] = await Promise.all([new Response(child.stderr).text(), child.exited]);
+        if (code !== 0) throw new Error(`${command} exited with ${code}: ${err.slice(-500)}`);
+      }
+    }),
+  );
+  return { seconds: (performance.now() - started) / 1000 };
+}
+
+function s3Env(s3: TestS3Server): Record<string, string> {
+  return { ...s3.env, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_DEFAULT_REGION: 'us-east-1' };
+}
+
+type Tool = (ctx: {
+  urls: string[];
+  listing: string;
+  dest: string;
+  dataset: Dataset;
+  s3?: TestS3Server;
+}) => Promise<Measured>;
+
+const mediaforge: Tool = async ({ urls, dest, dataset, s3 }) => {
+  const database = await createTestPostgres();
+  try {
+    const list = join(dest, 'urls.txt');
+    writeFileSync(list, `${urls.join('\n')}\n`);
+    const env = {
+      DATABASE_URL: database.url,
+      MEDIAFORGE_HOME: join(dest, 'home'),
+      MAX_FILE_SIZE_MB: '1024',
+      MAX_BATCH_SIZE: '10000',
+      LOG_LEVEL: 'warn',
+      ...(s3 ? s3.env : { STORAGE_URL: `file://${join(dest, 'objects')}` }),
+    };
+    await timed(['bun', CLI, 'migrate'], env);
+    const ingestArgs = ['ingest', '--from-file', list, '--concurrency', String(dataset.concurrency), '--allow-private'];
+    return await timed(['bun', CLI, ...ingestArgs, '--json'], env);
+  } finally {
+    await database.drop();
+  }
+};
+
+const curlParallel: Tool = async ({ urls, dest, dataset }) => {
+  const config = join(dest, 'curl.conf');
+  writeFileSync(config, urls.map((url, i) => `url = "${url}"\noutput = "${join(dest, `c${i}.wav`)}"\n`).join(''));
+  return timed([
+    'curl',
+    '--fail',
+    '--silent',
+    '--parallel',
+    '--parallel-max',
+    String(dataset.concurrency),
+    '-K',
+    config,
+  ]);
+};
+
+const rcloneFlags = (dataset: Dataset, listing: string) => [
+  '--http-url',
+  listing,
+  '--transfers',
+  String(dataset.concurrency),
+  '--checkers',
+  String(dataset.concurrency),
+  '--config',
+  '/dev/null',
+];
+
+const rcloneDisk: Tool = ({ listing, dest, dataset }) =>
+  timed(['rclone', 'copy', ':http:', join(dest, 'rclone'), ...rcloneFlags(dataset, listing)]);
+
+const rcloneS3: Tool = ({ listing, dataset, s3 }) =>
+  timed(
+    [
+      'rclone',
+      'copy',
+      ':http:',
+      `:s3:${s3?.bucket}/rclone-${Date.now()}`,
+      ...rcloneFlags(dataset, listing),
+      '--s3-provider',
+      'Other',
+      '--s3-endpoint',
+      s3?.endpoint ?? '',
+      '--s3-access-key-id',
+      'S3RVER',
+      '--s3-secret-access-key',
+      'S3RVER',
+      '--s3-force-path-style',
+    ],
+    // This machine points AWS_CA_BUNDLE at its proxy's CA; rclone's S3 client refuses it even for plain http.
+    { AWS_CA_BUNDLE: undefined },
+  );
+
+/** The aws CLI is one Python process per file (~0.5 s of CPU each), so for many files it runs on the first 200. */
+const AWS_MAX_FILES = 200;
+
+const curlAws: Tool = async ({ urls, dataset, s3 }) => {
+  const prefix = `aws-${Date.now()}`;
+  const env = Object.entries(s3Env(s3 as TestS3Server))
+    .map(([key, value]) => `${key}=${value}`)
+    .join(' ');
+  const subset = urls.slice(0, AWS_MAX_FILES);
+  const measured = await pool(
+    subset.map(
+      (url, i) =>
+        `curl --fail --silent ${url} | env -u AWS_CA_BUNDLE ${env} /usr/bin/aws s3 cp --only-show-errors --endpoint-url ${s3?.endpoint} - s3://${s3?.bucket}/${prefix}/${i}.wav`,
+    ),
+    dataset.concurrency,
+  );
+  return { ...measured, files: subset.length };
+};
+
+const TOOLS: { name: string; target: 'disk' | 's3'; tool: Tool; peakIsOneProcess: boolean }[] = [
+  { name: 'mediaforge ingest', target: 'disk', tool: mediaforge, peakIsOneProcess: true },
+  { name: 'curl --parallel', target: 'disk', tool: curlParallel, peakIsOneProcess: true },
+  { name: 'rclone copy', target: 'disk', tool: rcloneDisk, peakIsOneProcess: true },
+  { name: 'mediaforge ingest', target: 's3', tool: mediaforge, peakIsOneProcess: true },
+  { name: 'rclone copy', target: 's3', tool: rcloneS3, peakIsOneProcess: true },
+  { name: 'curl piped to aws s3 cp -', target: 's3', tool: curlAws, peakIsOneProcess: false },
+];
+
+export const ingest: Benchmark = {
+  name: 'ingest',
+  title: 'Ingest: large and small files from an nginx origin to disk and S3',
+  tools: { nginx: 'nginx-light', rclone: 'rclone', curl: 'curl', '/usr/bin/aws': 'awscli', '/usr/bin/time': 'time' },
+  async run({ smoke }) {
+    const reps = smoke ? 1 : 3;
+    const datasets: Dataset[] = smoke
+      ? [
+          { name: 'large', files: 2, bytes: 2 * MiB, concurrency: 2 },
+          { name: 'small', files: 20, bytes: 16 * 1024, concurrency: 8 },
+        ]
+      : [
+          { name: 'large', files: 8, bytes: 256 * MiB, concurrency: 8 },
+          { name: 'small', files: 2000, bytes: 16 * 1024, concurrency: 16 },
+        ];
+    const work = mkdtempSync(join(tmpdir(), 'mediaforge-bench-ingest-'));
+    const results: Record<string, Record<string, Measured[]>> = {};
+    const rows: string[][] = [];
+    const targets: Record<string, number> = {};
+    try {
+      const root = join(work, 'origin');
+      const nginx = await startNginx(root, join(work, 'nginx'));
+      try {
+        for (const dataset of datasets) {
+          const names = await writeOrigin(join(root, dataset.name), dataset);
+          const urls = names.map((name) => `${nginx.base}/${dataset.name}/${name}`);
+          const listing = `${nginx.base}/${dataset.name}/`;
+          const byTool: Record<string, Measured[]> = {};
+          for (let rep = 0; rep < reps; rep++) {
+            for (const { name, target, tool } of TOOLS) {
+              console.error(`  ${dataset.name} ${name} → ${target} ${rep + 1}/${reps}`);
+              const dest = mkdtempSync(join(work, 'dest-'));
+              const s3 = target === 's3' ? await startS3Server({ bucket: 'bench' }) : undefined;
+              try {
+                const measured = await tool({ urls, listing, dest, dataset, ...(s3 ? { s3 } : {}) });
+                const key = `${name} → ${target}`;
+                byTool[key] = [...(byTool[key] ?? []), measured];
+              } finally {
+                await s3?.close();
+                rmSync(dest, { recursive: true, force: true });
+              }
+            }
+          }
+          results[dataset.name] = byTool;
+          rmSync(join(root, dataset.name), { recursive: true, force: true });
+          // Per-run rates (a tool may have moved a subset), then their median.
+          const rates = (key: string, per: (m: Measured) => number) =>
+            median((byTool[key] ?? []).map((m) => per(m) / m.seconds));
+          const rate = (key: string) => rates(key, (m) => ((m.files ?? dataset.files) * dataset.bytes) / 1e6);
+          const filesRate = (key: string) => rates(key, (m) => m.files ?? dataset.files);
+          for (const { name, target, peakIsOneProcess } of TOOLS) {
+            const key = `${name} → ${target}`;
+            const ours = `mediaforge ingest → ${target}`;
+            const peaks = (byTool[key] ?? []).flatMap((m) => (m.peakKib ? [m.peakKib] : []));
+            rows.push([
+              `${dataset.files} × ${dataset.bytes >= MiB ? `${dataset.bytes / MiB} MiB` : `${dataset.bytes / 1024} KiB`}`,
+              target === 'disk' ? 'local disk' : 'S3 (s3rver)',
+              name,
+              fixed(rate(key), 1),
+              fixed(filesRate(key), 1),
+              peakIsOneProcess && peaks.length > 0 ? fixed(Math.max(...peaks) / 1024, 0) : '',
+              key === ours ? '1.00' : fixed(rate(ours) / rate(key), 2),
+            ]);
+          }
+          if (dataset.name === 'large') {
+            targets.largeVsRcloneDisk = rate('mediaforge ingest → disk') / rate('rclone copy → disk');
+            targets.largeVsRcloneS3 = rate('mediaforge ingest → s3') / rate('rclone copy → s3');
+            targets.largeVsCurl = rate('mediaforge ingest → disk') / rate('curl --parallel → disk');
+          } else {
+            targets.smallVsRcloneDisk = filesRate('mediaforge ingest → disk') / filesRate('rclone copy → disk');
+            targets.smallVsRcloneS3 = filesRate('mediaforge ingest → s3') / filesRate('rclone copy → s3');
+          }
+        }
+      } finally {
+        await nginx.stop();
+      }
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+    const limits: Record<string, number> = {
+      largeVsRcloneDisk: 1,
+      largeVsRcloneS3: 1,
+      largeVsCurl: 0.8,
+      smallVsRcloneDisk: 1,
+      smallVsRcloneS3: 1,
+    };
+    const pass = Object.entries(limits).every(([key, limit]) => (targets[key] ?? 0) >= limit);
+    const describe = (key: string, label: string) => `${label} ${fixed(targets[key] ?? 0, 2)}× (≥ ${limits[key]})`;
+    return {
+      results: { targets, runs: results },
+      pass,
+      table: [['files', 'into', 'tool', 'MB/s', 'files/s', 'peak RSS MiB', 'mediaforge ÷ this (MB/s)'], ...rows],
+      notes: [
+        `Targets, mediaforge ÷ peer: ${[
+          describe('largeVsRcloneDisk', 'large files vs rclone to disk'),
+          describe('largeVsRcloneS3', 'to S3'),
+          describe('largeVsCurl', 'vs curl --parallel to disk'),
+          describe('smallVsRcloneDisk', 'small files (files/s) vs rclone to disk'),
+          describe('smallVsRcloneS3', 'to S3'),
+        ].join('; ')}.`,
+        `Median of ${reps} runs; each run starts with an empty destination (and a fresh database for mediaforge). Concurrency: ${datasets.map((d) => `${d.concurrency} for ${d.name}`).join(', ')}, the same for every tool. mediaforge does more per file than the peers: content detection, full WAV validation, sha256, a PostgreSQL record and its dedupe lookup.`,
+        `Commands: \`mediaforge ingest --from-file urls.txt --concurrency N --allow-private\`; \`curl --parallel --parallel-max N -K list\`; \`rclone copy :http: DEST --http-url ORIGIN/dir/ --transfers N --checkers N\` (nginx autoindex listing); \`curl URL | aws s3 cp - s3://bench/KEY\` per file, N at once (on the first ${AWS_MAX_FILES} files when there are more: one Python process per file). Versions: ${await toolVersion(['nginx', '-v'])}; ${await toolVersion(['curl', '--version'])}; ${await toolVersion(['rclone', 'version'])}; ${await toolVersion(['/usr/bin/aws', '--version'])}.`,
+      ],
+    };
+  },
+};
