@@ -18,6 +18,9 @@ import { validation } from './validation.ts';
 const BENCHMARKS: Benchmark[] = [storageMemory, ingestMemory, ingest, queue, synthesis, images, validation, api];
 const ROOT = join(import.meta.dir, '..');
 
+// Daemons such as nginx live in sbin, which a CI runner's or a non-login shell's PATH may leave out.
+process.env.PATH = [process.env.PATH ?? '', '/usr/local/sbin', '/usr/sbin', '/sbin'].filter(Boolean).join(':');
+
 const args = process.argv.slice(2);
 const smoke = args.includes('--smoke');
 const names = args.filter((arg) => !arg.startsWith('--'));

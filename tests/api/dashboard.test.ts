@@ -67,7 +67,10 @@ test('sign in, ingest to 100%, cancel a task, preview a record', async () => {
   await page.click('#ingest button[type=submit]');
   await page.waitForURL(/\/dashboard\/tasks\//);
   await page.waitForSelector('#task [data-field="percent"]:has-text("100%")', { timeout: 30_000 });
-  await page.waitForSelector('#items td.status.succeeded');
+  // The page reloads itself when the task finishes; until then it may list items as they were when it loaded.
+  await page.waitForFunction(() => document.querySelectorAll('#items td.status.succeeded').length === 3, null, {
+    timeout: 30_000,
+  });
   expect(await page.locator('#items td.status.succeeded').count()).toBe(3);
 
   // A task no worker can take (another queue) is cancelled from the overview.
