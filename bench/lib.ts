@@ -80,6 +80,14 @@ export function percentile(values: readonly number[], p: number): number {
 }
 
 /** Runs a command to completion; throws with its stderr when it fails. */
+/** PATH plus the sbin directories (nginx lives there), which a CI runner's or a non-login shell's PATH may leave out. */
+const SEARCH_PATH = [process.env.PATH ?? '', '/usr/local/sbin', '/usr/sbin', '/sbin'].filter(Boolean).join(':');
+
+/** The absolute path of an installed command, or undefined. */
+export function command(name: string): string | undefined {
+  return Bun.which(name, { PATH: SEARCH_PATH }) ?? undefined;
+}
+
 export async function sh(command: string[], options: { cwd?: string; env?: Record<string, string> } = {}) {
   const child = Bun.spawn(command, { ...options, stdout: 'pipe', stderr: 'pipe' });
   const [out, err, code] = await Promise.all([

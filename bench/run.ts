@@ -9,7 +9,7 @@ import { images } from './images.ts';
 import { ingest } from './ingest.ts';
 import { ingestMemory } from './ingest-memory.ts';
 import type { Benchmark } from './lib.ts';
-import { machineDescription, markdownTable } from './lib.ts';
+import { command, machineDescription, markdownTable } from './lib.ts';
 import { queue } from './queue.ts';
 import { storageMemory } from './storage-memory.ts';
 import { synthesis } from './synthesis.ts';
@@ -17,9 +17,6 @@ import { validation } from './validation.ts';
 
 const BENCHMARKS: Benchmark[] = [storageMemory, ingestMemory, ingest, queue, synthesis, images, validation, api];
 const ROOT = join(import.meta.dir, '..');
-
-// Daemons such as nginx live in sbin, which a CI runner's or a non-login shell's PATH may leave out.
-process.env.PATH = [process.env.PATH ?? '', '/usr/local/sbin', '/usr/sbin', '/sbin'].filter(Boolean).join(':');
 
 const args = process.argv.slice(2);
 const smoke = args.includes('--smoke');
@@ -53,7 +50,7 @@ process.exit(failed && !smoke ? 1 : 0);
 /** Installs the peers' Debian packages that are missing (as root), or says which command to run. */
 async function ensureTools(benchmarks: Benchmark[]): Promise<void> {
   const wanted = Object.assign({}, ...benchmarks.map((b) => b.tools ?? {})) as Record<string, string>;
-  const missing = [...new Set(Object.entries(wanted).flatMap(([command, pkg]) => (Bun.which(command) ? [] : [pkg])))];
+  const missing = [...new Set(Object.entries(wanted).flatMap(([name, pkg]) => (command(name) ? [] : [pkg])))];
   if (missing.length === 0) return;
   const install = `apt-get update && apt-get install -y --no-install-recommends ${missing.join(' ')}`;
   if (process.getuid?.() !== 0) {
