@@ -58,6 +58,7 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<Running
     softTimeoutMs: settings.taskSoftTimeoutMinutes * 60_000,
     hardTimeoutMs: settings.taskTimeoutMinutes * 60_000,
     retentionMs: settings.taskRetentionDays * 86_400_000,
+    retry: settings.taskRetry,
     version: pkg.version,
     ...pick(options, ['concurrency', 'prefetch', 'queues', 'graceMs', 'pollMs', 'id', 'retry', 'untilIdle']),
   });

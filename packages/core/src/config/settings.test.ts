@@ -37,6 +37,21 @@ describe('loadSettings', () => {
     });
   });
 
+  test('download timeouts, download retries and item retry backoff: defaults, overrides, refusals', () => {
+    expect(load({}).download).toEqual({ connectMs: 10_000, idleMs: 30_000, retries: 3 });
+    expect(load({}).taskRetry).toEqual({ baseMs: 2000, maxMs: 300_000 });
+    expect(load({ TASK_RETRY_BASE_SECONDS: '0.5', TASK_RETRY_MAX_SECONDS: '10' }).taskRetry).toEqual({
+      baseMs: 500,
+      maxMs: 10_000,
+    });
+    expect(
+      load({ DOWNLOAD_TIMEOUT_SECONDS: '2.5', DOWNLOAD_CONNECT_TIMEOUT_SECONDS: '1', DOWNLOAD_RETRIES: '6' }).download,
+    ).toEqual({ connectMs: 1000, idleMs: 2500, retries: 6 });
+    const error = configError({ DOWNLOAD_TIMEOUT_SECONDS: '0', DOWNLOAD_RETRIES: '1.5' });
+    expect(error.message).toContain('DOWNLOAD_TIMEOUT_SECONDS');
+    expect(error.message).toContain('DOWNLOAD_RETRIES');
+  });
+
   test('API settings: port range, CORS list, limits', () => {
     const settings = load({
       API_HOST: '0.0.0.0',

@@ -34,6 +34,14 @@ export interface ApiSettings {
   maxJsonBytes: number;
 }
 
+export interface DownloadSettings {
+  connectMs: number;
+  /** Longest wait for the response's first byte, and between two body chunks. */
+  idleMs: number;
+  /** Retries of one download (timeouts, resets, 5xx, 429) before its item is given back to the queue. */
+  retries: number;
+}
+
 export interface Settings {
   /** `undefined` means the embedded PGlite database under `home/db`. */
   databaseUrl?: string;
@@ -46,10 +54,13 @@ export interface Settings {
   maxFileSizeBytes: number;
   maxBatchSize: number;
   chunkSizeBytes: number;
+  download: DownloadSettings;
   taskTimeoutMinutes: number;
   taskSoftTimeoutMinutes: number;
   /** Items of tasks finished longer ago are pruned by workers (task results are kept). */
   taskRetentionDays: number;
+  /** Backoff between attempts of a failed item: base × 2^(attempt-1) with jitter, capped at max. */
+  taskRetry: { baseMs: number; maxMs: number };
   api: ApiSettings;
   logLevel: LogLevel;
   /** Absolute path of mediaforge's own state directory (embedded database, local objects). */
@@ -130,9 +141,15 @@ function toSettings(env: Env, cwd: string): Settings {
     maxFileSizeBytes: Math.floor(env.MAX_FILE_SIZE_MB * 1024 * 1024),
     maxBatchSize: env.MAX_BATCH_SIZE,
     chunkSizeBytes: env.CHUNK_SIZE_KB * 1024,
+    download: {
+      connectMs: env.DOWNLOAD_CONNECT_TIMEOUT_SECONDS * 1000,
+      idleMs: env.DOWNLOAD_TIMEOUT_SECONDS * 1000,
+      retries: env.DOWNLOAD_RETRIES,
+    },
     taskTimeoutMinutes: env.TASK_TIMEOUT_MINUTES,
     taskSoftTimeoutMinutes: env.TASK_SOFT_TIMEOUT_MINUTES,
     taskRetentionDays: env.TASK_RETENTION_DAYS,
+    taskRetry: { baseMs: env.TASK_RETRY_BASE_SECONDS * 1000, maxMs: env.TASK_RETRY_MAX_SECONDS * 1000 },
     api: {
       host: env.API_HOST,
       port: env.API_PORT,

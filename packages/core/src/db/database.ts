@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { maskUrl } from '../config/mask.ts';
 import { DatabaseError } from '../errors.ts';
+import { createPgListener } from './pg-listener.ts';
 import * as schema from './schema.ts';
 
 export type Schema = typeof schema;
@@ -115,6 +116,7 @@ async function openPostgres(url: string, max: number): Promise<Database> {
     throw new DatabaseError(`Cannot reach PostgreSQL at ${maskUrl(url)}: ${(cause as Error).message}`, { cause });
   }
   const db = drizzle({ client, schema }) as unknown as Db;
+  const listener = createPgListener(postgres, url);
   return {
     db,
     kind: 'postgres',
@@ -128,10 +130,10 @@ async function openPostgres(url: string, max: number): Promise<Database> {
         lock.release();
       }
     },
-    async listen(channel, onPayload) {
-      const { unlisten } = await client.listen(channel, onPayload);
-      return () => unlisten();
+    listen: (channel, onPayload) => listener.listen(channel, onPayload),
+    close: async () => {
+      await listener.close();
+      await client.end({ timeout: 5 });
     },
-    close: () => client.end({ timeout: 5 }),
   };
 }

@@ -114,6 +114,15 @@ const raw = Bun.listen<{ buffer: string }>({
         socket.write(head('200 OK', { 'content-length': 1000 }));
         socket.write(new Uint8Array(400));
         socket.end();
+      } else if (path === '/lie-long-ranged') {
+        // Declares more than it has and offers ranges; resuming past its real end gets 416.
+        if (range) {
+          socket.write(head('416 Range Not Satisfiable', { 'content-range': 'bytes */400', 'content-length': 0 }));
+        } else {
+          socket.write(head('200 OK', { 'content-length': 1000, 'accept-ranges': 'bytes', etag: '"v1"' }));
+          socket.write(new Uint8Array(400));
+        }
+        socket.end();
       } else if (path === '/lie-huge') {
         // Declares a small length but the cap must be enforced on what arrives: send without a length instead.
         socket.write(head('200 OK', { 'content-type': 'application/octet-stream' }));
@@ -237,6 +246,13 @@ describe('downloadFile streams from real loopback origins', () => {
     const download = await downloadFile(`${rawBase}/reset-norange`, open);
     const error = await failure(new Response(download.stream).arrayBuffer());
     expect(error).toMatchObject({ code: 'DOWNLOAD_INTERRUPTED', transient: true });
+  });
+
+  test('a server that cannot resume (416 after a lying Content-Length) fails transiently, so a new attempt starts over', async () => {
+    const download = await downloadFile(`${rawBase}/lie-long-ranged`, open);
+    const error = await failure(new Response(download.stream).arrayBuffer());
+    expect(error).toMatchObject({ code: 'DOWNLOAD_INTERRUPTED', transient: true, status: 416 });
+    expect((error as Error).message).toContain('after 400 bytes');
   });
 
   test('stalls and slow responses time out', async () => {

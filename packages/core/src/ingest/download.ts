@@ -282,6 +282,36 @@ export async function downloadFile(input: string, options: DownloadOptions = {})
       signal.removeEventListener('abort', onAbort);
     }
 
+    /**
+     * The rest of the body from `offset`. A server that cannot resume there (416 because its Content-Length lied,
+     * 200 because the file changed) makes the whole download transient: the bytes already passed on cannot be
+     * taken back, but a fresh attempt (the queue's retry) starts over.
+     */
+    async function resumeAt(offset: number, lost: unknown): Promise<IncomingMessage> {
+      const cannot = (status: number | undefined, cause: unknown) =>
+        new DownloadError(
+          'DOWNLOAD_INTERRUPTED',
+          `The connection was lost after ${offset} bytes and the server did not resume there${status ? ` (HTTP ${status})` : ''}; a new attempt starts over`,
+          shown,
+          attempts,
+          status,
+          { transient: true, cause },
+        );
+      let next: Attempt;
+      try {
+        next = await fetchWithRetries({ range: `bytes=${offset}-`, 'if-range': String(validator) });
+      } catch (error) {
+        if (error instanceof DownloadError && error.code === 'DOWNLOAD_HTTP_STATUS') throw cannot(error.status, error);
+        throw error;
+      }
+      const range = /^bytes (\d+)-/.exec(String(next.response.headers['content-range'] ?? ''));
+      if (next.response.statusCode !== 206 || Number(range?.[1]) !== offset) {
+        next.response.destroy();
+        throw cannot(next.response.statusCode, lost);
+      }
+      return next.response;
+    }
+
     async function* resumingBody(): AsyncGenerator<Uint8Array> {
       for (;;) {
         try {
@@ -326,19 +356,7 @@ export async function downloadFile(input: string, options: DownloadOptions = {})
             throw error;
           }
           await pause(backoff(attempts));
-          const next = await fetchWithRetries({ range: `bytes=${received}-`, 'if-range': String(validator) });
-          const range = /^bytes (\d+)-/.exec(String(next.response.headers['content-range'] ?? ''));
-          if (next.response.statusCode !== 206 || Number(range?.[1]) !== received) {
-            next.response.destroy();
-            throw new DownloadError(
-              'DOWNLOAD_INTERRUPTED',
-              'The server did not resume where the connection was lost (the file may have changed)',
-              shown,
-              attempts,
-              next.response.statusCode,
-            );
-          }
-          current = next.response;
+          current = await resumeAt(received, error);
         }
       }
     }

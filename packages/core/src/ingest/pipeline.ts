@@ -19,7 +19,7 @@ import { fileColumns, fileMetadata, storeDeduplicated, withPreparedFile } from '
 export interface IngestContext {
   db: Db;
   store: GeneratorStore;
-  settings: Pick<Settings, 'maxFileSizeBytes' | 'maxBatchSize' | 'home'>;
+  settings: Pick<Settings, 'maxFileSizeBytes' | 'maxBatchSize' | 'home'> & Partial<Pick<Settings, 'download'>>;
   policy?: NetworkPolicy;
   userId?: string;
   generationId?: string;
@@ -70,7 +70,14 @@ export async function processUrl(url: string, ctx: IngestContext): Promise<FileM
     const done = await existingResult(ctx, ctx.recordUid);
     if (done) return done;
   }
+  const configured = ctx.settings.download;
   const download = await downloadFile(url, {
+    ...(configured
+      ? {
+          retries: configured.retries,
+          timeouts: { connectMs: configured.connectMs, firstByteMs: configured.idleMs, idleMs: configured.idleMs },
+        }
+      : {}),
     ...ctx.download,
     maxSize: ctx.maxSize ?? ctx.settings.maxFileSizeBytes,
     ...(ctx.policy ? { policy: ctx.policy } : {}),

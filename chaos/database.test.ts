@@ -1,0 +1,74 @@
+/**
+ * The database going away and coming back, on a PostgreSQL server of the suite's own: LISTEN resumes after a
+ * restart and after its connection is killed, queries work again, and a worker process told to stop after a
+ * restart exits instead of hanging (it used to: postgres.js re-subscribed its listener on close).
+ */
+import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Database, openDatabase } from '@mediaforge/core';
+import { sql } from 'drizzle-orm';
+import { type DedicatedPostgres, startDedicatedPostgres } from './lib/postgres.ts';
+
+const WORKER_MAIN = join(import.meta.dir, '../packages/worker/src/main.ts');
+let pg: DedicatedPostgres;
+let database: Database;
+let home = '';
+
+beforeAll(async () => {
+  pg = await startDedicatedPostgres();
+  database = await openDatabase({ url: pg.url });
+  await database.migrate();
+  home = mkdtempSync(join(tmpdir(), 'mediaforge-chaos-db-'));
+}, 60_000);
+afterAll(async () => {
+  await database?.close();
+  await pg?.destroy();
+  if (home) rmSync(home, { recursive: true, force: true });
+});
+
+async function notifiedWithin(channel: string, payloads: string[], ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    await database.db.execute(sql`select pg_notify(${channel}, 'ping')`).catch(() => {});
+    if (payloads.length > 0) return true;
+    await Bun.sleep(100);
+  }
+  return false;
+}
+
+test('LISTEN survives a server restart and a killed connection; unlisten and close still work', async () => {
+  const payloads: string[] = [];
+  const unlisten = await database.listen('chaos_channel', (payload) => payloads.push(payload));
+  expect(await notifiedWithin('chaos_channel', payloads, 5000)).toBe(true);
+
+  await pg.restart(500);
+  payloads.length = 0;
+  expect(await notifiedWithin('chaos_channel', payloads, 10_000)).toBe(true);
+
+  expect(await pg.dropConnections()).toBeGreaterThan(0);
+  payloads.length = 0;
+  expect(await notifiedWithin('chaos_channel', payloads, 10_000)).toBe(true);
+
+  await unlisten();
+  payloads.length = 0;
+  expect(await notifiedWithin('chaos_channel', payloads, 1000)).toBe(false);
+}, 60_000);
+
+test('a worker process stopped right after a PostgreSQL restart exits 0 promptly', async () => {
+  for (const delayMs of [50, 700]) {
+    const child = Bun.spawn([process.execPath, WORKER_MAIN, '--lease', '3'], {
+      env: { ...process.env, DATABASE_URL: pg.url, MEDIAFORGE_HOME: home, LOG_LEVEL: 'warn' },
+      stdout: 'ignore',
+      stderr: 'ignore',
+    });
+    await Bun.sleep(1500);
+    await pg.restart(500);
+    await Bun.sleep(delayMs);
+    child.kill('SIGTERM');
+    const exit = await Promise.race([child.exited, Bun.sleep(15_000).then(() => 'hung' as const)]);
+    if (exit === 'hung') child.kill('SIGKILL');
+    expect(exit).toBe(0);
+  }
+}, 90_000);

@@ -1,0 +1,343 @@
+/**
+ * Faults: ingest tasks run through three worker processes while the origin, the object store, the database and the
+ * workers themselves misbehave; afterwards every invariant of "nothing lost, nothing duplicated" is checked against
+ * the database, the S3 server (read directly, not through the faulty proxy) and the origin's own checksums.
+ *
+ * Everything is real: a PostgreSQL server of the suite's own (restarted mid-run), s3rver behind a fault-injecting
+ * proxy, a raw-TCP origin, and `mediaforge-worker` processes killed with SIGKILL and SIGTERM.
+ */
+import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadSettings, openDatabase, TaskManager } from '@mediaforge/core';
+import { type ObjectStore, openObjectStore } from '@mediaforge/storage';
+import { startS3Server, type TestS3Server } from '@mediaforge/storage/testing';
+import postgres from 'postgres';
+import { WorkerFleet } from './lib/fleet.ts';
+import { seededRandom, Tally } from './lib/net.ts';
+import {
+  BAD_KINDS,
+  type BadKind,
+  type FaultOrigin,
+  type OriginFile,
+  startFaultOrigin,
+  synthesizeFile,
+} from './lib/origin.ts';
+import { type DedicatedPostgres, startDedicatedPostgres } from './lib/postgres.ts';
+import { type S3FaultProxy, startS3FaultProxy } from './lib/s3-proxy.ts';
+import { FULL, saveResults } from './lib/scale.ts';
+
+const TASKS = FULL ? 10 : 3;
+const ITEMS = FULL ? 200 : 40;
+/** Every 10th item is a URL that fails for good, one kind after another. */
+const BAD_EVERY = 10;
+const DEADLINE_MS = FULL ? 20 * 60_000 : 4 * 60_000;
+const MiB = 1024 * 1024;
+
+let work = '';
+let pg: DedicatedPostgres;
+let s3: TestS3Server;
+let proxy: S3FaultProxy;
+let origin: FaultOrigin;
+let fleet: WorkerFleet;
+let direct: ObjectStore;
+let sql: postgres.Sql;
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'mediaforge-chaos-'));
+  pg = await startDedicatedPostgres();
+  const database = await openDatabase({ url: pg.url });
+  await database.migrate();
+  await database.close();
+  s3 = await startS3Server({ bucket: 'chaos' });
+  proxy = await startS3FaultProxy(s3.endpoint, { seed: 7, faultRate: 0.15 });
+  direct = openObjectStore(loadSettings({ env: { ...s3.env, MEDIAFORGE_HOME: work } }));
+  sql = postgres(pg.url, { max: 2, onnotice: () => {} });
+}, 120_000);
+
+afterAll(async () => {
+  await fleet?.stopAll();
+  origin?.close();
+  await proxy?.close();
+  await s3?.close();
+  await sql?.end({ timeout: 1 });
+  await pg?.destroy();
+  // CHAOS_KEEP=1 keeps the worker logs and the S3 data for a look after a failure.
+  if (work && process.env.CHAOS_KEEP !== '1') rmSync(work, { recursive: true, force: true });
+  else if (work) console.error(`[chaos] kept ${work}`);
+});
+
+/** The files of one task: mostly small WAVs and texts, one WAV big enough for a multipart upload. */
+async function makeFiles(task: number, files: Map<string, OriginFile>): Promise<string[]> {
+  const random = seededRandom(1000 + task);
+  const names: string[] = [];
+  for (let item = 0; item < ITEMS; item++) {
+    const kind = item % 3 === 0 ? 'text' : 'wav';
+    const size = item === 1 ? 6 * MiB : 2048 + Math.floor(random() * 40 * 1024);
+    const name = `t${task}-i${item}.${kind === 'wav' ? 'wav' : 'txt'}`;
+    files.set(name, await synthesizeFile(kind, size, task * 10_000 + item));
+    names.push(name);
+  }
+  return names;
+}
+
+const badKinds = Object.keys(BAD_KINDS) as BadKind[];
+function urlFor(base: string, name: string, item: number): { url: string; bad?: BadKind } {
+  if (item % BAD_EVERY !== BAD_EVERY - 1) return { url: `${base}/f/${name}` };
+  const bad = badKinds[Math.floor(item / BAD_EVERY) % badKinds.length] as BadKind;
+  return { url: `${base}/bad/${bad}/${name}`, bad };
+}
+
+async function sha256Of(stream: ReadableStream<Uint8Array>): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of stream) hash.update(chunk);
+  return hash.digest('hex');
+}
+
+async function tryQuery<T>(query: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await query();
+  } catch {
+    return undefined;
+  }
+}
+
+test(
+  `${TASKS} tasks × ${ITEMS} items through origin, storage, database and worker faults: nothing lost, nothing duplicated`,
+  async () => {
+    const files = new Map<string, OriginFile>();
+    const names: string[][] = [];
+    for (let task = 0; task < TASKS; task++) names.push(await makeFiles(task, files));
+    origin = startFaultOrigin(files, {
+      seed: 11,
+      faultRate: 0.3,
+      stallMs: 4000,
+      truncated: await synthesizeFile('wav', 20_000, 99),
+    });
+
+    const workerEnv = {
+      ...s3.env,
+      S3_ENDPOINT: proxy.endpoint,
+      S3_PART_SIZE_MB: '5',
+      DATABASE_URL: pg.url,
+      MEDIAFORGE_HOME: join(work, 'home'),
+      MEDIAFORGE_ALLOW_HOSTS: '127.0.0.1',
+      DOWNLOAD_TIMEOUT_SECONDS: '1.5',
+      DOWNLOAD_RETRIES: '2',
+      TASK_RETRY_BASE_SECONDS: '0.5',
+      TASK_RETRY_MAX_SECONDS: '4',
+      LOG_LEVEL: 'warn',
+    };
+    fleet = new WorkerFleet({
+      size: 3,
+      env: workerEnv,
+      args: ['--concurrency', '6', '--lease', '3', '--grace', '2'],
+      logDir: work,
+    });
+
+    // Enqueue everything first, through the library, as an application would.
+    const enqueuer = await openDatabase({ url: pg.url });
+    const manager = new TaskManager({
+      database: enqueuer,
+      settings: loadSettings({ env: { ...workerEnv, MEDIAFORGE_HOME: work } }),
+    });
+    const expected = new Map<string, { name: string; bad?: BadKind }>();
+    const taskIds: string[] = [];
+    for (let task = 0; task < TASKS; task++) {
+      const urls = (names[task] ?? []).map((name, item) => {
+        const { url, bad } = urlFor(origin.base, name, item);
+        expected.set(url, { name, ...(bad ? { bad } : {}) });
+        return url;
+      });
+      taskIds.push(await manager.queueFileProcessing({ urls, userId: 'chaos', maxAttempts: 10 }));
+    }
+    await enqueuer.close();
+
+    // Then let the workers loose, and the chaos with them.
+    const started = performance.now();
+    fleet.startAll();
+    const infra = new Tally();
+    let finished = false;
+    // Every kind of fault early, so even a short run sees them all while items are in flight; then at random.
+    const script = ['kill', 'pg-restart', 'term', 's3-outage', 'drop-connections', 'kill'];
+    let scripted = 0;
+    const chaos = (async () => {
+      const random = seededRandom(23);
+      while (!finished) {
+        await Bun.sleep(scripted < script.length ? 500 + random() * 700 : 1500 + random() * 2500);
+        if (finished) break;
+        const choices = ['kill', 'kill', 'term', 'pg-restart', 'drop-connections', 's3-outage'];
+        const event = script[scripted] ?? choices[Math.floor(random() * choices.length)];
+        const slot = Math.floor(random() * fleet.size);
+        if (event === 'kill') await fleet.kill(slot);
+        else if (event === 'term') await fleet.terminate(slot);
+        else if (event === 'pg-restart') {
+          infra.add('PostgreSQL restart (immediate stop)');
+          await pg.restart(800);
+        } else if (event === 'drop-connections') {
+          infra.add('database connections terminated');
+          infra.add('database connections cut', (await tryQuery(() => pg.dropConnections())) ?? 0);
+        } else if (event === 's3-outage') await proxy.outage(1500);
+        scripted += 1;
+      }
+    })();
+
+    type TaskRow = { id: string; status: string; total: number; succeeded: number; failed: number; cancelled: number };
+    let tasks: TaskRow[] = [];
+    let lastReport = 0;
+    while (performance.now() - started < DEADLINE_MS) {
+      await Bun.sleep(500);
+      tasks =
+        (await tryQuery(() => sql<TaskRow[]>`select id, status, total, succeeded, failed, cancelled from tasks`)) ??
+        tasks;
+      if (Math.floor((performance.now() - started) / 10_000) !== lastReport) {
+        lastReport = Math.floor((performance.now() - started) / 10_000);
+        const done = tasks.reduce((sum, task) => sum + task.succeeded + task.failed, 0);
+        console.error(
+          `[chaos] ${Math.round((performance.now() - started) / 1000)} s: ${done}/${TASKS * ITEMS} items done`,
+        );
+      }
+      if (
+        scripted >= script.length &&
+        tasks.length === TASKS &&
+        tasks.every((task) => ['succeeded', 'failed', 'cancelled'].includes(task.status))
+      )
+        break;
+    }
+    const elapsedSeconds = (performance.now() - started) / 1000;
+    finished = true;
+    await chaos;
+    origin.setFaultRate(0);
+    proxy.setFaultRate(0);
+    await fleet.stopAll();
+
+    // ---- Invariants ----
+    type ItemRow = {
+      task_id: string;
+      seq: number;
+      status: string;
+      payload: { url: string; uid: string };
+      result: { recordUid?: string; storageKey?: string; sha256?: string } | null;
+      error_code: string | null;
+      error_message: string | null;
+      attempts: number;
+    };
+    const items = await sql<
+      ItemRow[]
+    >`select task_id, seq, status, payload, result, error_code, error_message, attempts from task_items`;
+    const records = await sql<{ uid: string; storage_key: string | null; sha256: string | null; source_url: string }[]>`
+      select uid, storage_key, sha256, source_url from records`;
+    tasks = await sql<TaskRow[]>`select id, status, total, succeeded, failed, cancelled from tasks`;
+
+    const problems: string[] = [];
+    const byUid = new Map(records.map((record) => [record.uid, record]));
+    const recordsPerUrl = new Tally();
+    for (const record of records) recordsPerUrl.add(record.source_url);
+    const failedCodes = new Tally();
+    let succeeded = 0;
+    let retried = 0;
+    const checked: Promise<void>[] = [];
+    for (const item of items) {
+      const where = `task ${item.task_id} item ${item.seq} (${item.payload.url})`;
+      const want = expected.get(item.payload.url);
+      if (item.attempts > 1) retried += 1;
+      if (!['succeeded', 'failed'].includes(item.status)) problems.push(`${where}: not terminal (${item.status})`);
+      if (item.status === 'failed') {
+        failedCodes.add(item.error_code ?? 'none');
+        if (!want?.bad) problems.push(`${where}: a good file failed with ${item.error_code}: ${item.error_message}`);
+        else if (item.error_code !== BAD_KINDS[want.bad]) {
+          problems.push(`${where}: failed with ${item.error_code}, expected ${BAD_KINDS[want.bad]}`);
+        }
+      }
+      if (item.status !== 'succeeded') continue;
+      succeeded += 1;
+      if (want?.bad) problems.push(`${where}: a bad URL succeeded`);
+      const record = byUid.get(item.payload.uid);
+      const file = want ? files.get(want.name) : undefined;
+      if (!record || !file) {
+        problems.push(`${where}: succeeded without its record`);
+        continue;
+      }
+      if (item.result?.recordUid !== item.payload.uid) problems.push(`${where}: result names another record`);
+      if (record.sha256 !== file.sha256) problems.push(`${where}: record sha256 differs from the origin's`);
+      const key = record.storage_key ?? '';
+      checked.push(
+        direct.get(key).then(async (object) => {
+          if (!object) problems.push(`${where}: object ${key} missing`);
+          else if ((await sha256Of(object.body)) !== file.sha256) problems.push(`${where}: object bytes differ`);
+        }),
+      );
+    }
+    await Promise.all(checked);
+    for (const [url, count] of Object.entries(recordsPerUrl.counts)) {
+      if (count > 1) problems.push(`${count} records for ${url}`);
+    }
+    if (records.length !== succeeded) problems.push(`${records.length} records for ${succeeded} succeeded items`);
+    // Objects without a record: listed from the S3 server itself.
+    const keys = new Set(records.map((record) => record.storage_key));
+    const orphans: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await direct.list('', cursor ? { cursor } : {});
+      for (const object of page.items) if (!keys.has(object.key)) orphans.push(object.key);
+      cursor = page.nextCursor;
+    } while (cursor);
+    // Task counters against the item table.
+    for (const task of tasks) {
+      const own = items.filter((item) => item.task_id === task.id);
+      const count = (status: string) => own.filter((item) => item.status === status).length;
+      if (task.succeeded !== count('succeeded') || task.failed !== count('failed') || task.total !== own.length) {
+        problems.push(`task ${task.id}: counters ${task.succeeded}/${task.failed}/${task.total} disagree with items`);
+      }
+      if (task.status !== (count('failed') > 0 ? 'failed' : 'succeeded')) {
+        problems.push(`task ${task.id}: status ${task.status}`);
+      }
+    }
+    const unexpectedExits = fleet.unexpectedExits();
+    const crashes = readdirSync(work)
+      .filter((name) => name.startsWith('worker-'))
+      .filter((name) => /uncaught|unhandled|panic/i.test(readFileSync(join(work, name), 'utf8')));
+
+    const results = {
+      scale: { tasks: TASKS, itemsPerTask: ITEMS, workers: fleet.size, concurrencyPerWorker: 6 },
+      elapsedSeconds: Number(elapsedSeconds.toFixed(1)),
+      itemsPerSecond: Number((items.length / elapsedSeconds).toFixed(1)),
+      items: items.length,
+      succeeded,
+      failed: items.length - succeeded,
+      failedByCode: failedCodes.counts,
+      itemsRetried: retried,
+      lost: items.filter((item) => !['succeeded', 'failed'].includes(item.status)).length,
+      duplicated: Object.values(recordsPerUrl.counts).filter((count) => count > 1).length,
+      orphanObjects: orphans.length,
+      injected: {
+        origin: origin.faults.counts,
+        storage: proxy.faults.counts,
+        database: infra.counts,
+        workers: fleet.events.counts,
+      },
+      originRequests: origin.requests.counts,
+      storageRequests: proxy.requests.counts,
+      workerExits: fleet.exits,
+      problems,
+    };
+    await saveResults('faults', results);
+    if (orphans.length > 0) problems.push(`objects without a record: ${orphans.join(', ')}`);
+    console.log(JSON.stringify({ ...results, problems: problems.slice(0, 20) }, null, 2));
+
+    expect(problems).toEqual([]);
+    expect(orphans).toEqual([]);
+    expect(unexpectedExits).toEqual([]);
+    expect(crashes).toEqual([]);
+    expect(items.length).toBe(TASKS * ITEMS);
+    // Every kind of fault was injected at least once.
+    expect(origin.faults.total).toBeGreaterThan(0);
+    expect(Object.keys(proxy.faults.counts)).toContain('connections refused (outage)');
+    expect(infra.counts['PostgreSQL restart (immediate stop)']).toBeGreaterThan(0);
+    expect(fleet.events.counts.SIGKILL).toBeGreaterThan(0);
+    expect(fleet.events.counts.SIGTERM).toBeGreaterThan(0);
+  },
+  DEADLINE_MS + 120_000,
+);

@@ -1,0 +1,79 @@
+/** Worker processes (`mediaforge-worker`, exactly as deployed) that the suite kills and restarts. */
+import { openSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Subprocess } from 'bun';
+import { Tally } from './net.ts';
+
+const WORKER_MAIN = join(import.meta.dir, '../../packages/worker/src/main.ts');
+
+export interface FleetOptions {
+  size: number;
+  env: Record<string, string>;
+  args: string[];
+  logDir: string;
+}
+
+export class WorkerFleet {
+  readonly events = new Tally();
+  /** Exit codes (or signals) of every process that ended, for the report. */
+  readonly exits: string[] = [];
+  private readonly processes: (Subprocess | undefined)[] = [];
+  private starts = 0;
+
+  constructor(private readonly options: FleetOptions) {}
+
+  startAll(): void {
+    for (let slot = 0; slot < this.options.size; slot++) this.start(slot);
+  }
+
+  private start(slot: number): void {
+    const log = openSync(join(this.options.logDir, `worker-${slot}-${this.starts++}.log`), 'w');
+    const child = Bun.spawn([process.execPath, WORKER_MAIN, ...this.options.args], {
+      env: { ...process.env, ...this.options.env },
+      stdout: log,
+      stderr: log,
+      stdin: 'ignore',
+    });
+    this.processes[slot] = child;
+    void child.exited.then((code) => {
+      this.exits.push(child.signalCode ? String(child.signalCode) : String(code));
+    });
+  }
+
+  /** SIGKILL: the worker dies holding leases; its items come back when the leases expire. */
+  async kill(slot: number, restartAfterMs = 300): Promise<void> {
+    const child = this.processes[slot];
+    if (!child) return;
+    this.events.add('SIGKILL');
+    child.kill('SIGKILL');
+    await child.exited;
+    await Bun.sleep(restartAfterMs);
+    this.start(slot);
+  }
+
+  /** SIGTERM: the worker drains (finishes or hands back what it holds) and exits 0; then it is started again. */
+  async terminate(slot: number): Promise<void> {
+    const child = this.processes[slot];
+    if (!child) return;
+    this.events.add('SIGTERM');
+    child.kill('SIGTERM');
+    const code = await child.exited;
+    if (code !== 0) this.events.add(`SIGTERM exit ${code}`);
+    this.start(slot);
+  }
+
+  /** Running processes that died on their own (not by our signals): the suite expects none. */
+  unexpectedExits(): string[] {
+    return this.exits.filter((exit) => exit !== 'SIGKILL' && exit !== '0');
+  }
+
+  async stopAll(): Promise<void> {
+    const live = this.processes.filter((child): child is Subprocess => child !== undefined && !child.killed);
+    for (const child of live) child.kill('SIGTERM');
+    await Promise.all(live.map((child) => child.exited));
+  }
+
+  get size(): number {
+    return this.options.size;
+  }
+}

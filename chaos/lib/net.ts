@@ -1,0 +1,38 @@
+/** Small network helpers shared by the suite's servers. */
+import { createServer } from 'node:net';
+
+/** A port free on 127.0.0.1 right now (the OS picks it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A seeded pseudo-random generator (mulberry32): the same seed replays the same faults. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Counts events by kind (faults injected, outcomes seen), for the report. */
+export class Tally {
+  readonly counts: Record<string, number> = {};
+  add(kind: string, by = 1): void {
+    this.counts[kind] = (this.counts[kind] ?? 0) + by;
+  }
+  get total(): number {
+    return Object.values(this.counts).reduce((sum, n) => sum + n, 0);
+  }
+}
