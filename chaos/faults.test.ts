@@ -128,7 +128,7 @@ test(
       DOWNLOAD_RETRIES: '2',
       TASK_RETRY_BASE_SECONDS: '0.5',
       TASK_RETRY_MAX_SECONDS: '4',
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: process.env.CHAOS_LOG_LEVEL ?? 'warn',
     };
     fleet = new WorkerFleet({
       size: 3,

@@ -3,6 +3,7 @@ export * from './config/env-schema.ts';
 export * from './config/mask.ts';
 export * from './config/settings.ts';
 export * from './db/database.ts';
+export * from './db/errors.ts';
 export * from './db/open-from-settings.ts';
 export * from './db/schema.ts';
 export * from './errors.ts';

@@ -1,5 +1,6 @@
 /** What happens to an item that ended: why its signal fired, what its error means, and the time-limit helpers. */
 import {
+  asDatabaseError,
   type BackoffOptions,
   type ClaimedItem,
   FileProcessingError,
@@ -30,6 +31,8 @@ export function decide(item: ClaimedItem, signal: AbortSignal, error: unknown, r
     if (reason.kind === 'shutdown') return 'release';
     return { id: item.id, status: 'failed', code: reason.code, message: reason.message };
   }
+  // A failed query arrives as drizzle's wrapper (SQL and parameters in its message): type it, transient or not.
+  error = asDatabaseError(error) ?? error;
   const code = String((error as { code?: unknown })?.code ?? 'ERROR');
   const message = error instanceof Error ? error.message : String(error);
   const failed: Outcome = { id: item.id, status: 'failed', code, message: message.slice(0, 4000) };

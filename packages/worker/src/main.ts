@@ -2,7 +2,7 @@
 /** `bunx @mediaforge/worker`: the worker on its own, configured by the environment (see the README). */
 import { parseArgs } from 'node:util';
 import { FileProcessingError } from '@mediaforge/core';
-import { runWorker } from './run.ts';
+import { exitSoonAfterStop, runWorker } from './run.ts';
 
 const usage = `Usage: mediaforge-worker [--concurrency N] [--prefetch N] [--queues a,b] [--grace SECONDS] [--lease SECONDS]
                          [--until-idle]
@@ -42,6 +42,7 @@ try {
     untilIdle: values['until-idle'] ?? false,
   });
   await running.done;
+  exitSoonAfterStop();
 } catch (error) {
   console.error(`mediaforge-worker: ${(error as Error).message}`);
   process.exit(error instanceof FileProcessingError && error.code === 'USAGE' ? 2 : 1);

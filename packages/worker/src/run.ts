@@ -113,3 +113,12 @@ function pick<T extends object, K extends keyof T>(source: T, keys: readonly K[]
   for (const key of keys) if (source[key] !== undefined) out[key] = source[key];
   return out;
 }
+
+/**
+ * After a clean stop nothing should keep the process alive, but a database driver can leave a reconnect timer or a
+ * socket behind when the server went away mid-run (seen with postgres.js after a PostgreSQL restart). This lets
+ * the process exit anyway, shortly after: an unref'd timer that never holds the process up on its own.
+ */
+export function exitSoonAfterStop(graceMs = 1000): void {
+  setTimeout(() => process.exit(), graceMs).unref();
+}

@@ -1,6 +1,6 @@
 /** `mediaforge serve`: the HTTP API and dashboard, with an in-process worker pool unless `--no-worker`. */
 import { startServer } from '@mediaforge/api';
-import { runWorker } from '@mediaforge/worker';
+import { exitSoonAfterStop, runWorker } from '@mediaforge/worker';
 import { defineCommand } from 'citty';
 import pkg from '../../package.json' with { type: 'json' };
 import { optionalIntArg } from '../args.ts';
@@ -66,6 +66,7 @@ export default defineCommand({
         process.on('SIGINT', onSignal);
       });
       await Promise.all([server.stop(), worker?.stop()]);
+      exitSoonAfterStop();
       return 0;
     }),
 });

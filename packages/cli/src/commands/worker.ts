@@ -1,6 +1,6 @@
 /** `mediaforge worker`: run a worker in this process until SIGTERM/SIGINT (or until idle). */
 import { loadSettings } from '@mediaforge/core';
-import { runWorker } from '@mediaforge/worker';
+import { exitSoonAfterStop, runWorker } from '@mediaforge/worker';
 import { defineCommand } from 'citty';
 import { optionalIntArg } from '../args.ts';
 
@@ -36,6 +36,7 @@ export default defineCommand({
       untilIdle: args['until-idle'] ?? false,
     });
     await running.done;
+    exitSoonAfterStop();
     return 0;
   },
 });

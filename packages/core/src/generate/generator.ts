@@ -11,6 +11,7 @@
 import { and, asc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Settings } from '../config/settings.ts';
 import type { Db } from '../db/database.ts';
+import { asDatabaseError } from '../db/errors.ts';
 import { type MediaType, records } from '../db/schema.ts';
 import { FileProcessingError, FileSizeExceededError, RecordNotFoundError } from '../errors.ts';
 import { readAll } from '../media/peek.ts';
@@ -367,7 +368,8 @@ export class RecordFileGenerator {
   }
 }
 
-function failure(recordUid: string, error: unknown): FileResult {
+function failure(recordUid: string, thrown: unknown): FileResult {
+  const error = asDatabaseError(thrown) ?? thrown;
   const code = error instanceof FileProcessingError ? error.code : ((error as { code?: string }).code ?? 'ERROR');
   const message = error instanceof Error ? error.message : String(error);
   // Storage errors are not FileProcessingErrors (core imports no package of ours) but say `transient` the same way.

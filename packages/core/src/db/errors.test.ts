@@ -1,0 +1,50 @@
+import { describe, expect, test } from 'bun:test';
+import { sql } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import { DatabaseError, FileProcessingError } from '../errors.ts';
+import { openDatabase } from './database.ts';
+import { asDatabaseError } from './errors.ts';
+
+async function thrown(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a failure');
+}
+
+describe('asDatabaseError', () => {
+  test('a lost connection is a transient DatabaseError that names the reason, not the SQL', async () => {
+    // Port 1 on loopback: nothing listens, so the driver's own connection error comes back through drizzle.
+    const client = postgres('postgres://postgres@127.0.0.1:1/none', { connect_timeout: 2, max: 1 });
+    const error = await thrown(drizzle({ client }).execute(sql`select ${'secret-param'}::text`));
+    await client.end({ timeout: 1 });
+    const typed = asDatabaseError(error);
+    expect(typed).toBeInstanceOf(DatabaseError);
+    expect(typed).toMatchObject({ code: 'DATABASE_ERROR', transient: true });
+    expect(typed?.message).toContain('ECONNREFUSED');
+    expect(typed?.message).not.toContain('select');
+    expect(typed?.message).not.toContain('secret-param');
+  });
+
+  test('a constraint violation is a DatabaseError that retrying cannot fix', async () => {
+    const database = await openDatabase();
+    try {
+      await database.db.execute(sql`create table t (id int primary key)`);
+      await database.db.execute(sql`insert into t values (1)`);
+      const typed = asDatabaseError(await thrown(database.db.execute(sql`insert into t values (1)`)));
+      expect(typed).toMatchObject({ code: 'DATABASE_ERROR', transient: false });
+      expect(typed?.message).toContain('23505');
+    } finally {
+      await database.close();
+    }
+  });
+
+  test('other errors are left alone', () => {
+    expect(asDatabaseError(new Error('boom'))).toBeUndefined();
+    expect(asDatabaseError(new FileProcessingError('typed already', 'X'))).toBeUndefined();
+    expect(asDatabaseError('a string')).toBeUndefined();
+  });
+});

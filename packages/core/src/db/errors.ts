@@ -1,0 +1,65 @@
+/**
+ * Database failures as typed errors. drizzle wraps a driver error in a `DrizzleQueryError` whose message is the
+ * whole SQL text and its parameters; what a user (or a job's error column) needs is the driver's reason and whether
+ * trying again can help: a lost connection, a restarting server or a serialization failure can, a constraint
+ * violation cannot.
+ */
+import { DrizzleQueryError } from 'drizzle-orm';
+import { DatabaseError, FileProcessingError } from '../errors.ts';
+
+/** Node/postgres.js connection failures and SQLSTATEs worth a retry (class 08 is matched as a prefix). */
+const TRANSIENT = new Set([
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now (starting up)
+  '53300', // too_many_connections
+  '40001', // serialization_failure
+  '40P01', // deadlock_detected
+]);
+
+interface DriverError {
+  code?: unknown;
+  message?: unknown;
+  cause?: unknown;
+}
+
+/** The driver error inside a drizzle (or bare postgres.js) failure, if `error` is one. */
+function driverError(error: unknown): DriverError | undefined {
+  if (!(error instanceof Error) || error instanceof FileProcessingError) return undefined;
+  if (error instanceof DrizzleQueryError)
+    return (error.cause as DriverError | undefined) ?? { message: 'query failed' };
+  if (
+    error.name === 'PostgresError' ||
+    (typeof (error as DriverError).code === 'string' && /^CONNECT/.test(String((error as DriverError).code)))
+  ) {
+    return error as DriverError;
+  }
+  return undefined;
+}
+
+export function isTransientDatabaseCode(code: string): boolean {
+  return TRANSIENT.has(code) || code.startsWith('08');
+}
+
+/** A `DatabaseError` (transient or not, with the driver's reason and no SQL) for a database failure; else undefined. */
+export function asDatabaseError(error: unknown): DatabaseError | undefined {
+  const driver = driverError(error);
+  if (!driver) return undefined;
+  const code = typeof driver.code === 'string' ? driver.code : '';
+  const reason = typeof driver.message === 'string' && driver.message ? driver.message : 'query failed';
+  return new DatabaseError(`Database error: ${reason}${code ? ` (${code})` : ''}`, {
+    transient: isTransientDatabaseCode(code),
+    cause: error,
+    details: code ? { driverCode: code } : {},
+  });
+}
