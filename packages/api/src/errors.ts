@@ -1,5 +1,5 @@
 /** One error shape for every response: `{ error: { code, message, details, requestId } }`, never a stack trace. */
-import { FileProcessingError } from '@mediaforge/core';
+import { asDatabaseError, FileProcessingError } from '@mediaforge/core';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ApiEnv } from './env.ts';
@@ -19,6 +19,7 @@ export class ApiError extends FileProcessingError {
 /** Statuses for the codes core and storage raise (ApiErrors carry their own). */
 const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   VALIDATION_ERROR: 400,
+  INVALID_INPUT: 400,
   INVALID_UID: 400,
   INVALID_TASK: 400,
   INVALID_CURSOR: 400,
@@ -43,6 +44,8 @@ const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
 
 export function statusOf(error: FileProcessingError): ContentfulStatusCode {
   if (error instanceof ApiError) return error.status;
+  // A database that is down is worth retrying (503); one that failed for good is the server's problem (500).
+  if (error.code === 'DATABASE_ERROR' && !error.transient) return 500;
   const known = STATUS_BY_CODE[error.code];
   if (known) return known;
   if (error.code.startsWith('STORAGE_')) return 502;
@@ -54,8 +57,10 @@ export interface ErrorBody {
 }
 
 /** Turns anything thrown by a handler into the error shape; unknown errors are logged and reported as 500. */
-export function errorResponse(error: unknown, c: Context<ApiEnv>): Response {
+export function errorResponse(thrown: unknown, c: Context<ApiEnv>): Response {
   const requestId = c.get('requestId');
+  // A database that is down or restarting is a 503 the client may retry, not an opaque 500.
+  const error = asDatabaseError(thrown) ?? thrown;
   if (error instanceof FileProcessingError) {
     const status = statusOf(error);
     if (status >= 500) c.get('logger')?.error({ err: error, requestId }, 'request failed');

@@ -42,6 +42,16 @@ describe('asDatabaseError', () => {
     }
   });
 
+  test("a value PostgreSQL refuses (NUL in text) is INVALID_INPUT, the caller's to fix", async () => {
+    const database = await openDatabase();
+    try {
+      const typed = asDatabaseError(await thrown(database.db.execute(sql`select ${'a\u0000b'}::text`)));
+      expect(typed).toMatchObject({ code: 'INVALID_INPUT', transient: false });
+    } finally {
+      await database.close();
+    }
+  });
+
   test('other errors are left alone', () => {
     expect(asDatabaseError(new Error('boom'))).toBeUndefined();
     expect(asDatabaseError(new FileProcessingError('typed already', 'X'))).toBeUndefined();

@@ -51,12 +51,22 @@ export function isTransientDatabaseCode(code: string): boolean {
   return TRANSIENT.has(code) || code.startsWith('08');
 }
 
-/** A `DatabaseError` (transient or not, with the driver's reason and no SQL) for a database failure; else undefined. */
-export function asDatabaseError(error: unknown): DatabaseError | undefined {
+/**
+ * A typed error for a database failure (else undefined), with the driver's reason and no SQL: a `DatabaseError`,
+ * transient when retrying can help; or `INVALID_INPUT` when PostgreSQL refused a value (SQLSTATE class 22: a NUL
+ * character in text, a number out of range), which is the caller's to fix.
+ */
+export function asDatabaseError(error: unknown): FileProcessingError | undefined {
   const driver = driverError(error);
   if (!driver) return undefined;
   const code = typeof driver.code === 'string' ? driver.code : '';
   const reason = typeof driver.message === 'string' && driver.message ? driver.message : 'query failed';
+  if (code.startsWith('22')) {
+    return new FileProcessingError(`The database refused a value: ${reason} (${code})`, 'INVALID_INPUT', {
+      cause: error,
+      details: { driverCode: code },
+    });
+  }
   return new DatabaseError(`Database error: ${reason}${code ? ` (${code})` : ''}`, {
     transient: isTransientDatabaseCode(code),
     cause: error,

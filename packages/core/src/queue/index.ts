@@ -1,6 +1,6 @@
 export * from './backoff.ts';
 export * from './queue.ts';
-export type { Executor } from './rows.ts';
+export { type Executor, rows } from './rows.ts';
 export * from './statements.ts';
 export * from './task-manager.ts';
 export * from './workers.ts';
