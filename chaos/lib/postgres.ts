@@ -14,6 +14,9 @@ export interface DedicatedPostgres {
   port: number;
   /** Stops the server the hard way (`immediate`: every connection dropped, no checkpoint) and starts it again. */
   restart(downMs?: number): Promise<void>;
+  /** Stops the server (immediate) until `start()`. */
+  stop(): Promise<void>;
+  start(): Promise<void>;
   /** Terminates every client connection (what a failover or a network blip does), keeping the server up. */
   dropConnections(): Promise<number>;
   destroy(): Promise<void>;
@@ -60,6 +63,12 @@ export async function startDedicatedPostgres(): Promise<DedicatedPostgres> {
   return {
     url,
     port,
+    async stop() {
+      await pgCtl('-m', 'immediate', '-w', 'stop');
+    },
+    async start() {
+      await pgCtl('-w', 'start');
+    },
     async restart(downMs = 1000) {
       await pgCtl('-m', 'immediate', '-w', 'stop');
       await Bun.sleep(downMs);

@@ -10,12 +10,14 @@ import type { Socket } from 'node:net';
 import { seededRandom, Tally } from './net.ts';
 
 export const STORAGE_FAULTS = ['503 SlowDown', '500 InternalError', 'reset during PUT body', 'latency'] as const;
+export type StorageFault = (typeof STORAGE_FAULTS)[number];
 
 export interface S3FaultProxy {
   endpoint: string;
   faults: Tally;
   requests: Tally;
-  setFaultRate(rate: number): void;
+  /** Faults on this share of requests, drawn from `kinds` (default: all of them). */
+  setFaultRate(rate: number, kinds?: readonly StorageFault[]): void;
   /** Connections refused for `ms` (listener closed, open connections cut). */
   outage(ms: number): Promise<void>;
   close(): Promise<void>;
@@ -31,6 +33,7 @@ export async function startS3FaultProxy(
   const target = new URL(upstream);
   const random = seededRandom(options.seed);
   let faultRate = options.faultRate;
+  let kinds: readonly StorageFault[] = STORAGE_FAULTS;
   const faults = new Tally();
   const requests = new Tally();
   const sockets = new Set<Socket>();
@@ -60,7 +63,7 @@ export async function startS3FaultProxy(
     const operation = `${req.method} ${new URL(req.url ?? '/', 'http://x').searchParams.has('partNumber') ? 'part' : 'object'}`;
     requests.add(operation);
     if (random() >= faultRate) return forward(req, res);
-    const fault = STORAGE_FAULTS[Math.floor(random() * STORAGE_FAULTS.length)] ?? 'latency';
+    const fault = kinds[Math.floor(random() * kinds.length)] ?? 'latency';
     if (fault === 'reset during PUT body' && req.method !== 'PUT') return forward(req, res);
     faults.add(fault);
     switch (fault) {
@@ -105,8 +108,9 @@ export async function startS3FaultProxy(
     endpoint: `http://127.0.0.1:${port}`,
     faults,
     requests,
-    setFaultRate(rate) {
+    setFaultRate(rate, only = STORAGE_FAULTS) {
       faultRate = rate;
+      kinds = only;
     },
     async outage(ms) {
       faults.add('connections refused (outage)');

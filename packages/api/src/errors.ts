@@ -1,5 +1,6 @@
 /** One error shape for every response: `{ error: { code, message, details, requestId } }`, never a stack trace. */
 import { asDatabaseError, FileProcessingError } from '@mediaforge/core';
+import { StorageError } from '@mediaforge/storage';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ApiEnv } from './env.ts';
@@ -59,8 +60,8 @@ export interface ErrorBody {
 /** Turns anything thrown by a handler into the error shape; unknown errors are logged and reported as 500. */
 export function errorResponse(thrown: unknown, c: Context<ApiEnv>): Response {
   const requestId = c.get('requestId');
-  // A database that is down or restarting is a 503 the client may retry, not an opaque 500.
-  const error = asDatabaseError(thrown) ?? thrown;
+  // A database that is down or restarting is a 503 the client may retry, not an opaque 500; so is a store that is.
+  const error = asDatabaseError(thrown) ?? fromStorageError(thrown) ?? thrown;
   if (error instanceof FileProcessingError) {
     const status = statusOf(error);
     if (status >= 500) c.get('logger')?.error({ err: error, requestId }, 'request failed');
@@ -79,6 +80,15 @@ export function errorResponse(thrown: unknown, c: Context<ApiEnv>): Response {
     } satisfies ErrorBody,
     500,
   );
+}
+
+/** Storage errors (not FileProcessingErrors: core knows no package of ours) in the same typed shape. */
+function fromStorageError(error: unknown): FileProcessingError | undefined {
+  if (!(error instanceof StorageError)) return undefined;
+  return new FileProcessingError(error.message, error.code, {
+    transient: error.transient,
+    details: { driver: error.driver },
+  });
 }
 
 /** zod issues as the details of a 400. */

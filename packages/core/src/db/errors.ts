@@ -38,6 +38,9 @@ function driverError(error: unknown): DriverError | undefined {
   if (!(error instanceof Error) || error instanceof FileProcessingError) return undefined;
   if (error instanceof DrizzleQueryError)
     return (error.cause as DriverError | undefined) ?? { message: 'query failed' };
+  // A connection the driver could not open (postgres.js passes node:net's error through as it is).
+  const net = error as DriverError & { syscall?: unknown };
+  if (net.syscall === 'connect' && typeof net.code === 'string' && TRANSIENT.has(net.code)) return net;
   if (
     error.name === 'PostgresError' ||
     (typeof (error as DriverError).code === 'string' && /^CONNECT/.test(String((error as DriverError).code)))
