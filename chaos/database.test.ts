@@ -72,3 +72,18 @@ test('a worker process stopped right after a PostgreSQL restart exits 0 promptly
     expect(exit).toBe(0);
   }
 }, 90_000);
+
+test('a worker process told to stop while it is still starting exits 0 instead of dying by the signal', async () => {
+  for (const delayMs of [30, 150, 400]) {
+    const child = Bun.spawn([process.execPath, WORKER_MAIN], {
+      env: { ...process.env, DATABASE_URL: pg.url, MEDIAFORGE_HOME: home, LOG_LEVEL: 'warn' },
+      stdout: 'ignore',
+      stderr: 'ignore',
+    });
+    await Bun.sleep(delayMs);
+    child.kill('SIGTERM');
+    const exit = await Promise.race([child.exited, Bun.sleep(15_000).then(() => 'hung' as const)]);
+    if (exit === 'hung') child.kill('SIGKILL');
+    expect({ delayMs, exit, signal: child.signalCode }).toEqual({ delayMs, exit: 0, signal: null });
+  }
+}, 60_000);

@@ -52,7 +52,7 @@ beforeAll(async () => {
   await database.migrate();
   await database.close();
   s3 = await startS3Server({ bucket: 'chaos' });
-  proxy = await startS3FaultProxy(s3.endpoint, { seed: 7, faultRate: 0.15 });
+  proxy = await startS3FaultProxy(s3.endpoint, { seed: 7, faultRate: 0 });
   direct = openObjectStore(loadSettings({ env: { ...s3.env, MEDIAFORGE_HOME: work } }));
   sql = postgres(pg.url, { max: 2, onnotice: () => {} });
 }, 120_000);
@@ -96,6 +96,30 @@ async function sha256Of(stream: ReadableStream<Uint8Array>): Promise<string> {
   return hash.digest('hex');
 }
 
+type TaskRow = { id: string; status: string; total: number; succeeded: number; failed: number; cancelled: number };
+
+/** Polls until `count` tasks exist and all are terminal (and `alsoDone` holds), or the deadline; tolerates outages. */
+async function waitForTasks(count: number, started: number, alsoDone = () => true): Promise<TaskRow[]> {
+  let tasks: TaskRow[] = [];
+  let lastReport = 0;
+  while (performance.now() - started < DEADLINE_MS) {
+    await Bun.sleep(500);
+    tasks =
+      (await tryQuery(() => sql<TaskRow[]>`select id, status, total, succeeded, failed, cancelled from tasks`)) ??
+      tasks;
+    const seconds = Math.floor((performance.now() - started) / 1000);
+    if (Math.floor(seconds / 10) !== lastReport) {
+      lastReport = Math.floor(seconds / 10);
+      const done = tasks.reduce((sum, task) => sum + task.succeeded + task.failed, 0);
+      const total = tasks.reduce((sum, task) => sum + task.total, 0);
+      console.error(`[chaos] ${seconds} s: ${done}/${total} items done`);
+    }
+    const terminal = tasks.every((task) => ['succeeded', 'failed', 'cancelled'].includes(task.status));
+    if (alsoDone() && tasks.length === count && terminal) break;
+  }
+  return tasks;
+}
+
 async function tryQuery<T>(query: () => Promise<T>): Promise<T | undefined> {
   try {
     return await query();
@@ -109,10 +133,11 @@ test(
   async () => {
     const files = new Map<string, OriginFile>();
     const names: string[][] = [];
-    for (let task = 0; task < TASKS; task++) names.push(await makeFiles(task, files));
+    // Task TASKS is the baseline: the same kind of work with no faults, for the items/s the faults are measured against.
+    for (let task = 0; task <= TASKS; task++) names.push(await makeFiles(task, files));
     origin = startFaultOrigin(files, {
       seed: 11,
-      faultRate: 0.3,
+      faultRate: 0,
       stallMs: 4000,
       truncated: await synthesizeFile('wav', 20_000, 99),
     });
@@ -144,20 +169,28 @@ test(
       settings: loadSettings({ env: { ...workerEnv, MEDIAFORGE_HOME: work } }),
     });
     const expected = new Map<string, { name: string; bad?: BadKind }>();
-    const taskIds: string[] = [];
-    for (let task = 0; task < TASKS; task++) {
+    const enqueue = async (task: number) => {
       const urls = (names[task] ?? []).map((name, item) => {
         const { url, bad } = urlFor(origin.base, name, item);
         expected.set(url, { name, ...(bad ? { bad } : {}) });
         return url;
       });
-      taskIds.push(await manager.queueFileProcessing({ urls, userId: 'chaos', maxAttempts: 10 }));
-    }
-    await enqueuer.close();
+      await manager.queueFileProcessing({ urls, userId: 'chaos', maxAttempts: 10 });
+    };
 
-    // Then let the workers loose, and the chaos with them.
-    const started = performance.now();
+    // The baseline: one task, no faults.
+    await enqueue(TASKS);
+    const baselineStarted = performance.now();
     fleet.startAll();
+    await waitForTasks(1, baselineStarted);
+    const baselineSeconds = (performance.now() - baselineStarted) / 1000;
+
+    // Then everything else, with every fault turned on.
+    for (let task = 0; task < TASKS; task++) await enqueue(task);
+    await enqueuer.close();
+    origin.setFaultRate(0.3);
+    proxy.setFaultRate(0.15);
+    const started = performance.now();
     const infra = new Tally();
     let finished = false;
     // Every kind of fault early, so even a short run sees them all while items are in flight; then at random.
@@ -184,28 +217,7 @@ test(
       }
     })();
 
-    type TaskRow = { id: string; status: string; total: number; succeeded: number; failed: number; cancelled: number };
-    let tasks: TaskRow[] = [];
-    let lastReport = 0;
-    while (performance.now() - started < DEADLINE_MS) {
-      await Bun.sleep(500);
-      tasks =
-        (await tryQuery(() => sql<TaskRow[]>`select id, status, total, succeeded, failed, cancelled from tasks`)) ??
-        tasks;
-      if (Math.floor((performance.now() - started) / 10_000) !== lastReport) {
-        lastReport = Math.floor((performance.now() - started) / 10_000);
-        const done = tasks.reduce((sum, task) => sum + task.succeeded + task.failed, 0);
-        console.error(
-          `[chaos] ${Math.round((performance.now() - started) / 1000)} s: ${done}/${TASKS * ITEMS} items done`,
-        );
-      }
-      if (
-        scripted >= script.length &&
-        tasks.length === TASKS &&
-        tasks.every((task) => ['succeeded', 'failed', 'cancelled'].includes(task.status))
-      )
-        break;
-    }
+    let tasks = await waitForTasks(TASKS + 1, started, () => scripted >= script.length);
     const elapsedSeconds = (performance.now() - started) / 1000;
     finished = true;
     await chaos;
@@ -303,7 +315,12 @@ test(
     const results = {
       scale: { tasks: TASKS, itemsPerTask: ITEMS, workers: fleet.size, concurrencyPerWorker: 6 },
       elapsedSeconds: Number(elapsedSeconds.toFixed(1)),
-      itemsPerSecond: Number((items.length / elapsedSeconds).toFixed(1)),
+      itemsPerSecond: Number(((TASKS * ITEMS) / elapsedSeconds).toFixed(1)),
+      baseline: {
+        items: ITEMS,
+        seconds: Number(baselineSeconds.toFixed(1)),
+        itemsPerSecond: Number((ITEMS / baselineSeconds).toFixed(1)),
+      },
       items: items.length,
       succeeded,
       failed: items.length - succeeded,
@@ -331,7 +348,7 @@ test(
     expect(orphans).toEqual([]);
     expect(unexpectedExits).toEqual([]);
     expect(crashes).toEqual([]);
-    expect(items.length).toBe(TASKS * ITEMS);
+    expect(items.length).toBe((TASKS + 1) * ITEMS);
     // Every kind of fault was injected at least once.
     expect(origin.faults.total).toBeGreaterThan(0);
     expect(Object.keys(proxy.faults.counts)).toContain('connections refused (outage)');

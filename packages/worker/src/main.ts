@@ -1,8 +1,17 @@
 #!/usr/bin/env bun
 /** `bunx @mediaforge/worker`: the worker on its own, configured by the environment (see the README). */
 import { parseArgs } from 'node:util';
-import { FileProcessingError } from '@mediaforge/core';
-import { exitSoonAfterStop, runWorker } from './run.ts';
+
+// A SIGTERM while the process is still loading or connecting (an orchestrator scaling down a worker it just started)
+// must not kill it mid-start: note it here, before the heavy imports, and stop cleanly once started.
+let stopRequested = false;
+const early = () => {
+  stopRequested = true;
+};
+process.on('SIGTERM', early);
+process.on('SIGINT', early);
+const { FileProcessingError } = await import('@mediaforge/core');
+const { exitSoonAfterStop, runWorker } = await import('./run.ts');
 
 const usage = `Usage: mediaforge-worker [--concurrency N] [--prefetch N] [--queues a,b] [--grace SECONDS] [--lease SECONDS]
                          [--until-idle]
@@ -41,6 +50,9 @@ try {
     ...(values.lease ? { leaseMs: (number('lease', values.lease) ?? 30) * 1000 } : {}),
     untilIdle: values['until-idle'] ?? false,
   });
+  process.off('SIGTERM', early);
+  process.off('SIGINT', early);
+  if (stopRequested) await running.stop();
   await running.done;
   exitSoonAfterStop();
 } catch (error) {
