@@ -16,7 +16,7 @@ import { type ObjectStore, openObjectStore } from '@mediaforge/storage';
 import { startS3Server, type TestS3Server } from '@mediaforge/storage/testing';
 import postgres from 'postgres';
 import { WorkerFleet } from './lib/fleet.ts';
-import { seededRandom, Tally } from './lib/net.ts';
+import { seededRandom, settle, Tally } from './lib/net.ts';
 import {
   BAD_KINDS,
   type BadKind,
@@ -58,12 +58,12 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await fleet?.stopAll();
+  await settle('stop workers', fleet?.stopAll(), 30_000);
   origin?.close();
-  await proxy?.close();
-  await s3?.close();
-  await sql?.end({ timeout: 1 });
-  await pg?.destroy();
+  await settle('close the S3 proxy', proxy?.close());
+  await settle('close s3rver', s3?.close());
+  await settle('close the verification connection', sql?.end({ timeout: 1 }));
+  await settle('destroy PostgreSQL', pg?.destroy());
   // CHAOS_KEEP=1 keeps the worker logs and the S3 data for a look after a failure.
   if (work && process.env.CHAOS_KEEP !== '1') rmSync(work, { recursive: true, force: true });
   else if (work) console.error(`[chaos] kept ${work}`);

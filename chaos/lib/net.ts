@@ -36,3 +36,14 @@ export class Tally {
     return Object.values(this.counts).reduce((sum, n) => sum + n, 0);
   }
 }
+
+/** Waits for a teardown step at most `ms`, saying which one hung instead of hanging the suite. */
+export async function settle(label: string, step: Promise<unknown> | undefined, ms = 10_000): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), ms);
+  });
+  const outcome = await Promise.race([Promise.resolve(step).catch(() => undefined), late]);
+  clearTimeout(timer);
+  if (outcome === 'late') console.error(`[chaos] teardown step "${label}" did not finish within ${ms} ms`);
+}

@@ -101,7 +101,10 @@ export async function startS3FaultProxy(
   const stopListening = () =>
     new Promise<void>((resolve) => {
       server.close(() => resolve());
+      server.closeAllConnections();
       for (const socket of sockets) socket.destroy();
+      // Node calls back once every connection is gone; do not wait on a straggler forever.
+      setTimeout(resolve, 2000).unref();
     });
 
   return {

@@ -2,6 +2,7 @@
 import {
   createLogger,
   type Database,
+  FileProcessingError,
   type Logger,
   loadSettings,
   openDatabaseFromSettings,
@@ -30,6 +31,13 @@ export interface RunWorkerOptions
   store?: ObjectStore;
   /** Install SIGTERM/SIGINT handlers (default true): first signal drains, a second exits at once. */
   signals?: boolean;
+  /**
+   * How long to keep trying a database that cannot be reached at start-up (it may be restarting, or starting with
+   * the worker). Default 60 s; 0 fails at once.
+   */
+  connectTimeoutMs?: number;
+  /** Aborting gives up waiting for the database (a stop requested during start-up). */
+  startupSignal?: AbortSignal;
 }
 
 export interface RunningWorker {
@@ -46,7 +54,9 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<Running
   const logger = options.logger ?? createLogger({ level: settings.logLevel });
   // As everywhere: the embedded database migrates itself; PostgreSQL is migrated once by `mediaforge migrate`.
   const shared = options.database !== undefined;
-  const database = options.database ?? (await openDatabaseFromSettings(settings));
+  const database =
+    options.database ??
+    (await openPatiently(settings, logger, options.connectTimeoutMs ?? 60_000, options.startupSignal));
   const store = options.store ?? openObjectStore(settings);
   const closeDatabase = () => (shared ? Promise.resolve() : database.close());
   const leaseMs = options.leaseMs ?? 30_000;
@@ -121,4 +131,32 @@ function pick<T extends object, K extends keyof T>(source: T, keys: readonly K[]
  */
 export function exitSoonAfterStop(graceMs = 1000): void {
   setTimeout(() => process.exit(), graceMs).unref();
+}
+
+/** Opens the database, retrying while it is unreachable (a transient error) for up to `timeoutMs`. */
+async function openPatiently(
+  settings: Settings,
+  logger: Logger,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+): Promise<Database> {
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await openDatabaseFromSettings(settings);
+    } catch (error) {
+      const transient = error instanceof FileProcessingError && error.transient;
+      if (!transient || signal?.aborted || Date.now() >= deadline) throw error;
+      const delayMs = Math.min(5000, 250 * 2 ** attempt, Math.max(0, deadline - Date.now()));
+      logger.warn({ err: (error as Error).message, attempt, retryInMs: delayMs }, 'database unreachable; retrying');
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delayMs);
+        signal?.addEventListener('abort', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      if (signal?.aborted) throw error;
+    }
+  }
 }

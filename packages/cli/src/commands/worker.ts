@@ -19,6 +19,10 @@ export default defineCommand({
     queues: { type: 'string', description: 'Comma-separated queues to take items from (default: default)' },
     lease: { type: 'string', description: 'Seconds a claimed item stays ours without a heartbeat (default 30)' },
     grace: { type: 'string', description: 'Seconds in-flight items get to finish on shutdown (default 30)' },
+    'connect-timeout': {
+      type: 'string',
+      description: 'Seconds to keep retrying a database unreachable at start-up (default 60; 0 fails at once)',
+    },
     'until-idle': { type: 'boolean', description: 'Exit once nothing is left to run' },
   },
   async run({ args }) {
@@ -26,6 +30,7 @@ export default defineCommand({
     const prefetch = optionalIntArg(args.prefetch, 'prefetch', { min: 0, max: 10_000 });
     const lease = optionalIntArg(args.lease, 'lease', { min: 1, max: 3600 });
     const grace = optionalIntArg(args.grace, 'grace', { min: 0, max: 3600 });
+    const connectTimeout = optionalIntArg(args['connect-timeout'], 'connect-timeout', { min: 0, max: 86_400 });
     const running = await runWorker({
       settings: loadSettings(),
       ...(concurrency ? { concurrency } : {}),
@@ -33,6 +38,7 @@ export default defineCommand({
       ...(args.queues ? { queues: args.queues.split(',').map((queue) => queue.trim()) } : {}),
       ...(lease ? { leaseMs: lease * 1000 } : {}),
       ...(grace !== undefined ? { graceMs: grace * 1000 } : {}),
+      ...(connectTimeout !== undefined ? { connectTimeoutMs: connectTimeout * 1000 } : {}),
       untilIdle: args['until-idle'] ?? false,
     });
     await running.done;
