@@ -87,3 +87,39 @@ test('a worker process told to stop while it is still starting exits 0 instead o
     expect({ delayMs, exit, signal: child.signalCode }).toEqual({ delayMs, exit: 0, signal: null });
   }
 }, 60_000);
+
+test('a worker started while PostgreSQL is down waits for it (--connect-timeout), or gives up with exit 1', async () => {
+  await pg.stop();
+  const patient = Bun.spawn([process.execPath, WORKER_MAIN, '--connect-timeout', '30'], {
+    env: { ...process.env, DATABASE_URL: pg.url, MEDIAFORGE_HOME: home, LOG_LEVEL: 'warn' },
+    stdout: 'ignore',
+    stderr: 'pipe',
+  });
+  const impatient = Bun.spawn([process.execPath, WORKER_MAIN, '--connect-timeout', '1'], {
+    env: { ...process.env, DATABASE_URL: pg.url, MEDIAFORGE_HOME: home, LOG_LEVEL: 'warn' },
+    stdout: 'ignore',
+    stderr: 'pipe',
+  });
+  try {
+    expect(await impatient.exited).toBe(1);
+    expect(await new Response(impatient.stderr).text()).toContain('Cannot reach PostgreSQL');
+    await Bun.sleep(1500);
+    expect(patient.exitCode).toBeNull();
+  } finally {
+    await pg.start();
+  }
+  // Up again: the patient worker registers itself, and stops cleanly when told to.
+  const deadline = Date.now() + 20_000;
+  let registered = 0;
+  while (Date.now() < deadline && registered === 0) {
+    await Bun.sleep(250);
+    const result = (await database.db
+      .execute(sql`select count(*)::int as n from workers where stopped_at is null`)
+      .catch(() => [])) as unknown as { n: number }[];
+    registered = result[0]?.n ?? 0;
+  }
+  expect(registered).toBeGreaterThan(0);
+  patient.kill('SIGTERM');
+  expect(await patient.exited).toBe(0);
+  expect(await new Response(patient.stderr).text()).toContain('database unreachable; retrying');
+}, 90_000);

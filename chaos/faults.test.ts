@@ -199,7 +199,7 @@ test(
     const chaos = (async () => {
       const random = seededRandom(23);
       while (!finished) {
-        await Bun.sleep(scripted < script.length ? 500 + random() * 700 : 1500 + random() * 2500);
+        await Bun.sleep(scripted < script.length ? 500 + random() * 700 : 800 + random() * 1600);
         if (finished) break;
         const choices = ['kill', 'kill', 'term', 'pg-restart', 'drop-connections', 's3-outage'];
         const event = script[scripted] ?? choices[Math.floor(random() * choices.length)];

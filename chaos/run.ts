@@ -181,6 +181,8 @@ lines.push(
   '- A download whose server lied about Content-Length and then answered the resume with 416 failed for good; it is now transient, and the retry starts over.',
   '- A NUL character in a JSON string reached PostgreSQL and came back as 503; values the database refuses are now `400 INVALID_INPUT`.',
   '- Storage errors reached API clients as `500 INTERNAL_ERROR`; they are now typed (`503 STORAGE_TRANSIENT`, `502 STORAGE_*`).',
+  '- A worker SIGTERMed while still starting died by the signal; it now starts, drains and exits 0. A worker started while PostgreSQL was down exited 1 at once; it now retries for `--connect-timeout` seconds (default 60).',
+  '- A dropped database connection in the API (a transaction that could not open one) was a 500; it is a 503 `DATABASE_ERROR` now.',
   '',
 );
 
