@@ -146,6 +146,37 @@ describeBackends('processFileBatch', (backend) => {
     expect(await repository.count({ userId: `user-${backend.kind}` })).toBe(result.processedFiles.length);
   });
 
+  test('on local disk the spool is handed over (renamed), not streamed through again; S3 gets a stream', async () => {
+    // The real store, with its calls counted.
+    const calls = { put: 0, putFile: 0 };
+    const counted: ObjectStore = {
+      ...store,
+      put: (...args) => {
+        calls.put += 1;
+        return store.put(...args);
+      },
+      ...(store.putFile
+        ? {
+            putFile: (...args: Parameters<NonNullable<ObjectStore['putFile']>>) => {
+              calls.putFile += 1;
+              return (store.putFile as NonNullable<ObjectStore['putFile']>)(...args);
+            },
+          }
+        : {}),
+    };
+    const result = await processFileBatch({
+      ...context({ store: counted }),
+      urls: [at('copy/fixture.mp3'), at('copy/fixture.txt')],
+      userId: 'spool-handoff',
+    });
+    expect(result.failedFiles).toEqual([]);
+    expect(calls).toEqual(backend.kind === 'pglite' ? { put: 0, putFile: 2 } : { put: 2, putFile: 0 });
+    for (const file of result.processedFiles) {
+      const stored = await store.get(file.storageKey);
+      expect(sha256Hex(await readAll(stored?.body ?? new ReadableStream()))).toBe(file.sha256);
+    }
+  });
+
   test('files over the size cap are refused and nothing is stored', async () => {
     const result = await processFileBatch({ ...context({ maxSize: 1000 }), urls: [at('fixture.wav')] });
     expect(result.failedFiles[0]?.code).toBe('FILE_SIZE_EXCEEDED');

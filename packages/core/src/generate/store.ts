@@ -15,6 +15,21 @@ export interface GeneratorStore {
     key: string,
   ): Promise<{ size: number; contentType: string; metadata: Record<string, string>; etag: string } | null>;
   get(key: string): Promise<{ body: ReadableStream<Uint8Array> } | null>;
+  /**
+   * Optional: store a file already on local disk, which the store may take over (rename) instead of streaming it
+   * through JavaScript again. `md5` is the file's, computed while it was written.
+   */
+  putFile?(
+    key: string,
+    path: string,
+    options: {
+      contentType: string;
+      metadata?: Record<string, string>;
+      signal?: AbortSignal;
+      size: number;
+      md5: string;
+    },
+  ): Promise<{ key: string; size: number; etag: string; url: string }>;
   /** The object's stable address, as `put` reports it. */
   objectUrl(key: string): string;
 }

@@ -52,6 +52,8 @@ export interface PreparedFile {
   /** Integrity metadata (dimensions, duration, codec…). */
   details: Omit<MediaInfo, 'contentType' | 'mediaType' | 'size'>;
   mismatch?: Detection['mismatch'];
+  /** The spooled bytes on disk, with their MD5, when the body is exactly the spool (a store may take it over). */
+  spool?: { path: string; md5: string };
 }
 
 /** Verifies a stream and hands the prepared file to `fn`; the spool is removed whatever happens. */
@@ -95,7 +97,10 @@ export async function withPreparedFile<T>(
       }
     } else {
       const info = await validateFileIntegrity(Bun.file(spool), type.mime);
-      file = prepared(type, info, original, () => Bun.file(spool).stream());
+      file = {
+        ...prepared(type, info, original, () => Bun.file(spool).stream()),
+        spool: { path: spool, md5: original.md5 },
+      };
     }
     return await fn(detection.mismatch ? { ...file, mismatch: detection.mismatch } : file);
   } finally {
@@ -163,7 +168,7 @@ export async function storeDeduplicated<T>(
       });
     }
     const storageKey = target.key ?? `${file.type.mediaType}/${target.uid}${file.extension}`;
-    const put = await target.store.put(storageKey, file.body(), {
+    const options = {
       contentType: file.contentType,
       metadata: {
         record_uid: target.uid,
@@ -174,7 +179,13 @@ export async function storeDeduplicated<T>(
         ...(target.generationId ? { generation_id: target.generationId } : {}),
       },
       ...(target.signal ? { signal: target.signal } : {}),
-    });
+    };
+    // A store that can take the spool over (the local disk: a rename) spares the bytes a second trip through
+    // JavaScript; the others stream it.
+    const put =
+      file.spool && target.store.putFile
+        ? await target.store.putFile(storageKey, file.spool.path, { ...options, size: file.size, md5: file.spool.md5 })
+        : await target.store.put(storageKey, file.body(), options);
     return write({ storageKey, objectUrl: put.url });
   });
 }
@@ -249,8 +260,10 @@ async function spoolToFile(
   stream: ReadableStream<Uint8Array>,
   path: string,
   maxSize = Number.POSITIVE_INFINITY,
-): Promise<{ sha256: string; size: number }> {
+): Promise<{ sha256: string; md5: string; size: number }> {
   const hash = createHash('sha256');
+  // MD5 too, for the store's ETag, so a store that takes the spool over need not read it again.
+  const md5 = createHash('md5');
   const handle = await open(path, 'wx', 0o600);
   let size = 0;
   const reader = stream.getReader();
@@ -262,6 +275,7 @@ async function spoolToFile(
       if (size > maxSize) throw new FileSizeExceededError(maxSize, size);
       collectGarbageEvery(chunk.byteLength);
       hash.update(chunk);
+      md5.update(chunk);
       for (let offset = 0; offset < chunk.byteLength; ) {
         offset += (await handle.write(chunk, offset)).bytesWritten;
       }
@@ -273,5 +287,5 @@ async function spoolToFile(
     reader.releaseLock();
     await handle.close();
   }
-  return { sha256: hash.digest('hex'), size };
+  return { sha256: hash.digest('hex'), md5: md5.digest('hex'), size };
 }

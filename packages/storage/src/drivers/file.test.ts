@@ -21,6 +21,40 @@ testObjectStore('file', {
       expect(await store().url('audio/x.mp3')).toBe(`file://${join(root, 'audio/x.mp3')}`);
     });
 
+    test('putFile takes a local file over (moved, not copied) with the same sidecar and ETag as put', async () => {
+      const spool = join(mkdtempSync(join(tmpdir(), 'mediaforge-spool-')), 'spool');
+      const bytes = new TextEncoder().encode('spooled bytes');
+      await Bun.write(spool, bytes);
+      const md5 = new Bun.CryptoHasher('md5').update(bytes).digest('hex');
+      const put = store().putFile;
+      if (!put) throw new Error('the file store implements putFile');
+      const result = await put('text/moved.txt', spool, {
+        contentType: 'text/plain',
+        metadata: { record_uid: 'r1' },
+        size: bytes.byteLength,
+        md5,
+      });
+      expect(result).toMatchObject({ key: 'text/moved.txt', size: bytes.byteLength, etag: `"${md5}"` });
+      expect(await Bun.file(spool).exists()).toBe(false);
+      expect(await Bun.file(join(root, 'text/moved.txt')).bytes()).toEqual(bytes);
+      const streamed = await store().put('text/streamed.txt', bytes, { contentType: 'text/plain' });
+      expect(streamed.etag).toBe(result.etag);
+      expect(await store().head('text/moved.txt')).toMatchObject({
+        size: bytes.byteLength,
+        contentType: 'text/plain',
+        metadata: { record_uid: 'r1' },
+        etag: `"${md5}"`,
+      });
+      expect(readdirSync(join(root, 'text')).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+      // A file that is not there is a typed error, and nothing is left behind.
+      await expect(
+        put('text/none.txt', `${spool}-missing`, { contentType: 'text/plain', size: 1, md5 }),
+      ).rejects.toMatchObject({
+        code: 'STORAGE_ERROR',
+      });
+      expect(await store().head('text/none.txt')).toBeNull();
+    });
+
     test('overwriting replaces the object atomically with its new metadata', async () => {
       await store().put('text/o.txt', new TextEncoder().encode('first'), {
         contentType: 'text/plain',

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { collectGarbageEvery } from '@mediaforge/core';
@@ -118,6 +118,24 @@ export function createFileStore({ root }: FileStoreOptions): ObjectStore {
     return { size, md5: hasher.digest('hex') };
   }
 
+  /** Writes the sidecar (content type, metadata, ETag) of an object just put in place. */
+  async function finishPut(
+    key: string,
+    path: string,
+    written: { size: number; md5: string },
+    options: PutOptions,
+  ): Promise<PutResult> {
+    const etag = `"${written.md5}"`;
+    const sidecar: Sidecar = {
+      contentType: options.contentType,
+      metadata: options.metadata ?? {},
+      etag,
+      ...(options.cacheControl ? { cacheControl: options.cacheControl } : {}),
+    };
+    await writeAtomically(sidecarOf(path), new TextEncoder().encode(JSON.stringify(sidecar)));
+    return { key, size: written.size, etag, url: pathToFileURL(path).toString() };
+  }
+
   return {
     driver: DRIVER_NAME,
 
@@ -132,15 +150,41 @@ export function createFileStore({ root }: FileStoreOptions): ObjectStore {
         if (options.signal?.aborted) throw new StorageAbortedError(DRIVER_NAME, key, error);
         throw wrap(error, `cannot write ${key}`);
       }
-      const etag = `"${written.md5}"`;
-      const sidecar: Sidecar = {
-        contentType: options.contentType,
-        metadata: options.metadata ?? {},
-        etag,
-        ...(options.cacheControl ? { cacheControl: options.cacheControl } : {}),
-      };
-      await writeAtomically(sidecarOf(path), new TextEncoder().encode(JSON.stringify(sidecar)));
-      return { key, size: written.size, etag, url: pathToFileURL(path).toString() };
+      return finishPut(key, path, written, options);
+    },
+
+    /**
+     * Takes the caller's file over: renamed into place when it is on the same filesystem (no byte is copied), else
+     * copied by the kernel. Synced before it becomes visible, like `put`.
+     */
+    async putFile(
+      key: string,
+      source: string,
+      options: PutOptions & { size: number; md5: string },
+    ): Promise<PutResult> {
+      const path = pathOf(key);
+      validateMetadata(DRIVER_NAME, options.metadata);
+      if (options.signal?.aborted) throw new StorageAbortedError(DRIVER_NAME, key, options.signal.reason);
+      const temp = tempOf(path);
+      try {
+        await mkdir(dirname(path), { recursive: true });
+        await rename(source, temp).catch(async (error: NodeJS.ErrnoException) => {
+          if (error.code !== 'EXDEV') throw error;
+          await copyFile(source, temp);
+        });
+        await chmod(temp, 0o644);
+        const handle = await open(temp, 'r');
+        try {
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+        await rename(temp, path);
+      } catch (error) {
+        await rm(temp, { force: true });
+        throw wrap(error, `cannot write ${key}`);
+      }
+      return finishPut(key, path, { size: options.size, md5: options.md5 }, options);
     },
 
     async get(key: string, options: { range?: ByteRange } = {}): Promise<GetResult | null> {
