@@ -11,46 +11,10 @@ import type { LookupFunction } from 'node:net';
 import { FileProcessingError, FileSizeExceededError } from '../errors.ts';
 import { withIdleTimeout } from './download-body.ts';
 import { abortError, DownloadError, networkError, RETRYABLE_STATUS } from './download-errors.ts';
-import { checkUrl, type NetworkPolicy, resolveChecked, safeUrl } from './guard.ts';
+import type { Download, DownloadOptions } from './download-types.ts';
+import { checkUrl, resolveChecked, safeUrl } from './guard.ts';
 
-export interface DownloadTimeouts {
-  /** TCP (and TLS) connection established. Default 10 s. */
-  connectMs?: number;
-  /** Response headers after the request was sent. Default 30 s. */
-  firstByteMs?: number;
-  /** Longest gap between two body chunks. Default 30 s. */
-  idleMs?: number;
-  /** The whole download, all attempts included. Default 30 min. */
-  totalMs?: number;
-}
-
-export interface DownloadOptions {
-  /** Largest body accepted, in bytes. */
-  maxSize?: number;
-  timeouts?: DownloadTimeouts;
-  /** Retries after the first attempt. Default 3. */
-  retries?: number;
-  /** First backoff delay; doubles per attempt, with ±50% jitter. Default 500 ms. */
-  backoffMs?: number;
-  /** Longest `Retry-After` honoured (longer ones fail the download). Default 120 s. */
-  maxRetryAfterMs?: number;
-  maxRedirects?: number;
-  /** Called as bytes arrive, at most every 100 ms (and once at the end); `total` is undefined without a length. */
-  onProgress?: (downloaded: number, total: number | undefined) => void;
-  signal?: AbortSignal;
-  headers?: Record<string, string>;
-  policy?: NetworkPolicy;
-}
-
-export interface Download {
-  /** The final URL after redirects (credentials and query elided). */
-  url: string;
-  status: number;
-  contentType?: string;
-  /** Declared length, when the server sent one. */
-  contentLength?: number;
-  stream: ReadableStream<Uint8Array>;
-}
+export type { Download, DownloadOptions, DownloadTimeouts } from './download-types.ts';
 
 interface Attempt {
   response: IncomingMessage;
