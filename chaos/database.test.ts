@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Database, openDatabase } from '@mediaforge/core';
 import { sql } from 'drizzle-orm';
+import { settle } from './lib/net.ts';
 import { type DedicatedPostgres, startDedicatedPostgres } from './lib/postgres.ts';
 
 const WORKER_MAIN = join(import.meta.dir, '../packages/worker/src/main.ts');
@@ -23,10 +24,10 @@ beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'mediaforge-chaos-db-'));
 }, 60_000);
 afterAll(async () => {
-  await database?.close();
-  await pg?.destroy();
+  await settle('close the database', database?.close());
+  await settle('destroy PostgreSQL', pg?.destroy());
   if (home) rmSync(home, { recursive: true, force: true });
-});
+}, 60_000);
 
 async function notifiedWithin(channel: string, payloads: string[], ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;

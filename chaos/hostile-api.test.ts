@@ -46,7 +46,7 @@ afterAll(async () => {
   await server?.stop(true);
   await database?.close();
   if (home) rmSync(home, { recursive: true, force: true });
-});
+}, 60_000);
 
 type Who = keyof typeof keys | null | string;
 

@@ -42,7 +42,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await database?.close();
   if (home) rmSync(home, { recursive: true, force: true });
-});
+}, 60_000);
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
   try {

@@ -12,6 +12,7 @@ import { ApiKeyStore, createLogger, type Database, loadSettings, openDatabase } 
 import { openObjectStore } from '@mediaforge/storage';
 import { startS3Server, type TestS3Server } from '@mediaforge/storage/testing';
 import { CaseBook } from './lib/cases.ts';
+import { settle } from './lib/net.ts';
 import { type DedicatedPostgres, startDedicatedPostgres } from './lib/postgres.ts';
 import { type S3FaultProxy, startS3FaultProxy } from './lib/s3-proxy.ts';
 import { saveResults } from './lib/scale.ts';
@@ -57,13 +58,13 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await server?.stop(true);
-  await database?.close();
-  await proxy?.close();
-  await s3?.close();
-  await pg?.destroy();
+  await settle('stop the API', server?.stop(true));
+  await settle('close the database', database?.close());
+  await settle('close the S3 proxy', proxy?.close());
+  await settle('close s3rver', s3?.close());
+  await settle('destroy PostgreSQL', pg?.destroy());
   if (home) rmSync(home, { recursive: true, force: true });
-});
+}, 60_000);
 
 async function call(method: string, path: string, body?: BodyInit, json?: unknown) {
   const headers: Record<string, string> = { authorization: `Bearer ${key}` };

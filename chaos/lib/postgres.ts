@@ -32,8 +32,15 @@ function binaries(): string {
   throw new Error('PostgreSQL server binaries not found under /usr/lib/postgresql: apt-get install postgresql');
 }
 
+/** `runuser` lives in sbin, which a CI runner's PATH may leave out. */
+function runuser(): string {
+  const found = Bun.which('runuser', { PATH: `${process.env.PATH ?? ''}:/usr/local/sbin:/usr/sbin:/sbin` });
+  if (!found) throw new Error('runuser (util-linux) is needed to run PostgreSQL as the postgres user');
+  return found;
+}
+
 async function run(command: string[], asPostgres: boolean): Promise<string> {
-  const argv = asPostgres ? ['runuser', '-u', 'postgres', '--', ...command] : command;
+  const argv = asPostgres ? [runuser(), '-u', 'postgres', '--', ...command] : command;
   const child = Bun.spawn(argv, { stdout: 'pipe', stderr: 'pipe', stdin: 'ignore' });
   const [out, err, code] = await Promise.all([
     new Response(child.stdout).text(),
