@@ -14,17 +14,8 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** A seeded pseudo-random generator (mulberry32): the same seed replays the same faults. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded pseudo-random generator (core's mulberry32): the same seed replays the same faults. */
+export { prng as seededRandom } from '@mediaforge/core';
 
 /** Counts events by kind (faults injected, outcomes seen), for the report. */
 export class Tally {
