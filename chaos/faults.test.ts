@@ -162,7 +162,7 @@ test(
       logDir: work,
     });
 
-    // Enqueue everything first, through the library, as an application would.
+    // Tasks are queued through the library, as an application would.
     const enqueuer = await openDatabase({ url: pg.url });
     const manager = new TaskManager({
       database: enqueuer,

@@ -26,9 +26,6 @@ export const ORIGIN_FAULTS = [
 ] as const;
 export type OriginFault = (typeof ORIGIN_FAULTS)[number];
 
-/** Faults after which the file still arrives in the same response. */
-const HARMLESS: readonly OriginFault[] = ['slow drip', 'wrong Content-Type', 'redirect hop'];
-
 export const BAD_KINDS = {
   missing: 'DOWNLOAD_HTTP_STATUS',
   loop: 'DOWNLOAD_REDIRECTS',
@@ -235,6 +232,3 @@ export function startFaultOrigin(files: Map<string, OriginFile>, options: Origin
     close: () => server.stop(true),
   };
 }
-
-/** Whether a fault kind lets the same response deliver the file (so it costs no retry). */
-export const isHarmless = (fault: string) => (HARMLESS as readonly string[]).includes(fault);

@@ -50,7 +50,7 @@ function driverError(error: unknown): DriverError | undefined {
   return undefined;
 }
 
-export function isTransientDatabaseCode(code: string): boolean {
+function isTransientDatabaseCode(code: string): boolean {
   return TRANSIENT.has(code) || code.startsWith('08');
 }
 
