@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestPostgres } from '@mediaforge/core/testing';
 import { startS3Server, type TestS3Server } from '@mediaforge/storage/testing';
-import { type Benchmark, command, fixed, median, toolVersion, wavHeader } from './lib.ts';
+import { type Benchmark, collect, command, fixed, median, toolVersion, wavHeader } from './lib.ts';
 
 const CLI = join(import.meta.dir, '../packages/cli/src/main.ts');
 const MiB = 1024 * 1024;
@@ -96,22 +96,17 @@ http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000; ${
   };
 }
 
-/** Runs a command under /usr/bin/time for its peak RSS; throws with its output when it fails. */
-/** `env` is laid over this process's environment; an undefined value removes the variable. */
+/**
+ * Runs a command under /usr/bin/time for its peak RSS; throws with its output when it fails. `env` is laid over
+ * this process's environment; an undefined value removes the variable.
+ */
 async function timed(command: string[], env: Record<string, string | undefined> = {}): Promise<Measured> {
   const started = performance.now();
   const merged: Record<string, string | undefined> = { ...process.env, ...env };
   for (const [key, value] of Object.entries(merged)) if (value === undefined) delete merged[key];
-  const child = Bun.spawn(['/usr/bin/time', '-f', 'peak-kib %M', ...command], {
+  const { out, err, code } = await collect(['/usr/bin/time', '-f', 'peak-kib %M', ...command], {
     env: merged as Record<string, string>,
-    stdout: 'pipe',
-    stderr: 'pipe',
   });
-  const [out, err, code] = await Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-    child.exited,
-  ]);
   const seconds = (performance.now() - started) / 1000;
   if (code !== 0) {
     throw new Error(`${command.slice(0, 3).join(' ')} exited with ${code}: ${err.slice(-500)} ${out.slice(-1500)}`);

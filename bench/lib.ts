@@ -88,13 +88,22 @@ export function command(name: string): string | undefined {
   return Bun.which(name, { PATH: SEARCH_PATH }) ?? undefined;
 }
 
-export async function sh(command: string[], options: { cwd?: string; env?: Record<string, string> } = {}) {
+/** Runs a command to its end and collects what it printed and its exit code. */
+export async function collect(
+  command: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<{ out: string; err: string; code: number }> {
   const child = Bun.spawn(command, { ...options, stdout: 'pipe', stderr: 'pipe' });
   const [out, err, code] = await Promise.all([
     new Response(child.stdout).text(),
     new Response(child.stderr).text(),
     child.exited,
   ]);
+  return { out, err, code };
+}
+
+export async function sh(command: string[], options: { cwd?: string; env?: Record<string, string> } = {}) {
+  const { out, err, code } = await collect(command, options);
   if (code !== 0) throw new Error(`${command.join(' ')} exited with ${code}: ${err.slice(-2000)}`);
   return out;
 }
@@ -102,9 +111,7 @@ export async function sh(command: string[], options: { cwd?: string; env?: Recor
 /** The first line a tool prints about its version, for the report. */
 export async function toolVersion(command: string[]): Promise<string> {
   try {
-    const child = Bun.spawn(command, { stdout: 'pipe', stderr: 'pipe' });
-    const [out, err] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text()]);
-    await child.exited;
+    const { out, err } = await collect(command);
     return (out.trim() || err.trim()).split('\n')[0] ?? 'unknown';
   } catch {
     return 'not installed';

@@ -7,8 +7,9 @@ import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Database, openDatabase } from '@mediaforge/core';
+import { type Database, openDatabase, rows } from '@mediaforge/core';
 import { sql } from 'drizzle-orm';
+import { waitFor } from '../tests/support/wait.ts';
 import { settle } from './lib/net.ts';
 import { type DedicatedPostgres, startDedicatedPostgres } from './lib/postgres.ts';
 
@@ -110,15 +111,13 @@ test('a worker started while PostgreSQL is down waits for it (--connect-timeout)
     await pg.start();
   }
   // Up again: the patient worker registers itself, and stops cleanly when told to.
-  const deadline = Date.now() + 20_000;
-  let registered = 0;
-  while (Date.now() < deadline && registered === 0) {
-    await Bun.sleep(250);
-    const result = (await database.db
-      .execute(sql`select count(*)::int as n from workers where stopped_at is null`)
-      .catch(() => [])) as unknown as { n: number }[];
-    registered = result[0]?.n ?? 0;
-  }
+  const registered = await waitFor('the patient worker to register', async () => {
+    const [row] = await rows<{ n: number }>(
+      database.db,
+      sql`select count(*)::int as n from workers where stopped_at is null`,
+    ).catch(() => []);
+    return row?.n;
+  });
   expect(registered).toBeGreaterThan(0);
   patient.kill('SIGTERM');
   expect(await patient.exited).toBe(0);

@@ -14,6 +14,7 @@ import { ApiKeyStore, createLogger, type Database, loadSettings, openDatabase, r
 import { SSRF_URL_FORMS } from '@mediaforge/core/testing';
 import { createFileStore, type ObjectStore } from '@mediaforge/storage';
 import { sql } from 'drizzle-orm';
+import { apiCall } from './lib/api.ts';
 import { CaseBook } from './lib/cases.ts';
 import { seededRandom } from './lib/net.ts';
 import { saveResults } from './lib/scale.ts';
@@ -50,26 +51,14 @@ afterAll(async () => {
 
 type Who = keyof typeof keys | null | string;
 
-async function call(
+function call(
   method: string,
   path: string,
   init: { as?: Who; json?: unknown; body?: BodyInit; headers?: Record<string, string> } = {},
 ) {
-  const headers: Record<string, string> = { ...init.headers };
   const who = init.as === undefined ? 'alice' : init.as;
-  if (who !== null) headers.authorization = `Bearer ${who in keys ? keys[who as keyof typeof keys] : who}`;
-  if (init.json !== undefined) headers['content-type'] = 'application/json';
-  const response = await fetch(new URL(path, server.url), {
-    method,
-    headers,
-    body: init.json !== undefined ? JSON.stringify(init.json) : (init.body ?? null),
-  });
-  const text = await response.text();
-  let code = '';
-  try {
-    code = (JSON.parse(text) as { error?: { code?: string } }).error?.code ?? '';
-  } catch {}
-  return { status: response.status, code, text };
+  const key = who === null ? null : who in keys ? keys[who as keyof typeof keys] : who;
+  return apiCall(server.url, method, path, { ...init, key });
 }
 
 /** Runs a case: the outcome is "status code" (or just the status when no code is expected). */

@@ -11,6 +11,7 @@ import { type StartedServer, startServer } from '@mediaforge/api';
 import { ApiKeyStore, createLogger, type Database, loadSettings, openDatabase } from '@mediaforge/core';
 import { openObjectStore } from '@mediaforge/storage';
 import { startS3Server, type TestS3Server } from '@mediaforge/storage/testing';
+import { apiCall } from './lib/api.ts';
 import { CaseBook } from './lib/cases.ts';
 import { settle } from './lib/net.ts';
 import { type DedicatedPostgres, startDedicatedPostgres } from './lib/postgres.ts';
@@ -66,22 +67,12 @@ afterAll(async () => {
   if (home) rmSync(home, { recursive: true, force: true });
 }, 60_000);
 
-async function call(method: string, path: string, body?: BodyInit, json?: unknown) {
-  const headers: Record<string, string> = { authorization: `Bearer ${key}` };
-  if (json !== undefined) headers['content-type'] = 'application/json';
-  if (body !== undefined) headers['content-type'] = 'application/octet-stream';
-  const response = await fetch(new URL(path, server.url), {
-    method,
-    headers,
-    body: json !== undefined ? JSON.stringify(json) : (body ?? null),
+const call = (method: string, path: string, body?: BodyInit, json?: unknown) =>
+  apiCall(server.url, method, path, {
+    key,
+    ...(json !== undefined ? { json } : {}),
+    ...(body !== undefined ? { body, headers: { 'content-type': 'application/octet-stream' } } : {}),
   });
-  const text = await response.text();
-  let code = '';
-  try {
-    code = (JSON.parse(text) as { error?: { code?: string } }).error?.code ?? '';
-  } catch {}
-  return { status: response.status, code, text, headers: response.headers };
-}
 
 const newRecord = async () =>
   (JSON.parse((await call('POST', '/v1/records', undefined, { mediaType: 'audio' })).text) as { uid: string }).uid;
