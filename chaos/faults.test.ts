@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadSettings, openDatabase, TaskManager } from '@mediaforge/core';
+import { loadSettings, openDatabase, TaskManager, userScope } from '@mediaforge/core';
 import { type ObjectStore, openObjectStore } from '@mediaforge/storage';
 import { startS3Server, type TestS3Server } from '@mediaforge/storage/testing';
 import postgres from 'postgres';
@@ -175,7 +175,7 @@ test(
         expected.set(url, { name, ...(bad ? { bad } : {}) });
         return url;
       });
-      await manager.queueFileProcessing({ urls, userId: 'chaos', maxAttempts: 10 });
+      await manager.queueFileProcessing({ urls, scope: userScope('chaos'), maxAttempts: 10 });
     };
 
     // The baseline: one task, no faults.

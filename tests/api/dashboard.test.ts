@@ -5,7 +5,15 @@ import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type StartedServer, startServer } from '@mediaforge/api';
-import { ApiKeyStore, createLogger, type Database, loadSettings, openDatabase, TaskManager } from '@mediaforge/core';
+import {
+  ALL_USERS,
+  ApiKeyStore,
+  createLogger,
+  type Database,
+  loadSettings,
+  openDatabase,
+  TaskManager,
+} from '@mediaforge/core';
 import { createFileStore } from '@mediaforge/storage';
 import { runWorker } from '@mediaforge/worker';
 import { type Browser, chromium } from 'playwright-core';
@@ -78,7 +86,7 @@ test('sign in, ingest to 100%, cancel a task, preview a record', async () => {
   await page.goto(`${base}/dashboard`);
   await page.click(`button.cancel[data-task-id="${stuck}"]`);
   await page.waitForSelector(`tr[data-task-id="${stuck}"] [data-field="status"]:has-text("cancelled")`);
-  expect((await tasks.getTaskStatus(stuck)).status).toBe('cancelled');
+  expect((await tasks.getTaskStatus(stuck, ALL_USERS)).status).toBe('cancelled');
 
   // Records browser: the image shows, the audio is playable, the text has an excerpt.
   await page.goto(`${base}/dashboard/records`);

@@ -1,12 +1,23 @@
 import { expect, test } from 'bun:test';
-import { FileProcessingError, InvalidUidError, newUid, RecordNotFoundError, RecordRepository } from '@mediaforge/core';
+import {
+  ALL_USERS,
+  FileProcessingError,
+  InvalidUidError,
+  newUid,
+  objects,
+  RecordNotFoundError,
+  RecordRepository,
+  records,
+  userScope,
+} from '@mediaforge/core';
 import { describeBackends } from '@mediaforge/core/testing';
+import { eq } from 'drizzle-orm';
 
 describeBackends('records repository', (backend) => {
   const repo = () => new RecordRepository(backend.database().db);
 
   test('create returns a pending record with defaults', async () => {
-    const record = await repo().create({ mediaType: 'audio', title: 'Telugu sample', language: 'te' });
+    const record = await repo().create({ mediaType: 'audio', title: 'Telugu sample', language: 'te' }, ALL_USERS);
     expect(record).toMatchObject({ mediaType: 'audio', status: 'pending', title: 'Telugu sample', language: 'te' });
     expect(record.storageKey).toBeNull();
     expect(record.metadata).toEqual({});
@@ -15,44 +26,48 @@ describeBackends('records repository', (backend) => {
 
   test('create keeps a given uid; get and find read it back', async () => {
     const uid = newUid();
-    await repo().create({ uid: uid.toUpperCase(), mediaType: 'image' });
-    expect((await repo().get(uid)).uid).toBe(uid);
-    expect((await repo().find(uid))?.mediaType).toBe('image');
+    await repo().create({ uid: uid.toUpperCase(), mediaType: 'image' }, ALL_USERS);
+    expect((await repo().get(uid, ALL_USERS)).uid).toBe(uid);
+    expect((await repo().find(uid, ALL_USERS))?.mediaType).toBe('image');
   });
 
   test('missing records: find gives null, get throws RecordNotFoundError', async () => {
     const uid = newUid();
-    expect(await repo().find(uid)).toBeNull();
-    await expect(repo().get(uid)).rejects.toBeInstanceOf(RecordNotFoundError);
+    expect(await repo().find(uid, ALL_USERS)).toBeNull();
+    await expect(repo().get(uid, ALL_USERS)).rejects.toBeInstanceOf(RecordNotFoundError);
   });
 
   test('invalid uids throw InvalidUidError before touching the database', async () => {
-    await expect(repo().get('not-a-uuid')).rejects.toBeInstanceOf(InvalidUidError);
-    await expect(repo().create({ uid: 'x', mediaType: 'text' })).rejects.toBeInstanceOf(InvalidUidError);
+    await expect(repo().get('not-a-uuid', ALL_USERS)).rejects.toBeInstanceOf(InvalidUidError);
+    await expect(repo().create({ uid: 'x', mediaType: 'text' }, ALL_USERS)).rejects.toBeInstanceOf(InvalidUidError);
   });
 
   test('createMany inserts beyond one statement chunk, all or nothing', async () => {
     const generationId = `bulk-${newUid()}`;
     const created = await repo().createMany(
       Array.from({ length: 2500 }, (_, i) => ({ mediaType: 'text' as const, title: `t${i}`, generationId })),
+      ALL_USERS,
     );
     expect(created).toHaveLength(2500);
-    expect(await repo().count({ generationId })).toBe(2500);
+    expect(await repo().count(ALL_USERS, { generationId })).toBe(2500);
 
     const broken = `broken-${newUid()}`;
     const duplicate = newUid();
     await expect(
-      repo().createMany([
-        { uid: duplicate, mediaType: 'text', generationId: broken },
-        { uid: duplicate, mediaType: 'text', generationId: broken },
-      ]),
+      repo().createMany(
+        [
+          { uid: duplicate, mediaType: 'text', generationId: broken },
+          { uid: duplicate, mediaType: 'text', generationId: broken },
+        ],
+        ALL_USERS,
+      ),
     ).rejects.toThrow();
-    expect(await repo().count({ generationId: broken })).toBe(0);
+    expect(await repo().count(ALL_USERS, { generationId: broken })).toBe(0);
   });
 
   test('invalid input is a typed validation error', async () => {
     const error = await repo()
-      .create({ mediaType: 'hologram' as never })
+      .create({ mediaType: 'hologram' as never }, ALL_USERS)
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FileProcessingError);
     expect((error as FileProcessingError).code).toBe('VALIDATION_ERROR');
@@ -60,38 +75,43 @@ describeBackends('records repository', (backend) => {
 
   test('list filters by status, type, user, generation and missing file', async () => {
     const userId = `user-${newUid()}`;
-    const [a, b, c] = await repo().createMany([
-      { mediaType: 'audio', userId },
-      { mediaType: 'video', userId },
-      { mediaType: 'audio', userId },
-    ]);
+    const [a, b, c] = await repo().createMany(
+      [
+        { mediaType: 'audio', userId },
+        { mediaType: 'video', userId },
+        { mediaType: 'audio', userId },
+      ],
+      ALL_USERS,
+    );
     if (!a || !b || !c) throw new Error('insert failed');
-    await repo().updateFile(c.uid, {
-      fileUrl: 'file:///x/audio/c.mp3',
-      fileName: `${c.uid}.mp3`,
-      fileSize: 10,
-      contentType: 'audio/mpeg',
-      sha256: 'ab'.repeat(32),
-      storageKey: `audio/${c.uid}.mp3`,
-      source: 'generated',
-    });
-    const uids = async (filter: Parameters<RecordRepository['list']>[0]) =>
-      (await repo().list({ userId, ...filter })).items.map((r) => r.uid);
+    const { db } = backend.database();
+    const key = `audio/${c.uid}.mp3`;
+    await db.insert(objects).values({ key, sha256: 'ab'.repeat(32), size: 10, contentType: 'audio/mpeg', refs: 1 });
+    await db.update(records).set({ storageKey: key, status: 'uploaded' }).where(eq(records.uid, c.uid));
+    const uids = async (filter: Parameters<RecordRepository['list']>[1]) =>
+      (await repo().list(ALL_USERS, { userId, ...filter })).items.map((r) => r.uid);
     expect(await uids({})).toEqual([a.uid, b.uid, c.uid]);
     expect(await uids({ mediaType: 'audio' })).toEqual([a.uid, c.uid]);
     expect(await uids({ withoutFile: true })).toEqual([a.uid, b.uid]);
     expect(await uids({ status: 'uploaded' })).toEqual([c.uid]);
     expect(await uids({ generationId: 'nothing' })).toEqual([]);
+    // A user's scope sees only that user's records; another user's look missing.
+    expect((await repo().list(userScope(userId), {})).items).toHaveLength(3);
+    expect((await repo().list(userScope('someone-else'), { userId })).items).toEqual([]);
+    expect(await repo().find(a.uid, userScope('someone-else'))).toBeNull();
   });
 
   test('keyset pagination visits every record exactly once', async () => {
     const userId = `pager-${newUid()}`;
-    const created = await repo().createMany(Array.from({ length: 23 }, () => ({ mediaType: 'text' as const, userId })));
+    const created = await repo().createMany(
+      Array.from({ length: 23 }, () => ({ mediaType: 'text' as const, userId })),
+      ALL_USERS,
+    );
     const seen: string[] = [];
     let cursor: string | undefined;
     let pages = 0;
     do {
-      const page = await repo().list({ userId, limit: 5, cursor });
+      const page = await repo().list(ALL_USERS, { userId, limit: 5, cursor });
       seen.push(...page.items.map((r) => r.uid));
       cursor = page.nextCursor;
       pages += 1;
@@ -102,35 +122,8 @@ describeBackends('records repository', (backend) => {
 
   test('a tampered cursor is a typed error', async () => {
     const error = await repo()
-      .list({ cursor: 'garbage' })
+      .list(ALL_USERS, { cursor: 'garbage' })
       .catch((e: unknown) => e);
     expect((error as FileProcessingError).code).toBe('INVALID_CURSOR');
-  });
-
-  test('updateFile sets every file field and uploaded status in one statement', async () => {
-    const record = await repo().create({ mediaType: 'image' });
-    const before = record.updatedAt.getTime();
-    await Bun.sleep(5);
-    const updated = await repo().updateFile(record.uid, {
-      fileUrl: 'https://cdn/x.jpg',
-      fileName: `${record.uid}.jpg`,
-      fileSize: 12345,
-      contentType: 'image/jpeg',
-      sha256: 'cd'.repeat(32),
-      storageKey: `image/${record.uid}.jpg`,
-      source: 'url',
-      sourceUrl: 'https://origin/x.jpg',
-      metadata: { width: 10, height: 20 },
-    });
-    expect(updated).toMatchObject({
-      status: 'uploaded',
-      fileSize: 12345,
-      storageKey: `image/${record.uid}.jpg`,
-      source: 'url',
-      metadata: { width: 10, height: 20 },
-      error: null,
-    });
-    expect(updated.updatedAt.getTime()).toBeGreaterThan(before);
-    await expect(repo().updateFile(newUid(), { ...updated } as never)).rejects.toBeInstanceOf(RecordNotFoundError);
   });
 });

@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  ALL_USERS,
   type Database,
   openDatabase,
   RecordFileGenerator,
@@ -17,7 +18,11 @@ import { createFileStore, createS3Store, type ObjectStore, StorageError } from '
 import { S3RVER_CREDENTIALS, startS3Server, type TestS3Server } from '@mediaforge/storage/testing';
 import { eq, sql } from 'drizzle-orm';
 
-const settings = { maxFileSizeBytes: 50 * 1024 * 1024, taskTimeoutMinutes: 30 };
+const settings = {
+  maxFileSizeBytes: 50 * 1024 * 1024,
+  taskTimeoutMinutes: 30,
+  home: mkdtempSync(join(tmpdir(), 'mediaforge-gen-home-')),
+};
 
 /**
  * A real store wrapped to count uploads and, when asked, fail some of them the way a storage outage would
@@ -36,6 +41,14 @@ function instrumented(store: ObjectStore) {
       return store.put(key, body, options);
     },
   };
+  const putFile = store.putFile?.bind(store);
+  if (putFile) {
+    wrapped.putFile = async (key, path, options) => {
+      if (failFor?.(key)) throw new StorageError(store.driver, 'STORAGE_TRANSIENT', `injected outage writing ${key}`);
+      puts.push(key);
+      return putFile(key, path, options);
+    };
+  }
   return {
     store: wrapped,
     puts,
@@ -62,11 +75,12 @@ describeBackends('RecordFileGenerator', (backend) => {
   afterAll(async () => s3?.close());
 
   const generatorWith = (store: ObjectStore, db = backend.database().db) =>
-    new RecordFileGenerator({ db, store, settings });
+    new RecordFileGenerator({ db, store, settings, scope: ALL_USERS });
 
   test('generates, verifies and stores each media type under {media_type}/{uid}{ext}', async () => {
     const made = await repository.createMany(
       (['text', 'audio', 'video', 'image'] as const).map((mediaType) => ({ mediaType })),
+      ALL_USERS,
     );
     const { store, puts } = instrumented(base);
     const results = await generatorWith(store).bulkProcessRecords(
@@ -76,7 +90,7 @@ describeBackends('RecordFileGenerator', (backend) => {
     expect(results.map((r) => r.success)).toEqual([true, true, true, true]);
     expect(puts).toHaveLength(4);
     for (const [i, result] of results.entries()) {
-      const record = await repository.get(made[i]?.uid as string);
+      const record = await repository.get(made[i]?.uid as string, ALL_USERS);
       const ext = { text: '.txt', audio: '.mp3', video: '.mp4', image: '.jpg' }[record.mediaType];
       expect(result.uploadResult?.key).toBe(`${record.mediaType}/${record.uid}${ext}`);
       expect(record).toMatchObject({
@@ -105,7 +119,7 @@ describeBackends('RecordFileGenerator', (backend) => {
   });
 
   test('a record that already has its file is skipped, unless forced', async () => {
-    const [record] = await repository.createMany([{ mediaType: 'text' }]);
+    const [record] = await repository.createMany([{ mediaType: 'text' }], ALL_USERS);
     const uid = record?.uid as string;
     const { store, puts } = instrumented(base);
     const generator = generatorWith(store);
@@ -113,16 +127,17 @@ describeBackends('RecordFileGenerator', (backend) => {
     expect((await generator.processRecord(uid)).outcome).toBe('skipped');
     expect(puts).toHaveLength(1);
     expect((await generator.processRecord(uid, { force: true, fileSizeKb: 20 })).outcome).toBe('uploaded');
-    expect((await repository.get(uid)).fileSize).toBe(20 * 1024);
+    expect((await repository.get(uid, ALL_USERS)).fileSize).toBe(20 * 1024);
   });
 
   test('invalid and unknown uids and oversized requests are reported per record, before any work', async () => {
-    const [record] = await repository.createMany([{ mediaType: 'audio' }]);
+    const [record] = await repository.createMany([{ mediaType: 'audio' }], ALL_USERS);
     const { store, puts } = instrumented(base);
     const generator = new RecordFileGenerator({
       db: backend.database().db,
       store,
       settings: { ...settings, maxFileSizeBytes: 100 * 1024 },
+      scope: ALL_USERS,
     });
     const results = [
       ...(await generator.bulkProcessRecords(['not-a-uid', '01a1ff94-0000-7000-8000-000000000000'], { fileSizeKb: 2 })),
@@ -132,12 +147,13 @@ describeBackends('RecordFileGenerator', (backend) => {
     expect(results.map((r) => r.error?.code)).toEqual(['INVALID_UID', 'RECORD_NOT_FOUND', 'FILE_SIZE_EXCEEDED']);
     expect(results.every((r) => !r.success && r.outcome === 'failed')).toBe(true);
     expect(puts).toEqual([]);
-    expect((await repository.get(record?.uid as string)).status).toBe('pending');
+    expect((await repository.get(record?.uid as string, ALL_USERS)).status).toBe('pending');
   });
 
   test('two generators racing on the same 200 records upload each exactly once', async () => {
     const made = await repository.createMany(
       Array.from({ length: 200 }, (_, i) => ({ mediaType: i % 2 ? ('text' as const) : ('audio' as const) })),
+      ALL_USERS,
     );
     const uids = made.map((r) => r.uid);
     const { store, puts } = instrumented(base);
@@ -153,40 +169,42 @@ describeBackends('RecordFileGenerator', (backend) => {
         }),
       ]);
       expect(new Set(puts).size).toBe(puts.length);
-      expect(puts).toHaveLength(200);
+      // One object per distinct content (tiny synthesized files may coincide, and dedupe then shares one object).
+      const stored = await Promise.all(uids.map((uid) => repository.get(uid, ALL_USERS)));
+      expect(puts).toHaveLength(new Set(stored.map((r) => r.sha256)).size);
       const uploaded = [...a, ...b].filter((r) => r.outcome === 'uploaded');
       expect(uploaded).toHaveLength(200);
       // The loser of each race either saw the record busy or already done; nothing else.
       for (const r of [...a, ...b].filter((r) => r.outcome !== 'uploaded')) {
         expect(r.outcome === 'skipped' || r.error?.code === 'RECORD_BUSY').toBe(true);
       }
-      expect(await repository.count({ status: 'uploaded', withoutFile: false })).toBeGreaterThanOrEqual(200);
-      for (const uid of uids) expect((await repository.get(uid)).status).toBe('uploaded');
+      expect(await repository.count(ALL_USERS, { status: 'uploaded', withoutFile: false })).toBeGreaterThanOrEqual(200);
+      for (const uid of uids) expect((await repository.get(uid, ALL_USERS)).status).toBe('uploaded');
     } finally {
       await second?.close();
     }
   });
 
   test('a crash between upload and record update is completed from the object, without a second upload', async () => {
-    const [record] = await repository.createMany([{ mediaType: 'image' }]);
+    const [record] = await repository.createMany([{ mediaType: 'image' }], ALL_USERS);
     const uid = record?.uid as string;
     const { store, puts } = instrumented(base);
     // The upload happened, then the process died before the record update (simulated: objects only, no update).
     const first = await generatorWith(store).processRecord(uid, { updateRecord: false });
     expect(first.success).toBe(true);
-    expect((await repository.get(uid)).status).toBe('pending');
+    expect((await repository.get(uid, ALL_USERS)).status).toBe('pending');
     expect(puts).toHaveLength(1);
 
     const rerun = await generatorWith(store).processRecord(uid);
     expect(rerun.outcome).toBe('recovered');
     expect(puts).toHaveLength(1);
-    const completed = await repository.get(uid);
+    const completed = await repository.get(uid, ALL_USERS);
     expect(completed).toMatchObject({ status: 'uploaded', sha256: first.uploadResult?.sha256 });
     expect(completed.fileUrl).toBe(first.uploadResult?.objectUrl as string);
   });
 
   test('a damaged leftover object is not trusted: it is uploaded again', async () => {
-    const [record] = await repository.createMany([{ mediaType: 'text' }]);
+    const [record] = await repository.createMany([{ mediaType: 'text' }], ALL_USERS);
     const uid = record?.uid as string;
     const first = await generatorWith(base).processRecord(uid, { updateRecord: false });
     const key = first.uploadResult?.key as string;
@@ -197,12 +215,19 @@ describeBackends('RecordFileGenerator', (backend) => {
     });
     const rerun = await generatorWith(base).processRecord(uid);
     expect(rerun.outcome).toBe('uploaded');
-    const bytes = await readAll((await base.get(key))?.body as ReadableStream<Uint8Array>);
-    expect(sha256Hex(bytes)).toBe((await repository.get(uid)).sha256 as string);
+    const after = await repository.get(uid, ALL_USERS);
+    // The damaged object is retired, and the record got a fresh key whose bytes hash to its sha256.
+    expect(after.storageKey).not.toBe(key);
+    expect(await base.head(key)).toBeNull();
+    const bytes = await readAll((await base.get(after.storageKey as string))?.body as ReadableStream<Uint8Array>);
+    expect(sha256Hex(bytes)).toBe(after.sha256 as string);
   });
 
   test('a storage outage mid-batch fails only the affected records, which the next run retries', async () => {
-    const made = await repository.createMany(Array.from({ length: 9 }, () => ({ mediaType: 'text' as const })));
+    const made = await repository.createMany(
+      Array.from({ length: 9 }, () => ({ mediaType: 'text' as const })),
+      ALL_USERS,
+    );
     const uids = made.map((r) => r.uid);
     const doomed = new Set(uids.filter((_, i) => i % 3 === 1));
     const { store, failWhen } = instrumented(base);
@@ -210,7 +235,7 @@ describeBackends('RecordFileGenerator', (backend) => {
     const results = await generatorWith(store).bulkProcessRecords(uids, { fileSizeKb: 2 });
     expect(results.filter((r) => r.success)).toHaveLength(6);
     for (const uid of doomed) {
-      const record = await repository.get(uid);
+      const record = await repository.get(uid, ALL_USERS);
       expect(record.status).toBe('failed');
       expect(record.error).toContain('injected outage');
     }
@@ -220,11 +245,11 @@ describeBackends('RecordFileGenerator', (backend) => {
     failWhen(undefined);
     const retry = await generatorWith(store).bulkProcessRecords([...doomed], { fileSizeKb: 2 });
     expect(retry.every((r) => r.success)).toBe(true);
-    for (const uid of doomed) expect((await repository.get(uid)).status).toBe('uploaded');
+    for (const uid of doomed) expect((await repository.get(uid, ALL_USERS)).status).toBe('uploaded');
   });
 
   test('an abandoned claim is taken over after the task timeout; a fresh one is left alone', async () => {
-    const [fresh, stale] = await repository.createMany([{ mediaType: 'text' }, { mediaType: 'text' }]);
+    const [fresh, stale] = await repository.createMany([{ mediaType: 'text' }, { mediaType: 'text' }], ALL_USERS);
     const { db } = backend.database();
     await db
       .update(records)
@@ -243,7 +268,7 @@ describeBackends('RecordFileGenerator', (backend) => {
   });
 
   test('autoGenerate finds the records without files and reports totals', async () => {
-    await repository.createMany([{ mediaType: 'text' }, { mediaType: 'audio' }]);
+    await repository.createMany([{ mediaType: 'text' }, { mediaType: 'audio' }], ALL_USERS);
     const outcome = await generatorWith(base).autoGenerate({ limit: 10_000, fileSizeKb: 2 });
     expect(outcome.processed).toBeGreaterThanOrEqual(2);
     expect(outcome.successful).toBe(outcome.processed - outcome.failed);

@@ -8,6 +8,7 @@ import {
   openDatabaseFromSettings,
   RecordRepository,
 } from '@mediaforge/cli';
+import { ALL_USERS } from '@mediaforge/core';
 import { tempDir } from '../support/cli.ts';
 
 // The seed's function-style API, configured from the environment as a script using it would be.
@@ -20,12 +21,10 @@ beforeAll(async () => {
   delete process.env.DATABASE_URL;
   delete process.env.STORAGE_URL;
   const database = await openDatabaseFromSettings(loadSettings());
-  const created = await new RecordRepository(database.db).createMany([
-    { mediaType: 'text' },
-    { mediaType: 'audio' },
-    { mediaType: 'image' },
-    { mediaType: 'text' },
-  ]);
+  const created = await new RecordRepository(database.db).createMany(
+    [{ mediaType: 'text' }, { mediaType: 'audio' }, { mediaType: 'image' }, { mediaType: 'text' }],
+    ALL_USERS,
+  );
   uids = created.map((r) => r.uid);
   await database.close();
 });

@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  ALL_USERS,
   processFileBatch,
   RecordRepository,
   readAll,
@@ -120,7 +121,7 @@ describeBackends('processFileBatch', (backend) => {
 
     const repository = new RecordRepository(backend.database().db);
     for (const file of result.processedFiles) {
-      const record = await repository.get(file.recordUid);
+      const record = await repository.get(file.recordUid, ALL_USERS);
       expect(record).toMatchObject({
         status: 'uploaded',
         source: 'url',
@@ -198,7 +199,7 @@ describeBackends('processFileBatch', (backend) => {
       fileUrls: [at('fixture.ogg'), at('fixture.webp')],
     });
     expect(result).toMatchObject({ success: true, totalFiles: 2, failedFiles: [] });
-    const records = await new RecordRepository(backend.database().db).list({ generationId: 'gen-42' });
+    const records = await new RecordRepository(backend.database().db).list(ALL_USERS, { generationId: 'gen-42' });
     expect(records.items.map((r) => [r.userId, r.mediaType]).sort()).toEqual([
       ['gen-user', 'audio'],
       ['gen-user', 'image'],

@@ -1,6 +1,6 @@
 /** Worker prefetch: items claimed ahead of free slots wait locally, leased, and are handed back or dropped safely. */
 import { beforeEach, expect, test } from 'bun:test';
-import { TaskManager, TaskQueue, tasks, workers } from '@mediaforge/core';
+import { ALL_USERS, TaskManager, TaskQueue, tasks, workers } from '@mediaforge/core';
 import { describeBackends } from '@mediaforge/core/testing';
 import type { Handler } from '@mediaforge/worker';
 import { waitFor } from '../support/wait.ts';
@@ -41,7 +41,10 @@ describeBackends('worker prefetch', (backend) => {
       { concurrency: 2, prefetch: 8 },
     );
     const id = await queue.enqueue({ kind: 'noop', payloads: noops(60) });
-    await waitFor('the task to finish', async () => (await manager.getTaskStatus(id)).status === 'succeeded');
+    await waitFor(
+      'the task to finish',
+      async () => (await manager.getTaskStatus(id, ALL_USERS)).status === 'succeeded',
+    );
     expect(most).toBe(2);
     expect(seen.sort((a, b) => a - b)).toEqual(noops(60).map(({ n }) => n));
     expect(await queue.countItems(id)).toMatchObject({ succeeded: 60, running: 0, queued: 0 });
@@ -66,7 +69,10 @@ describeBackends('worker prefetch', (backend) => {
     const items = await queue.listItems(id);
     expect(items.map((item) => [item.status, item.attempts])).toEqual(noops(8).map(() => ['queued', 0]));
     await startWorker(async () => ({}), { prefetch: 4 });
-    await waitFor('the task to finish elsewhere', async () => (await manager.getTaskStatus(id)).status === 'succeeded');
+    await waitFor(
+      'the task to finish elsewhere',
+      async () => (await manager.getTaskStatus(id, ALL_USERS)).status === 'succeeded',
+    );
   });
 
   test('cancelling a task drops its prefetched items: they never start', async () => {
@@ -84,6 +90,6 @@ describeBackends('worker prefetch', (backend) => {
     // The running item's signal aborts; the four waiting ones are dropped, not started in its place.
     await Bun.sleep(500);
     expect(calls).toBe(1);
-    expect((await manager.getTaskStatus(id)).status).toBe('cancelled');
+    expect((await manager.getTaskStatus(id, ALL_USERS)).status).toBe('cancelled');
   });
 });

@@ -7,7 +7,16 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Database, itemsByWorker, openDatabase, records, TaskManager, taskItems, tasks } from '@mediaforge/core';
+import {
+  ALL_USERS,
+  type Database,
+  itemsByWorker,
+  openDatabase,
+  records,
+  TaskManager,
+  taskItems,
+  tasks,
+} from '@mediaforge/core';
 import { createTestPostgres, skipPostgres, type TestPostgres } from '@mediaforge/core/testing';
 import { and, eq, sql } from 'drizzle-orm';
 import { CLI_MAIN, tempDir } from '../support/cli.ts';
@@ -95,7 +104,7 @@ describe.skipIf(skipPostgres)('worker processes on PostgreSQL', () => {
     waitFor(
       `task ${id} to finish`,
       async () => {
-        const status = await manager.getTaskStatus(id);
+        const status = await manager.getTaskStatus(id, ALL_USERS);
         return status.ready && status;
       },
       120_000,
@@ -120,14 +129,18 @@ describe.skipIf(skipPostgres)('worker processes on PostgreSQL', () => {
 
   test('three processes share a 1000-URL task, one is SIGKILLed mid-run: every item done exactly once', async () => {
     await reset();
-    const id = await manager.queueFileProcessing({ urls: urls(1000, 30), options: { allowPrivate: true } });
+    const id = await manager.queueFileProcessing({
+      scope: ALL_USERS,
+      urls: urls(1000, 30),
+      options: { allowPrivate: true },
+    });
     const a = spawnWorker('a');
     spawnWorker('b');
     spawnWorker('c', 'cli');
     // Kill A once it is holding items.
     const victim = await waitFor('worker a to hold items', async () => {
       const me = (await manager.getWorkerStats()).workers.find((w) => w.pid === a.pid);
-      if (!me || (await manager.getTaskStatus(id)).progress.completed < 50) return false;
+      if (!me || (await manager.getTaskStatus(id, ALL_USERS)).progress.completed < 50) return false;
       const held = await database.db
         .select()
         .from(taskItems)
@@ -152,7 +165,7 @@ describe.skipIf(skipPostgres)('worker processes on PostgreSQL', () => {
         }[];
         expect(row?.exact).toBe(true);
         samples += 1;
-        return row?.done && (await manager.getTaskStatus(id));
+        return row?.done && (await manager.getTaskStatus(id, ALL_USERS));
       },
       120_000,
     );
@@ -184,9 +197,13 @@ describe.skipIf(skipPostgres)('worker processes on PostgreSQL', () => {
     await reset();
     spawnWorker('d');
     spawnWorker('e');
-    const id = await manager.queueFileProcessing({ urls: urls(200, 400), options: { allowPrivate: true } });
-    await waitFor('items in flight', async () => (await manager.getTaskStatus(id)).progress.completed > 20);
-    expect(await manager.cancelTask(id)).toBe(true);
+    const id = await manager.queueFileProcessing({
+      scope: ALL_USERS,
+      urls: urls(200, 400),
+      options: { allowPrivate: true },
+    });
+    await waitFor('items in flight', async () => (await manager.getTaskStatus(id, ALL_USERS)).progress.completed > 20);
+    expect(await manager.cancelTask(id, ALL_USERS)).toBe(true);
     const cancelledAt = Date.now();
     await waitFor(
       'the workers to drop the cancelled items',
@@ -214,7 +231,11 @@ describe.skipIf(skipPostgres)('worker processes on PostgreSQL', () => {
 
   test('SIGTERM drains a worker: it exits 0, and nothing it held is lost', async () => {
     await reset();
-    const id = await manager.queueFileProcessing({ urls: urls(40, 1500), options: { allowPrivate: true } });
+    const id = await manager.queueFileProcessing({
+      scope: ALL_USERS,
+      urls: urls(40, 1500),
+      options: { allowPrivate: true },
+    });
     const worker = spawnWorker('draining', 'package', 4);
     await waitFor('four running', async () => (await manager.queue.countItems(id)).running === 4);
     worker.kill('SIGTERM');

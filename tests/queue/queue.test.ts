@@ -1,5 +1,6 @@
 import { beforeEach, expect, test } from 'bun:test';
 import {
+  ALL_USERS,
   claimItems,
   completeItems,
   type Db,
@@ -57,7 +58,7 @@ describeBackends('job queue', (backend) => {
       'w1',
       first.map((item) => ({ id: item.id, status: 'succeeded' as const, result: { recordUid: `r${item.seq}` } })),
     );
-    let status = await manager.getTaskStatus(id);
+    let status = await manager.getTaskStatus(id, ALL_USERS);
     expect(status.progress).toMatchObject({ completed: 4, succeeded: 4, failed: 0, total: 10, percent: 40 });
     expect(status.ready).toBe(false);
 
@@ -67,7 +68,7 @@ describeBackends('job queue', (backend) => {
       second.map((item) => ({ id: item.id, status: 'succeeded' as const, result: { recordUid: `r${item.seq}` } })),
     );
     expect(last.finished).toEqual([{ id, status: 'succeeded' }]);
-    status = await manager.getTaskStatus(id);
+    status = await manager.getTaskStatus(id, ALL_USERS);
     expect(status).toMatchObject({ status: 'succeeded', ready: true, successful: true, error: null });
     expect(status.result?.processedFileIds).toEqual(Array.from({ length: 10 }, (_, n) => `r${n}`));
     // A finished item cannot be finished again (a late worker cannot overwrite it).
@@ -84,7 +85,7 @@ describeBackends('job queue', (backend) => {
       { id: items[1]?.id as number, status: 'failed', code: 'DOWNLOAD_HTTP', message: 'origin said 404' },
       { id: items[2]?.id as number, status: 'succeeded' },
     ]);
-    const status = await manager.getTaskStatus(id);
+    const status = await manager.getTaskStatus(id, ALL_USERS);
     expect(status).toMatchObject({ status: 'failed', ready: true, successful: false });
     expect(status.error).toEqual({ code: 'ITEMS_FAILED', message: '1 of 3 items failed' });
     expect(status.result).toMatchObject({ successfulFiles: 2, totalFiles: 3 });
@@ -108,7 +109,7 @@ describeBackends('job queue', (backend) => {
     const uid = crypto.randomUUID();
     const failure = db.transaction(async (tx) => {
       await tx.insert(records).values({ uid, mediaType: 'text' });
-      await manager.queueRecordGeneration({ uids: [uid] }, { tx });
+      await manager.queueRecordGeneration({ scope: ALL_USERS, uids: [uid] }, { tx });
       throw new Error('the caller changed its mind');
     });
     await expect(failure).rejects.toThrow('changed its mind');
@@ -118,7 +119,7 @@ describeBackends('job queue', (backend) => {
 
     const id = await db.transaction(async (tx) => {
       await tx.insert(records).values({ uid, mediaType: 'text' });
-      return manager.queueRecordGeneration({ uids: [uid] }, { tx });
+      return manager.queueRecordGeneration({ scope: ALL_USERS, uids: [uid] }, { tx });
     });
     expect((await queue.listItems(id)).map((item) => item.payload)).toEqual([{ uid }]);
   });
@@ -132,7 +133,7 @@ describeBackends('job queue', (backend) => {
     expect(again.map((item) => item.attempts)).toEqual([2, 2]);
     await Bun.sleep(20);
     expect(await reapExpiredLeases(db)).toEqual({ requeued: 0, failed: 2 });
-    const status = await manager.getTaskStatus(id);
+    const status = await manager.getTaskStatus(id, ALL_USERS);
     expect(status).toMatchObject({ status: 'failed', progress: { failed: 2, total: 2 } });
     expect((await queue.listItems(id))[0]?.errorCode).toBe('LEASE_EXPIRED');
   });
@@ -140,15 +141,15 @@ describeBackends('job queue', (backend) => {
   test('cancel: queued items cancelled at once, the counters say so, and a finished task cannot be cancelled', async () => {
     const id = await queue.enqueue({ kind: 'noop', payloads: noops(5) });
     const [running] = await claimItems(db, { workerId: 'w', queues: ['default'], limit: 1, leaseMs: 30_000 });
-    expect(await manager.cancelTask(id)).toBe(true);
-    expect(await manager.cancelTask(id)).toBe(false);
-    const status = await manager.getTaskStatus(id);
+    expect(await manager.cancelTask(id, ALL_USERS)).toBe(true);
+    expect(await manager.cancelTask(id, ALL_USERS)).toBe(false);
+    const status = await manager.getTaskStatus(id, ALL_USERS);
     expect(status).toMatchObject({ status: 'cancelled', ready: true, progress: { cancelled: 5, completed: 5 } });
     // The worker that held an item cannot record it any more.
     expect((await completeItems(db, 'w', [{ id: running?.id as number, status: 'succeeded' }])).done).toEqual([]);
     expect(await queue.countItems(id)).toMatchObject({ cancelled: 5, queued: 0, running: 0 });
-    expect(await manager.cancelTask(crypto.randomUUID())).toBe(false);
-    expect(await manager.cancelTask('not-a-uuid')).toBe(false);
+    expect(await manager.cancelTask(crypto.randomUUID(), ALL_USERS)).toBe(false);
+    expect(await manager.cancelTask('not-a-uuid', ALL_USERS)).toBe(false);
   });
 
   test('a worker burns down a task, retries a transient failure, and reports itself', async () => {
@@ -169,7 +170,7 @@ describeBackends('job queue', (backend) => {
     );
     const id = await queue.enqueue({ kind: 'noop', payloads: noops(200) });
     const status = await waitFor('the task to finish', async () => {
-      const current = await manager.getTaskStatus(id);
+      const current = await manager.getTaskStatus(id, ALL_USERS);
       return current.ready && current;
     });
     expect(status.progress).toMatchObject({ succeeded: 199, failed: 1, total: 200 });
@@ -212,9 +213,9 @@ describeBackends('job queue', (backend) => {
     );
     const id = await queue.enqueue({ kind: 'noop', payloads: noops(10) });
     await waitFor('three running items', async () => runningNow === 3);
-    expect(await manager.cancelTask(id)).toBe(true);
+    expect(await manager.cancelTask(id, ALL_USERS)).toBe(true);
     await waitFor('the running items to be aborted', async () => aborted === 3, 5000);
-    const status = await manager.getTaskStatus(id);
+    const status = await manager.getTaskStatus(id, ALL_USERS);
     expect(status).toMatchObject({ status: 'cancelled', progress: { cancelled: 10, succeeded: 0, failed: 0 } });
     await Bun.sleep(300);
     expect(await queue.countItems(id)).toMatchObject({ cancelled: 10, succeeded: 0, failed: 0 });
@@ -235,7 +236,7 @@ describeBackends('job queue', (backend) => {
     );
     const id = await queue.enqueue({ kind: 'noop', payloads: noops(2) });
     const status = await waitFor('both items to time out', async () => {
-      const current = await manager.getTaskStatus(id);
+      const current = await manager.getTaskStatus(id, ALL_USERS);
       return current.ready && current;
     });
     expect(status.progress).toMatchObject({ failed: 2, succeeded: 0 });
@@ -298,7 +299,10 @@ describeBackends('job queue', (backend) => {
     ]);
     // Another worker finishes them.
     await startWorker({ noop: async () => ({}) });
-    await waitFor('the task to finish elsewhere', async () => (await manager.getTaskStatus(id)).status === 'succeeded');
+    await waitFor(
+      'the task to finish elsewhere',
+      async () => (await manager.getTaskStatus(id, ALL_USERS)).status === 'succeeded',
+    );
   });
 
   test('workers prune items of tasks finished past the retention period', async () => {
@@ -314,27 +318,36 @@ describeBackends('job queue', (backend) => {
     await startWorker({ noop: async () => ({}) }, { retentionMs: 86_400_000, pruneEveryMs: 50 });
     await waitFor('the prune', async () => (await queue.listItems(id)).length === 0);
     expect(await queue.listItems(fresh)).toHaveLength(1);
-    expect((await manager.getTaskStatus(id)).result?.processedFileIds).toEqual(['u0', 'u1']);
+    expect((await manager.getTaskStatus(id, ALL_USERS)).result?.processedFileIds).toEqual(['u0', 'u1']);
   });
 
   test('untilIdle: the worker stops by itself when nothing is runnable', async () => {
     const id = await queue.enqueue({ kind: 'noop', payloads: noops(5) });
     const worker = await startWorker({ noop: async () => ({}) }, { untilIdle: true });
     await worker.stopped;
-    expect((await manager.getTaskStatus(id)).status).toBe('succeeded');
+    expect((await manager.getTaskStatus(id, ALL_USERS)).status).toBe('succeeded');
   });
 
   test('task manager: typed errors for bad batches; prune keeps the result exact', async () => {
     const bad = [
-      () => manager.queueFileProcessing({ urls: [] }),
-      () => manager.queueFileProcessing({ urls: ['https://example.com/a.png', 'ftp://example.com/b.png'] }),
-      () => manager.queueFileProcessing({ urls: ['http://169.254.169.254/latest/meta-data'] }),
-      () => manager.queueFileProcessing({ urls: Array.from({ length: 1001 }, (_, n) => `https://example.com/${n}`) }),
-      () => manager.queueFileProcessing({ urls: ['https://example.com/a.png'], options: { quality: 0 } }),
-      () => manager.queueRecordGeneration({ uids: [crypto.randomUUID()] }),
-      () => manager.queueRecordGeneration({ uids: ['nope'] }),
-      () => manager.queueRecordGeneration({ auto: { limit: 5 } }),
-      () => manager.getTaskStatus(crypto.randomUUID()),
+      () => manager.queueFileProcessing({ scope: ALL_USERS, urls: [] }),
+      () =>
+        manager.queueFileProcessing({
+          scope: ALL_USERS,
+          urls: ['https://example.com/a.png', 'ftp://example.com/b.png'],
+        }),
+      () => manager.queueFileProcessing({ scope: ALL_USERS, urls: ['http://169.254.169.254/latest/meta-data'] }),
+      () =>
+        manager.queueFileProcessing({
+          scope: ALL_USERS,
+          urls: Array.from({ length: 1001 }, (_, n) => `https://example.com/${n}`),
+        }),
+      () =>
+        manager.queueFileProcessing({ scope: ALL_USERS, urls: ['https://example.com/a.png'], options: { quality: 0 } }),
+      () => manager.queueRecordGeneration({ scope: ALL_USERS, uids: [crypto.randomUUID()] }),
+      () => manager.queueRecordGeneration({ scope: ALL_USERS, uids: ['nope'] }),
+      () => manager.queueRecordGeneration({ scope: ALL_USERS, auto: { limit: 5 } }),
+      () => manager.getTaskStatus(crypto.randomUUID(), ALL_USERS),
     ];
     const codes = [];
     for (const attempt of bad) {
@@ -365,11 +378,11 @@ describeBackends('job queue', (backend) => {
       'w',
       items.map((item) => ({ id: item.id, status: 'succeeded' as const, result: { recordUid: `u${item.seq}` } })),
     );
-    const before = await manager.getTaskStatus(id);
+    const before = await manager.getTaskStatus(id, ALL_USERS);
     expect(await queue.prune(60_000)).toEqual({ tasks: 0, items: 0 });
     await db.execute(sql`update tasks set finished_at = now() - interval '8 days' where id = ${id}`);
     expect(await queue.prune(7 * 86_400_000)).toEqual({ tasks: 1, items: 3 });
-    const after = await manager.getTaskStatus(id);
+    const after = await manager.getTaskStatus(id, ALL_USERS);
     expect(after.result?.processedFileIds).toEqual(before.result?.processedFileIds as string[]);
     expect(after.progress).toEqual(before.progress);
   });

@@ -3,7 +3,7 @@
  * the same key. Verified keys are cached for 10 seconds, so a revocation (`mediaforge keys revoke`) reaches running
  * servers within that time. Writes authenticated by cookie must come from this origin (CSRF).
  */
-import type { ApiKeyStore, ApiPrincipal } from '@mediaforge/core';
+import { ALL_USERS, type ApiKeyStore, type ApiPrincipal, type Scope, userScope } from '@mediaforge/core';
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import type { ApiEnv } from './env.ts';
@@ -76,11 +76,14 @@ export function requireKey(verifier: KeyVerifier, limiter: RateLimiter): Middlew
   };
 }
 
-/** The owner filter for a principal: admins see everyone (or whom they ask for), others only themselves. */
-export function ownerScope(principal: ApiPrincipal, requested?: string | null): string | undefined {
-  if (principal.admin) return requested ?? undefined;
+/**
+ * The scope a principal acts in: admins act for everyone (or for the user they name), other keys only for their own
+ * user. Core operations take it, so ownership is checked where the data is, not here.
+ */
+export function principalScope(principal: ApiPrincipal, requested?: string | null): Scope {
+  if (principal.admin) return requested ? userScope(requested) : ALL_USERS;
   if (requested && requested !== principal.userId) {
     throw new ApiError(403, 'FORBIDDEN', 'This key may only act for its own user.', { userId: requested });
   }
-  return principal.userId;
+  return userScope(principal.userId);
 }

@@ -3,7 +3,7 @@
  * gauges read from the database at scrape time (tasks and items by status, workers, records and stored bytes), so
  * every API instance reports the same cluster-wide view.
  */
-import { type Db, listWorkers, queueStats, recordStats, WORKER_OFFLINE_AFTER_MS } from '@mediaforge/core';
+import { ALL_USERS, type Db, listWorkers, queueStats, recordStats, WORKER_OFFLINE_AFTER_MS } from '@mediaforge/core';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export interface ApiMetrics {
@@ -99,7 +99,7 @@ export function createMetrics(db: Db): ApiMetrics {
     const [queue, workers, stored] = await Promise.all([
       queueStats(db),
       listWorkers(db, WORKER_OFFLINE_AFTER_MS),
-      recordStats(db),
+      recordStats(db, ALL_USERS),
     ]);
     for (const [status, n] of Object.entries(queue.tasks)) tasksGauge.set({ status }, n);
     for (const [status, n] of Object.entries(queue.items)) itemsGauge.set({ status }, n);

@@ -5,6 +5,7 @@ import {
   type Logger,
   RecordFileGenerator,
   RecordRepository,
+  type Scope,
   type Settings,
   TaskManager,
 } from '@mediaforge/core';
@@ -22,7 +23,8 @@ export interface Services {
   logger: Logger;
   records: RecordRepository;
   tasks: TaskManager;
-  generator: RecordFileGenerator;
+  /** A generator acting in `scope` (it touches no record outside it). */
+  generator(scope: Scope): RecordFileGenerator;
   keys: ApiKeyStore;
   verifier: KeyVerifier;
   limiter: RateLimiter;
@@ -41,7 +43,7 @@ export function createServices(deps: ApiDeps): Services {
     logger: deps.logger,
     records: new RecordRepository(database.db),
     tasks: new TaskManager({ database, settings }),
-    generator: new RecordFileGenerator({ db: database.db, store, settings }),
+    generator: (scope) => new RecordFileGenerator({ db: database.db, store, settings, scope }),
     keys,
     verifier: new KeyVerifier(keys),
     limiter: new RateLimiter(settings.api.rateLimitPerMinute),

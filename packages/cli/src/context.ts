@@ -1,5 +1,6 @@
 /** What a command needs to run: settings, a logger and (lazily) the database, closed when it ends. */
 import {
+  ALL_USERS,
   createLogger,
   type Database,
   type Logger,
@@ -43,7 +44,8 @@ export async function withContext<T>(fn: (ctx: CommandContext) => Promise<T>): P
       database,
       records: async () => new RecordRepository((await database()).db),
       store: getStore,
-      generator: async () => new RecordFileGenerator({ db: (await database()).db, store: getStore(), settings }),
+      generator: async () =>
+        new RecordFileGenerator({ db: (await database()).db, store: getStore(), settings, scope: ALL_USERS }),
       tasks: async () => new TaskManager({ database: await database(), settings }),
     });
   } finally {

@@ -3,6 +3,7 @@
  * settings (or uses the ones passed in `deps`), runs the record file generator, and closes what it opened.
  */
 import {
+  ALL_USERS,
   type AutoResult,
   type BulkOptions,
   type FileResult,
@@ -22,7 +23,9 @@ async function withGenerator<T>(
   const settings = loadSettings();
   const database = await openDatabaseFromSettings(settings);
   try {
-    return await fn(new RecordFileGenerator({ db: database.db, store: openObjectStore(settings), settings }));
+    return await fn(
+      new RecordFileGenerator({ db: database.db, store: openObjectStore(settings), settings, scope: ALL_USERS }),
+    );
   } finally {
     await database.close();
   }

@@ -1,20 +1,23 @@
 /** The built-in item handlers: ingest a URL, generate a record's file, run maintenance, do nothing. */
 import {
+  ALL_USERS,
   type Db,
   FileProcessingError,
-  type GeneratorStore,
+  type FileStore,
   processUrl,
   RecordFileGenerator,
   reapExpiredLeases,
   type Settings,
+  sweepObjects,
   type TaskKind,
   TaskQueue,
+  userScope,
 } from '@mediaforge/core';
 import type { Handler } from './types.ts';
 
 export interface HandlerDeps {
   db: Db;
-  store: GeneratorStore;
+  store: FileStore;
   settings: Settings;
   /** The worker's lease: a re-run may take over a record claim its dead predecessor left this long ago. */
   leaseMs: number;
@@ -24,7 +27,6 @@ const text = (value: unknown) => (typeof value === 'string' ? value : undefined)
 const num = (value: unknown) => (typeof value === 'number' ? value : undefined);
 
 export function builtinHandlers(deps: HandlerDeps): Record<TaskKind, Handler> {
-  const generator = new RecordFileGenerator({ db: deps.db, store: deps.store, settings: deps.settings });
   return {
     async ingest(item, ctx) {
       const url = text(item.payload.url);
@@ -59,6 +61,9 @@ export function builtinHandlers(deps: HandlerDeps): Record<TaskKind, Handler> {
       const uid = text(item.payload.uid);
       if (!uid) throw new FileProcessingError('the item has no uid', 'INVALID_ITEM');
       const fileSizeKb = num(item.options.fileSizeKb);
+      // The task's owner is the scope: a user's task can only ever touch that user's records.
+      const scope = item.userId ? userScope(item.userId) : ALL_USERS;
+      const generator = new RecordFileGenerator({ db: deps.db, store: deps.store, settings: deps.settings, scope });
       const result = await generator.processRecord(uid, {
         ...(fileSizeKb !== undefined ? { fileSizeKb } : {}),
         force: item.options.force === true,
@@ -82,7 +87,9 @@ export function builtinHandlers(deps: HandlerDeps): Record<TaskKind, Handler> {
       const days = num(item.payload.olderThanDays) ?? 7;
       const pruned = await new TaskQueue({ db: deps.db }).prune(days * 86_400_000);
       const reaped = await reapExpiredLeases(deps.db);
-      return { prunedTasks: pruned.tasks, prunedItems: pruned.items, ...reaped };
+      // Objects left by crashes: reservations never recorded (older than any claim may live) and unfinished deletes.
+      const swept = await sweepObjects(deps.db, deps.store, { graceMs: 2 * deps.settings.taskTimeoutMinutes * 60_000 });
+      return { prunedTasks: pruned.tasks, prunedItems: pruned.items, ...reaped, sweptObjects: swept.removed };
     },
     async noop() {
       return {};

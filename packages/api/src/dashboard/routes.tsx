@@ -7,9 +7,8 @@
 import { type ApiPrincipal, MEDIA_TYPES, type MediaRecord, RECORD_STATUSES, recordStats } from '@mediaforge/core';
 import { type Context, Hono } from 'hono';
 import { getCookie } from 'hono/cookie';
-import { ownerScope, SESSION_COOKIE } from '../auth.ts';
+import { principalScope, SESSION_COOKIE } from '../auth.ts';
 import type { ApiEnv } from '../env.ts';
-import { ownedRecord } from '../routes/access.ts';
 import type { Services } from '../services.ts';
 import { LoginPage, OverviewPage, TaskPage } from './pages.tsx';
 import { RecordPage, RecordsPage } from './records-pages.tsx';
@@ -59,12 +58,11 @@ export function dashboardRoutes(services: Services) {
     .get(
       '/dashboard',
       page(async (c, principal) => {
-        const userId = ownerScope(principal);
-        const scope = userId === undefined ? {} : { userId };
+        const scope = principalScope(principal);
         const [stats, activeTasks, page, workers] = await Promise.all([
           recordStats(services.database.db, scope),
-          tasks.queue.activeTaskCount(userId),
-          tasks.queue.listTasks({ ...scope, limit: 25 }),
+          tasks.activeTaskCount(scope),
+          tasks.listTasks(scope, { limit: 25 }),
           tasks.getWorkerStats(),
         ]);
         const views = await Promise.all(page.tasks.map((task) => tasks.statusOf(task, { withFileIds: false })));
@@ -81,9 +79,9 @@ export function dashboardRoutes(services: Services) {
     .get(
       '/dashboard/tasks/:id',
       page(async (c, principal) => {
-        const userId = ownerScope(principal);
-        const status = await tasks.getTaskStatus(c.req.param('id') ?? '', userId === undefined ? {} : { userId });
-        const items = await tasks.queue.listItems(status.taskId, { limit: 1000 });
+        const scope = principalScope(principal);
+        const status = await tasks.getTaskStatus(c.req.param('id') ?? '', scope);
+        const items = await tasks.listItems(status.taskId, scope, { limit: 1000 });
         return c.html(<TaskPage user={label(principal)} task={status} items={items} />);
       }),
     )
@@ -93,13 +91,11 @@ export function dashboardRoutes(services: Services) {
         const mediaType = MEDIA_TYPES.find((type) => type === c.req.query('mediaType'));
         const status = RECORD_STATUSES.find((value) => value === c.req.query('status'));
         const cursor = c.req.query('cursor');
-        const userId = ownerScope(principal);
-        const found = await services.records.list({
+        const found = await services.records.list(principalScope(principal), {
           limit: 48,
           ...(mediaType ? { mediaType } : {}),
           ...(status ? { status } : {}),
           ...(cursor ? { cursor } : {}),
-          ...(userId === undefined ? {} : { userId }),
         });
         const excerpts = new Map<string, string>();
         await Promise.all(
@@ -122,7 +118,7 @@ export function dashboardRoutes(services: Services) {
     .get(
       '/dashboard/records/:uid',
       page(async (c, principal) => {
-        const record = await ownedRecord(services, c.req.param('uid') ?? '', principal);
+        const record = await services.records.get(c.req.param('uid') ?? '', principalScope(principal));
         const text = await excerpt(record).catch(() => undefined);
         return c.html(<RecordPage user={label(principal)} record={record} {...(text ? { excerpt: text } : {})} />);
       }),

@@ -2,12 +2,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { FileSizeExceededError, storeUpload } from '@mediaforge/core';
 import type { ByteRange } from '@mediaforge/storage';
-import { ownerScope } from '../auth.ts';
+import { principalScope } from '../auth.ts';
 import { ApiError } from '../errors.ts';
 import { multipartBoundary, readMultipartFile } from '../multipart.ts';
 import { FileQuery, toRecordDto, UidParam, UploadQuery, UploadResultSchema } from '../schemas.ts';
 import type { Services } from '../services.ts';
-import { ownedRecord } from './access.ts';
 import { bearer, errors, json, router } from './common.ts';
 
 const tags = ['Files'];
@@ -90,13 +89,12 @@ export function recordFileRoutes(services: Services) {
       }
       const started = performance.now();
       try {
-        const owner = ownerScope(principal);
         const result = await storeUpload(uid, body, {
           db: services.database.db,
           store: services.store,
           settings: services.settings,
           maxSize,
-          ...(owner === undefined ? {} : { ownerId: owner }),
+          scope: principalScope(principal),
           ...(query.replace === undefined ? {} : { replace: query.replace }),
           ...(query.compress === undefined ? {} : { compress: query.compress }),
           ...(query.quality === undefined ? {} : { quality: query.quality }),
@@ -132,7 +130,7 @@ export function recordFileRoutes(services: Services) {
     .openapi(downloadFile, async (c) => {
       const { uid } = c.req.valid('param');
       const query = c.req.valid('query');
-      const record = await ownedRecord(services, uid, c.get('principal'));
+      const record = await services.records.get(uid, principalScope(c.get('principal')));
       if (!record.storageKey) {
         throw new ApiError(404, 'FILE_NOT_FOUND', `Record ${record.uid} has no file yet.`, { uid: record.uid });
       }

@@ -1,6 +1,7 @@
 /** `/v1/records`: create, list, show, delete, and generate a record's file synchronously. */
 import { createRoute, z } from '@hono/zod-openapi';
-import { ownerScope } from '../auth.ts';
+import { deleteRecord as deleteRecordWithFile } from '@mediaforge/core';
+import { principalScope } from '../auth.ts';
 import { ApiError } from '../errors.ts';
 import {
   CreateRecordsSchema,
@@ -13,7 +14,6 @@ import {
   UidParam,
 } from '../schemas.ts';
 import type { Services } from '../services.ts';
-import { deleteRecordAndObject, ownedRecord } from './access.ts';
 import { bearer, errors, json, router } from './common.ts';
 
 const tags = ['Records'];
@@ -90,22 +90,22 @@ export function recordRoutes(services: Services) {
           limit: services.settings.maxBatchSize,
         });
       }
-      const owned = inputs.map((input) => ({ ...input, userId: ownerScope(principal, input.userId) }));
-      const created = await services.records.createMany(owned).catch((error: unknown) => {
-        const code = (error as { code?: string; cause?: { code?: string } }).cause?.code;
-        if (code === '23505') throw new ApiError(409, 'RECORD_EXISTS', 'A record with that uid already exists.');
-        throw error;
-      });
+      // Records are created for the key's user (admins: for whom each record names).
+      const owned = inputs.map((input) => ({
+        ...input,
+        ...(principal.admin ? {} : { userId: principal.userId }),
+        ...(input.userId !== undefined ? { userId: input.userId } : {}),
+      }));
+      const created = await services.records.createMany(owned, principalScope(principal));
       const dtos = created.map(toRecordDto);
       if (many) return c.json({ items: dtos }, 201);
       return c.json(dtos[0] as (typeof dtos)[number], 201);
     })
     .openapi(listRecords, async (c) => {
       const query = c.req.valid('query');
-      const userId = ownerScope(c.get('principal'), query.userId);
-      const page = await services.records.list({
-        ...query,
-        ...(userId === undefined ? {} : { userId }),
+      const { userId, ...filter } = query;
+      const page = await services.records.list(principalScope(c.get('principal'), userId), {
+        ...filter,
         ...(query.withoutFile === undefined ? {} : { withoutFile: query.withoutFile }),
       });
       return c.json(
@@ -115,29 +115,25 @@ export function recordRoutes(services: Services) {
     })
     .openapi(getRecord, async (c) => {
       const { uid } = c.req.valid('param');
-      return c.json(toRecordDto(await ownedRecord(services, uid, c.get('principal'))), 200);
+      return c.json(toRecordDto(await services.records.get(uid, principalScope(c.get('principal')))), 200);
     })
     .openapi(deleteRecord, async (c) => {
       const { uid } = c.req.valid('param');
-      const owner = ownerScope(c.get('principal'));
-      const { record, objectDeleted } = await deleteRecordAndObject(services, uid, owner);
+      const scope = principalScope(c.get('principal'));
+      const { record, objectDeleted } = await deleteRecordWithFile(services.database.db, services.store, uid, scope);
       return c.json({ ...toRecordDto(record), objectDeleted }, 200);
     })
     .openapi(generateRecord, async (c) => {
       const { uid } = c.req.valid('param');
       // The body is optional; when absent the validator does not run and there is nothing to read.
       const options = (c.req.valid('json') as z.infer<typeof GenerateRecordBody> | undefined) ?? {};
-      await ownedRecord(services, uid, c.get('principal'));
-      const result = await services.generator.processRecord(uid, {
+      const scope = principalScope(c.get('principal'));
+      const result = await services.generator(scope).generate(uid, {
         ...(options.fileSizeKb === undefined ? {} : { fileSizeKb: options.fileSizeKb }),
         ...(options.force === undefined ? {} : { force: options.force }),
         signal: c.req.raw.signal,
       });
-      if (result.outcome === 'failed' || !result.success) {
-        const code = result.error?.code ?? 'GENERATION_FAILED';
-        throw new ApiError(code === 'RECORD_BUSY' ? 409 : 500, code, result.error?.message ?? 'Generation failed.');
-      }
-      const record = await services.records.get(uid);
+      const record = await services.records.get(uid, scope);
       return c.json({ record: toRecordDto(record), outcome: result.outcome }, 200);
     });
 }

@@ -1,9 +1,9 @@
 /** `/v1/ingest`, `/v1/generate`, `/v1/tasks…` and `/v1/workers`: background work, its progress and its workers. */
 import { createRoute, z } from '@hono/zod-openapi';
-import { type ApiPrincipal, recordStats, TaskNotFoundError, type TaskRow } from '@mediaforge/core';
+import { recordStats, type TaskRow } from '@mediaforge/core';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import { ownerScope } from '../auth.ts';
+import { principalScope } from '../auth.ts';
 import type { ApiEnv } from '../env.ts';
 import {
   GenerateBody,
@@ -135,11 +135,11 @@ export function taskRoutes(services: Services) {
   return router()
     .openapi(ingest, async (c) => {
       const body = c.req.valid('json');
-      const userId = ownerScope(c.get('principal'), body.userId);
+      const scope = principalScope(c.get('principal'), body.userId);
       const { maxSizeMb, ...options } = body.options ?? {};
       const taskId = await tasks.queueFileProcessing({
         urls: body.urls,
-        userId: userId ?? null,
+        scope,
         generationId: body.generationId ?? null,
         options: { ...options, ...(maxSizeMb === undefined ? {} : { maxSize: Math.floor(maxSizeMb * 1024 * 1024) }) },
         queue: body.queue,
@@ -151,14 +151,12 @@ export function taskRoutes(services: Services) {
     })
     .openapi(generate, async (c) => {
       const body = c.req.valid('json');
-      const principal = c.get('principal');
-      const userId = ownerScope(principal);
       const taskId = await tasks.queueRecordGeneration({
         ...(body.uids ? { uids: body.uids } : {}),
         ...(body.auto ? { auto: body.auto } : {}),
         ...(body.fileSizeKb === undefined ? {} : { fileSizeKb: body.fileSizeKb }),
         ...(body.force === undefined ? {} : { force: body.force }),
-        userId: userId ?? null,
+        scope: principalScope(c.get('principal')),
         queue: body.queue,
         priority: body.priority,
         maxAttempts: body.maxAttempts,
@@ -168,35 +166,28 @@ export function taskRoutes(services: Services) {
     })
     .openapi(listTasks, async (c) => {
       const query = c.req.valid('query');
-      const userId = ownerScope(c.get('principal'), query.userId);
-      const page = await tasks.queue.listTasks({
-        ...query,
-        ...(userId === undefined ? {} : { userId }),
-      });
+      const { userId, ...filter } = query;
+      const page = await tasks.listTasks(principalScope(c.get('principal'), userId), filter);
       const items = await Promise.all(page.tasks.map((task) => tasks.statusOf(task, { withFileIds: false })));
       return c.json({ items: items.map(toTaskDto), nextCursor: page.nextCursor }, 200);
     })
     .openapi(getTask, async (c) => {
       const { id } = c.req.valid('param');
-      const userId = ownerScope(c.get('principal'));
-      return c.json(toTaskDto(await tasks.getTaskStatus(id, userId === undefined ? {} : { userId })), 200);
+      return c.json(toTaskDto(await tasks.getTaskStatus(id, principalScope(c.get('principal')))), 200);
     })
     .openapi(taskItems, async (c) => {
       const { id } = c.req.valid('param');
-      await ownedTask(services, id, c.get('principal'));
-      const query = c.req.valid('query');
-      const items = await tasks.queue.listItems(id, query);
+      const items = await tasks.listItems(id, principalScope(c.get('principal')), c.req.valid('query'));
       return c.json({ items: items.map(toTaskItemDto) }, 200);
     })
     .openapi(taskEvents, async (c) => {
       const { id } = c.req.valid('param');
-      const first = await ownedTask(services, id, c.get('principal'));
+      const first = await tasks.getTask(id, principalScope(c.get('principal')));
       return streamTaskEvents(c as unknown as Context<ApiEnv>, services, first) as never;
     })
     .openapi(cancelTask, async (c) => {
       const { id } = c.req.valid('param');
-      const userId = ownerScope(c.get('principal'));
-      const scope = userId === undefined ? {} : { userId };
+      const scope = principalScope(c.get('principal'));
       const status = await tasks.getTaskStatus(id, scope);
       const cancelled = status.ready ? false : await tasks.cancelTask(id, scope);
       c.get('logger').info({ taskId: id, cancelled }, 'task cancel requested');
@@ -210,20 +201,13 @@ export function taskRoutes(services: Services) {
       return c.json({ workers: shown.map(toWorkerDto), activeTasks: found.activeTasks }, 200);
     })
     .openapi(stats, async (c) => {
-      const userId = ownerScope(c.get('principal'));
+      const scope = principalScope(c.get('principal'));
       const [totals, activeTasks] = await Promise.all([
-        recordStats(services.database.db, userId === undefined ? {} : { userId }),
-        tasks.queue.activeTaskCount(userId),
+        recordStats(services.database.db, scope),
+        tasks.activeTaskCount(scope),
       ]);
       return c.json({ ...totals, activeTasks }, 200);
     });
-}
-
-async function ownedTask(services: Services, id: string, principal: ApiPrincipal) {
-  const userId = ownerScope(principal);
-  const task = await services.tasks.queue.getTask(id, userId === undefined ? {} : { userId });
-  if (!task) throw new TaskNotFoundError(id);
-  return task;
 }
 
 const KEEPALIVE_MS = 15_000;

@@ -5,6 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import {
+  ALL_USERS,
   formatBytes,
   MEDIA_TYPES,
   type MediaRecord,
@@ -47,7 +48,7 @@ export default defineCommand({
           generationId: DEMO_GENERATION_ID,
         }));
       });
-      const created = toCreate.length > 0 ? await repository.createMany(toCreate) : [];
+      const created = toCreate.length > 0 ? await repository.createMany(toCreate, ALL_USERS) : [];
       if (!args.json) {
         process.stderr.write(
           `database: ${ctx.settings.databaseUrl ? 'PostgreSQL' : `embedded PGlite in ${ctx.settings.home}/db`}; ` +
@@ -121,7 +122,7 @@ export default defineCommand({
         const all: MediaRecord[] = [];
         let cursor: string | undefined;
         do {
-          const page = await repository.list({ generationId: DEMO_GENERATION_ID, limit: 1000, cursor });
+          const page = await repository.list(ALL_USERS, { generationId: DEMO_GENERATION_ID, limit: 1000, cursor });
           all.push(...page.items);
           cursor = page.nextCursor;
         } while (cursor);

@@ -1,5 +1,6 @@
 /** `mediaforge generate single|multiple|auto|list`: the seed's record file generator. */
 import {
+  ALL_USERS,
   type BulkOptions,
   DEFAULT_FILE_SIZE_KB,
   type FileResult,
@@ -78,6 +79,7 @@ async function runBatch(ctx: CommandContext, uids: string[], args: SharedArgs, l
       uids,
       fileSizeKb: options.fileSizeKb,
       force: options.force ?? false,
+      scope: ALL_USERS,
     });
     return printQueued(taskId, uids.length, args.json);
   }
@@ -148,7 +150,7 @@ async function dryRun(ctx: CommandContext, uids: string[], fileSizeKb: number, j
   const plan = await Promise.all(
     uids.map(async (uid) => {
       if (!isUid(uid)) return { uid, action: 'invalid uid' };
-      const record = await repository.find(uid);
+      const record = await repository.find(uid, ALL_USERS);
       if (!record) return { uid, action: 'not found' };
       if (record.storageKey) return { uid, mediaType: record.mediaType, action: 'has a file (skip)' };
       return { uid, mediaType: record.mediaType, action: `generate ${fileSizeKb} KiB ${record.mediaType}` };

@@ -1,5 +1,5 @@
 /** `mediaforge ingest <url...>`: download, check and store files from URLs as records (seed 004). */
-import { formatBytes, processFileBatch } from '@mediaforge/core';
+import { ALL_USERS, formatBytes, processFileBatch, userScope } from '@mediaforge/core';
 import { defineCommand } from 'citty';
 import { jsonArg, parseIntArg } from '../args.ts';
 import { CLIError } from '../cli-error.ts';
@@ -61,7 +61,7 @@ export default defineCommand({
       if (args.background) {
         const taskId = await (await ctx.tasks()).queueFileProcessing({
           urls,
-          userId: args.user ?? null,
+          scope: args.user ? userScope(args.user) : ALL_USERS,
           generationId: args.generation ?? null,
           options: {
             quality,

@@ -1,5 +1,6 @@
 /** `mediaforge jobs list|status|watch|cancel|prune`: background tasks on the database queue. */
 import {
+  ALL_USERS,
   formatBytes,
   itemsByWorker,
   TASK_KINDS,
@@ -61,7 +62,7 @@ const list = defineCommand({
 });
 
 async function printStatus(manager: TaskManager, id: string, showItems: boolean): Promise<TaskStatusView> {
-  const status = await manager.getTaskStatus(id);
+  const status = await manager.getTaskStatus(id, ALL_USERS);
   const byWorker = await itemsByWorker(manager.queue.db, id);
   const lines: [string, string][] = [
     ['task', status.taskId],
@@ -114,7 +115,7 @@ const status = defineCommand({
       const manager = await ctx.tasks();
       const id = String(args.id);
       if (args.json) {
-        const view = await manager.getTaskStatus(id);
+        const view = await manager.getTaskStatus(id, ALL_USERS);
         const workers = await itemsByWorker(manager.queue.db, id);
         const items = args.items ? await manager.queue.listItems(id, { limit: 10_000 }) : undefined;
         printJson({ ...view, workers, ...(items ? { items } : {}) });
@@ -144,7 +145,7 @@ const watch = defineCommand({
         process.stderr.write('\nstopped watching; the task goes on (cancel it with `mediaforge jobs cancel`)\n');
       };
       process.once('SIGINT', onSignal);
-      let view = await manager.getTaskStatus(id);
+      let view = await manager.getTaskStatus(id, ALL_USERS);
       try {
         for (;;) {
           progress.update({
@@ -156,7 +157,7 @@ const watch = defineCommand({
           });
           if (view.ready || stop) break;
           await Bun.sleep(interval);
-          view = await manager.getTaskStatus(id);
+          view = await manager.getTaskStatus(id, ALL_USERS);
         }
       } finally {
         process.off('SIGINT', onSignal);
@@ -179,12 +180,12 @@ const cancel = defineCommand({
     withContext(async (ctx) => {
       const manager = await ctx.tasks();
       const id = String(args.id);
-      const cancelled = await manager.cancelTask(id);
+      const cancelled = await manager.cancelTask(id, ALL_USERS);
       if (args.json) printJson({ taskId: id, cancelled });
       else if (cancelled) process.stderr.write(`task ${id} cancelled\n`);
       if (cancelled) return 0;
       // Say why: unknown, or already finished.
-      const view = await manager.getTaskStatus(id);
+      const view = await manager.getTaskStatus(id, ALL_USERS);
       if (!args.json) process.stderr.write(`task ${id} is already ${view.status}; nothing to cancel\n`);
       return 1;
     }),

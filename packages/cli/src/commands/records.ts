@@ -1,5 +1,5 @@
 /** `mediaforge records create|list|show`. */
-import { MEDIA_TYPES, type MediaRecord, RECORD_STATUSES } from '@mediaforge/core';
+import { ALL_USERS, MEDIA_TYPES, type MediaRecord, RECORD_STATUSES } from '@mediaforge/core';
 import { defineCommand } from 'citty';
 import { jsonArg, optionalIntArg, parseChoice, parseIntArg } from '../args.ts';
 import { CLIError } from '../cli-error.ts';
@@ -31,6 +31,7 @@ const create = defineCommand({
           userId: args.user,
           generationId: args.generation,
         })),
+        ALL_USERS,
       );
       if (args.json) return printJson({ created: created.length, records: created });
       for (const record of created) process.stdout.write(`${record.uid}\n`);
@@ -61,7 +62,7 @@ const list = defineCommand({
         limit: optionalIntArg(args.limit, 'limit', { max: 1000 }),
         cursor: args.cursor,
       };
-      const page = await (await ctx.records()).list(options);
+      const page = await (await ctx.records()).list(ALL_USERS, options);
       if (args.json) return printJson(page);
       printTable(
         ['UID', 'TYPE', 'STATUS', 'SIZE', 'KEY', 'TITLE'],
@@ -86,7 +87,7 @@ const show = defineCommand({
   },
   run: ({ args }) =>
     withContext(async (ctx) => {
-      const record = await (await ctx.records()).get(args.uid);
+      const record = await (await ctx.records()).get(args.uid, ALL_USERS);
       if (args.json) return printJson(record);
       printRecord(record);
     }),

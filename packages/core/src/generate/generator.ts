@@ -1,12 +1,8 @@
 /**
- * The record file generator (seed 000): for each record, synthesize real media of its type, verify it, store it as
- * `{media_type}/{uid}{ext}` with provenance metadata, and record where it went — safely when several generators
- * run at once and when one crashes half-way.
- *
- * Claims: a record is taken by moving it to `processing` in one guarded UPDATE, so two generators never both work
- * on it; a claim older than the task timeout is considered abandoned and may be taken over. Every later write is
- * guarded on `status = 'processing'`. A crash between upload and record update is completed on the next run from
- * the object itself (its sha256 is re-read and checked) instead of uploading again.
+ * The record file generator (seed 000), a source of the one file pipeline: for each record, synthesize real media of
+ * its type, then claim the record, prepare (detect, validate), dedupe, store and complete it like any other file.
+ * Safe when several generators run at once (claims) and when one crashes half-way: a file stored but not recorded is
+ * found and re-hashed by the next run instead of being written again.
  */
 import { and, asc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Settings } from '../config/settings.ts';
@@ -14,13 +10,14 @@ import type { Db } from '../db/database.ts';
 import { asDatabaseError } from '../db/errors.ts';
 import { type MediaType, records } from '../db/schema.ts';
 import { FileProcessingError, FileSizeExceededError, RecordNotFoundError } from '../errors.ts';
-import { readAll } from '../media/peek.ts';
-import { DEFAULT_TYPE_FOR, supportedTypeForMime } from '../media/supported.ts';
+import type { FileStore } from '../files/file-store.ts';
+import { type PreparedFile, withPreparedFile } from '../files/prepare.ts';
+import { claimRecord, releaseClaim } from '../files/record-claims.ts';
+import { type StoredFile, storeFile, storeObjectOnly } from '../files/store-file.ts';
 import { synthesize } from '../media/synth/synthesize.ts';
-import { validateFileIntegrity } from '../media/validate/validate.ts';
 import type { MediaRecord } from '../records/record.ts';
+import { type Scope, scopeCondition } from '../scope.ts';
 import { parseUid } from '../uid.ts';
-import { type GeneratorStore, sha256Hex, sha256OfStream } from './store.ts';
 
 export const DEFAULT_FILE_SIZE_KB = 15;
 
@@ -42,6 +39,9 @@ export interface FileResult {
   mediaType?: MediaType;
   error?: { code: string; message: string; transient?: boolean };
 }
+
+/** A file that was generated (or found complete): `generate` throws instead of returning a failure. */
+export type GeneratedFile = FileResult & { success: true; outcome: Exclude<FileResult['outcome'], 'failed'> };
 
 export interface ProcessOptions {
   /** Size of the file to synthesize, in KiB. Default 15. */
@@ -85,8 +85,10 @@ export interface AutoResult {
 
 export interface RecordFileGeneratorDeps {
   db: Db;
-  store: GeneratorStore;
-  settings: Pick<Settings, 'maxFileSizeBytes' | 'taskTimeoutMinutes'>;
+  store: FileStore;
+  settings: Pick<Settings, 'maxFileSizeBytes' | 'taskTimeoutMinutes' | 'home'>;
+  /** Whose records this generator may touch; others look missing. */
+  scope: Scope;
 }
 
 /** A `processing` claim older than `afterMs`: its generator is presumed gone. */
@@ -97,13 +99,17 @@ function staleClaim(afterMs: number) {
   );
 }
 
-/** Records that need a file: pending or failed without one, or claims abandoned for `staleAfterMs`. */
-export function recordsWithoutFiles(db: Db, staleAfterMs: number, limit = 100): Promise<MediaRecord[]> {
+/** Records in the scope that need a file: pending or failed without one, or claims abandoned for `staleAfterMs`. */
+export function recordsWithoutFiles(db: Db, scope: Scope, staleAfterMs: number, limit = 100): Promise<MediaRecord[]> {
   return db
     .select()
     .from(records)
     .where(
-      and(isNull(records.storageKey), or(inArray(records.status, ['pending', 'failed']), staleClaim(staleAfterMs))),
+      and(
+        isNull(records.storageKey),
+        or(inArray(records.status, ['pending', 'failed']), staleClaim(staleAfterMs)),
+        scopeCondition(records.userId, scope),
+      ),
     )
     .orderBy(asc(records.createdAt), asc(records.uid))
     .limit(Math.max(1, Math.min(limit, 100_000)));
@@ -114,13 +120,13 @@ export class RecordFileGenerator {
 
   /** Records that need a file: pending or failed without one, or claims abandoned past the task timeout. */
   async getRecordsWithoutFiles(limit = 100): Promise<MediaRecord[]> {
-    return recordsWithoutFiles(this.deps.db, this.deps.settings.taskTimeoutMinutes * 60_000, limit);
+    return recordsWithoutFiles(this.deps.db, this.deps.scope, this.deps.settings.taskTimeoutMinutes * 60_000, limit);
   }
 
   /** Generates, verifies and stores one record's file. Never throws for a per-record problem: see `error`. */
   async processRecord(recordUid: string, options: ProcessOptions = {}): Promise<FileResult> {
     try {
-      return await this.process(recordUid, options);
+      return await this.generate(recordUid, options);
     } catch (error) {
       return failure(recordUid, error);
     }
@@ -171,201 +177,126 @@ export class RecordFileGenerator {
     return { processed: results.length, successful, failed: results.length - successful, results };
   }
 
-  private staleClaim(afterMs = this.deps.settings.taskTimeoutMinutes * 60_000) {
-    return staleClaim(afterMs);
-  }
-
-  private async process(recordUid: string, options: ProcessOptions): Promise<FileResult> {
+  /**
+   * Generates, verifies and stores one record's file. @throws the typed error of any failure (RECORD_NOT_FOUND,
+   * INVALID_SIZE and FILE_SIZE_EXCEEDED before the record is touched, RECORD_BUSY, storage errors …)
+   */
+  async generate(recordUid: string, options: ProcessOptions = {}): Promise<GeneratedFile> {
     const uid = parseUid(recordUid);
     const fileSizeKb = options.fileSizeKb ?? DEFAULT_FILE_SIZE_KB;
-    const sizeBytes = Math.round(fileSizeKb * 1024);
-    if (!(fileSizeKb > 0)) {
-      throw new FileProcessingError(`File size must be a positive number of KiB (got ${fileSizeKb}).`, 'INVALID_SIZE');
+    const sizeBytes = checkedSize(fileSizeKb, this.deps.settings.maxFileSizeBytes);
+    const { db, scope } = this.deps;
+    if (options.updateRecord === false) {
+      const [record] = await db
+        .select()
+        .from(records)
+        .where(and(eq(records.uid, uid), scopeCondition(records.userId, scope)));
+      if (!record) throw new RecordNotFoundError(uid);
+      const uploadResult = await this.synthesized(record, sizeBytes, async (file): Promise<UploadResult> => {
+        const object = await storeObjectOnly(
+          file,
+          record,
+          generatedProvenance(fileSizeKb),
+          this.context(options.signal),
+        );
+        const { sha256, size, contentType } = file;
+        return { key: object.storageKey, objectUrl: object.objectUrl, size, etag: '', sha256, contentType };
+      });
+      return { success: true, recordUid: uid, mediaType: record.mediaType, outcome: 'uploaded', uploadResult };
     }
-    if (sizeBytes > this.deps.settings.maxFileSizeBytes) {
-      throw new FileSizeExceededError(this.deps.settings.maxFileSizeBytes, sizeBytes, 'The requested file');
+    const claimed = await claimRecord(db, uid, {
+      scope,
+      ifHasFile: options.force ? 'replace' : 'skip',
+      staleAfterMs: options.staleClaimAfterMs ?? this.deps.settings.taskTimeoutMinutes * 60_000,
+    });
+    if (claimed.skipped) {
+      return {
+        success: true,
+        recordUid: uid,
+        mediaType: claimed.skipped.mediaType,
+        outcome: 'skipped',
+        uploadResult: uploadOf(claimed.skipped),
+      };
     }
-    const updateRecord = options.updateRecord ?? true;
-
-    let record: MediaRecord;
-    if (updateRecord) {
-      const claimed = await this.claim(uid, options.force ?? false, options.staleClaimAfterMs);
-      if (!claimed.record) return claimed.result;
-      record = claimed.record;
-    } else {
-      const [found] = await this.deps.db.select().from(records).where(eq(records.uid, uid));
-      if (!found) throw new RecordNotFoundError(uid);
-      record = found;
-    }
-
+    const { claim } = claimed;
     try {
-      const result = await this.produce(record, fileSizeKb, sizeBytes, options.signal);
-      if (updateRecord) await this.complete(record, result);
+      const stored: StoredFile = await this.synthesized(claim.before, sizeBytes, (file) =>
+        storeFile(file, { claim }, generatedProvenance(fileSizeKb), this.context(options.signal)),
+      );
+      const record = stored.record as MediaRecord;
       return {
         success: true,
         recordUid: uid,
         mediaType: record.mediaType,
-        outcome: result.recovered ? 'recovered' : 'uploaded',
-        uploadResult: result.upload,
+        outcome: stored.origin === 'leftover' ? 'recovered' : 'uploaded',
+        uploadResult: uploadOf(record),
       };
     } catch (error) {
-      if (updateRecord) await this.release(uid, error);
+      // A record without a file is marked failed (retried by the next run); one with a file keeps it untouched.
+      await releaseClaim(db, claim, { outcome: 'fail', error }).catch(() => {});
       throw error;
     }
   }
 
-  /** Moves the record to `processing` if it is free; otherwise says why not. */
-  private async claim(
-    uid: string,
-    force: boolean,
-    staleAfterMs?: number,
-  ): Promise<{ record: MediaRecord; result?: never } | { record?: never; result: FileResult }> {
-    const stale = this.staleClaim(staleAfterMs);
-    const claimable = force
-      ? or(inArray(records.status, ['pending', 'failed', 'uploaded']), stale)
-      : or(and(inArray(records.status, ['pending', 'failed']), isNull(records.storageKey)), stale);
-    const [record] = await this.deps.db
-      .update(records)
-      .set({ status: 'processing', error: null, updatedAt: new Date() })
-      .where(and(eq(records.uid, uid), claimable))
-      .returning();
-    if (record) return { record };
-    const [current] = await this.deps.db.select().from(records).where(eq(records.uid, uid));
-    if (!current) throw new RecordNotFoundError(uid);
-    if (current.status === 'processing') {
-      throw new FileProcessingError(`Record ${uid} is being processed by another generator.`, 'RECORD_BUSY', {
-        transient: true,
-      });
-    }
-    // Already has its file: nothing to do (use `force` to regenerate).
-    return {
-      result: {
-        success: true,
-        recordUid: uid,
-        mediaType: current.mediaType,
-        outcome: 'skipped',
-        ...(current.storageKey
-          ? {
-              uploadResult: {
-                key: current.storageKey,
-                objectUrl: current.fileUrl ?? '',
-                size: current.fileSize ?? 0,
-                etag: '',
-                sha256: current.sha256 ?? '',
-                contentType: current.contentType ?? '',
-              },
-            }
-          : {}),
-      },
-    };
-  }
-
-  /** The object for the record: an intact earlier upload when there is one, else a freshly synthesized file. */
-  private async produce(
+  /** Synthesizes the record's media and hands it, prepared like any other file, to `fn`. */
+  private async synthesized<T>(
     record: MediaRecord,
-    fileSizeKb: number,
     sizeBytes: number,
-    signal: AbortSignal | undefined,
-  ): Promise<{ upload: UploadResult; info: Record<string, unknown>; recovered: boolean }> {
-    const { store } = this.deps;
-    const { mediaType, uid } = record;
-    const type = supportedTypeForMime(DEFAULT_TYPE_FOR[mediaType]);
-    const key = `${mediaType}/${uid}${type?.extension ?? ''}`;
-
-    const existing = await store.head(key);
-    if (existing && existing.metadata.record_uid === uid && existing.metadata.file_size_kb === String(fileSizeKb)) {
-      const object = await store.get(key);
-      const actual = object ? await sha256OfStream(object.body) : undefined;
-      if (actual && actual === existing.metadata.sha256) {
-        return {
-          recovered: true,
-          info: {},
-          upload: {
-            key,
-            objectUrl: store.objectUrl(key),
-            size: existing.size,
-            etag: existing.etag,
-            sha256: actual,
-            contentType: existing.contentType,
-          },
-        };
-      }
-    }
-
-    const synthesized = await synthesize({ mediaType, sizeBytes, seed: uid });
-    // The sha256 goes into the object's metadata, which is sent before the body: the file is held in memory, and
-    // is bounded by MAX_FILE_SIZE_MB (checked before any work).
-    const bytes = await readAll(synthesized.stream, this.deps.settings.maxFileSizeBytes * 1.2);
-    const info = await validateFileIntegrity(bytes, synthesized.contentType);
-    const sha256 = sha256Hex(bytes);
-    const put = await store.put(key, bytes, {
-      contentType: synthesized.contentType,
-      metadata: {
-        record_uid: uid,
-        media_type: mediaType,
-        generated: 'true',
-        generated_at: new Date().toISOString(),
-        file_size_kb: String(fileSizeKb),
-        sha256,
+    fn: (file: PreparedFile) => Promise<T>,
+  ): Promise<T> {
+    const synthesized = await synthesize({ mediaType: record.mediaType, sizeBytes, seed: record.uid });
+    return withPreparedFile(
+      synthesized.stream,
+      {
+        home: this.deps.settings.home,
+        declaredType: synthesized.contentType,
+        maxSize: Math.ceil(this.deps.settings.maxFileSizeBytes * 1.2),
+        // Generated media is stored exactly as synthesized (deterministic for a uid and size).
+        compress: false,
       },
-      ...(signal ? { signal } : {}),
+      fn,
+    );
+  }
+
+  private context(signal: AbortSignal | undefined) {
+    return { db: this.deps.db, store: this.deps.store, ...(signal ? { signal } : {}) };
+  }
+}
+
+/** The requested size in bytes. @throws INVALID_SIZE, FILE_SIZE_EXCEEDED before anything is claimed */
+export function checkedSize(fileSizeKb: number, maxFileSizeBytes: number): number {
+  const sizeBytes = Math.round(fileSizeKb * 1024);
+  if (!Number.isFinite(fileSizeKb) || !(fileSizeKb >= 1)) {
+    throw new FileProcessingError(`File size must be at least 1 KiB (got ${fileSizeKb}).`, 'INVALID_SIZE', {
+      details: { fileSizeKb },
     });
-    const { contentType: _type, mediaType: _media, size: _size, ...details } = info;
-    return {
-      recovered: false,
-      info: details,
-      upload: {
-        key,
-        objectUrl: put.url,
-        size: put.size,
-        etag: put.etag,
-        sha256,
-        contentType: synthesized.contentType,
-      },
-    };
   }
+  if (sizeBytes > maxFileSizeBytes) {
+    throw new FileSizeExceededError(maxFileSizeBytes, sizeBytes, 'The requested file');
+  }
+  return sizeBytes;
+}
 
-  /** Records the file; guarded on the claim so a generator that lost it changes nothing. */
-  private async complete(
-    record: MediaRecord,
-    result: { upload: UploadResult; info: Record<string, unknown> },
-  ): Promise<void> {
-    const { upload } = result;
-    const type = supportedTypeForMime(upload.contentType);
-    const [updated] = await this.deps.db
-      .update(records)
-      .set({
-        fileUrl: upload.objectUrl,
-        fileName: upload.key.slice(upload.key.lastIndexOf('/') + 1),
-        fileSize: upload.size,
-        contentType: type?.mime ?? upload.contentType,
-        sha256: upload.sha256,
-        storageKey: upload.key,
-        source: 'generated',
-        metadata: sql`${records.metadata} || ${JSON.stringify({ media: result.info })}::jsonb`,
-        status: 'uploaded',
-        error: null,
-        updatedAt: new Date(),
-      })
-      .where(and(eq(records.uid, record.uid), eq(records.status, 'processing')))
-      .returning({ uid: records.uid });
-    if (!updated) {
-      throw new FileProcessingError(
-        `Record ${record.uid} was taken over by another generator before it could be updated; its object is stored.`,
-        'CLAIM_LOST',
-      );
-    }
-  }
+/** What a generated file says about itself, on the record and on the object. */
+function generatedProvenance(fileSizeKb: number) {
+  return {
+    source: 'generated' as const,
+    metadata: { generation: { fileSizeKb } },
+    objectMetadata: { file_size_kb: String(fileSizeKb) },
+  };
+}
 
-  /** Marks the claimed record failed with the error, to be retried on the next run. */
-  private async release(uid: string, error: unknown): Promise<void> {
-    const message = error instanceof Error ? error.message : String(error);
-    await this.deps.db
-      .update(records)
-      .set({ status: 'failed', error: message.slice(0, 2000), updatedAt: new Date() })
-      .where(and(eq(records.uid, uid), eq(records.status, 'processing')))
-      .catch(() => {});
-  }
+/** The seed's upload result, from a record with a file. */
+function uploadOf(record: MediaRecord): UploadResult | undefined {
+  if (!record.storageKey) return undefined;
+  return {
+    key: record.storageKey,
+    objectUrl: record.fileUrl ?? '',
+    size: record.fileSize ?? 0,
+    etag: '',
+    sha256: record.sha256 ?? '',
+    contentType: record.contentType ?? '',
+  };
 }
 
 function failure(recordUid: string, thrown: unknown): FileResult {

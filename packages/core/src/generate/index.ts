@@ -1,2 +1,1 @@
 export * from './generator.ts';
-export * from './store.ts';

@@ -41,11 +41,16 @@ export function safeUrl(url: string | URL): string {
   }
 }
 
-/** The URL without credentials (query kept): what a record stores as `source_url`. */
-export function withoutCredentials(url: string | URL): string {
+/**
+ * The URL as records keep it: without credentials, query or fragment, which may carry secrets (signed-URL tokens).
+ * The download itself uses the full URL; nothing needs it again once the file is stored.
+ */
+export function storedSourceUrl(url: string | URL): string {
   const parsed = new URL(String(url));
   parsed.username = '';
   parsed.password = '';
+  parsed.search = '';
+  parsed.hash = '';
   return parsed.toString();
 }
 

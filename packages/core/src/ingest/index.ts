@@ -3,5 +3,4 @@ export * from './download-errors.ts';
 export * from './guard.ts';
 export * from './ip.ts';
 export * from './pipeline.ts';
-export * from './prepare.ts';
 export * from './upload.ts';

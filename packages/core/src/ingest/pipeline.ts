@@ -1,24 +1,26 @@
 /**
- * The ingest pipeline (seed 004): download (streaming, SSRF-guarded), then the shared verification and storage of
- * `prepare.ts` (detect, validate, compress, dedupe per owner, store at `{media_type}/{uid}{ext}`), then a new record
- * (`source = url`). Nothing reaches the store or the database until the file has passed every check; a failure
- * leaves no object and no record behind.
+ * URL ingest (seed 004), a source of the one file pipeline: download (streaming, SSRF-guarded), then prepare
+ * (detect, validate, compress), dedupe per owner, store, and a new record (`source = url`). Nothing reaches the store
+ * or the database until the file has passed every check; a failure leaves no object and no record behind.
  */
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { Settings } from '../config/settings.ts';
 import type { Db } from '../db/database.ts';
 import { records } from '../db/schema.ts';
 import { FileProcessingError } from '../errors.ts';
-import type { GeneratorStore } from '../generate/store.ts';
+import type { FileStore } from '../files/file-store.ts';
+import { withPreparedFile } from '../files/prepare.ts';
+import { sizeCap } from '../files/size-cap.ts';
+import { storeFile } from '../files/store-file.ts';
 import type { MediaInfo } from '../media/validate/media-info.ts';
+import type { MediaRecord } from '../records/record.ts';
 import { newUid } from '../uid.ts';
 import { type DownloadOptions, downloadFile } from './download.ts';
-import { type NetworkPolicy, safeUrl, withoutCredentials } from './guard.ts';
-import { fileColumns, fileMetadata, storeDeduplicated, withPreparedFile } from './prepare.ts';
+import { type NetworkPolicy, safeUrl, storedSourceUrl } from './guard.ts';
 
 export interface IngestContext {
   db: Db;
-  store: GeneratorStore;
+  store: FileStore;
   settings: Pick<Settings, 'maxFileSizeBytes' | 'maxBatchSize' | 'home'> & Partial<Pick<Settings, 'download'>>;
   policy?: NetworkPolicy;
   userId?: string;
@@ -26,7 +28,7 @@ export interface IngestContext {
   /** Recompress images (default true) at this JPEG/WebP/AVIF quality (default 85). */
   compress?: boolean;
   quality?: number;
-  /** Per-call size cap in bytes; defaults to MAX_FILE_SIZE_MB. */
+  /** Per-call size cap in bytes; may only lower MAX_FILE_SIZE_MB. */
   maxSize?: number;
   download?: Omit<DownloadOptions, 'maxSize' | 'policy' | 'signal' | 'onProgress'>;
   signal?: AbortSignal;
@@ -79,7 +81,7 @@ export async function processUrl(url: string, ctx: IngestContext): Promise<FileM
         }
       : {}),
     ...ctx.download,
-    maxSize: ctx.maxSize ?? ctx.settings.maxFileSizeBytes,
+    maxSize: sizeCap(ctx.settings.maxFileSizeBytes, ctx.maxSize),
     ...(ctx.policy ? { policy: ctx.policy } : {}),
     ...(ctx.signal ? { signal: ctx.signal } : {}),
     onProgress: (downloaded, total) => ctx.onBytes?.(url, downloaded, total),
@@ -92,47 +94,22 @@ export async function processUrl(url: string, ctx: IngestContext): Promise<FileM
     ...(ctx.compress === undefined ? {} : { compress: ctx.compress }),
     ...(ctx.quality === undefined ? {} : { quality: ctx.quality }),
   };
+  const uid = ctx.recordUid ?? newUid();
+  const userId = ctx.userId ?? null;
   return withPreparedFile(download.stream, prepare, async (file) => {
-    const uid = ctx.recordUid ?? newUid();
-    const target = {
-      db: ctx.db,
-      store: ctx.store,
-      uid,
-      userId: ctx.userId ?? null,
-      generationId: ctx.generationId ?? null,
-      source: 'url' as const,
-      ...(ctx.signal ? { signal: ctx.signal } : {}),
-    };
-    const stored = await storeDeduplicated(file, target, async (stored) => {
-      await ctx.db
-        .insert(records)
-        .values({
-          uid,
-          mediaType: file.type.mediaType,
-          ...fileColumns(file, stored),
-          source: 'url',
-          sourceUrl: withoutCredentials(url),
-          userId: ctx.userId ?? null,
-          generationId: ctx.generationId ?? null,
-          metadata: fileMetadata(file, stored),
-        })
-        .onConflictDoNothing({ target: records.uid });
-      return stored;
-    });
-    return {
-      recordUid: uid,
-      sourceUrl: safeUrl(url),
-      storageKey: stored.storageKey,
-      objectUrl: stored.objectUrl,
-      contentType: file.contentType,
-      mediaType: file.type.mediaType,
-      size: file.size,
-      originalSize: file.originalSize,
-      sha256: file.sha256,
-      compressed: file.compressed,
-      info: file.details,
-      ...(stored.duplicate ? { duplicateOf: stored.duplicate.uid } : {}),
-    };
+    const stored = await storeFile(
+      file,
+      { create: { uid, userId, generationId: ctx.generationId ?? null } },
+      { source: 'url', sourceUrl: storedSourceUrl(url) },
+      { db: ctx.db, store: ctx.store, ...(ctx.signal ? { signal: ctx.signal } : {}) },
+    );
+    if (!stored.record) {
+      // The same queue item ran twice: the first run's record is the result.
+      const done = await existingResult(ctx, uid);
+      if (done) return done;
+      throw new FileProcessingError(`Record ${uid} exists already without a file from this URL.`, 'RECORD_EXISTS');
+    }
+    return resultOf(stored.record, file.originalSize, file.compressed);
   });
 }
 
@@ -198,26 +175,36 @@ export function uploadGenerationResult(
   return processFileBatch({ ...ctx, urls: fileUrls, userId, generationId });
 }
 
-/** A record already made for this uid (an earlier run of the same queue item), as the result it returned. */
+/** A record already made for this uid by this owner (an earlier run of the same queue item), as its result. */
 async function existingResult(ctx: IngestContext, uid: string): Promise<FileMetadata | undefined> {
-  const [record] = await ctx.db.select().from(records).where(eq(records.uid, uid));
+  const [record] = await ctx.db
+    .select()
+    .from(records)
+    .where(and(eq(records.uid, uid), ctx.userId ? eq(records.userId, ctx.userId) : undefined));
   if (!record?.storageKey || !record.sha256 || !record.contentType) return undefined;
-  const metadata = record.metadata as {
-    media?: FileMetadata['info'];
-    original?: { size?: number };
-    duplicate_of?: string;
-  };
+  if ((record.userId ?? null) !== (ctx.userId ?? null)) return undefined;
+  const original = (record.metadata as { original?: { size?: number } }).original;
+  return resultOf(
+    record,
+    original?.size ?? record.fileSize ?? 0,
+    (original?.size ?? record.fileSize) !== record.fileSize,
+  );
+}
+
+/** The seed's FileMetadata of a record made from a URL. */
+function resultOf(record: MediaRecord, originalSize: number, compressed: boolean): FileMetadata {
+  const metadata = record.metadata as { media?: FileMetadata['info']; duplicate_of?: string };
   return {
     recordUid: record.uid,
-    sourceUrl: safeUrl(record.sourceUrl ?? ''),
-    storageKey: record.storageKey,
-    objectUrl: record.fileUrl ?? record.storageKey,
-    contentType: record.contentType,
+    sourceUrl: record.sourceUrl ?? '',
+    storageKey: record.storageKey ?? '',
+    objectUrl: record.fileUrl ?? '',
+    contentType: record.contentType ?? '',
     mediaType: record.mediaType,
     size: record.fileSize ?? 0,
-    originalSize: metadata.original?.size ?? record.fileSize ?? 0,
-    sha256: record.sha256,
-    compressed: (metadata.original?.size ?? record.fileSize) !== record.fileSize,
+    originalSize,
+    sha256: record.sha256 ?? '',
+    compressed,
     info: metadata.media ?? {},
     ...(metadata.duplicate_of ? { duplicateOf: metadata.duplicate_of } : {}),
   };

@@ -2,16 +2,23 @@
  * The seed's BackgroundTaskManager, on the PostgreSQL queue: queue a batch of URLs or record generations as one
  * task whose items any worker can take, read its status, cancel it, see the workers.
  */
-import { inArray } from 'drizzle-orm';
+import { and, inArray } from 'drizzle-orm';
 import type { Settings } from '../config/settings.ts';
 import type { Database } from '../db/database.ts';
-import type { TaskKind, TaskRow, TaskStatus } from '../db/queue-schema.ts';
+import type { TaskItemRow, TaskKind, TaskRow, TaskStatus } from '../db/queue-schema.ts';
 import { records } from '../db/schema.ts';
 import { FileProcessingError, RecordNotFoundError } from '../errors.ts';
-import { recordsWithoutFiles } from '../generate/generator.ts';
+import { checkedSize, DEFAULT_FILE_SIZE_KB, recordsWithoutFiles } from '../generate/generator.ts';
 import { checkUrl, type NetworkPolicy } from '../ingest/guard.ts';
+import { type Scope, scopeCondition, scopeUser } from '../scope.ts';
 import { newUid, parseUid } from '../uid.ts';
-import { type EnqueueOptions, TaskNotFoundError, TaskQueue } from './queue.ts';
+import {
+  type EnqueueOptions,
+  type ItemListOptions,
+  type TaskListOptions,
+  TaskNotFoundError,
+  TaskQueue,
+} from './queue.ts';
 import { listWorkers, type WorkerInfo } from './workers.ts';
 
 export interface FileProcessingOptions {
@@ -35,7 +42,8 @@ export interface QueueCommon {
 
 export interface QueueFileProcessingInput extends QueueCommon {
   urls: readonly string[];
-  userId?: string | null;
+  /** Who the task and its records belong to (everyone: no owner). */
+  scope: Scope;
   generationId?: string | null;
   options?: FileProcessingOptions;
 }
@@ -46,7 +54,8 @@ export interface QueueRecordGenerationInput extends QueueCommon {
   auto?: { limit?: number };
   fileSizeKb?: number;
   force?: boolean;
-  userId?: string | null;
+  /** Whose records may be generated; a uid outside it is reported missing. The task belongs to its user. */
+  scope: Scope;
 }
 
 export interface TaskStatusView {
@@ -127,7 +136,7 @@ export class TaskManager {
         kind: 'ingest',
         // Each item carries the uid its record will have, so a re-run after a crash finds its own record.
         payloads: urls.map((url) => ({ url, uid: newUid() })),
-        userId: input.userId ?? null,
+        userId: scopeUser(input.scope) ?? null,
         generationId: input.generationId ?? null,
         options: { ...options },
         ...common(input),
@@ -138,13 +147,8 @@ export class TaskManager {
 
   /** Queues file generation for records (by uid, or `auto` for records without files). */
   async queueRecordGeneration(input: QueueRecordGenerationInput, enqueue: EnqueueOptions = {}): Promise<string> {
-    const fileSizeKb = input.fileSizeKb ?? 15;
-    if (!(fileSizeKb > 0) || fileSizeKb * 1024 > this.deps.settings.maxFileSizeBytes) {
-      throw new FileProcessingError(
-        `fileSizeKb must be above 0 and within MAX_FILE_SIZE_MB (got ${fileSizeKb}).`,
-        'INVALID_TASK',
-      );
-    }
+    const fileSizeKb = input.fileSizeKb ?? DEFAULT_FILE_SIZE_KB;
+    checkedSize(fileSizeKb, this.deps.settings.maxFileSizeBytes);
     let uids: string[];
     if (input.uids) {
       uids = [...new Set(input.uids.map((uid) => parseUid(uid)))];
@@ -156,7 +160,7 @@ export class TaskManager {
         const rows = await (db as typeof this.deps.database.db)
           .select({ uid: records.uid })
           .from(records)
-          .where(inArray(records.uid, chunk));
+          .where(and(inArray(records.uid, chunk), scopeCondition(records.userId, input.scope)));
         for (const row of rows) found.add(row.uid);
       }
       const missing = uids.filter((uid) => !found.has(uid));
@@ -169,7 +173,8 @@ export class TaskManager {
     } else if (input.auto) {
       const limit = Math.max(1, Math.min(input.auto.limit ?? 100, this.deps.settings.maxBatchSize));
       const staleAfterMs = this.deps.settings.taskTimeoutMinutes * 60_000;
-      uids = (await recordsWithoutFiles(this.deps.database.db, staleAfterMs, limit)).map((record) => record.uid);
+      const waiting = await recordsWithoutFiles(this.deps.database.db, input.scope, staleAfterMs, limit);
+      uids = waiting.map((record) => record.uid);
       if (uids.length === 0) throw new FileProcessingError('No records are waiting for a file.', 'NOTHING_TO_DO');
     } else {
       throw new FileProcessingError('Give uids or auto.', 'INVALID_TASK');
@@ -178,7 +183,7 @@ export class TaskManager {
       {
         kind: 'generate',
         payloads: uids.map((uid) => ({ uid })),
-        userId: input.userId ?? null,
+        userId: scopeUser(input.scope) ?? null,
         options: { fileSizeKb, force: input.force ?? false },
         ...common(input),
       },
@@ -191,11 +196,34 @@ export class TaskManager {
     return this.queue.enqueue({ kind: 'maintenance', payloads: [{ action: 'prune', olderThanDays }], maxAttempts: 1 });
   }
 
-  /** The seed's status shape. Throws `TaskNotFoundError` for an unknown (or another user's) task. */
-  async getTaskStatus(taskId: string, { userId }: { userId?: string } = {}): Promise<TaskStatusView> {
+  /** The seed's status shape. Throws `TaskNotFoundError` for an unknown task or one outside the scope. */
+  async getTaskStatus(taskId: string, scope: Scope): Promise<TaskStatusView> {
+    return this.statusOf(await this.getTask(taskId, scope));
+  }
+
+  /** The task row in the scope. @throws TaskNotFoundError (also for another user's task) */
+  async getTask(taskId: string, scope: Scope): Promise<TaskRow> {
+    const userId = scopeUser(scope);
     const task = await this.queue.getTask(taskId, userId === undefined ? {} : { userId });
     if (!task) throw new TaskNotFoundError(taskId);
-    return this.statusOf(task);
+    return task;
+  }
+
+  /** Tasks in the scope, newest first (`options.userId` narrows an all-users scope). */
+  listTasks(scope: Scope, options: Omit<TaskListOptions, 'userId'> & { userId?: string } = {}) {
+    const userId = scopeUser(scope) ?? options.userId;
+    return this.queue.listTasks({ ...options, ...(userId === undefined ? {} : { userId }) });
+  }
+
+  /** A task's items in order. @throws TaskNotFoundError for a task outside the scope */
+  async listItems(taskId: string, scope: Scope, options: ItemListOptions = {}): Promise<TaskItemRow[]> {
+    await this.getTask(taskId, scope);
+    return this.queue.listItems(taskId, options);
+  }
+
+  /** Tasks in the scope not yet finished. */
+  activeTaskCount(scope: Scope): Promise<number> {
+    return this.queue.activeTaskCount(scopeUser(scope));
   }
 
   /** The status view of a task row (the list views reuse it without a second read of the task). */
@@ -234,8 +262,9 @@ export class TaskManager {
     };
   }
 
-  /** True when the task was queued or running and is now cancelled. */
-  cancelTask(taskId: string, { userId }: { userId?: string } = {}): Promise<boolean> {
+  /** True when the task (in the scope) was queued or running and is now cancelled. */
+  cancelTask(taskId: string, scope: Scope): Promise<boolean> {
+    const userId = scopeUser(scope);
     return this.queue.cancel(taskId, userId === undefined ? {} : { userId });
   }
 

@@ -1,6 +1,6 @@
 /** The record as callers see it, and the inputs that create and change one. */
 import { z } from 'zod';
-import { MEDIA_TYPES, type RECORD_SOURCES, type RECORD_STATUSES, type RecordRow } from '../db/schema.ts';
+import { MEDIA_TYPES, type RECORD_STATUSES, type RecordRow } from '../db/schema.ts';
 
 export type MediaRecord = RecordRow;
 
@@ -36,17 +36,4 @@ export interface RecordPage {
   items: MediaRecord[];
   /** Present when more records follow. */
   nextCursor?: string;
-}
-
-/** What a stored file sets on its record, in one statement. */
-export interface RecordFileFields {
-  fileUrl: string;
-  fileName: string;
-  fileSize: number;
-  contentType: string;
-  sha256: string;
-  storageKey: string;
-  source: (typeof RECORD_SOURCES)[number];
-  sourceUrl?: string | null;
-  metadata?: Record<string, unknown>;
 }

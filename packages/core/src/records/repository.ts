@@ -3,6 +3,7 @@ import { and, asc, eq, gt, isNull, or, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
 import { records } from '../db/schema.ts';
 import { FileProcessingError, RecordNotFoundError } from '../errors.ts';
+import { inScope, type Scope, scopeCondition } from '../scope.ts';
 import { newUid, parseUid } from '../uid.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import {
@@ -10,7 +11,6 @@ import {
   type MediaRecord,
   type NewRecord,
   newRecordSchema,
-  type RecordFileFields,
   type RecordFilter,
   type RecordPage,
 } from './record.ts';
@@ -34,15 +34,25 @@ export class RecordRepository {
       .prepare('mediaforge_record_by_uid');
   }
 
-  async create(input: NewRecord): Promise<MediaRecord> {
-    const [record] = await this.createMany([input]);
+  async create(input: NewRecord, scope: Scope): Promise<MediaRecord> {
+    const [record] = await this.createMany([input], scope);
     if (!record) throw new FileProcessingError('Record insert returned nothing', 'DATABASE_ERROR');
     return record;
   }
 
-  /** Inserts many records in chunks inside one transaction: all or none. */
-  async createMany(inputs: readonly NewRecord[]): Promise<MediaRecord[]> {
-    const rows = inputs.map((input) => {
+  /**
+   * Inserts many records in chunks inside one transaction: all or none. In a user's scope every record belongs to
+   * that user. @throws VALIDATION_ERROR, FORBIDDEN (a record for another user), RECORD_EXISTS (a uid in use, whoever
+   * owns it: the error says nothing about that record)
+   */
+  async createMany(inputs: readonly NewRecord[], scope: Scope): Promise<MediaRecord[]> {
+    const rows = inputs.map((raw) => {
+      if (!scope.all && raw.userId !== undefined && raw.userId !== scope.userId) {
+        throw new FileProcessingError('This key may only create records for its own user.', 'FORBIDDEN', {
+          details: { userId: raw.userId },
+        });
+      }
+      const input = scope.all ? raw : { ...raw, userId: scope.userId };
       const parsed = newRecordSchema.safeParse(input);
       if (!parsed.success) {
         const problem = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
@@ -54,33 +64,48 @@ export class RecordRepository {
       return { ...rest, uid: uid === undefined ? newUid() : parseUid(uid) };
     });
     if (rows.length === 0) return [];
-    return this.db.transaction(async (tx) => {
-      const created: MediaRecord[] = [];
-      for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
-        const chunk = rows.slice(start, start + INSERT_CHUNK);
-        created.push(...(await tx.insert(records).values(chunk).returning()));
-      }
-      return created;
-    });
+    const created = await this.db
+      .transaction(async (tx) => {
+        const made: MediaRecord[] = [];
+        for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
+          const chunk = rows.slice(start, start + INSERT_CHUNK);
+          const inserted = await tx
+            .insert(records)
+            .values(chunk)
+            .onConflictDoNothing({ target: records.uid })
+            .returning();
+          if (inserted.length < chunk.length) throw new UidTaken();
+          made.push(...inserted);
+        }
+        return made;
+      })
+      .catch((error: unknown) => {
+        if (!(error instanceof UidTaken)) throw error;
+        throw new FileProcessingError(
+          'A record with one of these uids exists already; choose another uid (or leave uid out to get a fresh one).',
+          'RECORD_EXISTS',
+        );
+      });
+    return created;
   }
 
-  /** The record, or `null`. @throws InvalidUidError */
-  async find(uid: string): Promise<MediaRecord | null> {
+  /** The record if it exists in the scope, or `null` (another user's record looks missing). @throws InvalidUidError */
+  async find(uid: string, scope: Scope): Promise<MediaRecord | null> {
     const [record] = await this.byUid.execute({ uid: parseUid(uid) });
-    return record ?? null;
+    return record && inScope(scope, record.userId) ? record : null;
   }
 
-  /** @throws InvalidUidError, RecordNotFoundError */
-  async get(uid: string): Promise<MediaRecord> {
-    const record = await this.find(uid);
+  /** @throws InvalidUidError, RecordNotFoundError (also for a record outside the scope) */
+  async get(uid: string, scope: Scope): Promise<MediaRecord> {
+    const record = await this.find(uid, scope);
     if (!record) throw new RecordNotFoundError(uid.trim().toLowerCase());
     return record;
   }
 
-  /** Records oldest first, filtered, one keyset page at a time. */
-  async list(options: ListRecordsOptions = {}): Promise<RecordPage> {
+  /** Records in the scope oldest first, filtered, one keyset page at a time. */
+  async list(scope: Scope, options: ListRecordsOptions = {}): Promise<RecordPage> {
     const limit = Math.min(Math.max(Math.trunc(options.limit ?? 50), 1), MAX_PAGE);
-    const conditions = filterConditions(options);
+    const conditions = filterConditions(options, scope);
     if (options.cursor) {
       const after = decodeCursor(options.cursor);
       conditions.push(
@@ -101,45 +126,22 @@ export class RecordRepository {
     return rows.length > limit && last ? { items, nextCursor: encodeCursor(last) } : { items };
   }
 
-  async count(filter: RecordFilter = {}): Promise<number> {
+  async count(scope: Scope, filter: RecordFilter = {}): Promise<number> {
     const [row] = await this.db
       .select({ n: sql<number>`count(*)::int` })
       .from(records)
-      .where(and(...filterConditions(filter)));
+      .where(and(...filterConditions(filter, scope)));
     return row?.n ?? 0;
-  }
-
-  /** Deletes the record and returns what it was. @throws InvalidUidError, RecordNotFoundError */
-  async delete(uid: string, { ownerId }: { ownerId?: string } = {}): Promise<MediaRecord> {
-    const id = parseUid(uid);
-    const [record] = await this.db
-      .delete(records)
-      .where(and(eq(records.uid, id), ownerId === undefined ? undefined : eq(records.userId, ownerId)))
-      .returning();
-    if (!record) throw new RecordNotFoundError(id);
-    return record;
-  }
-
-  /** Sets every file field, `status = uploaded` and clears `error`, in one statement. */
-  async updateFile(uid: string, fields: RecordFileFields): Promise<MediaRecord> {
-    const [record] = await this.db
-      .update(records)
-      .set({
-        ...fields,
-        metadata: fields.metadata ?? {},
-        status: 'uploaded',
-        error: null,
-        updatedAt: new Date(),
-      })
-      .where(eq(records.uid, parseUid(uid)))
-      .returning();
-    if (!record) throw new RecordNotFoundError(uid);
-    return record;
   }
 }
 
-function filterConditions(filter: RecordFilter): SQL[] {
+/** A uid was already in use: the transaction is rolled back and nothing is created. */
+class UidTaken extends Error {}
+
+function filterConditions(filter: RecordFilter, scope: Scope): SQL[] {
   const conditions: SQL[] = [];
+  const owner = scopeCondition(records.userId, scope);
+  if (owner) conditions.push(owner);
   if (filter.status) conditions.push(eq(records.status, filter.status));
   if (filter.mediaType) conditions.push(eq(records.mediaType, filter.mediaType));
   if (filter.userId) conditions.push(eq(records.userId, filter.userId));

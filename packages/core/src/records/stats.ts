@@ -1,5 +1,5 @@
 /** Totals for dashboards and metrics: records and stored bytes by media type, and what dedupe saved. */
-import { eq, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
 import {
   MEDIA_TYPES,
@@ -10,6 +10,7 @@ import {
   taskItems,
   tasks,
 } from '../db/schema.ts';
+import { type Scope, scopeCondition } from '../scope.ts';
 
 export interface MediaTotals {
   records: number;
@@ -27,7 +28,7 @@ export interface RecordStats extends MediaTotals {
 }
 
 /** Totals over every record, or one owner's. */
-export async function recordStats(db: Db, { userId }: { userId?: string } = {}): Promise<RecordStats> {
+export async function recordStats(db: Db, scope: Scope): Promise<RecordStats> {
   const rows = await db
     .select({
       mediaType: records.mediaType,
@@ -38,7 +39,7 @@ export async function recordStats(db: Db, { userId }: { userId?: string } = {}):
       saved: sql<string>`coalesce(sum(${records.fileSize}) filter (where ${records.metadata} ? 'duplicate_of'), 0)::text`,
     })
     .from(records)
-    .where(userId === undefined ? undefined : eq(records.userId, userId))
+    .where(scopeCondition(records.userId, scope))
     .groupBy(records.mediaType);
   const byMediaType = Object.fromEntries(
     MEDIA_TYPES.map((type) => [type, { records: 0, files: 0, bytes: 0 }]),

@@ -1,18 +1,13 @@
 /**
- * What every way into the store shares (URLs, uploads): detect by content → refuse unsupported → spool while hashing
- * (size-capped) → validate integrity → compress images; then, per owner, dedupe by SHA-256 and store at
- * `{media_type}/{uid}{ext}`. Memory stays flat whatever the size: the body is spooled to a temporary file,
+ * The pipeline's prepare step, whatever the source (URL, upload, generation): detect by content → refuse unsupported
+ * → spool while hashing (size-capped) → validate integrity → compress images. Memory stays flat whatever the size: the body is spooled to a temporary file,
  * validation reads it through a bounded window and the store reads it as a stream. Images (bounded by the pixel
  * and size caps) are read into memory for decoding and recompression.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { and, eq, isNotNull, ne } from 'drizzle-orm';
-import type { Db } from '../db/database.ts';
-import { type RecordSource, records } from '../db/schema.ts';
 import { FileSizeExceededError, FileTypeNotSupportedError } from '../errors.ts';
-import { type GeneratorStore, sha256Hex } from '../generate/store.ts';
 import { compressImage } from '../media/compress.ts';
 import { type Detection, detectFileType } from '../media/detect.ts';
 import { type SupportedType, supportedTypeForMime } from '../media/supported.ts';
@@ -20,6 +15,7 @@ import type { MediaInfo } from '../media/validate/media-info.ts';
 import { validateFileIntegrity } from '../media/validate/validate.ts';
 import { collectGarbageEvery } from '../memory.ts';
 import { newUid } from '../uid.ts';
+import { sha256Hex } from './file-store.ts';
 
 export interface PrepareOptions {
   /** Directory for the spool (`<home>/tmp`). */
@@ -127,133 +123,6 @@ function prepared(
     compressed: false,
     details,
   };
-}
-
-export interface StoreTarget {
-  db: Db;
-  store: GeneratorStore;
-  /** The record the object belongs to. */
-  uid: string;
-  userId?: string | null;
-  generationId?: string | null;
-  source: RecordSource;
-  /** Store under this key instead of `{media_type}/{uid}{ext}` (when that one must not be overwritten). */
-  key?: string;
-  signal?: AbortSignal;
-}
-
-export interface StoredObject {
-  storageKey: string;
-  objectUrl: string;
-  /** The record whose object this one shares, when the owner already had the same content. */
-  duplicate?: { uid: string; storageKey: string };
-}
-
-/**
- * Stores the file once per owner and content, then runs `write` (the record's insert or update) before anyone else
- * with the same owner and content may look: concurrent copies in this process dedupe against each other.
- */
-export async function storeDeduplicated<T>(
-  file: PreparedFile,
-  target: StoreTarget,
-  write: (stored: StoredObject) => Promise<T>,
-): Promise<T> {
-  return withKeyLock(`${target.userId ?? ''}:${file.sha256}`, async () => {
-    const duplicate = await findDuplicate(target, file.sha256);
-    if (duplicate?.storageKey) {
-      return write({
-        storageKey: duplicate.storageKey,
-        objectUrl: duplicate.fileUrl ?? duplicate.storageKey,
-        duplicate: { uid: duplicate.uid, storageKey: duplicate.storageKey },
-      });
-    }
-    const storageKey = target.key ?? `${file.type.mediaType}/${target.uid}${file.extension}`;
-    const options = {
-      contentType: file.contentType,
-      metadata: {
-        record_uid: target.uid,
-        media_type: file.type.mediaType,
-        source: target.source,
-        sha256: file.sha256,
-        ...(target.userId ? { user_id: target.userId } : {}),
-        ...(target.generationId ? { generation_id: target.generationId } : {}),
-      },
-      ...(target.signal ? { signal: target.signal } : {}),
-    };
-    // A store that can take the spool over (the local disk: a rename) spares the bytes a second trip through
-    // JavaScript; the others stream it.
-    const put =
-      file.spool && target.store.putFile
-        ? await target.store.putFile(storageKey, file.spool.path, { ...options, size: file.size, md5: file.spool.md5 })
-        : await target.store.put(storageKey, file.body(), options);
-    return write({ storageKey, objectUrl: put.url });
-  });
-}
-
-/** The record columns a stored file sets. */
-export function fileColumns(file: PreparedFile, stored: StoredObject) {
-  return {
-    status: 'uploaded' as const,
-    fileUrl: stored.objectUrl,
-    fileName: stored.storageKey.slice(stored.storageKey.lastIndexOf('/') + 1),
-    fileSize: file.size,
-    contentType: file.contentType,
-    sha256: file.sha256,
-    storageKey: stored.storageKey,
-  };
-}
-
-/** The metadata a stored file adds to its record. */
-export function fileMetadata(file: PreparedFile, stored: StoredObject): Record<string, unknown> {
-  return {
-    media: file.details,
-    original: { size: file.originalSize, sha256: file.originalSha256, contentType: file.type.mime },
-    ...(file.mismatch ? { mismatch: file.mismatch } : {}),
-    ...(stored.duplicate ? { duplicate_of: stored.duplicate.uid } : {}),
-  };
-}
-
-/** How many records other than `exceptUid` point at a storage key (shared objects must outlive their first owner). */
-export async function keyReferences(db: Db, storageKey: string, exceptUid?: string): Promise<number> {
-  const rows = await db
-    .select({ uid: records.uid })
-    .from(records)
-    .where(and(eq(records.storageKey, storageKey), exceptUid ? ne(records.uid, exceptUid) : undefined))
-    .limit(1);
-  return rows.length;
-}
-
-const keyLocks = new Map<string, Promise<unknown>>();
-
-/** Runs `fn` after every earlier call with the same key has finished (an in-process mutex per key). */
-async function withKeyLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
-  const previous = keyLocks.get(key) ?? Promise.resolve();
-  const run = previous.catch(() => {}).then(fn);
-  keyLocks.set(key, run);
-  try {
-    return await run;
-  } finally {
-    if (keyLocks.get(key) === run) keyLocks.delete(key);
-  }
-}
-
-async function findDuplicate(target: StoreTarget, sha256: string) {
-  const [existing] = await target.db
-    .select({ uid: records.uid, storageKey: records.storageKey, fileUrl: records.fileUrl, userId: records.userId })
-    .from(records)
-    .where(
-      and(
-        eq(records.sha256, sha256),
-        isNotNull(records.storageKey),
-        ne(records.uid, target.uid),
-        target.userId ? eq(records.userId, target.userId) : undefined,
-      ),
-    )
-    .limit(1);
-  if (!existing) return undefined;
-  // Without an owner, only ownerless records are deduplicated against.
-  if (!target.userId && existing.userId) return undefined;
-  return existing;
 }
 
 async function spoolToFile(

@@ -1,10 +1,10 @@
 /**
- * What the generator needs from object storage. Core depends on no package of ours, so this is the structural
+ * What the file pipeline needs from object storage. Core depends on no package of ours, so this is the structural
  * subset of `@mediaforge/storage`'s ObjectStore it uses; every ObjectStore satisfies it.
  */
 import { createHash } from 'node:crypto';
 
-export interface GeneratorStore {
+export interface FileStore {
   readonly driver: string;
   put(
     key: string,
@@ -32,6 +32,8 @@ export interface GeneratorStore {
   ): Promise<{ key: string; size: number; etag: string; url: string }>;
   /** The object's stable address, as `put` reports it. */
   objectUrl(key: string): string;
+  /** Removes the object; a missing one is not an error. */
+  delete(key: string): Promise<void>;
 }
 
 export function sha256Hex(bytes: Uint8Array): string {

@@ -1,0 +1,234 @@
+/**
+ * The pipeline after prepare, the same for every source: dedupe → store → complete the record. A file is stored under
+ * a key reserved in `objects` (never written before), and the record is pointed at it in one transaction that also
+ * counts the reference and drops the record's previous one; bytes nothing refers to any more are removed after that
+ * transaction commits. On any failure the record is as it was and the object written for it is retired.
+ */
+import type { Db } from '../db/database.ts';
+import { FileProcessingError } from '../errors.ts';
+import type { MediaRecord } from '../records/record.ts';
+import type { FileStore } from './file-store.ts';
+import { sha256OfStream } from './file-store.ts';
+import {
+  addObjectReference,
+  dropObjectReference,
+  findSharedObject,
+  leftoverObjects,
+  markObjectStored,
+  type ObjectRow,
+  removeRetiredBytes,
+  reserveObjectKey,
+  retireUnreferenced,
+} from './objects.ts';
+import type { PreparedFile } from './prepare.ts';
+import { type Claim, claimLost } from './record-claims.ts';
+import {
+  completeClaimedRecord,
+  type FileProvenance,
+  insertRecordWithFile,
+  type NewFileRecord,
+  type StoredObject,
+} from './record-file.ts';
+
+export interface StoreFileContext {
+  db: Db;
+  store: FileStore;
+  signal?: AbortSignal;
+}
+
+/** Where the file goes: an existing record this caller has claimed, or a new record (URL ingest). */
+export type FileTarget = { claim: Claim; create?: never } | { claim?: never; create: NewFileRecord };
+
+export interface StoredFile {
+  /** `undefined` only for `create` when a record with that uid already existed (nothing was changed). */
+  record: MediaRecord | undefined;
+  object: StoredObject;
+  /** Whether the bytes were written now, found stored earlier for this record, or shared with another record. */
+  origin: 'written' | 'leftover' | 'shared';
+}
+
+/** Stores a prepared file for its record. @throws CLAIM_LOST, MEDIA_TYPE_MISMATCH, storage and database errors */
+export async function storeFile(
+  file: PreparedFile,
+  target: FileTarget,
+  provenance: FileProvenance,
+  ctx: StoreFileContext,
+): Promise<StoredFile> {
+  const record = target.claim?.before;
+  if (record && record.mediaType !== file.type.mediaType) {
+    throw new FileProcessingError(
+      `Record ${record.uid} is ${record.mediaType}, but the file is ${file.type.mediaType} (${file.contentType}).`,
+      'MEDIA_TYPE_MISMATCH',
+      { details: { expected: record.mediaType, actual: file.type.mediaType, contentType: file.contentType } },
+    );
+  }
+  const uid = target.claim?.uid ?? (target.create?.uid as string);
+  const ownerId = record ? record.userId : (target.create?.userId ?? null);
+  return withKeyLock(`${ownerId ?? ''}:${file.sha256}`, async () => {
+    // An object this record already stored but never recorded, or one the owner has with the same bytes.
+    const leftover = await intactLeftover(ctx, uid, file.sha256);
+    const reusable = leftover ?? (await findSharedObject(ctx.db, ownerId, file.sha256));
+    if (reusable) {
+      const done = await commit(file, target, provenance, ctx, leftover ? 'leftover' : 'shared', {
+        storageKey: reusable.key,
+        objectUrl: ctx.store.objectUrl(reusable.key),
+        ...(reusable.recordUid && reusable.recordUid !== uid ? { duplicateOf: reusable.recordUid } : {}),
+      });
+      // The shared object was retired between the lookup and the commit: store a copy of our own instead.
+      if (done) return done;
+    }
+    const key = await reserveObjectKey(ctx.db, {
+      mediaType: file.type.mediaType,
+      uid,
+      extension: file.extension,
+      sha256: file.sha256,
+      size: file.size,
+      contentType: file.contentType,
+      ownerId,
+    });
+    try {
+      const put = await putBytes(file, key, uid, ownerId, provenance, ctx);
+      const done = await commit(file, target, provenance, ctx, 'written', { storageKey: key, objectUrl: put.url });
+      if (!done) throw new Error(`object ${key} was retired before its record referred to it`);
+      if (!done.record) await discard(ctx, key);
+      return done;
+    } catch (error) {
+      await discard(ctx, key).catch(() => {});
+      throw error;
+    }
+  });
+}
+
+/**
+ * One transaction: reference the object, write the record, drop the record's previous object. Returns `undefined`
+ * when the object can no longer be referenced; `record` is `undefined` when a new record's uid already existed.
+ */
+async function commit(
+  file: PreparedFile,
+  target: FileTarget,
+  provenance: FileProvenance,
+  ctx: StoreFileContext,
+  origin: StoredFile['origin'],
+  stored: StoredObject,
+): Promise<StoredFile | undefined> {
+  const previousKey = target.claim?.before.storageKey ?? null;
+  const sameObject = previousKey === stored.storageKey;
+  let retired: string | undefined;
+  const result = await ctx.db
+    .transaction(async (tx) => {
+      const db = tx as unknown as Db;
+      if (!sameObject && !(await addObjectReference(db, stored.storageKey))) return { gone: true as const };
+      const record = target.claim
+        ? await completeClaimedRecord(db, target.claim, file, stored, provenance)
+        : await insertRecordWithFile(db, target.create, file, stored, provenance);
+      if (!record) {
+        if (target.claim) throw claimLost(target.claim.uid);
+        // A new record's uid is taken (the same queue item ran twice): change nothing.
+        throw new ExistingRecord();
+      }
+      if (previousKey && !sameObject && (await dropObjectReference(db, previousKey))) retired = previousKey;
+      return { record };
+    })
+    .catch((error: unknown) => {
+      if (error instanceof ExistingRecord) return { record: undefined };
+      throw error;
+    });
+  if ('gone' in result) return undefined;
+  if (retired) await removeRetiredBytes(ctx.db, ctx.store, [retired]).catch(() => {});
+  return { record: result.record, object: stored, origin };
+}
+
+class ExistingRecord extends Error {}
+
+/**
+ * Stores a prepared file without touching any record (the seed's `update_record=False`): the object is kept,
+ * unreferenced, and a later run for the same record with the same bytes uses it instead of writing again.
+ */
+export async function storeObjectOnly(
+  file: PreparedFile,
+  record: { uid: string; userId: string | null },
+  provenance: FileProvenance,
+  ctx: StoreFileContext,
+): Promise<StoredObject> {
+  const key = await reserveObjectKey(ctx.db, {
+    mediaType: file.type.mediaType,
+    uid: record.uid,
+    extension: file.extension,
+    sha256: file.sha256,
+    size: file.size,
+    contentType: file.contentType,
+    ownerId: record.userId,
+  });
+  try {
+    const put = await putBytes(file, key, record.uid, record.userId, provenance, ctx);
+    await markObjectStored(ctx.db, key);
+    return { storageKey: key, objectUrl: put.url };
+  } catch (error) {
+    await discard(ctx, key).catch(() => {});
+    throw error;
+  }
+}
+
+/** Writes the file's bytes under `key`, with provenance metadata on the object. */
+function putBytes(
+  file: PreparedFile,
+  key: string,
+  uid: string,
+  ownerId: string | null,
+  provenance: FileProvenance,
+  ctx: StoreFileContext,
+) {
+  const options = {
+    contentType: file.contentType,
+    metadata: {
+      record_uid: uid,
+      media_type: file.type.mediaType,
+      source: provenance.source,
+      sha256: file.sha256,
+      ...(ownerId ? { user_id: ownerId } : {}),
+      ...(provenance.source === 'generated' ? { generated: 'true', generated_at: new Date().toISOString() } : {}),
+      ...provenance.objectMetadata,
+    },
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+  };
+  // A store that can take the spool over (the local disk: a rename) spares the bytes a second trip through
+  // JavaScript; the others stream it.
+  return file.spool && ctx.store.putFile
+    ? ctx.store.putFile(key, file.spool.path, { ...options, size: file.size, md5: file.spool.md5 })
+    : ctx.store.put(key, file.body(), options);
+}
+
+/** Retires an object written for a file that was not recorded, and removes its bytes. */
+async function discard(ctx: StoreFileContext, key: string): Promise<void> {
+  if (await retireUnreferenced(ctx.db, key)) await removeRetiredBytes(ctx.db, ctx.store, [key]);
+}
+
+/**
+ * A complete object this record stored earlier without recording it (a crash between store and record, or the
+ * generator's `updateRecord: false`), re-hashed so damaged bytes are never trusted; damaged ones are retired.
+ */
+async function intactLeftover(ctx: StoreFileContext, uid: string, sha256: string): Promise<ObjectRow | undefined> {
+  for (const candidate of await leftoverObjects(ctx.db, uid, sha256)) {
+    const object = await ctx.store.get(candidate.key);
+    if (object && (await sha256OfStream(object.body)) === sha256) return candidate;
+    await discard(ctx, candidate.key);
+  }
+  return undefined;
+}
+
+const keyLocks = new Map<string, Promise<unknown>>();
+
+/**
+ * Runs `fn` after every earlier call with the same key has finished (an in-process mutex per owner and content), so
+ * concurrent copies of one file in this process share one object instead of each storing their own.
+ */
+async function withKeyLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const previous = keyLocks.get(key) ?? Promise.resolve();
+  const run = previous.catch(() => {}).then(fn);
+  keyLocks.set(key, run);
+  try {
+    return await run;
+  } finally {
+    if (keyLocks.get(key) === run) keyLocks.delete(key);
+  }
+}
