@@ -1,5 +1,6 @@
 /** `/v1/records`: create, list, show, delete, and generate a record's file synchronously. */
 import { createRoute, z } from '@hono/zod-openapi';
+import { FileProcessingError } from '@mediaforge/core';
 import { ownerScope } from '../auth.ts';
 import { ApiError } from '../errors.ts';
 import {
@@ -134,8 +135,14 @@ export function recordRoutes(services: Services) {
         signal: c.req.raw.signal,
       });
       if (result.outcome === 'failed' || !result.success) {
-        const code = result.error?.code ?? 'GENERATION_FAILED';
-        throw new ApiError(code === 'RECORD_BUSY' ? 409 : 500, code, result.error?.message ?? 'Generation failed.');
+        // Typed like any other failure: RECORD_BUSY is a 409, INVALID_SIZE a 400, a storage outage a 503.
+        throw new FileProcessingError(
+          result.error?.message ?? 'Generation failed.',
+          result.error?.code ?? 'INTERNAL_ERROR',
+          {
+            transient: result.error?.transient ?? false,
+          },
+        );
       }
       const record = await services.records.get(uid);
       return c.json({ record: toRecordDto(record), outcome: result.outcome }, 200);

@@ -11,14 +11,15 @@
 import { and, asc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Settings } from '../config/settings.ts';
 import type { Db } from '../db/database.ts';
-import { asDatabaseError } from '../db/errors.ts';
 import { type MediaType, records } from '../db/schema.ts';
+import type { ErrorCode } from '../error-codes.ts';
 import { FileProcessingError, FileSizeExceededError, RecordNotFoundError } from '../errors.ts';
 import { readAll } from '../media/peek.ts';
 import { DEFAULT_TYPE_FOR, supportedTypeForMime } from '../media/supported.ts';
 import { synthesize } from '../media/synth/synthesize.ts';
 import { validateFileIntegrity } from '../media/validate/validate.ts';
 import type { MediaRecord } from '../records/record.ts';
+import { asTypedError } from '../typed-error.ts';
 import { parseUid } from '../uid.ts';
 import { type GeneratorStore, sha256Hex, sha256OfStream } from './store.ts';
 
@@ -40,7 +41,7 @@ export interface FileResult {
   /** What happened: uploaded, recovered (an earlier upload completed), skipped (already had a file), failed. */
   outcome: 'uploaded' | 'recovered' | 'skipped' | 'failed';
   mediaType?: MediaType;
-  error?: { code: string; message: string; transient?: boolean };
+  error?: { code: ErrorCode; message: string; transient?: boolean };
 }
 
 export interface ProcessOptions {
@@ -369,10 +370,6 @@ export class RecordFileGenerator {
 }
 
 function failure(recordUid: string, thrown: unknown): FileResult {
-  const error = asDatabaseError(thrown) ?? thrown;
-  const code = error instanceof FileProcessingError ? error.code : ((error as { code?: string }).code ?? 'ERROR');
-  const message = error instanceof Error ? error.message : String(error);
-  // Storage errors are not FileProcessingErrors (core imports no package of ours) but say `transient` the same way.
-  const transient = (error as { transient?: unknown } | null)?.transient === true;
-  return { success: false, recordUid, outcome: 'failed', error: { code: String(code), message, transient } };
+  const { code, message, transient } = asTypedError(thrown);
+  return { success: false, recordUid, outcome: 'failed', error: { code, message, transient } };
 }

@@ -8,9 +8,11 @@ import { eq } from 'drizzle-orm';
 import type { Settings } from '../config/settings.ts';
 import type { Db } from '../db/database.ts';
 import { records } from '../db/schema.ts';
+import type { ErrorCode } from '../error-codes.ts';
 import { FileProcessingError } from '../errors.ts';
 import type { GeneratorStore } from '../generate/store.ts';
 import type { MediaInfo } from '../media/validate/media-info.ts';
+import { asTypedError } from '../typed-error.ts';
 import { newUid } from '../uid.ts';
 import { type DownloadOptions, downloadFile } from './download.ts';
 import { type NetworkPolicy, safeUrl, withoutCredentials } from './guard.ts';
@@ -157,7 +159,7 @@ export async function processFileBatch(options: BatchOptions): Promise<Processin
   }
   const started = performance.now();
   const processed: (FileMetadata | undefined)[] = new Array(urls.length);
-  const failed: { index: number; url: string; error: string; code: string }[] = [];
+  const failed: { index: number; url: string; error: string; code: ErrorCode }[] = [];
   let next = 0;
   let completed = 0;
   // Items are processed in order of index; duplicates within one batch are caught because each URL's record is
@@ -172,7 +174,7 @@ export async function processFileBatch(options: BatchOptions): Promise<Processin
         processed[index] = await processUrl(url, ctx);
         ok = true;
       } catch (error) {
-        const code = error instanceof FileProcessingError ? error.code : 'ERROR';
+        const { code } = asTypedError(error);
         failed.push({ index, url: safeUrl(url), error: (error as Error).message, code });
       }
       completed += 1;
