@@ -214,6 +214,16 @@ describeBackends('API records and files', (backend) => {
     const file = await api.call('GET', `/v1/records/${pending.uid}/file`);
     expect(file.headers.get('content-type')).toBe('audio/mpeg');
   });
+
+  test('a generation that fails answers the status of its error code, not 500', async () => {
+    const pending = await createRecord('audio');
+    // 2 MiB over MAX_FILE_SIZE_MB=1: the generator's FILE_SIZE_EXCEEDED reaches the client as a 413.
+    const tooBig = await api.call('POST', `/v1/records/${pending.uid}/generate`, { json: { fileSizeKb: 2048 } });
+    expect(await errorOf(tooBig)).toMatchObject({ status: 413, code: 'FILE_SIZE_EXCEEDED' });
+    expect(((await (await api.call('GET', `/v1/records/${pending.uid}`)).json()) as { status: string }).status).toBe(
+      'pending',
+    );
+  });
 });
 
 describe('API limits and headers', () => {

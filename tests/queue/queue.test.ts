@@ -72,7 +72,9 @@ describeBackends('job queue', (backend) => {
     expect(status).toMatchObject({ status: 'succeeded', ready: true, successful: true, error: null });
     expect(status.result?.processedFileIds).toEqual(Array.from({ length: 10 }, (_, n) => `r${n}`));
     // A finished item cannot be finished again (a late worker cannot overwrite it).
-    const late = await completeItems(db, 'w1', [{ id: first[1]?.id as number, status: 'failed', code: 'X' }]);
+    const late = await completeItems(db, 'w1', [
+      { id: first[1]?.id as number, status: 'failed', code: 'INTERNAL_ERROR' },
+    ]);
     expect(late.done).toEqual([]);
     expect(await queue.countItems(id)).toMatchObject({ succeeded: 10, failed: 0 });
   });
@@ -82,7 +84,7 @@ describeBackends('job queue', (backend) => {
     const items = await claimItems(db, { workerId: 'w', queues: ['default'], limit: 3, leaseMs: 30_000 });
     await completeItems(db, 'w', [
       { id: items[0]?.id as number, status: 'succeeded' },
-      { id: items[1]?.id as number, status: 'failed', code: 'DOWNLOAD_HTTP', message: 'origin said 404' },
+      { id: items[1]?.id as number, status: 'failed', code: 'DOWNLOAD_HTTP_STATUS', message: 'origin said 404' },
       { id: items[2]?.id as number, status: 'succeeded' },
     ]);
     const status = await manager.getTaskStatus(id, ALL_USERS);
@@ -90,7 +92,7 @@ describeBackends('job queue', (backend) => {
     expect(status.error).toEqual({ code: 'ITEMS_FAILED', message: '1 of 3 items failed' });
     expect(status.result).toMatchObject({ successfulFiles: 2, totalFiles: 3 });
     const [failed] = await queue.listItems(id, { status: 'failed' });
-    expect(failed).toMatchObject({ errorCode: 'DOWNLOAD_HTTP', errorMessage: 'origin said 404', lockedBy: 'w' });
+    expect(failed).toMatchObject({ errorCode: 'DOWNLOAD_HTTP_STATUS', errorMessage: 'origin said 404', lockedBy: 'w' });
   });
 
   test('queues and priorities: a worker takes only its queues, higher priority first', async () => {
@@ -160,7 +162,7 @@ describeBackends('job queue', (backend) => {
           const n = Number(item.payload.n);
           seen.set(n, (seen.get(n) ?? 0) + 1);
           if (n % 10 === 0 && item.attempts === 1) {
-            throw new FileProcessingError('origin busy', 'DOWNLOAD_HTTP_503', { transient: true });
+            throw new FileProcessingError('origin busy', 'DOWNLOAD_HTTP_STATUS', { transient: true });
           }
           if (n === 7) throw new FileProcessingError('not media', 'FILE_TYPE_NOT_SUPPORTED');
           return { recordUid: `r${n}` };

@@ -1,15 +1,20 @@
 /** One error shape for every response: `{ error: { code, message, details, requestId } }`, never a stack trace. */
-import { asDatabaseError, FileProcessingError } from '@mediaforge/core';
-import { StorageError } from '@mediaforge/storage';
+import { asDatabaseError, type ErrorCode, FileProcessingError } from '@mediaforge/core';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ApiEnv } from './env.ts';
+import { STATUS_BY_CODE, type StatusFor } from './status-by-code.ts';
 
-/** An error raised by the API layer itself (auth, limits, routing). */
-export class ApiError extends FileProcessingError {
+/**
+ * An error raised by the API layer itself (auth, limits, routing). Its status must be the one STATUS_BY_CODE gives
+ * its code (the compiler checks), except HTTP_ERROR, which carries the status of Hono's HTTPException.
+ */
+export class ApiError<C extends ErrorCode = ErrorCode> extends FileProcessingError {
+  declare readonly code: C;
+
   constructor(
-    readonly status: ContentfulStatusCode,
-    code: string,
+    readonly status: StatusFor<C>,
+    code: C,
     message: string,
     details: Record<string, unknown> = {},
   ) {
@@ -17,55 +22,27 @@ export class ApiError extends FileProcessingError {
   }
 }
 
-/** Statuses for the codes core and storage raise (ApiErrors carry their own). */
-const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
-  VALIDATION_ERROR: 400,
-  INVALID_INPUT: 400,
-  INVALID_UID: 400,
-  INVALID_TASK: 400,
-  INVALID_CURSOR: 400,
-  INVALID_QUEUE: 400,
-  INVALID_URL: 400,
-  INVALID_SIZE: 400,
-  BATCH_TOO_LARGE: 400,
-  URL_NOT_ALLOWED: 400,
-  RECORD_NOT_FOUND: 404,
-  TASK_NOT_FOUND: 404,
-  API_KEY_NOT_FOUND: 404,
-  RECORD_HAS_FILE: 409,
-  RECORD_BUSY: 409,
-  MEDIA_TYPE_MISMATCH: 409,
-  NOTHING_TO_DO: 409,
-  FILE_SIZE_EXCEEDED: 413,
-  FILE_TYPE_NOT_SUPPORTED: 415,
-  INTEGRITY_ERROR: 422,
-  DATABASE_ERROR: 503,
-  STORAGE_TRANSIENT: 503,
-};
-
+/** The status of a typed error: the map's, except a database failure that a retry cannot fix (500). */
 export function statusOf(error: FileProcessingError): ContentfulStatusCode {
   if (error instanceof ApiError) return error.status;
-  // A database that is down is worth retrying (503); one that failed for good is the server's problem (500).
   if (error.code === 'DATABASE_ERROR' && !error.transient) return 500;
-  const known = STATUS_BY_CODE[error.code];
-  if (known) return known;
-  if (error.code.startsWith('STORAGE_')) return 502;
-  return 500;
+  return STATUS_BY_CODE[error.code];
 }
 
 export interface ErrorBody {
-  error: { code: string; message: string; details: Record<string, unknown>; requestId?: string };
+  error: { code: ErrorCode; message: string; details: Record<string, unknown>; requestId?: string };
 }
 
 /** Turns anything thrown by a handler into the error shape; unknown errors are logged and reported as 500. */
 export function errorResponse(thrown: unknown, c: Context<ApiEnv>): Response {
   const requestId = c.get('requestId');
-  // A database that is down or restarting is a 503 the client may retry, not an opaque 500; so is a store that is.
-  const error = asDatabaseError(thrown) ?? fromStorageError(thrown) ?? thrown;
+  // A database that is down or restarting is a 503 the client may retry, not an opaque 500.
+  const error = asDatabaseError(thrown) ?? thrown;
   if (error instanceof FileProcessingError) {
     const status = statusOf(error);
     if (status >= 500) c.get('logger')?.error({ err: error, requestId }, 'request failed');
-    if (error.code === 'RATE_LIMITED' && typeof error.details.retryAfterSeconds === 'number') {
+    // RATE_LIMITED, OVERLOADED, CONCURRENCY_LIMITED: say when to come back, so clients do not hammer.
+    if (typeof error.details.retryAfterSeconds === 'number') {
       c.header('Retry-After', String(error.details.retryAfterSeconds));
     }
     return c.json(
@@ -80,15 +57,6 @@ export function errorResponse(thrown: unknown, c: Context<ApiEnv>): Response {
     } satisfies ErrorBody,
     500,
   );
-}
-
-/** Storage errors (not FileProcessingErrors: core knows no package of ours) in the same typed shape. */
-function fromStorageError(error: unknown): FileProcessingError | undefined {
-  if (!(error instanceof StorageError)) return undefined;
-  return new FileProcessingError(error.message, error.code, {
-    transient: error.transient,
-    details: { driver: error.driver },
-  });
 }
 
 /** zod issues as the details of a 400. */

@@ -1,7 +1,8 @@
 /** Runs the CLI: resolves the command, enforces known flags, prints help, maps errors to exit codes. */
-import { ConfigError, FileProcessingError, InvalidUidError } from '@mediaforge/core';
+import { FileProcessingError } from '@mediaforge/core';
 import { type ArgsDef, type CommandDef, renderUsage, runCommand } from 'citty';
 import { CLIError } from './cli-error.ts';
+import { EXIT_CODE_BY_CODE } from './exit-codes.ts';
 
 type AnyCommand = CommandDef<ArgsDef>;
 
@@ -90,6 +91,7 @@ async function reportError(
   parent: AnyCommand | undefined,
   stderr: (line: string) => void,
 ): Promise<number> {
+  // Ours, or citty's own CLIError (a different class with codes such as E_UNKNOWN_COMMAND).
   const isUsage = error instanceof CLIError || (error instanceof Error && error.name === 'CLIError');
   if (isUsage) {
     const code = (error as { code?: string }).code;
@@ -97,15 +99,11 @@ async function reportError(
       process.stderr.write(`${plain(await renderUsage(command, parent), process.stderr.isTTY)}\n`);
     }
     stderr(`error: ${(error as Error).message} (see --help)`);
-    return (error as { exitCode?: number }).exitCode ?? 2;
-  }
-  if (error instanceof ConfigError || error instanceof InvalidUidError) {
-    stderr(`error [${error.code}]: ${error.message}`);
     return 2;
   }
   if (error instanceof FileProcessingError) {
     stderr(`error [${error.code}]: ${error.message}`);
-    return 1;
+    return EXIT_CODE_BY_CODE[error.code];
   }
   if (isMissingSchema(error)) {
     stderr('error [SCHEMA_MISSING]: the database has no mediaforge tables yet; run `mediaforge migrate` first.');

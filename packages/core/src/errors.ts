@@ -1,4 +1,5 @@
 /** The typed failures of mediaforge: every one has a stable `code` that the CLI, API and job results use. */
+import type { ErrorCode } from './error-codes.ts';
 
 export interface ErrorOptions {
   cause?: unknown;
@@ -9,11 +10,11 @@ export interface ErrorOptions {
 
 /** Base of every mediaforge error. `code` is stable across releases; `message` says what to do. */
 export class FileProcessingError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly transient: boolean;
   readonly details: Record<string, unknown>;
 
-  constructor(message: string, code = 'FILE_PROCESSING_ERROR', options: ErrorOptions = {}) {
+  constructor(message: string, code: ErrorCode, options: ErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
@@ -21,7 +22,7 @@ export class FileProcessingError extends Error {
     this.details = options.details ?? {};
   }
 
-  toJSON(): { code: string; message: string; details: Record<string, unknown> } {
+  toJSON(): { code: ErrorCode; message: string; details: Record<string, unknown> } {
     return { code: this.code, message: this.message, details: this.details };
   }
 }

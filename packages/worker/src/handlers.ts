@@ -71,9 +71,13 @@ export function builtinHandlers(deps: HandlerDeps): Record<TaskKind, Handler> {
         ...(item.attempts > 1 ? { staleClaimAfterMs: deps.leaseMs } : {}),
       });
       if (!result.success) {
-        throw new FileProcessingError(result.error?.message ?? 'generation failed', result.error?.code ?? 'ERROR', {
-          transient: result.error?.transient ?? false,
-        });
+        throw new FileProcessingError(
+          result.error?.message ?? 'generation failed',
+          result.error?.code ?? 'INTERNAL_ERROR',
+          {
+            transient: result.error?.transient ?? false,
+          },
+        );
       }
       return {
         recordUid: uid,

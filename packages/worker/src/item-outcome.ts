@@ -1,11 +1,12 @@
 /** What happens to an item that ended: why its signal fired, what its error means, and the time-limit helpers. */
 import {
-  asDatabaseError,
+  asTypedError,
   type BackoffOptions,
+  backoffMs,
   type ClaimedItem,
+  type ErrorCode,
   FileProcessingError,
   type Outcome,
-  retryDelayMs,
 } from '@mediaforge/core';
 
 export type AbortKind = 'lost' | 'soft' | 'hard' | 'shutdown';
@@ -14,7 +15,7 @@ export class ItemAbort extends FileProcessingError {
   constructor(
     readonly kind: AbortKind,
     message: string,
-    code: string,
+    code: ErrorCode,
   ) {
     super(message, code);
   }
@@ -31,14 +32,11 @@ export function decide(item: ClaimedItem, signal: AbortSignal, error: unknown, r
     if (reason.kind === 'shutdown') return 'release';
     return { id: item.id, status: 'failed', code: reason.code, message: reason.message };
   }
-  // A failed query arrives as drizzle's wrapper (SQL and parameters in its message): type it, transient or not.
-  error = asDatabaseError(error) ?? error;
-  const code = String((error as { code?: unknown })?.code ?? 'ERROR');
-  const message = error instanceof Error ? error.message : String(error);
+  // A failed query arrives as drizzle's wrapper (SQL and parameters in its message): typed, transient or not.
+  const { code, message, transient } = asTypedError(error);
   const failed: Outcome = { id: item.id, status: 'failed', code, message: message.slice(0, 4000) };
-  const transient = (error as { transient?: unknown })?.transient === true;
   if (transient && item.attempts < item.maxAttempts) {
-    return { retry: failed, delayMs: retryDelayMs(item.attempts, retry) };
+    return { retry: failed, delayMs: backoffMs(item.attempts, retry) };
   }
   return failed;
 }

@@ -3,6 +3,7 @@
  * during a write join the next one. A failed write is retried (the items stay leased meanwhile, so nothing is lost).
  */
 import {
+  backoffMs,
   completeItems,
   type Db,
   type FinishedTask,
@@ -62,7 +63,7 @@ export class OutcomeBuffer {
         this.pending.unshift(...batch);
         failures += 1;
         logger.warn({ workerId, err: error, waiting: this.pending.length }, 'recording outcomes failed; retrying');
-        await Bun.sleep(Math.min(5000, 100 * 2 ** Math.min(failures, 6)));
+        await Bun.sleep(backoffMs(failures, { baseMs: 200, maxMs: 5000 }));
       }
     }
   }

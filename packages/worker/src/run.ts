@@ -1,5 +1,6 @@
 /** Runs a worker process from the settings: opens the database and store, starts, and stops cleanly on signals. */
 import {
+  backoffMs,
   createLogger,
   type Database,
   FileProcessingError,
@@ -147,7 +148,7 @@ async function openPatiently(
     } catch (error) {
       const transient = error instanceof FileProcessingError && error.transient;
       if (!transient || signal?.aborted || Date.now() >= deadline) throw error;
-      const delayMs = Math.min(5000, 250 * 2 ** attempt, Math.max(0, deadline - Date.now()));
+      const delayMs = Math.min(backoffMs(attempt, { baseMs: 500, maxMs: 5000 }), Math.max(0, deadline - Date.now()));
       logger.warn({ err: (error as Error).message, attempt, retryInMs: delayMs }, 'database unreachable; retrying');
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delayMs);

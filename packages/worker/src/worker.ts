@@ -8,6 +8,7 @@
  */
 import { hostname } from 'node:os';
 import {
+  backoffMs,
   CANCEL_CHANNEL,
   type ClaimedItem,
   claimItems,
@@ -198,7 +199,7 @@ export class Worker {
       } catch (error) {
         failures += 1;
         log.warn({ workerId: this.id, err: error }, 'claiming failed; retrying');
-        await this.wakeup.wait(Math.min(10_000, 250 * 2 ** Math.min(failures, 6)));
+        await this.wakeup.wait(backoffMs(failures, { baseMs: 500, maxMs: 10_000 }));
         continue;
       }
       if (this.state !== 'running') {
@@ -320,7 +321,7 @@ export class Worker {
           workerId: this.id,
           id: item.id,
           delayMs: outcome.delayMs,
-          code: outcome.retry.code ?? 'ERROR',
+          code: outcome.retry.code ?? 'INTERNAL_ERROR',
           message: outcome.retry.message ?? '',
         }),
       )
@@ -372,7 +373,7 @@ export class Worker {
 
   private lose(held: Held, why: string): void {
     held.logger.warn(`item lost: ${why}; stopping it without recording anything`);
-    held.controller.abort(new ItemAbort('lost', `lost: ${why}`, 'LOST'));
+    held.controller.abort(new ItemAbort('lost', `lost: ${why}`, 'CLAIM_LOST'));
     held.settled = true;
     this.outcomes.discard(held.item.id);
     this.forget(held);

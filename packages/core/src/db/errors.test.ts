@@ -54,7 +54,7 @@ describe('asDatabaseError', () => {
 
   test('other errors are left alone', () => {
     expect(asDatabaseError(new Error('boom'))).toBeUndefined();
-    expect(asDatabaseError(new FileProcessingError('typed already', 'X'))).toBeUndefined();
+    expect(asDatabaseError(new FileProcessingError('typed already', 'INTEGRITY_ERROR'))).toBeUndefined();
     expect(asDatabaseError('a string')).toBeUndefined();
   });
 });

@@ -6,26 +6,7 @@
  */
 import { DrizzleQueryError } from 'drizzle-orm';
 import { DatabaseError, FileProcessingError } from '../errors.ts';
-
-/** Node/postgres.js connection failures and SQLSTATEs worth a retry (class 08 is matched as a prefix). */
-const TRANSIENT = new Set([
-  'CONNECTION_CLOSED',
-  'CONNECTION_ENDED',
-  'CONNECTION_DESTROYED',
-  'CONNECT_TIMEOUT',
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENOTFOUND',
-  '57P01', // admin_shutdown
-  '57P02', // crash_shutdown
-  '57P03', // cannot_connect_now (starting up)
-  '53300', // too_many_connections
-  '40001', // serialization_failure
-  '40P01', // deadlock_detected
-]);
+import { isTransientDatabaseCode } from '../retry/transient.ts';
 
 interface DriverError {
   code?: unknown;
@@ -40,7 +21,7 @@ function driverError(error: unknown): DriverError | undefined {
     return (error.cause as DriverError | undefined) ?? { message: 'query failed' };
   // A connection the driver could not open (postgres.js passes node:net's error through as it is).
   const net = error as DriverError & { syscall?: unknown };
-  if (net.syscall === 'connect' && typeof net.code === 'string' && TRANSIENT.has(net.code)) return net;
+  if (net.syscall === 'connect' && typeof net.code === 'string' && isTransientDatabaseCode(net.code)) return net;
   if (
     error.name === 'PostgresError' ||
     (typeof (error as DriverError).code === 'string' && /^CONNECT/.test(String((error as DriverError).code)))
@@ -48,10 +29,6 @@ function driverError(error: unknown): DriverError | undefined {
     return error as DriverError;
   }
   return undefined;
-}
-
-function isTransientDatabaseCode(code: string): boolean {
-  return TRANSIENT.has(code) || code.startsWith('08');
 }
 
 /**

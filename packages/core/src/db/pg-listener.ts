@@ -8,6 +8,7 @@
  * Notifications sent while the connection is down are lost; every listener also polls, so that costs only latency.
  */
 import type postgres from 'postgres';
+import { backoffMs } from '../retry/backoff.ts';
 
 type Postgres = typeof postgres;
 
@@ -55,7 +56,7 @@ export function createPgListener(factory: Postgres, url: string): PgListener {
       failures = 0;
     } catch {
       failures += 1;
-      schedule(Math.min(10_000, 100 * 2 ** Math.min(failures, 7)));
+      schedule(backoffMs(failures, { baseMs: 200, maxMs: 10_000 }));
     }
   }
 

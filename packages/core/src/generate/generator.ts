@@ -7,8 +7,8 @@
 import { and, asc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Settings } from '../config/settings.ts';
 import type { Db } from '../db/database.ts';
-import { asDatabaseError } from '../db/errors.ts';
 import { type MediaType, records } from '../db/schema.ts';
+import type { ErrorCode } from '../error-codes.ts';
 import { FileProcessingError, FileSizeExceededError, RecordNotFoundError } from '../errors.ts';
 import type { FileStore } from '../files/file-store.ts';
 import { type PreparedFile, withPreparedFile } from '../files/prepare.ts';
@@ -17,6 +17,7 @@ import { type StoredFile, storeFile, storeObjectOnly } from '../files/store-file
 import { synthesize } from '../media/synth/synthesize.ts';
 import type { MediaRecord } from '../records/record.ts';
 import { type Scope, scopeCondition } from '../scope.ts';
+import { asTypedError } from '../typed-error.ts';
 import { parseUid } from '../uid.ts';
 
 export const DEFAULT_FILE_SIZE_KB = 15;
@@ -37,7 +38,7 @@ export interface FileResult {
   /** What happened: uploaded, recovered (an earlier upload completed), skipped (already had a file), failed. */
   outcome: 'uploaded' | 'recovered' | 'skipped' | 'failed';
   mediaType?: MediaType;
-  error?: { code: string; message: string; transient?: boolean };
+  error?: { code: ErrorCode; message: string; transient?: boolean };
 }
 
 /** A file that was generated (or found complete): `generate` throws instead of returning a failure. */
@@ -300,10 +301,6 @@ function uploadOf(record: MediaRecord): UploadResult | undefined {
 }
 
 function failure(recordUid: string, thrown: unknown): FileResult {
-  const error = asDatabaseError(thrown) ?? thrown;
-  const code = error instanceof FileProcessingError ? error.code : ((error as { code?: string }).code ?? 'ERROR');
-  const message = error instanceof Error ? error.message : String(error);
-  // Storage errors are not FileProcessingErrors (core imports no package of ours) but say `transient` the same way.
-  const transient = (error as { transient?: unknown } | null)?.transient === true;
-  return { success: false, recordUid, outcome: 'failed', error: { code: String(code), message, transient } };
+  const { code, message, transient } = asTypedError(thrown);
+  return { success: false, recordUid, outcome: 'failed', error: { code, message, transient } };
 }

@@ -1,5 +1,6 @@
 /** The downloader's typed failures, and how low-level network errors map onto them. */
 import { FileProcessingError } from '../errors.ts';
+import { isTransientNetworkError } from '../retry/transient.ts';
 
 export type DownloadErrorCode =
   | 'DOWNLOAD_HTTP_STATUS'
@@ -26,19 +27,6 @@ export class DownloadError extends FileProcessingError {
   }
 }
 
-export const RETRYABLE_STATUS = (status: number) => status === 408 || status === 429 || status >= 500;
-const RETRYABLE_NETWORK = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EAI_AGAIN',
-  'ENETUNREACH',
-  'EHOSTUNREACH',
-  'ECONNABORTED',
-  'UND_ERR_SOCKET',
-]);
-
 export function networkError(
   error: NodeJS.ErrnoException,
   url: string,
@@ -46,7 +34,7 @@ export function networkError(
   code: DownloadErrorCode = 'DOWNLOAD_NETWORK',
 ): FileProcessingError {
   if (error instanceof FileProcessingError) return error;
-  const transient = RETRYABLE_NETWORK.has(error.code ?? '') || /socket|closed|reset|aborted/i.test(error.message);
+  const transient = isTransientNetworkError(error);
   return new DownloadError(code, `${error.code ?? 'network error'}: ${error.message}`, url, attempts, undefined, {
     transient,
     cause: error,

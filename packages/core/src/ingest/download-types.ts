@@ -18,7 +18,7 @@ export interface DownloadOptions {
   timeouts?: DownloadTimeouts;
   /** Retries after the first attempt. Default 3. */
   retries?: number;
-  /** First backoff delay; doubles per attempt, with ±50% jitter. Default 500 ms. */
+  /** First backoff delay; doubles per attempt, with equal jitter (core's backoffMs). Default 500 ms. */
   backoffMs?: number;
   /** Longest `Retry-After` honoured (longer ones fail the download). Default 120 s. */
   maxRetryAfterMs?: number;

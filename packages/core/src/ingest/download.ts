@@ -2,15 +2,18 @@
  * Safe streaming download: `node:http`/`https` with a `lookup` that runs the SSRF guard, so the address checked is
  * the address connected to; redirects followed by hand and re-checked on every hop; a size cap enforced before and
  * during the body; connect, first-byte, idle and total timeouts; retries with exponential backoff and jitter for
- * timeouts, resets, 5xx, 408 and 429 (honouring `Retry-After`); an interrupted body resumes with `Range` when the
+ * timeouts, resets, 5xx, 408, 425 and 429 (honouring `Retry-After`); an interrupted body resumes with `Range` when the
  * server supports it.
  */
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { FileProcessingError, FileSizeExceededError } from '../errors.ts';
+import { backoffMs } from '../retry/backoff.ts';
+import { retryDelayMs } from '../retry/retry-after.ts';
+import { isTransientStatus } from '../retry/transient.ts';
 import { withIdleTimeout } from './download-body.ts';
-import { abortError, DownloadError, networkError, RETRYABLE_STATUS } from './download-errors.ts';
+import { abortError, DownloadError, networkError } from './download-errors.ts';
 import type { Download, DownloadOptions } from './download-types.ts';
 import { checkUrl, resolveChecked, safeUrl } from './guard.ts';
 
@@ -34,6 +37,12 @@ export async function downloadFile(input: string, options: DownloadOptions = {})
   const startUrl = checkUrl(input, policy);
   const shown = safeUrl(startUrl);
   const deadline = Date.now() + timeouts.totalMs;
+  const retryPolicy = {
+    baseMs: options.backoffMs ?? 500,
+    // Our own waits are never longer than the longest a server may ask for.
+    maxMs: options.maxRetryAfterMs ?? 120_000,
+    maxRetryAfterMs: options.maxRetryAfterMs ?? 120_000,
+  };
   let attempts = 0;
   const total = new AbortController();
   const totalTimer = setTimeout(
@@ -69,25 +78,17 @@ export async function downloadFile(input: string, options: DownloadOptions = {})
         safeUrl(attempt.url),
         attempts,
         status,
-        { transient: RETRYABLE_STATUS(status) },
+        { transient: isTransientStatus(status) },
       );
-      if (!RETRYABLE_STATUS(status) || attempts > retries) throw error;
-      await pause(retryDelay(attempt.response.headers['retry-after'], attempts, error));
+      if (!isTransientStatus(status) || attempts > retries) throw error;
+      const delayMs = retryDelayMs(attempts, attempt.response.headers['retry-after'], retryPolicy);
+      if (delayMs === undefined) throw error;
+      await pause(delayMs);
     }
   }
 
   function backoff(attempt: number): number {
-    const base = (options.backoffMs ?? 500) * 2 ** (attempt - 1);
-    return Math.round(base * (0.5 + Math.random()));
-  }
-
-  function retryDelay(header: string | undefined, attempt: number, error: DownloadError): number {
-    if (!header) return backoff(attempt);
-    const seconds = Number(header);
-    const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(header) - Date.now();
-    if (!Number.isFinite(ms)) return backoff(attempt);
-    if (ms > (options.maxRetryAfterMs ?? 120_000)) throw error;
-    return Math.max(0, ms);
+    return backoffMs(attempt, retryPolicy);
   }
 
   async function pause(ms: number): Promise<void> {

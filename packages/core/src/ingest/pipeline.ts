@@ -7,6 +7,7 @@ import { and, eq } from 'drizzle-orm';
 import type { Settings } from '../config/settings.ts';
 import type { Db } from '../db/database.ts';
 import { records } from '../db/schema.ts';
+import type { ErrorCode } from '../error-codes.ts';
 import { FileProcessingError } from '../errors.ts';
 import type { FileStore } from '../files/file-store.ts';
 import { withPreparedFile } from '../files/prepare.ts';
@@ -14,6 +15,7 @@ import { sizeCap } from '../files/size-cap.ts';
 import { storeFile } from '../files/store-file.ts';
 import type { MediaInfo } from '../media/validate/media-info.ts';
 import type { MediaRecord } from '../records/record.ts';
+import { asTypedError } from '../typed-error.ts';
 import { newUid } from '../uid.ts';
 import { type DownloadOptions, downloadFile } from './download.ts';
 import { type NetworkPolicy, safeUrl, storedSourceUrl } from './guard.ts';
@@ -134,7 +136,7 @@ export async function processFileBatch(options: BatchOptions): Promise<Processin
   }
   const started = performance.now();
   const processed: (FileMetadata | undefined)[] = new Array(urls.length);
-  const failed: { index: number; url: string; error: string; code: string }[] = [];
+  const failed: { index: number; url: string; error: string; code: ErrorCode }[] = [];
   let next = 0;
   let completed = 0;
   // Items are processed in order of index; duplicates within one batch are caught because each URL's record is
@@ -149,7 +151,7 @@ export async function processFileBatch(options: BatchOptions): Promise<Processin
         processed[index] = await processUrl(url, ctx);
         ok = true;
       } catch (error) {
-        const code = error instanceof FileProcessingError ? error.code : 'ERROR';
+        const { code } = asTypedError(error);
         failed.push({ index, url: safeUrl(url), error: (error as Error).message, code });
       }
       completed += 1;

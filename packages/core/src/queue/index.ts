@@ -1,4 +1,3 @@
-export * from './backoff.ts';
 export * from './queue.ts';
 export { type Executor, rows } from './rows.ts';
 export * from './statements.ts';

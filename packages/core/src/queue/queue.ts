@@ -14,6 +14,8 @@ import {
 } from '../db/queue-schema.ts';
 import { FileProcessingError } from '../errors.ts';
 import { decodeCursor, encodeCursor } from '../records/cursor.ts';
+import { backoffMs } from '../retry/backoff.ts';
+import { isSerializationFailure } from '../retry/transient.ts';
 import { isUid, newUid } from '../uid.ts';
 import type { Executor } from './rows.ts';
 import {
@@ -237,8 +239,8 @@ export async function withDeadlockRetry<T>(fn: () => Promise<T>, attempts = 5): 
       const code =
         (error as { code?: string; cause?: { code?: string } }).code ??
         (error as { cause?: { code?: string } }).cause?.code;
-      if (attempt >= attempts || (code !== '40P01' && code !== '40001')) throw error;
-      await Bun.sleep(10 * attempt + Math.random() * 20);
+      if (attempt >= attempts || !isSerializationFailure(code)) throw error;
+      await Bun.sleep(backoffMs(attempt, { baseMs: 20, maxMs: 200 }));
     }
   }
 }

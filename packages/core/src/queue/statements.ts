@@ -5,6 +5,7 @@
  */
 import { type SQL, sql } from 'drizzle-orm';
 import type { TaskKind, TaskStatus } from '../db/queue-schema.ts';
+import type { ErrorCode } from '../error-codes.ts';
 import { type Executor, rows, toNumber } from './rows.ts';
 
 export const ITEMS_CHANNEL = 'mediaforge_items';
@@ -40,7 +41,7 @@ export interface Outcome {
   id: number;
   status: 'succeeded' | 'failed';
   result?: Record<string, unknown>;
-  code?: string;
+  code?: ErrorCode;
   message?: string;
 }
 
@@ -228,7 +229,7 @@ export async function completeItems(
 /** Puts a failed attempt back in the queue to run after `delayMs`. False when the worker no longer held it. */
 export async function retryItem(
   db: Executor,
-  input: { workerId: string; id: number; delayMs: number; code: string; message: string },
+  input: { workerId: string; id: number; delayMs: number; code: ErrorCode; message: string },
 ): Promise<boolean> {
   const moved = await rows(
     db,

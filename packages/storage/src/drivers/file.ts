@@ -7,7 +7,7 @@ import { constants } from 'node:fs';
 import { chmod, copyFile, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { collectGarbageEvery } from '@mediaforge/core';
+import { collectGarbageEvery, isTransientSystemCode } from '@mediaforge/core';
 import { StorageAbortedError, StorageError } from '../errors.ts';
 import { validateKey } from '../keys.ts';
 import { validateMetadata } from '../metadata.ts';
@@ -282,7 +282,7 @@ function wrap(error: unknown, what: string): StorageError {
       ? 'STORAGE_ACCESS_DENIED'
       : code === 'ENOSPC' || code === 'EFBIG'
         ? 'STORAGE_TOO_LARGE'
-        : code === 'EMFILE' || code === 'EBUSY' || code === 'EAGAIN'
+        : isTransientSystemCode(code)
           ? 'STORAGE_TRANSIENT'
           : 'STORAGE_ERROR';
   return new StorageError(DRIVER_NAME, mapped, `${what}: ${(error as Error).message}`, { cause: error });

@@ -15,6 +15,7 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { isTransientStatus, isTransientSystemCode } from '@mediaforge/core';
 import { FetchHttpHandler } from '@smithy/fetch-http-handler';
 import { StorageAbortedError, StorageError, type StorageErrorCode } from '../errors.ts';
 import { validateKey } from '../keys.ts';
@@ -281,17 +282,6 @@ const CODE_BY_NAME: Record<string, StorageErrorCode> = {
   RequestTimeout: 'STORAGE_TRANSIENT',
 };
 
-const TRANSIENT_NETWORK = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-  'TimeoutError',
-  'RequestTimeout',
-]);
-
 /** An SDK or network failure as a typed StorageError; what the SDK already retried is reported as transient. */
 export function mapS3Error(error: unknown, what: string): StorageError {
   if (error instanceof StorageError) return error;
@@ -305,14 +295,14 @@ export function mapS3Error(error: unknown, what: string): StorageError {
           ? 'STORAGE_NOT_FOUND'
           : status === 413
             ? 'STORAGE_TOO_LARGE'
-            : status >= 500 || status === 429
+            : isTransientStatus(status)
               ? 'STORAGE_TRANSIENT'
               : 'STORAGE_ERROR');
     const detail = error.message && error.message !== 'UnknownError' ? error.message : `HTTP ${status}`;
     return new StorageError(S3_DRIVER, code, `${what}: ${error.name}: ${detail}`, { cause: error });
   }
   const err = error as { code?: string; name?: string; message?: string };
-  const transient = TRANSIENT_NETWORK.has(err.code ?? '') || TRANSIENT_NETWORK.has(err.name ?? '');
+  const transient = isTransientSystemCode(err.code) || isTransientSystemCode(err.name);
   return new StorageError(S3_DRIVER, transient ? 'STORAGE_TRANSIENT' : 'STORAGE_ERROR', `${what}: ${err.message}`, {
     cause: error,
   });

@@ -7,6 +7,7 @@
  * send a `Range` header). Supabase reports many failures as HTTP 400 with the real status in the body's
  * `statusCode`; errors are mapped from that.
  */
+import { isTransientStatus } from '@mediaforge/core';
 import { createClient } from '@supabase/supabase-js';
 import { StorageAbortedError, StorageError, type StorageErrorCode } from '../errors.ts';
 import { validateKey } from '../keys.ts';
@@ -262,7 +263,7 @@ export function mapSupabaseError(error: unknown, what: string): StorageError {
   else if (status === 401 || status === 403 || /InvalidJWT|Unauthorized|AccessDenied/i.test(text))
     code = 'STORAGE_ACCESS_DENIED';
   else if (status === 413 || /EntityTooLarge|too large/i.test(text)) code = 'STORAGE_TOO_LARGE';
-  else if (status === 429 || status >= 500 || err.name === 'StorageUnknownError' || err.name === 'FetchError')
+  else if (isTransientStatus(status) || err.name === 'StorageUnknownError' || err.name === 'FetchError')
     code = 'STORAGE_TRANSIENT';
   else code = 'STORAGE_ERROR';
   const detail = err.message ?? 'unknown error';

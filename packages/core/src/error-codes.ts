@@ -1,0 +1,96 @@
+/**
+ * Every error code any mediaforge package raises, in one list. The API's status map and the CLI's exit-code map are
+ * `Record<ErrorCode, …>`, so adding a code here fails the build until both say what it means.
+ */
+
+export const ERROR_CODES = [
+  // Anything thrown that was not one of ours (a bug, an unexpected library failure).
+  'INTERNAL_ERROR',
+  'CONFIG_INVALID',
+  'SHARP_UNAVAILABLE',
+
+  // The caller's input.
+  'USAGE',
+  'VALIDATION_ERROR',
+  'INVALID_INPUT',
+  'INVALID_UID',
+  'INVALID_CURSOR',
+  'INVALID_SIZE',
+  'INVALID_URL',
+  'URL_NOT_ALLOWED',
+  'BATCH_TOO_LARGE',
+  'UNSUPPORTED_SYNTHESIS_FORMAT',
+
+  // The file itself.
+  'FILE_SIZE_EXCEEDED',
+  'FILE_TYPE_NOT_SUPPORTED',
+  'INTEGRITY_ERROR',
+
+  // Records and their claims.
+  'RECORD_NOT_FOUND',
+  'RECORD_EXISTS',
+  'RECORD_HAS_FILE',
+  'RECORD_BUSY',
+  'MEDIA_TYPE_MISMATCH',
+  'CLAIM_LOST',
+  'FILE_NOT_FOUND',
+  'API_KEY_NOT_FOUND',
+
+  // Tasks, items and workers.
+  'TASK_NOT_FOUND',
+  'INVALID_TASK',
+  'INVALID_QUEUE',
+  'QUEUE_UNKNOWN',
+  'INVALID_ITEM',
+  'NOTHING_TO_DO',
+  'NO_HANDLER',
+  'CANCELLED',
+  'SHUTDOWN',
+  'TASK_TIMEOUT',
+  'TASK_SOFT_TIMEOUT',
+  'LEASE_EXPIRED',
+  'ITEMS_FAILED',
+  'OVERLOADED',
+  'CONCURRENCY_LIMITED',
+
+  // Downloads from a URL.
+  'DOWNLOAD_HTTP_STATUS',
+  'DOWNLOAD_TIMEOUT',
+  'DOWNLOAD_NETWORK',
+  'DOWNLOAD_DNS',
+  'DOWNLOAD_REDIRECTS',
+  'DOWNLOAD_INTERRUPTED',
+  'DOWNLOAD_ABORTED',
+
+  // The database and the object store.
+  'DATABASE_ERROR',
+  'STORAGE_NOT_FOUND',
+  'STORAGE_ACCESS_DENIED',
+  'STORAGE_BUCKET_MISSING',
+  'STORAGE_TOO_LARGE',
+  'STORAGE_TRANSIENT',
+  'STORAGE_INVALID_KEY',
+  'STORAGE_INVALID_METADATA',
+  'STORAGE_ABORTED',
+  'STORAGE_ERROR',
+
+  // The HTTP layer.
+  'UNAUTHORIZED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'MALFORMED_JSON',
+  'MALFORMED_MULTIPART',
+  'PAYLOAD_TOO_LARGE',
+  'RANGE_NOT_SATISFIABLE',
+  'RATE_LIMITED',
+  'HTTP_ERROR',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+const KNOWN: ReadonlySet<string> = new Set(ERROR_CODES);
+
+/** True when `value` is one of our codes: for codes read back from a job row or another process. */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && KNOWN.has(value);
+}

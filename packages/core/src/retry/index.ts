@@ -1,0 +1,3 @@
+export * from './backoff.ts';
+export * from './retry-after.ts';
+export * from './transient.ts';
