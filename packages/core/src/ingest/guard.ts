@@ -41,6 +41,24 @@ export function safeUrl(url: string | URL): string {
   }
 }
 
+/**
+ * The URL as others may see it: no userinfo, no query, no fragment (signed-URL tokens live there), e.g.
+ * `publicSourceUrl('https://u:p@cdn.example/a.mp3?X-Amz-Signature=…#t')` → `https://cdn.example/a.mp3`.
+ * For records' `source_url` and API output; `undefined` for a value that is not a URL.
+ */
+export function publicSourceUrl(url: string | URL): string | undefined {
+  try {
+    const parsed = new URL(String(url));
+    parsed.username = '';
+    parsed.password = '';
+    parsed.search = '';
+    parsed.hash = '';
+    return parsed.toString();
+  } catch {
+    return undefined;
+  }
+}
+
 /** The URL without credentials (query kept): what a record stores as `source_url`. */
 export function withoutCredentials(url: string | URL): string {
   const parsed = new URL(String(url));
