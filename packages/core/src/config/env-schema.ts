@@ -54,7 +54,10 @@ const positiveNumber = (fallback: number, { integer = false, zero = false, min, 
           return z.NEVER;
         }
         if (!DECIMAL.test(value)) {
-          ctx.addIssue({ code: 'custom', message: 'must be written in plain decimal digits (no hex, exponent or sign)' });
+          ctx.addIssue({
+            code: 'custom',
+            message: 'must be written in plain decimal digits (no hex, exponent or sign)',
+          });
           return z.NEVER;
         }
         if (min && parsed < min[0]) {
@@ -121,7 +124,11 @@ export const envSchema = z.object({
   CHUNK_SIZE_KB: positiveNumber(8, { integer: true }),
   DOWNLOAD_TIMEOUT_SECONDS: timerSetting(30, 1000),
   DOWNLOAD_CONNECT_TIMEOUT_SECONDS: timerSetting(10, 1000),
-  DOWNLOAD_RETRIES: positiveNumber(3, { integer: true, zero: true, max: [100, 'retries beyond that only delay the failure'] }),
+  DOWNLOAD_RETRIES: positiveNumber(3, {
+    integer: true,
+    zero: true,
+    max: [100, 'retries beyond that only delay the failure'],
+  }),
   TASK_TIMEOUT_MINUTES: timerSetting(30, 60_000),
   TASK_SOFT_TIMEOUT_MINUTES: timerSetting(25, 60_000),
   TASK_RETENTION_DAYS: positiveNumber(7),
