@@ -234,8 +234,12 @@ function startProxy(target: URL) {
           port: Number(target.port || 5432),
           socket: {
             data: (_upstream, chunk) => void client.write(chunk),
-            close: () => client.end(),
-            error: () => client.end(),
+            close: () => {
+              client.end();
+            },
+            error: () => {
+              client.end();
+            },
           },
         }).then((upstream) => {
           peers.add(upstream);

@@ -9,6 +9,7 @@ import { createFileStore } from '@mediaforge/storage';
 import { tempDir } from '../support/cli.ts';
 
 const ANONYMOUS_CAP = 20;
+const logLines: string[] = [];
 let postgres: TestPostgres;
 let database: Database;
 let server: StartedServer;
@@ -33,7 +34,10 @@ beforeAll(async () => {
     database,
     store: createFileStore({ root: join(home, 'objects') }),
     settings,
-    logger: createLogger({ level: 'silent' }),
+    logger: createLogger({
+      level: 'info',
+      destination: { write: (line: string) => logLines.push(line) > 0 } as unknown as NodeJS.WritableStream,
+    }),
     port: 0,
   });
   key = (await new ApiKeyStore(database.db).create({ userId: 'slow' })).key;
@@ -126,6 +130,17 @@ test('a long upload that keeps sending succeeds; one that stops sending is dropp
   expect(stalled.received()).toStartWith('HTTP/1.1 408');
   expect(stalled.received()).toContain('"code":"REQUEST_TIMEOUT"');
 }, 30_000);
+
+test('clients that hang up mid-request are logged as client aborts, not as server errors', async () => {
+  const gone = await rawClient(stalledSession);
+  gone.socket.write('{"key":');
+  await Bun.sleep(200);
+  gone.socket.destroy();
+  await Bun.sleep(500);
+  const messages = logLines.map((line) => (JSON.parse(line) as { msg: string }).msg);
+  expect(messages).toContain('client aborted the request');
+  expect(messages).not.toContain('unexpected error');
+});
 
 test('chunked bodies past the limits get a 413 in the one error shape', async () => {
   const created = await fetch(new URL('/v1/records', server.url), {
