@@ -155,7 +155,7 @@ describeBackends('API tasks, events, workers, metrics', (backend) => {
     });
     expect((await errorOf(unknown)).status).toBe(404);
 
-    const workers = (await (await api.call('GET', '/v1/workers')).json()) as {
+    const workers = (await (await api.call('GET', '/v1/workers', { as: 'admin' })).json()) as {
       workers: { id: string; state: string; processed: number }[];
     };
     const ours = workers.workers.find((w) => w.id === worker.worker.id);
@@ -169,7 +169,7 @@ describeBackends('API tasks, events, workers, metrics', (backend) => {
   });
 
   test('metrics expose HTTP, task, item, worker and storage figures', async () => {
-    const response = await api.call('GET', '/metrics');
+    const response = await api.call('GET', '/metrics', { as: 'admin' });
     expect(response.headers.get('content-type')).toContain('text/plain');
     const text = await response.text();
     expect(text).toMatch(/mediaforge_http_requests_total\{method="POST",route="\/v1\/ingest",status="202"\} \d+/);

@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, test } from 'bun:test';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runMediaforge, tempDir } from '../support/cli.ts';
 
@@ -77,5 +78,16 @@ describe('mediaforge ingest', () => {
     expect((await runMediaforge(['ingest'], { env })).code).toBe(2);
     expect((await runMediaforge(['ingest', at('x'), '--quality', '0'], { env })).code).toBe(2);
     expect((await runMediaforge(['ingest', '--from-file', '/nonexistent/urls.txt'], { env })).code).toBe(2);
+    const directory = await runMediaforge(['ingest', '--from-file', tmpdir()], { env });
+    expect(directory.code).toBe(2);
+    expect(directory.stderr).toContain('is a directory');
+  });
+
+  test('--max-size may tighten MAX_FILE_SIZE_MB but never raise it', async () => {
+    const over = await runMediaforge(['ingest', at('fixture.png'), '--allow-private', '--max-size', '1000'], {
+      env: { ...env, MAX_FILE_SIZE_MB: '1' },
+    });
+    expect(over.code).toBe(2);
+    expect(over.stderr).toContain('--max-size 1000 is above MAX_FILE_SIZE_MB (1)');
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The mediaforge HTTP API: `createApp(deps)` builds the Hono app (routes, OpenAPI document, dashboard); `AppType`
  * types a `hono/client` for TypeScript users. Middleware order: request id and logger → security headers and CORS
- * → metrics → JSON body limit → key check and rate limit (everything under /v1 and /metrics) → routes.
+ * → metrics → JSON body limit → key check and rate limit (everything under /v1; /metrics needs an admin key or
+ * METRICS_TOKEN) → JSON depth limit → routes.
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
@@ -9,11 +10,12 @@ import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
-import { requireKey } from './auth.ts';
+import { requireKey, requireMetricsAccess } from './auth.ts';
 import { dashboardRoutes } from './dashboard/routes.tsx';
 import { docsRoutes } from './docs.ts';
 import type { ApiDeps, ApiEnv } from './env.ts';
 import { ApiError, errorResponse } from './errors.ts';
+import { jsonDepthLimit } from './json-depth.ts';
 import { recordFileRoutes } from './routes/record-files.ts';
 import { recordRoutes } from './routes/records.ts';
 import { metricsRoutes, publicRoutes } from './routes/system.ts';
@@ -85,9 +87,11 @@ function buildApp(services: Services) {
     },
   });
   app.use('*', (c, next) => (UPLOAD_PATH.test(c.req.path) ? next() : jsonLimit(c, next)));
-  const auth = requireKey(services.verifier, services.limiter);
-  app.use('/v1/*', auth);
-  app.use('/metrics', auth);
+  app.use('/v1/*', requireKey(services.verifier, services.limiter));
+  app.use('/metrics', requireMetricsAccess(services.verifier, services.limiter, settings.api.metricsToken));
+  // After the key check: a body is read only for a caller who may send one.
+  const depthLimit = jsonDepthLimit();
+  app.use('*', (c, next) => (UPLOAD_PATH.test(c.req.path) ? next() : depthLimit(c, next)));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',

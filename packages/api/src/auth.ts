@@ -3,6 +3,8 @@
  * the same key. Verified keys are cached for 10 seconds, so a revocation (`mediaforge keys revoke`) reaches running
  * servers within that time. Writes authenticated by cookie must come from this origin (CSRF).
  */
+
+import { timingSafeEqual } from 'node:crypto';
 import { ALL_USERS, type ApiKeyStore, type ApiPrincipal, type Scope, userScope } from '@mediaforge/core';
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
@@ -86,4 +88,32 @@ export function principalScope(principal: ApiPrincipal, requested?: string | nul
     throw new ApiError(403, 'FORBIDDEN', 'This key may only act for its own user.', { userId: requested });
   }
   return userScope(principal.userId);
+}
+
+/** For admin keys only: server-wide views (workers' hosts and pids, metrics). Runs after `requireKey`. */
+export function requireAdmin(principal: ApiPrincipal): void {
+  if (!principal.admin) throw new ApiError(403, 'FORBIDDEN', 'This needs an admin API key.');
+}
+
+/** `/metrics`: the METRICS_TOKEN (for scrapers) or an admin key. */
+export function requireMetricsAccess(
+  verifier: KeyVerifier,
+  limiter: RateLimiter,
+  token: string | undefined,
+): MiddlewareHandler<ApiEnv> {
+  const keyCheck = requireKey(verifier, limiter);
+  return async (c, next) => {
+    const presented = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header('authorization') ?? '')?.[1];
+    if (token && presented && sameSecret(presented, token)) return next();
+    return keyCheck(c, async () => {
+      requireAdmin(c.get('principal'));
+      await next();
+    });
+  };
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
 }

@@ -15,6 +15,11 @@ export interface ApiDeps {
 }
 
 export interface ApiEnv {
+  /** What the server passes with each request; absent under `app.request()` in tests. */
+  Bindings: {
+    /** Lifts the connection's idle timeout for this request (long uploads, SSE, synchronous generation). */
+    keepOpen?: () => void;
+  };
   Variables: {
     requestId: string;
     logger: Logger;

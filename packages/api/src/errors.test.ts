@@ -50,7 +50,7 @@ describe('typed errors thrown through a Hono route', () => {
     ['INVALID_SIZE', 400],
     ['FILE_SIZE_EXCEEDED', 413],
     ['CONCURRENCY_LIMITED', 429],
-    ['QUEUE_UNKNOWN', 400],
+    ['UNKNOWN_QUEUE', 422],
   ] as const)('%s answers %i with its code, not 500', async (code, status) => {
     const response = await call(new FileProcessingError(`failed with ${code}`, code));
     expect(response.status).toBe(status);

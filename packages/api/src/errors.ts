@@ -36,6 +36,11 @@ export interface ErrorBody {
 /** Turns anything thrown by a handler into the error shape; unknown errors are logged and reported as 500. */
 export function errorResponse(thrown: unknown, c: Context<ApiEnv>): Response {
   const requestId = c.get('requestId');
+  if (c.req.raw.signal.aborted && !(thrown instanceof ApiError)) {
+    // The client went away mid-request: nothing to answer, and not the server's fault.
+    c.get('logger')?.info({ requestId, reason: (thrown as Error)?.message }, 'client aborted the request');
+    return c.json({ error: clientGone(requestId) } satisfies ErrorBody, 400);
+  }
   // A database that is down or restarting is a 503 the client may retry, not an opaque 500.
   const error = asDatabaseError(thrown) ?? thrown;
   if (error instanceof FileProcessingError) {
@@ -45,10 +50,9 @@ export function errorResponse(thrown: unknown, c: Context<ApiEnv>): Response {
     if (typeof error.details.retryAfterSeconds === 'number') {
       c.header('Retry-After', String(error.details.retryAfterSeconds));
     }
-    return c.json(
-      { error: { code: error.code, message: error.message, details: error.details, requestId } } satisfies ErrorBody,
-      status,
-    );
+    // Server-side failures carry SQL, hosts, ports and paths in their messages: those stay in the log.
+    const shown = status >= 500 ? serverFailure(error, requestId) : publicError(error, requestId);
+    return c.json({ error: shown } satisfies ErrorBody, status);
   }
   c.get('logger')?.error({ err: error, requestId }, 'unexpected error');
   return c.json(
@@ -57,6 +61,26 @@ export function errorResponse(thrown: unknown, c: Context<ApiEnv>): Response {
     } satisfies ErrorBody,
     500,
   );
+}
+
+function publicError(error: FileProcessingError, requestId: string): ErrorBody['error'] {
+  return { code: error.code, message: error.message, details: error.details, requestId };
+}
+
+/** A 5xx as the client sees it: the code and a fixed message; the details are in the server log under the request id. */
+function serverFailure(error: FileProcessingError, requestId: string): ErrorBody['error'] {
+  const retry = error.transient || error.code === 'DATABASE_ERROR' || error.code === 'STORAGE_TRANSIENT';
+  const what = error.code === 'DATABASE_ERROR' ? 'The database' : error.code.startsWith('STORAGE_') ? 'Storage' : '';
+  const message = what
+    ? `${what} ${retry ? 'is unavailable; retry shortly' : 'failed'} (details in the server log under this request id).`
+    : 'The server failed to handle this request (details in the server log under this request id).';
+  const details =
+    typeof error.details.retryAfterSeconds === 'number' ? { retryAfterSeconds: error.details.retryAfterSeconds } : {};
+  return { code: error.code, message, details, requestId };
+}
+
+function clientGone(requestId: string): ErrorBody['error'] {
+  return { code: 'CLIENT_ABORTED', message: 'The client closed the connection.', details: {}, requestId };
 }
 
 /** zod issues as the details of a 400. */

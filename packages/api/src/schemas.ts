@@ -4,6 +4,7 @@ import { z } from '@hono/zod-openapi';
 import {
   MEDIA_TYPES,
   type MediaRecord,
+  publicSourceUrl,
   RECORD_SOURCES,
   RECORD_STATUSES,
   TASK_KINDS,
@@ -41,7 +42,7 @@ export const RecordSchema = z
     title: z.string().nullable(),
     language: z.string().nullable(),
     status: z.enum(RECORD_STATUSES),
-    fileUrl: z.string().nullable(),
+    fileUrl: z.string().nullable().openapi({ description: "A public or presigned URL, or this API's file route" }),
     fileName: z.string().nullable(),
     fileSize: z.number().int().nullable(),
     contentType: z.string().nullable(),
@@ -60,8 +61,18 @@ export const RecordSchema = z
 
 export type RecordDto = z.infer<typeof RecordSchema>;
 
+/**
+ * A record as the API shows it: never a server path (a local-disk `file:` URL becomes the record's file route) and
+ * never a source URL's credentials, query or fragment (signed-URL tokens).
+ */
 export function toRecordDto(record: MediaRecord): RecordDto {
-  return { ...record, createdAt: record.createdAt.toISOString(), updatedAt: record.updatedAt.toISOString() };
+  return {
+    ...record,
+    fileUrl: record.fileUrl?.startsWith('file:') ? `/v1/records/${record.uid}/file` : record.fileUrl,
+    sourceUrl: record.sourceUrl === null ? null : (publicSourceUrl(record.sourceUrl) ?? null),
+    createdAt: record.createdAt.toISOString(),
+    updatedAt: record.updatedAt.toISOString(),
+  };
 }
 
 export const NewRecordSchema = z
@@ -249,7 +260,8 @@ export function toTaskItemDto(item: TaskItemRow): z.infer<typeof TaskItemSchema>
     seq: item.seq,
     status: item.status,
     attempts: item.attempts,
-    payload: item.payload,
+    payload:
+      typeof item.payload.url === 'string' ? { ...item.payload, url: publicSourceUrl(item.payload.url) } : item.payload,
     result: item.result,
     errorCode: item.errorCode,
     errorMessage: item.errorMessage,

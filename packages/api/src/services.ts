@@ -11,6 +11,7 @@ import {
 } from '@mediaforge/core';
 import type { ObjectStore } from '@mediaforge/storage';
 import { KeyVerifier } from './auth.ts';
+import { ConcurrencyLimiter } from './concurrency.ts';
 import type { ApiDeps } from './env.ts';
 import { TaskEvents } from './events.ts';
 import { type ApiMetrics, createMetrics } from './metrics.ts';
@@ -28,6 +29,8 @@ export interface Services {
   keys: ApiKeyStore;
   verifier: KeyVerifier;
   limiter: RateLimiter;
+  /** Uploads streaming per API key (API_MAX_UPLOADS_PER_KEY). */
+  uploads: ConcurrencyLimiter;
   metrics: ApiMetrics;
   events: TaskEvents;
   version: string;
@@ -47,6 +50,7 @@ export function createServices(deps: ApiDeps): Services {
     keys,
     verifier: new KeyVerifier(keys),
     limiter: new RateLimiter(settings.api.rateLimitPerMinute),
+    uploads: new ConcurrencyLimiter(settings.api.maxUploadsPerKey, 'uploads'),
     metrics: createMetrics(database.db),
     events: new TaskEvents(database.db, deps.eventIntervalMs ?? 500),
     version: deps.version ?? '0.0.0',

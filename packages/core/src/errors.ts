@@ -62,7 +62,7 @@ export class FileSizeExceededError extends FileProcessingError {
     context = 'File',
   ) {
     super(
-      `${context} is ${formatBytes(actualBytes)}${actualBytes > limitBytes ? '' : '+'}, over the limit of ${formatBytes(limitBytes)} (raise MAX_FILE_SIZE_MB or pass a larger --max-size).`,
+      `${context} is ${distinctSize(actualBytes, limitBytes)}${actualBytes > limitBytes ? '' : '+'}, over the limit of ${distinctSize(limitBytes, actualBytes)} (raise MAX_FILE_SIZE_MB or pass a larger --max-size).`,
       'FILE_SIZE_EXCEEDED',
       { details: { limitBytes, actualBytes } },
     );
@@ -100,6 +100,11 @@ export class DatabaseError extends FileProcessingError {
 }
 
 /** Human-readable byte counts for messages: 1536 → "1.5 KiB". */
+/** `bytes` rounded, or exact when rounding would make it read the same as `other` ("50 MiB, over 50 MiB"). */
+function distinctSize(bytes: number, other: number): string {
+  return formatBytes(bytes) === formatBytes(other) ? `${bytes} bytes` : formatBytes(bytes);
+}
+
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let value = bytes;

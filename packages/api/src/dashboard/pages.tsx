@@ -59,7 +59,8 @@ export function OverviewPage(props: {
   user: string;
   stats: RecordStats & { activeTasks: number };
   tasks: TaskStatusView[];
-  workers: WorkerInfo[];
+  /** Admins only: workers name their hosts and pids. */
+  workers?: WorkerInfo[];
 }) {
   const { stats } = props;
   return (
@@ -109,8 +110,12 @@ export function OverviewPage(props: {
       </table>
       {props.tasks.length === 0 ? <p class="muted">No tasks yet.</p> : null}
 
-      <h2>Workers</h2>
-      <WorkersTable workers={props.workers} />
+      {props.workers ? (
+        <>
+          <h2>Workers</h2>
+          <WorkersTable workers={props.workers} />
+        </>
+      ) : null}
     </Layout>
   );
 }

@@ -1,6 +1,6 @@
 /** @jsxImportSource hono/jsx */
 /** The records browser: filters, previews (images shown, audio and video playable, text excerpts), one record. */
-import { formatBytes, MEDIA_TYPES, type MediaRecord, RECORD_STATUSES } from '@mediaforge/core';
+import { formatBytes, MEDIA_TYPES, type MediaRecord, publicSourceUrl, RECORD_STATUSES } from '@mediaforge/core';
 import { ago, Layout } from './layout.tsx';
 
 export interface RecordFilters {
@@ -101,7 +101,7 @@ export function RecordPage({ user, record, excerpt }: { user: string; record: Me
     ['sha256', record.sha256 ?? '—'],
     ['storage key', record.storageKey ?? '—'],
     ['source', record.source ?? '—'],
-    ['source URL', record.sourceUrl ?? '—'],
+    ['source URL', (record.sourceUrl && publicSourceUrl(record.sourceUrl)) ?? '—'],
     ['user', record.userId ?? '—'],
     ['generation', record.generationId ?? '—'],
     ['created', record.createdAt.toISOString()],

@@ -14,10 +14,11 @@ import { LoginPage, OverviewPage, TaskPage } from './pages.tsx';
 import { RecordPage, RecordsPage } from './records-pages.tsx';
 
 const EXCERPT_BYTES = 600;
-const ASSETS: Record<string, string> = {
-  'client.js': 'text/javascript; charset=utf-8',
-  'style.css': 'text/css; charset=utf-8',
-};
+// A Map: an own-entry lookup, so `__proto__`, `constructor` and `toString` are simply not assets.
+const ASSETS = new Map([
+  ['client.js', 'text/javascript; charset=utf-8'],
+  ['style.css', 'text/css; charset=utf-8'],
+]);
 
 export function dashboardRoutes(services: Services) {
   const { tasks } = services;
@@ -47,7 +48,7 @@ export function dashboardRoutes(services: Services) {
     .get('/', (c) => c.redirect('/dashboard', 302))
     .get('/dashboard/assets/:asset', (c) => {
       const asset = c.req.param('asset');
-      const type = ASSETS[asset];
+      const type = ASSETS.get(asset);
       if (!type) return c.notFound();
       return c.body(Bun.file(new URL(`./${asset}`, import.meta.url)).stream(), 200, {
         'Content-Type': type,
@@ -63,7 +64,7 @@ export function dashboardRoutes(services: Services) {
           recordStats(services.database.db, scope),
           tasks.activeTaskCount(scope),
           tasks.listTasks(scope, { limit: 25 }),
-          tasks.getWorkerStats(),
+          principal.admin ? tasks.getWorkerStats() : undefined,
         ]);
         const views = await Promise.all(page.tasks.map((task) => tasks.statusOf(task, { withFileIds: false })));
         return c.html(
@@ -71,7 +72,7 @@ export function dashboardRoutes(services: Services) {
             user={label(principal)}
             stats={{ ...stats, activeTasks }}
             tasks={views}
-            workers={workers.workers.filter((worker) => worker.state !== 'stopped')}
+            {...(workers ? { workers: workers.workers.filter((worker) => worker.state !== 'stopped') } : {})}
           />,
         );
       }),

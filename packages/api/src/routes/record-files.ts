@@ -88,6 +88,9 @@ export function recordFileRoutes(services: Services) {
         fileName = part.fileName ?? fileName;
       }
       const started = performance.now();
+      const release = services.uploads.acquire(principal.keyId);
+      // From here the body guard bounds gaps in the body, and nothing bounds the processing after it.
+      c.env?.keepOpen?.();
       try {
         const result = await storeUpload(uid, body, {
           db: services.database.db,
@@ -125,6 +128,8 @@ export function recordFileRoutes(services: Services) {
         c.header('Connection', 'close');
         await raw.cancel().catch(() => {});
         throw error;
+      } finally {
+        release();
       }
     })
     .openapi(downloadFile, async (c) => {
@@ -139,7 +144,13 @@ export function recordFileRoutes(services: Services) {
         return c.redirect(await services.store.url(record.storageKey, { expiresIn: PRESIGNED_SECONDS }), 302);
       }
       const size = record.fileSize ?? (await services.store.head(record.storageKey))?.size ?? 0;
-      const range = parseRange(c.req.header('range'), size);
+      let range: ByteRange | undefined;
+      try {
+        range = parseRange(c.req.header('range'), size);
+      } catch (error) {
+        c.header('Content-Range', `bytes */${size}`);
+        throw error;
+      }
       const object = await services.store.get(record.storageKey, range ? { range } : {});
       if (!object) {
         throw new ApiError(404, 'FILE_NOT_FOUND', `The object of record ${record.uid} is missing from storage.`, {
@@ -165,13 +176,17 @@ export function recordFileRoutes(services: Services) {
     });
 }
 
-/** A single `bytes=` range against `size`; `undefined` for none. @throws ApiError 416 */
+/**
+ * A single `bytes=` range against `size`; `undefined` means the whole file. As RFC 9110 allows, a Range in another
+ * unit, with several ranges, or that does not parse is ignored (a 200 with the whole body).
+ * @throws ApiError 416 for a well-formed range that lies outside the file
+ */
 export function parseRange(header: string | undefined, size: number): ByteRange | undefined {
   if (!header) return undefined;
-  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  const match = /^bytes=(\d*)-(\d*)$/i.exec(header.trim());
   const unsatisfiable = () =>
     new ApiError(416, 'RANGE_NOT_SATISFIABLE', `Range ${header} is not satisfiable for ${size} bytes.`, { size });
-  if (!match || (match[1] === '' && match[2] === '')) throw unsatisfiable();
+  if (!match || (match[1] === '' && match[2] === '')) return undefined;
   if (match[1] === '') {
     const suffix = Number(match[2]);
     if (suffix === 0 || size === 0) throw unsatisfiable();

@@ -128,6 +128,8 @@ export function recordRoutes(services: Services) {
       // The body is optional; when absent the validator does not run and there is nothing to read.
       const options = (c.req.valid('json') as z.infer<typeof GenerateRecordBody> | undefined) ?? {};
       const scope = principalScope(c.get('principal'));
+      // Synthesis can take longer than the idle timeout with nothing on the wire.
+      c.env?.keepOpen?.();
       const result = await services.generator(scope).generate(uid, {
         ...(options.fileSizeKb === undefined ? {} : { fileSizeKb: options.fileSizeKb }),
         ...(options.force === undefined ? {} : { force: options.force }),

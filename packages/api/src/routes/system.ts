@@ -39,8 +39,8 @@ const metrics = createRoute({
   path: '/metrics',
   tags: ['System'],
   security: [{ bearer: [] }],
-  summary: 'Prometheus metrics (text exposition format)',
-  responses: { 200: { description: 'Metrics', content: { 'text/plain': { schema: z.string() } } }, ...errors() },
+  summary: 'Prometheus metrics (text exposition format): an admin key or METRICS_TOKEN',
+  responses: { 200: { description: 'Metrics', content: { 'text/plain': { schema: z.string() } } }, ...errors(403) },
 });
 
 const createSession = createRoute({
@@ -75,7 +75,13 @@ export function publicRoutes(services: Services) {
         probe(() => services.store.head('mediaforge-ready-probe')),
       ]);
       const ok = database.ok && storage.ok;
-      const body = { status: ok ? ('ready' as const) : ('not_ready' as const), database, storage };
+      if (!ok) c.get('logger').warn({ database, storage }, 'not ready');
+      // Anyone may ask: the reasons (SQL, hosts, ports, paths) go to the log, not into the answer.
+      const body = {
+        status: ok ? ('ready' as const) : ('not_ready' as const),
+        database: publicCheck(database),
+        storage: publicCheck(storage),
+      };
       return ok ? c.json(body, 200) : c.json(body, 503);
     })
     .openapi(createSession, async (c) => {
@@ -102,6 +108,12 @@ export function metricsRoutes(services: Services) {
     const text = await services.metrics.exposition();
     return c.text(text, 200, { 'Content-Type': services.metrics.registry.contentType });
   });
+}
+
+function publicCheck(result: z.infer<typeof check>): z.infer<typeof check> {
+  if (result.ok) return result;
+  const timedOut = result.latencyMs >= READY_TIMEOUT_MS;
+  return { ok: false, latencyMs: result.latencyMs, error: timedOut ? 'no answer in time' : 'unavailable' };
 }
 
 async function probe(fn: () => Promise<unknown>): Promise<z.infer<typeof check>> {

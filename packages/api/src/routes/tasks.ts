@@ -3,7 +3,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { recordStats, type TaskRow } from '@mediaforge/core';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import { principalScope } from '../auth.ts';
+import { principalScope, requireAdmin } from '../auth.ts';
 import type { ApiEnv } from '../env.ts';
 import {
   GenerateBody,
@@ -23,6 +23,7 @@ import {
 } from '../schemas.ts';
 import type { Services } from '../services.ts';
 import { bearer, errors, json, router } from './common.ts';
+import { checkQueueOptions } from './queue-options.ts';
 
 const queued = (description: string) => ({
   ...json(QueuedSchema, description),
@@ -36,7 +37,7 @@ const ingest = createRoute({
   security: bearer,
   summary: 'Queue URLs to download, verify and store as new records',
   request: { body: { required: true, content: { 'application/json': { schema: IngestBody } } } },
-  responses: { 202: queued('Queued'), ...errors(400, 403, 413) },
+  responses: { 202: queued('Queued'), ...errors(400, 403, 413, 422) },
 });
 
 const generate = createRoute({
@@ -46,7 +47,7 @@ const generate = createRoute({
   security: bearer,
   summary: 'Queue file generation for records (by uid, or `auto` for records without files)',
   request: { body: { required: true, content: { 'application/json': { schema: GenerateBody } } } },
-  responses: { 202: queued('Queued'), ...errors(400, 404, 409) },
+  responses: { 202: queued('Queued'), ...errors(400, 403, 404, 409, 422) },
 });
 
 const listTasks = createRoute({
@@ -113,9 +114,9 @@ const workers = createRoute({
   path: '/workers',
   tags: ['Workers'],
   security: bearer,
-  summary: 'Workers with their heartbeats and throughput',
+  summary: 'Workers with their hosts, heartbeats and throughput (admin keys only)',
   request: { query: z.object({ all: z.enum(['true', 'false']).optional() }) },
-  responses: { 200: json(WorkersSchema, 'Workers'), ...errors() },
+  responses: { 200: json(WorkersSchema, 'Workers'), ...errors(403) },
 });
 
 const stats = createRoute({
@@ -137,6 +138,7 @@ export function taskRoutes(services: Services) {
       const body = c.req.valid('json');
       const scope = principalScope(c.get('principal'), body.userId);
       const { maxSizeMb, ...options } = body.options ?? {};
+      await checkQueueOptions(services, c.get('principal'), { ...body, maxSizeMb });
       const taskId = await tasks.queueFileProcessing({
         urls: body.urls,
         scope,
@@ -151,6 +153,7 @@ export function taskRoutes(services: Services) {
     })
     .openapi(generate, async (c) => {
       const body = c.req.valid('json');
+      await checkQueueOptions(services, c.get('principal'), body);
       const taskId = await tasks.queueRecordGeneration({
         ...(body.uids ? { uids: body.uids } : {}),
         ...(body.auto ? { auto: body.auto } : {}),
@@ -183,6 +186,8 @@ export function taskRoutes(services: Services) {
     .openapi(taskEvents, async (c) => {
       const { id } = c.req.valid('param');
       const first = await tasks.getTask(id, principalScope(c.get('principal')));
+      // Keep-alive comments flow every 15 s; the stream ends when the task does or the client leaves.
+      c.env?.keepOpen?.();
       return streamTaskEvents(c as unknown as Context<ApiEnv>, services, first) as never;
     })
     .openapi(cancelTask, async (c) => {
@@ -195,6 +200,7 @@ export function taskRoutes(services: Services) {
       return c.json({ ...toTaskDto(after), cancelled }, 200);
     })
     .openapi(workers, async (c) => {
+      requireAdmin(c.get('principal'));
       const all = c.req.valid('query').all === 'true';
       const found = await tasks.getWorkerStats();
       const shown = all ? found.workers : found.workers.filter((worker) => worker.state !== 'stopped');

@@ -1,4 +1,5 @@
 /** `mediaforge ingest <url...>`: download, check and store files from URLs as records (seed 004). */
+import { stat } from 'node:fs/promises';
 import { ALL_USERS, formatBytes, processFileBatch, userScope } from '@mediaforge/core';
 import { defineCommand } from 'citty';
 import { jsonArg, parseIntArg } from '../args.ts';
@@ -16,7 +17,7 @@ export default defineCommand({
     user: { type: 'string', description: 'Owner user id (duplicates are detected per owner)' },
     generation: { type: 'string', description: 'Generation id' },
     concurrency: { type: 'string', description: 'URLs processed at once (default 3)', default: '3' },
-    'max-size': { type: 'string', description: 'Largest file in MB (default MAX_FILE_SIZE_MB)' },
+    'max-size': { type: 'string', description: 'Largest file in MB, at most MAX_FILE_SIZE_MB (the default)' },
     quality: { type: 'string', description: 'Image recompression quality 1-100 (default 85)', default: '85' },
     compress: {
       type: 'boolean',
@@ -55,6 +56,12 @@ export default defineCommand({
       const maxSizeMb = args['max-size'] === undefined ? undefined : Number(args['max-size']);
       if (maxSizeMb !== undefined && !(maxSizeMb > 0)) {
         throw new CLIError(`--max-size must be a positive number of MB (got ${args['max-size']})`);
+      }
+      // --max-size tightens the limit for one run; only MAX_FILE_SIZE_MB raises it, so workers and the API agree.
+      if (maxSizeMb !== undefined && maxSizeMb > ctx.settings.maxFileSizeMb) {
+        throw new CLIError(
+          `--max-size ${maxSizeMb} is above MAX_FILE_SIZE_MB (${ctx.settings.maxFileSizeMb}); set MAX_FILE_SIZE_MB to raise the limit`,
+        );
       }
       const quality = parseIntArg(args.quality, 'quality', { min: 1, max: 100 });
       const concurrency = parseIntArg(args.concurrency, 'concurrency', { max: 64 });
@@ -160,7 +167,8 @@ export default defineCommand({
 });
 
 async function readUrlFile(path: string): Promise<string> {
-  const file = Bun.file(path);
-  if (!(await file.exists())) throw new CLIError(`--from-file ${path}: no such file`);
-  return file.text();
+  const info = await stat(path).catch(() => undefined);
+  if (!info) throw new CLIError(`--from-file ${path}: no such file`);
+  if (info.isDirectory()) throw new CLIError(`--from-file ${path}: is a directory, not a file of URLs`);
+  return Bun.file(path).text();
 }

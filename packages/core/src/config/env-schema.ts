@@ -23,7 +23,23 @@ const envBoolean = (fallback: boolean) =>
       }),
   );
 
-const positiveNumber = (fallback: number, { integer = false } = {}) =>
+/** The longest delay a JavaScript timer holds (2^31 − 1 ms, about 24.8 days); longer ones fire at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+const DECIMAL = /^\d+(\.\d+)?$/;
+
+interface NumberRule {
+  integer?: boolean;
+  /** Zero is allowed (the default is strictly positive). */
+  zero?: boolean;
+  /** Smallest allowed value, with why (a nonsensically small setting is refused, not rounded). */
+  min?: [number, string];
+  /** Largest allowed value, with why (e.g. what a timer can hold). */
+  max?: [number, string];
+}
+
+/** Plain decimal numbers only: `0x10`, `1e-7`, `+5` and ` 5` are refused, not read the way JavaScript would. */
+const positiveNumber = (fallback: number, { integer = false, zero = false, min, max }: NumberRule = {}) =>
   z.preprocess(
     emptyToUndefined,
     z
@@ -32,13 +48,34 @@ const positiveNumber = (fallback: number, { integer = false } = {}) =>
       .transform((value, ctx) => {
         if (value === undefined) return fallback;
         const parsed = Number(value);
-        if (!Number.isFinite(parsed) || parsed <= 0 || (integer && !Number.isInteger(parsed))) {
-          ctx.addIssue({ code: 'custom', message: `must be a positive ${integer ? 'integer' : 'number'}` });
+        if (!Number.isFinite(parsed) || (zero ? parsed < 0 : parsed <= 0) || (integer && !Number.isInteger(parsed))) {
+          const kind = `${zero ? 'non-negative' : 'positive'} ${integer ? 'integer' : 'number'}`;
+          ctx.addIssue({ code: 'custom', message: `must be a ${kind}` });
+          return z.NEVER;
+        }
+        if (!DECIMAL.test(value)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: 'must be written in plain decimal digits (no hex, exponent or sign)',
+          });
+          return z.NEVER;
+        }
+        if (min && parsed < min[0]) {
+          ctx.addIssue({ code: 'custom', message: `must be at least ${min[0]} (${min[1]})` });
+          return z.NEVER;
+        }
+        if (max && parsed > max[0]) {
+          ctx.addIssue({ code: 'custom', message: `must be at most ${max[0]} (${max[1]})` });
           return z.NEVER;
         }
         return parsed;
       }),
   );
+
+const TIMER = 'the longest delay a timer holds, 2^31 − 1 ms';
+/** A duration that drives a timer, in `unitMs` units: refused past what setTimeout can hold. */
+const timerSetting = (fallback: number, unitMs: number) =>
+  positiveNumber(fallback, { max: [Math.floor(MAX_TIMER_MS / unitMs), TIMER] });
 
 const urlWithSchemes = (schemes: readonly string[]) =>
   z.preprocess(
@@ -82,17 +119,21 @@ export const envSchema = z.object({
   SUPABASE_BUCKET: optionalString,
   SUPABASE_PUBLIC_BUCKET: envBoolean(false),
   MEDIAFORGE_ALLOW_HOSTS: optionalString,
-  MAX_FILE_SIZE_MB: positiveNumber(50),
+  MAX_FILE_SIZE_MB: positiveNumber(50, { min: [0.001, 'about 1 KiB'] }),
   MAX_BATCH_SIZE: positiveNumber(1000, { integer: true }),
   CHUNK_SIZE_KB: positiveNumber(8, { integer: true }),
-  DOWNLOAD_TIMEOUT_SECONDS: positiveNumber(30),
-  DOWNLOAD_CONNECT_TIMEOUT_SECONDS: positiveNumber(10),
-  DOWNLOAD_RETRIES: positiveNumber(3, { integer: true }),
-  TASK_TIMEOUT_MINUTES: positiveNumber(30),
-  TASK_SOFT_TIMEOUT_MINUTES: positiveNumber(25),
+  DOWNLOAD_TIMEOUT_SECONDS: timerSetting(30, 1000),
+  DOWNLOAD_CONNECT_TIMEOUT_SECONDS: timerSetting(10, 1000),
+  DOWNLOAD_RETRIES: positiveNumber(3, {
+    integer: true,
+    zero: true,
+    max: [100, 'retries beyond that only delay the failure'],
+  }),
+  TASK_TIMEOUT_MINUTES: timerSetting(30, 60_000),
+  TASK_SOFT_TIMEOUT_MINUTES: timerSetting(25, 60_000),
   TASK_RETENTION_DAYS: positiveNumber(7),
-  TASK_RETRY_BASE_SECONDS: positiveNumber(2),
-  TASK_RETRY_MAX_SECONDS: positiveNumber(300),
+  TASK_RETRY_BASE_SECONDS: timerSetting(2, 1000),
+  TASK_RETRY_MAX_SECONDS: timerSetting(300, 1000),
   API_HOST: z.preprocess(emptyToUndefined, z.string().default('127.0.0.1')),
   API_PORT: z.preprocess(
     emptyToUndefined,
@@ -112,6 +153,14 @@ export const envSchema = z.object({
   API_CORS_ORIGINS: optionalString,
   API_RATE_LIMIT_PER_MINUTE: positiveNumber(1200, { integer: true }),
   API_MAX_JSON_KB: positiveNumber(1024, { integer: true }),
+  // Bun closes a connection that sends and receives nothing for this long; it holds at most 255 seconds.
+  API_IDLE_TIMEOUT_SECONDS: positiveNumber(30, { integer: true, max: [255, "Bun's longest idle timeout"] }),
+  API_BODY_TIMEOUT_SECONDS: timerSetting(30, 1000),
+  API_MAX_ANONYMOUS_REQUESTS: positiveNumber(64, { integer: true }),
+  API_MAX_UPLOADS_PER_KEY: positiveNumber(4, { integer: true }),
+  API_MAX_ACTIVE_TASKS_PER_USER: positiveNumber(20, { integer: true }),
+  API_ALLOWED_QUEUES: optionalString,
+  METRICS_TOKEN: z.preprocess(emptyToUndefined, z.string().min(16, 'must be at least 16 characters').optional()),
   LOG_LEVEL: z.preprocess(
     (value) => (typeof value === 'string' && value !== '' ? value.toLowerCase() : undefined),
     z.enum(LOG_LEVELS).default('info'),
@@ -129,4 +178,5 @@ export const SECRET_VARIABLES = new Set([
   'HZ_OBJ_SECRET_KEY',
   'HZ_OBJ_ACCESS_KEY',
   'SUPABASE_SERVICE_ROLE_KEY',
+  'METRICS_TOKEN',
 ]);

@@ -42,7 +42,7 @@ export function describeSettings(settings: Settings): Record<string, unknown> {
     taskSoftTimeoutMinutes: settings.taskSoftTimeoutMinutes,
     taskRetentionDays: settings.taskRetentionDays,
     taskRetrySeconds: { base: settings.taskRetry.baseMs / 1000, max: settings.taskRetry.maxMs / 1000 },
-    api: settings.api,
+    api: { ...settings.api, metricsToken: maskSecret(settings.api.metricsToken) },
     logLevel: settings.logLevel,
     home: settings.home,
   };

@@ -34,6 +34,12 @@ describe('loadSettings', () => {
       corsOrigins: [],
       rateLimitPerMinute: 1200,
       maxJsonBytes: 1024 * 1024,
+      idleTimeoutSeconds: 30,
+      bodyTimeoutMs: 30_000,
+      maxAnonymousRequests: 64,
+      maxUploadsPerKey: 4,
+      maxActiveTasksPerUser: 20,
+      allowedQueues: [],
     });
   });
 
@@ -60,7 +66,7 @@ describe('loadSettings', () => {
       API_RATE_LIMIT_PER_MINUTE: '30',
       API_MAX_JSON_KB: '64',
     });
-    expect(settings.api).toEqual({
+    expect(settings.api).toMatchObject({
       host: '0.0.0.0',
       port: 0,
       corsOrigins: ['https://a.example', 'https://b.example'],
@@ -165,6 +171,60 @@ describe('loadSettings', () => {
     );
     const supabase = configError({ STORAGE_URL: 'supabase://media' });
     expect(supabase.issues.map((i) => i.variable)).toEqual(['SUPABASE_URL', 'SUPABASE_SERVICE_ROLE_KEY']);
+  });
+
+  test('every setting that drives a timer is refused past what a timer holds (2^31 − 1 ms)', () => {
+    const error = configError({
+      TASK_TIMEOUT_MINUTES: '40000',
+      TASK_SOFT_TIMEOUT_MINUTES: '39999',
+      DOWNLOAD_TIMEOUT_SECONDS: '3000000',
+      DOWNLOAD_CONNECT_TIMEOUT_SECONDS: '3000000',
+      TASK_RETRY_BASE_SECONDS: '3000000',
+      TASK_RETRY_MAX_SECONDS: '3000000',
+      API_BODY_TIMEOUT_SECONDS: '3000000',
+      API_IDLE_TIMEOUT_SECONDS: '256',
+    });
+    expect(error.issues.map((i) => i.variable).sort()).toEqual([
+      'API_BODY_TIMEOUT_SECONDS',
+      'API_IDLE_TIMEOUT_SECONDS',
+      'DOWNLOAD_CONNECT_TIMEOUT_SECONDS',
+      'DOWNLOAD_TIMEOUT_SECONDS',
+      'TASK_RETRY_BASE_SECONDS',
+      'TASK_RETRY_MAX_SECONDS',
+      'TASK_SOFT_TIMEOUT_MINUTES',
+      'TASK_TIMEOUT_MINUTES',
+    ]);
+    expect(error.message).toContain('TASK_TIMEOUT_MINUTES must be at most 35791');
+    // The longest values a timer holds still load.
+    const settings = load({ TASK_TIMEOUT_MINUTES: '35791', DOWNLOAD_TIMEOUT_SECONDS: '2147483' });
+    expect(settings.taskTimeoutMinutes * 60_000).toBeLessThanOrEqual(2 ** 31 - 1);
+    expect(settings.download.idleMs).toBeLessThanOrEqual(2 ** 31 - 1);
+  });
+
+  test('numbers are plain decimals: hex, exponents and signs are refused, and so are tiny file sizes', () => {
+    for (const value of ['0x10', '1e-7', '1E3', '+5', ' 5', '5.', 'Infinity']) {
+      expect(configError({ MAX_FILE_SIZE_MB: value }).issues.map((i) => i.variable)).toEqual(['MAX_FILE_SIZE_MB']);
+    }
+    expect(configError({ MAX_FILE_SIZE_MB: '0.0000001' }).message).toContain('MAX_FILE_SIZE_MB must be at least');
+    expect(load({ MAX_FILE_SIZE_MB: '0.5' }).maxFileSizeBytes).toBe(512 * 1024);
+  });
+
+  test('DOWNLOAD_RETRIES=0 means no retries', () => {
+    expect(load({ DOWNLOAD_RETRIES: '0' }).download.retries).toBe(0);
+    expect(configError({ DOWNLOAD_RETRIES: '-1' }).issues[0]?.variable).toBe('DOWNLOAD_RETRIES');
+  });
+
+  test('API hardening settings: lists, secrets and bounds', () => {
+    const settings = load({
+      API_ALLOWED_QUEUES: 'video, bulk,',
+      METRICS_TOKEN: 'scrape-token-0123456789',
+      API_MAX_UPLOADS_PER_KEY: '2',
+    });
+    expect(settings.api.allowedQueues).toEqual(['video', 'bulk']);
+    expect(settings.api.metricsToken).toBe('scrape-token-0123456789');
+    expect(settings.api.maxUploadsPerKey).toBe(2);
+    expect(JSON.stringify(describeSettings(settings))).not.toContain('scrape-token');
+    expect(configError({ METRICS_TOKEN: 'short' }).issues[0]?.variable).toBe('METRICS_TOKEN');
   });
 
   test('unknown storage schemes are refused', () => {

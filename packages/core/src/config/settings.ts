@@ -32,6 +32,20 @@ export interface ApiSettings {
   rateLimitPerMinute: number;
   /** Largest JSON request body, in bytes (uploads are bounded by MAX_FILE_SIZE_MB instead). */
   maxJsonBytes: number;
+  /** A connection with no traffic for this long is closed (stalled bodies, idle keep-alives); at most 255. */
+  idleTimeoutSeconds: number;
+  /** Longest wait for the next chunk of a request body, long uploads included: a body that stops is dropped. */
+  bodyTimeoutMs: number;
+  /** Requests with a body from callers without a key (sign-in, bad routes) served at once; more get a 503. */
+  maxAnonymousRequests: number;
+  /** Uploads one API key may stream at once; more get a 429. */
+  maxUploadsPerKey: number;
+  /** Queued or running tasks one user may have before new ingest/generate requests get a 429 (admins exempt). */
+  maxActiveTasksPerUser: number;
+  /** Queues callers may name besides `default` and those a registered worker serves. */
+  allowedQueues: string[];
+  /** A bearer token that may read /metrics besides admin keys (for scrapers). */
+  metricsToken?: string;
 }
 
 export interface DownloadSettings {
@@ -159,6 +173,16 @@ function toSettings(env: Env, cwd: string): Settings {
         .filter(Boolean),
       rateLimitPerMinute: env.API_RATE_LIMIT_PER_MINUTE,
       maxJsonBytes: env.API_MAX_JSON_KB * 1024,
+      idleTimeoutSeconds: env.API_IDLE_TIMEOUT_SECONDS,
+      bodyTimeoutMs: env.API_BODY_TIMEOUT_SECONDS * 1000,
+      maxAnonymousRequests: env.API_MAX_ANONYMOUS_REQUESTS,
+      maxUploadsPerKey: env.API_MAX_UPLOADS_PER_KEY,
+      maxActiveTasksPerUser: env.API_MAX_ACTIVE_TASKS_PER_USER,
+      allowedQueues: (env.API_ALLOWED_QUEUES ?? '')
+        .split(',')
+        .map((queue) => queue.trim())
+        .filter(Boolean),
+      ...(env.METRICS_TOKEN ? { metricsToken: env.METRICS_TOKEN } : {}),
     },
     logLevel: env.LOG_LEVEL,
     home,

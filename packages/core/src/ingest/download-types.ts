@@ -13,7 +13,7 @@ export interface DownloadTimeouts {
 }
 
 export interface DownloadOptions {
-  /** Largest body accepted, in bytes. */
+  /** Largest body accepted, in bytes. Default 50 MB (the seed's MAX_FILE_SIZE_MB). */
   maxSize?: number;
   timeouts?: DownloadTimeouts;
   /** Retries after the first attempt. Default 3. */

@@ -36,6 +36,20 @@ const origin = Bun.serve({
             },
           }),
         );
+      case '/huge': {
+        // 51 MiB without a length: past the default cap only once it has streamed in.
+        let sent = 0;
+        const chunk = new Uint8Array(1024 * 1024);
+        return new Response(
+          new ReadableStream({
+            pull(controller) {
+              if (sent >= 51) return controller.close();
+              sent += 1;
+              controller.enqueue(chunk);
+            },
+          }),
+        );
+      }
       case '/flaky': {
         const n = hit(`flaky${url.search}`);
         return n < 3 ? new Response('busy', { status: 503 }) : new Response(payload);
@@ -194,6 +208,13 @@ describe('downloadFile streams from real loopback origins', () => {
     const late = await failure(new Response(download.stream).arrayBuffer());
     expect(late).toBeInstanceOf(FileSizeExceededError);
     expect((late as FileSizeExceededError).actualBytes).toBeGreaterThan(1_000_000);
+  });
+
+  test('without a maxSize the seed default of 50 MB applies', async () => {
+    const download = await downloadFile(`${base}/huge`, open);
+    const error = await failure(new Response(download.stream).arrayBuffer());
+    expect(error).toBeInstanceOf(FileSizeExceededError);
+    expect((error as FileSizeExceededError).limitBytes).toBe(50 * 1024 * 1024);
   });
 
   test('a body shorter than its Content-Length is an interrupted download, not a file', async () => {

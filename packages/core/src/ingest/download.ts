@@ -19,13 +19,17 @@ import { checkUrl, resolveChecked, safeUrl } from './guard.ts';
 
 export type { Download, DownloadOptions, DownloadTimeouts } from './download-types.ts';
 
+/** The seed's default cap when the caller gives none: 50 MB. */
+const DEFAULT_MAX_SIZE = 50 * 1024 * 1024;
+
 interface Attempt {
   response: IncomingMessage;
   url: URL;
 }
 
 /** Streams a URL's body. Rejects before any body byte for bad URLs, refused targets, bad statuses and oversize. */
-export async function downloadFile(input: string, options: DownloadOptions = {}): Promise<Download> {
+export async function downloadFile(input: string, requested: DownloadOptions = {}): Promise<Download> {
+  const options = { ...requested, maxSize: requested.maxSize ?? DEFAULT_MAX_SIZE };
   const policy = options.policy ?? {};
   const retries = options.retries ?? 3;
   const timeouts = {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import { SSRF_URL_FORMS as REFUSED } from '../testing/ssrf-forms.ts';
-import { checkUrl, resolveChecked, safeUrl, UrlNotAllowedError } from './guard.ts';
+import { checkUrl, publicSourceUrl, resolveChecked, safeUrl, UrlNotAllowedError } from './guard.ts';
 import { canonicalIp, nonPublicReason, parseIPv4Loose } from './ip.ts';
 
 describe('IP spellings are normalised before they are judged', () => {
@@ -77,4 +77,19 @@ describe('the SSRF guard refuses non-public targets by default', () => {
   test('URLs shown in errors carry no credentials or query secrets', () => {
     expect(safeUrl('https://u:p@host.example/a.mp3?X-Amz-Signature=abc')).toBe('https://host.example/a.mp3?…');
   });
+});
+
+describe('publicSourceUrl', () => {
+  test('drops userinfo, query and fragment: signed-URL tokens never reach API output', () => {
+    expect(publicSourceUrl('https://u:p@cdn.example/a/b.mp3?X-Amz-Signature=abc&token=t#frag')).toBe(
+      'https://cdn.example/a/b.mp3',
+    );
+    expect(publicSourceUrl('http://example.com')).toBe('http://example.com/');
+    expect(publicSourceUrl('not a url')).toBeUndefined();
+  });
+});
+
+test('the IPv4-translated form ::ffff:0:0/96 is refused', () => {
+  expect(nonPublicReason('::ffff:0:7f00:1')).toBe('an IPv4-translated address');
+  expect(() => checkUrl('http://[::ffff:0:7f00:1]/')).toThrow(UrlNotAllowedError);
 });

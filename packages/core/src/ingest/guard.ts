@@ -42,16 +42,21 @@ export function safeUrl(url: string | URL): string {
 }
 
 /**
- * The URL as records keep it: without credentials, query or fragment, which may carry secrets (signed-URL tokens).
- * The download itself uses the full URL; nothing needs it again once the file is stored.
+ * The URL as others may see it: no userinfo, no query, no fragment (signed-URL tokens live there), e.g.
+ * `publicSourceUrl('https://u:p@cdn.example/a.mp3?X-Amz-Signature=…#t')` → `https://cdn.example/a.mp3`.
+ * For records' `source_url` and API output; `undefined` for a value that is not a URL.
  */
-export function storedSourceUrl(url: string | URL): string {
-  const parsed = new URL(String(url));
-  parsed.username = '';
-  parsed.password = '';
-  parsed.search = '';
-  parsed.hash = '';
-  return parsed.toString();
+export function publicSourceUrl(url: string | URL): string | undefined {
+  try {
+    const parsed = new URL(String(url));
+    parsed.username = '';
+    parsed.password = '';
+    parsed.search = '';
+    parsed.hash = '';
+    return parsed.toString();
+  } catch {
+    return undefined;
+  }
 }
 
 const isAllowedHost = (host: string, policy: NetworkPolicy) => {

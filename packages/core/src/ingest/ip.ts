@@ -91,6 +91,8 @@ function v6Problem(address: string): string | undefined {
   if (zeros(5) && g[5] === 0xffff)
     return v4Problem(embedded) ? `an IPv4-mapped form of ${v4Problem(embedded)}` : undefined;
   if (zeros(6)) return 'an IPv4-compatible address (deprecated)';
+  // ::ffff:0:0/96 (SIIT, RFC 2765) carries an IPv4 address a translator may deliver to: refused whatever it holds.
+  if (zeros(4) && g[4] === 0xffff && g[5] === 0) return 'an IPv4-translated address';
   if (g[0] === 0x64 && g[1] === 0xff9b) {
     const why = v4Problem(embedded);
     return why ? `a NAT64 form of ${why}` : undefined;

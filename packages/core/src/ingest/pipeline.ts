@@ -18,7 +18,7 @@ import type { MediaRecord } from '../records/record.ts';
 import { asTypedError } from '../typed-error.ts';
 import { newUid } from '../uid.ts';
 import { type DownloadOptions, downloadFile } from './download.ts';
-import { type NetworkPolicy, safeUrl, storedSourceUrl } from './guard.ts';
+import { type NetworkPolicy, publicSourceUrl, safeUrl } from './guard.ts';
 
 export interface IngestContext {
   db: Db;
@@ -102,7 +102,7 @@ export async function processUrl(url: string, ctx: IngestContext): Promise<FileM
     const stored = await storeFile(
       file,
       { create: { uid, userId, generationId: ctx.generationId ?? null } },
-      { source: 'url', sourceUrl: storedSourceUrl(url) },
+      { source: 'url', sourceUrl: publicSourceUrl(url) ?? null },
       { db: ctx.db, store: ctx.store, ...(ctx.signal ? { signal: ctx.signal } : {}) },
     );
     if (!stored.record) {

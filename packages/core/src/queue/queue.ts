@@ -31,6 +31,8 @@ import {
 } from './statements.ts';
 
 export const DEFAULT_QUEUE = 'default';
+/** Attempts per item when the caller names none. */
+export const DEFAULT_MAX_ATTEMPTS = 3;
 const QUEUE_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 /** Items per INSERT when a task is enqueued: big enough to be fast, small enough for one parameter. */
 const INSERT_CHUNK = 5000;
@@ -96,7 +98,7 @@ export class TaskQueue {
   /** Creates a task and its items in one transaction (or the caller's) and wakes idle workers. Returns its id. */
   async enqueue(spec: EnqueueSpec, { tx }: EnqueueOptions = {}): Promise<string> {
     const queue = validateQueueName(spec.queue ?? DEFAULT_QUEUE);
-    const maxAttempts = spec.maxAttempts ?? 3;
+    const maxAttempts = spec.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 100) {
       throw new FileProcessingError(
         `maxAttempts must be an integer from 1 to 100 (got ${maxAttempts}).`,

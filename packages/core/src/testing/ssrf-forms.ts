@@ -30,6 +30,8 @@ export const SSRF_URL_FORMS: readonly string[] = [
   'http://[::ffff:127.0.0.1]/',
   'http://[::ffff:7f00:1]/',
   'http://[::ffff:169.254.169.254]/',
+  'http://[::ffff:0:7f00:1]/',
+  'http://[::ffff:0:808:808]/',
   'http://[64:ff9b::127.0.0.1]/',
   'http://[64:ff9b::a9fe:a9fe]/',
   'http://[2002:7f00:1::]/',

@@ -1,0 +1,73 @@
+/**
+ * Per-request options of queued work. A non-admin key may only tighten what the server runs with: a smaller file
+ * size cap, a lower priority (or one at most USER_MAX_PRIORITY), fewer attempts. Any caller may only name a queue
+ * some worker serves or the operator allows. Each refusal is typed; nothing is silently raised or clamped.
+ */
+import { type ApiPrincipal, DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE } from '@mediaforge/core';
+import { concurrencyLimited } from '../concurrency.ts';
+import { ApiError } from '../errors.ts';
+import type { Services } from '../services.ts';
+
+/** Highest priority a non-admin key may ask for (higher runs first; the default is 0). */
+export const USER_MAX_PRIORITY = 10;
+
+export interface QueueOptions {
+  queue?: string | undefined;
+  priority?: number | undefined;
+  maxAttempts?: number | undefined;
+  maxSizeMb?: number | undefined;
+}
+
+/** @throws ApiError 403 OPTION_NOT_ALLOWED, 422 UNKNOWN_QUEUE, 429 CONCURRENCY_LIMITED */
+export async function checkQueueOptions(
+  services: Services,
+  principal: ApiPrincipal,
+  options: QueueOptions,
+): Promise<void> {
+  const { settings } = services;
+  if (!principal.admin) {
+    if (options.maxSizeMb !== undefined && options.maxSizeMb > settings.maxFileSizeMb) {
+      throw notAllowed('maxSizeMb', options.maxSizeMb, settings.maxFileSizeMb, 'the server limit MAX_FILE_SIZE_MB');
+    }
+    if (options.priority !== undefined && options.priority > USER_MAX_PRIORITY) {
+      throw notAllowed('priority', options.priority, USER_MAX_PRIORITY, 'the highest priority for non-admin keys');
+    }
+    if (options.maxAttempts !== undefined && options.maxAttempts > DEFAULT_MAX_ATTEMPTS) {
+      throw notAllowed('maxAttempts', options.maxAttempts, DEFAULT_MAX_ATTEMPTS, 'the default number of attempts');
+    }
+    const active = await services.tasks.queue.activeTaskCount(principal.userId);
+    if (active >= settings.api.maxActiveTasksPerUser) {
+      throw concurrencyLimited(
+        `${settings.api.maxActiveTasksPerUser} queued or running tasks per user`,
+        settings.api.maxActiveTasksPerUser,
+      );
+    }
+  }
+  if (
+    options.queue !== undefined &&
+    options.queue !== DEFAULT_QUEUE &&
+    !settings.api.allowedQueues.includes(options.queue)
+  ) {
+    const { workers } = await services.tasks.getWorkerStats();
+    const served = workers.some(
+      (worker) => worker.state !== 'stopped' && worker.queues.includes(options.queue as string),
+    );
+    if (!served) {
+      throw new ApiError(
+        422,
+        'UNKNOWN_QUEUE',
+        `No worker serves queue "${options.queue}": use "${DEFAULT_QUEUE}", start a worker for it, or allow it with API_ALLOWED_QUEUES.`,
+        { queue: options.queue },
+      );
+    }
+  }
+}
+
+function notAllowed(option: string, value: number, limit: number, what: string): ApiError {
+  return new ApiError(
+    403,
+    'OPTION_NOT_ALLOWED',
+    `${option} ${value} is above ${what} (${limit}); only an admin key may raise it.`,
+    { option, value, limit },
+  );
+}

@@ -1,0 +1,183 @@
+// A real server on loopback against stalled and slow clients (raw sockets): they are dropped, others are served.
+import { afterAll, beforeAll, expect, test } from 'bun:test';
+import net from 'node:net';
+import { join } from 'node:path';
+import { type StartedServer, startServer } from '@mediaforge/api';
+import { ApiKeyStore, createLogger, type Database, loadSettings, openDatabase } from '@mediaforge/core';
+import { createTestPostgres, type TestPostgres } from '@mediaforge/core/testing';
+import { createFileStore } from '@mediaforge/storage';
+import { tempDir } from '../support/cli.ts';
+
+const ANONYMOUS_CAP = 20;
+const logLines: string[] = [];
+let postgres: TestPostgres;
+let database: Database;
+let server: StartedServer;
+let key = '';
+
+beforeAll(async () => {
+  postgres = await createTestPostgres();
+  database = await openDatabase({ url: postgres.url });
+  await database.migrate();
+  const home = tempDir();
+  const settings = loadSettings({
+    env: {
+      MEDIAFORGE_HOME: home,
+      LOG_LEVEL: 'silent',
+      MAX_FILE_SIZE_MB: '1',
+      API_IDLE_TIMEOUT_SECONDS: '2',
+      API_BODY_TIMEOUT_SECONDS: '2',
+      API_MAX_ANONYMOUS_REQUESTS: String(ANONYMOUS_CAP),
+    },
+  });
+  server = startServer({
+    database,
+    store: createFileStore({ root: join(home, 'objects') }),
+    settings,
+    logger: createLogger({
+      level: 'info',
+      destination: { write: (line: string) => logLines.push(line) > 0 } as unknown as NodeJS.WritableStream,
+    }),
+    port: 0,
+  });
+  key = (await new ApiKeyStore(database.db).create({ userId: 'slow' })).key;
+});
+afterAll(async () => {
+  await server.stop(true);
+  await database.close();
+  await postgres.drop();
+});
+
+interface RawClient {
+  socket: net.Socket;
+  received: () => string;
+  closed: Promise<number>;
+}
+
+/** A socket that sends `head` and then whatever the test writes; `closed` resolves with the ms it stayed open. */
+function rawClient(head: string): Promise<RawClient> {
+  return new Promise((resolve, reject) => {
+    const opened = Date.now();
+    let text = '';
+    const socket = net.connect(server.url.port as unknown as number, '127.0.0.1', () => {
+      socket.write(head);
+      resolve({ socket, received: () => text, closed });
+    });
+    const closed = new Promise<number>((done) => socket.on('close', () => done(Date.now() - opened)));
+    socket.on('data', (chunk) => {
+      text += chunk.toString();
+    });
+    socket.on('error', reject);
+  });
+}
+
+const stalledSession =
+  'POST /session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n';
+
+test('stalled bodies cannot hold the server: over the anonymous cap they get a 503, the rest are dropped', async () => {
+  const clients = await Promise.all(Array.from({ length: 80 }, () => rawClient(stalledSession)));
+  await Bun.sleep(300);
+  const begun = performance.now();
+  const health = await fetch(new URL('/health', server.url));
+  expect(health.status).toBe(200);
+  expect(performance.now() - begun).toBeLessThan(1000);
+  const busy = clients.filter((client) => client.received().startsWith('HTTP/1.1 503'));
+  expect(busy.length).toBeGreaterThanOrEqual(80 - ANONYMOUS_CAP);
+  const body = busy[0]?.received().split('\r\n\r\n')[1] ?? '';
+  expect(JSON.parse(body)).toMatchObject({ error: { code: 'SERVER_BUSY', requestId: expect.any(String) } });
+  // The stalled ones inside the cap are closed after the idle or body timeout, not held forever.
+  const lifetimes = await Promise.all(clients.map((client) => client.closed));
+  expect(Math.max(...lifetimes)).toBeLessThan(10_000);
+  // And the cap is free again.
+  const signIn = await fetch(new URL('/session', server.url), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ key }),
+  });
+  expect(signIn.status).toBe(200);
+}, 30_000);
+
+test('a long upload that keeps sending succeeds; one that stops sending is dropped', async () => {
+  const created = await fetch(new URL('/v1/records', server.url), {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ mediaType: 'text' }),
+  });
+  const { uid } = (await created.json()) as { uid: string };
+  const head = (length: number) =>
+    `POST /v1/records/${uid}/file HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Length: ${length}\r\n\r\n`;
+  // Six pieces 700 ms apart: 3.5 s in all, longer than both timeouts, with no gap as long as either.
+  const piece = 'a line of a slow upload\n';
+  const slow = await rawClient(head(piece.length * 6));
+  for (let i = 0; i < 6; i++) {
+    slow.socket.write(piece);
+    await Bun.sleep(700);
+  }
+  while (!slow.received().includes('\r\n\r\n{')) await Bun.sleep(50);
+  expect(slow.received()).toStartWith('HTTP/1.1 201');
+  slow.socket.destroy();
+
+  const created2 = await fetch(new URL('/v1/records', server.url), {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ mediaType: 'text' }),
+  });
+  const other = ((await created2.json()) as { uid: string }).uid;
+  const stalled = await rawClient(head(1000).replace(uid, other));
+  stalled.socket.write(piece);
+  const lifetime = await stalled.closed;
+  expect(lifetime).toBeLessThan(8000);
+  expect(stalled.received()).toStartWith('HTTP/1.1 408');
+  expect(stalled.received()).toContain('"code":"REQUEST_TIMEOUT"');
+}, 30_000);
+
+test('clients that hang up mid-request are logged as client aborts, not as server errors', async () => {
+  const gone = await rawClient(stalledSession);
+  gone.socket.write('{"key":');
+  await Bun.sleep(200);
+  gone.socket.destroy();
+  await Bun.sleep(500);
+  const messages = logLines.map((line) => (JSON.parse(line) as { msg: string }).msg);
+  expect(messages).toContain('client aborted the request');
+  expect(messages).not.toContain('unexpected error');
+});
+
+test('chunked bodies past the limits get a 413 in the one error shape', async () => {
+  const created = await fetch(new URL('/v1/records', server.url), {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ mediaType: 'text' }),
+  });
+  const { uid } = (await created.json()) as { uid: string };
+  const upload = await fetch(new URL(`/v1/records/${uid}/file`, server.url), {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}` },
+    body: chunked(new Uint8Array(256 * 1024).fill(0x61), 16),
+    duplex: 'half',
+  } as RequestInit);
+  expect(upload.status).toBe(413);
+  const uploadError = ((await upload.json()) as { error: { code: string; requestId: string } }).error;
+  expect(uploadError.requestId).toBeString();
+
+  const response = await fetch(new URL('/session', server.url), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: chunked(new Uint8Array(256 * 1024).fill(0x7b), 12),
+    duplex: 'half',
+  } as RequestInit);
+  expect(response.status).toBe(413);
+  const error = ((await response.json()) as { error: { code: string; requestId: string } }).error;
+  expect(error.code).toBe('PAYLOAD_TOO_LARGE');
+  expect(error.requestId).toBeString();
+});
+
+function chunked(chunk: Uint8Array, count: number): ReadableStream<Uint8Array> {
+  let sent = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (sent >= count) return controller.close();
+      sent += 1;
+      controller.enqueue(chunk);
+    },
+  });
+}
