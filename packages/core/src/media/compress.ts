@@ -4,7 +4,9 @@ import type { Metadata } from 'sharp';
 import { FileTypeNotSupportedError, IntegrityError } from '../errors.ts';
 import { imageDecodes } from './decode-budget.ts';
 import { loadSharp } from './load-sharp.ts';
+import { checkGifPixels } from './validate/gif-frames.ts';
 import { DEFAULT_MAX_PIXELS } from './validate/image.ts';
+import { FormatProblem } from './validate/problem.ts';
 
 export type CompressFormat = 'jpeg' | 'png' | 'webp' | 'avif' | 'gif';
 
@@ -55,10 +57,17 @@ export async function compressImage(input: Uint8Array, options: CompressOptions 
 }
 
 async function compress(input: Uint8Array, quality: number, options: CompressOptions): Promise<CompressResult> {
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  try {
+    checkGifPixels(input, maxPixels);
+  } catch (error) {
+    if (error instanceof FormatProblem) throw new IntegrityError('image/gif', error.message, { cause: error });
+    throw error;
+  }
   const sharp = await loadSharp();
   const source = sharp(input, {
     failOn: 'error',
-    limitInputPixels: options.maxPixels ?? DEFAULT_MAX_PIXELS,
+    limitInputPixels: maxPixels,
     animated: true,
   });
   let meta: Metadata;

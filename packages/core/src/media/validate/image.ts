@@ -3,6 +3,7 @@
 import type { Metadata } from 'sharp';
 import { MAX_IMAGE_PIXELS } from '../decode-budget.ts';
 import { loadSharp } from '../load-sharp.ts';
+import { checkGifPixels } from './gif-frames.ts';
 import type { FormatInfo } from './media-info.ts';
 import { fail } from './problem.ts';
 
@@ -10,6 +11,7 @@ import { fail } from './problem.ts';
 export const DEFAULT_MAX_PIXELS = MAX_IMAGE_PIXELS;
 
 export async function validateImage(bytes: Uint8Array, maxPixels = DEFAULT_MAX_PIXELS): Promise<FormatInfo> {
+  checkGifPixels(bytes, maxPixels);
   const sharp = await loadSharp();
   const image = sharp(bytes, { failOn: 'error', limitInputPixels: maxPixels, animated: true });
   let meta: Metadata;
