@@ -30,6 +30,11 @@ function wav(...chunks: Uint8Array[]): Uint8Array {
   return bytes('RIFF', u32le(body.byteLength), body);
 }
 
+/** A FLAC whose single frame header is followed by `size` bytes of 0xFF: every byte a possible sync code. */
+export function flacOfSyncBytes(size: number): Uint8Array {
+  return flac(new Uint8Array([0x81, 0, 0, 0]), bytes(flacHeader(), new Uint8Array(size).fill(0xff)));
+}
+
 export function audioBombs(n: number): Record<string, { mime: string; bytes: Uint8Array }> {
   const padding = repeat([0x01, 0, 0, 0], n * 64);
   return {
@@ -47,10 +52,7 @@ export function audioBombs(n: number): Record<string, { mime: string; bytes: Uin
       mime: 'audio/flac',
       bytes: flac(bytes(padding, [0x81, 0, 0, 0]), flacHeader()),
     },
-    'FLAC frames of 0xFF bytes': {
-      mime: 'audio/flac',
-      bytes: flac(new Uint8Array([0x81, 0, 0, 0]), bytes(flacHeader(), new Uint8Array(n * 512).fill(0xff))),
-    },
+    'FLAC frames of 0xFF bytes': { mime: 'audio/flac', bytes: flacOfSyncBytes(n * 512) },
     'FLAC of back-to-back frame headers': {
       mime: 'audio/flac',
       bytes: flac(new Uint8Array([0x81, 0, 0, 0]), repeat(flacHeader(), n * 64)),

@@ -11,6 +11,8 @@ import { oggBombs } from './ogg.ts';
 import { textBombs } from './text.ts';
 import { webmBombs } from './webm.ts';
 
+export { flacOfSyncBytes } from './audio.ts';
+export { png } from './image.ts';
 export { issue18Mp4 } from './isobmff.ts';
 
 export interface Bomb {
