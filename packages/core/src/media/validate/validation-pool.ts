@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import { createSlots } from '../slots.ts';
 import { type ContainerValidator, validateContainer } from './containers.ts';
 import type { FormatInfo } from './media-info.ts';
+import { pace } from './pace.ts';
 import { FormatProblem } from './problem.ts';
 import type { FailureKind, ValidationReply, ValidationRequest } from './validation-messages.ts';
 
@@ -32,6 +33,19 @@ interface Thread {
 }
 
 let nextId = 1;
+
+/** Copying to the thread goes a mebibyte at a time: a large file copies in many short slices, not one long stall. */
+const COPY_SLICE = 1024 * 1024;
+
+/** A copy of just these bytes (a view may share a larger buffer), made without holding the event loop. */
+async function pacedCopy(data: Uint8Array): Promise<Uint8Array> {
+  const copy = new Uint8Array(data.byteLength);
+  for (let offset = 0; offset < data.byteLength; offset += COPY_SLICE) {
+    copy.set(data.subarray(offset, offset + COPY_SLICE), offset);
+    await pace();
+  }
+  return copy;
+}
 
 function rebuild(kind: FailureKind, message: string): Error {
   if (kind === 'problem') return new FormatProblem(message);
@@ -80,6 +94,8 @@ async function runOnThread(
   const size = data instanceof Uint8Array ? data.byteLength : data.size;
   let timer: Timer | undefined;
   let healthy = true;
+  // The thread gets its own copy, moved rather than cloned; the caller keeps its bytes.
+  const payload = data instanceof Uint8Array ? await pacedCopy(data) : data;
   try {
     return await new Promise<FormatInfo>((resolve, reject) => {
       thread.pending = { id, resolve, reject };
@@ -91,13 +107,8 @@ async function runOnThread(
           new FormatProblem(`checking the structure did not finish within ${seconds} s; it is too costly to trust`),
         );
       }, validationTimeoutMs(size));
-      if (data instanceof Uint8Array) {
-        // A copy of just these bytes moves to the thread; the caller keeps its own (a view may share a larger buffer).
-        const copy = data.slice();
-        thread.worker.postMessage({ id, validator, data: copy } satisfies ValidationRequest, [copy.buffer]);
-      } else {
-        thread.worker.postMessage({ id, validator, data } satisfies ValidationRequest);
-      }
+      const request: ValidationRequest = { id, validator, data: payload };
+      thread.worker.postMessage(request, payload instanceof Uint8Array ? [payload.buffer] : []);
     });
   } catch (error) {
     if (!(error instanceof FormatProblem || error instanceof RangeError)) healthy = false;
