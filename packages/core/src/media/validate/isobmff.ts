@@ -16,12 +16,20 @@ interface Box {
 }
 
 const MAX_MOOV = 64 * 1024 * 1024;
+const HEADER_WINDOW = 64 * 1024;
 
 async function readBoxes(source: ByteSource, start: number, end: number): Promise<Box[]> {
   const boxes: Box[] = [];
   let offset = start;
+  // Headers are read through a window: a run of tiny boxes costs one read per window, not one per box.
+  let window: Uint8Array = new Uint8Array(0);
+  let windowStart = 0;
   while (offset + 8 <= end) {
-    const h = await source.read(offset, 16);
+    if (offset + 16 > windowStart + window.byteLength) {
+      window = await source.read(offset, HEADER_WINDOW);
+      windowStart = offset;
+    }
+    const h = window.subarray(offset - windowStart, offset - windowStart + 16);
     let size = u32be(h, 0);
     const type = ascii(h, 4, 4);
     let body = offset + 8;
