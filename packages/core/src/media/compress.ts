@@ -2,8 +2,11 @@
 
 import type { Metadata } from 'sharp';
 import { FileTypeNotSupportedError, IntegrityError } from '../errors.ts';
+import { imageDecodes } from './decode-budget.ts';
 import { loadSharp } from './load-sharp.ts';
+import { checkGifPixels } from './validate/gif-frames.ts';
 import { DEFAULT_MAX_PIXELS } from './validate/image.ts';
+import { FormatProblem } from './validate/problem.ts';
 
 export type CompressFormat = 'jpeg' | 'png' | 'webp' | 'avif' | 'gif';
 
@@ -22,6 +25,7 @@ export interface CompressOptions {
   format?: CompressFormat;
   /** Shrink so neither side exceeds this many pixels (never enlarges). */
   maxDimension?: number;
+  /** Pixel cap of the input (decompression-bomb guard); MAX_IMAGE_PIXELS by default. */
   maxPixels?: number;
 }
 
@@ -41,17 +45,29 @@ export interface CompressResult {
 
 /**
  * Re-encodes with sharp (mozjpeg for JPEG), applying EXIF orientation to the pixels and keeping the ICC profile;
- * all other metadata (EXIF, GPS, XMP) is dropped.
+ * all other metadata (EXIF, GPS, XMP) is dropped. Runs in one of the process's image-decode slots.
+ * @throws IntegrityError for an unreadable image; OverloadedError (code OVERLOADED) when decoding is at capacity.
  * @example const { data, savedRatio } = await compressImage(bytes, { quality: 80 });
  */
 export async function compressImage(input: Uint8Array, options: CompressOptions = {}): Promise<CompressResult> {
   const quality = Math.round(options.quality ?? 85);
   if (!(quality >= 1 && quality <= 100))
     throw new RangeError(`quality must be between 1 and 100 (got ${options.quality})`);
+  return imageDecodes.run(() => compress(input, quality, options));
+}
+
+async function compress(input: Uint8Array, quality: number, options: CompressOptions): Promise<CompressResult> {
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  try {
+    checkGifPixels(input, maxPixels);
+  } catch (error) {
+    if (error instanceof FormatProblem) throw new IntegrityError('image/gif', error.message, { cause: error });
+    throw error;
+  }
   const sharp = await loadSharp();
   const source = sharp(input, {
     failOn: 'error',
-    limitInputPixels: options.maxPixels ?? DEFAULT_MAX_PIXELS,
+    limitInputPixels: maxPixels,
     animated: true,
   });
   let meta: Metadata;

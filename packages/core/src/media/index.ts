@@ -1,6 +1,8 @@
 export * from './compress.ts';
+export * from './decode-budget.ts';
 export * from './detect.ts';
 export * from './peek.ts';
+export { OverloadedError } from './slots.ts';
 export * from './supported.ts';
 export { prng } from './synth/prng.ts';
 export * from './synth/synthesize.ts';

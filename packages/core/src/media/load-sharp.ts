@@ -4,12 +4,20 @@
  */
 import type sharpType from 'sharp';
 import { FileProcessingError } from '../errors.ts';
+import { SHARP_THREADS_PER_IMAGE } from './decode-budget.ts';
 
 let loading: Promise<typeof sharpType> | undefined;
 
 export function loadSharp(): Promise<typeof sharpType> {
   loading ??= import('sharp')
-    .then((module) => module.default)
+    .then((module) => {
+      const sharp = module.default;
+      // Parallelism comes from the decode slots, one thread each, so N hostile images cannot take N × cores threads.
+      sharp.concurrency(SHARP_THREADS_PER_IMAGE);
+      // Every image is decoded once: libvips' operation cache would only hold untrusted pixels in memory.
+      sharp.cache(false);
+      return sharp;
+    })
     .catch((error: unknown) => {
       // A `bun build --compile` executable cannot load sharp's native addon (nor resolve it from node_modules
       // beside it): say so instead of sharp's generic installation advice.

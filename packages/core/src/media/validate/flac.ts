@@ -104,8 +104,12 @@ async function walkFrames(source: ByteSource, start: number): Promise<number> {
     const chunk = await source.read(scanned, Math.min(CHUNK, source.size - scanned));
     for (let i = 0; i < chunk.byteLength; i++) {
       const at = scanned + i;
-      if (at > frameStart + 1 && chunk[i] === 0xff) {
-        const candidate = frameHeader(await source.read(at, 16));
+      // Only a sync code (0xFFF8/0xFFF9) can start a header; a read is needed only where a header crosses the chunk.
+      const next = i + 1 < chunk.byteLength ? (chunk[i + 1] as number) : 0xf8;
+      if (at > frameStart + 1 && chunk[i] === 0xff && (next & 0xfe) === 0xf8) {
+        const candidate = frameHeader(
+          i + 16 <= chunk.byteLength ? chunk.subarray(i, i + 16) : await source.read(at, 16),
+        );
         // A frame ends with its own CRC-16, so the CRC over frame+footer is 0 exactly when it is whole.
         if (candidate && crc === 0) {
           samples += pending;

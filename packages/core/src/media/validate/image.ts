@@ -1,14 +1,17 @@
 /** Images: a complete decode with sharp, strict about damage and guarded against decompression bombs. */
 
 import type { Metadata } from 'sharp';
+import { MAX_IMAGE_PIXELS } from '../decode-budget.ts';
 import { loadSharp } from '../load-sharp.ts';
+import { checkGifPixels } from './gif-frames.ts';
 import type { FormatInfo } from './media-info.ts';
 import { fail } from './problem.ts';
 
-/** Default pixel cap: 100 megapixels (a 10000 × 10000 image); larger headers are refused before decoding. */
-export const DEFAULT_MAX_PIXELS = 100_000_000;
+/** Default pixel cap (MAX_IMAGE_PIXELS, 50 megapixels); larger headers are refused before decoding. */
+export const DEFAULT_MAX_PIXELS = MAX_IMAGE_PIXELS;
 
 export async function validateImage(bytes: Uint8Array, maxPixels = DEFAULT_MAX_PIXELS): Promise<FormatInfo> {
+  checkGifPixels(bytes, maxPixels);
   const sharp = await loadSharp();
   const image = sharp(bytes, { failOn: 'error', limitInputPixels: maxPixels, animated: true });
   let meta: Metadata;
@@ -16,7 +19,7 @@ export async function validateImage(bytes: Uint8Array, maxPixels = DEFAULT_MAX_P
     meta = await image.metadata();
   } catch (error) {
     // limitInputPixels refuses decompression bombs here, from the header alone.
-    fail(`cannot read the image header: ${decoderMessage(error)}`);
+    fail(`cannot read the image header: ${decoderMessage(error)} (images are limited to ${maxPixels} pixels)`);
   }
   const width = meta.width ?? 0;
   const height = meta.pageHeight ?? meta.height ?? 0;

@@ -3,6 +3,7 @@
  * track that has samples, and every sample the tables point at lying inside an `mdat`.
  */
 import type { FormatInfo } from './media-info.ts';
+import { pace } from './pace.ts';
 import { fail } from './problem.ts';
 import { ascii, type ByteSource, u32be, u64be } from './source.ts';
 
@@ -15,12 +16,20 @@ interface Box {
 }
 
 const MAX_MOOV = 64 * 1024 * 1024;
+const HEADER_WINDOW = 64 * 1024;
 
 async function readBoxes(source: ByteSource, start: number, end: number): Promise<Box[]> {
   const boxes: Box[] = [];
   let offset = start;
+  // Headers are read through a window: a run of tiny boxes costs one read per window, not one per box.
+  let window: Uint8Array = new Uint8Array(0);
+  let windowStart = 0;
   while (offset + 8 <= end) {
-    const h = await source.read(offset, 16);
+    if (offset + 16 > windowStart + window.byteLength) {
+      window = await source.read(offset, HEADER_WINDOW);
+      windowStart = offset;
+    }
+    const h = window.subarray(offset - windowStart, offset - windowStart + 16);
     let size = u32be(h, 0);
     const type = ascii(h, 4, 4);
     let body = offset + 8;
@@ -69,6 +78,7 @@ export async function validateIsobmff(source: ByteSource): Promise<FormatInfo> {
   if (!moovBox) fail('no "moov" box (the index is missing: truncated or still being written)');
   if (moovBox.end - moovBox.start > MAX_MOOV) fail('"moov" box is implausibly large');
   const mdats = top.filter((b) => b.type === 'mdat');
+  const mediaBytes = mdats.reduce((sum, mdat) => sum + (mdat.end - mdat.body), 0);
   const fragmented = top.some((b) => b.type === 'moof');
   const moov = new Uint8Array(await source.read(moovBox.start, moovBox.end - moovBox.start));
   const base = moovBox.start;
@@ -89,6 +99,7 @@ export async function validateIsobmff(source: ByteSource): Promise<FormatInfo> {
   let width: number | undefined;
   let height: number | undefined;
   let samplesTotal = 0;
+  let sampleBytes = 0;
   for (const trak of inMoov.filter((b) => b.type === 'trak')) {
     const mdia = find(children(moov, base, trak), 'mdia');
     if (!mdia) fail('a track has no "mdia" box');
@@ -109,8 +120,16 @@ export async function validateIsobmff(source: ByteSource): Promise<FormatInfo> {
     } else if (kind === 'soun') tracks.audio += 1;
     else continue;
     codecs.push(codec.trim());
-    if (!fragmented) samplesTotal += checkSampleTable(moov, base, inStbl, mdats, codec);
+    if (!fragmented) {
+      const span = await checkSampleTable(moov, base, inStbl, mdats, mediaBytes, codec);
+      samplesTotal += span.samples;
+      sampleBytes += span.bytes;
+    }
+    await pace();
   }
+  // Tracks sharing the same bytes would let a small mdat stand for any number of samples.
+  if (sampleBytes > mediaBytes)
+    fail(`the tracks' samples need ${sampleBytes} bytes but the media data holds only ${mediaBytes} (corrupted)`);
   if (tracks.video + tracks.audio === 0) fail('no audio or video track');
   if (!fragmented && samplesTotal === 0) fail('the tracks hold no samples');
   if (durationSeconds !== undefined && !fragmented && durationSeconds <= 0) fail('the movie has zero duration');
@@ -122,41 +141,98 @@ export async function validateIsobmff(source: ByteSource): Promise<FormatInfo> {
   };
 }
 
-/** Every chunk's samples must lie inside one mdat. Returns the number of samples. */
-function checkSampleTable(moov: Uint8Array, base: number, stbl: Box[], mdats: Box[], codec: string): number {
-  const body = (type: string) => {
-    const box = find(stbl, type);
-    return box ? box.body - base + 4 : undefined; // skip version/flags
+/** What one track's sample table maps: its sample count and the bytes those samples take up. */
+interface SampleSpan {
+  samples: number;
+  bytes: number;
+}
+
+/** The mdat whose payload holds `offset`, found by binary search: top-level boxes come in file order. */
+function mdatAt(mdats: readonly Box[], offset: number): Box | undefined {
+  let low = 0;
+  let high = mdats.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >> 1;
+    const mdat = mdats[middle] as Box;
+    if (offset < mdat.body) high = middle - 1;
+    else if (offset >= mdat.end) low = middle + 1;
+    else return mdat;
+  }
+  return undefined;
+}
+
+/**
+ * Every chunk's samples must lie inside one mdat. Work is bounded by the bytes of the tables and the file, never by
+ * the counts they declare: a uniform sample size is multiplied out per chunk, entry counts must fit their boxes,
+ * `stsc` runs must move forward, and the samples may not need more bytes than the mdats hold.
+ */
+async function checkSampleTable(
+  moov: Uint8Array,
+  base: number,
+  stbl: Box[],
+  mdats: readonly Box[],
+  mediaBytes: number,
+  codec: string,
+): Promise<SampleSpan> {
+  const stszBox = find(stbl, 'stsz');
+  const stscBox = find(stbl, 'stsc');
+  const chunkBox = find(stbl, 'stco') ?? find(stbl, 'co64');
+  if (!stszBox || !stscBox || !chunkBox) fail(`track "${codec}" lacks stsz/stsc/stco`);
+  /** Offset in `moov` of a table's first field after version/flags, once its fixed fields are known to fit. */
+  const table = (box: Box, fixed: number) => {
+    if (box.end - box.body < 4 + fixed) fail(`"${box.type}" box of track "${codec}" is too short (corrupted)`);
+    return box.body - base + 4;
   };
-  const stsz = body('stsz');
-  const stsc = body('stsc');
-  const chunkTable = body('stco') ?? body('co64');
-  const wide = body('stco') === undefined;
-  if (stsz === undefined || stsc === undefined || chunkTable === undefined)
-    fail(`track "${codec}" lacks stsz/stsc/stco`);
+  const entriesFit = (box: Box, fixed: number, count: number, width: number) => {
+    const room = Math.floor((box.end - box.body - 4 - fixed) / width);
+    if (count > room)
+      fail(`"${box.type}" of track "${codec}" declares ${count} entries but its box holds ${room} (corrupted)`);
+  };
+  const stsz = table(stszBox, 8);
+  const stsc = table(stscBox, 4);
+  const chunkTable = table(chunkBox, 4);
+  const wide = chunkBox.type === 'co64';
   const uniformSize = u32be(moov, stsz);
   const sampleCount = u32be(moov, stsz + 4);
-  const sampleSize = (i: number) => (uniformSize !== 0 ? uniformSize : u32be(moov, stsz + 8 + 4 * i));
-  if (uniformSize === 0 && stsz + 8 + 4 * sampleCount > moov.byteLength)
-    fail('sample size table runs past "moov" (corrupted)');
+  if (uniformSize === 0) entriesFit(stszBox, 8, sampleCount, 4);
+  else if (uniformSize * sampleCount > mediaBytes) {
+    fail(
+      `track "${codec}" declares ${sampleCount} samples of ${uniformSize} bytes but the media data holds only ${mediaBytes} bytes (corrupted)`,
+    );
+  }
   const chunkCount = u32be(moov, chunkTable);
+  entriesFit(chunkBox, 4, chunkCount, wide ? 8 : 4);
   const entries = u32be(moov, stsc);
+  entriesFit(stscBox, 4, entries, 12);
+  const firstChunkOf = (e: number) => u32be(moov, stsc + 4 + 12 * e);
   let sample = 0;
+  let bytesTotal = 0;
   for (let e = 0; e < entries; e++) {
-    const firstChunk = u32be(moov, stsc + 4 + 12 * e) - 1;
+    const firstChunk = firstChunkOf(e);
+    const lastChunk = e + 1 < entries ? firstChunkOf(e + 1) - 1 : chunkCount;
+    // Runs that went backwards would revisit chunks: quadratic work from a linear table.
+    if (firstChunk < 1 || firstChunk > chunkCount || lastChunk < firstChunk - 1 || lastChunk > chunkCount) {
+      fail(
+        `track "${codec}" sample-to-chunk entry ${e + 1} names chunks ${firstChunk}–${lastChunk} of ${chunkCount} (corrupted)`,
+      );
+    }
     const perChunk = u32be(moov, stsc + 8 + 12 * e);
-    const lastChunk = e + 1 < entries ? u32be(moov, stsc + 4 + 12 * (e + 1)) - 1 : chunkCount;
-    for (let chunk = firstChunk; chunk < lastChunk; chunk++) {
+    for (let chunk = firstChunk - 1; chunk < lastChunk; chunk++) {
       const offset = wide ? u64be(moov, chunkTable + 4 + 8 * chunk) : u32be(moov, chunkTable + 4 + 4 * chunk);
-      let bytes = 0;
-      for (let s = 0; s < perChunk && sample < sampleCount; s++, sample++) bytes += sampleSize(sample);
-      if (!mdats.some((m) => offset >= m.body && offset + bytes <= m.end)) {
+      const count = Math.min(perChunk, sampleCount - sample);
+      let bytes = count * uniformSize;
+      if (uniformSize === 0) for (let s = 0; s < count; s++) bytes += u32be(moov, stsz + 8 + 4 * (sample + s));
+      sample += count;
+      bytesTotal += bytes;
+      const mdat = mdatAt(mdats, offset);
+      if (!mdat || offset + bytes > mdat.end) {
         fail(
           `track "${codec}" chunk ${chunk + 1} (offset ${offset}, ${bytes} bytes) lies outside the media data (truncated)`,
         );
       }
+      if (chunk % 4096 === 0) await pace();
     }
   }
   if (sample !== sampleCount) fail(`track "${codec}" maps ${sample} of ${sampleCount} samples to chunks (corrupted)`);
-  return sampleCount;
+  return { samples: sampleCount, bytes: bytesTotal };
 }

@@ -1,16 +1,20 @@
 /** Random access to a file's bytes, whether they are in memory or on disk, read through a window cache. */
 import { collectGarbageEvery } from '../../memory.ts';
+import { pace } from './pace.ts';
 
 export interface ByteSource {
   readonly size: number;
-  /** Up to `length` bytes at `offset` (fewer only at the end of the source). */
+  /** Up to `length` bytes at `offset` (fewer only at the end of the source). Every read is a point where a long walk may yield. */
   read(offset: number, length: number): Promise<Uint8Array>;
 }
 
 export function bytesSource(bytes: Uint8Array): ByteSource {
   return {
     size: bytes.byteLength,
-    read: async (offset, length) => bytes.subarray(offset, Math.min(offset + length, bytes.byteLength)),
+    async read(offset, length) {
+      await pace();
+      return bytes.subarray(offset, Math.min(offset + length, bytes.byteLength));
+    },
   };
 }
 
@@ -23,6 +27,7 @@ export function blobSource(blob: Blob): ByteSource {
   return {
     size: blob.size,
     async read(offset, length) {
+      await pace();
       const end = Math.min(offset + length, blob.size);
       if (offset < windowStart || end > windowStart + window.byteLength) {
         windowStart = offset;

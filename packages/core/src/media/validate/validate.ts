@@ -1,42 +1,28 @@
 /** validateFileIntegrity: checks that a file of a given type is whole and playable/decodable. */
 import { FileTypeNotSupportedError, IntegrityError } from '../../errors.ts';
+import { imageDecodes } from '../decode-budget.ts';
 import { readAll } from '../peek.ts';
-import { supportedTypeForMime, type ValidatorName } from '../supported.ts';
-import { validateFlac } from './flac.ts';
+import { supportedTypeForMime } from '../supported.ts';
 import { validateImage } from './image.ts';
-import { validateIsobmff } from './isobmff.ts';
 import type { FormatInfo, MediaInfo } from './media-info.ts';
-import { validateAdts, validateMp3 } from './mpeg-audio.ts';
-import { validateOgg } from './ogg.ts';
 import { FormatProblem } from './problem.ts';
-import { type ByteSource, blobSource, bytesSource } from './source.ts';
-import { validateText } from './text.ts';
-import { validateWav } from './wav.ts';
-import { validateWebm } from './webm.ts';
+import { validationPool } from './validation-pool.ts';
 
 export interface ValidateOptions {
-  /** Pixel cap for images (decompression-bomb guard). */
+  /** Pixel cap for images (decompression-bomb guard); MAX_IMAGE_PIXELS by default. */
   maxPixels?: number;
   /** Largest stream read into memory (streams are read whole; pass a Blob such as `Bun.file(path)` for big files). */
   maxStreamBytes?: number;
 }
 
-const CONTAINER_VALIDATORS: Record<Exclude<ValidatorName, 'image'>, (source: ByteSource) => Promise<FormatInfo>> = {
-  mp3: validateMp3,
-  adts: validateAdts,
-  wav: validateWav,
-  ogg: validateOgg,
-  flac: validateFlac,
-  isobmff: validateIsobmff,
-  webm: validateWebm,
-  text: validateText,
-};
-
 /**
  * Validates integrity for `contentType`: images are fully decoded, containers walked end to end, text checked as UTF-8.
+ * The work never holds the caller's event loop: walks run on worker threads, images decode in sharp's threads, one of
+ * IMAGE_DECODE_SLOTS at a time, and both cost time linear in the file's bytes (images: in pixels, capped).
  * Input may be bytes, a Blob (e.g. `Bun.file(path)`, read in windows, never whole), or a stream (read into memory:
  * prefer a Blob for large files).
- * @throws IntegrityError saying what is broken; FileTypeNotSupportedError for types mediaforge does not accept.
+ * @throws IntegrityError saying what is broken; FileTypeNotSupportedError for types mediaforge does not accept;
+ *   OverloadedError (code OVERLOADED, transient, `details.retryAfterSeconds`) when validation is at capacity.
  * @example const info = await validateFileIntegrity(Bun.file('clip.mp4'), 'video/mp4'); // { durationSeconds, width, … }
  */
 export async function validateFileIntegrity(
@@ -52,11 +38,10 @@ export async function validateFileIntegrity(
     let info: FormatInfo;
     if (type.validator === 'image') {
       const bytes = data instanceof Uint8Array ? data : new Uint8Array(await data.arrayBuffer());
-      info = await validateImage(bytes, options.maxPixels);
+      info = await imageDecodes.run(() => validateImage(bytes, options.maxPixels));
     } else {
       if (size === 0) throw new FormatProblem('the file is empty');
-      const source = data instanceof Uint8Array ? bytesSource(data) : blobSource(data);
-      info = await CONTAINER_VALIDATORS[type.validator](source);
+      info = await validationPool.validate(type.validator, data);
     }
     return { contentType: type.mime, mediaType: type.mediaType, size, ...info };
   } catch (error) {

@@ -25,21 +25,21 @@ interface Element {
   end: number | undefined;
 }
 
-async function readElement(source: ByteSource, offset: number): Promise<Element> {
-  const h = await source.read(offset, 12);
-  const first = h[0] ?? 0;
+/** Parses the element header at `at` in `h` (which starts at file offset `offset - at`). */
+function parseElement(h: Uint8Array, at: number, offset: number): Element {
+  const first = h[at] ?? 0;
   const idLength = first >= 0x80 ? 1 : first >= 0x40 ? 2 : first >= 0x20 ? 3 : first >= 0x10 ? 4 : 0;
-  if (idLength === 0 || h.byteLength < idLength + 1) fail(`invalid element id at offset ${offset}`);
+  if (idLength === 0 || h.byteLength < at + idLength + 1) fail(`invalid element id at offset ${offset}`);
   let id = 0;
-  for (let i = 0; i < idLength; i++) id = id * 256 + (h[i] as number);
-  const lead = h[idLength] as number;
+  for (let i = 0; i < idLength; i++) id = id * 256 + (h[at + i] as number);
+  const lead = h[at + idLength] as number;
   let sizeLength = 1;
   while (sizeLength <= 8 && (lead & (0x80 >> (sizeLength - 1))) === 0) sizeLength++;
-  if (sizeLength > 8 || h.byteLength < idLength + sizeLength) fail(`invalid element size at offset ${offset}`);
+  if (sizeLength > 8 || h.byteLength < at + idLength + sizeLength) fail(`invalid element size at offset ${offset}`);
   let size = lead & (0xff >> sizeLength);
   let unknown = size === 0xff >> sizeLength;
   for (let i = 1; i < sizeLength; i++) {
-    const byte = h[idLength + i] as number;
+    const byte = h[at + idLength + i] as number;
     size = size * 256 + byte;
     if (byte !== 0xff) unknown = false;
   }
@@ -47,27 +47,63 @@ async function readElement(source: ByteSource, offset: number): Promise<Element>
   return { id, start: offset, data, end: unknown ? undefined : data + size };
 }
 
+async function readElement(source: ByteSource, offset: number): Promise<Element> {
+  return parseElement(await source.read(offset, 12), 0, offset);
+}
+
+/** Numbers are at most 8 bytes: a longer one is a damaged or hostile size, not a number to add up. */
 async function readUint(source: ByteSource, element: Element): Promise<number> {
-  const bytes = await source.read(element.data, (element.end ?? element.data) - element.data);
+  const length = (element.end ?? element.data) - element.data;
+  if (length > 8)
+    fail(`number element 0x${element.id.toString(16)} at offset ${element.start} is ${length} bytes long`);
+  const bytes = await source.read(element.data, length);
   return bytes.reduce((value, byte) => value * 256 + byte, 0);
 }
 
-async function childrenOf(source: ByteSource, parent: Element, limit: number): Promise<Element[]> {
+/** CodecIDs are short ASCII names such as "V_VP9". */
+const MAX_CODEC_ID = 64;
+
+/** Header reads go through a window, so a run of tiny elements costs one read per window, not one per element. */
+const WINDOW = 64 * 1024;
+
+/**
+ * Calls `visit` for each child of `parent`, in order, without keeping them: a million tiny elements cost time linear
+ * in their bytes and no memory.
+ */
+async function eachChild(
+  source: ByteSource,
+  parent: Element,
+  limit: number,
+  visit: (element: Element) => void | Promise<void>,
+): Promise<void> {
   const end = parent.end ?? limit;
-  const out: Element[] = [];
   let offset = parent.data;
+  let window: Uint8Array = new Uint8Array(0);
+  let windowStart = 0;
   while (offset < end) {
-    const element = await readElement(source, offset);
+    if (offset + 12 > windowStart + window.byteLength && windowStart + window.byteLength < source.size) {
+      window = await source.read(offset, WINDOW);
+      windowStart = offset;
+    }
+    const element = parseElement(window, offset - windowStart, offset);
     if (element.end !== undefined && element.end > end) {
       fail(
         `element 0x${element.id.toString(16)} at offset ${offset} runs ${element.end - end} bytes past its parent (truncated)`,
       );
     }
-    out.push(element);
+    await visit(element);
     if (element.end === undefined) break;
     offset = element.end;
   }
-  return out;
+}
+
+/** The first child of each wanted id. */
+async function childrenById(source: ByteSource, parent: Element, limit: number): Promise<Map<number, Element>> {
+  const found = new Map<number, Element>();
+  await eachChild(source, parent, limit, (element) => {
+    if (!found.has(element.id)) found.set(element.id, element);
+  });
+  return found;
 }
 
 export async function validateWebm(source: ByteSource): Promise<FormatInfo> {
@@ -80,44 +116,55 @@ export async function validateWebm(source: ByteSource): Promise<FormatInfo> {
       `Segment declares ${segment.end - segment.data} bytes but the file ends ${segment.end - source.size} bytes early (truncated)`,
     );
   }
-  const level1 = await childrenOf(source, segment, source.size);
-  const tracks = level1.find((e) => e.id === TRACKS);
+  const segmentEnd = segment.end ?? source.size;
+  let tracks: Element | undefined;
+  let info: Element | undefined;
+  let clusters = 0;
+  await eachChild(source, segment, source.size, async (element) => {
+    if (element.id === TRACKS) tracks ??= element;
+    else if (element.id === INFO) info ??= element;
+    else if (element.id === CLUSTER) {
+      clusters += 1;
+      await eachChild(source, element, segmentEnd, () => {});
+    }
+  });
   if (!tracks) fail('no Tracks element');
-  const clusters = level1.filter((e) => e.id === CLUSTER);
-  if (clusters.length === 0) fail('no Cluster: the file holds no media data');
-  for (const cluster of clusters) await childrenOf(source, cluster, segment.end ?? source.size);
+  if (clusters === 0) fail('no Cluster: the file holds no media data');
 
   const counts = { video: 0, audio: 0 };
   const codecs: string[] = [];
   let width: number | undefined;
   let height: number | undefined;
-  for (const entry of (await childrenOf(source, tracks, source.size)).filter((e) => e.id === TRACK_ENTRY)) {
-    const fields = await childrenOf(source, entry, source.size);
-    const type = fields.find((e) => e.id === TRACK_TYPE);
+  await eachChild(source, tracks, source.size, async (entry) => {
+    if (entry.id !== TRACK_ENTRY) return;
+    const fields = await childrenById(source, entry, source.size);
+    const type = fields.get(TRACK_TYPE);
     const kind = type ? await readUint(source, type) : 0;
     if (kind === 1) counts.video += 1;
     if (kind === 2) counts.audio += 1;
-    const codec = fields.find((e) => e.id === CODEC_ID);
-    if (codec)
-      codecs.push(new TextDecoder().decode(await source.read(codec.data, (codec.end ?? codec.data) - codec.data)));
-    const video = fields.find((e) => e.id === VIDEO);
+    const codec = fields.get(CODEC_ID);
+    if (codec) {
+      const length = (codec.end ?? codec.data) - codec.data;
+      if (length > MAX_CODEC_ID) fail(`CodecID at offset ${codec.start} is ${length} bytes long (corrupted)`);
+      codecs.push(new TextDecoder().decode(await source.read(codec.data, length)));
+    }
+    const video = fields.get(VIDEO);
     if (video) {
-      const dims = await childrenOf(source, video, source.size);
-      const w = dims.find((e) => e.id === PIXEL_WIDTH);
-      const h = dims.find((e) => e.id === PIXEL_HEIGHT);
+      const dims = await childrenById(source, video, source.size);
+      const w = dims.get(PIXEL_WIDTH);
+      const h = dims.get(PIXEL_HEIGHT);
       if (w) width = await readUint(source, w);
       if (h) height = await readUint(source, h);
     }
-  }
+  });
   if (counts.video + counts.audio === 0) fail('no audio or video track');
 
   let durationSeconds: number | undefined;
-  const info = level1.find((e) => e.id === INFO);
   if (info) {
-    const fields = await childrenOf(source, info, source.size);
-    const scaleElement = fields.find((e) => e.id === TIMECODE_SCALE);
+    const fields = await childrenById(source, info, source.size);
+    const scaleElement = fields.get(TIMECODE_SCALE);
     const scale = scaleElement ? await readUint(source, scaleElement) : 1_000_000;
-    const duration = fields.find((e) => e.id === DURATION);
+    const duration = fields.get(DURATION);
     if (duration && duration.end !== undefined) {
       const bytes = await source.read(duration.data, duration.end - duration.data);
       const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
