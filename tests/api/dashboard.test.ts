@@ -6,12 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type StartedServer, startServer } from '@mediaforge/api';
 import { ApiKeyStore, createLogger, type Database, loadSettings, openDatabase, TaskManager } from '@mediaforge/core';
+import { requireTool } from '@mediaforge/core/testing';
 import { createFileStore } from '@mediaforge/storage';
 import { runWorker } from '@mediaforge/worker';
 import { type Browser, chromium } from 'playwright-core';
 import { FIXTURES } from './support.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOTS = join(import.meta.dir, '../../.artifacts');
 
 const origin = Bun.serve({
@@ -28,7 +28,7 @@ let key = '';
 let tasks: TaskManager;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium`);
+  const executablePath = requireTool('/usr/bin/chromium');
   const home = mkdtempSync(join(tmpdir(), 'mediaforge-dashboard-'));
   const settings = loadSettings({ env: { MEDIAFORGE_HOME: home, MEDIAFORGE_ALLOW_HOSTS: '127.0.0.1' } });
   database = await openDatabase();
@@ -39,7 +39,7 @@ beforeAll(async () => {
   worker = await runWorker({ settings, database, store, logger, signals: false, pollMs: 50 });
   key = (await new ApiKeyStore(database.db).create({ userId: 'viewer' })).key;
   tasks = new TaskManager({ database, settings });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
 });
 afterAll(async () => {
   await browser?.close();
