@@ -84,7 +84,6 @@ export const envSchema = z.object({
   MEDIAFORGE_ALLOW_HOSTS: optionalString,
   MAX_FILE_SIZE_MB: positiveNumber(50),
   MAX_BATCH_SIZE: positiveNumber(1000, { integer: true }),
-  CHUNK_SIZE_KB: positiveNumber(8, { integer: true }),
   DOWNLOAD_TIMEOUT_SECONDS: positiveNumber(30),
   DOWNLOAD_CONNECT_TIMEOUT_SECONDS: positiveNumber(10),
   DOWNLOAD_RETRIES: positiveNumber(3, { integer: true }),
