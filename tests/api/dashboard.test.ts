@@ -80,6 +80,20 @@ test('sign in, ingest to 100%, cancel a task, preview a record', async () => {
   await page.waitForSelector(`tr[data-task-id="${stuck}"] [data-field="status"]:has-text("cancelled")`);
   expect((await tasks.getTaskStatus(stuck)).status).toBe('cancelled');
 
+  // Two tasks made back to back share their UUIDv7 time prefix; the overview must still tell them apart.
+  const pair = [
+    await tasks.queue.enqueue({ kind: 'noop', payloads: [{}], userId: 'viewer', queue: 'nobody' }),
+    await tasks.queue.enqueue({ kind: 'noop', payloads: [{}], userId: 'viewer', queue: 'nobody' }),
+  ];
+  await page.goto(`${base}/dashboard`);
+  const shown: (string | null)[] = [];
+  for (const id of pair) {
+    const link = page.locator(`tr[data-task-id="${id}"] td:first-child a`);
+    expect(await link.getAttribute('title')).toBe(id);
+    shown.push(await link.textContent());
+  }
+  expect(shown[0]).not.toBe(shown[1]);
+
   // Records browser: the image shows, the audio is playable, the text has an excerpt.
   await page.goto(`${base}/dashboard/records`);
   const image = page.locator('[data-media-type="image"] img').first();
