@@ -14,7 +14,7 @@ import { abortError, DownloadError, networkError, RETRYABLE_STATUS } from './dow
 import type { Download, DownloadOptions } from './download-types.ts';
 import { checkUrl, resolveChecked, safeUrl } from './guard.ts';
 
-export type { Download, DownloadOptions, DownloadTimeouts } from './download-types.ts';
+export type { Download, DownloadOptions, DownloadRetry, DownloadTimeouts } from './download-types.ts';
 
 interface Attempt {
   response: IncomingMessage;
@@ -57,7 +57,7 @@ export async function downloadFile(input: string, options: DownloadOptions = {})
       } catch (error) {
         if (signal.aborted) throw abortError(signal, shown, attempts, error);
         if (!(error instanceof FileProcessingError) || !error.transient || attempts > retries) throw error;
-        await pause(backoff(attempts));
+        await pause(backoff(attempts), error);
         continue;
       }
       const status = attempt.response.statusCode ?? 0;
@@ -72,7 +72,7 @@ export async function downloadFile(input: string, options: DownloadOptions = {})
         { transient: RETRYABLE_STATUS(status) },
       );
       if (!RETRYABLE_STATUS(status) || attempts > retries) throw error;
-      await pause(retryDelay(attempt.response.headers['retry-after'], attempts, error));
+      await pause(retryDelay(attempt.response.headers['retry-after'], attempts, error), error);
     }
   }
 
@@ -90,10 +90,11 @@ export async function downloadFile(input: string, options: DownloadOptions = {})
     return Math.max(0, ms);
   }
 
-  async function pause(ms: number): Promise<void> {
+  async function pause(ms: number, cause: unknown): Promise<void> {
     if (Date.now() + ms > deadline) {
       throw new DownloadError('DOWNLOAD_TIMEOUT', 'No time left to retry', shown, attempts);
     }
+    options.onRetry?.({ attempt: attempts, waitMs: ms, cause });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(resolve, ms);
       signal.addEventListener(
@@ -319,7 +320,7 @@ export async function downloadFile(input: string, options: DownloadOptions = {})
             }
             throw error;
           }
-          await pause(backoff(attempts));
+          await pause(backoff(attempts), error);
           current = await resumeAt(received, error);
         }
       }

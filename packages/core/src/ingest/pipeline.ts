@@ -10,6 +10,7 @@ import type { Db } from '../db/database.ts';
 import { records } from '../db/schema.ts';
 import { FileProcessingError } from '../errors.ts';
 import type { GeneratorStore } from '../generate/store.ts';
+import type { Logger } from '../logging/logger.ts';
 import type { MediaInfo } from '../media/validate/media-info.ts';
 import { newUid } from '../uid.ts';
 import { type DownloadOptions, downloadFile } from './download.ts';
@@ -28,8 +29,10 @@ export interface IngestContext {
   quality?: number;
   /** Per-call size cap in bytes; defaults to MAX_FILE_SIZE_MB. */
   maxSize?: number;
-  download?: Omit<DownloadOptions, 'maxSize' | 'policy' | 'signal' | 'onProgress'>;
+  download?: Omit<DownloadOptions, 'maxSize' | 'policy' | 'signal' | 'onProgress' | 'onRetry'>;
   signal?: AbortSignal;
+  /** Each file's outcome at info (batches), every download retry at warn, traces at debug; nothing without it. */
+  logger?: Logger;
   onBytes?: (url: string, downloaded: number, total: number | undefined) => void;
   /**
    * The uid the new record gets (default: a fresh one). The job queue fixes it per item, so an item run twice
@@ -71,6 +74,8 @@ export async function processUrl(url: string, ctx: IngestContext): Promise<FileM
     if (done) return done;
   }
   const configured = ctx.settings.download;
+  const log = ctx.logger?.child({ url: safeUrl(url) });
+  log?.debug('download starting');
   const download = await downloadFile(url, {
     ...(configured
       ? {
@@ -83,7 +88,10 @@ export async function processUrl(url: string, ctx: IngestContext): Promise<FileM
     ...(ctx.policy ? { policy: ctx.policy } : {}),
     ...(ctx.signal ? { signal: ctx.signal } : {}),
     onProgress: (downloaded, total) => ctx.onBytes?.(url, downloaded, total),
+    onRetry: ({ attempt, waitMs, cause }) =>
+      log?.warn({ attempt, waitMs, cause: errorText(cause) }, `download attempt ${attempt} failed; retrying`),
   });
+  log?.debug({ status: download.status, contentType: download.contentType }, 'download responded');
   const prepare = {
     home: ctx.settings.home,
     url,
@@ -169,11 +177,15 @@ export async function processFileBatch(options: BatchOptions): Promise<Processin
       let ok = false;
       try {
         if (ctx.signal?.aborted) throw new FileProcessingError('cancelled before it started', 'CANCELLED');
-        processed[index] = await processUrl(url, ctx);
+        const file = await processUrl(url, ctx);
+        processed[index] = file;
         ok = true;
+        const { recordUid, storageKey, size, duplicateOf } = file;
+        ctx.logger?.info({ url: safeUrl(url), recordUid, storageKey, size, duplicateOf }, 'file stored');
       } catch (error) {
         const code = error instanceof FileProcessingError ? error.code : 'ERROR';
         failed.push({ index, url: safeUrl(url), error: (error as Error).message, code });
+        ctx.logger?.warn({ url: safeUrl(url), code, error: errorText(error) }, 'file failed');
       }
       completed += 1;
       onProgress?.(completed, urls.length, url, ok);
@@ -221,4 +233,8 @@ async function existingResult(ctx: IngestContext, uid: string): Promise<FileMeta
     info: metadata.media ?? {},
     ...(metadata.duplicate_of ? { duplicateOf: metadata.duplicate_of } : {}),
   };
+}
+
+function errorText(error: unknown): string {
+  return error instanceof FileProcessingError ? `${error.code}: ${error.message}` : String(error);
 }
