@@ -79,7 +79,7 @@ async function curlUpload(url: string, key: string, path: string): Promise<numbe
 export const api: Benchmark = {
   name: 'api',
   title: 'API: record reads and streamed uploads against a bare Bun.serve',
-  tools: { wrk: 'wrk', curl: 'curl' },
+  tools: ['wrk', 'curl'],
   async run({ smoke }) {
     const reps = smoke ? 1 : 3;
     const seconds = smoke ? 1 : 10;

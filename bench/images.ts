@@ -47,7 +47,7 @@ function rawSharp(input: Uint8Array, format: 'jpeg' | 'png'): Promise<Buffer> {
 export const images: Benchmark = {
   name: 'images',
   title: 'Images: recompressing photo-like JPEG and PNG at quality 85',
-  tools: { '/usr/bin/convert': 'imagemagick' },
+  tools: ['/usr/bin/convert'],
   async run({ smoke }) {
     const dir = mkdtempSync(join(tmpdir(), 'mediaforge-bench-images-'));
     const perFormat = smoke ? 2 : 100;

@@ -7,9 +7,9 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestPostgres } from '@mediaforge/core/testing';
+import { createTestPostgres, which } from '@mediaforge/core/testing';
 import { startS3Server, type TestS3Server } from '@mediaforge/storage/testing';
-import { type Benchmark, collect, command, fixed, median, toolVersion, wavHeader } from './lib.ts';
+import { type Benchmark, collect, fixed, median, toolVersion, wavHeader } from './lib.ts';
 
 const CLI = join(import.meta.dir, '../packages/cli/src/main.ts');
 const MiB = 1024 * 1024;
@@ -73,7 +73,7 @@ http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000; ${
   server { listen 127.0.0.1:${port}; root ${root}; autoindex on; } }
 `,
   );
-  const proc = Bun.spawn([command('nginx') ?? 'nginx', '-p', work, '-c', conf, '-e', join(work, 'error.log')], {
+  const proc = Bun.spawn([which('nginx') ?? 'nginx', '-p', work, '-c', conf, '-e', join(work, 'error.log')], {
     stdout: 'ignore',
     stderr: 'inherit',
   });
@@ -247,7 +247,7 @@ const TOOLS: { name: string; target: 'disk' | 's3'; tool: Tool; peakIsOneProcess
 export const ingest: Benchmark = {
   name: 'ingest',
   title: 'Ingest: large and small files from an nginx origin to disk and S3',
-  tools: { nginx: 'nginx-light', rclone: 'rclone', curl: 'curl', '/usr/bin/aws': 'awscli', '/usr/bin/time': 'time' },
+  tools: ['nginx', 'rclone', 'curl', 'aws', '/usr/bin/time'],
   async run({ smoke }) {
     const reps = smoke ? 1 : 3;
     const datasets: Dataset[] = smoke
@@ -345,7 +345,7 @@ export const ingest: Benchmark = {
           describe('smallVsRcloneS3', 'to S3'),
         ].join('; ')}.`,
         `Median of ${reps} runs; each run starts with an empty destination (and a fresh database for mediaforge). Concurrency: ${datasets.map((d) => `${d.concurrency} for ${d.name}`).join(', ')}, the same for every tool. mediaforge does more per file than the peers: content detection, full WAV validation, sha256, a PostgreSQL record and its dedupe lookup.`,
-        `Commands: \`mediaforge ingest --from-file urls.txt --concurrency N --allow-private\`; \`curl --parallel --parallel-max N -K list\`; \`rclone copy :http: DEST --http-url ORIGIN/dir/ --transfers N --checkers N\` (nginx autoindex listing); \`curl URL | aws s3 cp - s3://bench/KEY\` per file, N at once (on the first ${AWS_MAX_FILES} files when there are more: one Python process per file). Versions: ${await toolVersion([command('nginx') ?? 'nginx', '-v'])}; ${await toolVersion(['curl', '--version'])}; ${await toolVersion(['rclone', 'version'])}; ${await toolVersion(['/usr/bin/aws', '--version'])}.`,
+        `Commands: \`mediaforge ingest --from-file urls.txt --concurrency N --allow-private\`; \`curl --parallel --parallel-max N -K list\`; \`rclone copy :http: DEST --http-url ORIGIN/dir/ --transfers N --checkers N\` (nginx autoindex listing); \`curl URL | aws s3 cp - s3://bench/KEY\` per file, N at once (on the first ${AWS_MAX_FILES} files when there are more: one Python process per file). Versions: ${await toolVersion([which('nginx') ?? 'nginx', '-v'])}; ${await toolVersion(['curl', '--version'])}; ${await toolVersion(['rclone', 'version'])}; ${await toolVersion(['/usr/bin/aws', '--version'])}.`,
       ],
     };
   },

@@ -1,6 +1,7 @@
 /** The shape every benchmark has, and the BENCHMARKS.md writer. */
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
+import type { ToolCommand } from '@mediaforge/core/testing';
 
 export interface BenchmarkOutcome {
   /** Raw measurements, written to bench/results/<name>.json. */
@@ -16,8 +17,8 @@ export interface BenchmarkOutcome {
 export interface Benchmark {
   name: string;
   title: string;
-  /** Debian packages of the peer tools it runs, by the command that must exist. */
-  tools?: Record<string, string>;
+  /** The peer tools it runs (their Debian packages are in core's SYSTEM_TOOLS). */
+  tools?: readonly ToolCommand[];
   run(options: { smoke: boolean }): Promise<BenchmarkOutcome>;
 }
 
@@ -79,15 +80,6 @@ export function percentile(values: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 }
 
-/** Runs a command to completion; throws with its stderr when it fails. */
-/** PATH plus the sbin directories (nginx lives there), which a CI runner's or a non-login shell's PATH may leave out. */
-const SEARCH_PATH = [process.env.PATH ?? '', '/usr/local/sbin', '/usr/sbin', '/sbin'].filter(Boolean).join(':');
-
-/** The absolute path of an installed command, or undefined. */
-export function command(name: string): string | undefined {
-  return Bun.which(name, { PATH: SEARCH_PATH }) ?? undefined;
-}
-
 /** Runs a command to its end and collects what it printed and its exit code. */
 export async function collect(
   command: string[],
@@ -102,6 +94,7 @@ export async function collect(
   return { out, err, code };
 }
 
+/** Runs a command to completion; throws with its stderr when it fails. */
 export async function sh(command: string[], options: { cwd?: string; env?: Record<string, string> } = {}) {
   const { out, err, code } = await collect(command, options);
   if (code !== 0) throw new Error(`${command.join(' ')} exited with ${code}: ${err.slice(-2000)}`);

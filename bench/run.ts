@@ -4,12 +4,13 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { setUpSystemTools } from '@mediaforge/core/testing';
 import { api } from './api.ts';
 import { images } from './images.ts';
 import { ingest } from './ingest.ts';
 import { ingestMemory } from './ingest-memory.ts';
 import type { Benchmark } from './lib.ts';
-import { command, machineDescription, markdownTable } from './lib.ts';
+import { machineDescription, markdownTable } from './lib.ts';
 import { queue } from './queue.ts';
 import { storageMemory } from './storage-memory.ts';
 import { synthesis } from './synthesis.ts';
@@ -49,17 +50,8 @@ process.exit(failed && !smoke ? 1 : 0);
 
 /** Installs the peers' Debian packages that are missing (as root), or says which command to run. */
 async function ensureTools(benchmarks: Benchmark[]): Promise<void> {
-  const wanted = Object.assign({}, ...benchmarks.map((b) => b.tools ?? {})) as Record<string, string>;
-  const missing = [...new Set(Object.entries(wanted).flatMap(([name, pkg]) => (command(name) ? [] : [pkg])))];
-  if (missing.length === 0) return;
-  const install = `apt-get update && apt-get install -y --no-install-recommends ${missing.join(' ')}`;
-  if (process.getuid?.() !== 0) {
-    console.error(`missing peer tools; run as root: ${install}`);
-    process.exit(2);
-  }
-  console.error(`installing peer tools: ${missing.join(', ')}`);
-  const child = Bun.spawn(['sh', '-c', install], { stdout: 'ignore', stderr: 'inherit' });
-  if ((await child.exited) !== 0) process.exit(2);
+  const missing = await setUpSystemTools({ commands: benchmarks.flatMap((b) => b.tools ?? []) });
+  if (missing.length > 0) process.exit(2);
 }
 
 async function updateSection(benchmark: Benchmark, table: string, pass: boolean): Promise<void> {

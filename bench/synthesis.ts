@@ -96,7 +96,7 @@ async function timeFiles(count: number, make: (i: number) => Promise<string>): P
 export const synthesis: Benchmark = {
   name: 'synthesis',
   title: 'Synthesis: sample files per second against ffmpeg and ImageMagick',
-  tools: { ffmpeg: 'ffmpeg', '/usr/bin/convert': 'imagemagick' },
+  tools: ['ffmpeg', '/usr/bin/convert'],
   async run({ smoke }) {
     const dir = mkdtempSync(join(tmpdir(), 'mediaforge-bench-synth-'));
     const reps = smoke ? 1 : 3;

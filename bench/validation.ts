@@ -31,7 +31,7 @@ async function timeAll(paths: string[], passes: number, check: Check): Promise<n
 export const validation: Benchmark = {
   name: 'validation',
   title: 'Validation: detection + integrity against ffprobe and file(1)',
-  tools: { ffprobe: 'ffmpeg', file: 'file' },
+  tools: ['ffprobe', 'file'],
   async run({ smoke }) {
     const dir = mkdtempSync(join(tmpdir(), 'mediaforge-bench-validate-'));
     const reps = smoke ? 1 : 3;

@@ -6,6 +6,7 @@
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { installCommand } from '@mediaforge/core/testing';
 import postgres from 'postgres';
 import { freePort } from './net.ts';
 
@@ -29,7 +30,7 @@ function binaries(): string {
     const bin = join(root, version, 'bin');
     if (existsSync(join(bin, 'pg_ctl'))) return bin;
   }
-  throw new Error('PostgreSQL server binaries not found under /usr/lib/postgresql: apt-get install postgresql');
+  throw new Error(`PostgreSQL server binaries not found under /usr/lib/postgresql: ${installCommand(['postgresql'])}`);
 }
 
 /** `runuser` lives in sbin, which a CI runner's PATH may leave out. */

@@ -14,12 +14,12 @@ import {
   openDatabase,
   TaskManager,
 } from '@mediaforge/core';
+import { requireTool } from '@mediaforge/core/testing';
 import { createFileStore } from '@mediaforge/storage';
 import { runWorker } from '@mediaforge/worker';
 import { type Browser, chromium } from 'playwright-core';
 import { FIXTURES } from './support.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOTS = join(import.meta.dir, '../../.artifacts');
 
 const origin = Bun.serve({
@@ -36,7 +36,7 @@ let key = '';
 let tasks: TaskManager;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium`);
+  const executablePath = requireTool('/usr/bin/chromium');
   const home = mkdtempSync(join(tmpdir(), 'mediaforge-dashboard-'));
   const settings = loadSettings({ env: { MEDIAFORGE_HOME: home, MEDIAFORGE_ALLOW_HOSTS: '127.0.0.1' } });
   database = await openDatabase();
@@ -47,7 +47,7 @@ beforeAll(async () => {
   worker = await runWorker({ settings, database, store, logger, signals: false, pollMs: 50 });
   key = (await new ApiKeyStore(database.db).create({ userId: 'viewer' })).key;
   tasks = new TaskManager({ database, settings });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
 });
 afterAll(async () => {
   await browser?.close();
@@ -87,6 +87,20 @@ test('sign in, ingest to 100%, cancel a task, preview a record', async () => {
   await page.click(`button.cancel[data-task-id="${stuck}"]`);
   await page.waitForSelector(`tr[data-task-id="${stuck}"] [data-field="status"]:has-text("cancelled")`);
   expect((await tasks.getTaskStatus(stuck, ALL_USERS)).status).toBe('cancelled');
+
+  // Two tasks made back to back share their UUIDv7 time prefix; the overview must still tell them apart.
+  const pair = [
+    await tasks.queue.enqueue({ kind: 'noop', payloads: [{}], userId: 'viewer', queue: 'nobody' }),
+    await tasks.queue.enqueue({ kind: 'noop', payloads: [{}], userId: 'viewer', queue: 'nobody' }),
+  ];
+  await page.goto(`${base}/dashboard`);
+  const shown: (string | null)[] = [];
+  for (const id of pair) {
+    const link = page.locator(`tr[data-task-id="${id}"] td:first-child a`);
+    expect(await link.getAttribute('title')).toBe(id);
+    shown.push(await link.textContent());
+  }
+  expect(shown[0]).not.toBe(shown[1]);
 
   // Records browser: the image shows, the audio is playable, the text has an excerpt.
   await page.goto(`${base}/dashboard/records`);

@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
-import { createTestPostgres, postgresProbe, skipPostgres, type TestPostgres } from '@mediaforge/core/testing';
+import {
+  createTestPostgres,
+  postgresProbe,
+  requireTool,
+  skipPostgres,
+  type TestPostgres,
+} from '@mediaforge/core/testing';
 import { startS3Server, type TestS3Server } from '@mediaforge/storage/testing';
 import { runMediaforge, tempDir } from '../support/cli.ts';
 
@@ -119,11 +125,13 @@ describe('mediaforge demo (the quick start)', () => {
       expect(record.verified).toBe(true);
       expect(record.location).toStartWith(join(env.MEDIAFORGE_HOME, 'objects'));
       // Independent oracles: `file` names the type, ffprobe decodes audio, video and images.
-      const file = Bun.spawnSync(['file', '--brief', '--mime-type', record.location]).stdout.toString().trim();
+      const file = Bun.spawnSync([requireTool('file'), '--brief', '--mime-type', record.location])
+        .stdout.toString()
+        .trim();
       const expected = { text: 'text/plain', audio: 'audio/mpeg', video: 'video/mp4', image: 'image/jpeg' };
       expect(file).toBe(expected[record.mediaType as keyof typeof expected]);
       if (record.mediaType !== 'text') {
-        const probe = Bun.spawnSync(['ffprobe', '-v', 'error', '-show_format', record.location]);
+        const probe = Bun.spawnSync([requireTool('ffprobe'), '-v', 'error', '-show_format', record.location]);
         expect(probe.exitCode).toBe(0);
       }
     }

@@ -4,12 +4,21 @@ import { join } from 'node:path';
 import { runMediaforge, tempDir } from '../support/cli.ts';
 
 const FIXTURES = join(import.meta.dir, '../../packages/core/test/fixtures');
-// A real loopback origin serving the fixture corpus by name.
+// A real loopback origin serving the fixture corpus by name; under /busy-once/ each file first answers 503.
+const busy = new Set<string>();
 const origin = Bun.serve({
   hostname: '127.0.0.1',
   port: 0,
   async fetch(request) {
-    const file = Bun.file(join(FIXTURES, new URL(request.url).pathname.slice(1)));
+    let path = new URL(request.url).pathname;
+    if (path.startsWith('/busy-once/')) {
+      path = path.slice('/busy-once'.length);
+      if (!busy.has(path)) {
+        busy.add(path);
+        return new Response('busy', { status: 503 });
+      }
+    }
+    const file = Bun.file(join(FIXTURES, path.slice(1)));
     return (await file.exists()) ? new Response(file) : new Response('missing', { status: 404 });
   },
 });
@@ -72,6 +81,30 @@ describe('mediaforge ingest', () => {
     const [file] = JSON.parse(kept.stdout).processedFiles;
     expect(file).toMatchObject({ compressed: false, size: original.byteLength });
     expect(file.sha256).toBe(new Bun.CryptoHasher('sha256').update(original).digest('hex'));
+  });
+
+  test('LOG_LEVEL=debug logs each retry at warn and each file at info on stderr; --json stdout still parses', async () => {
+    const result = await runMediaforge(['ingest', at('busy-once/fixture.wav'), '--allow-private', '--json'], {
+      env: { ...env, LOG_LEVEL: 'debug' },
+    });
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).processedFiles).toHaveLength(1);
+    // Not a terminal: pino's JSON lines (levels: 20 debug, 30 info, 40 warn).
+    const lines = result.stderr
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line));
+    expect(lines.find((line) => line.level === 40)).toMatchObject({
+      url: at('busy-once/fixture.wav'),
+      attempt: 1,
+      waitMs: expect.any(Number),
+      cause: expect.stringContaining('HTTP 503'),
+    });
+    expect(lines.find((line) => line.level === 30)).toMatchObject({
+      msg: 'file stored',
+      url: at('busy-once/fixture.wav'),
+    });
+    expect(lines.some((line) => line.level === 20)).toBe(true);
   });
 
   test('usage errors exit 2', async () => {

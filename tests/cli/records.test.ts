@@ -129,13 +129,15 @@ describe('mediaforge usage and configuration errors', () => {
     const cwd = tempDir();
     await Bun.write(
       join(cwd, '.env'),
-      'S3_SECRET_ACCESS_KEY=very-secret\nS3_ACCESS_KEY_ID=AKIAEXAMPLE\nMAX_FILE_SIZE_MB=7\nDATABASE_URL=postgres://u:pw123@db/app\n',
+      'S3_SECRET_ACCESS_KEY=very-secret\nS3_ACCESS_KEY_ID=AKIAEXAMPLE\nMAX_FILE_SIZE_MB=7\nDATABASE_URL=postgres://u:pw123@db/app\nS3_ENDPOINT=http://127.0.0.1:9000\n',
     );
     const result = await runMediaforge(['config', '--json'], { cwd });
     expect(result.code).toBe(0);
     const shown = JSON.parse(result.stdout);
     expect(shown.maxFileSizeMb).toBe(7);
     expect(shown.s3.secretAccessKey).toBe('****');
+    // The S3 driver uses path style with any endpoint; config shows what is used, not the unset variable.
+    expect(shown.s3.forcePathStyle).toBe(true);
     expect(shown.database).toBe('postgres://u:****@db/app');
     for (const secret of ['very-secret', 'AKIAEXAMPLE', 'pw123']) expect(result.stdout).not.toContain(secret);
   });

@@ -12,6 +12,7 @@ import {
   TaskManager,
 } from '@mediaforge/core';
 import { type ObjectStore, openObjectStore } from '@mediaforge/storage';
+import { clearProgressLine } from './progress.ts';
 
 export interface CommandContext {
   settings: Settings;
@@ -26,7 +27,7 @@ export interface CommandContext {
 /** Runs `fn` with a fresh context and always releases what it opened. */
 export async function withContext<T>(fn: (ctx: CommandContext) => Promise<T>): Promise<T> {
   const settings = loadSettings();
-  const logger = createLogger({ level: settings.logLevel });
+  const logger = createLogger({ level: settings.logLevel, beforeLine: clearProgressLine });
   let opened: Promise<Database> | undefined;
   let store: ObjectStore | undefined;
   const getStore = () => {

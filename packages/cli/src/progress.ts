@@ -18,6 +18,16 @@ export interface ProgressReporter {
   done(): void;
 }
 
+/** Whether a bar is drawn on the terminal's current line, where the next log line would otherwise be appended. */
+let barOnLine = false;
+
+/** Clears a drawn bar (the next update draws it again); the CLI's logger calls this before each line. */
+export function clearProgressLine(): void {
+  if (!barOnLine) return;
+  process.stderr.write('\r\u001b[2K');
+  barOnLine = false;
+}
+
 export function createProgress(
   label: string,
   options: { enabled?: boolean; tty?: boolean; intervalMs?: number } = {},
@@ -57,11 +67,13 @@ export function createProgress(
       if (now - lastDraw < interval && state.completed < state.total) return;
       lastDraw = now;
       process.stderr.write(render(state));
+      barOnLine = tty;
     },
     done() {
       if (!enabled || !last) return;
       // A terminal gets the final bar and a newline; plain output already printed the final count in update().
       if (tty) process.stderr.write(`${render(last)}\n`);
+      barOnLine = false;
     },
   };
 }

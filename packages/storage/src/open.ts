@@ -22,7 +22,7 @@ export function openObjectStore(settings: Pick<Settings, 'storageUrl' | 's3' | '
         ...(s3.endpoint ? { endpoint: s3.endpoint } : {}),
         ...(s3.accessKeyId ? { accessKeyId: s3.accessKeyId } : {}),
         ...(s3.secretAccessKey ? { secretAccessKey: s3.secretAccessKey } : {}),
-        forcePathStyle: s3.forcePathStyle || Boolean(s3.endpoint),
+        forcePathStyle: s3.forcePathStyle,
         partSizeBytes: s3.partSizeBytes,
         ...(s3.publicUrl ? { publicBaseUrl: s3.publicUrl } : {}),
       });

@@ -49,3 +49,11 @@ export function ago(date: Date | null | undefined): string {
   if (seconds < 86_400) return `${Math.round(seconds / 3600)}h ago`;
   return date.toISOString().slice(0, 10);
 }
+
+/**
+ * An id cut short for display. Our ids are UUIDv7, whose leading digits are a timestamp shared by every id made in
+ * the same minute; the trailing digits are random, so they tell apart tasks and records made back to back.
+ */
+export function shortId(id: string): string {
+  return id.slice(-8);
+}

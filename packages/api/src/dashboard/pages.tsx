@@ -7,7 +7,7 @@ import {
   type TaskStatusView,
   type WorkerInfo,
 } from '@mediaforge/core';
-import { ago, Layout, Progress } from './layout.tsx';
+import { ago, Layout, Progress, shortId } from './layout.tsx';
 
 export function LoginPage() {
   return (
@@ -30,7 +30,9 @@ export function TaskRow({ task }: { task: TaskStatusView }) {
   return (
     <tr data-task-id={task.taskId} data-live={active ? 'true' : undefined}>
       <td>
-        <a href={`/dashboard/tasks/${task.taskId}`}>{task.taskId.slice(0, 8)}</a>
+        <a href={`/dashboard/tasks/${task.taskId}`} title={task.taskId}>
+          {shortId(task.taskId)}
+        </a>
       </td>
       <td>{task.kind}</td>
       <td class={`status ${task.status}`} data-field="status">
@@ -172,7 +174,7 @@ export function WorkersTable({ workers }: { workers: WorkerInfo[] }) {
 
 export function TaskPage({ user, task, items }: { user: string; task: TaskStatusView; items: TaskItemRow[] }) {
   return (
-    <Layout title={`Task ${task.taskId.slice(0, 8)}`} user={user}>
+    <Layout title={`Task ${shortId(task.taskId)}`} user={user}>
       <h1>
         Task <code>{task.taskId}</code>
       </h1>

@@ -1,7 +1,7 @@
 /** @jsxImportSource hono/jsx */
 /** The records browser: filters, previews (images shown, audio and video playable, text excerpts), one record. */
 import { formatBytes, MEDIA_TYPES, type MediaRecord, publicSourceUrl, RECORD_STATUSES } from '@mediaforge/core';
-import { ago, Layout } from './layout.tsx';
+import { ago, Layout, shortId } from './layout.tsx';
 
 export interface RecordFilters {
   mediaType?: string;
@@ -72,7 +72,9 @@ export function RecordsPage(props: {
           <div class="preview" data-record-uid={record.uid} data-media-type={record.mediaType}>
             <Preview record={record} excerpt={props.excerpts.get(record.uid)} />
             <div>
-              <a href={`/dashboard/records/${record.uid}`}>{record.title ?? record.uid.slice(0, 8)}</a>
+              <a href={`/dashboard/records/${record.uid}`} title={record.uid}>
+                {record.title ?? shortId(record.uid)}
+              </a>
             </div>
             <div class="muted">
               {record.mediaType} · {record.status} · {record.fileSize ? formatBytes(record.fileSize) : '—'} ·{' '}

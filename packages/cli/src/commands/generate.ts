@@ -108,6 +108,12 @@ async function runBatch(ctx: CommandContext, uids: string[], args: SharedArgs, l
     progress.done();
   }
   const seconds = (performance.now() - started) / 1000;
+  // The generator takes no logger (it reports through onProgress), so outcomes are logged once it is done.
+  for (const { recordUid, outcome, uploadResult, error } of results) {
+    if (error) ctx.logger.warn({ recordUid, code: error.code, error: error.message }, 'record file failed');
+    else
+      ctx.logger.info({ recordUid, outcome, storageKey: uploadResult?.key, size: uploadResult?.size }, 'record file');
+  }
   const successful = results.filter((r) => r.success).length;
   const failed = results.filter((r) => !r.success);
   if (args.json) {

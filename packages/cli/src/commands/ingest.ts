@@ -117,6 +117,7 @@ export default defineCommand({
         quality,
         compress: args.compress !== false,
         signal: controller.signal,
+        logger: ctx.logger,
         ...(maxSizeMb ? { maxSize: Math.floor(maxSizeMb * 1024 * 1024) } : {}),
         ...(args.user ? { userId: args.user } : {}),
         ...(args.generation ? { generationId: args.generation } : {}),

@@ -121,7 +121,6 @@ export const envSchema = z.object({
   MEDIAFORGE_ALLOW_HOSTS: optionalString,
   MAX_FILE_SIZE_MB: positiveNumber(50, { min: [0.001, 'about 1 KiB'] }),
   MAX_BATCH_SIZE: positiveNumber(1000, { integer: true }),
-  CHUNK_SIZE_KB: positiveNumber(8, { integer: true }),
   DOWNLOAD_TIMEOUT_SECONDS: timerSetting(30, 1000),
   DOWNLOAD_CONNECT_TIMEOUT_SECONDS: timerSetting(10, 1000),
   DOWNLOAD_RETRIES: positiveNumber(3, {

@@ -32,7 +32,6 @@ export function describeSettings(settings: Settings): Record<string, unknown> {
     supabase: { ...settings.supabase, serviceRoleKey: maskSecret(settings.supabase.serviceRoleKey) },
     maxFileSizeMb: settings.maxFileSizeMb,
     maxBatchSize: settings.maxBatchSize,
-    chunkSizeKb: settings.chunkSizeBytes / 1024,
     download: {
       timeoutSeconds: settings.download.idleMs / 1000,
       connectTimeoutSeconds: settings.download.connectMs / 1000,

@@ -23,7 +23,6 @@ describe('loadSettings', () => {
     expect(settings.storageUrl).toBe('file:///srv/app/.mediaforge/objects');
     expect(settings.maxFileSizeMb).toBe(50);
     expect(settings.maxFileSizeBytes).toBe(50 * 1024 * 1024);
-    expect(settings.chunkSizeBytes).toBe(8 * 1024);
     expect(settings.taskTimeoutMinutes).toBe(30);
     expect(settings.taskSoftTimeoutMinutes).toBe(25);
     expect(settings.taskRetentionDays).toBe(7);
@@ -85,7 +84,6 @@ describe('loadSettings', () => {
       S3_FORCE_PATH_STYLE: 'true',
       MAX_FILE_SIZE_MB: '2.5',
       MAX_BATCH_SIZE: '10',
-      CHUNK_SIZE_KB: '64',
       LOG_LEVEL: 'DEBUG',
       MEDIAFORGE_HOME: '/var/lib/mf',
     });
@@ -94,7 +92,6 @@ describe('loadSettings', () => {
     expect(settings.s3.forcePathStyle).toBe(true);
     expect(settings.maxFileSizeBytes).toBe(Math.floor(2.5 * 1024 * 1024));
     expect(settings.maxBatchSize).toBe(10);
-    expect(settings.chunkSizeBytes).toBe(64 * 1024);
     expect(settings.logLevel).toBe('debug');
     expect(settings.home).toBe('/var/lib/mf');
   });
@@ -114,7 +111,8 @@ describe('loadSettings', () => {
       accessKeyId: 'AK',
       secretAccessKey: 'SK',
       bucket: 'corpus-data',
-      forcePathStyle: false,
+      // Path style is what the S3 driver uses with any endpoint, so that is what settings (and `config`) say.
+      forcePathStyle: true,
       partSizeBytes: 8 * 1024 * 1024,
     });
     expect(load({ HZ_OBJ_ENDPOINT: 'minio:9000', HZ_OBJ_USE_SSL: 'false' }).s3.endpoint).toBe('http://minio:9000');
@@ -143,15 +141,15 @@ describe('loadSettings', () => {
     const error = configError({
       DATABASE_URL: 'nonsense',
       MAX_FILE_SIZE_MB: '-1',
-      CHUNK_SIZE_KB: '1.5',
+      MAX_BATCH_SIZE: '1.5',
       LOG_LEVEL: 'loud',
       S3_FORCE_PATH_STYLE: 'maybe',
     });
     expect(error.code).toBe('CONFIG_INVALID');
     expect(error.issues.map((i) => i.variable).sort()).toEqual([
-      'CHUNK_SIZE_KB',
       'DATABASE_URL',
       'LOG_LEVEL',
+      'MAX_BATCH_SIZE',
       'MAX_FILE_SIZE_MB',
       'S3_FORCE_PATH_STYLE',
     ]);

@@ -9,6 +9,7 @@ export interface S3Settings {
   accessKeyId?: string;
   secretAccessKey?: string;
   bucket?: string;
+  /** Effective: on whenever an endpoint is set (MinIO, Hetzner, s3rver and R2 need path-style addressing). */
   forcePathStyle: boolean;
   /** Multipart part size for streamed uploads (at least 5 MiB, S3's minimum). */
   partSizeBytes: number;
@@ -67,7 +68,6 @@ export interface Settings {
   maxFileSizeMb: number;
   maxFileSizeBytes: number;
   maxBatchSize: number;
-  chunkSizeBytes: number;
   download: DownloadSettings;
   taskTimeoutMinutes: number;
   taskSoftTimeoutMinutes: number;
@@ -154,7 +154,6 @@ function toSettings(env: Env, cwd: string): Settings {
     maxFileSizeMb: env.MAX_FILE_SIZE_MB,
     maxFileSizeBytes: Math.floor(env.MAX_FILE_SIZE_MB * 1024 * 1024),
     maxBatchSize: env.MAX_BATCH_SIZE,
-    chunkSizeBytes: env.CHUNK_SIZE_KB * 1024,
     download: {
       connectMs: env.DOWNLOAD_CONNECT_TIMEOUT_SECONDS * 1000,
       idleMs: env.DOWNLOAD_TIMEOUT_SECONDS * 1000,
@@ -196,13 +195,14 @@ function resolveS3(env: Env): S3Settings {
       ? env.HZ_OBJ_ENDPOINT
       : `${env.HZ_OBJ_USE_SSL ? 'https' : 'http'}://${env.HZ_OBJ_ENDPOINT}`
     : undefined;
+  const endpoint = env.S3_ENDPOINT ?? hetznerEndpoint;
   return {
-    endpoint: env.S3_ENDPOINT ?? hetznerEndpoint,
+    endpoint,
     region: env.S3_REGION ?? (hetznerEndpoint ? hetznerRegion(hetznerEndpoint) : 'us-east-1'),
     accessKeyId: env.S3_ACCESS_KEY_ID ?? env.HZ_OBJ_ACCESS_KEY,
     secretAccessKey: env.S3_SECRET_ACCESS_KEY ?? env.HZ_OBJ_SECRET_KEY,
     bucket: env.S3_BUCKET ?? env.HZ_OBJ_BUCKET_NAME,
-    forcePathStyle: env.S3_FORCE_PATH_STYLE,
+    forcePathStyle: env.S3_FORCE_PATH_STYLE || endpoint !== undefined,
     partSizeBytes: env.S3_PART_SIZE_MB * 1024 * 1024,
     publicUrl: env.S3_PUBLIC_URL,
   };

@@ -23,11 +23,20 @@ export interface DownloadOptions {
   /** Longest `Retry-After` honoured (longer ones fail the download). Default 120 s. */
   maxRetryAfterMs?: number;
   maxRedirects?: number;
+  /** Called before each retry's wait, so callers can log retries that would otherwise be invisible. */
+  onRetry?: (retry: DownloadRetry) => void;
   /** Called as bytes arrive, at most every 100 ms (and once at the end); `total` is undefined without a length. */
   onProgress?: (downloaded: number, total: number | undefined) => void;
   signal?: AbortSignal;
   headers?: Record<string, string>;
   policy?: NetworkPolicy;
+}
+
+export interface DownloadRetry {
+  /** The attempt that failed (1 for the first request). */
+  attempt: number;
+  waitMs: number;
+  cause: unknown;
 }
 
 export interface Download {

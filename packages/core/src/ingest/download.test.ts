@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, test } from 'bun:test';
 import type { Socket } from 'bun';
 import { FileSizeExceededError } from '../errors.ts';
-import { downloadBytes, downloadFile } from './download.ts';
+import { type DownloadRetry, downloadBytes, downloadFile } from './download.ts';
 import { DownloadError } from './download-errors.ts';
 import { UrlNotAllowedError } from './guard.ts';
 
@@ -247,6 +247,15 @@ describe('downloadFile streams from real loopback origins', () => {
 
     const exhausted = await failure(downloadFile(`${base}/flaky?b`, { ...open, retries: 1 }));
     expect(exhausted).toMatchObject({ code: 'DOWNLOAD_HTTP_STATUS', status: 503, attempts: 2, transient: true });
+  });
+
+  test('onRetry hears of every retry: the failed attempt, the wait and the cause', async () => {
+    const retries: DownloadRetry[] = [];
+    const download = await downloadFile(`${base}/flaky?c`, { ...open, onRetry: (retry) => retries.push(retry) });
+    await download.stream.cancel();
+    expect(retries.map(({ attempt }) => attempt)).toEqual([1, 2]);
+    expect(retries[0]?.waitMs).toBeGreaterThanOrEqual(0);
+    expect(retries[0]?.cause).toMatchObject({ code: 'DOWNLOAD_HTTP_STATUS', status: 503 });
   });
 
   test('429 honours Retry-After; an unreasonably long Retry-After fails at once', async () => {

@@ -17,7 +17,7 @@ import { abortError, DownloadError, networkError } from './download-errors.ts';
 import type { Download, DownloadOptions } from './download-types.ts';
 import { checkUrl, resolveChecked, safeUrl } from './guard.ts';
 
-export type { Download, DownloadOptions, DownloadTimeouts } from './download-types.ts';
+export type { Download, DownloadOptions, DownloadRetry, DownloadTimeouts } from './download-types.ts';
 
 /** The seed's default cap when the caller gives none: 50 MB. */
 const DEFAULT_MAX_SIZE = 50 * 1024 * 1024;
@@ -70,7 +70,7 @@ export async function downloadFile(input: string, requested: DownloadOptions = {
       } catch (error) {
         if (signal.aborted) throw abortError(signal, shown, attempts, error);
         if (!(error instanceof FileProcessingError) || !error.transient || attempts > retries) throw error;
-        await pause(backoff(attempts));
+        await pause(backoff(attempts), error);
         continue;
       }
       const status = attempt.response.statusCode ?? 0;
@@ -87,7 +87,7 @@ export async function downloadFile(input: string, requested: DownloadOptions = {
       if (!isTransientStatus(status) || attempts > retries) throw error;
       const delayMs = retryDelayMs(attempts, attempt.response.headers['retry-after'], retryPolicy);
       if (delayMs === undefined) throw error;
-      await pause(delayMs);
+      await pause(delayMs, error);
     }
   }
 
@@ -95,10 +95,11 @@ export async function downloadFile(input: string, requested: DownloadOptions = {
     return backoffMs(attempt, retryPolicy);
   }
 
-  async function pause(ms: number): Promise<void> {
+  async function pause(ms: number, cause: unknown): Promise<void> {
     if (Date.now() + ms > deadline) {
       throw new DownloadError('DOWNLOAD_TIMEOUT', 'No time left to retry', shown, attempts);
     }
+    options.onRetry?.({ attempt: attempts, waitMs: ms, cause });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(resolve, ms);
       signal.addEventListener(
@@ -324,7 +325,7 @@ export async function downloadFile(input: string, requested: DownloadOptions = {
             }
             throw error;
           }
-          await pause(backoff(attempts));
+          await pause(backoff(attempts), error);
           current = await resumeAt(received, error);
         }
       }

@@ -13,6 +13,7 @@ import type { FileStore } from '../files/file-store.ts';
 import { withPreparedFile } from '../files/prepare.ts';
 import { sizeCap } from '../files/size-cap.ts';
 import { storeFile } from '../files/store-file.ts';
+import type { Logger } from '../logging/logger.ts';
 import type { MediaInfo } from '../media/validate/media-info.ts';
 import type { MediaRecord } from '../records/record.ts';
 import { asTypedError } from '../typed-error.ts';
@@ -32,8 +33,10 @@ export interface IngestContext {
   quality?: number;
   /** Per-call size cap in bytes; may only lower MAX_FILE_SIZE_MB. */
   maxSize?: number;
-  download?: Omit<DownloadOptions, 'maxSize' | 'policy' | 'signal' | 'onProgress'>;
+  download?: Omit<DownloadOptions, 'maxSize' | 'policy' | 'signal' | 'onProgress' | 'onRetry'>;
   signal?: AbortSignal;
+  /** Each file's outcome at info (batches), every download retry at warn, traces at debug; nothing without it. */
+  logger?: Logger;
   onBytes?: (url: string, downloaded: number, total: number | undefined) => void;
   /**
    * The uid the new record gets (default: a fresh one). The job queue fixes it per item, so an item run twice
@@ -75,6 +78,8 @@ export async function processUrl(url: string, ctx: IngestContext): Promise<FileM
     if (done) return done;
   }
   const configured = ctx.settings.download;
+  const log = ctx.logger?.child({ url: safeUrl(url) });
+  log?.debug('download starting');
   const download = await downloadFile(url, {
     ...(configured
       ? {
@@ -87,7 +92,10 @@ export async function processUrl(url: string, ctx: IngestContext): Promise<FileM
     ...(ctx.policy ? { policy: ctx.policy } : {}),
     ...(ctx.signal ? { signal: ctx.signal } : {}),
     onProgress: (downloaded, total) => ctx.onBytes?.(url, downloaded, total),
+    onRetry: ({ attempt, waitMs, cause }) =>
+      log?.warn({ attempt, waitMs, cause: errorText(cause) }, `download attempt ${attempt} failed; retrying`),
   });
+  log?.debug({ status: download.status, contentType: download.contentType }, 'download responded');
   const prepare = {
     home: ctx.settings.home,
     url,
@@ -148,11 +156,15 @@ export async function processFileBatch(options: BatchOptions): Promise<Processin
       let ok = false;
       try {
         if (ctx.signal?.aborted) throw new FileProcessingError('cancelled before it started', 'CANCELLED');
-        processed[index] = await processUrl(url, ctx);
+        const file = await processUrl(url, ctx);
+        processed[index] = file;
         ok = true;
+        const { recordUid, storageKey, size, duplicateOf } = file;
+        ctx.logger?.info({ url: safeUrl(url), recordUid, storageKey, size, duplicateOf }, 'file stored');
       } catch (error) {
         const { code } = asTypedError(error);
         failed.push({ index, url: safeUrl(url), error: (error as Error).message, code });
+        ctx.logger?.warn({ url: safeUrl(url), code, error: errorText(error) }, 'file failed');
       }
       completed += 1;
       onProgress?.(completed, urls.length, url, ok);
@@ -210,4 +222,8 @@ function resultOf(record: MediaRecord, originalSize: number, compressed: boolean
     info: metadata.media ?? {},
     ...(metadata.duplicate_of ? { duplicateOf: metadata.duplicate_of } : {}),
   };
+}
+
+function errorText(error: unknown): string {
+  return error instanceof FileProcessingError ? `${error.code}: ${error.message}` : String(error);
 }

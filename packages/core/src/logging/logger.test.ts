@@ -23,6 +23,21 @@ describe('createLogger', () => {
     expect(JSON.parse(lines[0] as string)).toMatchObject({ level: 40, msg: 'shown', item: 1 });
   });
 
+  test('beforeLine runs before each written line (child loggers too), never for a level that is off', () => {
+    const events: string[] = [];
+    const destination = new Writable({
+      write(chunk, _encoding, done) {
+        events.push(`line ${JSON.parse(chunk.toString()).msg}`);
+        done();
+      },
+    });
+    const logger = createLogger({ level: 'info', pretty: false, destination, beforeLine: () => events.push('clear') });
+    logger.debug('hidden');
+    logger.info('one');
+    logger.child({ url: 'u' }).warn('two');
+    expect(events).toEqual(['clear', 'line one', 'clear', 'line two']);
+  });
+
   test('secrets never reach a log line', () => {
     const { lines, destination } = capture();
     const logger = createLogger({ pretty: false, destination });

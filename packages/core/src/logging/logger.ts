@@ -29,10 +29,31 @@ export interface LoggerOptions {
   pretty?: boolean;
   /** Where lines go; defaults to stderr so stdout stays free for `--json` output. */
   destination?: NodeJS.WritableStream;
+  /** Runs before each line is written: the CLI clears its progress bar so a line never lands on the bar's. */
+  beforeLine?: () => void;
 }
 
-export function createLogger({ level = 'info', pretty: wantPretty, destination }: LoggerOptions = {}): Logger {
-  const options = { level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, base: { pid: process.pid } };
+export function createLogger({
+  level = 'info',
+  pretty: wantPretty,
+  destination,
+  beforeLine,
+}: LoggerOptions = {}): Logger {
+  const options = {
+    level,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    base: { pid: process.pid },
+    ...(beforeLine
+      ? {
+          hooks: {
+            logMethod(this: Logger, args: Parameters<Logger['info']>, method: Logger['info']) {
+              beforeLine();
+              method.apply(this, args);
+            },
+          },
+        }
+      : {}),
+  };
   const usePretty = wantPretty ?? (destination === undefined && process.stderr.isTTY === true);
   if (usePretty) {
     return pino(options, pretty({ colorize: true, destination: destination ?? 2, sync: true, ignore: 'pid,hostname' }));

@@ -1,2 +1,3 @@
 export * from './backends.ts';
 export * from './ssrf-forms.ts';
+export * from './system-tools.ts';

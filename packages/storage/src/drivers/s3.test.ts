@@ -1,4 +1,5 @@
 import { expect, test } from 'bun:test';
+import { requireTool } from '@mediaforge/core/testing';
 import { StorageError } from '../errors.ts';
 import { testObjectStore } from '../testing/contract.ts';
 import { closedPort } from '../testing/pattern.ts';
@@ -31,7 +32,7 @@ testObjectStore('s3 (s3rver on loopback)', {
       });
       // Asynchronous spawn: the S3 server runs in this process, so a blocking spawn would deadlock.
       const aws = async (...args: string[]) => {
-        const child = Bun.spawn(['aws', '--endpoint-url', server.endpoint, '--output', 'json', ...args], {
+        const child = Bun.spawn([requireTool('aws'), '--endpoint-url', server.endpoint, '--output', 'json', ...args], {
           env: {
             PATH: process.env.PATH ?? '/usr/bin:/bin',
             HOME: process.env.HOME ?? '/tmp',

@@ -5,6 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileProcessingError } from '../../errors.ts';
+import { requireTool } from '../../testing/system-tools.ts';
 import { detectFileType } from '../detect.ts';
 import { validateFileIntegrity } from '../validate/validate.ts';
 import { type SynthesizeOptions, synthesize } from './synthesize.ts';
@@ -21,16 +22,24 @@ async function make(options: SynthesizeOptions) {
 }
 
 function fileMime(path: string): string {
-  return execFileSync('file', ['-b', '--mime-type', path]).toString().trim();
+  return execFileSync(requireTool('file'), ['-b', '--mime-type', path]).toString().trim();
 }
 
 /** ffprobe must decode every packet without a single error, and report streams and a duration. */
 function ffprobe(path: string): { streams: { codec_type: string }[]; format: { duration: string } } {
-  execFileSync('ffmpeg', ['-v', 'error', '-xerror', '-i', path, '-f', 'null', '-'], {
+  execFileSync(requireTool('ffmpeg'), ['-v', 'error', '-xerror', '-i', path, '-f', 'null', '-'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return JSON.parse(
-    execFileSync('ffprobe', ['-v', 'error', '-show_streams', '-show_format', '-of', 'json', path]).toString(),
+    execFileSync(requireTool('ffprobe'), [
+      '-v',
+      'error',
+      '-show_streams',
+      '-show_format',
+      '-of',
+      'json',
+      path,
+    ]).toString(),
   );
 }
 
@@ -125,7 +134,7 @@ describe('synthesize', () => {
       if (mediaType !== 'text') {
         expect(info.durationSeconds).toBeGreaterThan(10);
         const probe = JSON.parse(
-          execFileSync('ffprobe', ['-v', 'error', '-show_format', '-of', 'json', path]).toString(),
+          execFileSync(requireTool('ffprobe'), ['-v', 'error', '-show_format', '-of', 'json', path]).toString(),
         ) as { format: { duration: string } };
         expect(Number(probe.format.duration)).toBeCloseTo(info.durationSeconds as number, 0);
       }
@@ -148,7 +157,7 @@ describe('synthesize', () => {
   test('MP4 keyframes are listed: every loop of the clip starts at a sync sample ffprobe agrees on', async () => {
     const sample = await make({ mediaType: 'video', sizeBytes: 3_000_000, seed: 'keys' });
     const frames = JSON.parse(
-      execFileSync('ffprobe', [
+      execFileSync(requireTool('ffprobe'), [
         '-v',
         'error',
         '-select_streams',
