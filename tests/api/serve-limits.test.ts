@@ -97,6 +97,26 @@ test('stalled bodies cannot hold the server: over the anonymous cap they get a 5
   expect(signIn.status).toBe(200);
 }, 30_000);
 
+test('a made-up key or session cookie buys no body reading: a stalled chunked body gets its 401 at once', async () => {
+  const heads = [
+    'Authorization: Bearer mfk_000000000000_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n',
+    'Cookie: mediaforge_session=x\r\n',
+  ].map(
+    (credential) =>
+      `POST /v1/records HTTP/1.1\r\nHost: x\r\n${credential}Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`,
+  );
+  const clients = await Promise.all(heads.map((head) => rawClient(head)));
+  for (const client of clients) client.socket.write('ffff\r\n{"mediaType":"text","title":"');
+  const started = Date.now();
+  for (const client of clients) {
+    while (!client.received().includes('\r\n\r\n') && Date.now() - started < 5000) await Bun.sleep(20);
+    expect(client.received()).toStartWith('HTTP/1.1 401');
+    client.socket.destroy();
+  }
+  // Answered before the body finished, well inside the body timeout.
+  expect(Date.now() - started).toBeLessThan(1500);
+}, 30_000);
+
 test('a long upload that keeps sending succeeds; one that stops sending is dropped', async () => {
   const created = await fetch(new URL('/v1/records', server.url), {
     method: 'POST',

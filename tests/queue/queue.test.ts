@@ -5,12 +5,14 @@ import {
   completeItems,
   type Db,
   FileProcessingError,
+  newUid,
   reapExpiredLeases,
   records,
   TaskManager,
   TaskQueue,
   taskItems,
   tasks,
+  userScope,
   workers,
 } from '@mediaforge/core';
 import { describeBackends } from '@mediaforge/core/testing';
@@ -124,6 +126,19 @@ describeBackends('job queue', (backend) => {
       return manager.queueRecordGeneration({ scope: ALL_USERS, uids: [uid] }, { tx });
     });
     expect((await queue.listItems(id)).map((item) => item.payload)).toEqual([{ uid }]);
+  });
+
+  test('a per-user task limit holds under concurrent enqueues: exactly the limit gets in', async () => {
+    const scope = userScope(`racer-${newUid()}`);
+    const attempts = await Promise.allSettled(
+      Array.from({ length: 12 }, () =>
+        manager.queueFileProcessing({ scope, urls: ['https://example.com/a.png'], maxActiveTasksForUser: 3 }),
+      ),
+    );
+    expect(attempts.filter((a) => a.status === 'fulfilled')).toHaveLength(3);
+    const refused = attempts.filter((a): a is PromiseRejectedResult => a.status === 'rejected');
+    expect(refused.map((a) => (a.reason as FileProcessingError).code)).toEqual(Array(9).fill('CONCURRENCY_LIMITED'));
+    expect(await manager.activeTaskCount(scope)).toBe(3);
   });
 
   test('expired leases come back to the queue; past max attempts they fail with LEASE_EXPIRED', async () => {

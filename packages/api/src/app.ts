@@ -86,9 +86,11 @@ function buildApp(services: Services) {
       );
     },
   });
-  app.use('*', (c, next) => (UPLOAD_PATH.test(c.req.path) ? next() : jsonLimit(c, next)));
+  // The key is checked before any body is read: a caller with a made-up key gets its 401 at once, instead of
+  // holding up to API_MAX_JSON_KB of memory while it dribbles a body in.
   app.use('/v1/*', requireKey(services.verifier, services.limiter));
   app.use('/metrics', requireMetricsAccess(services.verifier, services.limiter, settings.api.metricsToken));
+  app.use('*', (c, next) => (UPLOAD_PATH.test(c.req.path) ? next() : jsonLimit(c, next)));
   // After the key check: a body is read only for a caller who may send one.
   const depthLimit = jsonDepthLimit();
   app.use('*', (c, next) => (UPLOAD_PATH.test(c.req.path) ? next() : depthLimit(c, next)));

@@ -254,7 +254,8 @@ export const TaskItemSchema = z
   })
   .openapi('TaskItem');
 
-export function toTaskItemDto(item: TaskItemRow): z.infer<typeof TaskItemSchema> {
+/** An item as a caller sees it; which worker holds it (host and pid) only for admin keys. */
+export function toTaskItemDto(item: TaskItemRow, { admin }: { admin: boolean }): z.infer<typeof TaskItemSchema> {
   return {
     id: item.id,
     seq: item.seq,
@@ -265,7 +266,7 @@ export function toTaskItemDto(item: TaskItemRow): z.infer<typeof TaskItemSchema>
     result: item.result,
     errorCode: item.errorCode,
     errorMessage: item.errorMessage,
-    lockedBy: item.lockedBy,
+    lockedBy: admin ? item.lockedBy : null,
     startedAt: item.startedAt?.toISOString() ?? null,
     finishedAt: item.finishedAt?.toISOString() ?? null,
   };

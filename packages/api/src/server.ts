@@ -6,7 +6,6 @@
  * synchronous generation) lift the idle timeout for their own request through `c.env.keepOpen()`.
  */
 import { createApp } from './app.ts';
-import { SESSION_COOKIE } from './auth.ts';
 import { guardBody } from './body-guard.ts';
 import type { ApiDeps, ApiEnv } from './env.ts';
 import type { ErrorBody } from './errors.ts';
@@ -84,10 +83,12 @@ export function startServer(options: ServeOptions): StartedServer {
 }
 
 /** No key presented (or a sign-in, whose key is in the body): the caller is not known yet. */
+/**
+ * Requests whose body is read before any key is verified: everything outside `/v1` (sign-in, dashboard forms).
+ * `/v1` checks the key before it reads a body, so a made-up Authorization header or cookie buys nothing there.
+ */
 function isAnonymous(request: Request): boolean {
-  if (new URL(request.url).pathname === '/session') return true;
-  if (request.headers.get('authorization')) return false;
-  return !(request.headers.get('cookie') ?? '').includes(`${SESSION_COOKIE}=`);
+  return !new URL(request.url).pathname.startsWith('/v1/');
 }
 
 function overloaded(limit: number): Response {

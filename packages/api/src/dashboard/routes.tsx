@@ -4,7 +4,14 @@
  * API and see what the signed-in key may see; the small client script adds live progress (SSE), cancel, ingest
  * and worker refresh through the JSON API with the session cookie.
  */
-import { type ApiPrincipal, MEDIA_TYPES, type MediaRecord, RECORD_STATUSES, recordStats } from '@mediaforge/core';
+import {
+  type ApiPrincipal,
+  MEDIA_TYPES,
+  type MediaRecord,
+  publicSourceUrl,
+  RECORD_STATUSES,
+  recordStats,
+} from '@mediaforge/core';
 import { type Context, Hono } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { principalScope, SESSION_COOKIE } from '../auth.ts';
@@ -83,7 +90,16 @@ export function dashboardRoutes(services: Services) {
         const scope = principalScope(principal);
         const status = await tasks.getTaskStatus(c.req.param('id') ?? '', scope);
         const items = await tasks.listItems(status.taskId, scope, { limit: 1000 });
-        return c.html(<TaskPage user={label(principal)} task={status} items={items} />);
+        // Which worker holds an item (host, pid) is for admins; a URL's query may carry a signed-URL token.
+        const shown = items.map((item) => ({
+          ...item,
+          lockedBy: principal.admin ? item.lockedBy : null,
+          payload:
+            typeof item.payload.url === 'string'
+              ? { ...item.payload, url: publicSourceUrl(item.payload.url) }
+              : item.payload,
+        }));
+        return c.html(<TaskPage user={label(principal)} task={status} items={shown} />);
       }),
     )
     .get(

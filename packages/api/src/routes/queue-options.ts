@@ -4,7 +4,6 @@
  * some worker serves or the operator allows. Each refusal is typed; nothing is silently raised or clamped.
  */
 import { type ApiPrincipal, DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE } from '@mediaforge/core';
-import { concurrencyLimited } from '../concurrency.ts';
 import { ApiError } from '../errors.ts';
 import type { Services } from '../services.ts';
 
@@ -18,7 +17,7 @@ export interface QueueOptions {
   maxSizeMb?: number | undefined;
 }
 
-/** @throws ApiError 403 OPTION_NOT_ALLOWED, 422 UNKNOWN_QUEUE, 429 CONCURRENCY_LIMITED */
+/** @throws ApiError 403 OPTION_NOT_ALLOWED, 422 UNKNOWN_QUEUE */
 export async function checkQueueOptions(
   services: Services,
   principal: ApiPrincipal,
@@ -34,13 +33,6 @@ export async function checkQueueOptions(
     }
     if (options.maxAttempts !== undefined && options.maxAttempts > DEFAULT_MAX_ATTEMPTS) {
       throw notAllowed('maxAttempts', options.maxAttempts, DEFAULT_MAX_ATTEMPTS, 'the default number of attempts');
-    }
-    const active = await services.tasks.queue.activeTaskCount(principal.userId);
-    if (active >= settings.api.maxActiveTasksPerUser) {
-      throw concurrencyLimited(
-        `${settings.api.maxActiveTasksPerUser} queued or running tasks per user`,
-        settings.api.maxActiveTasksPerUser,
-      );
     }
   }
   if (
@@ -70,4 +62,12 @@ function notAllowed(option: string, value: number, limit: number, what: string):
     `${option} ${value} is above ${what} (${limit}); only an admin key may raise it.`,
     { option, value, limit },
   );
+}
+
+/**
+ * The most queued or running tasks the caller's user may have (none for admin keys). The queue checks it when it
+ * inserts, under a per-user lock, so concurrent requests cannot race past it (429 CONCURRENCY_LIMITED).
+ */
+export function activeTaskLimit(services: Services, principal: ApiPrincipal): { maxActiveTasksForUser?: number } {
+  return principal.admin ? {} : { maxActiveTasksForUser: services.settings.api.maxActiveTasksPerUser };
 }

@@ -23,7 +23,7 @@ import {
 } from '../schemas.ts';
 import type { Services } from '../services.ts';
 import { bearer, errors, json, router } from './common.ts';
-import { checkQueueOptions } from './queue-options.ts';
+import { activeTaskLimit, checkQueueOptions } from './queue-options.ts';
 
 const queued = (description: string) => ({
   ...json(QueuedSchema, description),
@@ -147,6 +147,7 @@ export function taskRoutes(services: Services) {
         queue: body.queue,
         priority: body.priority,
         maxAttempts: body.maxAttempts,
+        ...activeTaskLimit(services, c.get('principal')),
       });
       c.header('Location', location(taskId));
       return c.json({ taskId, status: 'queued' as const, location: location(taskId) }, 202);
@@ -163,6 +164,7 @@ export function taskRoutes(services: Services) {
         queue: body.queue,
         priority: body.priority,
         maxAttempts: body.maxAttempts,
+        ...activeTaskLimit(services, c.get('principal')),
       });
       c.header('Location', location(taskId));
       return c.json({ taskId, status: 'queued' as const, location: location(taskId) }, 202);
@@ -181,7 +183,8 @@ export function taskRoutes(services: Services) {
     .openapi(taskItems, async (c) => {
       const { id } = c.req.valid('param');
       const items = await tasks.listItems(id, principalScope(c.get('principal')), c.req.valid('query'));
-      return c.json({ items: items.map(toTaskItemDto) }, 200);
+      const admin = c.get('principal').admin;
+      return c.json({ items: items.map((item) => toTaskItemDto(item, { admin })) }, 200);
     })
     .openapi(taskEvents, async (c) => {
       const { id } = c.req.valid('param');

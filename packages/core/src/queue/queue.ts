@@ -17,7 +17,7 @@ import { decodeCursor, encodeCursor } from '../records/cursor.ts';
 import { backoffMs } from '../retry/backoff.ts';
 import { isSerializationFailure } from '../retry/transient.ts';
 import { isUid, newUid } from '../uid.ts';
-import type { Executor } from './rows.ts';
+import { type Executor, rows, toNumber } from './rows.ts';
 import {
   CANCEL_CHANNEL,
   cancelTask,
@@ -55,6 +55,11 @@ export interface EnqueueSpec {
   /** Attempts per item, counting the first. Default 3. */
   maxAttempts?: number;
   options?: Record<string, unknown>;
+  /**
+   * Refuse (CONCURRENCY_LIMITED) when the user already has this many queued or running tasks. Checked and inserted
+   * under a per-user advisory lock, so concurrent requests (from any process) cannot race past it.
+   */
+  maxActiveTasksForUser?: number;
 }
 
 export interface EnqueueOptions {
@@ -117,6 +122,9 @@ export class TaskQueue {
       total: spec.payloads.length,
     };
     const write = async (db: Executor) => {
+      if (spec.maxActiveTasksForUser !== undefined && task.userId !== null) {
+        await checkActiveTasks(db, task.userId, spec.maxActiveTasksForUser);
+      }
       await insertTask(db, task);
       for (let offset = 0; offset < spec.payloads.length; offset += INSERT_CHUNK) {
         await insertItems(db, task, spec.payloads.slice(offset, offset + INSERT_CHUNK), offset);
@@ -229,6 +237,22 @@ export class TaskQueue {
         and(inArray(tasks.status, ['queued', 'running']), userId === undefined ? undefined : eq(tasks.userId, userId)),
       );
     return Number(row?.count ?? 0);
+  }
+}
+
+/** Holds the user's advisory lock to the end of the transaction, then refuses when the user is at the limit. */
+async function checkActiveTasks(db: Executor, userId: string, limit: number): Promise<void> {
+  await db.execute(sql`select pg_advisory_xact_lock(hashtext(${`mediaforge-tasks:${userId}`}))`);
+  const [row] = await rows<{ n: unknown }>(
+    db,
+    sql`select count(*) as n from tasks where user_id = ${userId} and status in ('queued', 'running')`,
+  );
+  if (toNumber(row?.n ?? 0) >= limit) {
+    throw new FileProcessingError(
+      `This user already has ${limit} queued or running tasks; wait for one to finish.`,
+      'CONCURRENCY_LIMITED',
+      { transient: true, details: { limit, retryAfterSeconds: 5 } },
+    );
   }
 }
 

@@ -38,6 +38,8 @@ export interface QueueCommon {
   queue?: string;
   priority?: number;
   maxAttempts?: number;
+  /** Refuse when the scope's user already has this many queued or running tasks (atomic across processes). */
+  maxActiveTasksForUser?: number;
 }
 
 export interface QueueFileProcessingInput extends QueueCommon {
@@ -293,5 +295,6 @@ function common(input: QueueCommon) {
     ...(input.queue ? { queue: input.queue } : {}),
     ...(input.priority !== undefined ? { priority: input.priority } : {}),
     ...(input.maxAttempts !== undefined ? { maxAttempts: input.maxAttempts } : {}),
+    ...(input.maxActiveTasksForUser !== undefined ? { maxActiveTasksForUser: input.maxActiveTasksForUser } : {}),
   };
 }

@@ -66,5 +66,20 @@ testObjectStore('file', {
       });
       expect(await store().head('text/o.txt')).toMatchObject({ size: 7, metadata: { v: '2' } });
     });
+
+    test('a write into a path the disk refuses (a file where a folder should be) is a typed storage error', async () => {
+      await Bun.write(join(root, 'blocked'), 'a plain file where the folder would go');
+      const spool = join(mkdtempSync(join(tmpdir(), 'mediaforge-spool-')), 'spool');
+      await Bun.write(spool, 'bytes');
+      const md5 = new Bun.CryptoHasher('md5').update('bytes').digest('hex');
+      const put = store().putFile;
+      if (!put) throw new Error('the file store implements putFile');
+      await expect(put('blocked/x.txt', spool, { contentType: 'text/plain', size: 5, md5 })).rejects.toMatchObject({
+        name: 'StorageError',
+      });
+      await expect(
+        store().put('blocked/y.txt', new Uint8Array([1]), { contentType: 'text/plain' }),
+      ).rejects.toMatchObject({ name: 'StorageError' });
+    });
   },
 });

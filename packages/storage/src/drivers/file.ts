@@ -111,7 +111,7 @@ export function createFileStore({ root }: FileStoreOptions): ObjectStore {
       await rename(temp, path);
     } catch (error) {
       await handle.close().catch(() => {});
-      await rm(temp, { force: true });
+      await rm(temp, { force: true }).catch(() => {});
       if (body instanceof ReadableStream) await body.cancel().catch(() => {});
       throw error;
     }
@@ -181,7 +181,8 @@ export function createFileStore({ root }: FileStoreOptions): ObjectStore {
         }
         await rename(temp, path);
       } catch (error) {
-        await rm(temp, { force: true });
+        // The cleanup must not mask the write's own (typed) failure.
+        await rm(temp, { force: true }).catch(() => {});
         throw wrap(error, `cannot write ${key}`);
       }
       return finishPut(key, path, { size: options.size, md5: options.md5 }, options);
@@ -248,7 +249,7 @@ export function createFileStore({ root }: FileStoreOptions): ObjectStore {
         if (sidecar) await writeAtomically(sidecarOf(to), sidecar);
         await rename(temp, to);
       } catch (error) {
-        await rm(temp, { force: true });
+        await rm(temp, { force: true }).catch(() => {});
         throw wrap(error, `cannot copy ${fromKey} to ${toKey}`);
       }
     },
