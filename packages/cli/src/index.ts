@@ -2,5 +2,4 @@ export * from '@mediaforge/core';
 export * from '@mediaforge/storage';
 export { mediaforge } from './cli.ts';
 export { CLIError } from './cli-error.ts';
-export * from './library.ts';
 export { runCli } from './run.ts';

@@ -11,6 +11,7 @@ export * from './errors.ts';
 export * from './files/index.ts';
 export * from './generate/index.ts';
 export * from './ingest/index.ts';
+export * from './library.ts';
 export * from './logging/logger.ts';
 export * from './media/index.ts';
 export * from './memory.ts';

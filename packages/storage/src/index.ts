@@ -6,3 +6,4 @@ export * from './keys.ts';
 export * from './metadata.ts';
 export * from './object-store.ts';
 export { openObjectStore } from './open.ts';
+export { type Mediaforge, openMediaforge } from './open-mediaforge.ts';
