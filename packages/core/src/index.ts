@@ -1,4 +1,5 @@
 export * from './auth/api-keys.ts';
+export * from './config/env-docs.ts';
 export * from './config/env-schema.ts';
 export * from './config/mask.ts';
 export * from './config/settings.ts';

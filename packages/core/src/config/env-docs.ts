@@ -1,0 +1,205 @@
+/**
+ * What each environment variable means, for people: docs/configuration.md is generated from this table and the
+ * schema (`bun run docs`). Defaults that the schema itself fills in are read from it; `unset` says what happens
+ * when a variable without a schema default is left out.
+ */
+import type { envSchema } from './env-schema.ts';
+
+export type EnvGroup = 'state' | 's3' | 'supabase' | 'files' | 'downloads' | 'tasks' | 'api' | 'logs';
+
+export interface EnvDoc {
+  group: EnvGroup;
+  /** One or two sentences: what the variable changes, with its unit and limits. */
+  meaning: string;
+  /** What an unset variable means, when the schema has no default value for it. */
+  unset?: string;
+}
+
+/** Group titles, in the order docs/configuration.md lists them. */
+export const ENV_GROUPS: Record<EnvGroup, string> = {
+  state: 'Database and local state',
+  s3: 'S3-compatible storage (AWS, Hetzner, MinIO, R2)',
+  supabase: 'Supabase Storage',
+  files: 'Files and batches',
+  downloads: 'Downloads (URL ingest)',
+  tasks: 'Background tasks',
+  api: 'HTTP API (`mediaforge serve`)',
+  logs: 'Logs',
+};
+
+export const ENV_DOCS = {
+  DATABASE_URL: {
+    group: 'state',
+    meaning: '`postgres://…` (or `postgresql://…`) to use PostgreSQL; run `mediaforge migrate` once per release.',
+    unset: 'embedded PGlite in `$MEDIAFORGE_HOME/db`',
+  },
+  STORAGE_URL: {
+    group: 'state',
+    meaning: 'Picks the object store: `file://path`, `s3://bucket` or `supabase://bucket`.',
+    unset: '`file://$MEDIAFORGE_HOME/objects`, or `s3://$S3_BUCKET` when a bucket is set (also `HZ_OBJ_BUCKET_NAME`)',
+  },
+  MEDIAFORGE_HOME: {
+    group: 'state',
+    meaning: "mediaforge's own state: the embedded database, local objects and the spool (`tmp`).",
+  },
+  S3_ENDPOINT: {
+    group: 's3',
+    meaning: 'Endpoint URL (`http://` or `https://`) of an S3-compatible service; unset means AWS.',
+    unset: 'AWS',
+  },
+  S3_REGION: {
+    group: 's3',
+    meaning: 'Region used for signing.',
+    unset: '`us-east-1` (for a Hetzner endpoint, the region in its host name)',
+  },
+  S3_ACCESS_KEY_ID: { group: 's3', meaning: 'Access key id.', unset: "the SDK's default credential chain" },
+  S3_SECRET_ACCESS_KEY: { group: 's3', meaning: 'Secret access key.', unset: "the SDK's default credential chain" },
+  S3_BUCKET: {
+    group: 's3',
+    meaning: 'Bucket name; with no `STORAGE_URL` it selects `s3://$S3_BUCKET`.',
+    unset: 'none',
+  },
+  S3_FORCE_PATH_STYLE: {
+    group: 's3',
+    meaning:
+      'Path-style addressing (`endpoint/bucket/key`). Always on when an endpoint is set (`mediaforge config` shows the effective value).',
+  },
+  S3_PART_SIZE_MB: {
+    group: 's3',
+    meaning: "Multipart part size for streamed uploads, in MiB (at least 5, S3's minimum); two parts are in flight.",
+  },
+  S3_PUBLIC_URL: {
+    group: 's3',
+    meaning: 'Public base URL of the bucket (a CDN); object URLs become `$S3_PUBLIC_URL/key`.',
+    unset: 'presigned URLs',
+  },
+  HZ_OBJ_ENDPOINT: {
+    group: 's3',
+    meaning:
+      'Hetzner Object Storage alias of `S3_ENDPOINT` (a host, or a URL); `S3_*` wins when both are set. Hetzner hosts `<region>.your-objectstorage.com` also give the region.',
+    unset: 'none',
+  },
+  HZ_OBJ_ACCESS_KEY: { group: 's3', meaning: 'Alias of `S3_ACCESS_KEY_ID`.', unset: 'none' },
+  HZ_OBJ_SECRET_KEY: { group: 's3', meaning: 'Alias of `S3_SECRET_ACCESS_KEY`.', unset: 'none' },
+  HZ_OBJ_BUCKET_NAME: { group: 's3', meaning: 'Alias of `S3_BUCKET`.', unset: 'none' },
+  HZ_OBJ_USE_SSL: {
+    group: 's3',
+    meaning: 'Whether an `HZ_OBJ_ENDPOINT` given as a bare host is reached over `https` (else `http`).',
+  },
+  SUPABASE_URL: { group: 'supabase', meaning: 'Project URL; required for `supabase://`.', unset: 'none' },
+  SUPABASE_SERVICE_ROLE_KEY: {
+    group: 'supabase',
+    meaning: 'Service role key; required for `supabase://`.',
+    unset: 'none',
+  },
+  SUPABASE_BUCKET: {
+    group: 'supabase',
+    meaning: 'Bucket name (the one in `supabase://bucket` wins).',
+    unset: 'none',
+  },
+  SUPABASE_PUBLIC_BUCKET: {
+    group: 'supabase',
+    meaning: 'The bucket is public: object URLs are public URLs instead of signed ones.',
+  },
+  MAX_FILE_SIZE_MB: {
+    group: 'files',
+    meaning:
+      'Largest file accepted from any source, in MB (at least 0.001). Uploads are cut off while they stream; request options and `--max-size` may only lower it.',
+  },
+  MAX_BATCH_SIZE: {
+    group: 'files',
+    meaning: 'Most URLs or records in one batch; more is refused with `BATCH_TOO_LARGE`.',
+  },
+  MEDIAFORGE_ALLOW_HOSTS: {
+    group: 'downloads',
+    meaning: 'Comma-separated hosts that downloads may reach even on private, loopback or link-local addresses.',
+    unset: 'none: only public unicast addresses',
+  },
+  DOWNLOAD_TIMEOUT_SECONDS: {
+    group: 'downloads',
+    meaning: 'A download fails (and is retried) when no byte arrives for this long.',
+  },
+  DOWNLOAD_CONNECT_TIMEOUT_SECONDS: {
+    group: 'downloads',
+    meaning: 'A download fails (and is retried) when connecting takes longer.',
+  },
+  DOWNLOAD_RETRIES: {
+    group: 'downloads',
+    meaning:
+      'Retries of one download (timeouts, resets, 5xx, 408, 429 with `Retry-After`) before its queue item counts a failed attempt (0–100).',
+  },
+  TASK_TIMEOUT_MINUTES: {
+    group: 'tasks',
+    meaning:
+      "Hard time limit of a job item: past it the item fails with `TASK_TIMEOUT` and its lease is dropped. A generator's record claim older than this counts as abandoned.",
+  },
+  TASK_SOFT_TIMEOUT_MINUTES: {
+    group: 'tasks',
+    meaning:
+      "Soft time limit (below the hard one): the item's AbortSignal fires and it fails with `TASK_SOFT_TIMEOUT`.",
+  },
+  TASK_RETRY_BASE_SECONDS: {
+    group: 'tasks',
+    meaning: 'Backoff between attempts of a failed queue item: base × 2^(attempt−1), equal jitter, capped.',
+  },
+  TASK_RETRY_MAX_SECONDS: { group: 'tasks', meaning: 'Cap of that backoff.' },
+  TASK_RETENTION_DAYS: {
+    group: 'tasks',
+    meaning: 'Workers prune (hourly) the items of tasks finished longer ago; task results are kept.',
+  },
+  API_HOST: { group: 'api', meaning: 'Address `mediaforge serve` listens on.' },
+  API_PORT: { group: 'api', meaning: 'Port `mediaforge serve` listens on (`0` picks a free port).' },
+  API_CORS_ORIGINS: {
+    group: 'api',
+    meaning: 'Comma-separated origins allowed to call `/v1` from browsers (`*` for any).',
+    unset: 'no CORS',
+  },
+  API_RATE_LIMIT_PER_MINUTE: {
+    group: 'api',
+    meaning: 'Requests per minute per API key (token bucket; 429 with `Retry-After` past it).',
+  },
+  API_MAX_JSON_KB: {
+    group: 'api',
+    meaning: 'Largest JSON request body, in KiB (uploads are bounded by `MAX_FILE_SIZE_MB`, while they stream).',
+  },
+  API_IDLE_TIMEOUT_SECONDS: {
+    group: 'api',
+    meaning:
+      "A connection with no traffic this long is closed (1–255, Bun's limit); long uploads, SSE and synchronous generation lift it for themselves.",
+  },
+  API_BODY_TIMEOUT_SECONDS: {
+    group: 'api',
+    meaning:
+      'A request body that sends nothing for this long gets a 408 (a long upload that keeps sending is never cut off).',
+  },
+  API_MAX_ANONYMOUS_REQUESTS: {
+    group: 'api',
+    meaning:
+      'Requests with a body from callers without a key (sign-in included) in flight at once; more get a 503 `SERVER_BUSY`.',
+  },
+  API_MAX_UPLOADS_PER_KEY: {
+    group: 'api',
+    meaning:
+      'Uploads one key may stream at once per API process; more get a 429 `CONCURRENCY_LIMITED` with `Retry-After`.',
+  },
+  API_MAX_ACTIVE_TASKS_PER_USER: {
+    group: 'api',
+    meaning:
+      'Queued or running tasks a non-admin user may have (counted in the database, so across API processes); more ingest/generate requests get a 429.',
+  },
+  API_ALLOWED_QUEUES: {
+    group: 'api',
+    meaning:
+      'Comma-separated queues callers may name besides `default` and those a running worker serves (others: 422 `UNKNOWN_QUEUE`).',
+    unset: 'none',
+  },
+  METRICS_TOKEN: {
+    group: 'api',
+    meaning: 'Bearer token (16+ characters) that may read `/metrics`, for scrapers.',
+    unset: 'admin keys only',
+  },
+  LOG_LEVEL: {
+    group: 'logs',
+    meaning: '`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`. Logs are JSON lines on stderr.',
+  },
+} satisfies Record<keyof typeof envSchema.shape, EnvDoc>;
