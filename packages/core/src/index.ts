@@ -1,6 +1,7 @@
 export * from './auth/api-keys.ts';
 export * from './config/env-schema.ts';
 export * from './config/mask.ts';
+export * from './config/s3-public-url.ts';
 export * from './config/settings.ts';
 export * from './db/database.ts';
 export * from './db/errors.ts';
