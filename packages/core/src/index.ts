@@ -23,5 +23,6 @@ export * from './records/repository.ts';
 export * from './records/stats.ts';
 export * from './retry/index.ts';
 export * from './scope.ts';
+export * from './stats/index.ts';
 export * from './typed-error.ts';
 export * from './uid.ts';
