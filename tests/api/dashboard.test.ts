@@ -1,7 +1,7 @@
 // The dashboard in real headless Chromium (Debian's /usr/bin/chromium via playwright-core): sign in with a key,
 // start an ingest and watch it reach 100%, cancel a task, open a record preview; a screenshot is kept for review.
 import { afterAll, beforeAll, expect, test } from 'bun:test';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type StartedServer, startServer } from '@mediaforge/api';
@@ -13,11 +13,12 @@ import {
   loadSettings,
   openDatabase,
   TaskManager,
+  userScope,
 } from '@mediaforge/core';
 import { requireTool } from '@mediaforge/core/testing';
 import { createFileStore } from '@mediaforge/storage';
 import { runWorker } from '@mediaforge/worker';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 import { FIXTURES } from './support.ts';
 
 const SCREENSHOTS = join(import.meta.dir, '../../.artifacts');
@@ -33,6 +34,7 @@ let server: StartedServer;
 let worker: Awaited<ReturnType<typeof runWorker>>;
 let browser: Browser;
 let key = '';
+let adminKey = '';
 let tasks: TaskManager;
 
 beforeAll(async () => {
@@ -46,6 +48,7 @@ beforeAll(async () => {
   server = startServer({ database, store, settings, logger, port: 0, eventIntervalMs: 100 });
   worker = await runWorker({ settings, database, store, logger, signals: false, pollMs: 50 });
   key = (await new ApiKeyStore(database.db).create({ userId: 'viewer' })).key;
+  adminKey = (await new ApiKeyStore(database.db).create({ userId: 'ops', admin: true })).key;
   tasks = new TaskManager({ database, settings });
   browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
 });
@@ -128,4 +131,56 @@ test('sign in, ingest to 100%, cancel a task, preview a record', async () => {
   await page.screenshot({ path: join(SCREENSHOTS, 'dashboard.png'), fullPage: true });
   expect(existsSync(join(SCREENSHOTS, 'dashboard.png'))).toBe(true);
   await page.close();
+}, 90_000);
+
+async function signIn(page: Page, base: string, apiKey: string): Promise<void> {
+  await page.goto(`${base}/dashboard/login`);
+  await page.fill('#key', apiKey);
+  await page.click('button[type=submit]');
+  await page.waitForURL(`${base}/dashboard`);
+}
+
+test('throughput charts: bars for a task that processed items, per worker for admins only', async () => {
+  const base = server.url.href.replace(/\/$/, '');
+  const urls = ['fixture.jpg', 'fixture.png', 'fixture.txt'].map((name) => `http://127.0.0.1:${origin.port}/${name}`);
+  const taskId = await tasks.queueFileProcessing({ urls, scope: userScope('viewer') });
+  for (let i = 0; i < 300 && !(await tasks.getTaskStatus(taskId, ALL_USERS)).ready; i++) await Bun.sleep(100);
+  expect((await tasks.getTaskStatus(taskId, ALL_USERS)).successful).toBe(true);
+
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await signIn(page, base, key);
+  await page.click('header a[href="/dashboard/throughput"]');
+  await page.waitForURL(`${base}/dashboard/throughput`);
+  const segments = (chart: string) => page.locator(`#${chart} svg rect.segment[data-series="${taskId}"]`);
+  // Three items finished within the last hour: at least one bar, and its heights add up to something drawn.
+  expect(await segments('by-task-items').count()).toBeGreaterThan(0);
+  expect(await segments('by-task-bytes').count()).toBeGreaterThan(0);
+  const drawn = await segments('by-task-items').evaluateAll((rects) =>
+    rects.reduce((sum, rect) => sum + (rect as SVGRectElement).getBBox().height, 0),
+  );
+  expect(drawn).toBeGreaterThan(0);
+  expect(await page.locator('#by-task-items svg rect.segment title').first().textContent()).toMatch(/\/s$/);
+  expect(await page.locator(`#by-task-items .legend a[href="/dashboard/tasks/${taskId}"]`).count()).toBe(1);
+  expect(await page.locator('#records-by-type svg rect.segment[data-series="image"]').count()).toBeGreaterThan(0);
+  // Workers name hosts and pids: not for a user's key.
+  expect(await page.locator('#by-worker-items').count()).toBe(0);
+
+  const shots = mkdtempSync(join(tmpdir(), 'mediaforge-throughput-'));
+  await page.screenshot({ path: join(shots, 'throughput.png'), fullPage: true });
+  expect(statSync(join(shots, 'throughput.png')).size).toBeGreaterThan(0);
+
+  // The task's own page charts just that task, over the window asked for.
+  await page.goto(`${base}/dashboard/tasks/${taskId}?window=6h`);
+  expect(
+    await page.locator(`#task-throughput-items svg rect.segment[data-series="${taskId}"]`).count(),
+  ).toBeGreaterThan(0);
+  expect(await page.locator('p.windows strong').textContent()).toBe('6h');
+  await page.close();
+
+  const admin = await browser.newPage();
+  await signIn(admin, base, adminKey);
+  await admin.goto(`${base}/dashboard/throughput`);
+  expect(await admin.locator('#by-worker-items svg rect.segment').count()).toBeGreaterThan(0);
+  expect(await admin.locator('#by-worker-items .legend li').count()).toBeGreaterThan(0);
+  await admin.close();
 }, 90_000);

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
-import { type Database, openDatabase } from '@mediaforge/core';
+import { type Database, openDatabase, records } from '@mediaforge/core';
 import { describeBackends } from '@mediaforge/core/testing';
 import { createS3Store } from '@mediaforge/storage';
 import { S3RVER_CREDENTIALS, startS3Server, type TestS3Server } from '@mediaforge/storage/testing';
+import { eq } from 'drizzle-orm';
 import { createTestApi, errorOf, FIXTURES, type TestApi } from './support.ts';
 
 const fixture = (name: string) => Bun.file(join(FIXTURES, name));
@@ -306,6 +307,10 @@ describe('API files on S3 (s3rver on loopback)', () => {
     const { uid } = (await created.json()) as { uid: string };
     const upload = await api.call('POST', `/v1/records/${uid}/file`, { body: fixture('fixture.mp3') });
     expect(upload.status).toBe(201);
+    // A private bucket: the record keeps the stable s3:// reference, the API shows the route that presigns.
+    expect(((await upload.json()) as { record: { fileUrl: string } }).record.fileUrl).toBe(`/v1/records/${uid}/file`);
+    const [row] = await database.db.select().from(records).where(eq(records.uid, uid));
+    expect(row?.fileUrl).toBe(`s3://${s3.bucket}/audio/${uid}.mp3`);
     const original = await fixture('fixture.mp3').bytes();
     const redirect = await api.call('GET', `/v1/records/${uid}/file`);
     expect(redirect.status).toBe(302);
@@ -317,5 +322,31 @@ describe('API files on S3 (s3rver on loopback)', () => {
     });
     expect(streamed.status).toBe(206);
     expect(new Uint8Array(await streamed.arrayBuffer())).toEqual(original.slice(0, 100));
+  });
+
+  test('a public bucket: file_url is the public object URL, and GET file redirects there unsigned', async () => {
+    const publicApi = await createTestApi(
+      database,
+      {},
+      createS3Store({ bucket: s3.bucket, endpoint: s3.endpoint, ...S3RVER_CREDENTIALS, publicBucket: true }),
+    );
+    try {
+      const created = await publicApi.call('POST', '/v1/records', { json: { mediaType: 'audio' } });
+      const { uid } = (await created.json()) as { uid: string };
+      const upload = await publicApi.call('POST', `/v1/records/${uid}/file`, { body: fixture('fixture.mp3') });
+      expect(upload.status).toBe(201);
+      const publicUrl = `${s3.endpoint}/${s3.bucket}/audio/${uid}.mp3`;
+      expect(((await upload.json()) as { record: { fileUrl: string } }).record.fileUrl).toBe(publicUrl);
+      const [row] = await database.db.select().from(records).where(eq(records.uid, uid));
+      expect(row?.fileUrl).toBe(publicUrl);
+      // Read anonymously, as a browser would: no credentials, no signature.
+      const original = await fixture('fixture.mp3').bytes();
+      expect(new Uint8Array(await (await fetch(publicUrl)).arrayBuffer())).toEqual(original);
+      const redirect = await publicApi.call('GET', `/v1/records/${uid}/file`);
+      expect(redirect.status).toBe(302);
+      expect(redirect.headers.get('location')).toBe(publicUrl);
+    } finally {
+      publicApi.close();
+    }
   });
 });

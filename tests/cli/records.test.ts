@@ -129,7 +129,7 @@ describe('mediaforge usage and configuration errors', () => {
     const cwd = tempDir();
     await Bun.write(
       join(cwd, '.env'),
-      'S3_SECRET_ACCESS_KEY=very-secret\nS3_ACCESS_KEY_ID=AKIAEXAMPLE\nMAX_FILE_SIZE_MB=7\nDATABASE_URL=postgres://u:pw123@db/app\nS3_ENDPOINT=http://127.0.0.1:9000\n',
+      'S3_SECRET_ACCESS_KEY=very-secret\nS3_ACCESS_KEY_ID=AKIAEXAMPLE\nMAX_FILE_SIZE_MB=7\nDATABASE_URL=postgres://u:pw123@db/app\nS3_ENDPOINT=http://127.0.0.1:9000\nS3_BUCKET=media\nS3_PUBLIC_BUCKET=true\n',
     );
     const result = await runMediaforge(['config', '--json'], { cwd });
     expect(result.code).toBe(0);
@@ -138,6 +138,9 @@ describe('mediaforge usage and configuration errors', () => {
     expect(shown.s3.secretAccessKey).toBe('****');
     // The S3 driver uses path style with any endpoint; config shows what is used, not the unset variable.
     expect(shown.s3.forcePathStyle).toBe(true);
+    expect(shown.s3.endpoint).toBe('http://127.0.0.1:9000');
+    // The public base URL records get, derived from the endpoint and path style.
+    expect(shown.s3.publicUrl).toBe('http://127.0.0.1:9000/media');
     expect(shown.database).toBe('postgres://u:****@db/app');
     for (const secret of ['very-secret', 'AKIAEXAMPLE', 'pw123']) expect(result.stdout).not.toContain(secret);
   });

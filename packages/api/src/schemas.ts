@@ -62,13 +62,14 @@ export const RecordSchema = z
 export type RecordDto = z.infer<typeof RecordSchema>;
 
 /**
- * A record as the API shows it: never a server path (a local-disk `file:` URL becomes the record's file route) and
- * never a source URL's credentials, query or fragment (signed-URL tokens).
+ * A record as the API shows it: a `file_url` a client can open — a public URL as stored, while a local-disk `file:`
+ * path or a private bucket's `s3://` reference becomes the record's file route (which streams or redirects to a
+ * presigned URL) — and never a source URL's credentials, query or fragment (signed-URL tokens).
  */
 export function toRecordDto(record: MediaRecord): RecordDto {
   return {
     ...record,
-    fileUrl: record.fileUrl?.startsWith('file:') ? `/v1/records/${record.uid}/file` : record.fileUrl,
+    fileUrl: record.fileUrl && !/^https?:/.test(record.fileUrl) ? `/v1/records/${record.uid}/file` : record.fileUrl,
     sourceUrl: record.sourceUrl === null ? null : (publicSourceUrl(record.sourceUrl) ?? null),
     createdAt: record.createdAt.toISOString(),
     updatedAt: record.updatedAt.toISOString(),

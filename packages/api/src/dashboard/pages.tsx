@@ -3,11 +3,15 @@
 import {
   formatBytes,
   type RecordStats,
+  type Series,
   type TaskItemRow,
   type TaskStatusView,
+  type TimeWindow,
+  type WindowPreset,
   type WorkerInfo,
 } from '@mediaforge/core';
 import { ago, Layout, Progress, shortId } from './layout.tsx';
+import { RateCharts, WindowPicker } from './throughput-page.tsx';
 
 export function LoginPage() {
   return (
@@ -172,7 +176,17 @@ export function WorkersTable({ workers }: { workers: WorkerInfo[] }) {
   );
 }
 
-export function TaskPage({ user, task, items }: { user: string; task: TaskStatusView; items: TaskItemRow[] }) {
+export function TaskPage({
+  user,
+  task,
+  items,
+  throughput,
+}: {
+  user: string;
+  task: TaskStatusView;
+  items: TaskItemRow[];
+  throughput: { preset: WindowPreset; window: TimeWindow; series: Series[] };
+}) {
   return (
     <Layout title={`Task ${shortId(task.taskId)}`} user={user}>
       <h1>
@@ -188,6 +202,9 @@ export function TaskPage({ user, task, items }: { user: string; task: TaskStatus
           {task.error.code}: {task.error.message}
         </p>
       ) : null}
+      <h2>Throughput</h2>
+      <WindowPicker path={`/dashboard/tasks/${task.taskId}`} preset={throughput.preset} />
+      <RateCharts id="task-throughput" series={throughput.series} window={throughput.window} label={shortId} />
       <h2>Items</h2>
       <table id="items">
         <thead>

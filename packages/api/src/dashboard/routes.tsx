@@ -6,11 +6,16 @@
  */
 import {
   type ApiPrincipal,
+  isWindowPreset,
+  itemThroughput,
   MEDIA_TYPES,
   type MediaRecord,
   publicSourceUrl,
   RECORD_STATUSES,
   recordStats,
+  recordsOverTime,
+  timeWindow,
+  type WindowPreset,
 } from '@mediaforge/core';
 import { type Context, Hono } from 'hono';
 import { getCookie } from 'hono/cookie';
@@ -19,6 +24,7 @@ import type { ApiEnv } from '../env.ts';
 import type { Services } from '../services.ts';
 import { LoginPage, OverviewPage, TaskPage } from './pages.tsx';
 import { RecordPage, RecordsPage } from './records-pages.tsx';
+import { ThroughputPage } from './throughput-page.tsx';
 
 const EXCERPT_BYTES = 600;
 // A Map: an own-entry lookup, so `__proto__`, `constructor` and `toString` are simply not assets.
@@ -40,6 +46,10 @@ export function dashboardRoutes(services: Services) {
       c.header('Cache-Control', 'no-store');
       return render(c, principal);
     };
+  };
+  const presetOf = (c: Context<ApiEnv>): WindowPreset => {
+    const asked = c.req.query('window');
+    return isWindowPreset(asked) ? asked : '1h';
   };
   const label = (principal: ApiPrincipal) => `${principal.userId}${principal.admin ? ' (admin)' : ''}`;
 
@@ -99,7 +109,33 @@ export function dashboardRoutes(services: Services) {
               ? { ...item.payload, url: publicSourceUrl(item.payload.url) }
               : item.payload,
         }));
-        return c.html(<TaskPage user={label(principal)} task={status} items={shown} />);
+        const preset = presetOf(c);
+        const window = timeWindow(preset);
+        const series = await itemThroughput(services.database.db, { by: 'task', window, scope, taskId: status.taskId });
+        return c.html(
+          <TaskPage user={label(principal)} task={status} items={shown} throughput={{ preset, window, series }} />,
+        );
+      }),
+    )
+    .get(
+      '/dashboard/throughput',
+      page(async (c, principal) => {
+        const scope = principalScope(principal);
+        const preset = presetOf(c);
+        const window = timeWindow(preset);
+        const db = services.database.db;
+        const [byTask, byWorker, recordsByType] = await Promise.all([
+          itemThroughput(db, { by: 'task', window, scope }),
+          // Worker ids name hosts and pids: admins only, like the workers table.
+          principal.admin ? itemThroughput(db, { by: 'worker', window, scope }) : undefined,
+          recordsOverTime(db, window, scope),
+        ]);
+        return c.html(
+          <ThroughputPage
+            user={label(principal)}
+            charts={{ preset, window, byTask, recordsByType, ...(byWorker ? { byWorker } : {}) }}
+          />,
+        );
       }),
     )
     .get(

@@ -62,7 +62,7 @@ export const ENV_DOCS = {
   S3_FORCE_PATH_STYLE: {
     group: 's3',
     meaning:
-      'Path-style addressing (`endpoint/bucket/key`). Always on when an endpoint is set (`mediaforge config` shows the effective value).',
+      'Path-style addressing (`endpoint/bucket/key`). When unset: on for any endpoint but AWS'"'"'s (`mediaforge config` shows the effective value).',
   },
   S3_PART_SIZE_MB: {
     group: 's3',
@@ -71,7 +71,12 @@ export const ENV_DOCS = {
   S3_PUBLIC_URL: {
     group: 's3',
     meaning: 'Public base URL of the bucket (a CDN); object URLs become `$S3_PUBLIC_URL/key`.',
-    unset: 'presigned URLs',
+    unset: 'derived from the endpoint when the bucket is public',
+  },
+  S3_PUBLIC_BUCKET: {
+    group: 's3',
+    meaning:
+      'The bucket allows anonymous reads: records get a public https `file_url` (Hetzner and AWS virtual-hosted, other endpoints per path style). Otherwise records keep `s3://bucket/key` and reads are redirected to a fresh presigned URL.',
   },
   HZ_OBJ_ENDPOINT: {
     group: 's3',

@@ -7,13 +7,14 @@ const emptyToUndefined = (value: unknown) => (value === '' ? undefined : value);
 
 const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
 
-const envBoolean = (fallback: boolean) =>
+/** A true/false variable; `fallback` when unset (`undefined` keeps "unset" apart from an explicit false). */
+const envBoolean = <T extends boolean | undefined>(fallback: T) =>
   z.preprocess(
     emptyToUndefined,
     z
       .string()
       .optional()
-      .transform((value, ctx) => {
+      .transform((value, ctx): boolean | T => {
         if (value === undefined) return fallback;
         const normalized = value.trim().toLowerCase();
         if (['1', 'true', 'yes', 'on'].includes(normalized)) return true;
@@ -106,9 +107,10 @@ export const envSchema = z.object({
   S3_ACCESS_KEY_ID: optionalString,
   S3_SECRET_ACCESS_KEY: optionalString,
   S3_BUCKET: optionalString,
-  S3_FORCE_PATH_STYLE: envBoolean(false),
+  S3_FORCE_PATH_STYLE: envBoolean(undefined),
   S3_PART_SIZE_MB: positiveNumber(8, { integer: true }),
   S3_PUBLIC_URL: urlWithSchemes(['http:', 'https:']),
+  S3_PUBLIC_BUCKET: envBoolean(false),
   HZ_OBJ_ENDPOINT: optionalString,
   HZ_OBJ_ACCESS_KEY: optionalString,
   HZ_OBJ_SECRET_KEY: optionalString,

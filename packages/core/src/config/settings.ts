@@ -2,6 +2,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../errors.ts';
 import { type Env, envSchema, type LogLevel, SECRET_VARIABLES } from './env-schema.ts';
+import { isAwsEndpoint, s3PublicBaseUrl } from './s3-public-url.ts';
 
 export interface S3Settings {
   endpoint?: string;
@@ -9,11 +10,19 @@ export interface S3Settings {
   accessKeyId?: string;
   secretAccessKey?: string;
   bucket?: string;
-  /** Effective: on whenever an endpoint is set (MinIO, Hetzner, s3rver and R2 need path-style addressing). */
+  /**
+   * Effective: `S3_FORCE_PATH_STYLE` when set, else on for any endpoint but AWS's (MinIO, s3rver and R2 need
+   * path-style addressing; Hetzner accepts it).
+   */
   forcePathStyle: boolean;
   /** Multipart part size for streamed uploads (at least 5 MiB, S3's minimum). */
   partSizeBytes: number;
-  /** Public base URL for objects (a CDN or public bucket); presigned URLs otherwise. */
+  /** The bucket allows anonymous reads (`S3_PUBLIC_BUCKET`): records carry public URLs instead of `s3://` ones. */
+  publicBucket: boolean;
+  /**
+   * Effective public base URL of objects: `S3_PUBLIC_URL` (a CDN), else derived from the endpoint when the bucket
+   * is public (./s3-public-url.ts); unset means presigned URLs at read time.
+   */
   publicUrl?: string;
 }
 
@@ -108,9 +117,10 @@ export function loadSettings({ env = process.env, cwd = process.cwd() }: LoadSet
 function toSettings(env: Env, cwd: string): Settings {
   const issues: { variable: string; problem: string }[] = [];
   const home = isAbsolute(env.MEDIAFORGE_HOME) ? env.MEDIAFORGE_HOME : resolve(cwd, env.MEDIAFORGE_HOME);
-  const s3 = resolveS3(env);
-  const bucketDefault = s3.bucket ? `s3://${s3.bucket}` : undefined;
+  const s3Connection = resolveS3(env);
+  const bucketDefault = s3Connection.bucket ? `s3://${s3Connection.bucket}` : undefined;
   const storageUrl = env.STORAGE_URL ?? bucketDefault ?? `file://${resolve(home, 'objects')}`;
+  const s3 = withPublicUrl(env, s3Connection, storageUrl);
 
   const storageScheme = new URL(storageUrl).protocol;
   if (storageScheme === 'supabase:') {
@@ -189,7 +199,7 @@ function toSettings(env: Env, cwd: string): Settings {
 }
 
 /** The seed's HZ_OBJ_* variables fill in whatever S3_* leaves unset. */
-function resolveS3(env: Env): S3Settings {
+function resolveS3(env: Env): Omit<S3Settings, 'publicUrl'> {
   const hetznerEndpoint = env.HZ_OBJ_ENDPOINT
     ? /^https?:\/\//.test(env.HZ_OBJ_ENDPOINT)
       ? env.HZ_OBJ_ENDPOINT
@@ -202,10 +212,18 @@ function resolveS3(env: Env): S3Settings {
     accessKeyId: env.S3_ACCESS_KEY_ID ?? env.HZ_OBJ_ACCESS_KEY,
     secretAccessKey: env.S3_SECRET_ACCESS_KEY ?? env.HZ_OBJ_SECRET_KEY,
     bucket: env.S3_BUCKET ?? env.HZ_OBJ_BUCKET_NAME,
-    forcePathStyle: env.S3_FORCE_PATH_STYLE || endpoint !== undefined,
+    forcePathStyle: env.S3_FORCE_PATH_STYLE ?? (endpoint !== undefined && !isAwsEndpoint(endpoint)),
     partSizeBytes: env.S3_PART_SIZE_MB * 1024 * 1024,
-    publicUrl: env.S3_PUBLIC_URL,
+    publicBucket: env.S3_PUBLIC_BUCKET,
   };
+}
+
+/** The bucket is the one STORAGE_URL names when it is an s3:// URL (it may differ from S3_BUCKET). */
+function withPublicUrl(env: Env, s3: Omit<S3Settings, 'publicUrl'>, storageUrl: string): S3Settings {
+  const url = new URL(storageUrl);
+  const bucket = url.protocol === 's3:' && url.hostname ? decodeURIComponent(url.hostname) : s3.bucket;
+  const publicUrl = env.S3_PUBLIC_URL ?? (s3.publicBucket && bucket ? s3PublicBaseUrl({ ...s3, bucket }) : undefined);
+  return publicUrl ? { ...s3, publicUrl } : s3;
 }
 
 /** Hetzner endpoints are `<region>.your-objectstorage.com`; the SDK needs that region for signing. */

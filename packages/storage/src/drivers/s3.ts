@@ -15,7 +15,7 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { isTransientStatus, isTransientSystemCode } from '@mediaforge/core';
+import { isTransientStatus, isTransientSystemCode, s3PublicBaseUrl } from '@mediaforge/core';
 import { FetchHttpHandler } from '@smithy/fetch-http-handler';
 import { StorageAbortedError, StorageError, type StorageErrorCode } from '../errors.ts';
 import { validateKey } from '../keys.ts';
@@ -50,14 +50,31 @@ export interface S3StoreOptions {
   queueSize?: number;
   /** Attempts per request, including the first, for transient failures. Default 4. */
   maxAttempts?: number;
-  /** When set, `url()` returns `${publicBaseUrl}/${key}` instead of a presigned URL. */
+  /** When set, `url()` and `objectUrl()` return `${publicBaseUrl}/${key}` instead of presigned / `s3://` URLs. */
   publicBaseUrl?: string;
+  /**
+   * The bucket allows anonymous reads: without `publicBaseUrl`, object URLs are derived from the endpoint (Hetzner's
+   * and AWS's virtual-hosted form, else per `forcePathStyle`).
+   */
+  publicBucket?: boolean;
   /** Use this client instead of building one (the other connection options are then ignored). */
   client?: S3Client;
 }
 
 export function createS3Store(options: S3StoreOptions): ObjectStore {
   const { bucket } = options;
+  const forcePathStyle = options.forcePathStyle ?? Boolean(options.endpoint);
+  const publicBase = (
+    options.publicBaseUrl ??
+    (options.publicBucket
+      ? s3PublicBaseUrl({
+          bucket,
+          region: options.region ?? 'us-east-1',
+          forcePathStyle,
+          ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+        })
+      : undefined)
+  )?.replace(/\/+$/, '');
   const partSize = Math.max(options.partSizeBytes ?? 8 * 1024 * 1024, MIN_PART_SIZE);
   const queueSize = Math.max(options.queueSize ?? 2, 1);
   const client =
@@ -65,7 +82,7 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
     new S3Client({
       region: options.region ?? 'us-east-1',
       ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-      forcePathStyle: options.forcePathStyle ?? Boolean(options.endpoint),
+      forcePathStyle,
       maxAttempts: options.maxAttempts ?? 4,
       retryMode: 'standard',
       // Bun's native fetch: faster than its node:http emulation and holds less memory per request body.
@@ -218,7 +235,7 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
 
     async url(key: string, url: { expiresIn?: number } = {}): Promise<string> {
       validateKey(S3_DRIVER, key);
-      if (options.publicBaseUrl) return objectUrl(key);
+      if (publicBase) return objectUrl(key);
       return getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), {
         expiresIn: url.expiresIn ?? 3600,
       });
@@ -249,10 +266,18 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
     },
   };
 
-  /** The object's address: the public base URL when configured, else its `s3://bucket/key` URI. */
+  /**
+   * The object's address, stored as the record's `file_url`: its public URL, or for a private bucket the stable
+   * `s3://bucket/key` reference — a presigned URL would expire and carry a signature, so it is made at read time.
+   */
   function objectUrl(key: string): string {
-    return options.publicBaseUrl ? `${options.publicBaseUrl.replace(/\/+$/, '')}/${key}` : `s3://${bucket}/${key}`;
+    return publicBase ? `${publicBase}/${encodeKey(key)}` : `s3://${bucket}/${key}`;
   }
+}
+
+/** Keys are `type/uid.ext` today; encoding each segment keeps any other key a valid URL path. */
+function encodeKey(key: string): string {
+  return key.split('/').map(encodeURIComponent).join('/');
 }
 
 function totalFromContentRange(contentRange: string | undefined): number | undefined {

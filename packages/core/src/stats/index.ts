@@ -1,0 +1,3 @@
+export * from './records-over-time.ts';
+export * from './throughput.ts';
+export * from './time-window.ts';
