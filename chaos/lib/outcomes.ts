@@ -5,7 +5,14 @@
  */
 import { Tally } from './net.ts';
 
-export type Verdict = 'accepted' | 'refused' | 'shed' | 'untyped 4xx' | 'unexpected 5xx' | 'no answer';
+export type Verdict =
+  | 'accepted'
+  | 'refused'
+  | 'shed'
+  | 'untyped 4xx'
+  | 'unexpected 5xx'
+  | 'no answer'
+  | 'closed by the server';
 
 export function judge(status: number, code: string, retryAfter: string): Verdict {
   if (status === 0) return 'no answer';
@@ -23,13 +30,26 @@ export class Outcomes {
   /** Up to ten answers that were neither accepted, refused nor shed, for the failure message. */
   readonly surprises: string[] = [];
 
-  add(status: number, code: string, retryAfter: string, what = ''): Verdict {
+  /** `tolerated`: verdicts this kind of request may also get without being a surprise (still counted). */
+  add(status: number, code: string, retryAfter: string, what = '', tolerated: Verdict[] = []): Verdict {
     const verdict = judge(status, code, retryAfter);
-    this.verdicts.add(verdict);
-    this.answers.add(status === 0 ? 'no answer' : `${status}${code ? ` ${code}` : ''}`);
-    if (!['accepted', 'refused', 'shed'].includes(verdict) && this.surprises.length < 10)
+    this.tally(
+      verdict,
+      status === 0 ? `no answer${code ? ` (${code.slice(0, 60)})` : ''}` : `${status}${code ? ` ${code}` : ''}`,
+    );
+    if (!['accepted', 'refused', 'shed', ...tolerated].includes(verdict) && this.surprises.length < 10)
       this.surprises.push(`${what}: ${status} ${code}`);
     return verdict;
+  }
+
+  /** A socket the server closed without answering: what a stalled body is owed once its timeout passes. */
+  closed(): void {
+    this.tally('closed by the server', 'closed without an answer');
+  }
+
+  private tally(verdict: Verdict, answer: string): void {
+    this.verdicts.add(verdict);
+    this.answers.add(answer);
   }
 
   count(verdict: Verdict): number {

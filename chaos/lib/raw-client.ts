@@ -23,7 +23,11 @@ export function rawClient(url: URL, head: string): Promise<RawClient> {
     const opened = Date.now();
     let text = '';
     let closedFlag = false;
-    const socket = net.connect(Number(url.port), url.hostname, () => socket.write(head));
+    // Resolved once connected and the head is written, so that what the caller writes next follows it.
+    const socket = net.connect(Number(url.port), url.hostname, () => {
+      socket.write(head);
+      resolve(client);
+    });
     const closed = new Promise<number>((done) =>
       socket.on('close', () => {
         closedFlag = true;
@@ -33,8 +37,8 @@ export function rawClient(url: URL, head: string): Promise<RawClient> {
     socket.on('data', (chunk) => {
       text += chunk.toString('latin1');
     });
-    // A reset by the server is one way of closing; the close event follows.
-    socket.on('error', () => {});
+    // A reset by the server is one way of closing; the close event follows (and resolves a client never connected).
+    socket.on('error', () => resolve(client));
     const client: RawClient = {
       socket,
       received: () => text,
@@ -44,7 +48,6 @@ export function rawClient(url: URL, head: string): Promise<RawClient> {
       closed,
       isClosed: () => closedFlag,
     };
-    resolve(client);
   });
 }
 
