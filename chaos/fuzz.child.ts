@@ -4,7 +4,13 @@
  * validation from the bytes, exactly as an upload or ingest would. An outcome is either acceptance or a typed
  * `FileProcessingError`; anything else is a crash, recorded with the input that caused it.
  *
- * Usage: bun fuzz.child.ts <iterations> <seed> <crash-dir>. Prints progress to stderr, a JSON summary to stdout.
+ * The corpus also holds the structure-aware parser bombs of core (every container, at every scale), each fed whole
+ * once and then mutated like the fixtures. Every input is timed: one that costs more than 1 s per MB (250 ms below
+ * 1/4 MB, as bombs.test.ts allows) is timed again, and is reported as over budget if it is slow twice (a single
+ * slow run on a shared machine is a GC pause or a neighbour, a repeated one is the input).
+ *
+ * Usage: bun fuzz.child.ts <iterations> <seed> <crash-dir> [bomb scales, comma-separated]. Prints progress to
+ * stderr, a JSON summary to stdout.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,17 +20,26 @@ import {
   FileTypeNotSupportedError,
   validateFileIntegrity,
 } from '@mediaforge/core';
+import { parserBombs } from '@mediaforge/core/testing';
 import { seededRandom } from './lib/net.ts';
 
 const FIXTURES = join(import.meta.dir, '../packages/core/test/fixtures');
 const [iterations = 100, seed = 1] = process.argv.slice(2, 4).map(Number);
 const crashDir = process.argv[4] ?? '/tmp';
+const bombScales = (process.argv[5] ?? '16,1024').split(',').map(Number);
 const random = seededRandom(seed);
 const int = (n: number) => Math.floor(random() * n);
 
 const corpus = readdirSync(FIXTURES)
   .filter((name) => name.startsWith('fixture'))
   .map((name) => ({ name, bytes: new Uint8Array(readFileSync(join(FIXTURES, name))) }));
+const bombs = parserBombs({ seed, scales: bombScales });
+/** Mutating a multi-megabyte bomb thousands of times would spend the run copying it: the small ones are mutated. */
+const smallBombs = bombs.filter((bomb) => bomb.bytes.byteLength <= 256 * 1024);
+
+/** 1 s per MB, and 250 ms for anything under 1/4 MB. */
+const budgetMs = (size: number) => Math.max(250, (1000 * size) / 1_000_000);
+const perMb = (ms: number, size: number) => ms / Math.max(size / 1_000_000, 0.25);
 
 const MUTATIONS = {
   'bit flips': (input: Uint8Array) => {
@@ -65,19 +80,16 @@ const kinds = Object.keys(MUTATIONS) as (keyof typeof MUTATIONS)[];
 
 const outcomes: Record<string, number> = {};
 const crashes: { fixture: string; mutation: string; error: string; file: string }[] = [];
+const overBudget: { input: string; bytes: number; ms: number }[] = [];
 let slowestMs = 0;
+let slowestPerMb = { input: '', bytes: 0, ms: 0, msPerMb: 0 };
 let peakRss = 0;
-for (let i = 0; i < iterations; i++) {
-  const fixture = corpus[int(corpus.length)];
-  const mutation = kinds[int(kinds.length)];
-  if (!fixture || !mutation) continue;
-  const input = MUTATIONS[mutation](fixture.bytes);
-  const started = performance.now();
-  let outcome: string;
+
+/** Detection and validation of one input, as an upload or ingest does it; the outcome is a code or 'CRASH'. */
+async function check(input: Uint8Array, streaming: boolean): Promise<{ outcome: string; error?: unknown }> {
   try {
-    if (i % 4 === 0) {
-      // A quarter go through the streaming path uploads and downloads use.
-      const detected = await detectFileType(new Blob([input]).stream());
+    if (streaming) {
+      const detected = await detectFileType(new Blob([input as Uint8Array<ArrayBuffer>]).stream());
       if (!detected.isValid) throw new FileTypeNotSupportedError(detected.contentType);
       await validateFileIntegrity(detected.stream, detected.contentType);
     } else {
@@ -85,32 +97,80 @@ for (let i = 0; i < iterations; i++) {
       if (!detected.isValid) throw new FileTypeNotSupportedError(detected.contentType);
       await validateFileIntegrity(input, detected.contentType);
     }
-    outcome = 'accepted';
+    return { outcome: 'accepted' };
   } catch (error) {
-    if (error instanceof FileProcessingError) outcome = error.code;
-    else {
-      outcome = 'CRASH';
-      const file = join(crashDir, `crash-${seed}-${i}-${fixture.name}`);
-      writeFileSync(file, input);
-      crashes.push({ fixture: fixture.name, mutation, error: String(error).slice(0, 300), file });
+    return error instanceof FileProcessingError ? { outcome: error.code } : { outcome: 'CRASH', error };
+  }
+}
+
+async function timed(input: Uint8Array, streaming: boolean) {
+  const started = performance.now();
+  const result = await check(input, streaming);
+  return { ...result, ms: performance.now() - started };
+}
+
+async function feed(i: number, label: string, mutation: string, input: Uint8Array) {
+  // A quarter go through the streaming path uploads and downloads use.
+  const streaming = i % 4 === 0;
+  const first = await timed(input, streaming);
+  const { outcome, error } = first;
+  let ms = first.ms;
+  if (ms > budgetMs(input.byteLength)) {
+    const again = await timed(input, streaming);
+    ms = Math.min(ms, again.ms);
+    if (ms > budgetMs(input.byteLength)) {
+      overBudget.push({ input: `${label} / ${mutation}`, bytes: input.byteLength, ms: Math.round(ms) });
+      writeFileSync(join(crashDir, `slow-${seed}-${mutation === 'whole bomb' ? 'bomb' : 'input'}-${i}`), input);
     }
   }
-  slowestMs = Math.max(slowestMs, performance.now() - started);
+  if (outcome === 'CRASH') {
+    const file = join(crashDir, `crash-${seed}-${i}-${label.replace(/[^\w.-]+/g, '_').slice(0, 80)}`);
+    writeFileSync(file, input);
+    crashes.push({ fixture: label, mutation, error: String(error).slice(0, 300), file });
+  }
+  slowestMs = Math.max(slowestMs, ms);
+  const cost = perMb(ms, input.byteLength);
+  if (cost > slowestPerMb.msPerMb) {
+    slowestPerMb = {
+      input: `${label} / ${mutation}`,
+      bytes: input.byteLength,
+      ms: Math.round(ms),
+      msPerMb: Math.round(cost),
+    };
+  }
   outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
   if (i % 25 === 0) {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
     process.stderr.write(`${i}\n`);
   }
 }
+
+// Start the validation threads and load sharp first: one-off costs that are not any input's.
+await check(corpus.find((f) => f.name === 'fixture.png')?.bytes ?? new Uint8Array(), false);
+await check(corpus.find((f) => f.name === 'fixture.mp4')?.bytes ?? new Uint8Array(), true);
+
+for (const [b, bomb] of bombs.entries()) await feed(b, `${bomb.mime} ${bomb.name}`, 'whole bomb', bomb.bytes);
+for (let i = 0; i < iterations; i++) {
+  // One input in five is a mutated bomb, the rest mutated fixtures.
+  const bomb = i % 5 === 4 ? smallBombs[int(smallBombs.length)] : undefined;
+  const fixture = bomb ? { name: `${bomb.mime} ${bomb.name}`, bytes: bomb.bytes } : corpus[int(corpus.length)];
+  const mutation = kinds[int(kinds.length)];
+  if (!fixture || !mutation) continue;
+  await feed(i, fixture.name, mutation, MUTATIONS[mutation](fixture.bytes));
+}
 peakRss = Math.max(peakRss, process.memoryUsage().rss);
 console.log(
   JSON.stringify({
-    iterations,
+    iterations: iterations + bombs.length,
     fixtures: corpus.length,
+    bombs: bombs.length,
+    bombScales,
     mutations: kinds,
     outcomes,
     crashes,
     slowestMs: Math.round(slowestMs),
+    slowestPerMb,
+    overBudget,
     peakRssMiB: Math.round(peakRss / 1048576),
   }),
 );

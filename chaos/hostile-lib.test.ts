@@ -56,9 +56,16 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
   }
 }
 
-test(`mutation fuzzing: ${FUZZ_ITERATIONS} mutated fixtures, each outcome typed, bounded in time and memory`, async () => {
+test(`mutation fuzzing: ${FUZZ_ITERATIONS} mutated fixtures and bombs, plus every bomb whole, each outcome typed, within 1 s per MB`, async () => {
   const child = Bun.spawn(
-    [process.execPath, join(import.meta.dir, 'fuzz.child.ts'), String(FUZZ_ITERATIONS), '20261121', home],
+    [
+      process.execPath,
+      join(import.meta.dir, 'fuzz.child.ts'),
+      String(FUZZ_ITERATIONS),
+      '20261121',
+      home,
+      FULL ? '16,1024,4096' : '16,1024',
+    ],
     { stdout: 'pipe', stderr: 'pipe' },
   );
   let lastProgress = Date.now();
@@ -80,12 +87,18 @@ test(`mutation fuzzing: ${FUZZ_ITERATIONS} mutated fixtures, each outcome typed,
     outcomes: Record<string, number>;
     crashes: unknown[];
     slowestMs: number;
+    slowestPerMb: { input: string; bytes: number; ms: number; msPerMb: number };
+    overBudget: unknown[];
+    bombs: number;
     peakRssMiB: number;
   };
   await saveResults('fuzz', summary);
   expect(summary.crashes).toEqual([]);
   expect(summary.outcomes.CRASH ?? 0).toBe(0);
-  expect(Object.values(summary.outcomes).reduce((a, b) => a + b, 0)).toBe(FUZZ_ITERATIONS);
+  // Every mutation and every structure-aware bomb got an outcome, each within 1 s per MB (250 ms when small).
+  expect(summary.bombs).toBeGreaterThan(0);
+  expect(Object.values(summary.outcomes).reduce((a, b) => a + b, 0)).toBe(FUZZ_ITERATIONS + summary.bombs);
+  expect(summary.overBudget).toEqual([]);
   // Refusals dominate and both kinds of refusal occur: the mutations reach past detection into validation.
   expect(summary.outcomes.INTEGRITY_ERROR ?? 0).toBeGreaterThan(FUZZ_ITERATIONS / 4);
   expect(summary.outcomes.FILE_TYPE_NOT_SUPPORTED ?? 0).toBeGreaterThan(0);

@@ -173,6 +173,9 @@ if (fuzz || api || lib) {
   }
 }
 
+// ---- Resource exhaustion (issue 18): rendered from exhaustion.json and the fuzzer's slowest input per MB. ----
+lines.push(...resourceExhaustionSection());
+
 lines.push(
   '## Found and fixed by this suite',
   '',
@@ -190,3 +193,108 @@ await Bun.write(join(ROOT, 'RELIABILITY.md'), `${lines.join('\n')}\n`);
 Bun.spawnSync(['bun', 'x', 'biome', 'format', '--write', join(ROOT, 'RELIABILITY.md')], { cwd: ROOT });
 console.error(`\nRELIABILITY.md written (chaos suite exit ${code})`);
 process.exit(code);
+
+/** The "Resource exhaustion" section: per attack, /health latency, bomb cost per MB, peak RSS, and answers by kind. */
+function resourceExhaustionSection(): string[] {
+  interface Attack {
+    name: string;
+    seconds: number;
+    requests: number;
+    answers: Counts;
+    unexpected5xx: number;
+    shed: number;
+    health: { probes: number; failed: number; worstMs: number; p99Ms: number };
+    peakRssMiB: number;
+    worstBomb?: { name: string; bytes: number; ms: number; msPerMb: number };
+  }
+  interface Exhaustion {
+    scale: { stalled: number; dripping: number; storm: { keys: number; clientsPerKey: number; seconds: number } };
+    goals: { healthMs: number; bombMsPerMb: number; stormRssMiB: number };
+    baseline: { worstMs: number; p99Ms: number };
+    attacks: Attack[];
+    server: { peakRssMiB: number; unexpectedErrorLogs: number };
+  }
+  const ex = read<Exhaustion>('exhaustion');
+  const fz = read<{
+    slowestPerMb?: { input: string; bytes: number; ms: number; msPerMb: number };
+    overBudget?: unknown[];
+  }>('fuzz');
+  if (!ex) return [];
+  const { goals } = ex;
+  const met = (ok: boolean) => (ok ? 'met' : '**missed**');
+  const storm = ex.attacks.find((a) => a.name.startsWith('storm'));
+  const worstHealth = Math.max(...ex.attacks.map((a) => a.health.worstMs));
+  const worstBomb = ex.attacks
+    .map((a) => a.worstBomb)
+    .filter((b) => b !== undefined)
+    .toSorted((a, b) => b.msPerMb - a.msPerMb)[0];
+  const unexpected = ex.attacks.reduce((n, a) => n + a.unexpected5xx, 0);
+  const out = [
+    '## Resource exhaustion',
+    '',
+    `A real \`mediaforge serve --no-worker\` on PostgreSQL, attacked one way after another while a probe in its own process timed \`/health\` every 50 ms (idle baseline: worst ${ex.baseline.worstMs} ms, p99 ${ex.baseline.p99Ms} ms). Attacks: parser bombs of every container uploaded through the API; pixel bombs (a solid 10000 × 9999 WebP and header bombs) at once from four keys; ${ex.scale.stalled} stalled bodies (Content-Length, no body) and ${ex.scale.dripping} byte-a-second clients, half with keys; a storm of valid uploads from ${ex.scale.storm.keys} keys × ${ex.scale.storm.clientsPerKey} clients for ${ex.scale.storm.seconds} s. A 503 SERVER_BUSY/OVERLOADED or 429 with Retry-After is load shed on purpose and counted apart from unexpected 5xx.`,
+    '',
+    table(
+      ['attack', 'requests', 'seconds', '/health worst / p99 ms', 'peak RSS MiB', 'shed', 'unexpected 5xx', 'answers'],
+      ex.attacks.map((a) => [
+        a.name,
+        a.requests,
+        a.seconds,
+        `${a.health.worstMs} / ${a.health.p99Ms}`,
+        a.peakRssMiB,
+        a.shed,
+        a.unexpected5xx,
+        entries(a.answers)
+          .map(([k, n]) => `${k} ${n}`)
+          .join(', '),
+      ]),
+    ),
+    '',
+    table(
+      ['goal', 'measured', 'verdict'],
+      [
+        [
+          `/health ≤ ${goals.healthMs} ms under every attack`,
+          `worst ${worstHealth} ms`,
+          met(worstHealth <= goals.healthMs),
+        ],
+        [
+          `a bomb answered within ${goals.bombMsPerMb} ms per MB (small inputs count as 1/8 MB)`,
+          worstBomb
+            ? `${worstBomb.msPerMb} ms/MB: ${worstBomb.name}, ${worstBomb.bytes} bytes in ${worstBomb.ms} ms`
+            : 'n/a',
+          met((worstBomb?.msPerMb ?? 0) <= goals.bombMsPerMb),
+        ],
+        [
+          `peak RSS ≤ ${goals.stormRssMiB} MiB under the storm`,
+          `${storm?.peakRssMiB ?? 'n/a'} MiB (VmHWM over the whole run ${ex.server.peakRssMiB} MiB)`,
+          met((storm?.peakRssMiB ?? 0) <= goals.stormRssMiB),
+        ],
+        [
+          'unexpected 5xx',
+          `${unexpected} (server log: ${ex.server.unexpectedErrorLogs} unexpected errors)`,
+          met(unexpected === 0),
+        ],
+        ...(fz?.slowestPerMb
+          ? [
+              [
+                'fuzzer: every input ≤ 1 s per MB (250 ms floor)',
+                `slowest ${fz.slowestPerMb.msPerMb} ms/MB: ${fz.slowestPerMb.input}, ${fz.slowestPerMb.bytes} bytes in ${fz.slowestPerMb.ms} ms; over budget: ${fz.overBudget?.length ?? 0}`,
+                met((fz.overBudget?.length ?? 0) === 0),
+              ],
+            ]
+          : []),
+      ],
+    ),
+    '',
+  ];
+  // Causes as measured, written only when the goal is missed (the figures above are the evidence).
+  const missed = ex.attacks.filter((a) => a.health.worstMs > goals.healthMs);
+  if (missed.length > 0) {
+    out.push(
+      `The /health goal is missed under ${missed.map((a) => `${a.name} (worst ${a.health.worstMs} ms, p99 ${a.health.p99Ms} ms)`).join(' and ')}. Under the stalled sockets the p99 stays low: the slow probes are single ones while thousands of connections are opened and answered at once; their cause is not isolated further. Under the storm the two cores are saturated by the server (validation, hashing, PostgreSQL) and the ${ex.scale.storm.keys * ex.scale.storm.clientsPerKey} clients and the probe running beside it on the same machine, so /health waits its turn on the event loop. Anonymous byte-a-second bodies (JSON routes) are closed by API_IDLE_TIMEOUT_SECONDS without an answer even though they keep sending; only uploads lift that timeout.`,
+      '',
+    );
+  }
+  return out;
+}
