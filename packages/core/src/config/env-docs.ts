@@ -61,8 +61,8 @@ export const ENV_DOCS = {
   },
   S3_FORCE_PATH_STYLE: {
     group: 's3',
-    meaning:
-      'Path-style addressing (`endpoint/bucket/key`). When unset: on for any endpoint but AWS'"'"'s (`mediaforge config` shows the effective value).',
+    meaning: 'Path-style addressing (`endpoint/bucket/key`); `mediaforge config` shows the effective value.',
+    unset: "on for any endpoint but AWS's",
   },
   S3_PART_SIZE_MB: {
     group: 's3',
