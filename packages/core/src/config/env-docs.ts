@@ -170,7 +170,7 @@ export const ENV_DOCS = {
   API_IDLE_TIMEOUT_SECONDS: {
     group: 'api',
     meaning:
-      "A connection with no traffic this long is closed (1–255, Bun's limit); long uploads, SSE and synchronous generation lift it for themselves.",
+      "A connection is closed when it is idle, or a request other than an upload, SSE or synchronous generation has not been answered, this long (1–255, Bun's limit). JSON bodies are small: one that trickles in slower than that is dropped.",
   },
   API_BODY_TIMEOUT_SECONDS: {
     group: 'api',
