@@ -8,8 +8,8 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ALL_USERS, type Database, openDatabase, TaskManager } from '@mediaforge/core';
 import { createTestPostgres, postgresProbe, skipPostgres, type TestPostgres } from '@mediaforge/core/testing';
-import { tempDir } from '../support/cli.ts';
-import { installTarballs, PACKAGES, type Packed, packAll, run } from './packing.ts';
+import { runBun, tempDir } from '../support/cli.ts';
+import { installTarballs, PACKAGES, type Packed, packAll } from './packing.ts';
 
 const PNG = join(import.meta.dir, '../../packages/core/test/fixtures/fixture.png');
 
@@ -58,7 +58,7 @@ describe('packed packages', () => {
     await installTarballs(app, packed, PACKAGES);
     // Without a local bin, `bunx mediaforge` would fetch an unrelated package of that name from the registry.
     expect(existsSync(join(app, 'node_modules/.bin/mediaforge'))).toBe(true);
-    const demo = await run(['x', 'mediaforge', 'demo', '--count', '1', '--json'], app);
+    const demo = await runBun(['x', 'mediaforge', 'demo', '--count', '1', '--json'], app);
     expect(demo.code, demo.stderr).toBe(0);
     const report = JSON.parse(demo.stdout) as {
       records: { mediaType: string; verified: boolean; location: string; size: number }[];
@@ -112,7 +112,7 @@ describe('packed packages', () => {
         options: { allowPrivate: true },
       });
       const objects = join(dir, 'objects');
-      const worker = await run(['x', 'mediaforge-worker', '--until-idle', '--connect-timeout', '10'], dir, {
+      const worker = await runBun(['x', 'mediaforge-worker', '--until-idle', '--connect-timeout', '10'], dir, {
         DATABASE_URL: pg.url,
         STORAGE_URL: `file://${objects}`,
       });

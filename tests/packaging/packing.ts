@@ -1,6 +1,7 @@
 /** Packs the workspace packages with `bun pm pack` and installs the tarballs into directories outside the repository. */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { runBun } from '../support/cli.ts';
 
 const ROOT = join(import.meta.dir, '../..');
 
@@ -32,30 +33,6 @@ export interface Packed {
   files: string[];
 }
 
-/** Variables a developer's shell may carry that would change what the installed programs do. */
-const SCRUBBED = ['DATABASE_URL', 'STORAGE_URL', 'MEDIAFORGE_HOME', 'LOG_LEVEL', 'S3_BUCKET', 'HZ_OBJ_BUCKET_NAME'];
-
-export async function run(
-  args: string[],
-  cwd: string,
-  env: Record<string, string> = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([key]) => !SCRUBBED.includes(key)));
-  const child = Bun.spawn([process.execPath, ...args], {
-    cwd,
-    env: { ...base, LOG_LEVEL: 'warn', ...env },
-    stdout: 'pipe',
-    stderr: 'pipe',
-    stdin: 'ignore',
-  });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-    child.exited,
-  ]);
-  return { code, stdout, stderr };
-}
-
 async function tar(args: string[]): Promise<string> {
   const child = Bun.spawn(['tar', ...args], { stdout: 'pipe', stderr: 'pipe' });
   const [stdout, stderr, code] = await Promise.all([
@@ -72,7 +49,7 @@ export async function packAll(dir: string): Promise<Record<PackageName, Packed>>
   const packed = {} as Record<PackageName, Packed>;
   for (const name of PACKAGES) {
     const folder = join(ROOT, 'packages', name.replace('@mediaforge/', ''));
-    const result = await run(['pm', 'pack', '--destination', dir, '--quiet'], folder);
+    const result = await runBun(['pm', 'pack', '--destination', dir, '--quiet'], folder);
     if (result.code !== 0) throw new Error(`bun pm pack failed in ${folder}: ${result.stderr}`);
     const tarball = result.stdout.trim().split('\n').pop()?.trim() ?? '';
     const path = tarball.startsWith('/') ? tarball : join(dir, tarball);
@@ -110,6 +87,6 @@ export async function installTarballs(
       overrides: Object.fromEntries([...direct, ...indirect].map((name) => [name, source(name)])),
     }),
   );
-  const install = await run(['install'], dir);
+  const install = await runBun(['install'], dir);
   if (install.code !== 0) throw new Error(`bun install failed in ${dir}:\n${install.stdout}\n${install.stderr}`);
 }

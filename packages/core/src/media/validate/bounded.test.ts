@@ -2,7 +2,7 @@
 import { describe, expect, test } from 'bun:test';
 import sharp from 'sharp';
 import { IntegrityError } from '../../errors.ts';
-import { flacOfSyncBytes, issue18Mp4 } from '../bombs/index.ts';
+import { flacOfSyncBytes, issue18Mp4, solidWebp } from '../bombs/index.ts';
 import { compressImage } from '../compress.ts';
 import { MAX_IMAGE_PIXELS } from '../decode-budget.ts';
 import { validateFileIntegrity } from './validate.ts';
@@ -54,18 +54,6 @@ test('the event loop keeps turning while a 32 MB hostile FLAC is walked', async 
 }, 30_000);
 
 describe('the solid-colour 10000 × 9999 WebP of issue 18', () => {
-  /** sharp encodes a 16 × 16 solid WebP; its lossless bitstream does not depend on size, so the header is resized. */
-  async function solidWebp(width: number, height: number): Promise<Uint8Array> {
-    const small = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#3366aa' } })
-      .webp({ lossless: true })
-      .toBuffer();
-    const bytes = new Uint8Array(small);
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const bits = view.getUint32(21, true);
-    view.setUint32(21, (bits & 0xf0000000) | ((height - 1) << 14) | (width - 1), true);
-    return bytes;
-  }
-
   test('it is what the report describes: a tiny file of 10000 × 9999 pixels, over the 50 MP limit', async () => {
     const webp = await solidWebp(10_000, 9_999);
     const meta = await sharp(webp, { limitInputPixels: false }).metadata();
