@@ -6,6 +6,7 @@ import { RecordNotFoundError } from '../errors.ts';
 import type { MediaRecord } from '../records/record.ts';
 import { type Scope, scopeCondition } from '../scope.ts';
 import { parseUid } from '../uid.ts';
+import { crashPoint } from './crash-points.ts';
 import { dropObjectReference, removeRetiredBytes } from './objects.ts';
 
 /**
@@ -28,6 +29,7 @@ export async function deleteRecord(
     const last = deleted.storageKey ? await dropObjectReference(tx as unknown as Db, deleted.storageKey) : false;
     return { record: deleted, retired: last ? deleted.storageKey : null };
   });
+  crashPoint('delete-after-commit');
   // A store that fails now leaves the row `deleting`; the maintenance sweep finishes it.
   if (retired) await removeRetiredBytes(db, store, [retired]).catch(() => {});
   return { record, objectDeleted: retired !== null };

@@ -7,6 +7,7 @@
 import type { Db } from '../db/database.ts';
 import { FileProcessingError } from '../errors.ts';
 import type { MediaRecord } from '../records/record.ts';
+import { crashPoint } from './crash-points.ts';
 import type { FileStore } from './file-store.ts';
 import { sha256OfStream } from './file-store.ts';
 import {
@@ -86,8 +87,10 @@ export async function storeFile(
       contentType: file.contentType,
       ownerId,
     });
+    crashPoint('after-reserve');
     try {
       const put = await putBytes(file, key, uid, ownerId, provenance, ctx);
+      crashPoint('after-put');
       const done = await commit(file, target, provenance, ctx, 'written', { storageKey: key, objectUrl: put.url });
       if (!done) throw new Error(`object ${key} was retired before its record referred to it`);
       if (!done.record) await discard(ctx, key);
@@ -134,6 +137,7 @@ async function commit(
       throw error;
     });
   if ('gone' in result) return undefined;
+  crashPoint('after-commit');
   if (retired) await removeRetiredBytes(ctx.db, ctx.store, [retired]).catch(() => {});
   return { record: result.record, object: stored, origin };
 }
