@@ -66,16 +66,23 @@ function dyingInPut(inner: ObjectStore): ObjectStore {
       const reader = source.getReader();
       let held: Uint8Array | undefined;
       const partial = new ReadableStream<Uint8Array>({
+        // A pull must enqueue or the stream stalls silently: read until there is a chunk to pass on.
         async pull(controller) {
-          const { done, value } = await reader.read();
-          if (done) {
-            // Everything but the last chunk went out; the rest never will.
-            if (held && held.byteLength > 1) controller.enqueue(held.subarray(0, held.byteLength - 1));
-            setTimeout(() => process.kill(process.pid, 'SIGKILL'), 1500);
-            return new Promise<void>(() => {});
+          for (;;) {
+            const { done, value } = await reader.read();
+            if (done) {
+              // Everything but the last byte went out; the rest never will.
+              if (held && held.byteLength > 1) controller.enqueue(held.subarray(0, held.byteLength - 1));
+              setTimeout(() => process.kill(process.pid, 'SIGKILL'), 1500);
+              return new Promise<void>(() => {});
+            }
+            const previous = held;
+            held = value;
+            if (previous) {
+              controller.enqueue(previous);
+              return;
+            }
           }
-          if (held) controller.enqueue(held);
-          held = value;
         },
       });
       return inner.put(key, partial, options);
