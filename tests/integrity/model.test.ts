@@ -6,7 +6,7 @@
  * runs and the store is reconciled with the records.
  *
  * MODEL_SEEDS (default 3) and MODEL_STEPS (default 300) scale the run; MODEL_SEED_BASE picks the first seed. Under
- * `bun run chaos` (CHAOS_FULL=1) the defaults are 4 seeds × 1000 steps and the figures go to
+ * `bun run chaos` (CHAOS_FULL=1) the default is 600 steps per seed and the figures go to
  * chaos/results/model.json for RELIABILITY.md (a short run leaves the committed figures alone).
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
@@ -35,8 +35,8 @@ import { isNotNull } from 'drizzle-orm';
 import { FULL, saveResults } from '../../chaos/lib/scale.ts';
 import { allStoreKeys, bytesOf, storedSha, storeFor, streamOf, testSettings, writeOnce } from './support.ts';
 
-const SEEDS = Number(process.env.MODEL_SEEDS ?? (FULL ? 4 : 3));
-const STEPS = Number(process.env.MODEL_STEPS ?? (FULL ? 1000 : 300));
+const SEEDS = Number(process.env.MODEL_SEEDS ?? 3);
+const STEPS = Number(process.env.MODEL_STEPS ?? (FULL ? 600 : 300));
 
 /** One finished (or failed) run per backend and seed; written to chaos/results/model.json after the file. */
 interface RunFigures {
