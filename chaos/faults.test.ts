@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadSettings, openDatabase, TaskManager, userScope } from '@mediaforge/core';
+import { loadSettings, openDatabase, sweepObjects, TaskManager, userScope } from '@mediaforge/core';
 import { type ObjectStore, openObjectStore } from '@mediaforge/storage';
 import { startS3Server, type TestS3Server } from '@mediaforge/storage/testing';
 import postgres from 'postgres';
@@ -118,6 +118,32 @@ async function waitForTasks(count: number, started: number, alsoDone = () => tru
     if (alsoDone() && tasks.length === count && terminal) break;
   }
   return tasks;
+}
+
+/** Keys in the S3 server (read directly, not through the faulty proxy) that no record refers to. */
+async function objectsWithoutRecord(referenced: Set<string | null>): Promise<string[]> {
+  const found: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await direct.list('', cursor ? { cursor } : {});
+    for (const object of page.items) if (!referenced.has(object.key)) found.push(object.key);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return found;
+}
+
+/**
+ * The worker's maintenance sweep, run once its grace (2 × TASK_TIMEOUT_MINUTES) has passed: the clock of the
+ * objects table is moved back past it rather than waiting, then the sweep runs with no grace.
+ */
+async function sweepAfterGrace(url: string): Promise<{ removed: number }> {
+  await sql`update objects set created_at = created_at - interval '3 hours', updated_at = updated_at - interval '3 hours'`;
+  const database = await openDatabase({ url });
+  try {
+    return await sweepObjects(database.db, direct, { graceMs: 0 });
+  } finally {
+    await database.close();
+  }
 }
 
 async function tryQuery<T>(query: () => Promise<T>): Promise<T | undefined> {
@@ -287,15 +313,13 @@ test(
       if (count > 1) problems.push(`${count} records for ${url}`);
     }
     if (records.length !== succeeded) problems.push(`${records.length} records for ${succeeded} succeeded items`);
-    // Objects without a record: listed from the S3 server itself.
+    // Objects without a record, listed from the S3 server itself. Keys are write-once, so a worker killed between
+    // its put and its commit leaves its object until the maintenance sweep: count them, sweep (as maintenance would
+    // once its grace has passed), and count again — after the sweep there must be none.
     const keys = new Set(records.map((record) => record.storage_key));
-    const orphans: string[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await direct.list('', cursor ? { cursor } : {});
-      for (const object of page.items) if (!keys.has(object.key)) orphans.push(object.key);
-      cursor = page.nextCursor;
-    } while (cursor);
+    const unreferencedBeforeSweep = await objectsWithoutRecord(keys);
+    const { removed: removedBySweep } = await sweepAfterGrace(pg.url);
+    const orphans = await objectsWithoutRecord(keys);
     // Task counters against the item table.
     for (const task of tasks) {
       const own = items.filter((item) => item.task_id === task.id);
@@ -328,6 +352,8 @@ test(
       itemsRetried: retried,
       lost: items.filter((item) => !['succeeded', 'failed'].includes(item.status)).length,
       duplicated: Object.values(recordsPerUrl.counts).filter((count) => count > 1).length,
+      unreferencedBeforeSweep: unreferencedBeforeSweep.length,
+      removedBySweep,
       orphanObjects: orphans.length,
       injected: {
         origin: origin.faults.counts,

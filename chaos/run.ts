@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { integritySections } from './lib/integrity-report.ts';
 import { RESULTS } from './lib/scale.ts';
 
 const ROOT = join(import.meta.dir, '..');
@@ -34,6 +35,9 @@ interface Faults {
   itemsRetried: number;
   lost: number;
   duplicated: number;
+  /** Objects no record referred to before the maintenance sweep (absent from results older than the sweep). */
+  unreferencedBeforeSweep?: number;
+  removedBySweep?: number;
   orphanObjects: number;
   injected: { origin: Counts; storage: Counts; database: Counts; workers: Counts };
   problems: string[];
@@ -106,7 +110,20 @@ if (faults) {
         ['items terminal (none queued or running)', `${faults.items - faults.lost} of ${faults.items}`],
         ['items lost', faults.lost],
         ['URLs with more than one record (duplicates)', faults.duplicated],
-        ['objects without a record', faults.orphanObjects],
+        ...(faults.unreferencedBeforeSweep === undefined
+          ? []
+          : [
+              [
+                'objects without a record before the maintenance sweep (put by a killed worker, never committed)',
+                faults.unreferencedBeforeSweep,
+              ],
+            ]),
+        [
+          faults.unreferencedBeforeSweep === undefined
+            ? 'objects without a record'
+            : 'objects without a record after the sweep',
+          faults.orphanObjects,
+        ],
         ['succeeded items with their record and a byte-identical object (sha256 against the origin)', faults.succeeded],
         [
           'failed items, all the bad URLs, each with its expected typed code',
@@ -175,6 +192,8 @@ if (fuzz || api || lib) {
 
 // ---- Resource exhaustion (issue 18): rendered from exhaustion.json and the fuzzer's slowest input per MB. ----
 lines.push(...resourceExhaustionSection());
+// ---- Integrity of the file path (issue 17): model-based run and kill -9 at each step; see lib/integrity-report.ts ----
+lines.push(...integritySections(read, table));
 
 lines.push(
   '## Found and fixed by this suite',

@@ -1,6 +1,8 @@
 import { afterAll, describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
+import { objects, openDatabase } from '@mediaforge/core';
 import { createTestPostgres, skipPostgres, type TestPostgres } from '@mediaforge/core/testing';
+import { eq } from 'drizzle-orm';
 import { CLI_MAIN, runMediaforge, tempDir } from '../support/cli.ts';
 
 const FIXTURES = join(import.meta.dir, '../../packages/core/test/fixtures');
@@ -124,6 +126,42 @@ describe('mediaforge jobs, worker and --background (embedded database)', () => {
     expect(refused.stderr).toContain('URL_NOT_ALLOWED');
     const noUpdate = await runMediaforge(['generate', 'auto', '--background', '--no-update'], { env });
     expect(noUpdate.code).toBe(2);
+  }, 60_000);
+});
+
+describe.skipIf(skipPostgres)('mediaforge jobs prune (PostgreSQL)', () => {
+  let pg: TestPostgres;
+  afterAll(async () => {
+    await pg?.drop();
+  });
+
+  test('it removes objects no record refers to (a crashed store), and keeps every referenced one', async () => {
+    pg = await createTestPostgres();
+    const home = join(tempDir(), 'home');
+    const env = { DATABASE_URL: pg.url, MEDIAFORGE_HOME: home };
+    expect((await runMediaforge(['migrate'], { env })).code).toBe(0);
+    const stored = await runMediaforge(['ingest', '--json', '--allow-private', at('fixture.txt')], { env });
+    expect(stored.code).toBe(0);
+    const key = JSON.parse(stored.stdout).processedFiles[0].storageKey as string;
+    // What a process killed between its store write and its record leaves: a reserved key, bytes, no reference.
+    const orphan = 'text/01a20000-0000-7000-8000-000000000000.txt';
+    await Bun.write(join(home, 'objects', orphan), 'bytes nobody recorded');
+    const database = await openDatabase({ url: pg.url });
+    try {
+      const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000);
+      await database.db
+        .insert(objects)
+        .values({ key: orphan, sha256: '0'.repeat(64), size: 21, contentType: 'text/plain', createdAt: twoDaysAgo });
+      const pruned = await runMediaforge(['jobs', 'prune', '--json'], { env });
+      expect(pruned.code).toBe(0);
+      expect(JSON.parse(pruned.stdout)).toMatchObject({ sweptObjects: 1 });
+      expect(await Bun.file(join(home, 'objects', orphan)).exists()).toBe(false);
+      expect(await Bun.file(join(home, 'objects', key)).exists()).toBe(true);
+      const [row] = await database.db.select().from(objects).where(eq(objects.key, orphan));
+      expect(row?.state).toBe('deleted');
+    } finally {
+      await database.close();
+    }
   }, 60_000);
 });
 

@@ -5,7 +5,9 @@
  * each user should see; after every step the storage and ownership invariants are checked, and at the end the sweep
  * runs and the store is reconciled with the records.
  *
- * MODEL_SEEDS (default 3) and MODEL_STEPS (default 300) scale the run; MODEL_SEED_BASE picks the first seed.
+ * MODEL_SEEDS (default 3) and MODEL_STEPS (default 300) scale the run; MODEL_SEED_BASE picks the first seed. Under
+ * `bun run chaos` (CHAOS_FULL=1) the default is 600 steps per seed and the figures go to
+ * chaos/results/model.json for RELIABILITY.md (a short run leaves the committed figures alone).
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import {
@@ -30,10 +32,36 @@ import {
 import { describeBackends } from '@mediaforge/core/testing';
 import type { ObjectStore } from '@mediaforge/storage';
 import { isNotNull } from 'drizzle-orm';
+import { FULL, saveResults } from '../../chaos/lib/scale.ts';
 import { allStoreKeys, bytesOf, storedSha, storeFor, streamOf, testSettings, writeOnce } from './support.ts';
 
 const SEEDS = Number(process.env.MODEL_SEEDS ?? 3);
-const STEPS = Number(process.env.MODEL_STEPS ?? 300);
+const STEPS = Number(process.env.MODEL_STEPS ?? (FULL ? 600 : 300));
+
+/** One finished (or failed) run per backend and seed; written to chaos/results/model.json after the file. */
+interface RunFigures {
+  backend: string;
+  seed: number;
+  steps: number;
+  records: number;
+  ops: Record<string, number>;
+  violations: number;
+  failure?: string;
+}
+const figures: RunFigures[] = [];
+afterAll(async () => {
+  const ops: Record<string, number> = {};
+  for (const run of figures) for (const [k, v] of Object.entries(run.ops)) ops[k] = (ops[k] ?? 0) + v;
+  await saveResults('model', {
+    seeds: SEEDS,
+    stepsPerSeed: STEPS,
+    runs: figures.length,
+    steps: figures.reduce((sum, run) => sum + run.steps, 0),
+    opsByKind: ops,
+    violations: figures.reduce((sum, run) => sum + run.violations, 0),
+    byRun: figures,
+  });
+});
 const SEED_BASE = Number(process.env.MODEL_SEED_BASE ?? 1);
 
 type MediaType = 'text' | 'audio' | 'image';
@@ -119,7 +147,13 @@ describeBackends('integrity: model', (backend) => {
     const seed = SEED_BASE + s;
     test(`seed ${seed}: ${STEPS} steps`, async () => {
       const run = new ModelRun(seed, backend.kind, backend.database().db, base, settings);
-      await run.run(STEPS);
+      try {
+        await run.run(STEPS);
+        figures.push(run.figures(STEPS));
+      } catch (error) {
+        figures.push({ ...run.figures(run.step), violations: 1, failure: (error as Error).message.slice(0, 2000) });
+        throw error;
+      }
     });
   }
 });
@@ -196,6 +230,17 @@ class ModelRun {
     console.log(
       `[model] ${this.kind} seed=${this.seed} steps=${steps} records=${this.model.size} ops: ${ops} violations: 0`,
     );
+  }
+
+  figures(steps: number): RunFigures {
+    return {
+      backend: this.kind,
+      seed: this.seed,
+      steps,
+      records: this.model.size,
+      ops: Object.fromEntries([...this.counts.entries()].sort(([a], [b]) => a.localeCompare(b))),
+      violations: 0,
+    };
   }
 
   fail(message: string): never {

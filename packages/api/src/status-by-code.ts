@@ -45,6 +45,8 @@ export const STATUS_BY_CODE = {
   JSON_TOO_DEEP: 400,
   REQUEST_TIMEOUT: 408,
   SERVER_BUSY: 503,
+  // A connection to a store or origin was reset or timed out: worth retrying.
+  NETWORK_ERROR: 503,
   // The client hung up; nobody reads this answer.
   CLIENT_ABORTED: 400,
   INVALID_ITEM: 400,

@@ -3,6 +3,7 @@ import {
   ALL_USERS,
   formatBytes,
   itemsByWorker,
+  sweepObjects,
   TASK_KINDS,
   TASK_STATUSES,
   type TaskManager,
@@ -192,7 +193,11 @@ const cancel = defineCommand({
 });
 
 const prune = defineCommand({
-  meta: { name: 'prune', description: 'Delete the items of tasks finished long ago (their results are kept)' },
+  meta: {
+    name: 'prune',
+    description:
+      'Delete the items of tasks finished long ago (their results are kept) and objects no record refers to (left by crashes)',
+  },
   args: {
     'older-than-days': { type: 'string', description: 'Tasks finished more than this many days ago (default 7)' },
     background: { type: 'boolean', description: 'Queue it as a maintenance task for a worker' },
@@ -209,9 +214,17 @@ const prune = defineCommand({
         else process.stdout.write(`${taskId}\n`);
         return 0;
       }
-      const result = await manager.queue.prune(days * 86_400_000);
+      const pruned = await manager.queue.prune(days * 86_400_000);
+      // What the maintenance task does too: unrecorded objects older than any claim may live, unfinished deletes.
+      const graceMs = 2 * ctx.settings.taskTimeoutMinutes * 60_000;
+      const swept = await sweepObjects((await ctx.database()).db, ctx.store(), { graceMs });
+      const result = { ...pruned, sweptObjects: swept.removed };
       if (args.json) printJson(result);
-      else process.stderr.write(`pruned ${result.items} item(s) of ${result.tasks} task(s)\n`);
+      else {
+        process.stderr.write(
+          `pruned ${result.items} item(s) of ${result.tasks} task(s); removed ${result.sweptObjects} unreferenced object(s)\n`,
+        );
+      }
       return 0;
     }),
 });

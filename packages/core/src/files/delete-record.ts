@@ -4,8 +4,10 @@ import type { Db } from '../db/database.ts';
 import { records } from '../db/schema.ts';
 import { RecordNotFoundError } from '../errors.ts';
 import type { MediaRecord } from '../records/record.ts';
+import { withDeadlockRetry } from '../retry/rerun.ts';
 import { type Scope, scopeCondition } from '../scope.ts';
 import { parseUid } from '../uid.ts';
+import { crashPoint } from './crash-points.ts';
 import { dropObjectReference, removeRetiredBytes } from './objects.ts';
 
 /**
@@ -19,15 +21,19 @@ export async function deleteRecord(
   scope: Scope,
 ): Promise<{ record: MediaRecord; objectDeleted: boolean }> {
   const id = parseUid(uid);
-  const { record, retired } = await db.transaction(async (tx) => {
-    const [deleted] = await tx
-      .delete(records)
-      .where(and(eq(records.uid, id), scopeCondition(records.userId, scope)))
-      .returning();
-    if (!deleted) throw new RecordNotFoundError(id);
-    const last = deleted.storageKey ? await dropObjectReference(tx as unknown as Db, deleted.storageKey) : false;
-    return { record: deleted, retired: last ? deleted.storageKey : null };
-  });
+  // Rerun whole when PostgreSQL picks it as a deadlock victim (a file completing on the shared object meanwhile).
+  const { record, retired } = await withDeadlockRetry(() =>
+    db.transaction(async (tx) => {
+      const [deleted] = await tx
+        .delete(records)
+        .where(and(eq(records.uid, id), scopeCondition(records.userId, scope)))
+        .returning();
+      if (!deleted) throw new RecordNotFoundError(id);
+      const last = deleted.storageKey ? await dropObjectReference(tx as unknown as Db, deleted.storageKey) : false;
+      return { record: deleted, retired: last ? deleted.storageKey : null };
+    }),
+  );
+  crashPoint('delete-after-commit');
   // A store that fails now leaves the row `deleting`; the maintenance sweep finishes it.
   if (retired) await removeRetiredBytes(db, store, [retired]).catch(() => {});
   return { record, objectDeleted: retired !== null };

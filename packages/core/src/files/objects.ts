@@ -4,7 +4,7 @@
  * with no reference, so a record never points at bytes that are gone; a crash at any step leaves a row the sweep
  * (`sweepObjects`) finishes.
  */
-import { and, eq, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
 import { type MediaType, objects } from '../db/schema.ts';
 import { canonicalKey, freshKey } from './object-keys.ts';
@@ -84,6 +84,20 @@ export async function leftoverObjects(db: Db, recordUid: string, sha256: string)
         eq(objects.refs, 0),
       ),
     );
+}
+
+/**
+ * Locks object rows in key order for the rest of the transaction, so two transactions that each take one object and
+ * give up another (files swapping shared objects) queue up instead of deadlocking.
+ */
+export async function lockObjects(db: Db, keys: readonly string[]): Promise<void> {
+  if (keys.length === 0) return;
+  await db
+    .select({ key: objects.key })
+    .from(objects)
+    .where(inArray(objects.key, [...keys]))
+    .orderBy(asc(objects.key))
+    .for('update');
 }
 
 /**

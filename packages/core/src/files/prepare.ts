@@ -15,6 +15,7 @@ import type { MediaInfo } from '../media/validate/media-info.ts';
 import { validateFileIntegrity } from '../media/validate/validate.ts';
 import { collectGarbageEvery } from '../memory.ts';
 import { newUid } from '../uid.ts';
+import { crashPoint } from './crash-points.ts';
 import { sha256Hex } from './file-store.ts';
 
 export interface PrepareOptions {
@@ -148,6 +149,7 @@ async function spoolToFile(
       for (let offset = 0; offset < chunk.byteLength; ) {
         offset += (await handle.write(chunk, offset)).bytesWritten;
       }
+      crashPoint('during-spool');
     }
   } catch (error) {
     await reader.cancel().catch(() => {});

@@ -11,6 +11,7 @@ import { FileProcessingError, RecordNotFoundError } from '../errors.ts';
 import type { MediaRecord } from '../records/record.ts';
 import { type Scope, scopeCondition } from '../scope.ts';
 import { newUid } from '../uid.ts';
+import { crashPoint } from './crash-points.ts';
 
 export interface Claim {
   uid: string;
@@ -68,6 +69,7 @@ export async function claimRecord(db: Db, uid: string, options: ClaimOptions): P
       { transient: true, details: { uid } },
     );
   }
+  crashPoint('after-claim');
   return { claim: { uid, token, before } };
 }
 

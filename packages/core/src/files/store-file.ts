@@ -7,6 +7,8 @@
 import type { Db } from '../db/database.ts';
 import { FileProcessingError } from '../errors.ts';
 import type { MediaRecord } from '../records/record.ts';
+import { withDeadlockRetry } from '../retry/rerun.ts';
+import { crashPoint } from './crash-points.ts';
 import type { FileStore } from './file-store.ts';
 import { sha256OfStream } from './file-store.ts';
 import {
@@ -14,6 +16,7 @@ import {
   dropObjectReference,
   findSharedObject,
   leftoverObjects,
+  lockObjects,
   markObjectStored,
   type ObjectRow,
   removeRetiredBytes,
@@ -86,8 +89,10 @@ export async function storeFile(
       contentType: file.contentType,
       ownerId,
     });
+    crashPoint('after-reserve');
     try {
       const put = await putBytes(file, key, uid, ownerId, provenance, ctx);
+      crashPoint('after-put');
       const done = await commit(file, target, provenance, ctx, 'written', { storageKey: key, objectUrl: put.url });
       if (!done) throw new Error(`object ${key} was retired before its record referred to it`);
       if (!done.record) await discard(ctx, key);
@@ -114,9 +119,11 @@ async function commit(
   const previousKey = target.claim?.before.storageKey ?? null;
   const sameObject = previousKey === stored.storageKey;
   let retired: string | undefined;
-  const result = await ctx.db
-    .transaction(async (tx) => {
+  const result = await withDeadlockRetry(() =>
+    ctx.db.transaction(async (tx) => {
+      retired = undefined;
       const db = tx as unknown as Db;
+      await lockObjects(db, previousKey && !sameObject ? [stored.storageKey, previousKey] : [stored.storageKey]);
       if (!sameObject && !(await addObjectReference(db, stored.storageKey))) return { gone: true as const };
       const record = target.claim
         ? await completeClaimedRecord(db, target.claim, file, stored, provenance)
@@ -128,12 +135,13 @@ async function commit(
       }
       if (previousKey && !sameObject && (await dropObjectReference(db, previousKey))) retired = previousKey;
       return { record };
-    })
-    .catch((error: unknown) => {
-      if (error instanceof ExistingRecord) return { record: undefined };
-      throw error;
-    });
+    }),
+  ).catch((error: unknown) => {
+    if (error instanceof ExistingRecord) return { record: undefined };
+    throw error;
+  });
   if ('gone' in result) return undefined;
+  crashPoint('after-commit');
   if (retired) await removeRetiredBytes(ctx.db, ctx.store, [retired]).catch(() => {});
   return { record: result.record, object: stored, origin };
 }

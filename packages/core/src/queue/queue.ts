@@ -14,8 +14,7 @@ import {
 } from '../db/queue-schema.ts';
 import { FileProcessingError } from '../errors.ts';
 import { decodeCursor, encodeCursor } from '../records/cursor.ts';
-import { backoffMs } from '../retry/backoff.ts';
-import { isSerializationFailure } from '../retry/transient.ts';
+import { withDeadlockRetry } from '../retry/rerun.ts';
 import { isUid, newUid } from '../uid.ts';
 import { type Executor, rows, toNumber } from './rows.ts';
 import {
@@ -253,20 +252,5 @@ async function checkActiveTasks(db: Executor, userId: string, limit: number): Pr
       'CONCURRENCY_LIMITED',
       { transient: true, details: { limit, retryAfterSeconds: 5 } },
     );
-  }
-}
-
-/** PostgreSQL may pick a statement as a deadlock victim when cancel and completion cross; both are safe to rerun. */
-export async function withDeadlockRetry<T>(fn: () => Promise<T>, attempts = 5): Promise<T> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await fn();
-    } catch (error) {
-      const code =
-        (error as { code?: string; cause?: { code?: string } }).code ??
-        (error as { cause?: { code?: string } }).cause?.code;
-      if (attempt >= attempts || !isSerializationFailure(code)) throw error;
-      await Bun.sleep(backoffMs(attempt, { baseMs: 20, maxMs: 200 }));
-    }
   }
 }
