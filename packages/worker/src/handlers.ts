@@ -9,6 +9,7 @@ import {
   reapExpiredLeases,
   type Settings,
   sweepObjects,
+  sweepSpool,
   type TaskKind,
   TaskQueue,
   userScope,
@@ -92,8 +93,10 @@ export function builtinHandlers(deps: HandlerDeps): Record<TaskKind, Handler> {
       const pruned = await new TaskQueue({ db: deps.db }).prune(days * 86_400_000);
       const reaped = await reapExpiredLeases(deps.db);
       // Objects left by crashes: reservations never recorded (older than any claim may live) and unfinished deletes.
-      const swept = await sweepObjects(deps.db, deps.store, { graceMs: 2 * deps.settings.taskTimeoutMinutes * 60_000 });
-      return { prunedTasks: pruned.tasks, prunedItems: pruned.items, ...reaped, sweptObjects: swept.removed };
+      const graceMs = 2 * deps.settings.taskTimeoutMinutes * 60_000;
+      const swept = await sweepObjects(deps.db, deps.store, { graceMs });
+      const spools = await sweepSpool(deps.settings.home, graceMs);
+      return { prunedTasks: pruned.tasks, prunedItems: pruned.items, ...reaped, sweptObjects: swept.removed, spools };
     },
     async noop() {
       return {};

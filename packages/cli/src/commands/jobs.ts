@@ -4,6 +4,7 @@ import {
   formatBytes,
   itemsByWorker,
   sweepObjects,
+  sweepSpool,
   TASK_KINDS,
   TASK_STATUSES,
   type TaskManager,
@@ -218,7 +219,8 @@ const prune = defineCommand({
       // What the maintenance task does too: unrecorded objects older than any claim may live, unfinished deletes.
       const graceMs = 2 * ctx.settings.taskTimeoutMinutes * 60_000;
       const swept = await sweepObjects((await ctx.database()).db, ctx.store(), { graceMs });
-      const result = { ...pruned, sweptObjects: swept.removed };
+      const spools = await sweepSpool(ctx.settings.home, graceMs);
+      const result = { ...pruned, sweptObjects: swept.removed, spools };
       if (args.json) printJson(result);
       else {
         process.stderr.write(

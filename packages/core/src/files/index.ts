@@ -6,4 +6,5 @@ export * from './prepare.ts';
 export * from './record-claims.ts';
 export * from './record-file.ts';
 export * from './size-cap.ts';
+export * from './spool-sweep.ts';
 export * from './store-file.ts';
