@@ -4,7 +4,7 @@
  * token, so a holder whose claim was taken over changes nothing. A claim older than `staleAfterMs` is presumed
  * abandoned (its process died) and may be taken over.
  */
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
 import { type RecordStatus, records } from '../db/schema.ts';
 import { FileProcessingError, RecordNotFoundError } from '../errors.ts';
@@ -47,7 +47,6 @@ export async function claimRecord(db: Db, uid: string, options: ClaimOptions): P
       { details: { uid } },
     );
   }
-  const stale = sql`${records.updatedAt} < now() - make_interval(secs => ${options.staleAfterMs / 1000}::double precision)`;
   const token = newUid();
   // Guarded on the row being exactly as read (or an abandoned claim), so two claimants never both win.
   const [claimed] = await db
@@ -57,7 +56,7 @@ export async function claimRecord(db: Db, uid: string, options: ClaimOptions): P
       and(
         eq(records.uid, uid),
         before.status === 'processing'
-          ? and(eq(records.status, 'processing'), stale)
+          ? staleClaim(options.staleAfterMs)
           : and(eq(records.status, before.status), eq(records.updatedAt, before.updatedAt)),
       ),
     )
@@ -71,6 +70,14 @@ export async function claimRecord(db: Db, uid: string, options: ClaimOptions): P
   }
   crashPoint('after-claim');
   return { claim: { uid, token, before } };
+}
+
+/** A `processing` claim older than `afterMs`: its holder is presumed gone, and the record may be claimed again. */
+export function staleClaim(afterMs: number): SQL {
+  return and(
+    eq(records.status, 'processing'),
+    sql`${records.updatedAt} < now() - make_interval(secs => ${afterMs / 1000}::double precision)`,
+  ) as SQL;
 }
 
 /**

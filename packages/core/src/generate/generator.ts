@@ -4,7 +4,7 @@
  * Safe when several generators run at once (claims) and when one crashes half-way: a file stored but not recorded is
  * found and re-hashed by the next run instead of being written again.
  */
-import { and, asc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, or } from 'drizzle-orm';
 import type { Settings } from '../config/settings.ts';
 import type { Db } from '../db/database.ts';
 import { type MediaType, records } from '../db/schema.ts';
@@ -12,7 +12,7 @@ import type { ErrorCode } from '../error-codes.ts';
 import { FileProcessingError, FileSizeExceededError, RecordNotFoundError } from '../errors.ts';
 import type { FileStore } from '../files/file-store.ts';
 import { type PreparedFile, withPreparedFile } from '../files/prepare.ts';
-import { claimRecord, releaseClaim } from '../files/record-claims.ts';
+import { claimRecord, releaseClaim, staleClaim } from '../files/record-claims.ts';
 import { type StoredFile, storeFile, storeObjectOnly } from '../files/store-file.ts';
 import { synthesize } from '../media/synth/synthesize.ts';
 import type { MediaRecord } from '../records/record.ts';
@@ -90,14 +90,6 @@ export interface RecordFileGeneratorDeps {
   settings: Pick<Settings, 'maxFileSizeBytes' | 'taskTimeoutMinutes' | 'home'>;
   /** Whose records this generator may touch; others look missing. */
   scope: Scope;
-}
-
-/** A `processing` claim older than `afterMs`: its generator is presumed gone. */
-function staleClaim(afterMs: number) {
-  return and(
-    eq(records.status, 'processing'),
-    lt(records.updatedAt, sql`now() - make_interval(secs => ${afterMs / 1000}::double precision)`),
-  );
 }
 
 /** Records in the scope that need a file: pending or failed without one, or claims abandoned for `staleAfterMs`. */
