@@ -205,6 +205,8 @@ lines.push(
   '- Storage errors reached API clients as `500 INTERNAL_ERROR`; they are now typed (`503 STORAGE_TRANSIENT`, `502 STORAGE_*`).',
   '- A worker SIGTERMed while still starting died by the signal; it now starts, drains and exits 0. A worker started while PostgreSQL was down exited 1 at once; it now retries for `--connect-timeout` seconds (default 60).',
   '- A dropped database connection in the API (a transaction that could not open one) was a 500; it is a 503 `DATABASE_ERROR` now.',
+  '- The model-based run found a deadlock on PostgreSQL: two files completing at once, each taking the object the other gave up. Object rows are now locked in key order, and the commit and delete transactions are rerun when PostgreSQL picks them as a deadlock victim.',
+  '- A socket reset that escaped a storage driver mid-stream failed an item for good as `INTERNAL_ERROR`; raw network failures are now a transient `NETWORK_ERROR`, retried.',
   '',
 );
 
