@@ -97,6 +97,8 @@ export const embedded: Benchmark = {
           ]),
         ],
         notes: [
+          'Before (PGlite defaults, initdb + migrations on first open; same machine, same commands): first command 1,094 MiB in 10.4 s (issue: 1,081–1,105 MiB), later commands 314–320 MiB, a 1 GiB ingest 361–372 MiB. After: the first command unpacks the shipped migrated data directory (`packages/core/assets/pglite-template.tgz`, 4.5 MiB) instead of running initdb, and PGlite starts with `shared_buffers = 8MB` (see `PGLITE_SETTINGS`).',
+          "Cause of the later-command miss (measured with /proc/self/smaps): Bun plus the CLI's module graph is ~64 MiB before any database (`mediaforge config`); PGlite adds ~115 MiB at start-up even with 8 MB of shared buffers — the JavaScriptCore heap holding the compiled 9 MB `pglite.wasm` and the 6 MB file-system bundle (~70 MiB), ~21 MiB of touched WebAssembly memory (PGlite's 128 MiB initial memory cannot be lowered: the module declares it as its minimum) and the mapped Bun binary. `shared_buffers = 1MB` saved only 5 MiB more; disabling JSC's optimising WebAssembly tier (`BUN_JSC_useOMGJIT=0`) ~9 MiB, not settable from inside the process.",
           'Each command is a fresh `bun packages/cli/src/main.ts …` process in one temporary home, without `DATABASE_URL` or `STORAGE_URL`; peak RSS is `/usr/bin/time -v`\'s "Maximum resident set size". The ingest target is the later commands\' highest peak + 64 MiB.',
         ],
       };
