@@ -15,7 +15,7 @@ import { type Benchmark, type MemoryResult, runChild, wavHeader } from './lib.ts
 const LIMIT_BYTES = 150 * 1024 * 1024;
 
 /** A mono 16-bit 44.1 kHz WAV of `dataBytes` of PCM, streamed. */
-function wavStream(dataBytes: number): ReadableStream<Uint8Array> {
+export function wavStream(dataBytes: number): ReadableStream<Uint8Array> {
   const header = wavHeader(dataBytes, 1);
   const body = patternStream(dataBytes, 256 * 1024).getReader();
   let sentHeader = false;

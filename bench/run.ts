@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setUpSystemTools } from '@mediaforge/core/testing';
 import { api } from './api.ts';
+import { embedded } from './embedded.ts';
 import { images } from './images.ts';
 import { ingest } from './ingest.ts';
 import { ingestMemory } from './ingest-memory.ts';
@@ -16,7 +17,17 @@ import { storageMemory } from './storage-memory.ts';
 import { synthesis } from './synthesis.ts';
 import { validation } from './validation.ts';
 
-const BENCHMARKS: Benchmark[] = [storageMemory, ingestMemory, ingest, queue, synthesis, images, validation, api];
+const BENCHMARKS: Benchmark[] = [
+  storageMemory,
+  ingestMemory,
+  ingest,
+  queue,
+  synthesis,
+  images,
+  validation,
+  api,
+  embedded,
+];
 const ROOT = join(import.meta.dir, '..');
 
 const args = process.argv.slice(2);

@@ -19,6 +19,7 @@ test('every benchmark runs at smoke size and reports its table', async () => {
     'validation',
     'ingest',
     'api',
+    'embedded',
   ]) {
     expect(err).toContain(`running ${name} (smoke)`);
   }

@@ -1,11 +1,12 @@
 /** Opens the database: embedded PGlite by default, PostgreSQL when a URL is given. Same schema, same migrations. */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { maskUrl } from '../config/mask.ts';
 import { DatabaseError } from '../errors.ts';
 import { createPgListener } from './pg-listener.ts';
+import { seedFromTemplate } from './pglite-template.ts';
 import * as schema from './schema.ts';
 
 export type Schema = typeof schema;
@@ -35,6 +36,19 @@ export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.m
 /** Arbitrary constant: the advisory lock key that serialises concurrent migrators. */
 const MIGRATION_LOCK_KEY = 7_311_420_001;
 
+/**
+ * PostgreSQL settings for a single-user CLI rather than a server: PGlite's defaults (`shared_buffers = 128MB`) cost
+ * ~300 MiB RSS per process. Given on the command line, they override postgresql.conf, so data directories written
+ * with other settings open unchanged.
+ */
+export const PGLITE_SETTINGS: Readonly<Record<string, string>> = {
+  shared_buffers: '8MB',
+  temp_buffers: '1MB',
+  wal_buffers: '256kB',
+  work_mem: '2MB',
+  maintenance_work_mem: '16MB',
+};
+
 export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {
   return options.url ? openPostgres(options.url, options.maxConnections ?? 10) : openPglite(options.dataDir);
 }
@@ -43,11 +57,16 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { drizzle } = await import('drizzle-orm/pglite');
   const { migrate } = await import('drizzle-orm/pglite/migrator');
-  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  if (dataDir) mkdirSync(dirname(dataDir), { recursive: true });
   const releaseLock = dataDir ? lockDataDir(dataDir) : () => {};
   let client: InstanceType<typeof PGlite>;
   try {
-    client = new PGlite(dataDir);
+    if (dataDir && !(await seedFromTemplate(dataDir, pgliteVersion()))) mkdirSync(dataDir, { recursive: true });
+    const startParams = [
+      ...PGlite.defaultStartParams,
+      ...Object.entries(PGLITE_SETTINGS).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
+    ];
+    client = new PGlite({ dataDir, startParams });
     await client.waitReady;
   } catch (cause) {
     releaseLock();
@@ -67,6 +86,12 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
     },
     close: () => client.close().finally(releaseLock),
   };
+}
+
+/** The installed PGlite's version: a template written by another may not open with it. */
+export function pgliteVersion(): string {
+  const manifest = new URL('../package.json', import.meta.resolve('@electric-sql/pglite'));
+  return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
 }
 
 /**
