@@ -41,6 +41,8 @@ interface Faults {
   orphanObjects: number;
   injected: { origin: Counts; storage: Counts; database: Counts; workers: Counts };
   problems: string[];
+  /** Exit codes or signals of every worker process that ended. */
+  workerExits?: string[];
 }
 interface Book {
   total: number;
@@ -82,6 +84,7 @@ const lines: string[] = [
 
 if (faults) {
   const survived = faults.problems.length === 0 && faults.lost === 0 && faults.duplicated === 0;
+  const unexpectedExits = (faults.workerExits ?? []).filter((exit) => exit !== 'SIGKILL' && exit !== '0');
   lines.push(
     '## Faults: ingest through misbehaving origins, storage, database and workers',
     '',
@@ -133,6 +136,10 @@ if (faults) {
         ],
         ['items that needed more than one attempt', faults.itemsRetried],
         ['task counters equal to the item table', faults.problems.length === 0 ? 'yes' : 'no'],
+        [
+          'worker processes that ended other than by our SIGKILL or with exit 0',
+          unexpectedExits.length === 0 ? 'none' : `**${unexpectedExits.length}** (${unexpectedExits.join(', ')})`,
+        ],
         ['verdict', survived ? 'survived: 0 lost, 0 duplicated' : `FAILED: ${faults.problems.length} problems`],
       ],
     ),
