@@ -85,9 +85,17 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<Running
   });
   let stopping: Promise<void> | undefined;
   const stop = () => {
+    // A drain that fails (the database restarting under it) is still a stop: what the worker held comes back when
+    // its leases expire. Left unhandled, the rejection would end the process with exit 1 instead of 0.
     stopping ??= worker
       .stop()
-      .finally(closeDatabase)
+      .catch((error: unknown) => {
+        logger.warn(
+          { workerId: worker.id, err: (error as Error).message },
+          'drain incomplete; leases bring back the rest',
+        );
+      })
+      .finally(() => closeDatabase().catch(() => {}))
       .finally(() => {
         removeSignals();
         resolveDone();

@@ -158,7 +158,14 @@ export class Worker {
       await settledWithin([...this.running], 5000);
       const unfinished = [...this.held.values()].filter((held) => !held.settled);
       for (const held of unfinished) held.settled = true;
-      await this.outcomes.flush();
+      // Outcomes that cannot be written now (the database restarting) come back through the leases: items run at
+      // least once, and a re-run finds its own record.
+      await this.outcomes.flush().catch((error: unknown) => {
+        log.warn(
+          { workerId: this.id, err: (error as Error).message },
+          'outcomes not written at stop; leases bring them back',
+        );
+      });
       const { db } = this.options.database;
       const released = await releaseItems(
         db,
