@@ -5,6 +5,7 @@ import type { Subprocess } from 'bun';
 import { Tally } from './net.ts';
 
 const WORKER_MAIN = join(import.meta.dir, '../../packages/worker/src/main.ts');
+const MIN_AGE_FOR_SIGTERM_MS = 500;
 
 export interface FleetOptions {
   size: number;
@@ -18,6 +19,7 @@ export class WorkerFleet {
   /** Exit codes (or signals) of every process that ended, for the report. */
   readonly exits: string[] = [];
   private readonly processes: (Subprocess | undefined)[] = [];
+  private readonly startedAt: number[] = [];
   private starts = 0;
 
   constructor(private readonly options: FleetOptions) {}
@@ -35,6 +37,7 @@ export class WorkerFleet {
       stdin: 'ignore',
     });
     this.processes[slot] = child;
+    this.startedAt[slot] = Date.now();
     void child.exited.then((code) => {
       this.exits.push(child.signalCode ? String(child.signalCode) : String(code));
     });
@@ -55,6 +58,10 @@ export class WorkerFleet {
   async terminate(slot: number): Promise<void> {
     const child = this.processes[slot];
     if (!child) return;
+    // This drains a running worker. Before Bun has run a process's first line nothing can catch a signal (a stop
+    // during start-up has its own test in database.test.ts), so a worker restarted a moment ago gets time to start.
+    const age = Date.now() - (this.startedAt[slot] ?? 0);
+    if (age < MIN_AGE_FOR_SIGTERM_MS) await Bun.sleep(MIN_AGE_FOR_SIGTERM_MS - age);
     this.events.add('SIGTERM');
     child.kill('SIGTERM');
     const code = await child.exited;

@@ -64,7 +64,10 @@ export async function send(
 ): Promise<{ status: number; code: string; retryAfter: string; ms: number; body: string }> {
   const started = performance.now();
   try {
-    const response = await fetch(url, init);
+    // A fresh connection per request: reusing one that the server's idle timeout (3 s here) is closing at that very
+    // moment is the keep-alive race every HTTP client meets (the request is reset unseen, and a POST is not retried),
+    // which says nothing about the server. Under a storm on two cores, connections sit idle that long.
+    const response = await fetch(url, { ...init, keepalive: false });
     const body = await response.text();
     let code = '';
     try {
