@@ -17,18 +17,29 @@ const CACHE_MS = 10_000;
 const TOUCH_EVERY_MS = 60_000;
 
 export class KeyVerifier {
-  private readonly cache = new Map<string, { principal: ApiPrincipal | null; until: number }>();
+  /** Valid keys and refused ones are cached apart: a flood of made-up keys fills only the refused map. */
+  private readonly valid = new Map<string, { principal: ApiPrincipal; until: number }>();
+  private readonly refused = new Map<string, number>();
   private readonly touched = new Map<string, number>();
 
-  constructor(private readonly keys: ApiKeyStore) {}
+  constructor(
+    private readonly keys: Pick<ApiKeyStore, 'verify' | 'touch'>,
+    private readonly maxEntries = 10_000,
+  ) {}
 
   async verify(presented: string): Promise<ApiPrincipal | null> {
     const now = Date.now();
-    const cached = this.cache.get(presented);
+    const cached = this.valid.get(presented);
     if (cached && cached.until > now) return cached.principal;
+    if ((this.refused.get(presented) ?? 0) > now) return null;
     const principal = await this.keys.verify(presented);
-    if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(presented, { principal, until: now + CACHE_MS });
+    if (principal) {
+      if (this.valid.size >= this.maxEntries) this.valid.clear();
+      this.valid.set(presented, { principal, until: now + CACHE_MS });
+    } else {
+      if (this.refused.size >= this.maxEntries) this.refused.clear();
+      this.refused.set(presented, now + CACHE_MS);
+    }
     if (principal && (this.touched.get(principal.keyId) ?? 0) + TOUCH_EVERY_MS < now) {
       this.touched.set(principal.keyId, now);
       void this.keys.touch(principal.keyId).catch(() => {});
