@@ -94,7 +94,14 @@ export async function storeFile(
       const put = await putBytes(file, key, uid, ownerId, provenance, ctx);
       crashPoint('after-put');
       const done = await commit(file, target, provenance, ctx, 'written', { storageKey: key, objectUrl: put.url });
-      if (!done) throw new Error(`object ${key} was retired before its record referred to it`);
+      if (!done) {
+        // Only the sweep retires a reservation, and only one older than any claim may live: this run took too long.
+        throw new FileProcessingError(
+          `The object for record ${uid} was swept before it could be recorded; nothing was changed. Try again.`,
+          'CLAIM_LOST',
+          { transient: true, details: { uid } },
+        );
+      }
       if (!done.record) await discard(ctx, key);
       return done;
     } catch (error) {
