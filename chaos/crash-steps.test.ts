@@ -43,6 +43,7 @@ import {
   type Step,
   type StoreSpec,
 } from './lib/crash-spec.ts';
+import type { StepFigures } from './lib/integrity-report.ts';
 import { type OriginFile, synthesizeFile } from './lib/origin.ts';
 import { FULL, saveResults } from './lib/scale.ts';
 
@@ -333,18 +334,7 @@ function countTempFiles(dir: string): number {
 }
 
 function summarize(results: CaseResult[], rounds: number) {
-  const byStep: Record<
-    string,
-    {
-      cases: number;
-      killed: number;
-      unreferencedBeforeSweep: number;
-      removedBySweep: number;
-      orphansAfterSweep: number;
-      nextSucceeded: number;
-      violations: number;
-    }
-  > = {};
+  const byStep: Record<string, StepFigures> = {};
   const byOp: Record<string, number> = {};
   for (const r of results) {
     const row = byStep[r.step] ?? {

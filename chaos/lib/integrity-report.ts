@@ -15,7 +15,8 @@ interface ModelFigures {
   byRun: { backend: string; seed: number; steps: number; records: number; failure?: string }[];
 }
 
-interface StepFigures {
+/** One kill step's figures, as the crash-steps scenario writes them. */
+export interface StepFigures {
   cases: number;
   killed: number;
   unreferencedBeforeSweep: number;

@@ -20,14 +20,13 @@ import { type Executor, rows, toNumber } from './rows.ts';
 import {
   CANCEL_CHANNEL,
   cancelTask,
-  countItems,
   ITEMS_CHANNEL,
   insertItems,
   insertTask,
   notify,
   pruneFinished,
-  type TaskCounts,
 } from './statements.ts';
+import { countItems, type TaskCounts } from './task-reports.ts';
 
 export const DEFAULT_QUEUE = 'default';
 /** Attempts per item when the caller names none. */
