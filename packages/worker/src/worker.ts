@@ -8,6 +8,7 @@
  */
 import { hostname } from 'node:os';
 import {
+  asDatabaseError,
   backoffMs,
   CANCEL_CHANNEL,
   type ClaimedItem,
@@ -29,6 +30,9 @@ import { prune, reap } from './maintenance.ts';
 import { OutcomeBuffer } from './outcome-buffer.ts';
 import type { WorkerOptions, WorkerState } from './types.ts';
 import { Wakeup } from './wakeup.ts';
+
+/** Tries at registration while the database is unreachable: about 20 s with backoff, longer than a restart. */
+const REGISTER_ATTEMPTS = 10;
 
 export class Worker {
   readonly id: string;
@@ -107,14 +111,25 @@ export class Worker {
   async start(): Promise<void> {
     if (this.state !== 'idle') throw new Error(`worker ${this.id} was already started`);
     const { db } = this.options.database;
-    await registerWorker(db, {
+    const registration = {
       id: this.id,
       host: hostname(),
       pid: process.pid,
       queues: this.queues,
       concurrency: this.concurrency,
       ...(this.options.version ? { version: this.options.version } : {}),
-    });
+    };
+    // A worker started while PostgreSQL restarts (an orchestrator replacing it at that moment) waits for it rather
+    // than exiting 1: registration is the first write, and a lost connection is worth a few more tries.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await registerWorker(db, registration);
+        break;
+      } catch (error) {
+        if (attempt >= REGISTER_ATTEMPTS || !asDatabaseError(error)?.transient) throw error;
+        await Bun.sleep(backoffMs(attempt, { baseMs: 200, maxMs: 3000 }));
+      }
+    }
     this.unlisten.push(
       await this.options.database.listen(ITEMS_CHANNEL, (queue) => {
         if (this.queues.includes(queue)) this.wakeup.wake();
