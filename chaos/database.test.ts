@@ -7,7 +7,8 @@ import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Database, openDatabase, rows } from '@mediaforge/core';
+import { createLogger, type Database, openDatabase, rows } from '@mediaforge/core';
+import { Worker } from '@mediaforge/worker';
 import { sql } from 'drizzle-orm';
 import { waitFor } from '../tests/support/wait.ts';
 import { settle } from './lib/net.ts';
@@ -125,3 +126,35 @@ test('a worker started while PostgreSQL is down waits for it (--connect-timeout)
   expect(await patient.exited).toBe(0);
   expect(await new Response(patient.stderr).text()).toContain('database unreachable; retrying');
 }, 90_000);
+
+test('a worker whose database restarts between connecting and registering retries and registers', async () => {
+  // The worker's pool has connected (as after `--connect-timeout` succeeded); then the server goes away just as
+  // start() makes its first write. Registration must wait for it instead of throwing (once: exit 1 in production).
+  const own = await openDatabase({ url: pg.url });
+  const worker = new Worker({
+    database: own,
+    logger: createLogger({ level: 'silent' }),
+    handlers: {},
+    queues: ['registration_retry'],
+    leaseMs: 3000,
+  });
+  try {
+    await rows(own.db, sql`select 1`);
+    await pg.stop();
+    const starting = worker.start().then(
+      () => 'started' as const,
+      (error: unknown) => error,
+    );
+    await Bun.sleep(1500);
+    await pg.start();
+    expect(await starting).toBe('started');
+    const [row] = await rows<{ n: number }>(
+      database.db,
+      sql`select count(*)::int as n from workers where id = ${worker.id} and stopped_at is null`,
+    );
+    expect(row?.n).toBe(1);
+  } finally {
+    await settle('stop the worker', worker.stop({ graceMs: 0 }));
+    await settle('close its database', own.close());
+  }
+}, 60_000);
