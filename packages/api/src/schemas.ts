@@ -3,6 +3,7 @@
 import { z } from '@hono/zod-openapi';
 import {
   MEDIA_TYPES,
+  METADATA_MAX_BYTES,
   type MediaRecord,
   publicSourceUrl,
   RECORD_SOURCES,
@@ -64,11 +65,13 @@ export type RecordDto = z.infer<typeof RecordSchema>;
 /**
  * A record as the API shows it: a `file_url` a client can open — a public URL as stored, while a local-disk `file:`
  * path or a private bucket's `s3://` reference becomes the record's file route (which streams or redirects to a
- * presigned URL) — and never a source URL's credentials, query or fragment (signed-URL tokens).
+ * presigned URL) — and never a source URL's credentials, query or fragment (signed-URL tokens), nor the claim token.
  */
 export function toRecordDto(record: MediaRecord): RecordDto {
+  // The claim token guards a file write in progress; it is the writer's secret, never shown.
+  const { claimToken: _claim, ...shown } = record;
   return {
-    ...record,
+    ...shown,
     fileUrl: record.fileUrl && !/^https?:/.test(record.fileUrl) ? `/v1/records/${record.uid}/file` : record.fileUrl,
     sourceUrl: record.sourceUrl === null ? null : (publicSourceUrl(record.sourceUrl) ?? null),
     createdAt: record.createdAt.toISOString(),
@@ -84,7 +87,10 @@ export const NewRecordSchema = z
     language: z.string().max(35).optional(),
     userId: z.string().max(200).optional().openapi({ description: "Admin keys only; default: the key's user" }),
     generationId: z.string().max(200).optional(),
-    metadata: z.record(z.string(), z.unknown()).optional(),
+    metadata: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .openapi({ description: `Your own fields; at most ${METADATA_MAX_BYTES} bytes of JSON` }),
   })
   .openapi('NewRecord');
 
