@@ -30,6 +30,7 @@ export const STATUS_BY_CODE = {
   INTEGRITY_ERROR: 422,
 
   RECORD_NOT_FOUND: 404,
+  GENERATION_NOT_FOUND: 404,
   RECORD_EXISTS: 409,
   RECORD_HAS_FILE: 409,
   // Another worker holds the record, or took it over: the request conflicts with work in progress.

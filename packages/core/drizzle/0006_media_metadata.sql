@@ -25,3 +25,5 @@ WHERE "storage_key" IS NOT NULL AND jsonb_typeof("metadata"->'media') = 'object'
 UPDATE "records" SET "original_name" = left(regexp_replace("metadata"->'upload'->>'fileName', '[[:cntrl:]/\\"]', '_', 'g'), 255)
 WHERE "storage_key" IS NOT NULL AND jsonb_typeof("metadata"->'upload'->'fileName') = 'string'
 	AND length(trim("metadata"->'upload'->>'fileName')) > 0;
+--> statement-breakpoint
+CREATE INDEX "tasks_generation_idx" ON "tasks" USING btree ("generation_id");

@@ -31,6 +31,7 @@ export const ERROR_CODES = [
 
   // Records and their claims.
   'RECORD_NOT_FOUND',
+  'GENERATION_NOT_FOUND',
   'RECORD_EXISTS',
   'RECORD_HAS_FILE',
   'RECORD_BUSY',

@@ -19,6 +19,8 @@ export * from './media/index.ts';
 export * from './memory.ts';
 export * from './queue/index.ts';
 export * from './records/cursor.ts';
+export * from './records/generation.ts';
+export * from './records/media-filter.ts';
 export * from './records/record.ts';
 export * from './records/repository.ts';
 export * from './records/stats.ts';

@@ -4,6 +4,7 @@ import { defineCommand } from 'citty';
 import { jsonArg, optionalIntArg, parseChoice, parseIntArg } from '../args.ts';
 import { CLIError } from '../cli-error.ts';
 import { withContext } from '../context.ts';
+import { mediaRangeArgs, mediaSummary, parseMediaRange } from '../media-args.ts';
 import { printJson, printTable } from '../output.ts';
 
 const create = defineCommand({
@@ -47,6 +48,7 @@ const list = defineCommand({
     user: { type: 'string', description: 'Filter by user id' },
     generation: { type: 'string', description: 'Filter by generation id' },
     'without-file': { type: 'boolean', description: 'Only records that have no file yet' },
+    ...mediaRangeArgs,
     limit: { type: 'string', description: 'Page size (1-1000)', default: '50' },
     cursor: { type: 'string', description: 'Continue after a previous page (its nextCursor)' },
     ...jsonArg,
@@ -59,20 +61,22 @@ const list = defineCommand({
         userId: args.user,
         generationId: args.generation,
         withoutFile: args['without-file'],
+        ...parseMediaRange(args),
         limit: optionalIntArg(args.limit, 'limit', { max: 1000 }),
         cursor: args.cursor,
       };
       const page = await (await ctx.records()).list(ALL_USERS, options);
       if (args.json) return printJson(page);
       printTable(
-        ['UID', 'TYPE', 'STATUS', 'SIZE', 'KEY', 'TITLE'],
+        ['UID', 'TYPE', 'STATUS', 'SIZE', 'MEDIA', 'KEY', 'NAME'],
         page.items.map((r) => [
           r.uid,
           r.mediaType,
           r.status,
           r.fileSize?.toString() ?? '-',
+          mediaSummary(r),
           r.storageKey ?? '-',
-          r.title ?? '',
+          r.originalName ?? r.title ?? '',
         ]),
       );
       if (page.nextCursor) process.stderr.write(`more records: --cursor ${page.nextCursor}\n`);
