@@ -125,6 +125,11 @@ test('sign in, ingest to 100%, cancel a task, preview a record', async () => {
     return audio.duration;
   });
   expect(duration).toBeGreaterThan(0);
+  // The record page shows what validation read, and the name the URL gave the file.
+  const row = (label: string) => page.locator(`tr:has(th:text-is("${label}")) td`).textContent();
+  expect(await row('original name')).toBe('fixture.wav');
+  expect(await row('audio')).toBe('8000 Hz, 1 ch, 16-bit');
+  expect(await row('media')).toBe('8kHz 1ch 1.0s');
 
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.goto(`${base}/dashboard`);

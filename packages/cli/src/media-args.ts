@@ -1,5 +1,5 @@
-/** Media range options of `records list` (`--min-duration`…) and the short media summary commands print. */
-import type { MediaRangeFilter, MediaRecord } from '@mediaforge/core';
+/** Media range options of `records list` (`--min-duration`…), checked by the core like the API's. */
+import type { MediaRangeFilter } from '@mediaforge/core';
 import { CLIError } from './cli-error.ts';
 
 const RANGE_OPTIONS = {
@@ -30,17 +30,4 @@ export function parseMediaRange(args: Partial<Record<RangeOption, unknown>>): Me
     filter[key] = value;
   }
   return filter;
-}
-
-/** `320×240 25fps 2.0s`, `48kHz 2ch 3.1s`, or `-`. */
-export function mediaSummary(record: Pick<MediaRecord, 'width' | 'height' | 'durationSeconds' | 'mediaInfo'>): string {
-  const info = record.mediaInfo;
-  const parts = [
-    record.width && record.height ? `${record.width}×${record.height}` : '',
-    info?.frameRate ? `${info.frameRate}fps` : '',
-    !record.width && info?.sampleRate ? `${info.sampleRate / 1000}kHz` : '',
-    !record.width && info?.channels ? `${info.channels}ch` : '',
-    record.durationSeconds ? `${record.durationSeconds.toFixed(1)}s` : '',
-  ].filter(Boolean);
-  return parts.join(' ') || '-';
 }

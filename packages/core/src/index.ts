@@ -21,6 +21,7 @@ export * from './queue/index.ts';
 export * from './records/cursor.ts';
 export * from './records/generation.ts';
 export * from './records/media-filter.ts';
+export * from './records/media-summary.ts';
 export * from './records/record.ts';
 export * from './records/repository.ts';
 export * from './records/stats.ts';

@@ -1,7 +1,15 @@
 /** @jsxImportSource hono/jsx */
 /** The records browser: filters, previews (images shown, audio and video playable, text excerpts), one record. */
-import { formatBytes, MEDIA_TYPES, type MediaRecord, publicSourceUrl, RECORD_STATUSES } from '@mediaforge/core';
+import {
+  formatBytes,
+  MEDIA_TYPES,
+  type MediaRecord,
+  mediaSummary,
+  publicSourceUrl,
+  RECORD_STATUSES,
+} from '@mediaforge/core';
 import { ago, Layout, shortId } from './layout.tsx';
+import { mediaFields } from './media-fields.ts';
 
 export interface RecordFilters {
   mediaType?: string;
@@ -78,6 +86,7 @@ export function RecordsPage(props: {
             </div>
             <div class="muted">
               {record.mediaType} · {record.status} · {record.fileSize ? formatBytes(record.fileSize) : '—'} ·{' '}
+              {record.storageKey ? `${mediaSummary(record)} · ` : ''}
               {ago(record.createdAt)}
             </div>
           </div>
@@ -100,6 +109,7 @@ export function RecordPage({ user, record, excerpt }: { user: string; record: Me
     ['status', record.status],
     ['content type', record.contentType ?? '—'],
     ['size', record.fileSize ? formatBytes(record.fileSize) : '—'],
+    ...mediaFields(record),
     ['sha256', record.sha256 ?? '—'],
     ['storage key', record.storageKey ?? '—'],
     ['source', record.source ?? '—'],

@@ -1,9 +1,8 @@
 /** `mediaforge generations show ID`: a generation's media with their status (the seed's update_generation_media). */
-import { ALL_USERS, getGeneration } from '@mediaforge/core';
+import { ALL_USERS, getGeneration, mediaSummary } from '@mediaforge/core';
 import { defineCommand } from 'citty';
 import { jsonArg, optionalIntArg } from '../args.ts';
 import { withContext } from '../context.ts';
-import { mediaSummary } from '../media-args.ts';
 import { printJson, printTable } from '../output.ts';
 
 const show = defineCommand({

@@ -1,10 +1,10 @@
 /** `mediaforge records create|list|show`. */
-import { ALL_USERS, MEDIA_TYPES, type MediaRecord, RECORD_STATUSES } from '@mediaforge/core';
+import { ALL_USERS, MEDIA_TYPES, type MediaRecord, mediaSummary, RECORD_STATUSES } from '@mediaforge/core';
 import { defineCommand } from 'citty';
 import { jsonArg, optionalIntArg, parseChoice, parseIntArg } from '../args.ts';
 import { CLIError } from '../cli-error.ts';
 import { withContext } from '../context.ts';
-import { mediaRangeArgs, mediaSummary, parseMediaRange } from '../media-args.ts';
+import { mediaRangeArgs, parseMediaRange } from '../media-args.ts';
 import { printJson, printTable } from '../output.ts';
 
 const create = defineCommand({
