@@ -7,15 +7,16 @@ CREATE INDEX "records_duration_idx" ON "records" USING btree ("duration_seconds"
 CREATE INDEX "records_dimensions_idx" ON "records" USING btree ("width","height") WHERE "records"."width" IS NOT NULL;--> statement-breakpoint
 -- Stored files' metadata moves from the untyped metadata.media to the typed columns. Only records with a file: their
 -- metadata.media was written by the validators (a pending record's metadata is whatever its creator sent), and only
--- values of the right JSON type and range are copied, so no row can make the migration fail.
+-- values of the right JSON type and range are copied (nested CASEs: AND does not promise to test the type first), so
+-- no row can make the migration fail.
 UPDATE "records" SET
 	"media_info" = "metadata"->'media',
-	"width" = CASE WHEN jsonb_typeof("metadata"->'media'->'width') = 'number'
-		AND ("metadata"->'media'->>'width')::numeric BETWEEN 1 AND 2147483647
-		THEN ("metadata"->'media'->>'width')::numeric::integer END,
-	"height" = CASE WHEN jsonb_typeof("metadata"->'media'->'height') = 'number'
-		AND ("metadata"->'media'->>'height')::numeric BETWEEN 1 AND 2147483647
-		THEN ("metadata"->'media'->>'height')::numeric::integer END,
+	"width" = CASE WHEN jsonb_typeof("metadata"->'media'->'width') = 'number' THEN
+		CASE WHEN ("metadata"->'media'->>'width')::numeric BETWEEN 1 AND 2147483647
+		THEN ("metadata"->'media'->>'width')::numeric::integer END END,
+	"height" = CASE WHEN jsonb_typeof("metadata"->'media'->'height') = 'number' THEN
+		CASE WHEN ("metadata"->'media'->>'height')::numeric BETWEEN 1 AND 2147483647
+		THEN ("metadata"->'media'->>'height')::numeric::integer END END,
 	"duration_seconds" = CASE WHEN jsonb_typeof("metadata"->'media'->'durationSeconds') = 'number'
 		THEN ("metadata"->'media'->>'durationSeconds')::double precision END,
 	"metadata" = "metadata" - 'media'
