@@ -15,6 +15,7 @@ import {
   objects,
   parseAllowedTypes,
   processUrl,
+  RecordFileGenerator,
   RecordRepository,
   records,
   storeUpload,
@@ -146,6 +147,36 @@ describeBackends('media requests', (backend) => {
     expect(row.mediaInfo?.streams?.map((s) => s.codec)).toEqual(['h264', 'aac']);
     expect(row.originalName).toBe('猫 clip.mp4');
     expect(row.metadata.media).toBeUndefined();
+  });
+
+  test('generated files get the same typed metadata, agreeing with ffprobe on the stored bytes', async () => {
+    const repository = new RecordRepository(db());
+    const [video, audio] = await repository.createMany(
+      [
+        { mediaType: 'video', generationId: 'gen-synth' },
+        { mediaType: 'audio', generationId: 'gen-synth' },
+      ],
+      ALL_USERS,
+    );
+    const generator = new RecordFileGenerator({
+      db: db(),
+      store,
+      settings: { maxFileSizeBytes: 2 * 1024 * 1024, home, taskTimeoutMinutes: 5 } as never,
+      scope: ALL_USERS,
+    });
+    for (const record of [video, audio]) {
+      const result = await generator.processRecord(record?.uid as string, { fileSizeKb: 40 });
+      expect(result.success).toBe(true);
+      const row = await repository.get(record?.uid as string, ALL_USERS);
+      const path = join(home, 'stored-copy');
+      await Bun.write(path, await new Response((await store.get(row.storageKey as string))?.body).arrayBuffer());
+      const probe = ffprobe(path);
+      expect(row.durationSeconds as number).toBeCloseTo(Number(probe.format.duration), 1);
+      const stream = probe.streams[0];
+      if (row.mediaType === 'video') expect([row.width, row.height]).toEqual([stream?.width, stream?.height]);
+      else expect(row.mediaInfo?.sampleRate).toBe(Number(stream?.sample_rate));
+      expect(row.originalName).toBeNull();
+    }
   });
 
   test('an ingested image is named after the URL path, and record lists filter on its dimensions', async () => {
