@@ -4,7 +4,6 @@
  * queued ingests whose headers wait sealed in the database.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +22,7 @@ import {
   tasks,
   userScope,
 } from '@mediaforge/core';
-import { describeBackends, requireTool } from '@mediaforge/core/testing';
+import { describeBackends, ffprobe } from '@mediaforge/core/testing';
 import { createFileStore, type ObjectStore } from '@mediaforge/storage';
 import { builtinHandlers } from '@mediaforge/worker';
 import { eq, sql } from 'drizzle-orm';
@@ -34,75 +33,55 @@ const SECRET = 'Bearer s3cr3t-token-never-stored-in-plain';
 
 /** Every request each origin saw: path and its authorization/cookie headers. */
 const seen: { origin: 'a' | 'b'; path: string; authorization: string | null; cookie: string | null }[] = [];
-const record = (origin: 'a' | 'b', request: Request) =>
-  seen.push({
-    origin,
-    path: new URL(request.url).pathname,
-    authorization: request.headers.get('authorization'),
-    cookie: request.headers.get('cookie'),
-  });
 
 const fixture = (name: string) => new Response(Bun.file(join(FIXTURES, name)).stream());
 
+/** A loopback origin that notes every request in `seen` before `route` answers it. */
+function origin(name: 'a' | 'b', route: (path: string, request: Request) => Response) {
+  return Bun.serve({
+    hostname: '127.0.0.1',
+    port: 0,
+    fetch(request) {
+      const path = new URL(request.url).pathname;
+      const { headers } = request;
+      seen.push({ origin: name, path, authorization: headers.get('authorization'), cookie: headers.get('cookie') });
+      return route(path, request);
+    },
+  });
+}
+
 // Origin A needs the caller's credentials; B is another origin (another port) that must never see them.
-const b = Bun.serve({
-  hostname: '127.0.0.1',
-  port: 0,
-  fetch(request) {
-    record('b', request);
-    const path = new URL(request.url).pathname;
-    if (path === '/back-to-a') return Response.redirect(`${atA('private/fixture.png')}`, 302);
-    return fixture('fixture.jpg');
-  },
+const b = origin('b', (path) =>
+  path === '/back-to-a' ? Response.redirect(atA('private/fixture.png'), 302) : fixture('fixture.jpg'),
+);
+const a = origin('a', (path, request) => {
+  if (path.startsWith('/private/') && request.headers.get('authorization') !== SECRET) {
+    return new Response('unauthorized', { status: 401 });
+  }
+  if (path === '/private/same-origin-hop') return Response.redirect(atA('private/fixture.png'), 302);
+  if (path === '/private/to-b') return Response.redirect(`http://127.0.0.1:${b.port}/elsewhere.jpg`, 302);
+  if (path === '/private/via-b') return Response.redirect(`http://127.0.0.1:${b.port}/back-to-a`, 302);
+  if (path === '/download') {
+    return new Response(Bun.file(join(FIXTURES, 'fixture-av.mp4')).stream(), {
+      headers: { 'content-disposition': 'attachment; filename="x.mp4"; filename*=UTF-8\'\'%E7%8C%AB%20clip.mp4' },
+    });
+  }
+  return fixture(path.replace(/^\/(private\/)?/, ''));
 });
-const a = Bun.serve({
-  hostname: '127.0.0.1',
-  port: 0,
-  fetch(request) {
-    record('a', request);
-    const path = new URL(request.url).pathname;
-    if (path.startsWith('/private/') && request.headers.get('authorization') !== SECRET) {
-      return new Response('unauthorized', { status: 401 });
-    }
-    if (path === '/private/same-origin-hop') return Response.redirect(atA('private/fixture.png'), 302);
-    if (path === '/private/to-b') return Response.redirect(`http://127.0.0.1:${b.port}/elsewhere.jpg`, 302);
-    if (path === '/private/via-b') return Response.redirect(`http://127.0.0.1:${b.port}/back-to-a`, 302);
-    if (path === '/download') {
-      return new Response(Bun.file(join(FIXTURES, 'fixture-av.mp4')).stream(), {
-        headers: { 'content-disposition': 'attachment; filename="x.mp4"; filename*=UTF-8\'\'%E7%8C%AB%20clip.mp4' },
-      });
-    }
-    return fixture(path.replace(/^\/(private\/)?/, ''));
-  },
-});
-const atA = (path: string) => `http://127.0.0.1:${a.port}/${path}`;
+function atA(path: string): string {
+  return `http://127.0.0.1:${a.port}/${path}`;
+}
 afterAll(() => {
   a.stop(true);
   b.stop(true);
 });
-
-function ffprobe(path: string) {
-  const out = execFileSync(requireTool('ffprobe'), [
-    '-v',
-    'error',
-    '-show_streams',
-    '-show_format',
-    '-of',
-    'json',
-    path,
-  ]);
-  return JSON.parse(out.toString()) as {
-    streams: { codec_type: string; width?: number; height?: number; sample_rate?: string; channels?: number }[];
-    format: { duration: string };
-  };
-}
 
 async function expectCode(promise: Promise<unknown>, code: string) {
   const error = (await promise.then(
     () => undefined,
     (e: unknown) => e,
   )) as FileProcessingError;
-  expect(error?.code).toBe(code);
+  expect(error?.code as string).toBe(code);
   return error;
 }
 
@@ -173,7 +152,8 @@ describeBackends('media requests', (backend) => {
       const probe = ffprobe(path);
       expect(row.durationSeconds as number).toBeCloseTo(Number(probe.format.duration), 1);
       const stream = probe.streams[0];
-      if (row.mediaType === 'video') expect([row.width, row.height]).toEqual([stream?.width, stream?.height]);
+      if (row.mediaType === 'video')
+        expect([row.width, row.height] as unknown[]).toEqual([stream?.width, stream?.height]);
       else expect(row.mediaInfo?.sampleRate).toBe(Number(stream?.sample_rate));
       expect(row.originalName).toBeNull();
     }

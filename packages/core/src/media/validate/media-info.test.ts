@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ffprobe, type Probe } from '../../testing/ffprobe.ts';
 import { requireTool } from '../../testing/system-tools.ts';
 import { loadSharp } from '../load-sharp.ts';
 import { supportedTypeForExtension } from '../supported.ts';
@@ -16,32 +17,6 @@ import { validateFileIntegrity } from './validate.ts';
 const FIXTURES = join(import.meta.dir, '../../../test/fixtures');
 const work = mkdtempSync(join(tmpdir(), 'mf-media-info-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-interface Probe {
-  streams: {
-    codec_type: string;
-    codec_name: string;
-    width?: number;
-    height?: number;
-    sample_rate?: string;
-    channels?: number;
-    avg_frame_rate?: string;
-  }[];
-  format: { duration?: string };
-}
-
-function ffprobe(path: string): Probe {
-  const out = execFileSync(requireTool('ffprobe'), [
-    '-v',
-    'error',
-    '-show_streams',
-    '-show_format',
-    '-of',
-    'json',
-    path,
-  ]);
-  return JSON.parse(out.toString());
-}
 
 const rate = (fraction = '0/0') => {
   const [n = 0, d = 0] = fraction.split('/').map(Number);
