@@ -1,31 +1,17 @@
 // The media metadata migration on a database that already has files: metadata.media becomes typed columns and
 // media_info, upload names become original names (sanitised), and hostile or pending rows cannot break it.
 import { expect, test } from 'bun:test';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { MIGRATIONS_FOLDER, openDatabase } from '@mediaforge/core';
-import { sql } from 'drizzle-orm';
-
-const statements = (file: string) =>
-  readFileSync(join(MIGRATIONS_FOLDER, file), 'utf8')
-    .split('--> statement-breakpoint')
-    .map((statement) => statement.trim())
-    .filter(Boolean);
+import { openDatabase } from '@mediaforge/core';
+import { migrationSteps } from './migration-steps.ts';
 
 test('stored files get typed media columns from metadata.media; pending and hostile rows are safe', async () => {
-  const files = readdirSync(MIGRATIONS_FOLDER)
-    .filter((name) => name.endsWith('.sql'))
-    .sort();
+  const database = await openDatabase(); // in-memory PGlite, not migrated
+  const { files, exec, apply } = migrationSteps(database);
   const mine = files.findIndex((name) => name.includes('media_metadata'));
   expect(mine).toBeGreaterThan(0);
-  const database = await openDatabase(); // in-memory PGlite, not migrated
-  const exec = async <T>(text: string): Promise<T[]> => {
-    const result = (await database.db.execute(sql.raw(text))) as unknown as T[] | { rows: T[] };
-    return Array.isArray(result) ? result : result.rows;
-  };
   const uid = (n: number) => `01a20000-0000-7000-8000-00000000000${n}`;
   try {
-    for (const file of files.slice(0, mine)) for (const statement of statements(file)) await exec(statement);
+    await apply(files.slice(0, mine));
     const video = JSON.stringify({
       media: { width: 96, height: 64, durationSeconds: 1.5, codec: 'avc1', tracks: { video: 1, audio: 0 } },
       upload: { fileName: 'my\u0007 clip".mp4' },
@@ -43,7 +29,7 @@ test('stored files get typed media columns from metadata.media; pending and host
         ('${uid(2)}', 'video', 'uploaded', 'video/b.mp4', '${hostile}'),
         ('${uid(3)}', 'image', 'pending', null, '${pending}');
     `);
-    for (const file of files.slice(mine)) for (const statement of statements(file)) await exec(statement);
+    await apply(files.slice(mine));
     const rows = await exec<Record<string, unknown>>(
       'select width, height, duration_seconds, media_info, original_name, metadata from records order by uid',
     );
