@@ -3,6 +3,7 @@
 import {
   formatBytes,
   MEDIA_TYPES,
+  type MediaRangeFilter,
   type MediaRecord,
   mediaSummary,
   publicSourceUrl,
@@ -10,8 +11,9 @@ import {
 } from '@mediaforge/core';
 import { ago, Layout, shortId } from './layout.tsx';
 import { mediaFields } from './media-fields.ts';
+import { MediaRangeInputs, mediaRangeParams } from './media-filters.tsx';
 
-export interface RecordFilters {
+export interface RecordFilters extends MediaRangeFilter {
   mediaType?: string;
   status?: string;
 }
@@ -43,6 +45,7 @@ export function RecordsPage(props: {
   const next = new URLSearchParams({
     ...(props.filters.mediaType ? { mediaType: props.filters.mediaType } : {}),
     ...(props.filters.status ? { status: props.filters.status } : {}),
+    ...mediaRangeParams(props.filters),
     ...(props.nextCursor ? { cursor: props.nextCursor } : {}),
   });
   return (
@@ -73,6 +76,7 @@ export function RecordsPage(props: {
             ))}
           </select>
         </label>
+        <MediaRangeInputs filter={props.filters} />
         <button type="submit">Filter</button>
       </form>
       <div class="grid" id="records">
