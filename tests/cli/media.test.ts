@@ -75,6 +75,13 @@ test('refused headers and unknown types fail before any download, without echoin
   });
   expect(host.code).toBe(2);
   expect(host.stderr).toContain('INVALID_HEADERS');
+  // Every --header counts, not only the last: the second one here is refused.
+  const repeated = await runMediaforge(
+    ['ingest', at('fixture.png'), '--header', `Authorization: ${SECRET}`, '--header=Connection: close'],
+    { env },
+  );
+  expect(repeated.code).toBe(2);
+  expect(repeated.stderr).toContain('Header "connection"');
   const bad = await runMediaforge(['ingest', at('fixture.png'), '--header', 'no-colon-secret-value'], { env });
   expect(bad.code).toBe(2);
   expect(bad.stderr).not.toContain('secret-value');

@@ -27,11 +27,10 @@ export interface IngestFilters {
 }
 
 /** @throws CLIError for a malformed header line; VALIDATION_ERROR / INVALID_HEADERS from the core checks */
-export async function parseIngestFilters(args: {
-  'allowed-types'?: string | undefined;
-  header?: string | string[] | undefined;
-  'header-file'?: string | undefined;
-}): Promise<IngestFilters> {
+export async function parseIngestFilters(
+  args: { 'allowed-types'?: string | undefined; 'header-file'?: string | undefined },
+  rawArgs: readonly string[],
+): Promise<IngestFilters> {
   const filters: IngestFilters = {};
   if (args['allowed-types'] !== undefined) {
     filters.allowedTypeList = args['allowed-types']
@@ -40,7 +39,7 @@ export async function parseIngestFilters(args: {
       .filter(Boolean);
     filters.allowedTypes = parseAllowedTypes(filters.allowedTypeList);
   }
-  const lines = [args.header ?? []].flat();
+  const lines = repeatedOption(rawArgs, 'header');
   if (args['header-file']) {
     const file = Bun.file(args['header-file']);
     if (!(await file.exists())) throw new CLIError(`--header-file ${args['header-file']}: no such file`);
@@ -60,4 +59,16 @@ export async function parseIngestFilters(args: {
     filters.headers = checkRequestHeaders(headers);
   }
   return filters;
+}
+
+/** Every value of a repeatable `--name value` / `--name=value` option (citty keeps only the last). */
+function repeatedOption(rawArgs: readonly string[], name: string): string[] {
+  const values: string[] = [];
+  for (let i = 0; i < rawArgs.length; i++) {
+    const arg = rawArgs[i] as string;
+    if (arg === '--') break;
+    if (arg === `--${name}` && i + 1 < rawArgs.length) values.push(rawArgs[++i] as string);
+    else if (arg.startsWith(`--${name}=`)) values.push(arg.slice(name.length + 3));
+  }
+  return values;
 }

@@ -36,7 +36,7 @@ export default defineCommand({
     },
     ...jsonArg,
   },
-  run: ({ args }) =>
+  run: ({ args, rawArgs }) =>
     withContext(async (ctx) => {
       const urls = [...(args._ ?? []).map(String)];
       if (args['from-file']) {
@@ -65,7 +65,7 @@ export default defineCommand({
           `--max-size ${maxSizeMb} is above MAX_FILE_SIZE_MB (${ctx.settings.maxFileSizeMb}); set MAX_FILE_SIZE_MB to raise the limit`,
         );
       }
-      const filters = await parseIngestFilters(args);
+      const filters = await parseIngestFilters(args, rawArgs);
       const quality = parseIntArg(args.quality, 'quality', { min: 1, max: 100 });
       const concurrency = parseIntArg(args.concurrency, 'concurrency', { max: 64 });
       if (args.background) {
