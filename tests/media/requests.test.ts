@@ -125,6 +125,8 @@ describeBackends('media requests', (backend) => {
     expect(row.mediaInfo?.frameRate).toBe(10);
     expect(row.mediaInfo?.streams?.map((s) => s.codec)).toEqual(['h264', 'aac']);
     expect(row.originalName).toBe('猫 clip.mp4');
+    expect(file.originalName).toBe('猫 clip.mp4');
+    expect(file.info.frameRate).toBe(10);
     expect(row.metadata.media).toBeUndefined();
   });
 

@@ -66,6 +66,8 @@ export interface FileMetadata {
   duplicateOf?: string;
   compressed: boolean;
   info: Omit<MediaInfo, 'contentType' | 'mediaType' | 'size'>;
+  /** The seed's `original_filename`: from Content-Disposition or the URL path, sanitised. */
+  originalName?: string;
 }
 
 export interface ProcessingResult {
@@ -230,6 +232,7 @@ function resultOf(record: MediaRecord, originalSize: number, compressed: boolean
     sha256: record.sha256 ?? '',
     compressed,
     info: record.mediaInfo ?? {},
+    ...(record.originalName ? { originalName: record.originalName } : {}),
     ...(metadata.duplicate_of ? { duplicateOf: metadata.duplicate_of } : {}),
   };
 }
