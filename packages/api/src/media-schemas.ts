@@ -9,6 +9,7 @@ const StreamSchema = z
     width: z.number().int().optional(),
     height: z.number().int().optional(),
     frameRate: z.number().optional(),
+    rotation: z.number().int().optional(),
     sampleRate: z.number().int().optional(),
     channels: z.number().int().optional(),
   })
@@ -25,6 +26,11 @@ export const MediaInfoSchema = z
     channels: z.number().int().optional(),
     bitsPerSample: z.number().int().optional(),
     frameRate: z.number().optional().openapi({ description: 'Frames per second of the first video stream' }),
+    rotation: z
+      .number()
+      .int()
+      .optional()
+      .openapi({ description: 'Display rotation of the first video stream in degrees, as ffprobe reports it' }),
     orientation: z.number().int().min(1).max(8).optional().openapi({ description: 'EXIF orientation of an image' }),
     frames: z.number().int().optional().openapi({ description: 'Frames of an animated image' }),
     tracks: z.object({ video: z.number().int(), audio: z.number().int() }).optional(),

@@ -26,6 +26,7 @@ export function mediaFields(record: MediaRecord): [string, string][] {
         : undefined,
     ],
     ['orientation', info?.orientation ? `${info.orientation} (${ORIENTATIONS[info.orientation] ?? '?'})` : undefined],
+    ['rotation', info?.rotation ? `${info.rotation}°` : undefined],
     ['frames', info?.frames ? String(info.frames) : undefined],
   ];
   return rows.filter((row): row is [string, string] => row[1] !== undefined && row[1] !== '');

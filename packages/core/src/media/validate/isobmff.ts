@@ -104,7 +104,8 @@ export async function validateIsobmff(source: ByteSource): Promise<FormatInfo> {
   let samplesTotal = 0;
   let sampleBytes = 0;
   for (const trak of inMoov.filter((b) => b.type === 'trak')) {
-    const mdia = find(children(moov, base, trak), 'mdia');
+    const inTrak = children(moov, base, trak);
+    const mdia = find(inTrak, 'mdia');
     if (!mdia) fail('a track has no "mdia" box');
     const inMdia = children(moov, base, mdia);
     const handler = find(inMdia, 'hdlr');
@@ -125,6 +126,8 @@ export async function validateIsobmff(source: ByteSource): Promise<FormatInfo> {
         width ??= stream.width;
         height ??= stream.height;
       }
+      const rotation = displayRotation(moov, base, find(inTrak, 'tkhd'));
+      if (rotation) stream.rotation = rotation;
     } else if (kind === 'soun') {
       tracks.audio += 1;
       if (stsd) Object.assign(stream, audioSampleEntry(moov, entry, stsd.end - base));
@@ -157,10 +160,27 @@ export async function validateIsobmff(source: ByteSource): Promise<FormatInfo> {
     streams,
     ...(width ? { width, height } : {}),
     ...(video?.frameRate ? { frameRate: video.frameRate } : {}),
+    ...(video?.rotation ? { rotation: video.rotation } : {}),
     ...(audio?.sampleRate ? { sampleRate: audio.sampleRate } : {}),
     ...(audio?.channels ? { channels: audio.channels } : {}),
     ...(durationSeconds ? { durationSeconds, bitrate: Math.round((source.size * 8) / durationSeconds) } : {}),
   };
+}
+
+/**
+ * The rotation a track's display matrix (`tkhd`) asks for, in degrees as ffprobe reports it (its
+ * `av_display_rotation_get`), or 0. Phones record portrait video as landscape frames with this set.
+ */
+function displayRotation(moov: Uint8Array, base: number, tkhd: Box | undefined): number {
+  if (!tkhd) return 0;
+  const version = moov[tkhd.body - base];
+  const matrix = tkhd.body - base + (version === 1 ? 52 : 40);
+  if (matrix + 16 > tkhd.end - base) return 0;
+  const at = (i: number) => u32be(moov, matrix + 4 * i) | 0;
+  const [a, b, c, d] = [at(0), at(1), at(3), at(4)];
+  const degrees = -Math.atan2(b / Math.hypot(b, d), a / Math.hypot(a, c)) * (180 / Math.PI);
+  const rounded = Math.round(degrees) || 0;
+  return Number.isFinite(rounded) ? rounded : 0;
 }
 
 /** What one track's sample table maps: its sample count and the bytes those samples take up. */

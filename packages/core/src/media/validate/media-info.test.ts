@@ -118,6 +118,28 @@ describe('media metadata agrees with ffprobe', () => {
     expect(info.frameRate).toBeCloseTo(29.97, 2);
   });
 
+  test("an MP4's display rotation is read from the track header, as ffprobe reports it", async () => {
+    for (const rotate of ['90', '180', '270']) {
+      const path = ffmpeg(
+        `rotated-${rotate}.mp4`,
+        '-i',
+        join(FIXTURES, 'fixture.mp4'),
+        '-c',
+        'copy',
+        '-metadata:s:v:0',
+        `rotate=${rotate}`,
+      );
+      const out = execFileSync(requireTool('ffprobe'), [
+        ...['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream_side_data=rotation'],
+        ...['-of', 'csv=p=0', path],
+      ]);
+      const info = await expectAgreesWithFfprobe(path);
+      expect(info.rotation).toBe(Number(out.toString().trim()));
+      expect(info.streams?.[0]?.rotation).toBe(info.rotation);
+    }
+    expect((await infoOf(join(FIXTURES, 'fixture.mp4'))).rotation).toBeUndefined();
+  });
+
   test('stereo 16-bit WAV and FLAC say their sample width', async () => {
     for (const out of ['tone.wav', 'tone.flac']) {
       const path = ffmpeg(out, ...sources.slice(4), '-sample_fmt', 's16');

@@ -14,6 +14,8 @@ export interface StreamInfo {
   height?: number;
   /** Frames per second (video), from the sample table or the track's default frame duration. */
   frameRate?: number;
+  /** Display rotation of an MP4/MOV video track in degrees, as ffprobe reports it (e.g. 90, -90, 180). */
+  rotation?: number;
   sampleRate?: number;
   channels?: number;
 }
@@ -36,6 +38,8 @@ export interface MediaInfo {
   bitsPerSample?: number;
   /** Frames per second of the (first) video stream. */
   frameRate?: number;
+  /** Display rotation of the first video stream (MP4/MOV), in degrees as ffprobe reports it. */
+  rotation?: number;
   /** EXIF orientation of an image, 1–8 (1: as stored; 6: rotate 90° clockwise to display). */
   orientation?: number;
   /** Frames of an animated image (GIF, WebP, AVIF sequences). */
