@@ -59,6 +59,10 @@ test('ingest with a type filter and headers from a file; list by dimensions and 
   expect(shown.stdout).toMatch(/originalName\s+fixture-av\.mp4/);
   expect(shown.stdout).toMatch(/mediaInfo\s+\{.*"frameRate":10/);
 
+  const reprobed = await runMediaforge(['records', 'reprobe', '--type', 'video', '--json'], { env });
+  expect(reprobed.code).toBe(0);
+  expect(JSON.parse(reprobed.stdout)).toEqual({ checked: 1, updated: 1, failed: [] });
+
   const generation = await runMediaforge(['generations', 'show', 'gen-cli'], { env });
   expect(generation.code).toBe(0);
   expect(generation.stdout).toContain('generation gen-cli: 1 record(s) — 1 uploaded');

@@ -17,6 +17,7 @@ import {
   RecordFileGenerator,
   RecordRepository,
   records,
+  reprobeMedia,
   storeUpload,
   TaskManager,
   tasks,
@@ -159,6 +160,31 @@ describeBackends('media requests', (backend) => {
       else expect(row.mediaInfo?.sampleRate).toBe(Number(stream?.sample_rate));
       expect(row.originalName).toBeNull();
     }
+  });
+
+  test('reprobe fills the media columns of records stored before them, and reports damaged objects', async () => {
+    const scope = userScope('u9');
+    const first = await processUrl(atA('fixture-av.mp4'), ctx({ userId: 'u9' }));
+    const second = await processUrl(atA('fixture.webm'), ctx({ userId: 'u9' }));
+    // As migration 0006 leaves an old row: what metadata.media held, no streams or frame rate, no typed width.
+    const legacy = { mediaInfo: { durationSeconds: 1, codec: 'avc1+mp4a' }, width: null, height: null };
+    for (const uid of [first.recordUid, second.recordUid])
+      await db().update(records).set(legacy).where(eq(records.uid, uid));
+    const damaged = await new RecordRepository(db()).get(second.recordUid, ALL_USERS);
+    await Bun.write(join(home, 'objects', damaged.storageKey as string), Bun.file(join(FIXTURES, 'fixture.mp4')));
+
+    const result = await reprobeMedia({ db: db(), store, settings: ctx().settings }, scope);
+    expect(result).toMatchObject({ checked: 2, updated: 1 });
+    expect(result.failed.map((f) => [f.uid, f.code])).toEqual([[second.recordUid, 'INTEGRITY_ERROR']]);
+    const row = await new RecordRepository(db()).get(first.recordUid, ALL_USERS);
+    expect(row).toMatchObject({ width: 96, height: 64, mediaInfo: { frameRate: 10, sampleRate: 44100 } });
+    expect(row.mediaInfo?.streams).toHaveLength(2);
+    expect((await new RecordRepository(db()).get(second.recordUid, ALL_USERS)).width).toBeNull();
+    expect(await reprobeMedia({ db: db(), store, settings: ctx().settings }, userScope('nobody'))).toEqual({
+      checked: 0,
+      updated: 0,
+      failed: [],
+    });
   });
 
   test('an ingested image is named after the URL path, and record lists filter on its dimensions', async () => {

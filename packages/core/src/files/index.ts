@@ -6,6 +6,7 @@ export * from './original-name.ts';
 export * from './prepare.ts';
 export * from './record-claims.ts';
 export * from './record-file.ts';
+export * from './reprobe.ts';
 export * from './size-cap.ts';
 export * from './spool-sweep.ts';
 export * from './store-file.ts';

@@ -1,4 +1,7 @@
 /** The record columns a file's media metadata fills: the filterable numbers typed, the whole as typed JSON. */
+import { and, eq } from 'drizzle-orm';
+import type { Db } from '../db/database.ts';
+import { records } from '../db/schema.ts';
 import type { FormatInfo } from '../media/validate/media-info.ts';
 
 const INT_MAX = 2_147_483_647;
@@ -15,4 +18,14 @@ export function mediaColumns(details: FormatInfo) {
         ? details.durationSeconds
         : null,
   };
+}
+
+/** Sets only the media columns of a record that still holds `storageKey`; false when it no longer does. */
+export async function setMediaColumns(db: Db, uid: string, storageKey: string, details: FormatInfo): Promise<boolean> {
+  const [row] = await db
+    .update(records)
+    .set(mediaColumns(details))
+    .where(and(eq(records.uid, uid), eq(records.storageKey, storageKey)))
+    .returning({ uid: records.uid });
+  return row !== undefined;
 }
