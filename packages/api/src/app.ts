@@ -16,6 +16,7 @@ import { docsRoutes } from './docs.ts';
 import type { ApiDeps, ApiEnv } from './env.ts';
 import { ApiError, errorResponse } from './errors.ts';
 import { jsonDepthLimit } from './json-depth.ts';
+import { generationRoutes } from './routes/generations.ts';
 import { recordFileRoutes } from './routes/record-files.ts';
 import { recordRoutes } from './routes/records.ts';
 import { metricsRoutes, publicRoutes } from './routes/system.ts';
@@ -111,7 +112,8 @@ function buildApp(services: Services) {
     .route('/', metricsRoutes(services))
     .route('/v1', recordRoutes(services))
     .route('/v1', recordFileRoutes(services))
-    .route('/v1', taskRoutes(services));
+    .route('/v1', taskRoutes(services))
+    .route('/v1', generationRoutes(services));
   routes.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: {

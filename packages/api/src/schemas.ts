@@ -15,6 +15,8 @@ import {
   type WorkerInfo,
 } from '@mediaforge/core';
 
+import { ingestFilterOptions, mediaRangeQuery, mediaRecordFields, uploadFilterQuery } from './media-schemas.ts';
+
 const uuid = z.uuid().openapi({ example: '2f1c6b1e-8a53-4c41-9a8e-0d1f0b6f8a10' });
 const isoDate = z.iso.datetime().openapi({ example: '2026-11-21T10:00:00.000Z' });
 const booleanQuery = z
@@ -54,6 +56,7 @@ export const RecordSchema = z
     userId: z.string().nullable(),
     generationId: z.string().nullable(),
     metadata: z.record(z.string(), z.unknown()),
+    ...mediaRecordFields,
     error: z.string().nullable(),
     createdAt: isoDate,
     updatedAt: isoDate,
@@ -108,6 +111,7 @@ export const ListRecordsQuery = z.object({
   userId: z.string().max(200).optional(),
   generationId: z.string().max(200).optional(),
   withoutFile: booleanQuery,
+  ...mediaRangeQuery,
   limit: z.coerce.number().int().min(1).max(1000).optional(),
   cursor: z.string().max(500).optional(),
 });
@@ -116,7 +120,8 @@ export const UploadQuery = z.object({
   replace: booleanQuery.openapi({ description: 'Replace a file the record already has' }),
   compress: booleanQuery.openapi({ description: 'Recompress images (default true)' }),
   quality: z.coerce.number().int().min(1).max(100).optional(),
-  fileName: z.string().max(255).optional().openapi({ description: 'Original file name (raw bodies)' }),
+  fileName: z.string().max(1024).optional().openapi({ description: 'Original file name (raw bodies)' }),
+  ...uploadFilterQuery,
 });
 
 export const UploadResultSchema = z
@@ -165,6 +170,7 @@ export const IngestBody = z
         quality: z.number().int().min(1).max(100).optional(),
         compress: z.boolean().optional(),
         maxSizeMb: z.number().positive().optional(),
+        ...ingestFilterOptions,
       })
       .optional(),
     ...queueFields,

@@ -4,6 +4,7 @@ import {
   type Db,
   FileProcessingError,
   type FileStore,
+  ingestFiltersFromStored,
   processUrl,
   RecordFileGenerator,
   reapExpiredLeases,
@@ -35,7 +36,10 @@ export function builtinHandlers(deps: HandlerDeps): Record<TaskKind, Handler> {
       const options = item.options;
       const quality = num(options.quality);
       const maxSize = num(options.maxSize);
+      // The request's type filter and its sealed headers, opened only now and only in memory.
+      const filters = ingestFiltersFromStored(options, deps.settings.ingestHeadersKey);
       const file = await processUrl(url, {
+        ...filters,
         db: deps.db,
         store: deps.store,
         settings: deps.settings,

@@ -1,9 +1,19 @@
 /** @jsxImportSource hono/jsx */
 /** The records browser: filters, previews (images shown, audio and video playable, text excerpts), one record. */
-import { formatBytes, MEDIA_TYPES, type MediaRecord, publicSourceUrl, RECORD_STATUSES } from '@mediaforge/core';
+import {
+  formatBytes,
+  MEDIA_TYPES,
+  type MediaRangeFilter,
+  type MediaRecord,
+  mediaSummary,
+  publicSourceUrl,
+  RECORD_STATUSES,
+} from '@mediaforge/core';
 import { ago, Layout, shortId } from './layout.tsx';
+import { mediaFields } from './media-fields.ts';
+import { MediaRangeInputs, mediaRangeParams } from './media-filters.tsx';
 
-export interface RecordFilters {
+export interface RecordFilters extends MediaRangeFilter {
   mediaType?: string;
   status?: string;
 }
@@ -35,6 +45,7 @@ export function RecordsPage(props: {
   const next = new URLSearchParams({
     ...(props.filters.mediaType ? { mediaType: props.filters.mediaType } : {}),
     ...(props.filters.status ? { status: props.filters.status } : {}),
+    ...mediaRangeParams(props.filters),
     ...(props.nextCursor ? { cursor: props.nextCursor } : {}),
   });
   return (
@@ -65,6 +76,7 @@ export function RecordsPage(props: {
             ))}
           </select>
         </label>
+        <MediaRangeInputs filter={props.filters} />
         <button type="submit">Filter</button>
       </form>
       <div class="grid" id="records">
@@ -78,6 +90,7 @@ export function RecordsPage(props: {
             </div>
             <div class="muted">
               {record.mediaType} · {record.status} · {record.fileSize ? formatBytes(record.fileSize) : '—'} ·{' '}
+              {record.storageKey ? `${mediaSummary(record)} · ` : ''}
               {ago(record.createdAt)}
             </div>
           </div>
@@ -100,6 +113,7 @@ export function RecordPage({ user, record, excerpt }: { user: string; record: Me
     ['status', record.status],
     ['content type', record.contentType ?? '—'],
     ['size', record.fileSize ? formatBytes(record.fileSize) : '—'],
+    ...mediaFields(record),
     ['sha256', record.sha256 ?? '—'],
     ['storage key', record.storageKey ?? '—'],
     ['source', record.source ?? '—'],

@@ -120,6 +120,12 @@ export const ENV_DOCS = {
     meaning: 'Comma-separated hosts that downloads may reach even on private, loopback or link-local addresses.',
     unset: 'none: only public unicast addresses',
   },
+  INGEST_HEADERS_KEY: {
+    group: 'downloads',
+    meaning:
+      'Secret (32+ characters, the same on API and worker processes) that encrypts the request headers of queued ingests (AES-256-GCM) while they wait in the database.',
+    unset: 'queued ingests refuse `headers` (INVALID_HEADERS); ingests run in the CLI process may still send them',
+  },
   DOWNLOAD_TIMEOUT_SECONDS: {
     group: 'downloads',
     meaning: 'A download fails (and is retried) when no byte arrives for this long.',

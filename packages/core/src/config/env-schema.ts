@@ -121,6 +121,7 @@ export const envSchema = z.object({
   SUPABASE_BUCKET: optionalString,
   SUPABASE_PUBLIC_BUCKET: envBoolean(false),
   MEDIAFORGE_ALLOW_HOSTS: optionalString,
+  INGEST_HEADERS_KEY: z.preprocess(emptyToUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
   MAX_FILE_SIZE_MB: positiveNumber(50, { min: [0.001, 'about 1 KiB'] }),
   MAX_BATCH_SIZE: positiveNumber(1000, { integer: true }),
   DOWNLOAD_TIMEOUT_SECONDS: timerSetting(30, 1000),
@@ -180,4 +181,5 @@ export const SECRET_VARIABLES = new Set([
   'HZ_OBJ_ACCESS_KEY',
   'SUPABASE_SERVICE_ROLE_KEY',
   'METRICS_TOKEN',
+  'INGEST_HEADERS_KEY',
 ]);

@@ -74,6 +74,8 @@ export interface Settings {
   supabase: SupabaseSettings;
   /** Hosts downloads may reach even when they resolve to non-public addresses (`MEDIAFORGE_ALLOW_HOSTS`). */
   allowHosts: string[];
+  /** Encrypts queued ingests' request headers (`INGEST_HEADERS_KEY`); without it queued ingests take no headers. */
+  ingestHeadersKey?: string;
   maxFileSizeMb: number;
   maxFileSizeBytes: number;
   maxBatchSize: number;
@@ -193,6 +195,7 @@ function toSettings(env: Env, cwd: string): Settings {
         .filter(Boolean),
       ...(env.METRICS_TOKEN ? { metricsToken: env.METRICS_TOKEN } : {}),
     },
+    ...(env.INGEST_HEADERS_KEY ? { ingestHeadersKey: env.INGEST_HEADERS_KEY } : {}),
     logLevel: env.LOG_LEVEL,
     home,
   };

@@ -1,6 +1,7 @@
 /** The record as callers see it, and the inputs that create and change one. */
 import { z } from 'zod';
 import { MEDIA_TYPES, type RECORD_STATUSES, type RecordRow } from '../db/schema.ts';
+import type { MediaRangeFilter } from './media-filter.ts';
 
 export type MediaRecord = RecordRow;
 
@@ -28,7 +29,7 @@ export const newRecordSchema = z.object({
 
 export type NewRecord = z.input<typeof newRecordSchema>;
 
-export interface RecordFilter {
+export interface RecordFilter extends MediaRangeFilter {
   status?: (typeof RECORD_STATUSES)[number];
   mediaType?: (typeof MEDIA_TYPES)[number];
   userId?: string;
