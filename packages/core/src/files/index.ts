@@ -8,3 +8,4 @@ export * from './record-file.ts';
 export * from './size-cap.ts';
 export * from './spool-sweep.ts';
 export * from './store-file.ts';
+export * from './thumbnail-object.ts';

@@ -13,6 +13,7 @@ import type { FileStore } from '../files/file-store.ts';
 import { withPreparedFile } from '../files/prepare.ts';
 import { sizeCap } from '../files/size-cap.ts';
 import { storeFile } from '../files/store-file.ts';
+import { attachThumbnail } from '../files/thumbnail-object.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { MediaInfo } from '../media/validate/media-info.ts';
 import type { MediaRecord } from '../records/record.ts';
@@ -43,6 +44,8 @@ export interface IngestContext {
    * (at-least-once delivery) finds its own record the second time instead of creating another.
    */
   recordUid?: string;
+  /** Make a thumbnail of each stored image or video (THUMBNAILS; `serve` turns it on). */
+  thumbnails?: boolean;
 }
 
 /** The seed's FileMetadata: what one processed URL became. */
@@ -119,6 +122,7 @@ export async function processUrl(url: string, ctx: IngestContext): Promise<FileM
       if (done) return done;
       throw new FileProcessingError(`Record ${uid} exists already without a file from this URL.`, 'RECORD_EXISTS');
     }
+    if (ctx.thumbnails) await attachThumbnail(ctx, stored.record, file);
     return resultOf(stored.record, file.originalSize, file.compressed);
   });
 }

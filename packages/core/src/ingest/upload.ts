@@ -10,6 +10,7 @@ import { withPreparedFile } from '../files/prepare.ts';
 import { claimRecord, releaseClaim } from '../files/record-claims.ts';
 import { sizeCap } from '../files/size-cap.ts';
 import { storeFile } from '../files/store-file.ts';
+import { attachThumbnail, type ThumbnailOutcome } from '../files/thumbnail-object.ts';
 import type { MediaRecord } from '../records/record.ts';
 import type { Scope } from '../scope.ts';
 import { parseUid } from '../uid.ts';
@@ -29,6 +30,8 @@ export interface UploadContext {
   quality?: number;
   /** Per-call size cap; may only lower MAX_FILE_SIZE_MB. */
   maxSize?: number;
+  /** Make a thumbnail of a stored image or video (THUMBNAILS; `serve` turns it on). */
+  thumbnails?: boolean;
   signal?: AbortSignal;
 }
 
@@ -38,6 +41,8 @@ export interface RecordUploadResult {
   originalSize: number;
   /** The record whose object this upload shares (same owner, same content). */
   duplicateOf?: string;
+  /** What became of the thumbnail, when thumbnails are on. */
+  thumbnail?: ThumbnailOutcome;
 }
 
 /** Verifies and stores `body` as record `uid`'s file. @throws typed FileProcessingErrors; nothing changes on failure. */
@@ -69,8 +74,10 @@ export async function storeUpload(
           ...(ctx.fileName ? { metadata: { upload: { fileName: ctx.fileName } } } : {}),
         };
         const stored = await storeFile(file, { claim }, provenance, ctx);
+        const thumbnail = ctx.thumbnails ? await attachThumbnail(ctx, stored.record as MediaRecord, file) : undefined;
         return {
           record: stored.record as MediaRecord,
+          ...(thumbnail ? { thumbnail } : {}),
           compressed: file.compressed,
           originalSize: file.originalSize,
           ...(stored.object.duplicateOf ? { duplicateOf: stored.object.duplicateOf } : {}),

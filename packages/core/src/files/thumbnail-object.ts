@@ -1,0 +1,121 @@
+/**
+ * A record's thumbnail as an object of its own: made from the prepared file (while its spool still exists), written
+ * once under a fresh `thumbnails/` key reserved in `objects`, and linked to the record in one transaction that also
+ * drops the previous thumbnail's reference. The record must still have the file the thumbnail was made from, or
+ * nothing is linked. Failures are reported in the result, never thrown: a thumbnail never fails its file.
+ */
+import { and, eq, sql } from 'drizzle-orm';
+import type { Db } from '../db/database.ts';
+import { records } from '../db/schema.ts';
+import { makeThumbnail, type ThumbnailSource } from '../media/thumbnail/make-thumbnail.ts';
+import { withDeadlockRetry } from '../retry/rerun.ts';
+import type { FileStore } from './file-store.ts';
+import { sha256Hex } from './file-store.ts';
+import {
+  addObjectReference,
+  dropObjectReference,
+  lockObjects,
+  removeRetiredBytes,
+  reserveObjectKey,
+  retireUnreferenced,
+} from './objects.ts';
+import type { PreparedFile } from './prepare.ts';
+
+export type ThumbnailOutcome =
+  | { status: 'stored'; key: string; width: number; height: number; size: number }
+  | { status: 'skipped' | 'failed'; reason: string };
+
+/** What the record's metadata says about its thumbnail (`metadata.thumbnail`). */
+export interface ThumbnailMetadata {
+  key: string;
+  width: number;
+  height: number;
+  size: number;
+  /** The sha256 of the file it shows: a thumbnail whose file was replaced since is not served. */
+  sourceSha256: string;
+}
+
+/** Makes and links the thumbnail of `file`, now stored as record `uid`'s file. */
+export async function attachThumbnail(
+  ctx: { db: Db; store: FileStore },
+  record: { uid: string; userId: string | null; storageKey: string | null },
+  file: PreparedFile,
+): Promise<ThumbnailOutcome> {
+  const source = thumbnailSource(file);
+  if (!source) return { status: 'skipped', reason: `${file.type.mediaType} files have no thumbnail` };
+  const made = await makeThumbnail(source);
+  if (!made.ok) return { status: 'failed', reason: made.reason };
+  let key: string | undefined;
+  try {
+    const sha256 = sha256Hex(made.data);
+    key = await reserveObjectKey(ctx.db, {
+      mediaType: 'thumbnail',
+      uid: record.uid,
+      extension: '.webp',
+      sha256,
+      size: made.data.byteLength,
+      contentType: 'image/webp',
+      ownerId: record.userId,
+    });
+    await ctx.store.put(key, made.data, {
+      contentType: 'image/webp',
+      metadata: { record_uid: record.uid, kind: 'thumbnail', sha256, source_sha256: file.sha256 },
+    });
+    const meta: ThumbnailMetadata = {
+      key,
+      width: made.width,
+      height: made.height,
+      size: made.data.byteLength,
+      sourceSha256: file.sha256,
+    };
+    const linked = await link(ctx.db, record, key, meta);
+    if (!linked.ok) throw new Error('the record changed while its thumbnail was made');
+    if (linked.retired) await removeRetiredBytes(ctx.db, ctx.store, [linked.retired]).catch(() => {});
+    return { status: 'stored', key, width: made.width, height: made.height, size: made.data.byteLength };
+  } catch (error) {
+    if (key && (await retireUnreferenced(ctx.db, key).catch(() => false))) {
+      await removeRetiredBytes(ctx.db, ctx.store, [key]).catch(() => {});
+    }
+    return { status: 'failed', reason: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+function thumbnailSource(file: PreparedFile): ThumbnailSource | undefined {
+  if (file.type.mediaType === 'image') {
+    const body = file.body();
+    return body instanceof Uint8Array ? { mediaType: 'image', bytes: body } : undefined;
+  }
+  if (file.type.mediaType === 'video' && file.spool) return { mediaType: 'video', path: file.spool.path };
+  return undefined;
+}
+
+async function link(
+  db: Db,
+  record: { uid: string; storageKey: string | null },
+  key: string,
+  meta: ThumbnailMetadata,
+): Promise<{ ok: boolean; retired?: string }> {
+  return withDeadlockRetry(() =>
+    db.transaction(async (tx) => {
+      const t = tx as unknown as Db;
+      const [current] = await t
+        .select({ thumbnailKey: records.thumbnailKey })
+        .from(records)
+        .where(and(eq(records.uid, record.uid), eq(records.storageKey, record.storageKey ?? '')))
+        .for('update');
+      if (!current) return { ok: false };
+      const previous = current.thumbnailKey;
+      await lockObjects(t, previous ? [key, previous] : [key]);
+      if (!(await addObjectReference(t, key))) return { ok: false };
+      await t
+        .update(records)
+        .set({
+          thumbnailKey: key,
+          metadata: sql`jsonb_set(${records.metadata}, '{thumbnail}', ${JSON.stringify(meta)}::jsonb)`,
+        })
+        .where(eq(records.uid, record.uid));
+      const retired = previous && (await dropObjectReference(t, previous)) ? previous : undefined;
+      return retired ? { ok: true, retired } : { ok: true };
+    }),
+  );
+}
