@@ -80,6 +80,8 @@ export function tusRoutes(services: Services) {
       return match ? `${datastore.prefix}${match[1]}` : undefined;
     },
     onIncomingRequest: async (req, id) => {
+      // Creation names a new id; its checks are in onUploadCreate.
+      if (req.method === 'POST') return;
       const row = await findTusUpload(db, id);
       if (!row || !inScope(pending(req).scope, row.userId)) fail(req, uploadNotFound(id.slice(-32)));
     },
@@ -163,6 +165,8 @@ export function tusRoutes(services: Services) {
 
   const app = router();
   for (const route of tusDocs) app.openapi(route, handle as never);
+  // Hono answers HEAD with the GET route; TUS has no GET (the bytes are served once they are a record's file).
+  app.get('/uploads/:id', (c) => (c.req.raw.method === 'HEAD' ? handle(c) : c.notFound()));
   return app;
 }
 
