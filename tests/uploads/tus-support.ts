@@ -94,8 +94,8 @@ export function startCuttingProxy(target: URL, cutAfter: number): CuttingProxy {
               if (!client.data.cut) forward(client, chunk);
             },
             drain,
-            close: () => client.end(),
-            error: () => client.end(),
+            close: () => void client.end(),
+            error: () => void client.end(),
           },
         });
         client.data.peer = upstream;
