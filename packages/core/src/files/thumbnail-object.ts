@@ -1,5 +1,6 @@
 /**
- * A record's thumbnail as an object of its own: made from the prepared file (while its spool still exists), written
+ * A record's thumbnail as an object of its own: made from the prepared file before it is stored (a store may take
+ * the spool over), written
  * once under a fresh `thumbnails/` key reserved in `objects`, and linked to the record in one transaction that also
  * drops the previous thumbnail's reference. The record must still have the file the thumbnail was made from, or
  * nothing is linked. Failures are reported in the result, never thrown: a thumbnail never fails its file.
@@ -35,16 +36,28 @@ export interface ThumbnailMetadata {
   sourceSha256: string;
 }
 
-/** Makes and links the thumbnail of `file`, now stored as record `uid`'s file. */
+/** A thumbnail made from a prepared file, before the file is stored (a store may take its spool over). */
+export type PreparedThumbnail =
+  | { ok: true; data: Uint8Array; width: number; height: number; sourceSha256: string }
+  | { ok: false; outcome: ThumbnailOutcome };
+
+/** Makes the thumbnail of `file` (images and videos); run before the file is stored. */
+export async function prepareThumbnail(file: PreparedFile): Promise<PreparedThumbnail> {
+  const source = thumbnailSource(file);
+  if (!source)
+    return { ok: false, outcome: { status: 'skipped', reason: `${file.type.mediaType} files have no thumbnail` } };
+  const made = await makeThumbnail(source);
+  if (!made.ok) return { ok: false, outcome: { status: 'failed', reason: made.reason } };
+  return { ...made, sourceSha256: file.sha256 };
+}
+
+/** Stores a prepared thumbnail and links it to the record, which must still have the file it was made from. */
 export async function attachThumbnail(
   ctx: { db: Db; store: FileStore },
   record: { uid: string; userId: string | null; storageKey: string | null },
-  file: PreparedFile,
+  made: PreparedThumbnail,
 ): Promise<ThumbnailOutcome> {
-  const source = thumbnailSource(file);
-  if (!source) return { status: 'skipped', reason: `${file.type.mediaType} files have no thumbnail` };
-  const made = await makeThumbnail(source);
-  if (!made.ok) return { status: 'failed', reason: made.reason };
+  if (!made.ok) return made.outcome;
   let key: string | undefined;
   try {
     const sha256 = sha256Hex(made.data);
@@ -59,14 +72,14 @@ export async function attachThumbnail(
     });
     await ctx.store.put(key, made.data, {
       contentType: 'image/webp',
-      metadata: { record_uid: record.uid, kind: 'thumbnail', sha256, source_sha256: file.sha256 },
+      metadata: { record_uid: record.uid, kind: 'thumbnail', sha256, source_sha256: made.sourceSha256 },
     });
     const meta: ThumbnailMetadata = {
       key,
       width: made.width,
       height: made.height,
       size: made.data.byteLength,
-      sourceSha256: file.sha256,
+      sourceSha256: made.sourceSha256,
     };
     const linked = await link(ctx.db, record, key, meta);
     if (!linked.ok) throw new Error('the record changed while its thumbnail was made');

@@ -13,7 +13,7 @@ import type { FileStore } from '../files/file-store.ts';
 import { withPreparedFile } from '../files/prepare.ts';
 import { sizeCap } from '../files/size-cap.ts';
 import { storeFile } from '../files/store-file.ts';
-import { attachThumbnail } from '../files/thumbnail-object.ts';
+import { attachThumbnail, prepareThumbnail } from '../files/thumbnail-object.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { MediaInfo } from '../media/validate/media-info.ts';
 import type { MediaRecord } from '../records/record.ts';
@@ -110,6 +110,7 @@ export async function processUrl(url: string, ctx: IngestContext): Promise<FileM
   const uid = ctx.recordUid ?? newUid();
   const userId = ctx.userId ?? null;
   return withPreparedFile(download.stream, prepare, async (file) => {
+    const made = ctx.thumbnails ? await prepareThumbnail(file) : undefined;
     const stored = await storeFile(
       file,
       { create: { uid, userId, generationId: ctx.generationId ?? null } },
@@ -122,7 +123,7 @@ export async function processUrl(url: string, ctx: IngestContext): Promise<FileM
       if (done) return done;
       throw new FileProcessingError(`Record ${uid} exists already without a file from this URL.`, 'RECORD_EXISTS');
     }
-    if (ctx.thumbnails) await attachThumbnail(ctx, stored.record, file);
+    if (made) await attachThumbnail(ctx, stored.record, made);
     return resultOf(stored.record, file.originalSize, file.compressed);
   });
 }

@@ -10,7 +10,7 @@ import { withPreparedFile } from '../files/prepare.ts';
 import { claimRecord, releaseClaim } from '../files/record-claims.ts';
 import { sizeCap } from '../files/size-cap.ts';
 import { storeFile } from '../files/store-file.ts';
-import { attachThumbnail, type ThumbnailOutcome } from '../files/thumbnail-object.ts';
+import { attachThumbnail, prepareThumbnail, type ThumbnailOutcome } from '../files/thumbnail-object.ts';
 import type { MediaRecord } from '../records/record.ts';
 import type { Scope } from '../scope.ts';
 import { parseUid } from '../uid.ts';
@@ -73,8 +73,9 @@ export async function storeUpload(
           source: 'upload' as const,
           ...(ctx.fileName ? { metadata: { upload: { fileName: ctx.fileName } } } : {}),
         };
+        const made = ctx.thumbnails ? await prepareThumbnail(file) : undefined;
         const stored = await storeFile(file, { claim }, provenance, ctx);
-        const thumbnail = ctx.thumbnails ? await attachThumbnail(ctx, stored.record as MediaRecord, file) : undefined;
+        const thumbnail = made ? await attachThumbnail(ctx, stored.record as MediaRecord, made) : undefined;
         return {
           record: stored.record as MediaRecord,
           ...(thumbnail ? { thumbnail } : {}),

@@ -47,7 +47,7 @@ export async function makeThumbnail(
 
 /** The ffmpeg binary thumbnails use, or null (what `mediaforge config` and /health report). */
 export function ffmpegPath(): string | null {
-  return Bun.which('ffmpeg');
+  return Bun.which('ffmpeg', { PATH: process.env.PATH ?? '' });
 }
 
 async function resizeToWebp(input: Uint8Array): Promise<ThumbnailResult> {
