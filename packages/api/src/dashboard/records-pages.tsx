@@ -2,6 +2,7 @@
 /** The records browser: filters, previews (images shown, audio and video playable, text excerpts), one record. */
 import { formatBytes, MEDIA_TYPES, type MediaRecord, publicSourceUrl, RECORD_STATUSES } from '@mediaforge/core';
 import { ago, Layout, shortId } from './layout.tsx';
+import { ListPreview } from './list-preview.tsx';
 
 export interface RecordFilters {
   mediaType?: string;
@@ -70,7 +71,7 @@ export function RecordsPage(props: {
       <div class="grid" id="records">
         {props.records.map((record) => (
           <div class="preview" data-record-uid={record.uid} data-media-type={record.mediaType}>
-            <Preview record={record} excerpt={props.excerpts.get(record.uid)} />
+            <ListPreview record={record} excerpt={props.excerpts.get(record.uid)} />
             <div>
               <a href={`/dashboard/records/${record.uid}`} title={record.uid}>
                 {record.title ?? shortId(record.uid)}

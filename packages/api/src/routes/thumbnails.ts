@@ -1,6 +1,6 @@
 /** `GET /v1/records/{uid}/thumbnail`: the record's WebP thumbnail, owner-scoped like the record itself. */
 import { createRoute, z } from '@hono/zod-openapi';
-import type { MediaRecord, ThumbnailMetadata } from '@mediaforge/core';
+import { currentThumbnailKey } from '@mediaforge/core';
 import { principalScope } from '../auth.ts';
 import { ApiError } from '../errors.ts';
 import { UidParam } from '../schemas.ts';
@@ -19,14 +19,6 @@ const thumbnail = createRoute({
     ...errors(404),
   },
 });
-
-/** The key of the record's thumbnail when it shows the record's current file. */
-export function currentThumbnailKey(record: MediaRecord): string | undefined {
-  const meta = record.metadata.thumbnail as Partial<ThumbnailMetadata> | undefined;
-  return record.thumbnailKey && meta?.key === record.thumbnailKey && meta.sourceSha256 === record.sha256
-    ? record.thumbnailKey
-    : undefined;
-}
 
 export function thumbnailRoutes(services: Services) {
   return router().openapi(thumbnail, async (c) => {

@@ -93,6 +93,18 @@ export async function attachThumbnail(
   }
 }
 
+/** The key of the record's thumbnail when it shows the record's current file (not a replaced one). */
+export function currentThumbnailKey(record: {
+  thumbnailKey: string | null;
+  sha256: string | null;
+  metadata: Record<string, unknown>;
+}): string | undefined {
+  const meta = record.metadata.thumbnail as Partial<ThumbnailMetadata> | undefined;
+  return record.thumbnailKey && meta?.key === record.thumbnailKey && meta.sourceSha256 === record.sha256
+    ? record.thumbnailKey
+    : undefined;
+}
+
 function thumbnailSource(file: PreparedFile): ThumbnailSource | undefined {
   if (file.type.mediaType === 'image') {
     const body = file.body();
