@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { objects, openDatabase, records, stagedUploads } from '@mediaforge/core';
+import { objects, openDatabase, records, stagedUploads, sweepDirectUploads } from '@mediaforge/core';
 import { describeBackends } from '@mediaforge/core/testing';
 import { createS3Store } from '@mediaforge/storage';
 import { S3RVER_CREDENTIALS, startS3Server, type TestS3Server } from '@mediaforge/storage/testing';
@@ -107,6 +107,24 @@ describeBackends('direct uploads with one-time tokens (local disk)', (backend) =
     const cut = await api.call('PUT', streamed.url, { body: chunks });
     expect(await errorOf(cut)).toMatchObject({ status: 413, code: 'FILE_SIZE_EXCEEDED' });
     expect(await stagedKeys(api)).toEqual([]);
+  });
+
+  test('expired: a token is refused after expiry, and the sweep removes staged bytes nobody completed', async () => {
+    const { uid } = await createRecord(api, 'image');
+    const late = await ticketFor(api, uid);
+    const received = await ticketFor(api, uid);
+    expect((await api.call('PUT', received.url, { body: fixture('fixture.png') })).status).toBe(200);
+    const past = new Date(Date.now() - 60_000);
+    for (const id of [late.uploadId, received.uploadId]) {
+      await api.database.db.update(stagedUploads).set({ expiresAt: past }).where(eq(stagedUploads.id, id));
+    }
+    const refused = await api.call('PUT', late.url, { body: fixture('fixture.png') });
+    expect(await errorOf(refused)).toMatchObject({ status: 409, code: 'UPLOAD_USED' });
+    expect(await stagedKeys(api)).toContain(`staging/${received.uploadId}`);
+    expect(await sweepDirectUploads(api.database.db, api.store, 30_000)).toBeGreaterThanOrEqual(2);
+    expect(await stagedKeys(api)).toEqual([]);
+    const done = await api.call('POST', `/v1/records/${uid}/file/complete`, { json: { uploadId: received.uploadId } });
+    expect(await errorOf(done)).toMatchObject({ status: 404, code: 'UPLOAD_NOT_FOUND' });
   });
 
   test('wrong owner: bob can neither get a URL for, PUT to, nor complete alice’s upload', async () => {

@@ -209,3 +209,83 @@ describe('TUS resumable uploads', () => {
     expect(stagedFiles()).toEqual([]);
   });
 });
+
+/** A server of its own on `env`, with alice's key; `stop` ends it. */
+async function serverWith(env: Record<string, string>) {
+  const home = mkdtempSync(join(tmpdir(), 'mediaforge-tus-'));
+  const settings = loadSettings({ env: { MEDIAFORGE_HOME: home, LOG_LEVEL: 'silent', ...env } });
+  const database = await openDatabase();
+  await database.migrate();
+  const server = startServer({
+    database,
+    store: openObjectStore(settings),
+    settings,
+    logger: createLogger({ level: 'silent' }),
+    port: 0,
+    host: '127.0.0.1',
+  });
+  const key = (await new ApiKeyStore(database.db).create({ userId: 'alice' })).key;
+  const headers = { Authorization: `Bearer ${key}` };
+  const made = await fetch(`${server.url.origin}/v1/records`, {
+    method: 'POST',
+    headers: { ...headers, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ mediaType: 'audio' }),
+  });
+  const { uid } = (await made.json()) as { uid: string };
+  return {
+    base: server.url.origin,
+    headers,
+    uid,
+    settings,
+    database,
+    stop: async () => {
+      await server.stop(true);
+      await database.close();
+    },
+  };
+}
+
+describe('TUS expiration', () => {
+  test('an upload not finished in TUS_EXPIRY_HOURS is gone (410), and its bytes are swept', async () => {
+    const deployment = await serverWith({ TUS_EXPIRY_HOURS: '0.0005' });
+    try {
+      const create = () =>
+        fetch(`${deployment.base}/v1/uploads`, {
+          method: 'POST',
+          headers: {
+            ...TUS,
+            ...deployment.headers,
+            'Upload-Length': '1000',
+            'Upload-Metadata': `recordUid ${Buffer.from(deployment.uid).toString('base64')}`,
+          },
+        });
+      const made = await create();
+      expect(made.status).toBe(201);
+      expect(made.headers.get('upload-expires')).toBeTruthy();
+      const location = new URL(made.headers.get('location') ?? '', deployment.base).href;
+      const patch = (offset: number) =>
+        fetch(location, {
+          method: 'PATCH',
+          headers: {
+            ...TUS,
+            ...deployment.headers,
+            'Content-Type': 'application/offset+octet-stream',
+            'Upload-Offset': String(offset),
+          },
+          body: new Uint8Array(400),
+        });
+      expect((await patch(0)).status).toBe(204);
+      await Bun.sleep(2_200);
+      expect((await patch(400)).status).toBe(410);
+      const dir = join(deployment.settings.home, 'objects', 'staging', 'tus');
+      expect(readdirSync(dir).length).toBeGreaterThan(0);
+      // The next creation sweeps what expired.
+      expect((await create()).status).toBe(201);
+      await Bun.sleep(300);
+      const id = location.split('/').pop() as string;
+      expect(readdirSync(dir).filter((name) => name.startsWith(id))).toEqual([]);
+    } finally {
+      await deployment.stop();
+    }
+  }, 30_000);
+});

@@ -5,7 +5,7 @@
  * single use are checked in the core.
  */
 import { createRoute } from '@hono/zod-openapi';
-import { completeDirectUpload, issueDirectUpload, receiveTokenUpload } from '@mediaforge/core';
+import { completeDirectUpload, issueDirectUpload, receiveTokenUpload, sweepDirectUploads } from '@mediaforge/core';
 import { principalScope } from '../auth.ts';
 import { ApiError } from '../errors.ts';
 import { UidParam, UploadResultSchema } from '../schemas.ts';
@@ -66,10 +66,20 @@ const complete = createRoute({
   responses: { 201: json(UploadResultSchema, 'Stored'), ...errors(400, 404, 409, 413, 415, 422) },
 });
 
+/** Staged bytes are swept at most this often, on the next upload-url request. */
+const SWEEP_EVERY_MS = 60_000;
+
 export function directUploadRoutes(services: Services) {
   const { settings } = services;
+  let lastSweep = 0;
   return router()
     .openapi(uploadUrl, async (c) => {
+      if (Date.now() - lastSweep > SWEEP_EVERY_MS) {
+        lastSweep = Date.now();
+        // Uploads never completed: their bytes go one expiry period after the URL expired.
+        const graceMs = settings.uploads.urlExpirySeconds * 1000;
+        void sweepDirectUploads(services.database.db, services.store, graceMs).catch(() => {});
+      }
       const { uid } = c.req.valid('param');
       const body = c.req.valid('json') ?? {};
       const ticket = await issueDirectUpload(services.database.db, services.store, uid, {

@@ -31,10 +31,16 @@ export function openTusDatastore(settings: Settings): TusDatastore {
     const store = new S3Store({
       partSize: s3.partSizeBytes,
       expirationPeriodInMilliseconds,
+      // Expiry is swept by the server (cleanUpExpiredUploads), not by bucket lifecycle rules on object tags, which
+      // not every S3-compatible service supports (s3rver, some MinIO set-ups).
+      useTags: false,
       s3ClientConfig: {
         bucket,
         region: s3.region,
         forcePathStyle: s3.forcePathStyle,
+        // As the storage driver: S3-compatible services do not all accept the newer default checksum headers.
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
         ...(s3.endpoint ? { endpoint: s3.endpoint } : {}),
         ...(s3.accessKeyId && s3.secretAccessKey
           ? { credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } }

@@ -58,7 +58,7 @@ export function tusRoutes(services: Services) {
   };
   let lastSweep = 0;
   const sweep = async () => {
-    if (Date.now() - lastSweep < SWEEP_EVERY_MS) return;
+    if (Date.now() - lastSweep < Math.min(SWEEP_EVERY_MS, settings.uploads.tusExpiryMs)) return;
     lastSweep = Date.now();
     await tus.cleanUpExpiredUploads().catch(() => 0);
     for (const row of await staleStagedUploads(db, 0)) {

@@ -13,7 +13,15 @@ import { type RecordUploadResult, storeUpload, type UploadContext } from '../ing
 import { RecordRepository } from '../records/repository.ts';
 import type { Scope } from '../scope.ts';
 import { newUid, parseUid } from '../uid.ts';
-import { getStagedUpload, insertStagedUpload, moveStagedUpload, uploadNotFound, uploadUsed } from './staged-uploads.ts';
+import {
+  deleteStagedUpload,
+  getStagedUpload,
+  insertStagedUpload,
+  moveStagedUpload,
+  staleStagedUploads,
+  uploadNotFound,
+  uploadUsed,
+} from './staged-uploads.ts';
 
 /** A store that can hand out presigned PUT URLs (S3). Stores without it get one-time upload tokens. */
 export interface PresigningStore extends FileStore {
@@ -185,4 +193,19 @@ function hashToken(secret: string): string {
 
 function sameHash(a: string, b: string): boolean {
   return a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+}
+
+/**
+ * Removes what direct uploads left behind: the staged bytes of uploads expired more than `graceMs` ago and never
+ * completed (or failed), and their rows. TUS uploads are swept by the TUS server's own expiration.
+ */
+export async function sweepDirectUploads(db: Db, store: FileStore, graceMs: number): Promise<number> {
+  let removed = 0;
+  for (const row of await staleStagedUploads(db, graceMs)) {
+    if (row.kind === 'tus' || row.state === 'completing') continue;
+    await store.delete(row.stagingKey);
+    await deleteStagedUpload(db, row.id);
+    removed += 1;
+  }
+  return removed;
 }

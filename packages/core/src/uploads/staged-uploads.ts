@@ -3,7 +3,7 @@
  * state it leaves (so a token or an upload id is used once) and on the caller's scope (someone else's upload id
  * behaves like one that does not exist).
  */
-import { and, count, eq, inArray, lt, ne, or, sql } from 'drizzle-orm';
+import { and, count, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
 import {
   type StagedUploadKind,
@@ -84,8 +84,8 @@ export async function findTusUpload(db: Db, stagingKey: string): Promise<StagedU
 }
 
 /**
- * Uploads whose bytes may be left in storage: expired more than `graceMs` ago and not done, or failed. The sweep
- * removes their staged bytes and marks them failed.
+ * Uploads expired more than `graceMs` ago (done or not), and failed ones: the sweep removes their staged bytes, if
+ * any are left, and their rows.
  */
 export async function staleStagedUploads(db: Db, graceMs: number, limit = 500): Promise<StagedUploadRow[]> {
   const cutoff = sql`now() - make_interval(secs => ${graceMs / 1000}::double precision)`;
@@ -93,12 +93,9 @@ export async function staleStagedUploads(db: Db, graceMs: number, limit = 500): 
     .select()
     .from(stagedUploads)
     .where(
-      and(
-        ne(stagedUploads.state, 'done'),
-        or(
-          lt(stagedUploads.expiresAt, cutoff),
-          and(eq(stagedUploads.state, 'failed'), lt(stagedUploads.updatedAt, cutoff)),
-        ),
+      or(
+        lt(stagedUploads.expiresAt, cutoff),
+        and(eq(stagedUploads.state, 'failed'), lt(stagedUploads.updatedAt, cutoff)),
       ),
     )
     .limit(limit);
