@@ -182,6 +182,7 @@ const tusDocs = [
     method: 'options',
     path: '/uploads',
     tags,
+    security: bearer,
     summary: 'TUS discovery: version, extensions, Tus-Max-Size',
     responses: { 204: empty('Capabilities') },
   }),
