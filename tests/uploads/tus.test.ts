@@ -26,6 +26,23 @@ import { startCuttingProxy, wavOfSize } from './tus-support.ts';
 
 const TUS = { 'Tus-Resumable': '1.0.0' };
 
+/** An API server on loopback with its own home, in-memory database and the store its settings name. */
+async function startDeployment(env: Record<string, string>) {
+  const home = mkdtempSync(join(tmpdir(), 'mediaforge-tus-'));
+  const settings = loadSettings({ env: { MEDIAFORGE_HOME: home, LOG_LEVEL: 'silent', ...env } });
+  const database = await openDatabase();
+  await database.migrate();
+  const server = startServer({
+    database,
+    store: openObjectStore(settings),
+    settings,
+    logger: createLogger({ level: 'silent' }),
+    port: 0,
+    host: '127.0.0.1',
+  });
+  return { settings, database, server, base: server.url.origin };
+}
+
 describe('TUS resumable uploads', () => {
   let database: Database;
   let settings: Settings;
@@ -34,21 +51,10 @@ describe('TUS resumable uploads', () => {
   let base: string;
 
   beforeAll(async () => {
-    const home = mkdtempSync(join(tmpdir(), 'mediaforge-tus-'));
-    settings = loadSettings({
-      env: { MEDIAFORGE_HOME: home, LOG_LEVEL: 'silent', MAX_FILE_SIZE_MB: '4', TUS_MAX_UPLOADS_PER_USER: '3' },
-    });
-    database = await openDatabase();
-    await database.migrate();
-    server = startServer({
-      database,
-      store: openObjectStore(settings),
-      settings,
-      logger: createLogger({ level: 'silent' }),
-      port: 0,
-      host: '127.0.0.1',
-    });
-    base = server.url.origin;
+    ({ settings, database, server, base } = await startDeployment({
+      MAX_FILE_SIZE_MB: '4',
+      TUS_MAX_UPLOADS_PER_USER: '3',
+    }));
     const store = new ApiKeyStore(database.db);
     keys = {
       alice: (await store.create({ userId: 'alice' })).key,
@@ -210,20 +216,9 @@ describe('TUS resumable uploads', () => {
   });
 });
 
-/** A server of its own on `env`, with alice's key; `stop` ends it. */
+/** A server of its own on `env`, with alice's key and one audio record; `stop` ends it. */
 async function serverWith(env: Record<string, string>) {
-  const home = mkdtempSync(join(tmpdir(), 'mediaforge-tus-'));
-  const settings = loadSettings({ env: { MEDIAFORGE_HOME: home, LOG_LEVEL: 'silent', ...env } });
-  const database = await openDatabase();
-  await database.migrate();
-  const server = startServer({
-    database,
-    store: openObjectStore(settings),
-    settings,
-    logger: createLogger({ level: 'silent' }),
-    port: 0,
-    host: '127.0.0.1',
-  });
+  const { settings, database, server } = await startDeployment(env);
   const key = (await new ApiKeyStore(database.db).create({ userId: 'alice' })).key;
   const headers = { Authorization: `Bearer ${key}` };
   const made = await fetch(`${server.url.origin}/v1/records`, {
