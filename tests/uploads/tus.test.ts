@@ -95,7 +95,7 @@ describe('TUS resumable uploads', () => {
           endpoint: `${proxy.url}/v1/uploads`,
           headers: auth('alice'),
           metadata: { recordUid: uid, filename: 'tone.wav', filetype: 'audio/wav' },
-          retryDelays: [100, 300, 1000],
+          retryDelays: [100, 300, 1000, 2000, 4000],
           storeFingerprintForResuming: false,
           onShouldRetry: (error) => {
             errors.push(String(error.message).slice(0, 120));
@@ -118,7 +118,9 @@ describe('TUS resumable uploads', () => {
     expect(patches.length).toBeGreaterThanOrEqual(2);
     // The first PATCH starts at 0; the one after the cut resumes where the server's bytes end, not from scratch.
     expect(proxy.patchOffsets[0]).toBe(0);
-    expect(proxy.patchOffsets.at(-1)).toBeGreaterThan(500 * 1024);
+    // (How much arrived before the cut depends on the machine's load; any part of the file is a resume.)
+    expect(proxy.patchOffsets.at(-1)).toBeGreaterThan(0);
+    expect(proxy.patchOffsets.at(-1)).toBeLessThan(wav.byteLength);
     const [record] = await database.db.select().from(records).where(eq(records.uid, uid));
     expect(record).toMatchObject({ status: 'uploaded', fileSize: wav.byteLength, contentType: 'audio/wav' });
     expect(record?.sha256).toBe(new Bun.CryptoHasher('sha256').update(wav).digest('hex'));

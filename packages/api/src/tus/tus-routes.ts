@@ -23,7 +23,7 @@ import {
   uploadNotFound,
 } from '@mediaforge/core';
 import { Server } from '@tus/server';
-import type { Upload } from '@tus/utils';
+import { EVENTS, type Upload } from '@tus/utils';
 import type { Context } from 'hono';
 import { principalScope } from '../auth.ts';
 import type { ApiEnv } from '../env.ts';
@@ -37,7 +37,6 @@ const SWEEP_EVERY_MS = 60_000;
 
 interface Pending {
   scope: Scope;
-  userId: string | null;
   /** The error a hook threw, answered in the API's one error shape instead of TUS's plain text. */
   error?: unknown;
 }
@@ -62,7 +61,8 @@ export function tusRoutes(services: Services) {
     lastSweep = Date.now();
     await tus.cleanUpExpiredUploads().catch(() => 0);
     for (const row of await staleStagedUploads(db, 0)) {
-      if (row.kind !== 'tus') continue;
+      // A completion in progress reads these bytes; it removes them itself.
+      if (row.kind !== 'tus' || row.state === 'completing') continue;
       await datastore.store.remove(row.stagingKey).catch(() => {});
       await deleteStagedUpload(db, row.id);
     }
@@ -87,7 +87,7 @@ export function tusRoutes(services: Services) {
     },
     onUploadCreate: async (req, upload) => {
       const caller = pending(req);
-      void sweep();
+      void sweep().catch(() => {});
       const recordUid = upload.metadata?.recordUid ?? '';
       try {
         const record = await new RecordRepository(db).get(recordUid, caller.scope);
@@ -117,8 +117,10 @@ export function tusRoutes(services: Services) {
       return { status_code: 204, headers: { 'Mediaforge-Record-Uid': result } };
     },
   });
-  tus.on('POST_TERMINATE', (_req: Request, _res: Response, id: string) => {
-    void findTusUpload(db, id).then((row) => (row ? deleteStagedUpload(db, row.id) : undefined));
+  tus.on(EVENTS.POST_TERMINATE, (_req: Request, _res: Response, id: string) => {
+    void findTusUpload(db, id)
+      .then((row) => (row ? deleteStagedUpload(db, row.id) : undefined))
+      .catch(() => {});
   });
 
   async function finish(req: Request, upload: Upload): Promise<string> {
@@ -150,7 +152,7 @@ export function tusRoutes(services: Services) {
   const handle = async (c: Context<ApiEnv>) => {
     const principal = c.get('principal');
     const req = c.req.raw;
-    requests.set(req, { scope: principalScope(principal), userId: principal.userId });
+    requests.set(req, { scope: principalScope(principal) });
     // PATCH bodies stream for as long as the client sends; the body guard still ends a stalled one.
     if (req.method === 'PATCH') c.env?.keepOpen?.();
     const release = req.method === 'PATCH' ? services.uploads.acquire(principal.keyId) : () => {};
