@@ -15,6 +15,7 @@ import { machineDescription, markdownTable } from './lib.ts';
 import { queue } from './queue.ts';
 import { storageMemory } from './storage-memory.ts';
 import { synthesis } from './synthesis.ts';
+import { thumbnails } from './thumbnails.ts';
 import { validation } from './validation.ts';
 
 const BENCHMARKS: Benchmark[] = [
@@ -24,6 +25,7 @@ const BENCHMARKS: Benchmark[] = [
   queue,
   synthesis,
   images,
+  thumbnails,
   validation,
   api,
   embedded,

@@ -33,6 +33,8 @@ export interface Services {
   uploads: ConcurrencyLimiter;
   metrics: ApiMetrics;
   events: TaskEvents;
+  /** Thumbnails for stored images and videos (THUMBNAILS; on unless set to false). */
+  thumbnails: boolean;
   version: string;
 }
 
@@ -53,6 +55,7 @@ export function createServices(deps: ApiDeps): Services {
     uploads: new ConcurrencyLimiter(settings.api.maxUploadsPerKey, 'uploads'),
     metrics: createMetrics(database.db),
     events: new TaskEvents(database.db, deps.eventIntervalMs ?? 500),
+    thumbnails: settings.uploads.thumbnails ?? true,
     version: deps.version ?? '0.0.0',
   };
 }

@@ -33,6 +33,10 @@ export const STATUS_BY_CODE = {
   GENERATION_NOT_FOUND: 404,
   RECORD_EXISTS: 409,
   RECORD_HAS_FILE: 409,
+  UPLOAD_NOT_FOUND: 404,
+  UPLOAD_USED: 409,
+  UPLOAD_NOT_RECEIVED: 409,
+  UPLOAD_LIMIT: 429,
   // Another worker holds the record, or took it over: the request conflicts with work in progress.
   RECORD_BUSY: 409,
   MEDIA_TYPE_MISMATCH: 409,

@@ -39,6 +39,11 @@ export const ERROR_CODES = [
   'CLAIM_LOST',
   'FILE_NOT_FOUND',
   'API_KEY_NOT_FOUND',
+  // Direct and resumable uploads (their staged bytes, tokens and limits).
+  'UPLOAD_NOT_FOUND',
+  'UPLOAD_USED',
+  'UPLOAD_NOT_RECEIVED',
+  'UPLOAD_LIMIT',
 
   // Tasks, items and workers.
   'TASK_NOT_FOUND',

@@ -30,3 +30,4 @@ export * from './scope.ts';
 export * from './stats/index.ts';
 export * from './typed-error.ts';
 export * from './uid.ts';
+export * from './uploads/index.ts';

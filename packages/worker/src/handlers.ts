@@ -43,6 +43,7 @@ export function builtinHandlers(deps: HandlerDeps): Record<TaskKind, Handler> {
         db: deps.db,
         store: deps.store,
         settings: deps.settings,
+        thumbnails: deps.settings.uploads.thumbnails ?? true,
         policy: { allowPrivate: options.allowPrivate === true, allowHosts: deps.settings.allowHosts },
         ...(item.userId ? { userId: item.userId } : {}),
         ...(item.generationId ? { generationId: item.generationId } : {}),
@@ -68,7 +69,13 @@ export function builtinHandlers(deps: HandlerDeps): Record<TaskKind, Handler> {
       const fileSizeKb = num(item.options.fileSizeKb);
       // The task's owner is the scope: a user's task can only ever touch that user's records.
       const scope = item.userId ? userScope(item.userId) : ALL_USERS;
-      const generator = new RecordFileGenerator({ db: deps.db, store: deps.store, settings: deps.settings, scope });
+      const generator = new RecordFileGenerator({
+        db: deps.db,
+        store: deps.store,
+        settings: deps.settings,
+        scope,
+        thumbnails: deps.settings.uploads.thumbnails ?? true,
+      });
       const result = await generator.processRecord(uid, {
         ...(fileSizeKb !== undefined ? { fileSizeKb } : {}),
         force: item.options.force === true,

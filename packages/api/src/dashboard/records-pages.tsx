@@ -10,6 +10,7 @@ import {
   RECORD_STATUSES,
 } from '@mediaforge/core';
 import { ago, Layout, shortId } from './layout.tsx';
+import { ListPreview } from './list-preview.tsx';
 import { mediaFields } from './media-fields.ts';
 import { MediaRangeInputs, mediaRangeParams } from './media-filters.tsx';
 
@@ -82,7 +83,7 @@ export function RecordsPage(props: {
       <div class="grid" id="records">
         {props.records.map((record) => (
           <div class="preview" data-record-uid={record.uid} data-media-type={record.mediaType}>
-            <Preview record={record} excerpt={props.excerpts.get(record.uid)} />
+            <ListPreview record={record} excerpt={props.excerpts.get(record.uid)} />
             <div>
               <a href={`/dashboard/records/${record.uid}`} title={record.uid}>
                 {record.title ?? shortId(record.uid)}

@@ -5,8 +5,9 @@ import type { ByteRange } from '@mediaforge/storage';
 import { principalScope } from '../auth.ts';
 import { ApiError } from '../errors.ts';
 import { multipartBoundary, readMultipartFile } from '../multipart.ts';
-import { FileQuery, toRecordDto, UidParam, UploadQuery, UploadResultSchema } from '../schemas.ts';
+import { FileQuery, UidParam, UploadQuery, UploadResultSchema } from '../schemas.ts';
 import type { Services } from '../services.ts';
+import { uploadResultDto } from '../upload-schemas.ts';
 import { bearer, errors, json, router } from './common.ts';
 import { uploadFilters } from './upload-filters.ts';
 
@@ -102,6 +103,7 @@ export function recordFileRoutes(services: Services) {
           settings: services.settings,
           ...filters,
           scope: principalScope(principal),
+          thumbnails: services.thumbnails,
           ...(query.replace === undefined ? {} : { replace: query.replace }),
           ...(query.compress === undefined ? {} : { compress: query.compress }),
           ...(query.quality === undefined ? {} : { quality: query.quality }),
@@ -117,15 +119,7 @@ export function recordFileRoutes(services: Services) {
           { uid, size: result.originalSize, stored: result.record.fileSize, duplicateOf: result.duplicateOf },
           'upload stored',
         );
-        return c.json(
-          {
-            record: toRecordDto(result.record),
-            compressed: result.compressed,
-            originalSize: result.originalSize,
-            ...(result.duplicateOf ? { duplicateOf: result.duplicateOf } : {}),
-          },
-          201,
-        );
+        return c.json(uploadResultDto(result), 201);
       } catch (error) {
         c.get('metrics').uploads.inc({ outcome: 'rejected' });
         // Whatever the client still sends is not read: tell it the connection ends with this response.

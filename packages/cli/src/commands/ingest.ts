@@ -116,6 +116,7 @@ export default defineCommand({
         db: (await ctx.database()).db,
         store: ctx.store(),
         settings: ctx.settings,
+        thumbnails: ctx.settings.uploads.thumbnails ?? false,
         policy: { allowPrivate: args['allow-private'] ?? false, allowHosts: ctx.settings.allowHosts },
         urls,
         maxConcurrent: concurrency,

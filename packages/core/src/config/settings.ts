@@ -66,6 +66,14 @@ export interface DownloadSettings {
   retries: number;
 }
 
+export interface UploadSettings {
+  /** `undefined`: on in `serve` and its workers, off in the CLI quick path (THUMBNAILS). */
+  thumbnails: boolean | undefined;
+  urlExpirySeconds: number;
+  tusExpiryMs: number;
+  tusMaxPerUser: number;
+}
+
 export interface Settings {
   /** `undefined` means the embedded PGlite database under `home/db`. */
   databaseUrl?: string;
@@ -87,6 +95,7 @@ export interface Settings {
   /** Backoff between attempts of a failed item: base × 2^(attempt-1) with jitter, capped at max. */
   taskRetry: { baseMs: number; maxMs: number };
   api: ApiSettings;
+  uploads: UploadSettings;
   logLevel: LogLevel;
   /** Absolute path of mediaforge's own state directory (embedded database, local objects). */
   home: string;
@@ -196,6 +205,12 @@ function toSettings(env: Env, cwd: string): Settings {
       ...(env.METRICS_TOKEN ? { metricsToken: env.METRICS_TOKEN } : {}),
     },
     ...(env.INGEST_HEADERS_KEY ? { ingestHeadersKey: env.INGEST_HEADERS_KEY } : {}),
+    uploads: {
+      thumbnails: env.THUMBNAILS,
+      urlExpirySeconds: env.UPLOAD_URL_EXPIRY_SECONDS,
+      tusExpiryMs: Math.round(env.TUS_EXPIRY_HOURS * 3_600_000),
+      tusMaxPerUser: env.TUS_MAX_UPLOADS_PER_USER,
+    },
     logLevel: env.LOG_LEVEL,
     home,
   };

@@ -74,6 +74,8 @@ export const records = pgTable(
     contentType: text('content_type'),
     sha256: text('sha256'),
     storageKey: text('storage_key').references(() => objects.key),
+    /** The record's thumbnail (a WebP object of its own, referenced like the file). */
+    thumbnailKey: text('thumbnail_key').references(() => objects.key),
     source: recordSourceEnum('source'),
     sourceUrl: text('source_url'),
     userId: text('user_id'),
@@ -110,3 +112,4 @@ export type RecordRow = typeof records.$inferSelect;
 export type NewRecordRow = typeof records.$inferInsert;
 export * from './auth-schema.ts';
 export * from './queue-schema.ts';
+export * from './uploads-schema.ts';

@@ -10,4 +10,5 @@ export * from './reprobe.ts';
 export * from './size-cap.ts';
 export * from './spool-sweep.ts';
 export * from './store-file.ts';
+export * from './thumbnail-object.ts';
 export * from './type-filter.ts';

@@ -57,7 +57,8 @@ export function fileMetadata(
   provenance: FileProvenance,
   previous: Record<string, unknown> = {},
 ): Record<string, unknown> {
-  const { duplicate_of: _d, mismatch: _m, media: _media, original: _o, upload: _u, ...kept } = previous;
+  // The previous file's thumbnail describes other bytes: it goes with them (the thumbnail step adds the new one).
+  const { duplicate_of: _d, mismatch: _m, media: _media, original: _o, upload: _u, thumbnail: _t, ...kept } = previous;
   return {
     ...kept,
     original: { size: file.originalSize, sha256: file.originalSha256, contentType: file.type.mime },

@@ -14,6 +14,7 @@ import { nameFromDisposition, nameFromUrl } from '../files/original-name.ts';
 import { withPreparedFile } from '../files/prepare.ts';
 import { sizeCap } from '../files/size-cap.ts';
 import { storeFile } from '../files/store-file.ts';
+import { attachThumbnail, prepareThumbnail } from '../files/thumbnail-object.ts';
 import type { AllowedTypes } from '../files/type-filter.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { MediaInfo } from '../media/validate/media-info.ts';
@@ -49,6 +50,8 @@ export interface IngestContext {
    * (at-least-once delivery) finds its own record the second time instead of creating another.
    */
   recordUid?: string;
+  /** Make a thumbnail of each stored image or video (THUMBNAILS; `serve` turns it on). */
+  thumbnails?: boolean;
 }
 
 /** The seed's FileMetadata: what one processed URL became. */
@@ -119,6 +122,7 @@ export async function processUrl(url: string, ctx: IngestContext): Promise<FileM
   const uid = ctx.recordUid ?? newUid();
   const userId = ctx.userId ?? null;
   return withPreparedFile(download.stream, prepare, async (file) => {
+    const made = ctx.thumbnails ? await prepareThumbnail(file) : undefined;
     const stored = await storeFile(
       file,
       { create: { uid, userId, generationId: ctx.generationId ?? null } },
@@ -131,6 +135,7 @@ export async function processUrl(url: string, ctx: IngestContext): Promise<FileM
       if (done) return done;
       throw new FileProcessingError(`Record ${uid} exists already without a file from this URL.`, 'RECORD_EXISTS');
     }
+    if (made) await attachThumbnail(ctx, stored.record, made);
     return resultOf(stored.record, file.originalSize, file.compressed);
   });
 }

@@ -11,6 +11,7 @@ import { withPreparedFile } from '../files/prepare.ts';
 import { claimRecord, releaseClaim } from '../files/record-claims.ts';
 import { sizeCap } from '../files/size-cap.ts';
 import { storeFile } from '../files/store-file.ts';
+import { attachThumbnail, prepareThumbnail, type ThumbnailOutcome } from '../files/thumbnail-object.ts';
 import type { AllowedTypes } from '../files/type-filter.ts';
 import type { MediaRecord } from '../records/record.ts';
 import type { Scope } from '../scope.ts';
@@ -33,6 +34,8 @@ export interface UploadContext {
   maxSize?: number;
   /** Only these types are stored; others fail FILE_TYPE_NOT_ALLOWED and the record is left exactly as it was. */
   allowedTypes?: AllowedTypes;
+  /** Make a thumbnail of a stored image or video (THUMBNAILS; `serve` turns it on). */
+  thumbnails?: boolean;
   signal?: AbortSignal;
 }
 
@@ -42,6 +45,8 @@ export interface RecordUploadResult {
   originalSize: number;
   /** The record whose object this upload shares (same owner, same content). */
   duplicateOf?: string;
+  /** What became of the thumbnail, when thumbnails are on. */
+  thumbnail?: ThumbnailOutcome;
 }
 
 /** Verifies and stores `body` as record `uid`'s file. @throws typed FileProcessingErrors; nothing changes on failure. */
@@ -70,9 +75,12 @@ export async function storeUpload(
       },
       async (file) => {
         const provenance = { source: 'upload' as const, originalName: sanitizeOriginalName(ctx.fileName) };
+        const made = ctx.thumbnails ? await prepareThumbnail(file) : undefined;
         const stored = await storeFile(file, { claim }, provenance, ctx);
+        const thumbnail = made ? await attachThumbnail(ctx, stored.record as MediaRecord, made) : undefined;
         return {
           record: stored.record as MediaRecord,
+          ...(thumbnail ? { thumbnail } : {}),
           compressed: file.compressed,
           originalSize: file.originalSize,
           ...(stored.object.duplicateOf ? { duplicateOf: stored.object.duplicateOf } : {}),
