@@ -57,6 +57,7 @@ export const RecordSchema = z
     generationId: z.string().nullable(),
     metadata: z.record(z.string(), z.unknown()),
     ...mediaRecordFields,
+    thumbnailUrl: z.string().nullable().openapi({ description: "This API's thumbnail route, when there is one" }),
     error: z.string().nullable(),
     createdAt: isoDate,
     updatedAt: isoDate,
@@ -72,9 +73,10 @@ export type RecordDto = z.infer<typeof RecordSchema>;
  */
 export function toRecordDto(record: MediaRecord): RecordDto {
   // The claim token guards a file write in progress; it is the writer's secret, never shown.
-  const { claimToken: _claim, ...shown } = record;
+  const { claimToken: _claim, thumbnailKey, ...shown } = record;
   return {
     ...shown,
+    thumbnailUrl: thumbnailKey ? `/v1/records/${record.uid}/thumbnail` : null,
     fileUrl: record.fileUrl && !/^https?:/.test(record.fileUrl) ? `/v1/records/${record.uid}/file` : record.fileUrl,
     sourceUrl: record.sourceUrl === null ? null : (publicSourceUrl(record.sourceUrl) ?? null),
     createdAt: record.createdAt.toISOString(),
