@@ -7,6 +7,7 @@ export * from './task-manager.ts';
 export * from './task-reports.ts';
 export * from './webhooks/deliverer.ts';
 export * from './webhooks/deliveries-view.ts';
+export * from './webhooks/key-secret.ts';
 export * from './webhooks/signature.ts';
 export * from './webhooks/task-webhook.ts';
 export * from './workers.ts';
