@@ -98,7 +98,7 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<Running
   const stop = () => {
     // A drain that fails (the database restarting under it) is still a stop: what the worker held comes back when
     // its leases expire. Left unhandled, the rejection would end the process with exit 1 instead of 0.
-    stopping ??= Promise.all([worker.stop(), webhooks.stop()])
+    stopping ??= Promise.all([worker.stop(), webhooks.stop({ flush: options.untilIdle ?? false })])
       .then(() => {})
       .catch((error: unknown) => {
         logger.warn(

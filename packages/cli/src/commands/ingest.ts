@@ -5,6 +5,7 @@ import { defineCommand } from 'citty';
 import { jsonArg, parseIntArg } from '../args.ts';
 import { CLIError } from '../cli-error.ts';
 import { withContext } from '../context.ts';
+import { notifyArgs, notifyOptions } from '../notify-args.ts';
 import { printJson, printTable } from '../output.ts';
 import { createProgress } from '../progress.ts';
 import { printQueued } from '../queued.ts';
@@ -32,6 +33,7 @@ export default defineCommand({
       type: 'boolean',
       description: 'Queue the batch for workers and print the task id instead of running it here',
     },
+    ...notifyArgs,
     ...jsonArg,
   },
   run: ({ args }) =>
@@ -65,6 +67,7 @@ export default defineCommand({
       }
       const quality = parseIntArg(args.quality, 'quality', { min: 1, max: 100 });
       const concurrency = parseIntArg(args.concurrency, 'concurrency', { max: 64 });
+      const notify = notifyOptions(args);
       if (args.background) {
         const taskId = await (await ctx.tasks()).queueFileProcessing({
           urls,
@@ -76,6 +79,7 @@ export default defineCommand({
             allowPrivate: args['allow-private'] ?? false,
             ...(maxSizeMb ? { maxSize: Math.floor(maxSizeMb * 1024 * 1024) } : {}),
           },
+          ...notify,
         });
         return printQueued(taskId, urls.length, args.json);
       }

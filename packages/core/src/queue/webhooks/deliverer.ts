@@ -48,12 +48,26 @@ export class WebhookDeliverer {
     this.loopDone = this.loop();
   }
 
-  /** Claims nothing more and waits for the requests in flight (each ends by its own deadline). */
-  async stop(): Promise<void> {
+  /**
+   * Claims nothing more and waits for the requests in flight (each ends by its own deadline). With `flush`, first
+   * sends every delivery due now (a batch worker's last task just finished): retries due later are left to others.
+   */
+  async stop({ flush = false }: { flush?: boolean } = {}): Promise<void> {
     this.running = false;
     this.wake?.();
     await this.loopDone;
     await Promise.allSettled([...this.inFlight]);
+    const deadline = Date.now() + 6 * this.timeoutMs;
+    while (flush && Date.now() < deadline) {
+      const due = await this.claim(this.options.concurrency ?? 4).catch(() => []);
+      if (due.length === 0) break;
+      await Promise.allSettled(due.map((delivery) => this.send(delivery)));
+    }
+  }
+
+  private claim(limit: number): Promise<ClaimedDelivery[]> {
+    // The lease outlives one request by a margin, so a live holder never loses it mid-request.
+    return claimDeliveries(this.options.db, { workerId: this.options.workerId, limit, leaseMs: this.timeoutMs + 5000 });
   }
 
   private async loop(): Promise<void> {
@@ -63,12 +77,7 @@ export class WebhookDeliverer {
       let claimed: ClaimedDelivery[] = [];
       if (free > 0) {
         try {
-          // The lease outlives one request by a margin, so a live holder never loses it mid-request.
-          claimed = await claimDeliveries(this.options.db, {
-            workerId: this.options.workerId,
-            limit: free,
-            leaseMs: this.timeoutMs + 5000,
-          });
+          claimed = await this.claim(free);
         } catch (error) {
           this.options.logger.warn({ err: (error as Error).message }, 'webhook claim failed');
         }
