@@ -19,14 +19,9 @@ import { requireTool } from '@mediaforge/core/testing';
 import { createFileStore } from '@mediaforge/storage';
 import { runWorker } from '@mediaforge/worker';
 import { type Browser, chromium } from 'playwright-core';
+import { recoveringOrigin } from '../support/origins.ts';
 
-let up = false;
-const origin = Bun.serve({
-  hostname: '127.0.0.1',
-  port: 0,
-  fetch: (request) =>
-    up ? new Response(`text ${new URL(request.url).pathname}\n`) : new Response('no', { status: 404 }),
-});
+const origin = recoveringOrigin();
 const receiver = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response('noted') });
 
 let database: Database;
@@ -57,13 +52,13 @@ afterAll(async () => {
   await worker?.stop();
   await server?.stop(true);
   await database?.close();
-  origin.stop(true);
+  origin.server.stop(true);
   receiver.stop(true);
 });
 
 test('a failed task: webhook deliveries shown, dead letters listed, retry from the page succeeds', async () => {
   const hook = { url: `http://127.0.0.1:${receiver.port}/hook`, secret: 'dashboard-secret-0123' };
-  const url = (name: string) => `http://127.0.0.1:${origin.port}/${name}`;
+  const url = origin.url;
   const taskId = await tasks.queueFileProcessing({
     urls: [url('a.txt'), url('b.txt')],
     scope: userScope('viewer'),
@@ -105,9 +100,9 @@ test('a failed task: webhook deliveries shown, dead letters listed, retry from t
   });
   expect(await page.locator('#webhook-deliveries').textContent()).toContain('noted');
 
-  up = true;
-  await page.click('button.retry');
-  await page.waitForLoadState('load');
+  origin.recover();
+  // The button posts the retry, then reloads the page.
+  await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click('button.retry')]);
   for (let i = 0; i < 400 && (await tasks.getTaskStatus(taskId, userScope('viewer'))).status !== 'succeeded'; i++) {
     await Bun.sleep(50);
   }

@@ -7,15 +7,10 @@ import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { createLogger, verifyWebhook, webhookSecretForKey } from '@mediaforge/core';
 import { describeBackends } from '@mediaforge/core/testing';
 import { runWorker } from '@mediaforge/worker';
+import { recoveringOrigin } from '../support/origins.ts';
 import { createTestApi, errorOf, type TestApi } from './support.ts';
 
-let originUp = false;
-const origin = Bun.serve({
-  hostname: '127.0.0.1',
-  port: 0,
-  fetch: (request) =>
-    originUp ? new Response(`text ${new URL(request.url).pathname}\n`) : new Response('down', { status: 404 }),
-});
+const origin = recoveringOrigin();
 const received: { body: string; signature: string | null }[] = [];
 const receiver = Bun.serve({
   hostname: '127.0.0.1',
@@ -26,10 +21,10 @@ const receiver = Bun.serve({
   },
 });
 afterAll(() => {
-  origin.stop(true);
+  origin.server.stop(true);
   receiver.stop(true);
 });
-const at = (name: string) => `http://127.0.0.1:${origin.port}/${name}`;
+const at = origin.url;
 const hookUrl = `http://127.0.0.1:${receiver.port}/hook`;
 
 describeBackends('API webhooks, idempotency keys, retry and dead letters', (backend) => {
@@ -63,7 +58,7 @@ describeBackends('API webhooks, idempotency keys, retry and dead letters', (back
   };
 
   test('a failed task is listed in dead letters, retried by its owner only, then succeeds and is told', async () => {
-    originUp = false;
+    origin.down();
     const queued = await api.call('POST', '/v1/ingest', {
       json: { urls: [at('a.txt'), at('b.txt')], maxAttempts: 1, webhook: { url: hookUrl } },
     });
@@ -83,7 +78,7 @@ describeBackends('API webhooks, idempotency keys, retry and dead letters', (back
       code: 'TASK_NOT_FOUND',
     });
 
-    originUp = true;
+    origin.recover();
     const retried = await api.call('POST', `/v1/tasks/${taskId}/retry`, { json: { failedOnly: true } });
     expect(await retried.json()).toEqual({ taskId, requeued: 2 });
     expect((await finished(taskId)).status).toBe('succeeded');
@@ -111,7 +106,7 @@ describeBackends('API webhooks, idempotency keys, retry and dead letters', (back
   });
 
   test('Idempotency-Key: the same body returns the same task, another body is a 409', async () => {
-    originUp = true;
+    origin.recover();
     const send = (urls: string[], key = 'order-42') =>
       api.call('POST', '/v1/ingest', { json: { urls }, headers: { 'idempotency-key': key } });
     const responses = await Promise.all(Array.from({ length: 8 }, () => send([at('i.txt')])));

@@ -6,15 +6,10 @@ import { afterAll, describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
 import { verifyWebhook } from '@mediaforge/core';
 import { runMediaforge, tempDir } from '../support/cli.ts';
+import { recoveringOrigin } from '../support/origins.ts';
 
 const SECRET = 'cli-webhook-secret-0123';
-let up = false;
-const origin = Bun.serve({
-  hostname: '127.0.0.1',
-  port: 0,
-  fetch: (request) =>
-    up ? new Response(`text ${new URL(request.url).pathname}\n`) : new Response('no', { status: 404 }),
-});
+const origin = recoveringOrigin();
 const events: { type: string; status: unknown }[] = [];
 const receiver = Bun.serve({
   hostname: '127.0.0.1',
@@ -30,13 +25,13 @@ const receiver = Bun.serve({
   },
 });
 afterAll(() => {
-  origin.stop(true);
+  origin.server.stop(true);
   receiver.stop(true);
 });
 
 describe('mediaforge jobs retry|dead|webhook and --notify-url (embedded database)', () => {
   const env = { MEDIAFORGE_HOME: join(tempDir(), 'home'), MEDIAFORGE_NOTIFY_SECRET: SECRET };
-  const url = (name: string) => `http://127.0.0.1:${origin.port}/${name}`;
+  const url = origin.url;
   const hook = `http://127.0.0.1:${receiver.port}/hook`;
   const ingest = (key: string, names: string[]) =>
     runMediaforge(
@@ -68,7 +63,7 @@ describe('mediaforge jobs retry|dead|webhook and --notify-url (embedded database
     expect(dead.items).toHaveLength(2);
     expect(dead.items[0]).toMatchObject({ taskId, errorCode: 'DOWNLOAD_HTTP_STATUS' });
 
-    up = true;
+    origin.recover();
     const retried = JSON.parse(
       (await runMediaforge(['jobs', 'retry', taskId, '--failed-only', '--json'], { env })).stdout,
     );

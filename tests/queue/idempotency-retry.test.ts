@@ -4,7 +4,6 @@
  * succeeded one once its origin recovers; another user's task cannot be retried or seen in the dead letters.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { join } from 'node:path';
 import {
   ALL_USERS,
   type Database,
@@ -17,9 +16,9 @@ import {
 } from '@mediaforge/core';
 import { createTestPostgres, skipPostgres, type TestPostgres } from '@mediaforge/core/testing';
 import { tempDir } from '../support/cli.ts';
+import { spawnWorkerProcess } from '../support/origins.ts';
 import { waitFor } from '../support/wait.ts';
 
-const WORKER_MAIN = join(import.meta.dir, '../../packages/worker/src/main.ts');
 const settings = { maxBatchSize: 1000, allowHosts: [], maxFileSizeBytes: 1024 * 1024, taskTimeoutMinutes: 30 };
 
 describe.skipIf(skipPostgres)('idempotency keys and retries on PostgreSQL', () => {
@@ -44,18 +43,7 @@ describe.skipIf(skipPostgres)('idempotency keys and retries on PostgreSQL', () =
           : new Response(`file ${new URL(request.url).pathname}\n`.repeat(20)),
     });
     const home = tempDir('mediaforge-retry-');
-    child = Bun.spawn([process.execPath, WORKER_MAIN, '--lease', '2'], {
-      env: {
-        ...process.env,
-        DATABASE_URL: pg.url,
-        STORAGE_URL: `file://${join(home, 'objects')}`,
-        MEDIAFORGE_HOME: home,
-        LOG_LEVEL: 'warn',
-      },
-      stdout: 'ignore',
-      stderr: 'ignore',
-      stdin: 'ignore',
-    });
+    child = spawnWorkerProcess(pg.url, home, ['--lease', '2']);
   });
 
   afterAll(async () => {

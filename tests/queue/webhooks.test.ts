@@ -4,7 +4,6 @@
  * per-item events; bounded answers and deadlines; private targets refused unless allowed.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { join } from 'node:path';
 import {
   ALL_USERS,
   type Database,
@@ -17,9 +16,9 @@ import {
 import { createTestPostgres, skipPostgres, type TestPostgres } from '@mediaforge/core/testing';
 import { eq } from 'drizzle-orm';
 import { tempDir } from '../support/cli.ts';
+import { spawnWorkerProcess } from '../support/origins.ts';
 import { waitFor } from '../support/wait.ts';
 
-const WORKER_MAIN = join(import.meta.dir, '../../packages/worker/src/main.ts');
 const SECRET = 'receiver-secret-0123456789';
 
 interface Seen {
@@ -108,19 +107,9 @@ describe.skipIf(skipPostgres)('webhooks from worker processes on PostgreSQL', ()
   });
 
   const spawnWorker = () => {
-    const child = Bun.spawn([process.execPath, WORKER_MAIN, '--concurrency', '4', '--lease', '2', '--grace', '1'], {
-      env: {
-        ...process.env,
-        DATABASE_URL: pg.url,
-        STORAGE_URL: `file://${join(home, 'objects')}`,
-        MEDIAFORGE_HOME: home,
-        LOG_LEVEL: 'warn',
-        WEBHOOK_TIMEOUT_SECONDS: '2',
-        WEBHOOK_RETRY_BASE_SECONDS: '0.2',
-      },
-      stdout: 'ignore',
-      stderr: 'ignore',
-      stdin: 'ignore',
+    const child = spawnWorkerProcess(pg.url, home, ['--concurrency', '4', '--lease', '2', '--grace', '1'], {
+      WEBHOOK_TIMEOUT_SECONDS: '2',
+      WEBHOOK_RETRY_BASE_SECONDS: '0.2',
     });
     children.push(child);
     return child;
