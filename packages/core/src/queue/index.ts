@@ -9,5 +9,6 @@ export * from './webhooks/deliverer.ts';
 export * from './webhooks/deliveries-view.ts';
 export * from './webhooks/key-secret.ts';
 export * from './webhooks/signature.ts';
+export * from './webhooks/statements.ts';
 export * from './webhooks/task-webhook.ts';
 export * from './workers.ts';
