@@ -64,27 +64,21 @@ END $$;--> statement-breakpoint
 CREATE TRIGGER "tasks_webhook_on_finish" AFTER UPDATE OF "status" ON "tasks" FOR EACH ROW
 	WHEN (OLD."status" IN ('queued', 'running') AND NEW."status" IN ('succeeded', 'failed', 'cancelled'))
 	EXECUTE FUNCTION "mediaforge_task_webhook"();--> statement-breakpoint
--- Per item: one statement-level trigger per batch of outcomes, so the queue's hot path pays one join, not a call
--- per item. Item deliveries leave room (10) for the task's own deliveries under the cap.
+-- Per item: a row trigger whose WHEN (evaluated without calling the function) passes only terminal transitions, so
+-- claims and heartbeats pay nothing. Item deliveries leave room (10) for the task's own deliveries under the cap.
 CREATE FUNCTION "mediaforge_item_webhook"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
 	INSERT INTO "webhook_deliveries" ("task_id", "user_id", "event", "item_seq", "payload", "max_attempts")
-	SELECT x."task_id", t."user_id", 'item.finished', x."seq", x."payload", 8
-	FROM (
-		SELECT n."task_id", n."seq", w."max_deliveries",
-			jsonb_build_object('taskId', n."task_id", 'seq', n."seq", 'status', n."status", 'attempts', n."attempts",
-				'result', n."result", 'errorCode', n."error_code", 'errorMessage', n."error_message",
-				'finishedAt', n."finished_at") AS "payload",
-			row_number() OVER (PARTITION BY n."task_id" ORDER BY n."seq") AS "nth"
-		FROM "new_items" n
-		JOIN "old_items" o ON o."id" = n."id"
-		JOIN "task_webhooks" w ON w."task_id" = n."task_id" AND w."each_item"
-		WHERE n."status" IN ('succeeded', 'failed', 'cancelled') AND o."status" IS DISTINCT FROM n."status"
-	) x
-	JOIN "tasks" t ON t."id" = x."task_id"
-	WHERE x."nth" + (SELECT count(*) FROM "webhook_deliveries" d WHERE d."task_id" = x."task_id") <= x."max_deliveries" - 10;
+	SELECT NEW."task_id", t."user_id", 'item.finished', NEW."seq",
+		jsonb_build_object('taskId', NEW."task_id", 'seq', NEW."seq", 'status', NEW."status", 'attempts', NEW."attempts",
+			'result', NEW."result", 'errorCode', NEW."error_code", 'errorMessage', NEW."error_message",
+			'finishedAt', NEW."finished_at"),
+		8
+	FROM "task_webhooks" w JOIN "tasks" t ON t."id" = w."task_id"
+	WHERE w."task_id" = NEW."task_id" AND w."each_item"
+		AND (SELECT count(*) FROM "webhook_deliveries" d WHERE d."task_id" = NEW."task_id") < w."max_deliveries" - 10;
 	RETURN NULL;
 END $$;--> statement-breakpoint
-CREATE TRIGGER "task_items_webhook_on_finish" AFTER UPDATE ON "task_items"
-	REFERENCING OLD TABLE AS "old_items" NEW TABLE AS "new_items" FOR EACH STATEMENT
+CREATE TRIGGER "task_items_webhook_on_finish" AFTER UPDATE OF "status" ON "task_items" FOR EACH ROW
+	WHEN (OLD."status" IS DISTINCT FROM NEW."status" AND NEW."status" IN ('succeeded', 'failed', 'cancelled'))
 	EXECUTE FUNCTION "mediaforge_item_webhook"();
