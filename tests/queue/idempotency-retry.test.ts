@@ -15,6 +15,7 @@ import {
   userScope,
 } from '@mediaforge/core';
 import { createTestPostgres, skipPostgres, type TestPostgres } from '@mediaforge/core/testing';
+import { sql } from 'drizzle-orm';
 import { tempDir } from '../support/cli.ts';
 import { spawnWorkerProcess } from '../support/origins.ts';
 import { waitFor } from '../support/wait.ts';
@@ -86,7 +87,7 @@ describe.skipIf(skipPostgres)('idempotency keys and retries on PostgreSQL', () =
     expect(await manager.queueFileProcessing({ ...request })).toBe(ids[0] as string);
   });
 
-  test('the same key with a different request is refused with IDEMPOTENCY_KEY_REUSED', async () => {
+  test('the same key with a different request is refused with IDEMPOTENCY_KEY_REUSED; expired keys name nothing', async () => {
     const base = { urls: urls('k'), scope: userScope('alice'), options: { allowPrivate: true }, idempotencyKey: 'k1' };
     const first = await manager.queueFileProcessing(base);
     await expect(manager.queueFileProcessing({ ...base, urls: urls('other') })).rejects.toMatchObject({
@@ -99,6 +100,11 @@ describe.skipIf(skipPostgres)('idempotency keys and retries on PostgreSQL', () =
     await expect(manager.queueFileProcessing({ ...base, idempotencyKey: 'has space' })).rejects.toMatchObject({
       code: 'VALIDATION_ERROR',
     });
+    // After the retention window (24 h, by the database clock) the key names nothing: a new request makes a new task.
+    await databases[0]?.db.execute(sql`update task_idempotency set created_at = now() - interval '25 hours'`);
+    const later = await manager.queueFileProcessing({ ...base, urls: urls('other') });
+    expect(later).not.toBe(first);
+    expect(await manager.queueFileProcessing({ ...base, urls: urls('other') })).toBe(later);
   });
 
   test('retry turns a failed task into a succeeded one once the origin recovers; owners only', async () => {
