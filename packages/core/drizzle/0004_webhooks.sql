@@ -47,6 +47,7 @@ CREATE INDEX "webhook_deliveries_task_idx" ON "webhook_deliveries" USING btree (
 CREATE INDEX "task_items_failed_idx" ON "task_items" USING btree ("finished_at" DESC NULLS LAST) WHERE "task_items"."status" = 'failed';--> statement-breakpoint
 -- A finished task (or item, when asked) gets its delivery row in the same transaction that finished it: nothing
 -- between the outcome and the row can lose it. Deliveries per task are capped by the webhook's max_deliveries.
+-- The NOTIFY (sent at commit) wakes the workers' deliverers, which otherwise only poll slowly.
 CREATE FUNCTION "mediaforge_task_webhook"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
 	INSERT INTO "webhook_deliveries" ("task_id", "user_id", "event", "payload", "max_attempts")
@@ -59,6 +60,7 @@ BEGIN
 	FROM "task_webhooks" w
 	WHERE w."task_id" = NEW."id"
 		AND (SELECT count(*) FROM "webhook_deliveries" d WHERE d."task_id" = NEW."id") < w."max_deliveries";
+	IF FOUND THEN PERFORM pg_notify('mediaforge_webhooks', ''); END IF;
 	RETURN NULL;
 END $$;--> statement-breakpoint
 CREATE TRIGGER "tasks_webhook_on_finish" AFTER UPDATE OF "status" ON "tasks" FOR EACH ROW
@@ -77,6 +79,7 @@ BEGIN
 	FROM "task_webhooks" w JOIN "tasks" t ON t."id" = w."task_id"
 	WHERE w."task_id" = NEW."task_id" AND w."each_item"
 		AND (SELECT count(*) FROM "webhook_deliveries" d WHERE d."task_id" = NEW."task_id") < w."max_deliveries" - 10;
+	IF FOUND THEN PERFORM pg_notify('mediaforge_webhooks', ''); END IF;
 	RETURN NULL;
 END $$;--> statement-breakpoint
 CREATE TRIGGER "task_items_webhook_on_finish" AFTER UPDATE OF "status" ON "task_items" FOR EACH ROW

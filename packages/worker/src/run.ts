@@ -82,6 +82,7 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<Running
     allowHosts: settings.allowHosts,
     timeoutMs: settings.webhook.timeoutMs,
     retry: settings.webhook.retry,
+    listen: (channel, onPayload) => database.listen(channel, onPayload),
   });
   try {
     await worker.start();
@@ -89,7 +90,7 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<Running
     await closeDatabase();
     throw error;
   }
-  webhooks.start();
+  await webhooks.start();
   let resolveDone: () => void = () => {};
   const done = new Promise<void>((resolve) => {
     resolveDone = resolve;

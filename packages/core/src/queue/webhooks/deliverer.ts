@@ -27,9 +27,14 @@ export interface WebhookDelivererOptions {
   retry?: BackoffOptions;
   /** Requests in flight at once. Default 4. */
   concurrency?: number;
-  /** How often to look for due deliveries. Default 1 s. */
+  /** How often to look for due deliveries when no NOTIFY comes (retries fall due without one). Default 2 s. */
   pollMs?: number;
+  /** LISTEN on a channel (the database's `listen`): new deliveries wake the deliverer at once. */
+  listen?: (channel: string, onPayload: (payload: string) => void) => Promise<() => Promise<void>>;
 }
+
+/** The channel the delivery triggers NOTIFY on commit. */
+export const WEBHOOKS_CHANNEL = 'mediaforge_webhooks';
 
 export class WebhookDeliverer {
   private running = false;
@@ -42,10 +47,26 @@ export class WebhookDeliverer {
     this.timeoutMs = options.timeoutMs ?? 10_000;
   }
 
-  start(): void {
+  private unlisten: (() => Promise<void>) | undefined;
+  private pending = false;
+
+  async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
+    // Without LISTEN (a database that cannot give one now) the poll still finds every delivery, only later.
+    this.unlisten = await this.options
+      .listen?.(WEBHOOKS_CHANNEL, () => this.nudge())
+      .catch((error: unknown) => {
+        this.options.logger.warn({ err: (error as Error).message }, 'webhooks: no LISTEN; polling only');
+        return undefined;
+      });
     this.loopDone = this.loop();
+  }
+
+  /** Ends the current wait (a wake-up that comes while claiming is kept for the next wait). */
+  private nudge(): void {
+    if (this.wake) this.wake();
+    else this.pending = true;
   }
 
   /**
@@ -56,6 +77,7 @@ export class WebhookDeliverer {
     this.running = false;
     this.wake?.();
     await this.loopDone;
+    await this.unlisten?.().catch(() => {});
     await Promise.allSettled([...this.inFlight]);
     const deadline = Date.now() + 6 * this.timeoutMs;
     while (flush && Date.now() < deadline) {
@@ -85,13 +107,17 @@ export class WebhookDeliverer {
       for (const delivery of claimed) {
         const sending: Promise<void> = this.send(delivery).finally(() => {
           this.inFlight.delete(sending);
-          this.wake?.();
+          this.nudge();
         });
         this.inFlight.add(sending);
       }
       if (claimed.length === free && free > 0) continue;
+      if (this.pending) {
+        this.pending = false;
+        continue;
+      }
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.options.pollMs ?? 1000);
+        const timer = setTimeout(resolve, this.options.pollMs ?? 2000);
         this.wake = () => {
           clearTimeout(timer);
           this.wake = undefined;
