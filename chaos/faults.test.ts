@@ -1,7 +1,8 @@
 /**
  * Faults: ingest tasks run through three worker processes while the origin, the object store, the database and the
  * workers themselves misbehave; afterwards every invariant of "nothing lost, nothing duplicated" is checked against
- * the database, the S3 server (read directly, not through the faulty proxy) and the origin's own checksums.
+ * the database, the S3 server (read directly, not through the faulty proxy) and the origin's own checksums. Every
+ * task names a webhook whose receiver answers 500 to a share of deliveries: each task must be told exactly once.
  *
  * Everything is real: a PostgreSQL server of the suite's own (restarted mid-run), s3rver behind a fault-injecting
  * proxy, a raw-TCP origin, and `mediaforge-worker` processes killed with SIGKILL and SIGTERM.
@@ -28,6 +29,7 @@ import {
 import { type DedicatedPostgres, startDedicatedPostgres } from './lib/postgres.ts';
 import { type S3FaultProxy, startS3FaultProxy } from './lib/s3-proxy.ts';
 import { FULL, saveResults } from './lib/scale.ts';
+import { startWebhookReceiver, type WebhookReceiver } from './lib/webhook-receiver.ts';
 
 const TASKS = FULL ? 10 : 3;
 const ITEMS = FULL ? 200 : 40;
@@ -44,6 +46,7 @@ let origin: FaultOrigin;
 let fleet: WorkerFleet;
 let direct: ObjectStore;
 let sql: postgres.Sql;
+let receiver: WebhookReceiver;
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'mediaforge-chaos-'));
@@ -60,6 +63,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await settle('stop workers', fleet?.stopAll(), 30_000);
   origin?.close();
+  receiver?.close();
   await settle('close the S3 proxy', proxy?.close());
   await settle('close s3rver', s3?.close());
   await settle('close the verification connection', sql?.end({ timeout: 1 }));
@@ -179,6 +183,8 @@ test(
       DOWNLOAD_RETRIES: '2',
       TASK_RETRY_BASE_SECONDS: '0.5',
       TASK_RETRY_MAX_SECONDS: '4',
+      WEBHOOK_RETRY_BASE_SECONDS: '0.5',
+      WEBHOOK_TIMEOUT_SECONDS: '3',
       LOG_LEVEL: process.env.CHAOS_LOG_LEVEL ?? 'warn',
     };
     fleet = new WorkerFleet({
@@ -195,13 +201,19 @@ test(
       settings: loadSettings({ env: { ...workerEnv, MEDIAFORGE_HOME: work } }),
     });
     const expected = new Map<string, { name: string; bad?: BadKind }>();
+    receiver = startWebhookReceiver({ seed: 31, faultRate: 0 });
     const enqueue = async (task: number) => {
       const urls = (names[task] ?? []).map((name, item) => {
         const { url, bad } = urlFor(origin.base, name, item);
         expected.set(url, { name, ...(bad ? { bad } : {}) });
         return url;
       });
-      await manager.queueFileProcessing({ urls, scope: userScope('chaos'), maxAttempts: 10 });
+      await manager.queueFileProcessing({
+        urls,
+        scope: userScope('chaos'),
+        maxAttempts: 10,
+        webhook: { url: receiver.url, secret: receiver.secret },
+      });
     };
 
     // The baseline: one task, no faults.
@@ -216,6 +228,7 @@ test(
     await enqueuer.close();
     origin.setFaultRate(0.3);
     proxy.setFaultRate(0.15);
+    receiver.setFaultRate(0.3);
     const started = performance.now();
     const infra = new Tally();
     let finished = false;
@@ -249,6 +262,14 @@ test(
     await chaos;
     origin.setFaultRate(0);
     proxy.setFaultRate(0);
+    // Deliveries still retrying (the receiver keeps failing a share) finish on the surviving workers.
+    const webhookDeadline = Date.now() + 90_000;
+    while (Date.now() < webhookDeadline) {
+      const [open] = await sql<{ n: number }[]>`
+        select count(*)::int as n from webhook_deliveries where status in ('pending', 'delivering')`;
+      if (open?.n === 0) break;
+      await Bun.sleep(250);
+    }
     await fleet.stopAll();
 
     // ---- Invariants ----
@@ -331,6 +352,19 @@ test(
         problems.push(`task ${task.id}: status ${task.status}`);
       }
     }
+    // Webhooks: one delivery per task, succeeded, and exactly one event accepted per task (the same delivery id may
+    // be accepted again when a worker died after the 2xx and before recording it: receivers dedupe by that id).
+    const deliveries = await sql<{ task_id: string; id: string; status: string; attempts: number }[]>`
+      select task_id, id, status, attempts from webhook_deliveries`;
+    for (const task of tasks) {
+      const own = deliveries.filter((delivery) => delivery.task_id === task.id);
+      if (own.length !== 1 || own[0]?.status !== 'succeeded') {
+        problems.push(`task ${task.id}: webhook deliveries ${JSON.stringify(own.map((d) => d.status))}`);
+      }
+      const ids = receiver.acceptedIdsByTask.get(task.id)?.size ?? 0;
+      if (ids !== 1) problems.push(`task ${task.id}: ${ids} distinct webhook events accepted`);
+    }
+    if (receiver.faults.counts['bad signature']) problems.push('webhook signatures refused by the receiver');
     const unexpectedExits = fleet.unexpectedExits();
     const crashes = readdirSync(work)
       .filter((name) => name.startsWith('worker-'))
@@ -355,6 +389,13 @@ test(
       unreferencedBeforeSweep: unreferencedBeforeSweep.length,
       removedBySweep,
       orphanObjects: orphans.length,
+      webhooks: {
+        deliveries: deliveries.length,
+        attempts: deliveries.reduce((sum, delivery) => sum + delivery.attempts, 0),
+        accepted: receiver.accepted.total,
+        redeliveriesOfAcceptedEvents: receiver.accepted.total - Object.keys(receiver.accepted.counts).length,
+        receiverFaults: receiver.faults.counts,
+      },
       injected: {
         origin: origin.faults.counts,
         storage: proxy.faults.counts,
@@ -381,6 +422,7 @@ test(
     expect(infra.counts['PostgreSQL restart (immediate stop)']).toBeGreaterThan(0);
     expect(fleet.events.counts.SIGKILL).toBeGreaterThan(0);
     expect(fleet.events.counts.SIGTERM).toBeGreaterThan(0);
+    expect(receiver.faults.counts['500 injected']).toBeGreaterThan(0);
   },
   DEADLINE_MS + 120_000,
 );

@@ -21,6 +21,7 @@ import { generationRoutes } from './routes/generations.ts';
 import { recordFileRoutes } from './routes/record-files.ts';
 import { recordRoutes } from './routes/records.ts';
 import { metricsRoutes, publicRoutes } from './routes/system.ts';
+import { taskExtraRoutes } from './routes/task-extras.ts';
 import { taskRoutes } from './routes/tasks.ts';
 import { thumbnailRoutes } from './routes/thumbnails.ts';
 import { createServices, type Services } from './services.ts';
@@ -128,6 +129,7 @@ function buildApp(services: Services) {
     .route('/v1', thumbnailRoutes(services))
     .route('/v1', tusRoutes(services))
     .route('/v1', taskRoutes(services))
+    .route('/v1', taskExtraRoutes(services))
     .route('/v1', generationRoutes(services));
   routes.doc31('/openapi.json', {
     openapi: '3.1.0',

@@ -14,8 +14,8 @@ import {
   type TaskStatusView,
   type WorkerInfo,
 } from '@mediaforge/core';
-
 import { ingestFilterOptions, mediaRangeQuery, mediaRecordFields, uploadFilterQuery } from './media-schemas.ts';
+import { WebhookField } from './webhook-schemas.ts';
 
 const uuid = z.uuid().openapi({ example: '2f1c6b1e-8a53-4c41-9a8e-0d1f0b6f8a10' });
 const isoDate = z.iso.datetime().openapi({ example: '2026-11-21T10:00:00.000Z' });
@@ -160,6 +160,7 @@ const queueFields = {
   queue: z.string().max(64).optional(),
   priority: z.number().int().min(-1000).max(1000).optional(),
   maxAttempts: z.number().int().min(1).max(20).optional(),
+  webhook: WebhookField.optional(),
 };
 
 export const IngestBody = z

@@ -68,6 +68,8 @@ export const STATUS_BY_CODE = {
   // With Retry-After (details.retryAfterSeconds).
   OVERLOADED: 503,
   CONCURRENCY_LIMITED: 429,
+  IDEMPOTENCY_KEY_REUSED: 409,
+  WEBHOOK_SIGNATURE_INVALID: 400,
 
   // The origin of a URL misbehaved: a bad gateway from the client's point of view.
   DOWNLOAD_HTTP_STATUS: 502,

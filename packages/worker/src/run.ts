@@ -8,6 +8,7 @@ import {
   loadSettings,
   openDatabaseFromSettings,
   type Settings,
+  WebhookDeliverer,
 } from '@mediaforge/core';
 import { type ObjectStore, openObjectStore } from '@mediaforge/storage';
 import pkg from '../package.json' with { type: 'json' };
@@ -73,12 +74,23 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<Running
     version: pkg.version,
     ...pick(options, ['concurrency', 'prefetch', 'queues', 'graceMs', 'pollMs', 'id', 'retry', 'untilIdle']),
   });
+  // Webhook deliveries ride along with every worker: whichever worker is alive sends what is due.
+  const webhooks = new WebhookDeliverer({
+    db: database.db,
+    workerId: worker.id,
+    logger,
+    allowHosts: settings.allowHosts,
+    timeoutMs: settings.webhook.timeoutMs,
+    retry: settings.webhook.retry,
+    listen: (channel, onPayload) => database.listen(channel, onPayload),
+  });
   try {
     await worker.start();
   } catch (error) {
     await closeDatabase();
     throw error;
   }
+  await webhooks.start();
   let resolveDone: () => void = () => {};
   const done = new Promise<void>((resolve) => {
     resolveDone = resolve;
@@ -87,8 +99,8 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<Running
   const stop = () => {
     // A drain that fails (the database restarting under it) is still a stop: what the worker held comes back when
     // its leases expire. Left unhandled, the rejection would end the process with exit 1 instead of 0.
-    stopping ??= worker
-      .stop()
+    stopping ??= Promise.all([worker.stop(), webhooks.stop({ flush: options.untilIdle ?? false })])
+      .then(() => {})
       .catch((error: unknown) => {
         logger.warn(
           { workerId: worker.id, err: (error as Error).message },

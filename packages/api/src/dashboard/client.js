@@ -91,6 +91,19 @@ function wire() {
     });
   }
 
+  for (const button of document.querySelectorAll('button.retry')) {
+    button.addEventListener('click', async () => {
+      button.disabled = true;
+      try {
+        await api('POST', `/v1/tasks/${button.dataset.taskId}/retry`);
+        location.reload();
+      } catch (error) {
+        button.disabled = false;
+        alert(error.message);
+      }
+    });
+  }
+
   for (const row of document.querySelectorAll('tr[data-live="true"]')) follow(row);
 
   const workers = document.getElementById('workers');

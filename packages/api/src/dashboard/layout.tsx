@@ -20,6 +20,7 @@ export function Layout({ title, user, children }: { title: string; user?: string
               <a href="/dashboard">Overview</a>
               <a href="/dashboard/records">Records</a>
               <a href="/dashboard/throughput">Throughput</a>
+              <a href="/dashboard/dead-letters">Dead letters</a>
               <a href="/docs">API reference</a>
               <span class="muted">{user}</span>
               <button type="button" id="sign-out">

@@ -6,12 +6,14 @@ import {
   type Series,
   type TaskItemRow,
   type TaskStatusView,
+  type TaskWebhookView,
   type TimeWindow,
   type WindowPreset,
   type WorkerInfo,
 } from '@mediaforge/core';
 import { ago, Layout, Progress, shortId } from './layout.tsx';
 import { RateCharts, WindowPicker } from './throughput-page.tsx';
+import { RetryButton, WebhookSection } from './webhook-pages.tsx';
 
 export function LoginPage() {
   return (
@@ -181,11 +183,13 @@ export function TaskPage({
   task,
   items,
   throughput,
+  webhook,
 }: {
   user: string;
   task: TaskStatusView;
   items: TaskItemRow[];
   throughput: { preset: WindowPreset; window: TimeWindow; series: Series[] };
+  webhook: TaskWebhookView | null;
 }) {
   return (
     <Layout title={`Task ${shortId(task.taskId)}`} user={user}>
@@ -202,6 +206,8 @@ export function TaskPage({
           {task.error.code}: {task.error.message}
         </p>
       ) : null}
+      <RetryButton task={task} />
+      <WebhookSection webhook={webhook} />
       <h2>Throughput</h2>
       <WindowPicker path={`/dashboard/tasks/${task.taskId}`} preset={throughput.preset} />
       <RateCharts id="task-throughput" series={throughput.series} window={throughput.window} label={shortId} />

@@ -8,12 +8,14 @@ import {
   type ApiPrincipal,
   isWindowPreset,
   itemThroughput,
+  listDeadLetters,
   MEDIA_TYPES,
   type MediaRecord,
   publicSourceUrl,
   RECORD_STATUSES,
   recordStats,
   recordsOverTime,
+  taskWebhookView,
   timeWindow,
   type WindowPreset,
 } from '@mediaforge/core';
@@ -26,6 +28,7 @@ import { mediaRangeFromQuery } from './media-filters.tsx';
 import { LoginPage, OverviewPage, TaskPage } from './pages.tsx';
 import { RecordPage, RecordsPage } from './records-pages.tsx';
 import { ThroughputPage } from './throughput-page.tsx';
+import { DeadLettersPage } from './webhook-pages.tsx';
 
 const EXCERPT_BYTES = 600;
 // A Map: an own-entry lookup, so `__proto__`, `constructor` and `toString` are simply not assets.
@@ -113,9 +116,29 @@ export function dashboardRoutes(services: Services) {
         const preset = presetOf(c);
         const window = timeWindow(preset);
         const series = await itemThroughput(services.database.db, { by: 'task', window, scope, taskId: status.taskId });
+        const webhook = await taskWebhookView(services.database.db, status.taskId, scope);
         return c.html(
-          <TaskPage user={label(principal)} task={status} items={shown} throughput={{ preset, window, series }} />,
+          <TaskPage
+            user={label(principal)}
+            task={status}
+            items={shown}
+            throughput={{ preset, window, series }}
+            webhook={webhook}
+          />,
         );
+      }),
+    )
+    .get(
+      '/dashboard/dead-letters',
+      page(async (c, principal) => {
+        const found = await listDeadLetters(services.database.db, principalScope(principal), { limit: 200 });
+        // A URL's query may carry a signed-URL token: shown without it, as on the task page.
+        const items = found.map((item) =>
+          typeof item.payload.url === 'string'
+            ? { ...item, payload: { ...item.payload, url: publicSourceUrl(item.payload.url) } }
+            : item,
+        );
+        return c.html(<DeadLettersPage user={label(principal)} items={items} />);
       }),
     )
     .get(

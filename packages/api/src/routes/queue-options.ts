@@ -3,7 +3,13 @@
  * size cap, a lower priority (or one at most USER_MAX_PRIORITY), fewer attempts. Any caller may only name a queue
  * some worker serves or the operator allows. Each refusal is typed; nothing is silently raised or clamped.
  */
-import { type ApiPrincipal, DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE } from '@mediaforge/core';
+import {
+  type ApiPrincipal,
+  DEFAULT_MAX_ATTEMPTS,
+  DEFAULT_QUEUE,
+  type WebhookSpec,
+  webhookSecretOfKeyId,
+} from '@mediaforge/core';
 import { ApiError } from '../errors.ts';
 import type { Services } from '../services.ts';
 
@@ -70,4 +76,28 @@ function notAllowed(option: string, value: number, limit: number, what: string):
  */
 export function activeTaskLimit(services: Services, principal: ApiPrincipal): { maxActiveTasksForUser?: number } {
   return principal.admin ? {} : { maxActiveTasksForUser: services.settings.api.maxActiveTasksPerUser };
+}
+
+/**
+ * The webhook and idempotency key of a queued request. The webhook's secret defaults to the calling key's webhook
+ * secret; only an admin key may let it reach private addresses (403 OPTION_NOT_ALLOWED).
+ */
+export async function taskExtras(
+  services: Services,
+  principal: ApiPrincipal,
+  webhook: (Omit<WebhookSpec, 'secret'> & { secret?: string | undefined }) | undefined,
+  headers: { 'idempotency-key'?: string | undefined },
+): Promise<{ webhook?: WebhookSpec; idempotencyKey?: string }> {
+  const key = headers['idempotency-key'];
+  if (!webhook) return key === undefined ? {} : { idempotencyKey: key };
+  if (webhook.allowPrivate && !principal.admin) {
+    throw new ApiError(403, 'OPTION_NOT_ALLOWED', 'webhook.allowPrivate needs an admin key.', {
+      option: 'webhook.allowPrivate',
+    });
+  }
+  const secret = webhook.secret ?? (await webhookSecretOfKeyId(services.database.db, principal.keyId));
+  return {
+    webhook: { ...webhook, secret },
+    ...(key === undefined ? {} : { idempotencyKey: key }),
+  };
 }

@@ -22,8 +22,9 @@ import {
   WorkersSchema,
 } from '../schemas.ts';
 import type { Services } from '../services.ts';
+import { IdempotencyHeader } from '../webhook-schemas.ts';
 import { bearer, errors, json, router } from './common.ts';
-import { activeTaskLimit, checkQueueOptions } from './queue-options.ts';
+import { activeTaskLimit, checkQueueOptions, taskExtras } from './queue-options.ts';
 
 const queued = (description: string) => ({
   ...json(QueuedSchema, description),
@@ -36,8 +37,11 @@ const ingest = createRoute({
   tags: ['Tasks'],
   security: bearer,
   summary: 'Queue URLs to download, verify and store as new records',
-  request: { body: { required: true, content: { 'application/json': { schema: IngestBody } } } },
-  responses: { 202: queued('Queued'), ...errors(400, 403, 413, 422) },
+  request: {
+    headers: IdempotencyHeader,
+    body: { required: true, content: { 'application/json': { schema: IngestBody } } },
+  },
+  responses: { 202: queued('Queued'), ...errors(400, 403, 409, 413, 422) },
 });
 
 const generate = createRoute({
@@ -46,7 +50,10 @@ const generate = createRoute({
   tags: ['Tasks'],
   security: bearer,
   summary: 'Queue file generation for records (by uid, or `auto` for records without files)',
-  request: { body: { required: true, content: { 'application/json': { schema: GenerateBody } } } },
+  request: {
+    headers: IdempotencyHeader,
+    body: { required: true, content: { 'application/json': { schema: GenerateBody } } },
+  },
   responses: { 202: queued('Queued'), ...errors(400, 403, 404, 409, 422) },
 });
 
@@ -148,6 +155,7 @@ export function taskRoutes(services: Services) {
         priority: body.priority,
         maxAttempts: body.maxAttempts,
         ...activeTaskLimit(services, c.get('principal')),
+        ...(await taskExtras(services, c.get('principal'), body.webhook, c.req.valid('header'))),
       });
       c.header('Location', location(taskId));
       return c.json({ taskId, status: 'queued' as const, location: location(taskId) }, 202);
@@ -165,6 +173,7 @@ export function taskRoutes(services: Services) {
         priority: body.priority,
         maxAttempts: body.maxAttempts,
         ...activeTaskLimit(services, c.get('principal')),
+        ...(await taskExtras(services, c.get('principal'), body.webhook, c.req.valid('header'))),
       });
       c.header('Location', location(taskId));
       return c.json({ taskId, status: 'queued' as const, location: location(taskId) }, 202);

@@ -12,6 +12,7 @@ import { defineCommand } from 'citty';
 import { jsonArg, optionalIntArg, parseIntArg } from '../args.ts';
 import { CLIError } from '../cli-error.ts';
 import { type CommandContext, withContext } from '../context.ts';
+import { type NotifyArgs, notifyArgs, notifyOptions } from '../notify-args.ts';
 import { printJson, printTable } from '../output.ts';
 import { createProgress } from '../progress.ts';
 import { printQueued } from '../queued.ts';
@@ -27,10 +28,11 @@ const sharedArgs = {
     type: 'boolean',
     description: 'Queue the records for workers and print the task id instead of generating them here',
   },
+  ...notifyArgs,
   ...jsonArg,
 } as const;
 
-interface SharedArgs {
+interface SharedArgs extends NotifyArgs {
   size?: string;
   concurrency?: string;
   rate?: string;
@@ -73,6 +75,7 @@ function bulkOptions(args: SharedArgs, ctx: CommandContext): BulkOptions & { fil
 /** Runs the batch with progress and a summary; exit 0 when every record succeeded, 1 otherwise. */
 async function runBatch(ctx: CommandContext, uids: string[], args: SharedArgs, label: string): Promise<number> {
   const options = bulkOptions(args, ctx);
+  const notify = notifyOptions(args);
   if (args['dry-run']) return dryRun(ctx, uids, options.fileSizeKb, args.json ?? false);
   if (args.background) {
     const taskId = await (await ctx.tasks()).queueRecordGeneration({
@@ -80,6 +83,7 @@ async function runBatch(ctx: CommandContext, uids: string[], args: SharedArgs, l
       fileSizeKb: options.fileSizeKb,
       force: options.force ?? false,
       scope: ALL_USERS,
+      ...notify,
     });
     return printQueued(taskId, uids.length, args.json);
   }

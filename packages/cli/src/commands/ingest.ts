@@ -6,6 +6,7 @@ import { jsonArg, parseIntArg } from '../args.ts';
 import { CLIError } from '../cli-error.ts';
 import { withContext } from '../context.ts';
 import { ingestFilterArgs, parseIngestFilters } from '../ingest-filters.ts';
+import { notifyArgs, notifyOptions } from '../notify-args.ts';
 import { printJson, printTable } from '../output.ts';
 import { createProgress } from '../progress.ts';
 import { printQueued } from '../queued.ts';
@@ -34,6 +35,7 @@ export default defineCommand({
       type: 'boolean',
       description: 'Queue the batch for workers and print the task id instead of running it here',
     },
+    ...notifyArgs,
     ...jsonArg,
   },
   run: ({ args, rawArgs }) =>
@@ -68,6 +70,7 @@ export default defineCommand({
       const filters = await parseIngestFilters(args, rawArgs);
       const quality = parseIntArg(args.quality, 'quality', { min: 1, max: 100 });
       const concurrency = parseIntArg(args.concurrency, 'concurrency', { max: 64 });
+      const notify = notifyOptions(args);
       if (args.background) {
         const taskId = await (await ctx.tasks()).queueFileProcessing({
           urls,
@@ -81,6 +84,7 @@ export default defineCommand({
             ...(filters.allowedTypeList ? { allowedTypes: filters.allowedTypeList } : {}),
             ...(filters.headers ? { headers: filters.headers } : {}),
           },
+          ...notify,
         });
         return printQueued(taskId, urls.length, args.json);
       }

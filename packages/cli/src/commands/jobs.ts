@@ -1,4 +1,4 @@
-/** `mediaforge jobs list|status|watch|cancel|prune`: background tasks on the database queue. */
+/** `mediaforge jobs list|status|watch|cancel|prune` (retry, dead and webhook in jobs-extras.ts): background tasks on the database queue. */
 import {
   ALL_USERS,
   formatBytes,
@@ -16,6 +16,7 @@ import { CLIError } from '../cli-error.ts';
 import { withContext } from '../context.ts';
 import { printJson, printTable } from '../output.ts';
 import { createProgress, formatDuration } from '../progress.ts';
+import { dead, retry, webhook } from './jobs-extras.ts';
 
 const idArg = { id: { type: 'positional', description: 'Task id', required: true } } as const;
 
@@ -232,6 +233,9 @@ const prune = defineCommand({
 });
 
 export default defineCommand({
-  meta: { name: 'jobs', description: 'Background tasks: list, status, watch, cancel, prune' },
-  subCommands: { list, status, watch, cancel, prune },
+  meta: {
+    name: 'jobs',
+    description: 'Background tasks: list, status, watch, cancel, retry, dead letters, webhooks, prune',
+  },
+  subCommands: { list, status, watch, cancel, retry, dead, webhook, prune },
 });

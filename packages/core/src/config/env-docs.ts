@@ -154,6 +154,14 @@ export const ENV_DOCS = {
     meaning: 'Backoff between attempts of a failed queue item: base × 2^(attempt−1), equal jitter, capped.',
   },
   TASK_RETRY_MAX_SECONDS: { group: 'tasks', meaning: 'Cap of that backoff.' },
+  WEBHOOK_TIMEOUT_SECONDS: {
+    group: 'tasks',
+    meaning: 'Deadline of one webhook request (connect and answer); a slower receiver counts as a failed attempt.',
+  },
+  WEBHOOK_RETRY_BASE_SECONDS: {
+    group: 'tasks',
+    meaning: 'Wait before the second attempt of a webhook delivery; doubles per attempt (with jitter) up to 1 hour.',
+  },
   TASK_RETENTION_DAYS: {
     group: 'tasks',
     meaning: 'Workers prune (hourly) the items of tasks finished longer ago; task results are kept.',

@@ -140,6 +140,8 @@ export const envSchema = z.object({
   TASK_RETENTION_DAYS: positiveNumber(7),
   TASK_RETRY_BASE_SECONDS: timerSetting(2, 1000),
   TASK_RETRY_MAX_SECONDS: timerSetting(300, 1000),
+  WEBHOOK_TIMEOUT_SECONDS: timerSetting(10, 1000),
+  WEBHOOK_RETRY_BASE_SECONDS: timerSetting(5, 1000),
   API_HOST: z.preprocess(emptyToUndefined, z.string().default('127.0.0.1')),
   API_PORT: z.preprocess(
     emptyToUndefined,

@@ -94,6 +94,8 @@ export interface Settings {
   taskRetentionDays: number;
   /** Backoff between attempts of a failed item: base × 2^(attempt-1) with jitter, capped at max. */
   taskRetry: { baseMs: number; maxMs: number };
+  /** Webhook deliveries: one request's deadline, and the backoff between attempts. */
+  webhook: { timeoutMs: number; retry: { baseMs: number; maxMs: number } };
   api: ApiSettings;
   uploads: UploadSettings;
   logLevel: LogLevel;
@@ -184,6 +186,10 @@ function toSettings(env: Env, cwd: string): Settings {
     taskSoftTimeoutMinutes: env.TASK_SOFT_TIMEOUT_MINUTES,
     taskRetentionDays: env.TASK_RETENTION_DAYS,
     taskRetry: { baseMs: env.TASK_RETRY_BASE_SECONDS * 1000, maxMs: env.TASK_RETRY_MAX_SECONDS * 1000 },
+    webhook: {
+      timeoutMs: env.WEBHOOK_TIMEOUT_SECONDS * 1000,
+      retry: { baseMs: env.WEBHOOK_RETRY_BASE_SECONDS * 1000, maxMs: 3_600_000 },
+    },
     api: {
       host: env.API_HOST,
       port: env.API_PORT,

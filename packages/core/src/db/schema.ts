@@ -113,3 +113,4 @@ export type NewRecordRow = typeof records.$inferInsert;
 export * from './auth-schema.ts';
 export * from './queue-schema.ts';
 export * from './uploads-schema.ts';
+export * from './webhook-schema.ts';

@@ -7,7 +7,6 @@
  */
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
-import type { LookupFunction } from 'node:net';
 import { FileProcessingError, FileSizeExceededError } from '../errors.ts';
 import { backoffMs } from '../retry/backoff.ts';
 import { retryDelayMs } from '../retry/retry-after.ts';
@@ -15,7 +14,8 @@ import { isTransientStatus } from '../retry/transient.ts';
 import { withIdleTimeout } from './download-body.ts';
 import { abortError, DownloadError, networkError } from './download-errors.ts';
 import type { Download, DownloadOptions } from './download-types.ts';
-import { checkUrl, resolveChecked, safeUrl } from './guard.ts';
+import { checkUrl, safeUrl } from './guard.ts';
+import { guardedLookup } from './guarded-lookup.ts';
 
 export type { Download, DownloadOptions, DownloadRetry, DownloadTimeouts } from './download-types.ts';
 
@@ -140,17 +140,7 @@ export async function downloadFile(input: string, requested: DownloadOptions = {
 
   function requestOnce(url: URL, headers: Record<string, string>): Promise<IncomingMessage> {
     const shownHop = safeUrl(url);
-    const lookup: LookupFunction = (host, lookupOptions, callback) => {
-      resolveChecked(host, policy, shownHop).then(
-        (addresses) => {
-          const wanted = lookupOptions.family ? addresses.filter((a) => a.family === lookupOptions.family) : addresses;
-          const usable = wanted.length > 0 ? wanted : addresses;
-          if (lookupOptions.all) callback(null, usable);
-          else callback(null, usable[0]?.address as string, usable[0]?.family as number);
-        },
-        (error: Error) => callback(error as NodeJS.ErrnoException, '', 0),
-      );
-    };
+    const lookup = guardedLookup(policy, shownHop);
     const client = url.protocol === 'https:' ? https : http;
     return new Promise<IncomingMessage>((resolve, reject) => {
       let settled = false;

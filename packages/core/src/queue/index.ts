@@ -1,6 +1,14 @@
+export * from './idempotency.ts';
 export * from './queue.ts';
+export * from './retry-task.ts';
 export { type Executor, rows } from './rows.ts';
 export * from './statements.ts';
 export * from './task-manager.ts';
 export * from './task-reports.ts';
+export * from './webhooks/deliverer.ts';
+export * from './webhooks/deliveries-view.ts';
+export * from './webhooks/key-secret.ts';
+export * from './webhooks/signature.ts';
+export * from './webhooks/statements.ts';
+export * from './webhooks/task-webhook.ts';
 export * from './workers.ts';

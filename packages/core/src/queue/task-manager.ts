@@ -13,6 +13,7 @@ import { checkUrl, type NetworkPolicy } from '../ingest/guard.ts';
 import { type IngestFilterOptions, storedIngestFilters } from '../ingest/ingest-options.ts';
 import { type Scope, scopeCondition, scopeUser } from '../scope.ts';
 import { newUid, parseUid } from '../uid.ts';
+import { checkIdempotencyKey, type EnqueueExtras, enqueueWithExtras, findReplay, requestHash } from './idempotency.ts';
 import {
   type EnqueueOptions,
   type ItemListOptions,
@@ -20,6 +21,7 @@ import {
   TaskNotFoundError,
   TaskQueue,
 } from './queue.ts';
+import { checkWebhook, type WebhookSpec } from './webhooks/task-webhook.ts';
 import { listWorkers, type WorkerInfo } from './workers.ts';
 
 export interface FileProcessingOptions extends IngestFilterOptions {
@@ -41,6 +43,10 @@ export interface QueueCommon {
   maxAttempts?: number;
   /** Refuse when the scope's user already has this many queued or running tasks (atomic across processes). */
   maxActiveTasksForUser?: number;
+  /** POST signed events here when the task (and, if asked, each item) finishes. */
+  webhook?: WebhookSpec;
+  /** The same key and request within 24 h return the first task; a different request is refused. */
+  idempotencyKey?: string;
 }
 
 export interface QueueFileProcessingInput extends QueueCommon {
@@ -137,23 +143,29 @@ export class TaskManager {
         'INVALID_TASK',
       );
     }
-    return this.queue.enqueue(
-      {
-        kind: 'ingest',
-        // Each item carries the uid its record will have, so a re-run after a crash finds its own record.
-        payloads: urls.map((url) => ({ url, uid: newUid() })),
-        userId: scopeUser(input.scope) ?? null,
-        generationId: input.generationId ?? null,
-        // Filters checked now; request headers sealed (never stored in plain text).
-        options: { ...omitFilters(options), ...storedIngestFilters(options, this.deps.settings.ingestHeadersKey) },
-        ...common(input),
-      },
-      enqueue,
+    return enqueueWithExtras(this.deps.database.db, this.extras('ingest', input), enqueue.tx, (tx) =>
+      this.queue.enqueue(
+        {
+          kind: 'ingest',
+          // Each item carries the uid its record will have, so a re-run after a crash finds its own record.
+          payloads: urls.map((url) => ({ url, uid: newUid() })),
+          userId: scopeUser(input.scope) ?? null,
+          generationId: input.generationId ?? null,
+          // Filters checked now; request headers sealed (never stored in plain text).
+          options: { ...omitFilters(options), ...storedIngestFilters(options, this.deps.settings.ingestHeadersKey) },
+          ...common(input),
+        },
+        { tx },
+      ),
     );
   }
 
   /** Queues file generation for records (by uid, or `auto` for records without files). */
   async queueRecordGeneration(input: QueueRecordGenerationInput, enqueue: EnqueueOptions = {}): Promise<string> {
+    const extras = this.extras('generate', input);
+    // A repeated key answers before the records are looked up again (an `auto` batch may have none left to take).
+    const replayed = await findReplay(enqueue.tx ?? this.deps.database.db, extras);
+    if (replayed) return replayed;
     const fileSizeKb = input.fileSizeKb ?? DEFAULT_FILE_SIZE_KB;
     checkedSize(fileSizeKb, this.deps.settings.maxFileSizeBytes);
     let uids: string[];
@@ -186,15 +198,17 @@ export class TaskManager {
     } else {
       throw new FileProcessingError('Give uids or auto.', 'INVALID_TASK');
     }
-    return this.queue.enqueue(
-      {
-        kind: 'generate',
-        payloads: uids.map((uid) => ({ uid })),
-        userId: scopeUser(input.scope) ?? null,
-        options: { fileSizeKb, force: input.force ?? false },
-        ...common(input),
-      },
-      enqueue,
+    return enqueueWithExtras(this.deps.database.db, extras, enqueue.tx, (tx) =>
+      this.queue.enqueue(
+        {
+          kind: 'generate',
+          payloads: uids.map((uid) => ({ uid })),
+          userId: scopeUser(input.scope) ?? null,
+          options: { fileSizeKb, force: input.force ?? false },
+          ...common(input),
+        },
+        { tx },
+      ),
     );
   }
 
@@ -281,6 +295,20 @@ export class TaskManager {
       this.queue.activeTaskCount(),
     ]);
     return { workers, activeTasks };
+  }
+
+  /** The task's webhook and idempotency key, checked; the key's hash covers the whole request but the secret. */
+  private extras(kind: TaskKind, input: QueueCommon & { scope: Scope }): EnqueueExtras {
+    if (input.webhook) checkWebhook(input.webhook, this.deps.settings.allowHosts);
+    const key = input.idempotencyKey === undefined ? undefined : checkIdempotencyKey(input.idempotencyKey);
+    const { scope: _, idempotencyKey: __, webhook, ...request } = input;
+    return {
+      owner: scopeUser(input.scope) ?? null,
+      ...(webhook ? { webhook } : {}),
+      ...(key === undefined
+        ? {}
+        : { idempotencyKey: key, hash: requestHash({ kind, ...request, webhook: { ...webhook, secret: undefined } }) }),
+    };
   }
 
   private checkBatch(count: number, what: string): void {
