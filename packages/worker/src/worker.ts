@@ -12,10 +12,12 @@ import {
   backoffMs,
   CANCEL_CHANNEL,
   type ClaimedItem,
-  claimItems,
+  claimWork,
+  DEFAULT_WORKER_QUEUES,
   deregisterWorker,
   FileProcessingError,
   ITEMS_CHANNEL,
+  itemTimeouts,
   registerWorker,
   releaseItems,
   renewLeases,
@@ -72,7 +74,7 @@ export class Worker {
 
   constructor(private readonly options: WorkerOptions) {
     this.id = options.id ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
-    this.queues = (options.queues ?? ['default']).map(validateQueueName);
+    this.queues = (options.queues ?? [...DEFAULT_WORKER_QUEUES]).map(validateQueueName);
     this.concurrency = Math.max(1, Math.floor(options.concurrency ?? 4));
     const leaseMs = options.leaseMs ?? 30_000;
     const prefetch = Math.max(0, Math.floor(options.prefetch ?? 0));
@@ -211,7 +213,7 @@ export class Worker {
       const limit = Math.min(free, this.o.batchSize);
       let claimed: ClaimedItem[];
       try {
-        claimed = await claimItems(this.options.database.db, {
+        claimed = await claimWork(this.options.database.db, {
           workerId: this.id,
           queues: this.queues,
           limit,
@@ -272,27 +274,29 @@ export class Worker {
   private async runItem(held: Held): Promise<void> {
     const { item, controller, logger } = held;
     const handler = this.options.handlers[item.kind];
+    // The task's own time limits where it set them (`--soft-timeout`, `--timeout`), the worker's otherwise.
+    const { softTimeoutMs, hardTimeoutMs } = itemTimeouts(item.options, this.o);
     held.timers.push(
       setTimeout(
         () =>
           controller.abort(
             new ItemAbort(
               'soft',
-              `the item ran past the soft time limit (${formatMs(this.o.softTimeoutMs)}) and was stopped`,
+              `the item ran past the soft time limit (${formatMs(softTimeoutMs)}) and was stopped`,
               'TASK_SOFT_TIMEOUT',
             ),
           ),
-        this.o.softTimeoutMs,
+        softTimeoutMs,
       ),
       setTimeout(() => {
         const error = new ItemAbort(
           'hard',
-          `the item ran past the hard time limit (${formatMs(this.o.hardTimeoutMs)}); its result is discarded`,
+          `the item ran past the hard time limit (${formatMs(hardTimeoutMs)}); its result is discarded`,
           'TASK_TIMEOUT',
         );
         controller.abort(error);
         this.settle(held, { id: item.id, status: 'failed', code: error.code, message: error.message });
-      }, this.o.hardTimeoutMs),
+      }, hardTimeoutMs),
     );
     logger.debug({ kind: item.kind }, 'item started');
     try {

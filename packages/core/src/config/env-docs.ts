@@ -148,6 +148,16 @@ export const ENV_DOCS = {
     meaning: 'Backoff between attempts of a failed queue item: base × 2^(attempt−1), equal jitter, capped.',
   },
   TASK_RETRY_MAX_SECONDS: { group: 'tasks', meaning: 'Cap of that backoff.' },
+  DOWNLOAD_CONCURRENCY_PER_ORIGIN: {
+    group: 'downloads',
+    meaning: 'Downloads one worker process runs at once from one origin (scheme, host and port); more wait their turn.',
+  },
+  SCHEDULE_MIN_INTERVAL_SECONDS: {
+    group: 'tasks',
+    meaning: 'Shortest gap between two ticks of a schedule (a more frequent cron expression is refused).',
+  },
+  SCHEDULE_MAX_PER_USER: { group: 'tasks', meaning: 'Schedules one user (or the admin, without a user) may have.' },
+  SCHEDULE_MAX_URLS: { group: 'tasks', meaning: 'URLs one ingest schedule may list.' },
   TASK_RETENTION_DAYS: {
     group: 'tasks',
     meaning: 'Workers prune (hourly) the items of tasks finished longer ago; task results are kept.',

@@ -64,6 +64,14 @@ export interface DownloadSettings {
   idleMs: number;
   /** Retries of one download (timeouts, resets, 5xx, 429) before its item is given back to the queue. */
   retries: number;
+  /** Downloads one worker process runs at once from one origin. */
+  perOrigin: number;
+}
+
+export interface ScheduleSettings {
+  minIntervalSeconds: number;
+  maxPerUser: number;
+  maxUrls: number;
 }
 
 export interface Settings {
@@ -84,6 +92,7 @@ export interface Settings {
   taskRetentionDays: number;
   /** Backoff between attempts of a failed item: base × 2^(attempt-1) with jitter, capped at max. */
   taskRetry: { baseMs: number; maxMs: number };
+  schedules: ScheduleSettings;
   api: ApiSettings;
   logLevel: LogLevel;
   /** Absolute path of mediaforge's own state directory (embedded database, local objects). */
@@ -168,11 +177,17 @@ function toSettings(env: Env, cwd: string): Settings {
       connectMs: env.DOWNLOAD_CONNECT_TIMEOUT_SECONDS * 1000,
       idleMs: env.DOWNLOAD_TIMEOUT_SECONDS * 1000,
       retries: env.DOWNLOAD_RETRIES,
+      perOrigin: env.DOWNLOAD_CONCURRENCY_PER_ORIGIN,
     },
     taskTimeoutMinutes: env.TASK_TIMEOUT_MINUTES,
     taskSoftTimeoutMinutes: env.TASK_SOFT_TIMEOUT_MINUTES,
     taskRetentionDays: env.TASK_RETENTION_DAYS,
     taskRetry: { baseMs: env.TASK_RETRY_BASE_SECONDS * 1000, maxMs: env.TASK_RETRY_MAX_SECONDS * 1000 },
+    schedules: {
+      minIntervalSeconds: env.SCHEDULE_MIN_INTERVAL_SECONDS,
+      maxPerUser: env.SCHEDULE_MAX_PER_USER,
+      maxUrls: env.SCHEDULE_MAX_URLS,
+    },
     api: {
       host: env.API_HOST,
       port: env.API_PORT,

@@ -89,3 +89,4 @@ export type RecordRow = typeof records.$inferSelect;
 export type NewRecordRow = typeof records.$inferInsert;
 export * from './auth-schema.ts';
 export * from './queue-schema.ts';
+export * from './schedule-schema.ts';
