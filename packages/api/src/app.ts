@@ -18,6 +18,7 @@ import { ApiError, errorResponse } from './errors.ts';
 import { jsonDepthLimit } from './json-depth.ts';
 import { recordFileRoutes } from './routes/record-files.ts';
 import { recordRoutes } from './routes/records.ts';
+import { scheduleRoutes } from './routes/schedules.ts';
 import { metricsRoutes, publicRoutes } from './routes/system.ts';
 import { taskRoutes } from './routes/tasks.ts';
 import { createServices, type Services } from './services.ts';
@@ -111,7 +112,8 @@ function buildApp(services: Services) {
     .route('/', metricsRoutes(services))
     .route('/v1', recordRoutes(services))
     .route('/v1', recordFileRoutes(services))
-    .route('/v1', taskRoutes(services));
+    .route('/v1', taskRoutes(services))
+    .route('/v1', scheduleRoutes(services));
   routes.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: {

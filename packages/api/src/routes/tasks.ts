@@ -23,7 +23,7 @@ import {
 } from '../schemas.ts';
 import type { Services } from '../services.ts';
 import { bearer, errors, json, router } from './common.ts';
-import { activeTaskLimit, checkQueueOptions } from './queue-options.ts';
+import { activeTaskLimit, checkQueueOptions, routing } from './queue-options.ts';
 
 const queued = (description: string) => ({
   ...json(QueuedSchema, description),
@@ -144,9 +144,7 @@ export function taskRoutes(services: Services) {
         scope,
         generationId: body.generationId ?? null,
         options: { ...options, ...(maxSizeMb === undefined ? {} : { maxSize: Math.floor(maxSizeMb * 1024 * 1024) }) },
-        queue: body.queue,
-        priority: body.priority,
-        maxAttempts: body.maxAttempts,
+        ...routing(body),
         ...activeTaskLimit(services, c.get('principal')),
       });
       c.header('Location', location(taskId));
@@ -161,9 +159,7 @@ export function taskRoutes(services: Services) {
         ...(body.fileSizeKb === undefined ? {} : { fileSizeKb: body.fileSizeKb }),
         ...(body.force === undefined ? {} : { force: body.force }),
         scope: principalScope(c.get('principal')),
-        queue: body.queue,
-        priority: body.priority,
-        maxAttempts: body.maxAttempts,
+        ...routing(body),
         ...activeTaskLimit(services, c.get('principal')),
       });
       c.header('Location', location(taskId));
@@ -207,7 +203,10 @@ export function taskRoutes(services: Services) {
       const all = c.req.valid('query').all === 'true';
       const found = await tasks.getWorkerStats();
       const shown = all ? found.workers : found.workers.filter((worker) => worker.state !== 'stopped');
-      return c.json({ workers: shown.map(toWorkerDto), activeTasks: found.activeTasks }, 200);
+      return c.json(
+        { workers: shown.map(toWorkerDto), activeTasks: found.activeTasks, activeItems: found.activeItems },
+        200,
+      );
     })
     .openapi(stats, async (c) => {
       const scope = principalScope(c.get('principal'));

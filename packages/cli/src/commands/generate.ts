@@ -15,6 +15,7 @@ import { type CommandContext, withContext } from '../context.ts';
 import { printJson, printTable } from '../output.ts';
 import { createProgress } from '../progress.ts';
 import { printQueued } from '../queued.ts';
+import { parseRouting, type RoutingArgs, routingArgs } from '../routing-args.ts';
 
 const sharedArgs = {
   size: { type: 'string', description: `File size in KiB (default ${DEFAULT_FILE_SIZE_KB})` },
@@ -27,10 +28,11 @@ const sharedArgs = {
     type: 'boolean',
     description: 'Queue the records for workers and print the task id instead of generating them here',
   },
+  ...routingArgs,
   ...jsonArg,
 } as const;
 
-interface SharedArgs {
+interface SharedArgs extends RoutingArgs {
   size?: string;
   concurrency?: string;
   rate?: string;
@@ -73,6 +75,7 @@ function bulkOptions(args: SharedArgs, ctx: CommandContext): BulkOptions & { fil
 /** Runs the batch with progress and a summary; exit 0 when every record succeeded, 1 otherwise. */
 async function runBatch(ctx: CommandContext, uids: string[], args: SharedArgs, label: string): Promise<number> {
   const options = bulkOptions(args, ctx);
+  const routing = parseRouting(args);
   if (args['dry-run']) return dryRun(ctx, uids, options.fileSizeKb, args.json ?? false);
   if (args.background) {
     const taskId = await (await ctx.tasks()).queueRecordGeneration({
@@ -80,6 +83,7 @@ async function runBatch(ctx: CommandContext, uids: string[], args: SharedArgs, l
       fileSizeKb: options.fileSizeKb,
       force: options.force ?? false,
       scope: ALL_USERS,
+      ...routing,
     });
     return printQueued(taskId, uids.length, args.json);
   }

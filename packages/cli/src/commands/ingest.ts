@@ -8,6 +8,7 @@ import { withContext } from '../context.ts';
 import { printJson, printTable } from '../output.ts';
 import { createProgress } from '../progress.ts';
 import { printQueued } from '../queued.ts';
+import { parseRouting, routingArgs } from '../routing-args.ts';
 
 export default defineCommand({
   meta: { name: 'ingest', description: 'Download files from URLs, verify them, store them and create their records' },
@@ -32,6 +33,7 @@ export default defineCommand({
       type: 'boolean',
       description: 'Queue the batch for workers and print the task id instead of running it here',
     },
+    ...routingArgs,
     ...jsonArg,
   },
   run: ({ args }) =>
@@ -65,6 +67,7 @@ export default defineCommand({
       }
       const quality = parseIntArg(args.quality, 'quality', { min: 1, max: 100 });
       const concurrency = parseIntArg(args.concurrency, 'concurrency', { max: 64 });
+      const routing = parseRouting(args);
       if (args.background) {
         const taskId = await (await ctx.tasks()).queueFileProcessing({
           urls,
@@ -76,6 +79,7 @@ export default defineCommand({
             allowPrivate: args['allow-private'] ?? false,
             ...(maxSizeMb ? { maxSize: Math.floor(maxSizeMb * 1024 * 1024) } : {}),
           },
+          ...routing,
         });
         return printQueued(taskId, urls.length, args.json);
       }
