@@ -27,7 +27,7 @@ export function workerProcesses(base: WorkerProcessEnv) {
           ...env,
         },
         stdout: 'ignore',
-        stderr: 'inherit',
+        stderr: 'ignore',
         stdin: 'ignore',
       });
       children.push(child);

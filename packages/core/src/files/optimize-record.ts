@@ -46,6 +46,7 @@ export async function optimizeRecord(uid: string, ctx: OptimizeContext): Promise
   const claim = claimed.claim;
   if (!claim) throw new Error('unreachable: replace never skips');
   const before = claim.before;
+  const quality = ctx.quality ?? 80;
   const unchanged = (outcome: 'unchanged' | 'skipped'): OptimizeResult => ({
     recordUid: uid,
     outcome,
@@ -60,6 +61,12 @@ export async function optimizeRecord(uid: string, ctx: OptimizeContext): Promise
       await releaseClaim(ctx.db, claim, { outcome: 'restore' });
       return unchanged('skipped');
     }
+    // Recompressing what was already optimized at this quality (or lower) only loses detail for a few bytes.
+    const done = (before.metadata?.optimized ?? {}) as { quality?: number };
+    if (typeof done.quality === 'number' && done.quality <= quality) {
+      await releaseClaim(ctx.db, claim, { outcome: 'restore' });
+      return unchanged('unchanged');
+    }
     const object = await ctx.store.get(before.storageKey);
     if (!object) {
       throw new FileProcessingError(
@@ -73,7 +80,7 @@ export async function optimizeRecord(uid: string, ctx: OptimizeContext): Promise
     const sizeBefore = before.fileSize ?? 0;
     return await withPreparedFile(
       object.body,
-      { home: ctx.settings.home, maxSize: ctx.settings.maxFileSizeBytes, compress: true, quality: ctx.quality ?? 80 },
+      { home: ctx.settings.home, maxSize: ctx.settings.maxFileSizeBytes, compress: true, quality },
       async (file) => {
         if (!file.compressed || file.size >= sizeBefore) {
           await releaseClaim(ctx.db, claim, { outcome: 'restore' });
@@ -86,7 +93,7 @@ export async function optimizeRecord(uid: string, ctx: OptimizeContext): Promise
           metadata: {
             // The first original stays the original; this step is recorded beside it.
             ...(previous.original ? { original: previous.original } : {}),
-            optimized: { from: sizeBefore, to: file.size, quality: ctx.quality ?? 80, at: new Date().toISOString() },
+            optimized: { from: sizeBefore, to: file.size, quality, at: new Date().toISOString() },
           },
         };
         const stored = await storeFile(file, { claim }, provenance, {
