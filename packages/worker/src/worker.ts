@@ -17,7 +17,6 @@ import {
   deregisterWorker,
   FileProcessingError,
   ITEMS_CHANNEL,
-  itemTimeouts,
   registerWorker,
   releaseItems,
   renewLeases,
@@ -27,9 +26,10 @@ import {
   workerHeartbeat,
 } from '@mediaforge/core';
 import { type Held, holdItem } from './held.ts';
-import { type Decision, decide, formatMs, ItemAbort, settledWithin } from './item-outcome.ts';
+import { type Decision, decide, ItemAbort, settledWithin } from './item-outcome.ts';
 import { prune, reap } from './maintenance.ts';
 import { OutcomeBuffer } from './outcome-buffer.ts';
+import { armTimeLimits } from './time-limits.ts';
 import type { WorkerOptions, WorkerState } from './types.ts';
 import { Wakeup } from './wakeup.ts';
 
@@ -274,30 +274,7 @@ export class Worker {
   private async runItem(held: Held): Promise<void> {
     const { item, controller, logger } = held;
     const handler = this.options.handlers[item.kind];
-    // The task's own time limits where it set them (`--soft-timeout`, `--timeout`), the worker's otherwise.
-    const { softTimeoutMs, hardTimeoutMs } = itemTimeouts(item.options, this.o);
-    held.timers.push(
-      setTimeout(
-        () =>
-          controller.abort(
-            new ItemAbort(
-              'soft',
-              `the item ran past the soft time limit (${formatMs(softTimeoutMs)}) and was stopped`,
-              'TASK_SOFT_TIMEOUT',
-            ),
-          ),
-        softTimeoutMs,
-      ),
-      setTimeout(() => {
-        const error = new ItemAbort(
-          'hard',
-          `the item ran past the hard time limit (${formatMs(hardTimeoutMs)}); its result is discarded`,
-          'TASK_TIMEOUT',
-        );
-        controller.abort(error);
-        this.settle(held, { id: item.id, status: 'failed', code: error.code, message: error.message });
-      }, hardTimeoutMs),
-    );
+    armTimeLimits(held, this.o, (outcome) => this.settle(held, outcome));
     logger.debug({ kind: item.kind }, 'item started');
     try {
       if (!handler) {
