@@ -12,18 +12,17 @@ import {
   ALL_USERS,
   type Database,
   objects,
-  openDatabase,
   queueOptimization,
   records,
-  TaskManager,
+  type TaskManager,
   taskItems,
   tasks,
 } from '@mediaforge/core';
-import { createTestPostgres, requireTool, skipPostgres, type TestPostgres } from '@mediaforge/core/testing';
+import { requireTool, skipPostgres, type TestPostgres } from '@mediaforge/core/testing';
 import { and, eq, sql } from 'drizzle-orm';
 import { runMediaforge, tempDir } from '../support/cli.ts';
 import { waitFor } from '../support/wait.ts';
-import { workerProcesses } from '../support/worker-processes.ts';
+import { queueOnPostgres, workerProcesses } from '../support/worker-processes.ts';
 
 const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
@@ -40,13 +39,7 @@ describe.skipIf(skipPostgres)('routing and limits with worker processes', () => 
   const inflight = { now: 0, max: 0 };
 
   beforeAll(async () => {
-    pg = await createTestPostgres();
-    database = await openDatabase({ url: pg.url });
-    await database.migrate();
-    manager = new TaskManager({
-      database,
-      settings: { maxBatchSize: 1000, allowHosts: [], maxFileSizeBytes: 50 * 1024 * 1024, taskTimeoutMinutes: 30 },
-    });
+    ({ pg, database, manager } = await queueOnPostgres());
     home = tempDir('mediaforge-routing-');
     objectsDir = join(home, 'objects');
     fleet = workerProcesses({ databaseUrl: pg.url, home, objects: objectsDir });

@@ -8,20 +8,19 @@ import {
   ALL_USERS,
   type Database,
   fireDueSchedules,
-  openDatabase,
   records,
   Schedules,
   scheduleRuns,
   schedules as schedulesTable,
-  TaskManager,
+  type TaskManager,
   tasks,
   userScope,
 } from '@mediaforge/core';
-import { createTestPostgres, skipPostgres, type TestPostgres } from '@mediaforge/core/testing';
+import { skipPostgres, type TestPostgres } from '@mediaforge/core/testing';
 import { asc, eq, sql } from 'drizzle-orm';
 import { runMediaforge, tempDir } from '../support/cli.ts';
 import { waitFor } from '../support/wait.ts';
-import { workerProcesses } from '../support/worker-processes.ts';
+import { queueOnPostgres, workerProcesses } from '../support/worker-processes.ts';
 
 /** The sustained window the every-second schedule runs for (SCHEDULE_TEST_SECONDS raises it, e.g. to 60). */
 const WINDOW_SECONDS = Number(process.env.SCHEDULE_TEST_SECONDS ?? 25);
@@ -43,10 +42,7 @@ describe.skipIf(skipPostgres)('schedules on PostgreSQL', () => {
   };
 
   beforeAll(async () => {
-    pg = await createTestPostgres();
-    database = await openDatabase({ url: pg.url });
-    await database.migrate();
-    manager = new TaskManager({ database, settings });
+    ({ pg, database, manager } = await queueOnPostgres(settings));
     service = new Schedules({ database, settings });
     home = tempDir('mediaforge-schedules-');
     fleet = workerProcesses({ databaseUrl: pg.url, home, objects: join(home, 'objects') });

@@ -1,5 +1,27 @@
 /** Worker processes (`mediaforge-worker`, as deployed) on one PostgreSQL and one local object store, for tests. */
 import { join } from 'node:path';
+import { type Database, openDatabase, TaskManager, type TaskManagerDeps } from '@mediaforge/core';
+import { createTestPostgres, type TestPostgres } from '@mediaforge/core/testing';
+
+/** A throwaway, migrated PostgreSQL database and a task manager on it (drop `pg` after the suite). */
+export async function queueOnPostgres(
+  settings: Partial<TaskManagerDeps['settings']> = {},
+): Promise<{ pg: TestPostgres; database: Database; manager: TaskManager }> {
+  const pg = await createTestPostgres();
+  const database = await openDatabase({ url: pg.url });
+  await database.migrate();
+  const manager = new TaskManager({
+    database,
+    settings: {
+      maxBatchSize: 1000,
+      allowHosts: [],
+      maxFileSizeBytes: 50 * 1024 * 1024,
+      taskTimeoutMinutes: 30,
+      ...settings,
+    },
+  });
+  return { pg, database, manager };
+}
 
 const WORKER_MAIN = join(import.meta.dir, '../../packages/worker/src/main.ts');
 

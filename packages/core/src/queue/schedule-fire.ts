@@ -14,7 +14,7 @@ import type { ScheduleAction } from '../db/schedule-schema.ts';
 import { FileProcessingError } from '../errors.ts';
 import { ALL_USERS, type Scope, userScope } from '../scope.ts';
 import { ticksToFire } from './cron.ts';
-import { type Executor, rows, toDate, toNumber } from './rows.ts';
+import { type Executor, rows, toDate } from './rows.ts';
 import type { TaskManager } from './task-manager.ts';
 
 /** Due schedules looked at per poll. */
@@ -140,13 +140,4 @@ async function enqueue(tx: Executor, manager: TaskManager, schedule: DueSchedule
     })}::jsonb where id = ${taskId}`,
   );
   return taskId;
-}
-
-/** How many runs a schedule recorded (tests and reports). */
-export async function countScheduleRuns(db: Executor, scheduleId: string): Promise<number> {
-  const [row] = await rows<{ n: unknown }>(
-    db,
-    sql`select count(*) as n from schedule_runs where schedule_id = ${scheduleId}`,
-  );
-  return toNumber(row?.n ?? 0);
 }
