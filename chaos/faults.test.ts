@@ -28,6 +28,7 @@ import {
 import { type DedicatedPostgres, startDedicatedPostgres } from './lib/postgres.ts';
 import { type S3FaultProxy, startS3FaultProxy } from './lib/s3-proxy.ts';
 import { FULL, saveResults } from './lib/scale.ts';
+import { checkChaosSchedule, startChaosSchedule } from './lib/schedule-check.ts';
 
 const TASKS = FULL ? 10 : 3;
 const ITEMS = FULL ? 200 : 40;
@@ -211,7 +212,8 @@ test(
     await waitForTasks(1, baselineStarted);
     const baselineSeconds = (performance.now() - baselineStarted) / 1000;
 
-    // Then everything else, with every fault turned on.
+    // Then everything else, with every fault turned on, and a schedule firing every second throughout.
+    const schedule = await startChaosSchedule(pg.url);
     for (let task = 0; task < TASKS; task++) await enqueue(task);
     await enqueuer.close();
     origin.setFaultRate(0.3);
@@ -249,6 +251,7 @@ test(
     await chaos;
     origin.setFaultRate(0);
     proxy.setFaultRate(0);
+    const scheduled = await checkChaosSchedule(sql, schedule);
     await fleet.stopAll();
 
     // ---- Invariants ----
@@ -364,6 +367,7 @@ test(
       originRequests: origin.requests.counts,
       storageRequests: proxy.requests.counts,
       workerExits: fleet.exits,
+      schedule: scheduled,
       problems,
     };
     await saveResults('faults', results);
@@ -371,6 +375,7 @@ test(
     console.log(JSON.stringify({ ...results, problems: problems.slice(0, 20) }, null, 2));
 
     expect(problems).toEqual([]);
+    expect(scheduled.problems).toEqual([]);
     expect(orphans).toEqual([]);
     expect(unexpectedExits).toEqual([]);
     expect(crashes).toEqual([]);

@@ -94,9 +94,11 @@ async function fireOne(
     let taskId: string | null = null;
     let error: FileProcessingError | null = null;
     try {
-      // A savepoint: a refused enqueue is undone alone, and the tick stays consumed.
-      taskId = await tx.transaction((inner) => enqueue(inner as unknown as Executor, manager, schedule, plan.tick));
+      taskId = await enqueue(ex, manager, schedule, plan.tick);
     } catch (caught) {
+      // A refusal (nothing to generate, the owner at the task limit, a URL no longer allowed) is raised by our checks
+      // before anything is written, so the transaction is intact: the tick is consumed with the refusal recorded.
+      // A failed statement is not ours to judge: everything rolls back and the tick is fired again.
       if (!(caught instanceof FileProcessingError) || caught.code === 'DATABASE_ERROR') throw caught;
       error = caught;
     }

@@ -135,7 +135,7 @@ export class Schedules {
       throw invalid(`action must be one of ${SCHEDULE_ACTIONS.join(', ')} (got ${JSON.stringify(action)}).`);
     }
     if (action === 'generate_auto') {
-      const limit = integer(params.limit ?? 100, 'limit', 1, settings.maxBatchSize);
+      const limit = integer(params.limit ?? Math.min(100, settings.maxBatchSize), 'limit', 1, settings.maxBatchSize);
       const fileSizeKb = Number(params.fileSizeKb ?? DEFAULT_FILE_SIZE_KB);
       checkedSize(fileSizeKb, settings.maxFileSizeBytes);
       return { limit, fileSizeKb };
