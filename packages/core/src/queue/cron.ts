@@ -2,8 +2,14 @@
  * Cron expressions for schedules, through `cron-parser` (5 fields, or 6 with seconds first): parse, check the
  * minimum interval, and work out which tick to fire after a gap (the missed-tick policy).
  */
-import { CronExpressionParser } from 'cron-parser';
 import { FileProcessingError } from '../errors.ts';
+
+/** Loaded on first use: every command imports the core, and only schedules need the parser (and luxon). */
+let loaded: typeof import('cron-parser') | undefined;
+async function load(): Promise<typeof import('cron-parser')> {
+  loaded ??= await import('cron-parser');
+  return loaded;
+}
 
 const MAX_CRON_LENGTH = 200;
 /** Ticks looked ahead when checking the minimum interval. */
@@ -17,7 +23,7 @@ export interface CronSpec {
 }
 
 /** Checks the expression and time zone. @throws INVALID_SCHEDULE, SCHEDULE_TOO_FREQUENT */
-export function checkCron(spec: CronSpec, minIntervalSeconds: number, now = new Date()): void {
+export async function checkCron(spec: CronSpec, minIntervalSeconds: number, now = new Date()): Promise<void> {
   const fields = spec.cron.trim().split(/\s+/);
   if (spec.cron.length > MAX_CRON_LENGTH || fields.length < 5 || fields.length > 6) {
     throw invalid(`"${spec.cron.slice(0, 60)}" is not a cron expression: give 5 fields (or 6, seconds first).`);
@@ -27,9 +33,9 @@ export function checkCron(spec: CronSpec, minIntervalSeconds: number, now = new 
   } catch {
     throw invalid(`Unknown time zone "${spec.timezone.slice(0, 60)}": use an IANA name such as UTC or Europe/Berlin.`);
   }
-  let previous = nextTick(spec, now);
+  let previous = await nextTick(spec, now);
   for (let n = 0; n < LOOKAHEAD; n++) {
-    const next = nextTick(spec, previous);
+    const next = await nextTick(spec, previous);
     const gapMs = next.getTime() - previous.getTime();
     if (gapMs < minIntervalSeconds * 1000) {
       throw new FileProcessingError(
@@ -43,28 +49,33 @@ export function checkCron(spec: CronSpec, minIntervalSeconds: number, now = new 
 }
 
 /** The first tick strictly after `after`. @throws INVALID_SCHEDULE */
-export function nextTick(spec: CronSpec, after: Date): Date {
-  return parse(spec, after).next().toDate();
+export async function nextTick(spec: CronSpec, after: Date): Promise<Date> {
+  return (await parse(spec, after)).next().toDate();
 }
 
 /**
  * What to fire for a schedule due at `due` when a worker looks at `now`: the most recent tick that has come (`tick`),
  * how many earlier ticks since `due` are skipped, and the tick after now (`next`).
  */
-export function ticksToFire(spec: CronSpec, due: Date, now: Date): { tick: Date; skipped: number; next: Date } {
+export async function ticksToFire(
+  spec: CronSpec,
+  due: Date,
+  now: Date,
+): Promise<{ tick: Date; skipped: number; next: Date }> {
   const latest = new Date(now.getTime() + 1);
-  const previous = parse(spec, latest).prev().toDate();
+  const previous = (await parse(spec, latest)).prev().toDate();
   const tick = previous.getTime() > due.getTime() ? previous : due;
   let skipped = 0;
   if (tick !== due) {
-    const walk = parse(spec, due);
+    const walk = await parse(spec, due);
     while (skipped < MAX_COUNTED_MISSES && walk.next().toDate().getTime() < tick.getTime()) skipped += 1;
     skipped += 1;
   }
-  return { tick, skipped, next: nextTick(spec, now) };
+  return { tick, skipped, next: await nextTick(spec, now) };
 }
 
-function parse(spec: CronSpec, currentDate: Date) {
+async function parse(spec: CronSpec, currentDate: Date) {
+  const { CronExpressionParser } = await load();
   try {
     return CronExpressionParser.parse(spec.cron.trim(), { currentDate, tz: spec.timezone });
   } catch (error) {

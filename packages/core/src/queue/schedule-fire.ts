@@ -71,9 +71,9 @@ async function fireOne(
   workerId: string,
 ): Promise<keyof FireResult> {
   const spec = { cron: schedule.cron, timezone: schedule.timezone };
-  let plan: ReturnType<typeof ticksToFire>;
+  let plan: Awaited<ReturnType<typeof ticksToFire>>;
   try {
-    plan = ticksToFire(spec, schedule.due, now);
+    plan = await ticksToFire(spec, schedule.due, now);
   } catch {
     // An expression that no longer parses (a cron-parser upgrade): park it a day ahead rather than poll it forever.
     plan = { tick: schedule.due, skipped: 0, next: new Date(now.getTime() + 86_400_000) };

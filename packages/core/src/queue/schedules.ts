@@ -52,7 +52,7 @@ export class Schedules {
     const { settings } = this.deps;
     const timezone = input.timezone ?? 'UTC';
     if (typeof input.cron !== 'string') throw invalid('cron must be a string.');
-    checkCron({ cron: input.cron, timezone }, settings.schedules.minIntervalSeconds);
+    await checkCron({ cron: input.cron, timezone }, settings.schedules.minIntervalSeconds);
     const params = this.checkParams(scope, input.action, input.params ?? {});
     const name = (input.name ?? `${input.action} ${input.cron}`).trim();
     if (name.length === 0 || name.length > 100) throw invalid('name must be 1 to 100 characters.');
@@ -65,7 +65,7 @@ export class Schedules {
       timezone,
       action: input.action,
       params,
-      nextRunAt: nextTick({ cron: input.cron, timezone }, new Date()),
+      nextRunAt: await nextTick({ cron: input.cron, timezone }, new Date()),
     };
     return this.deps.database.db.transaction(async (tx) => {
       // Counted and inserted under the owner's lock, so concurrent adds cannot pass the limit together.
