@@ -10,6 +10,13 @@ import { type ClaimedItem, claimItems, claimSelected } from './statements.ts';
 
 /** Capped tasks looked at per claim: enough to fill a worker, few enough to keep a claim cheap. */
 const TASKS_PER_CLAIM = 8;
+/**
+ * While no capped task is found, a worker looks again at most this often, so a queue of uncapped items is claimed
+ * in one round trip as before; a capped task waits at most this long for its first claim on a busy worker.
+ */
+const LOOK_AGAIN_AFTER_MS = 250;
+/** When each worker (by id) last looked for capped tasks, and whether it found any. */
+const looked = new Map<string, { at: number; found: boolean }>();
 
 export interface ClaimInput {
   workerId: string;
@@ -20,13 +27,21 @@ export interface ClaimInput {
 
 /** What a worker claims: items of capped tasks (within their caps) first, then uncapped items. */
 export async function claimWork(db: Db, input: ClaimInput): Promise<ClaimedItem[]> {
-  const limited = await claimLimitedItems(db, input);
+  const last = looked.get(input.workerId);
+  const now = performance.now();
+  let limited: ClaimedItem[] = [];
+  if (!last || last.found || now - last.at >= LOOK_AGAIN_AFTER_MS) {
+    const found = await claimCapped(db, input);
+    if (looked.size > 1000) looked.clear();
+    looked.set(input.workerId, { at: now, found: found.candidates > 0 });
+    limited = found.claimed;
+  }
   if (limited.length >= input.limit) return limited;
   return [...limited, ...(await claimItems(db, { ...input, limit: input.limit - limited.length }))];
 }
 
 /** Claims up to `limit` items of capped tasks in the worker's queues, never past a task's `maxConcurrent`. */
-export async function claimLimitedItems(db: Db, input: ClaimInput): Promise<ClaimedItem[]> {
+async function claimCapped(db: Db, input: ClaimInput): Promise<{ claimed: ClaimedItem[]; candidates: number }> {
   const candidates = await rows<{ id: string }>(
     db,
     sql`
@@ -41,7 +56,7 @@ export async function claimLimitedItems(db: Db, input: ClaimInput): Promise<Clai
     if (room <= 0) break;
     claimed.push(...(await db.transaction((tx) => claimWithinCap(tx as unknown as Executor, id, room, input))));
   }
-  return claimed;
+  return { claimed, candidates: candidates.length };
 }
 
 async function claimWithinCap(tx: Executor, taskId: string, room: number, input: ClaimInput): Promise<ClaimedItem[]> {
