@@ -134,19 +134,39 @@ describe.skipIf(skipPostgres)('schedules on PostgreSQL', () => {
     await service.remove(schedule.id, ALL_USERS);
   });
 
-  test('a refused enqueue consumes the tick and is kept on the schedule (generate auto with nothing to do)', async () => {
-    const schedule = await service.add(userScope('nobody'), { cron: '* * * * * *', action: 'generate_auto' });
-    await database.db.execute(
-      sql`update schedules set next_run_at = now() - interval '1 second' where id = ${schedule.id}`,
-    );
-    const result = await fireDueSchedules(database.db, manager, 'w');
-    expect(result.errors).toBe(1);
+  test('a refused enqueue consumes the tick and is kept on the schedule (nothing to do; the user at the task cap)', async () => {
+    const nobody = userScope('nobody');
+    const schedule = await service.add(nobody, { cron: '* * * * * *', action: 'generate_auto' });
+    const due = () =>
+      database.db.execute(
+        sql`update schedules set next_run_at = now() - interval '1 second' where id = ${schedule.id}`,
+      );
+    await due();
+    expect((await fireDueSchedules(database.db, manager, 'w')).errors).toBe(1);
     const [run] = await runsOf(schedule.id);
     expect(run?.errorCode).toBe('NOTHING_TO_DO');
     expect(run?.taskId).toBeNull();
     const [row] = await database.db.select().from(schedulesTable).where(eq(schedulesTable.id, schedule.id));
     expect(row?.lastError).toContain('NOTHING_TO_DO');
-    await service.remove(schedule.id, userScope('nobody'));
+    // With a record waiting but the user already at API_MAX_ACTIVE_TASKS_PER_USER, the tick is refused, not queued.
+    await database.db.insert(records).values({ uid: crypto.randomUUID(), mediaType: 'text', userId: 'nobody' });
+    await manager.queue.enqueue({ kind: 'noop', payloads: [{}], userId: 'nobody', queue: 'nobody-queue' });
+    await due();
+    expect((await fireDueSchedules(database.db, manager, 'w', { maxActiveTasksPerUser: 1 })).errors).toBe(1);
+    expect((await runsOf(schedule.id)).at(-1)?.errorCode).toBe('CONCURRENCY_LIMITED');
+    await due();
+    expect((await fireDueSchedules(database.db, manager, 'w', { maxActiveTasksPerUser: 2 })).fired).toBe(1);
+    const last = (await runsOf(schedule.id)).at(-1);
+    expect(last?.taskId).not.toBeNull();
+    const [task] = await database.db
+      .select()
+      .from(tasks)
+      .where(eq(tasks.id, last?.taskId as string));
+    expect(task?.userId).toBe('nobody');
+    expect(task?.kind).toBe('generate');
+    await service.remove(schedule.id, nobody);
+    await manager.cancelTask(task?.id as string, ALL_USERS);
+    await database.db.delete(records).where(eq(records.userId, 'nobody'));
   });
 
   test('hostile input: typed errors, and another user’s schedule behaves as missing', async () => {

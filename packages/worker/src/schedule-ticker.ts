@@ -8,6 +8,8 @@ export interface ScheduleTickerOptions {
   logger: Logger;
   /** Poll interval. Default 1 s: the shortest schedule interval an operator may allow. */
   everyMs?: number;
+  /** API_MAX_ACTIVE_TASKS_PER_USER: a user's scheduled task past it is refused and recorded. */
+  maxActiveTasksPerUser?: number;
 }
 
 /** Starts polling; returns the function that stops it. A poll still running when the next is due is not doubled. */
@@ -17,7 +19,11 @@ export function startScheduleTicker(options: ScheduleTickerOptions): () => void 
     if (busy) return;
     busy = true;
     try {
-      const result = await fireDueSchedules(options.db, options.manager, options.workerId);
+      const result = await fireDueSchedules(options.db, options.manager, options.workerId, {
+        ...(options.maxActiveTasksPerUser !== undefined
+          ? { maxActiveTasksPerUser: options.maxActiveTasksPerUser }
+          : {}),
+      });
       if (result.fired + result.errors > 0)
         options.logger.info({ workerId: options.workerId, ...result }, 'schedules fired');
     } catch (error) {

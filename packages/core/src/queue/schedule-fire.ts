@@ -39,8 +39,18 @@ interface DueSchedule {
   due: Date;
 }
 
+export interface FireOptions {
+  /** A user's scheduled task is refused (CONCURRENCY_LIMITED, recorded on the run) past this many active tasks. */
+  maxActiveTasksPerUser?: number;
+}
+
 /** Fires every schedule due now (by the database clock). Safe to call from every worker at once. */
-export async function fireDueSchedules(db: Db, manager: TaskManager, workerId: string): Promise<FireResult> {
+export async function fireDueSchedules(
+  db: Db,
+  manager: TaskManager,
+  workerId: string,
+  options: FireOptions = {},
+): Promise<FireResult> {
   const found = await rows<Record<string, unknown>>(
     db,
     sql`select id, user_id, cron, timezone, action, params, next_run_at, now() as now
@@ -57,7 +67,7 @@ export async function fireDueSchedules(db: Db, manager: TaskManager, workerId: s
       params: (row.params ?? {}) as Record<string, unknown>,
       due: toDate(row.next_run_at) as Date,
     };
-    const outcome = await fireOne(db, manager, schedule, toDate(row.now) as Date, workerId);
+    const outcome = await fireOne(db, manager, schedule, toDate(row.now) as Date, workerId, options);
     result[outcome] += 1;
   }
   return result;
@@ -69,6 +79,7 @@ async function fireOne(
   schedule: DueSchedule,
   now: Date,
   workerId: string,
+  options: FireOptions,
 ): Promise<keyof FireResult> {
   const spec = { cron: schedule.cron, timezone: schedule.timezone };
   let plan: Awaited<ReturnType<typeof ticksToFire>>;
@@ -94,7 +105,7 @@ async function fireOne(
     let taskId: string | null = null;
     let error: FileProcessingError | null = null;
     try {
-      taskId = await enqueue(ex, manager, schedule, plan.tick);
+      taskId = await enqueue(ex, manager, schedule, plan.tick, options);
     } catch (caught) {
       // A refusal (nothing to generate, the owner at the task limit, a URL no longer allowed) is raised by our checks
       // before anything is written, so the transaction is intact: the tick is consumed with the refusal recorded.
@@ -114,14 +125,25 @@ async function fireOne(
   });
 }
 
-async function enqueue(tx: Executor, manager: TaskManager, schedule: DueSchedule, tick: Date): Promise<string> {
+async function enqueue(
+  tx: Executor,
+  manager: TaskManager,
+  schedule: DueSchedule,
+  tick: Date,
+  options: FireOptions,
+): Promise<string> {
   const scope: Scope = schedule.userId ? userScope(schedule.userId) : ALL_USERS;
+  // A user's schedule cannot pile up tasks faster than workers finish them: the same cap as the API's.
+  const cap =
+    schedule.userId && options.maxActiveTasksPerUser !== undefined
+      ? { maxActiveTasksForUser: options.maxActiveTasksPerUser }
+      : {};
   const p = schedule.params;
   const num = (value: unknown, fallback: number) => (typeof value === 'number' ? value : fallback);
   let taskId: string;
   if (schedule.action === 'generate_auto') {
     taskId = await manager.queueRecordGeneration(
-      { auto: { limit: num(p.limit, 100) }, fileSizeKb: num(p.fileSizeKb, 15), scope },
+      { auto: { limit: num(p.limit, 100) }, fileSizeKb: num(p.fileSizeKb, 15), scope, ...cap },
       { tx },
     );
   } else if (schedule.action === 'ingest') {
@@ -130,6 +152,7 @@ async function enqueue(tx: Executor, manager: TaskManager, schedule: DueSchedule
         urls: (p.urls as string[]) ?? [],
         scope,
         options: { quality: num(p.quality, 85), compress: p.compress !== false, allowPrivate: p.allowPrivate === true },
+        ...cap,
       },
       { tx },
     );
