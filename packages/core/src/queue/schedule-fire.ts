@@ -100,8 +100,14 @@ async function fireOne(
           returning id`,
     );
     if (claimed.length === 0) return 'lost';
-    await ex.execute(sql`insert into schedule_runs (schedule_id, tick, worker_id)
-                         values (${schedule.id}, ${plan.tick.toISOString()}::timestamptz, ${workerId})`);
+    // The primary key is the second guard: a tick already recorded (a schedule moved back by hand) is not run again.
+    const recorded = await rows(
+      ex,
+      sql`insert into schedule_runs (schedule_id, tick, worker_id)
+          values (${schedule.id}, ${plan.tick.toISOString()}::timestamptz, ${workerId})
+          on conflict do nothing returning tick`,
+    );
+    if (recorded.length === 0) return 'lost';
     let taskId: string | null = null;
     let error: FileProcessingError | null = null;
     try {
