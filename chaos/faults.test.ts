@@ -8,14 +8,14 @@
  * proxy, a raw-TCP origin, and `mediaforge-worker` processes killed with SIGKILL and SIGTERM.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadSettings, openDatabase, sweepObjects, TaskManager, userScope } from '@mediaforge/core';
+import { loadSettings, openDatabase, TaskManager, userScope } from '@mediaforge/core';
 import { type ObjectStore, openObjectStore } from '@mediaforge/storage';
 import { startS3Server, type TestS3Server } from '@mediaforge/storage/testing';
 import postgres from 'postgres';
+import { objectsWithoutRecord, sha256Of, sweepAfterGrace, tryQuery } from './lib/fault-checks.ts';
 import { WorkerFleet } from './lib/fleet.ts';
 import { seededRandom, settle, Tally } from './lib/net.ts';
 import {
@@ -29,7 +29,8 @@ import {
 import { type DedicatedPostgres, startDedicatedPostgres } from './lib/postgres.ts';
 import { type S3FaultProxy, startS3FaultProxy } from './lib/s3-proxy.ts';
 import { FULL, saveResults } from './lib/scale.ts';
-import { startWebhookReceiver, type WebhookReceiver } from './lib/webhook-receiver.ts';
+import { checkChaosSchedule, startChaosSchedule } from './lib/schedule-check.ts';
+import { deliveriesSettled, startWebhookReceiver, type WebhookReceiver } from './lib/webhook-receiver.ts';
 
 const TASKS = FULL ? 10 : 3;
 const ITEMS = FULL ? 200 : 40;
@@ -94,12 +95,6 @@ function urlFor(base: string, name: string, item: number): { url: string; bad?: 
   return { url: `${base}/bad/${bad}/${name}`, bad };
 }
 
-async function sha256Of(stream: ReadableStream<Uint8Array>): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of stream) hash.update(chunk);
-  return hash.digest('hex');
-}
-
 type TaskRow = { id: string; status: string; total: number; succeeded: number; failed: number; cancelled: number };
 
 /** Polls until `count` tasks exist and all are terminal (and `alsoDone` holds), or the deadline; tolerates outages. */
@@ -122,40 +117,6 @@ async function waitForTasks(count: number, started: number, alsoDone = () => tru
     if (alsoDone() && tasks.length === count && terminal) break;
   }
   return tasks;
-}
-
-/** Keys in the S3 server (read directly, not through the faulty proxy) that no record refers to. */
-async function objectsWithoutRecord(referenced: Set<string | null>): Promise<string[]> {
-  const found: string[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await direct.list('', cursor ? { cursor } : {});
-    for (const object of page.items) if (!referenced.has(object.key)) found.push(object.key);
-    cursor = page.nextCursor;
-  } while (cursor);
-  return found;
-}
-
-/**
- * The worker's maintenance sweep, run once its grace (2 × TASK_TIMEOUT_MINUTES) has passed: the clock of the
- * objects table is moved back past it rather than waiting, then the sweep runs with no grace.
- */
-async function sweepAfterGrace(url: string): Promise<{ removed: number }> {
-  await sql`update objects set created_at = created_at - interval '3 hours', updated_at = updated_at - interval '3 hours'`;
-  const database = await openDatabase({ url });
-  try {
-    return await sweepObjects(database.db, direct, { graceMs: 0 });
-  } finally {
-    await database.close();
-  }
-}
-
-async function tryQuery<T>(query: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await query();
-  } catch {
-    return undefined;
-  }
 }
 
 test(
@@ -223,7 +184,8 @@ test(
     await waitForTasks(1, baselineStarted);
     const baselineSeconds = (performance.now() - baselineStarted) / 1000;
 
-    // Then everything else, with every fault turned on.
+    // Then everything else, with every fault turned on, and a schedule firing every second throughout.
+    const schedule = await startChaosSchedule(pg.url);
     for (let task = 0; task < TASKS; task++) await enqueue(task);
     await enqueuer.close();
     origin.setFaultRate(0.3);
@@ -263,13 +225,8 @@ test(
     origin.setFaultRate(0);
     proxy.setFaultRate(0);
     // Deliveries still retrying (the receiver keeps failing a share) finish on the surviving workers.
-    const webhookDeadline = Date.now() + 90_000;
-    while (Date.now() < webhookDeadline) {
-      const [open] = await sql<{ n: number }[]>`
-        select count(*)::int as n from webhook_deliveries where status in ('pending', 'delivering')`;
-      if (open?.n === 0) break;
-      await Bun.sleep(250);
-    }
+    await deliveriesSettled(sql, 90_000);
+    const scheduled = await checkChaosSchedule(sql, schedule);
     await fleet.stopAll();
 
     // ---- Invariants ----
@@ -338,9 +295,9 @@ test(
     // its put and its commit leaves its object until the maintenance sweep: count them, sweep (as maintenance would
     // once its grace has passed), and count again — after the sweep there must be none.
     const keys = new Set(records.map((record) => record.storage_key));
-    const unreferencedBeforeSweep = await objectsWithoutRecord(keys);
-    const { removed: removedBySweep } = await sweepAfterGrace(pg.url);
-    const orphans = await objectsWithoutRecord(keys);
+    const unreferencedBeforeSweep = await objectsWithoutRecord(direct, keys);
+    const { removed: removedBySweep } = await sweepAfterGrace(sql, pg.url, direct);
+    const orphans = await objectsWithoutRecord(direct, keys);
     // Task counters against the item table.
     for (const task of tasks) {
       const own = items.filter((item) => item.task_id === task.id);
@@ -405,6 +362,7 @@ test(
       originRequests: origin.requests.counts,
       storageRequests: proxy.requests.counts,
       workerExits: fleet.exits,
+      schedule: scheduled,
       problems,
     };
     await saveResults('faults', results);
@@ -412,6 +370,7 @@ test(
     console.log(JSON.stringify({ ...results, problems: problems.slice(0, 20) }, null, 2));
 
     expect(problems).toEqual([]);
+    expect(scheduled.problems).toEqual([]);
     expect(orphans).toEqual([]);
     expect(unexpectedExits).toEqual([]);
     expect(crashes).toEqual([]);

@@ -2,7 +2,9 @@
  * A webhook receiver for the fault run: verifies every signature, answers 500 to a share of deliveries (seeded),
  * and counts what it accepted per delivery id and per task, so "exactly one accepted event per task" can be checked.
  */
+
 import { verifyWebhook } from '@mediaforge/core';
+import type postgres from 'postgres';
 import { seededRandom, Tally } from './net.ts';
 
 export interface WebhookReceiver {
@@ -62,4 +64,15 @@ export function startWebhookReceiver({ seed, faultRate }: { seed: number; faultR
     },
     close: () => server.stop(true),
   };
+}
+
+/** Waits (at most `ms`) until no webhook delivery is pending or in flight. */
+export async function deliveriesSettled(sql: postgres.Sql, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const [open] = await sql<{ n: number }[]>`
+      select count(*)::int as n from webhook_deliveries where status in ('pending', 'delivering')`;
+    if (open?.n === 0) return;
+    await Bun.sleep(250);
+  }
 }

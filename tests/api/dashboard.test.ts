@@ -18,6 +18,7 @@ import {
 import { requireTool } from '@mediaforge/core/testing';
 import { createFileStore } from '@mediaforge/storage';
 import { runWorker } from '@mediaforge/worker';
+import { sql } from 'drizzle-orm';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { FIXTURES } from './support.ts';
 
@@ -200,3 +201,32 @@ test('throughput charts: bars for a task that processed items, per worker for ad
   expect(await admin.locator('#by-worker-items .legend li').count()).toBeGreaterThan(0);
   await admin.close();
 }, 90_000);
+
+test('overview for admins: items running per worker and per task, with the task cap', async () => {
+  const base = server.url.href.replace(/\/$/, '');
+  const capped = await tasks.queue.enqueue({
+    kind: 'noop',
+    payloads: [{}, {}, {}],
+    userId: 'viewer',
+    queue: 'nobody',
+    limits: { maxConcurrent: 2 },
+  });
+  // Two items held by a (made-up) worker, as a claim would leave them.
+  await database.db.execute(
+    sql`update task_items set status = 'running', locked_by = 'w-shown', locked_until = now() + interval '1 minute'
+        where task_id = ${capped} and seq < 2`,
+  );
+  const admin = await browser.newPage();
+  await signIn(admin, base, adminKey);
+  const row = admin.locator(`#active-tasks tr[data-task-id="${capped}"]`);
+  expect(await row.locator('td').nth(3).textContent()).toBe('2 / 2');
+  expect(await row.locator('td').nth(4).textContent()).toBe('w-shown: 2');
+  expect(await admin.locator('#workers th').allTextContents()).toContain('Items running');
+  await admin.close();
+  // A user's key sees no workers and no per-worker activity.
+  const user = await browser.newPage();
+  await signIn(user, base, key);
+  expect(await user.locator('#active-tasks').count()).toBe(0);
+  await user.close();
+  await tasks.cancelTask(capped, ALL_USERS);
+}, 60_000);

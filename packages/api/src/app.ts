@@ -20,6 +20,7 @@ import { directUploadRoutes } from './routes/direct-uploads.ts';
 import { generationRoutes } from './routes/generations.ts';
 import { recordFileRoutes } from './routes/record-files.ts';
 import { recordRoutes } from './routes/records.ts';
+import { scheduleRoutes } from './routes/schedules.ts';
 import { metricsRoutes, publicRoutes } from './routes/system.ts';
 import { taskExtraRoutes } from './routes/task-extras.ts';
 import { taskRoutes } from './routes/tasks.ts';
@@ -130,6 +131,7 @@ function buildApp(services: Services) {
     .route('/v1', tusRoutes(services))
     .route('/v1', taskRoutes(services))
     .route('/v1', taskExtraRoutes(services))
+    .route('/v1', scheduleRoutes(services))
     .route('/v1', generationRoutes(services));
   routes.doc31('/openapi.json', {
     openapi: '3.1.0',

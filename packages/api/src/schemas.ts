@@ -156,11 +156,32 @@ export const GenerateRecordResult = z
   })
   .openapi('GenerateRecordResult');
 
-const queueFields = {
+export const queueFields = {
   queue: z.string().max(64).optional(),
   priority: z.number().int().min(-1000).max(1000).optional(),
   maxAttempts: z.number().int().min(1).max(20).optional(),
   webhook: WebhookField.optional(),
+  softTimeoutSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(2_147_483)
+    .optional()
+    .openapi({ description: "Seconds before an item's work is told to stop (non-admin: at most the server's)" }),
+  timeoutSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(2_147_483)
+    .optional()
+    .openapi({ description: "Seconds before an item fails with TASK_TIMEOUT (non-admin: at most the server's)" }),
+  maxConcurrent: z
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .optional()
+    .openapi({ description: 'Items of this task running at once across all workers' }),
 };
 
 export const IngestBody = z
@@ -311,10 +332,11 @@ export const WorkerSchema = z
     lastSeen: isoDate,
     stoppedAt: isoDate.nullable(),
     itemsPerMinute: z.number().openapi({ description: 'Finished items per minute since the worker started' }),
+    activeItems: z.number().int().openapi({ description: 'Items this worker holds running now (from the items)' }),
   })
   .openapi('Worker');
 
-export function toWorkerDto(worker: WorkerInfo): z.infer<typeof WorkerSchema> {
+export function toWorkerDto(worker: WorkerInfo & { activeItems: number }): z.infer<typeof WorkerSchema> {
   const end = worker.stoppedAt ?? worker.lastSeen;
   const minutes = Math.max((end.getTime() - worker.startedAt.getTime()) / 60_000, 1 / 60);
   return {
@@ -326,8 +348,26 @@ export function toWorkerDto(worker: WorkerInfo): z.infer<typeof WorkerSchema> {
   };
 }
 
+const ActiveItemsSchema = z
+  .object({
+    total: z.number().int(),
+    byWorker: z.record(z.string(), z.number().int()),
+    byTask: z.array(
+      z.object({
+        taskId: z.string(),
+        kind: z.string(),
+        queue: z.string(),
+        userId: z.string().nullable(),
+        running: z.number().int(),
+        maxConcurrent: z.number().int().nullable(),
+        byWorker: z.record(z.string(), z.number().int()),
+      }),
+    ),
+  })
+  .openapi('ActiveItems');
+
 export const WorkersSchema = z
-  .object({ workers: z.array(WorkerSchema), activeTasks: z.number().int() })
+  .object({ workers: z.array(WorkerSchema), activeTasks: z.number().int(), activeItems: ActiveItemsSchema })
   .openapi('Workers');
 
 const totals = z.object({ records: z.number().int(), files: z.number().int(), bytes: z.number().int() });

@@ -18,6 +18,8 @@ export const mediaforge = defineCommand({
     generations: () => import('./commands/generations.ts').then((m) => m.default),
     jobs: () => import('./commands/jobs.ts').then((m) => m.default),
     workers: () => import('./commands/workers.ts').then((m) => m.default),
+    schedules: () => import('./commands/schedules.ts').then((m) => m.default),
+    optimize: () => import('./commands/optimize.ts').then((m) => m.default),
     worker: () => import('./commands/worker.ts').then((m) => m.default),
     serve: () => import('./commands/serve.ts').then((m) => m.default),
     keys: () => import('./commands/keys.ts').then((m) => m.default),

@@ -1,10 +1,12 @@
 /** The built-in item handlers: ingest a URL, generate a record's file, run maintenance, do nothing. */
 import {
   ALL_USERS,
+  createOriginSlots,
   type Db,
   FileProcessingError,
   type FileStore,
   ingestFiltersFromStored,
+  optimizeRecord,
   processUrl,
   RecordFileGenerator,
   reapExpiredLeases,
@@ -29,6 +31,8 @@ const text = (value: unknown) => (typeof value === 'string' ? value : undefined)
 const num = (value: unknown) => (typeof value === 'number' ? value : undefined);
 
 export function builtinHandlers(deps: HandlerDeps): Record<TaskKind, Handler> {
+  const origins = createOriginSlots(deps.settings.download.perOrigin);
+  const ownerScope = (item: { userId: string | null }) => (item.userId ? userScope(item.userId) : ALL_USERS);
   return {
     async ingest(item, ctx) {
       const url = text(item.payload.url);
@@ -38,22 +42,24 @@ export function builtinHandlers(deps: HandlerDeps): Record<TaskKind, Handler> {
       const maxSize = num(options.maxSize);
       // The request's type filter and its sealed headers, opened only now and only in memory.
       const filters = ingestFiltersFromStored(options, deps.settings.ingestHeadersKey);
-      const file = await processUrl(url, {
-        ...filters,
-        db: deps.db,
-        store: deps.store,
-        settings: deps.settings,
-        thumbnails: deps.settings.uploads.thumbnails ?? true,
-        policy: { allowPrivate: options.allowPrivate === true, allowHosts: deps.settings.allowHosts },
-        ...(item.userId ? { userId: item.userId } : {}),
-        ...(item.generationId ? { generationId: item.generationId } : {}),
-        compress: options.compress !== false,
-        ...(quality !== undefined ? { quality } : {}),
-        ...(maxSize !== undefined ? { maxSize } : {}),
-        ...(text(item.payload.uid) ? { recordUid: text(item.payload.uid) } : {}),
-        signal: ctx.signal,
-        onBytes: (_url, bytes, total) => ctx.reportProgress({ bytes, ...(total !== undefined ? { total } : {}) }),
-      });
+      const file = await origins.run(url, () =>
+        processUrl(url, {
+          ...filters,
+          db: deps.db,
+          store: deps.store,
+          settings: deps.settings,
+          thumbnails: deps.settings.uploads.thumbnails ?? true,
+          policy: { allowPrivate: options.allowPrivate === true, allowHosts: deps.settings.allowHosts },
+          ...(item.userId ? { userId: item.userId } : {}),
+          ...(item.generationId ? { generationId: item.generationId } : {}),
+          compress: options.compress !== false,
+          ...(quality !== undefined ? { quality } : {}),
+          ...(maxSize !== undefined ? { maxSize } : {}),
+          ...(text(item.payload.uid) ? { recordUid: text(item.payload.uid) } : {}),
+          signal: ctx.signal,
+          onBytes: (_url, bytes, total) => ctx.reportProgress({ bytes, ...(total !== undefined ? { total } : {}) }),
+        }),
+      );
       return {
         recordUid: file.recordUid,
         storageKey: file.storageKey,
@@ -68,7 +74,7 @@ export function builtinHandlers(deps: HandlerDeps): Record<TaskKind, Handler> {
       if (!uid) throw new FileProcessingError('the item has no uid', 'INVALID_ITEM');
       const fileSizeKb = num(item.options.fileSizeKb);
       // The task's owner is the scope: a user's task can only ever touch that user's records.
-      const scope = item.userId ? userScope(item.userId) : ALL_USERS;
+      const scope = ownerScope(item);
       const generator = new RecordFileGenerator({
         db: deps.db,
         store: deps.store,
@@ -111,6 +117,22 @@ export function builtinHandlers(deps: HandlerDeps): Record<TaskKind, Handler> {
     },
     async noop() {
       return {};
+    },
+    async optimization(item, ctx) {
+      const uid = text(item.payload.uid);
+      if (!uid) throw new FileProcessingError('the item has no uid', 'INVALID_ITEM');
+      const quality = num(item.options.quality);
+      const result = await optimizeRecord(uid, {
+        db: deps.db,
+        store: deps.store,
+        settings: deps.settings,
+        scope: ownerScope(item),
+        // A re-run takes over its dead predecessor's claim; a first attempt never cuts short someone else's.
+        staleAfterMs: item.attempts > 1 ? deps.leaseMs : deps.settings.taskTimeoutMinutes * 60_000,
+        signal: ctx.signal,
+        ...(quality !== undefined ? { quality } : {}),
+      });
+      return { ...result };
     },
   };
 }

@@ -6,8 +6,10 @@ import {
   type ClaimedItem,
   type ErrorCode,
   FileProcessingError,
+  itemTimeouts,
   type Outcome,
 } from '@mediaforge/core';
+import type { Held } from './held.ts';
 
 export type AbortKind = 'lost' | 'soft' | 'hard' | 'shutdown';
 
@@ -71,4 +73,28 @@ export async function valueWithin<T>(promise: Promise<T>, ms: number, fallback: 
 
 export function formatMs(ms: number): string {
   return ms >= 60_000 ? `${(ms / 60_000).toFixed(ms % 60_000 === 0 ? 0 : 1)} min` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/**
+ * Arms both timers on `held` (cleared with its other timers). The task's own limits (`--soft-timeout`, `--timeout`)
+ * apply where it set them, the worker's otherwise; `fail` records the hard timeout.
+ */
+export function armTimeLimits(
+  held: Held,
+  worker: { softTimeoutMs: number; hardTimeoutMs: number },
+  fail: (outcome: Outcome) => void,
+): void {
+  const { softTimeoutMs, hardTimeoutMs } = itemTimeouts(held.item.options, worker);
+  held.timers.push(
+    setTimeout(() => {
+      const message = `the item ran past the soft time limit (${formatMs(softTimeoutMs)}) and was stopped`;
+      held.controller.abort(new ItemAbort('soft', message, 'TASK_SOFT_TIMEOUT'));
+    }, softTimeoutMs),
+    setTimeout(() => {
+      const message = `the item ran past the hard time limit (${formatMs(hardTimeoutMs)}); its result is discarded`;
+      const error = new ItemAbort('hard', message, 'TASK_TIMEOUT');
+      held.controller.abort(error);
+      fail({ id: held.item.id, status: 'failed', code: error.code, message: error.message });
+    }, hardTimeoutMs),
+  );
 }

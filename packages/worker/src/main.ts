@@ -18,8 +18,8 @@ const { exitSoonAfterStop, runWorker } = await import('./run.ts');
 const usage = `Usage: mediaforge-worker [--concurrency N] [--prefetch N] [--queues a,b] [--grace SECONDS] [--lease SECONDS]
                          [--connect-timeout SECONDS] [--until-idle]
 
-Runs a mediaforge worker: claims queued items (ingest, generate, maintenance) from the database in DATABASE_URL
-and stores files in STORAGE_URL. SIGTERM/SIGINT drain it (in-flight items finish or are handed back); a second
+Runs a mediaforge worker: claims queued items (ingest, generate, maintenance, optimization) from the database in
+DATABASE_URL, stores files in STORAGE_URL and fires due schedules. Default queues: default,maintenance,optimization. SIGTERM/SIGINT drain it (in-flight items finish or are handed back); a second
 signal exits at once. A database unreachable at start-up is retried for --connect-timeout seconds (default 60).`;
 
 try {

@@ -8,11 +8,13 @@ import {
   loadSettings,
   openDatabaseFromSettings,
   type Settings,
+  TaskManager,
   WebhookDeliverer,
 } from '@mediaforge/core';
 import { type ObjectStore, openObjectStore } from '@mediaforge/storage';
 import pkg from '../package.json' with { type: 'json' };
 import { builtinHandlers } from './handlers.ts';
+import { startScheduleTicker } from './schedule-ticker.ts';
 import type { WorkerOptions } from './types.ts';
 import { Worker } from './worker.ts';
 
@@ -40,6 +42,8 @@ export interface RunWorkerOptions
   connectTimeoutMs?: number;
   /** Aborting gives up waiting for the database (a stop requested during start-up). */
   startupSignal?: AbortSignal;
+  /** Fire due schedules from this worker (default true; any number of workers may). */
+  schedules?: boolean;
 }
 
 export interface RunningWorker {
@@ -91,6 +95,16 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<Running
     throw error;
   }
   await webhooks.start();
+  const stopTicker =
+    options.schedules === false
+      ? () => {}
+      : startScheduleTicker({
+          db: database.db,
+          manager: new TaskManager({ database, settings }),
+          workerId: worker.id,
+          logger,
+        });
+  void worker.stopped.then(stopTicker);
   let resolveDone: () => void = () => {};
   const done = new Promise<void>((resolve) => {
     resolveDone = resolve;

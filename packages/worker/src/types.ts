@@ -19,7 +19,7 @@ export interface WorkerOptions {
   handlers: Partial<Record<TaskKind, Handler>>;
   logger: Logger;
   id?: string;
-  /** Queues to take items from. Default ['default']. */
+  /** Queues to take items from. Default: `default`, `maintenance` and `optimization` (DEFAULT_WORKER_QUEUES). */
   queues?: string[];
   /** Items run at once. Default 4. */
   concurrency?: number;

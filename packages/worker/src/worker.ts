@@ -12,7 +12,8 @@ import {
   backoffMs,
   CANCEL_CHANNEL,
   type ClaimedItem,
-  claimItems,
+  claimWork,
+  DEFAULT_WORKER_QUEUES,
   deregisterWorker,
   FileProcessingError,
   ITEMS_CHANNEL,
@@ -25,7 +26,7 @@ import {
   workerHeartbeat,
 } from '@mediaforge/core';
 import { type Held, holdItem } from './held.ts';
-import { type Decision, decide, formatMs, ItemAbort, settledWithin, valueWithin } from './item-outcome.ts';
+import { armTimeLimits, type Decision, decide, ItemAbort, settledWithin, valueWithin } from './item-outcome.ts';
 import { prune, reap } from './maintenance.ts';
 import { OutcomeBuffer } from './outcome-buffer.ts';
 import type { WorkerOptions, WorkerState } from './types.ts';
@@ -76,7 +77,7 @@ export class Worker {
 
   constructor(private readonly options: WorkerOptions) {
     this.id = options.id ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
-    this.queues = (options.queues ?? ['default']).map(validateQueueName);
+    this.queues = (options.queues ?? [...DEFAULT_WORKER_QUEUES]).map(validateQueueName);
     this.concurrency = Math.max(1, Math.floor(options.concurrency ?? 4));
     const leaseMs = options.leaseMs ?? 30_000;
     const prefetch = Math.max(0, Math.floor(options.prefetch ?? 0));
@@ -217,7 +218,7 @@ export class Worker {
       const limit = Math.min(free, this.o.batchSize);
       let claimed: ClaimedItem[];
       try {
-        claimed = await claimItems(this.options.database.db, {
+        claimed = await claimWork(this.options.database.db, {
           workerId: this.id,
           queues: this.queues,
           limit,
@@ -278,28 +279,7 @@ export class Worker {
   private async runItem(held: Held): Promise<void> {
     const { item, controller, logger } = held;
     const handler = this.options.handlers[item.kind];
-    held.timers.push(
-      setTimeout(
-        () =>
-          controller.abort(
-            new ItemAbort(
-              'soft',
-              `the item ran past the soft time limit (${formatMs(this.o.softTimeoutMs)}) and was stopped`,
-              'TASK_SOFT_TIMEOUT',
-            ),
-          ),
-        this.o.softTimeoutMs,
-      ),
-      setTimeout(() => {
-        const error = new ItemAbort(
-          'hard',
-          `the item ran past the hard time limit (${formatMs(this.o.hardTimeoutMs)}); its result is discarded`,
-          'TASK_TIMEOUT',
-        );
-        controller.abort(error);
-        this.settle(held, { id: item.id, status: 'failed', code: error.code, message: error.message });
-      }, this.o.hardTimeoutMs),
-    );
+    armTimeLimits(held, this.o, (outcome) => this.settle(held, outcome));
     logger.debug({ kind: item.kind }, 'item started');
     try {
       if (!handler) {

@@ -123,6 +123,7 @@ async function refreshWorkers(table) {
           worker.state,
           worker.queues.join(', '),
           `${worker.active} / ${worker.concurrency}`,
+          String(worker.activeItems),
           String(worker.processed),
           String(worker.failed),
           `${Math.round((Date.now() - Date.parse(worker.lastSeen)) / 1000)}s ago · ${worker.itemsPerMinute}/min`,

@@ -4,6 +4,7 @@ import {
   formatBytes,
   type RecordStats,
   type Series,
+  type TaskActivity,
   type TaskItemRow,
   type TaskStatusView,
   type TaskWebhookView,
@@ -68,7 +69,9 @@ export function OverviewPage(props: {
   stats: RecordStats & { activeTasks: number };
   tasks: TaskStatusView[];
   /** Admins only: workers name their hosts and pids. */
-  workers?: WorkerInfo[];
+  workers?: (WorkerInfo & { activeItems: number })[];
+  /** Admins only: running items per task. */
+  activeByTask?: TaskActivity[];
 }) {
   const { stats } = props;
   return (
@@ -122,6 +125,7 @@ export function OverviewPage(props: {
         <>
           <h2>Workers</h2>
           <WorkersTable workers={props.workers} />
+          <ActiveTasksTable tasks={props.activeByTask ?? []} />
         </>
       ) : null}
     </Layout>
@@ -138,7 +142,7 @@ function Card({ label, value, note }: { label: string; value: string; note?: str
   );
 }
 
-export function WorkersTable({ workers }: { workers: WorkerInfo[] }) {
+export function WorkersTable({ workers }: { workers: (WorkerInfo & { activeItems: number })[] }) {
   return (
     <table id="workers">
       <thead>
@@ -147,6 +151,7 @@ export function WorkersTable({ workers }: { workers: WorkerInfo[] }) {
           <th>State</th>
           <th>Queues</th>
           <th>Active / concurrency</th>
+          <th>Items running</th>
           <th>Processed</th>
           <th>Failed</th>
           <th>Last heartbeat</th>
@@ -161,6 +166,7 @@ export function WorkersTable({ workers }: { workers: WorkerInfo[] }) {
             <td>
               {worker.active} / {worker.concurrency}
             </td>
+            <td>{worker.activeItems}</td>
             <td>{worker.processed}</td>
             <td>{worker.failed}</td>
             <td class="muted">{ago(worker.lastSeen)}</td>
@@ -168,11 +174,48 @@ export function WorkersTable({ workers }: { workers: WorkerInfo[] }) {
         ))}
         {workers.length === 0 ? (
           <tr>
-            <td colspan={7} class="muted">
+            <td colspan={8} class="muted">
               No workers running: start one with <code>mediaforge worker</code>.
             </td>
           </tr>
         ) : null}
+      </tbody>
+    </table>
+  );
+}
+
+/** Running items per task and per worker within it, with the task's own cap. */
+function ActiveTasksTable({ tasks }: { tasks: TaskActivity[] }) {
+  if (tasks.length === 0) return <p class="muted">No items running.</p>;
+  return (
+    <table id="active-tasks">
+      <thead>
+        <tr>
+          <th>Task</th>
+          <th>Kind</th>
+          <th>Queue</th>
+          <th>Running / cap</th>
+          <th>Per worker</th>
+        </tr>
+      </thead>
+      <tbody>
+        {tasks.map((task) => (
+          <tr data-task-id={task.taskId}>
+            <td>
+              <a href={`/dashboard/tasks/${task.taskId}`}>{task.taskId}</a>
+            </td>
+            <td>{task.kind}</td>
+            <td>{task.queue}</td>
+            <td>
+              {task.running} / {task.maxConcurrent ?? '-'}
+            </td>
+            <td class="muted">
+              {Object.entries(task.byWorker)
+                .map(([worker, n]) => `${worker}: ${n}`)
+                .join(', ')}
+            </td>
+          </tr>
+        ))}
       </tbody>
     </table>
   );

@@ -93,7 +93,12 @@ export function dashboardRoutes(services: Services) {
             user={label(principal)}
             stats={{ ...stats, activeTasks }}
             tasks={views}
-            {...(workers ? { workers: workers.workers.filter((worker) => worker.state !== 'stopped') } : {})}
+            {...(workers
+              ? {
+                  workers: workers.workers.filter((worker) => worker.state !== 'stopped'),
+                  activeByTask: workers.activeItems.byTask,
+                }
+              : {})}
           />,
         );
       }),

@@ -7,6 +7,7 @@ import {
   type ApiPrincipal,
   DEFAULT_MAX_ATTEMPTS,
   DEFAULT_QUEUE,
+  type QueueCommon,
   type WebhookSpec,
   webhookSecretOfKeyId,
 } from '@mediaforge/core';
@@ -21,6 +22,21 @@ export interface QueueOptions {
   priority?: number | undefined;
   maxAttempts?: number | undefined;
   maxSizeMb?: number | undefined;
+  softTimeoutSeconds?: number | undefined;
+  timeoutSeconds?: number | undefined;
+  maxConcurrent?: number | undefined;
+}
+
+/** The routing and limits of a request body, as the task manager takes them. */
+export function routing(body: QueueOptions): QueueCommon {
+  return {
+    ...(body.queue !== undefined ? { queue: body.queue } : {}),
+    ...(body.priority !== undefined ? { priority: body.priority } : {}),
+    ...(body.maxAttempts !== undefined ? { maxAttempts: body.maxAttempts } : {}),
+    ...(body.softTimeoutSeconds !== undefined ? { softTimeoutMs: body.softTimeoutSeconds * 1000 } : {}),
+    ...(body.timeoutSeconds !== undefined ? { timeoutMs: body.timeoutSeconds * 1000 } : {}),
+    ...(body.maxConcurrent !== undefined ? { maxConcurrent: body.maxConcurrent } : {}),
+  };
 }
 
 /** @throws ApiError 403 OPTION_NOT_ALLOWED, 422 UNKNOWN_QUEUE */
@@ -39,6 +55,15 @@ export async function checkQueueOptions(
     }
     if (options.maxAttempts !== undefined && options.maxAttempts > DEFAULT_MAX_ATTEMPTS) {
       throw notAllowed('maxAttempts', options.maxAttempts, DEFAULT_MAX_ATTEMPTS, 'the default number of attempts');
+    }
+    // Per-task time limits may shorten the server's, never lengthen them.
+    const soft = settings.taskSoftTimeoutMinutes * 60;
+    if (options.softTimeoutSeconds !== undefined && options.softTimeoutSeconds > soft) {
+      throw notAllowed('softTimeoutSeconds', options.softTimeoutSeconds, soft, 'TASK_SOFT_TIMEOUT_MINUTES');
+    }
+    const hard = settings.taskTimeoutMinutes * 60;
+    if (options.timeoutSeconds !== undefined && options.timeoutSeconds > hard) {
+      throw notAllowed('timeoutSeconds', options.timeoutSeconds, hard, 'TASK_TIMEOUT_MINUTES');
     }
   }
   if (

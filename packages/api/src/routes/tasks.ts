@@ -24,7 +24,7 @@ import {
 import type { Services } from '../services.ts';
 import { IdempotencyHeader } from '../webhook-schemas.ts';
 import { bearer, errors, json, router } from './common.ts';
-import { activeTaskLimit, checkQueueOptions, taskExtras } from './queue-options.ts';
+import { activeTaskLimit, checkQueueOptions, routing, taskExtras } from './queue-options.ts';
 
 const queued = (description: string) => ({
   ...json(QueuedSchema, description),
@@ -151,9 +151,7 @@ export function taskRoutes(services: Services) {
         scope,
         generationId: body.generationId ?? null,
         options: { ...options, ...(maxSizeMb === undefined ? {} : { maxSize: Math.floor(maxSizeMb * 1024 * 1024) }) },
-        queue: body.queue,
-        priority: body.priority,
-        maxAttempts: body.maxAttempts,
+        ...routing(body),
         ...activeTaskLimit(services, c.get('principal')),
         ...(await taskExtras(services, c.get('principal'), body.webhook, c.req.valid('header'))),
       });
@@ -169,9 +167,7 @@ export function taskRoutes(services: Services) {
         ...(body.fileSizeKb === undefined ? {} : { fileSizeKb: body.fileSizeKb }),
         ...(body.force === undefined ? {} : { force: body.force }),
         scope: principalScope(c.get('principal')),
-        queue: body.queue,
-        priority: body.priority,
-        maxAttempts: body.maxAttempts,
+        ...routing(body),
         ...activeTaskLimit(services, c.get('principal')),
         ...(await taskExtras(services, c.get('principal'), body.webhook, c.req.valid('header'))),
       });
@@ -216,7 +212,10 @@ export function taskRoutes(services: Services) {
       const all = c.req.valid('query').all === 'true';
       const found = await tasks.getWorkerStats();
       const shown = all ? found.workers : found.workers.filter((worker) => worker.state !== 'stopped');
-      return c.json({ workers: shown.map(toWorkerDto), activeTasks: found.activeTasks }, 200);
+      return c.json(
+        { workers: shown.map(toWorkerDto), activeTasks: found.activeTasks, activeItems: found.activeItems },
+        200,
+      );
     })
     .openapi(stats, async (c) => {
       const scope = principalScope(c.get('principal'));

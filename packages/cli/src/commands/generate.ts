@@ -16,6 +16,7 @@ import { type NotifyArgs, notifyArgs, notifyOptions } from '../notify-args.ts';
 import { printJson, printTable } from '../output.ts';
 import { createProgress } from '../progress.ts';
 import { printQueued } from '../queued.ts';
+import { parseRouting, type RoutingArgs, routingArgs } from '../routing-args.ts';
 
 const sharedArgs = {
   size: { type: 'string', description: `File size in KiB (default ${DEFAULT_FILE_SIZE_KB})` },
@@ -29,10 +30,11 @@ const sharedArgs = {
     description: 'Queue the records for workers and print the task id instead of generating them here',
   },
   ...notifyArgs,
+  ...routingArgs,
   ...jsonArg,
 } as const;
 
-interface SharedArgs extends NotifyArgs {
+interface SharedArgs extends NotifyArgs, RoutingArgs {
   size?: string;
   concurrency?: string;
   rate?: string;
@@ -76,6 +78,7 @@ function bulkOptions(args: SharedArgs, ctx: CommandContext): BulkOptions & { fil
 async function runBatch(ctx: CommandContext, uids: string[], args: SharedArgs, label: string): Promise<number> {
   const options = bulkOptions(args, ctx);
   const notify = notifyOptions(args);
+  const routing = parseRouting(args);
   if (args['dry-run']) return dryRun(ctx, uids, options.fileSizeKb, args.json ?? false);
   if (args.background) {
     const taskId = await (await ctx.tasks()).queueRecordGeneration({
@@ -84,6 +87,7 @@ async function runBatch(ctx: CommandContext, uids: string[], args: SharedArgs, l
       force: options.force ?? false,
       scope: ALL_USERS,
       ...notify,
+      ...routing,
     });
     return printQueued(taskId, uids.length, args.json);
   }

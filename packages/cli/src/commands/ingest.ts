@@ -10,6 +10,7 @@ import { notifyArgs, notifyOptions } from '../notify-args.ts';
 import { printJson, printTable } from '../output.ts';
 import { createProgress } from '../progress.ts';
 import { printQueued } from '../queued.ts';
+import { parseRouting, routingArgs } from '../routing-args.ts';
 
 export default defineCommand({
   meta: { name: 'ingest', description: 'Download files from URLs, verify them, store them and create their records' },
@@ -36,6 +37,7 @@ export default defineCommand({
       description: 'Queue the batch for workers and print the task id instead of running it here',
     },
     ...notifyArgs,
+    ...routingArgs,
     ...jsonArg,
   },
   run: ({ args, rawArgs }) =>
@@ -71,6 +73,7 @@ export default defineCommand({
       const quality = parseIntArg(args.quality, 'quality', { min: 1, max: 100 });
       const concurrency = parseIntArg(args.concurrency, 'concurrency', { max: 64 });
       const notify = notifyOptions(args);
+      const routing = parseRouting(args);
       if (args.background) {
         const taskId = await (await ctx.tasks()).queueFileProcessing({
           urls,
@@ -85,6 +88,7 @@ export default defineCommand({
             ...(filters.headers ? { headers: filters.headers } : {}),
           },
           ...notify,
+          ...routing,
         });
         return printQueued(taskId, urls.length, args.json);
       }

@@ -8,7 +8,7 @@ export default defineCommand({
   meta: {
     name: 'worker',
     description:
-      'Run a worker: take queued items (ingest, generate, maintenance) and process them; SIGTERM/SIGINT drains it',
+      'Run a worker: take queued items (ingest, generate, maintenance, optimization), fire due schedules; SIGTERM/SIGINT drains it',
   },
   args: {
     concurrency: { type: 'string', description: 'Items processed at once (default 4)' },
@@ -16,7 +16,10 @@ export default defineCommand({
       type: 'string',
       description: 'Items claimed ahead of free slots, for many short items (default 0; they show as running)',
     },
-    queues: { type: 'string', description: 'Comma-separated queues to take items from (default: default)' },
+    queues: {
+      type: 'string',
+      description: 'Comma-separated queues to take items from (default: default,maintenance,optimization)',
+    },
     lease: { type: 'string', description: 'Seconds a claimed item stays ours without a heartbeat (default 30)' },
     grace: { type: 'string', description: 'Seconds in-flight items get to finish on shutdown (default 30)' },
     'connect-timeout': {

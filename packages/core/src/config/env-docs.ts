@@ -162,6 +162,16 @@ export const ENV_DOCS = {
     group: 'tasks',
     meaning: 'Wait before the second attempt of a webhook delivery; doubles per attempt (with jitter) up to 1 hour.',
   },
+  DOWNLOAD_CONCURRENCY_PER_ORIGIN: {
+    group: 'downloads',
+    meaning: 'Downloads one worker process runs at once from one origin (scheme, host and port); more wait their turn.',
+  },
+  SCHEDULE_MIN_INTERVAL_SECONDS: {
+    group: 'tasks',
+    meaning: 'Shortest gap between two ticks of a schedule (a more frequent cron expression is refused).',
+  },
+  SCHEDULE_MAX_PER_USER: { group: 'tasks', meaning: 'Schedules one user (or the admin, without a user) may have.' },
+  SCHEDULE_MAX_URLS: { group: 'tasks', meaning: 'URLs one ingest schedule may list.' },
   TASK_RETENTION_DAYS: {
     group: 'tasks',
     meaning: 'Workers prune (hourly) the items of tasks finished longer ago; task results are kept.',

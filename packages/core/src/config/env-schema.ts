@@ -135,6 +135,7 @@ export const envSchema = z.object({
     zero: true,
     max: [100, 'retries beyond that only delay the failure'],
   }),
+  DOWNLOAD_CONCURRENCY_PER_ORIGIN: positiveNumber(4, { integer: true, max: [1000, 'more is no limit at all'] }),
   TASK_TIMEOUT_MINUTES: timerSetting(30, 60_000),
   TASK_SOFT_TIMEOUT_MINUTES: timerSetting(25, 60_000),
   TASK_RETENTION_DAYS: positiveNumber(7),
@@ -142,6 +143,9 @@ export const envSchema = z.object({
   TASK_RETRY_MAX_SECONDS: timerSetting(300, 1000),
   WEBHOOK_TIMEOUT_SECONDS: timerSetting(10, 1000),
   WEBHOOK_RETRY_BASE_SECONDS: timerSetting(5, 1000),
+  SCHEDULE_MIN_INTERVAL_SECONDS: positiveNumber(60, { integer: true, max: [86_400, 'one run a day'] }),
+  SCHEDULE_MAX_PER_USER: positiveNumber(20, { integer: true, max: [10_000, 'beyond that, list and fire costs grow'] }),
+  SCHEDULE_MAX_URLS: positiveNumber(100, { integer: true, max: [10_000, 'a schedule is not a bulk import'] }),
   API_HOST: z.preprocess(emptyToUndefined, z.string().default('127.0.0.1')),
   API_PORT: z.preprocess(
     emptyToUndefined,

@@ -43,7 +43,7 @@ describe('loadSettings', () => {
   });
 
   test('download timeouts, download retries and item retry backoff: defaults, overrides, refusals', () => {
-    expect(load({}).download).toEqual({ connectMs: 10_000, idleMs: 30_000, retries: 3 });
+    expect(load({}).download).toEqual({ connectMs: 10_000, idleMs: 30_000, retries: 3, perOrigin: 4 });
     expect(load({}).taskRetry).toEqual({ baseMs: 2000, maxMs: 300_000 });
     expect(load({ TASK_RETRY_BASE_SECONDS: '0.5', TASK_RETRY_MAX_SECONDS: '10' }).taskRetry).toEqual({
       baseMs: 500,
@@ -51,7 +51,7 @@ describe('loadSettings', () => {
     });
     expect(
       load({ DOWNLOAD_TIMEOUT_SECONDS: '2.5', DOWNLOAD_CONNECT_TIMEOUT_SECONDS: '1', DOWNLOAD_RETRIES: '6' }).download,
-    ).toEqual({ connectMs: 1000, idleMs: 2500, retries: 6 });
+    ).toEqual({ connectMs: 1000, idleMs: 2500, retries: 6, perOrigin: 4 });
     const error = configError({ DOWNLOAD_TIMEOUT_SECONDS: '0', DOWNLOAD_RETRIES: '1.5' });
     expect(error.message).toContain('DOWNLOAD_TIMEOUT_SECONDS');
     expect(error.message).toContain('DOWNLOAD_RETRIES');

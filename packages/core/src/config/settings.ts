@@ -64,6 +64,14 @@ export interface DownloadSettings {
   idleMs: number;
   /** Retries of one download (timeouts, resets, 5xx, 429) before its item is given back to the queue. */
   retries: number;
+  /** Downloads one worker process runs at once from one origin. */
+  perOrigin: number;
+}
+
+export interface ScheduleSettings {
+  minIntervalSeconds: number;
+  maxPerUser: number;
+  maxUrls: number;
 }
 
 export interface UploadSettings {
@@ -96,6 +104,7 @@ export interface Settings {
   taskRetry: { baseMs: number; maxMs: number };
   /** Webhook deliveries: one request's deadline, and the backoff between attempts. */
   webhook: { timeoutMs: number; retry: { baseMs: number; maxMs: number } };
+  schedules: ScheduleSettings;
   api: ApiSettings;
   uploads: UploadSettings;
   logLevel: LogLevel;
@@ -181,6 +190,7 @@ function toSettings(env: Env, cwd: string): Settings {
       connectMs: env.DOWNLOAD_CONNECT_TIMEOUT_SECONDS * 1000,
       idleMs: env.DOWNLOAD_TIMEOUT_SECONDS * 1000,
       retries: env.DOWNLOAD_RETRIES,
+      perOrigin: env.DOWNLOAD_CONCURRENCY_PER_ORIGIN,
     },
     taskTimeoutMinutes: env.TASK_TIMEOUT_MINUTES,
     taskSoftTimeoutMinutes: env.TASK_SOFT_TIMEOUT_MINUTES,
@@ -189,6 +199,11 @@ function toSettings(env: Env, cwd: string): Settings {
     webhook: {
       timeoutMs: env.WEBHOOK_TIMEOUT_SECONDS * 1000,
       retry: { baseMs: env.WEBHOOK_RETRY_BASE_SECONDS * 1000, maxMs: 3_600_000 },
+    },
+    schedules: {
+      minIntervalSeconds: env.SCHEDULE_MIN_INTERVAL_SECONDS,
+      maxPerUser: env.SCHEDULE_MAX_PER_USER,
+      maxUrls: env.SCHEDULE_MAX_URLS,
     },
     api: {
       host: env.API_HOST,

@@ -4,7 +4,7 @@ import { bigint, index, integer, jsonb, pgEnum, pgTable, text, uuid } from 'driz
 import { timestampMs } from './columns.ts';
 
 /** `noop` items do nothing: for benchmarks and for checking that workers are taking work. */
-export const TASK_KINDS = ['ingest', 'generate', 'maintenance', 'noop'] as const;
+export const TASK_KINDS = ['ingest', 'generate', 'maintenance', 'noop', 'optimization'] as const;
 export const TASK_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 
 export type TaskKind = (typeof TASK_KINDS)[number];
@@ -68,6 +68,8 @@ export const taskItems = pgTable(
     runAt: timestampMs('run_at').notNull().defaultNow(),
     attempts: integer('attempts').notNull().default(0),
     maxAttempts: integer('max_attempts').notNull().default(3),
+    /** The task's `maxConcurrent`: such items are claimed under the task's row lock (`limited-claim.ts`). */
+    maxConcurrent: integer('max_concurrent'),
     /** The worker holding (or, once finished, last holding) the item. */
     lockedBy: text('locked_by'),
     lockedUntil: timestampMs('locked_until'),
@@ -79,6 +81,7 @@ export const taskItems = pgTable(
     index('task_items_claim_idx').on(t.queue, t.priority.desc(), t.runAt, t.id).where(sql`${t.status} = 'queued'`),
     index('task_items_lease_idx').on(t.lockedUntil).where(sql`${t.status} = 'running'`),
     index('task_items_task_idx').on(t.taskId, t.seq),
+    index('task_items_running_task_idx').on(t.taskId).where(sql`${t.status} = 'running'`),
   ],
 );
 

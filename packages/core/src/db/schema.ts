@@ -112,5 +112,6 @@ export type RecordRow = typeof records.$inferSelect;
 export type NewRecordRow = typeof records.$inferInsert;
 export * from './auth-schema.ts';
 export * from './queue-schema.ts';
+export * from './schedule-schema.ts';
 export * from './uploads-schema.ts';
 export * from './webhook-schema.ts';

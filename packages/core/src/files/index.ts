@@ -2,6 +2,7 @@ export * from './delete-record.ts';
 export * from './file-store.ts';
 export * from './object-keys.ts';
 export * from './objects.ts';
+export * from './optimize-record.ts';
 export * from './original-name.ts';
 export * from './prepare.ts';
 export * from './record-claims.ts';

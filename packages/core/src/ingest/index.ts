@@ -3,6 +3,7 @@ export * from './download-errors.ts';
 export * from './guard.ts';
 export * from './ingest-options.ts';
 export * from './ip.ts';
+export * from './origin-slots.ts';
 export * from './pipeline.ts';
 export * from './request-headers.ts';
 export * from './sealed-headers.ts';

@@ -1,8 +1,14 @@
+export * from './active-items.ts';
 export * from './idempotency.ts';
+export * from './limited-claim.ts';
+export * from './optimization.ts';
 export * from './queue.ts';
 export * from './retry-task.ts';
 export { type Executor, rows } from './rows.ts';
+export * from './schedule-fire.ts';
+export * from './schedules.ts';
 export * from './statements.ts';
+export * from './task-limits.ts';
 export * from './task-manager.ts';
 export * from './task-reports.ts';
 export * from './webhooks/deliverer.ts';

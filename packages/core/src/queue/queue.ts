@@ -26,6 +26,7 @@ import {
   notify,
   pruneFinished,
 } from './statements.ts';
+import { checkTaskLimits, defaultQueueFor, type TaskLimits } from './task-limits.ts';
 import { countItems, type TaskCounts } from './task-reports.ts';
 
 export const DEFAULT_QUEUE = 'default';
@@ -53,6 +54,8 @@ export interface EnqueueSpec {
   /** Attempts per item, counting the first. Default 3. */
   maxAttempts?: number;
   options?: Record<string, unknown>;
+  /** Time limits and a concurrency cap of this task's own (stored as `options.limits`). */
+  limits?: TaskLimits;
   /**
    * Refuse (CONCURRENCY_LIMITED) when the user already has this many queued or running tasks. Checked and inserted
    * under a per-user advisory lock, so concurrent requests (from any process) cannot race past it.
@@ -100,7 +103,8 @@ export class TaskQueue {
 
   /** Creates a task and its items in one transaction (or the caller's) and wakes idle workers. Returns its id. */
   async enqueue(spec: EnqueueSpec, { tx }: EnqueueOptions = {}): Promise<string> {
-    const queue = validateQueueName(spec.queue ?? DEFAULT_QUEUE);
+    const queue = validateQueueName(spec.queue ?? defaultQueueFor(spec.kind));
+    const limits = checkTaskLimits(spec.limits ?? {});
     const maxAttempts = spec.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 100) {
       throw new FileProcessingError(
@@ -116,8 +120,9 @@ export class TaskQueue {
       generationId: spec.generationId ?? null,
       priority: Math.trunc(spec.priority ?? 0),
       maxAttempts,
-      options: spec.options ?? {},
+      options: Object.keys(limits).length > 0 ? { ...spec.options, limits } : (spec.options ?? {}),
       total: spec.payloads.length,
+      maxConcurrent: limits.maxConcurrent ?? null,
     };
     const write = async (db: Executor) => {
       if (spec.maxActiveTasksForUser !== undefined && task.userId !== null) {

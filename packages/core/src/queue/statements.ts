@@ -63,13 +63,14 @@ export async function insertTask(db: Executor, task: NewTask): Promise<void> {
 /** Inserts one chunk of a task's items; `offset` is the seq of the first. */
 export async function insertItems(
   db: Executor,
-  task: Pick<NewTask, 'id' | 'queue' | 'priority' | 'maxAttempts'>,
+  task: Pick<NewTask, 'id' | 'queue' | 'priority' | 'maxAttempts'> & { maxConcurrent?: number | null },
   payloads: readonly Record<string, unknown>[],
   offset: number,
 ): Promise<void> {
   await db.execute(sql`
-    insert into task_items (task_id, seq, queue, priority, max_attempts, payload)
-    select ${task.id}, (e.ord - 1 + ${offset})::int, ${task.queue}, ${task.priority}, ${task.maxAttempts}, e.value
+    insert into task_items (task_id, seq, queue, priority, max_attempts, max_concurrent, payload)
+    select ${task.id}, (e.ord - 1 + ${offset})::int, ${task.queue}, ${task.priority}, ${task.maxAttempts},
+           ${task.maxConcurrent ?? null}::int, e.value
     from jsonb_array_elements(${JSON.stringify(payloads)}::jsonb) with ordinality as e(value, ord)`);
 }
 
@@ -85,21 +86,33 @@ export async function claimItems(
   db: Executor,
   input: { workerId: string; queues: readonly string[]; limit: number; leaseMs: number },
 ): Promise<ClaimedItem[]> {
-  const found = await rows<Record<string, unknown>>(
+  return claimSelected(
     db,
+    input,
     sql`
-    with next as (
       select t.id from unnest(string_to_array(${input.queues.join(',')}, ',')) as q(name)
       cross join lateral (
         select id, priority, run_at from task_items
-        where status = 'queued' and queue = q.name and run_at <= now()
+        where status = 'queued' and queue = q.name and run_at <= now() and max_concurrent is null
         order by priority desc nulls last, run_at, id
         limit ${input.limit}
         for update skip locked
       ) t
       order by t.priority desc nulls last, t.run_at, t.id
-      limit ${input.limit}
-    ), claimed as (
+      limit ${input.limit}`,
+  );
+}
+
+/** Claims the items `next` selects (ids, locked `for update skip locked`) and starts their tasks. */
+export async function claimSelected(
+  db: Executor,
+  input: { workerId: string; leaseMs: number },
+  next: SQL,
+): Promise<ClaimedItem[]> {
+  const found = await rows<Record<string, unknown>>(
+    db,
+    sql`
+    with next as (${next}), claimed as (
       update task_items i
       set status = 'running', attempts = i.attempts + 1, locked_by = ${input.workerId},
           locked_until = now() + ${seconds(input.leaseMs)}, heartbeat_at = now(),

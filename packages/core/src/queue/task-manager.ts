@@ -13,6 +13,7 @@ import { checkUrl, type NetworkPolicy } from '../ingest/guard.ts';
 import { type IngestFilterOptions, storedIngestFilters } from '../ingest/ingest-options.ts';
 import { type Scope, scopeCondition, scopeUser } from '../scope.ts';
 import { newUid, parseUid } from '../uid.ts';
+import { type ActiveItems, activeItems } from './active-items.ts';
 import { checkIdempotencyKey, type EnqueueExtras, enqueueWithExtras, findReplay, requestHash } from './idempotency.ts';
 import {
   type EnqueueOptions,
@@ -25,7 +26,7 @@ import { checkWebhook, type WebhookSpec } from './webhooks/task-webhook.ts';
 import { listWorkers, type WorkerInfo } from './workers.ts';
 
 export interface FileProcessingOptions extends IngestFilterOptions {
-  /** Accepted for the seed's API; concurrency belongs to the workers (`mediaforge worker --concurrency`). */
+  /** The seed's option: items of this task running at once across all workers (same as `QueueCommon.maxConcurrent`). */
   maxConcurrent?: number;
   /** JPEG/WebP/AVIF quality for image recompression. Default 85. */
   quality?: number;
@@ -41,6 +42,11 @@ export interface QueueCommon {
   queue?: string;
   priority?: number;
   maxAttempts?: number;
+  /** Per-task time limits, overriding the workers' TASK_SOFT_TIMEOUT_MINUTES and TASK_TIMEOUT_MINUTES. */
+  softTimeoutMs?: number;
+  timeoutMs?: number;
+  /** Items of this task running at once across all workers. */
+  maxConcurrent?: number;
   /** Refuse when the scope's user already has this many queued or running tasks (atomic across processes). */
   maxActiveTasksForUser?: number;
   /** POST signed events here when the task (and, if asked, each item) finishes. */
@@ -92,8 +98,11 @@ export interface TaskStatusView {
 }
 
 export interface WorkerStats {
-  workers: WorkerInfo[];
+  /** Each worker with `activeItems`: the items it holds running now, counted from the items themselves. */
+  workers: (WorkerInfo & { activeItems: number })[];
   activeTasks: number;
+  /** Running items per worker and per task. */
+  activeItems: ActiveItems;
 }
 
 export interface TaskManagerDeps {
@@ -153,7 +162,7 @@ export class TaskManager {
           generationId: input.generationId ?? null,
           // Filters checked now; request headers sealed (never stored in plain text).
           options: { ...omitFilters(options), ...storedIngestFilters(options, this.deps.settings.ingestHeadersKey) },
-          ...common(input),
+          ...queueCommonSpec({ ...input, maxConcurrent: input.maxConcurrent ?? options.maxConcurrent }),
         },
         { tx },
       ),
@@ -205,7 +214,7 @@ export class TaskManager {
           payloads: uids.map((uid) => ({ uid })),
           userId: scopeUser(input.scope) ?? null,
           options: { fileSizeKb, force: input.force ?? false },
-          ...common(input),
+          ...queueCommonSpec(input),
         },
         { tx },
       ),
@@ -213,8 +222,11 @@ export class TaskManager {
   }
 
   /** Queues a prune of items finished more than `olderThanDays` ago. */
-  queueMaintenance({ olderThanDays = 7 }: { olderThanDays?: number } = {}): Promise<string> {
-    return this.queue.enqueue({ kind: 'maintenance', payloads: [{ action: 'prune', olderThanDays }], maxAttempts: 1 });
+  queueMaintenance({ olderThanDays = 7 }: { olderThanDays?: number } = {}, enqueue: EnqueueOptions = {}) {
+    return this.queue.enqueue(
+      { kind: 'maintenance', payloads: [{ action: 'prune', olderThanDays }], maxAttempts: 1 },
+      enqueue,
+    );
   }
 
   /** The seed's status shape. Throws `TaskNotFoundError` for an unknown task or one outside the scope. */
@@ -290,11 +302,16 @@ export class TaskManager {
   }
 
   async getWorkerStats(): Promise<WorkerStats> {
-    const [workers, activeTasks] = await Promise.all([
+    const [workers, activeTasks, active] = await Promise.all([
       listWorkers(this.deps.database.db, WORKER_OFFLINE_AFTER_MS),
       this.queue.activeTaskCount(),
+      activeItems(this.deps.database.db),
     ]);
-    return { workers, activeTasks };
+    return {
+      workers: workers.map((worker) => ({ ...worker, activeItems: active.byWorker[worker.id] ?? 0 })),
+      activeTasks,
+      activeItems: active,
+    };
   }
 
   /** The task's webhook and idempotency key, checked; the key's hash covers the whole request but the secret. */
@@ -323,8 +340,15 @@ export class TaskManager {
   }
 }
 
-function common(input: QueueCommon) {
+/** The enqueue fields every kind shares (routing, attempts, limits), from a queue call's input. */
+export function queueCommonSpec(input: QueueCommon) {
+  const limits = {
+    ...(input.softTimeoutMs !== undefined ? { softTimeoutMs: input.softTimeoutMs } : {}),
+    ...(input.timeoutMs !== undefined ? { timeoutMs: input.timeoutMs } : {}),
+    ...(input.maxConcurrent !== undefined ? { maxConcurrent: input.maxConcurrent } : {}),
+  };
   return {
+    limits,
     ...(input.queue ? { queue: input.queue } : {}),
     ...(input.priority !== undefined ? { priority: input.priority } : {}),
     ...(input.maxAttempts !== undefined ? { maxAttempts: input.maxAttempts } : {}),

@@ -1,0 +1,39 @@
+import { describe, expect, test } from 'bun:test';
+import { checkCron, nextTick, ticksToFire } from './cron.ts';
+
+const utc = (cron: string) => ({ cron, timezone: 'UTC' });
+const at = (iso: string) => new Date(iso);
+
+describe('cron', () => {
+  test('next tick, with and without a seconds field', async () => {
+    expect((await nextTick(utc('*/5 * * * *'), at('2026-01-01T00:07:00Z'))).toISOString()).toBe(
+      '2026-01-01T00:10:00.000Z',
+    );
+    expect((await nextTick(utc('*/2 * * * * *'), at('2026-01-01T00:00:01Z'))).toISOString()).toBe(
+      '2026-01-01T00:00:02.000Z',
+    );
+  });
+
+  test('missed ticks: the latest one fires, the earlier ones are counted as skipped', async () => {
+    const fired = await ticksToFire(utc('*/5 * * * *'), at('2026-01-01T00:05:00Z'), at('2026-01-01T00:22:00Z'));
+    expect(fired.tick.toISOString()).toBe('2026-01-01T00:20:00.000Z');
+    expect(fired.skipped).toBe(3);
+    expect(fired.next.toISOString()).toBe('2026-01-01T00:25:00.000Z');
+    const onTime = await ticksToFire(utc('*/5 * * * *'), at('2026-01-01T00:05:00Z'), at('2026-01-01T00:05:00.300Z'));
+    expect(onTime.tick.toISOString()).toBe('2026-01-01T00:05:00.000Z');
+    expect(onTime.skipped).toBe(0);
+  });
+
+  test('refusals: garbage, wrong field count, unknown zone, too frequent', async () => {
+    for (const bad of ['bogus', '* * * *', '* * * * * * *', '61 * * * *', 'x'.repeat(300)]) {
+      await expect(checkCron(utc(bad), 60)).rejects.toMatchObject({ code: 'INVALID_SCHEDULE' });
+    }
+    await expect(checkCron({ cron: '* * * * *', timezone: 'Mars/Base' }, 60)).rejects.toMatchObject({
+      code: 'INVALID_SCHEDULE',
+    });
+    await expect(checkCron(utc('* * * * * *'), 60)).rejects.toMatchObject({ code: 'SCHEDULE_TOO_FREQUENT' });
+    await expect(checkCron(utc('*/30 * * * * *'), 60)).rejects.toMatchObject({ code: 'SCHEDULE_TOO_FREQUENT' });
+    await expect(checkCron(utc('* * * * *'), 60)).resolves.toBeUndefined();
+    await expect(checkCron(utc('* * * * * *'), 1)).resolves.toBeUndefined();
+  });
+});

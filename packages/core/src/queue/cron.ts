@@ -1,0 +1,88 @@
+/**
+ * Cron expressions for schedules, through `cron-parser` (5 fields, or 6 with seconds first): parse, check the
+ * minimum interval, and work out which tick to fire after a gap (the missed-tick policy).
+ */
+import { FileProcessingError } from '../errors.ts';
+
+/** Loaded on first use: every command imports the core, and only schedules need the parser (and luxon). */
+let loaded: typeof import('cron-parser') | undefined;
+async function load(): Promise<typeof import('cron-parser')> {
+  loaded ??= await import('cron-parser');
+  return loaded;
+}
+
+const MAX_CRON_LENGTH = 200;
+/** Ticks looked ahead when checking the minimum interval. */
+const LOOKAHEAD = 60;
+/** Missed ticks counted one by one after a gap; past this the count is capped. */
+const MAX_COUNTED_MISSES = 10_000;
+
+export interface CronSpec {
+  cron: string;
+  timezone: string;
+}
+
+/** Checks the expression and time zone. @throws INVALID_SCHEDULE, SCHEDULE_TOO_FREQUENT */
+export async function checkCron(spec: CronSpec, minIntervalSeconds: number, now = new Date()): Promise<void> {
+  const fields = spec.cron.trim().split(/\s+/);
+  if (spec.cron.length > MAX_CRON_LENGTH || fields.length < 5 || fields.length > 6) {
+    throw invalid(`"${spec.cron.slice(0, 60)}" is not a cron expression: give 5 fields (or 6, seconds first).`);
+  }
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: spec.timezone });
+  } catch {
+    throw invalid(`Unknown time zone "${spec.timezone.slice(0, 60)}": use an IANA name such as UTC or Europe/Berlin.`);
+  }
+  let previous = await nextTick(spec, now);
+  for (let n = 0; n < LOOKAHEAD; n++) {
+    const next = await nextTick(spec, previous);
+    const gapMs = next.getTime() - previous.getTime();
+    if (gapMs < minIntervalSeconds * 1000) {
+      throw new FileProcessingError(
+        `"${spec.cron}" runs every ${gapMs / 1000} s, more often than SCHEDULE_MIN_INTERVAL_SECONDS (${minIntervalSeconds} s).`,
+        'SCHEDULE_TOO_FREQUENT',
+        { details: { gapSeconds: gapMs / 1000, minIntervalSeconds } },
+      );
+    }
+    previous = next;
+  }
+}
+
+/** The first tick strictly after `after`. @throws INVALID_SCHEDULE */
+export async function nextTick(spec: CronSpec, after: Date): Promise<Date> {
+  return (await parse(spec, after)).next().toDate();
+}
+
+/**
+ * What to fire for a schedule due at `due` when a worker looks at `now`: the most recent tick that has come (`tick`),
+ * how many earlier ticks since `due` are skipped, and the tick after now (`next`).
+ */
+export async function ticksToFire(
+  spec: CronSpec,
+  due: Date,
+  now: Date,
+): Promise<{ tick: Date; skipped: number; next: Date }> {
+  const latest = new Date(now.getTime() + 1);
+  const previous = (await parse(spec, latest)).prev().toDate();
+  const tick = previous.getTime() > due.getTime() ? previous : due;
+  let skipped = 0;
+  if (tick !== due) {
+    const walk = await parse(spec, due);
+    while (skipped < MAX_COUNTED_MISSES && walk.next().toDate().getTime() < tick.getTime()) skipped += 1;
+    skipped += 1;
+  }
+  return { tick, skipped, next: await nextTick(spec, now) };
+}
+
+async function parse(spec: CronSpec, currentDate: Date) {
+  const { CronExpressionParser } = await load();
+  try {
+    return CronExpressionParser.parse(spec.cron.trim(), { currentDate, tz: spec.timezone });
+  } catch (error) {
+    throw invalid(`"${spec.cron.slice(0, 60)}" is not a valid cron expression: ${(error as Error).message}.`);
+  }
+}
+
+function invalid(message: string): FileProcessingError {
+  return new FileProcessingError(message, 'INVALID_SCHEDULE');
+}
