@@ -1,6 +1,6 @@
 /**
  * Per-request options of queued work. A non-admin key may only tighten what the server runs with: a smaller file
- * size cap, a lower priority (or one at most USER_MAX_PRIORITY), fewer attempts. Any caller may only name a queue
+ * size cap, a priority no higher than the default (USER_MAX_PRIORITY), fewer attempts. Any caller may only name a queue
  * some worker serves or the operator allows. Each refusal is typed; nothing is silently raised or clamped.
  */
 import {
@@ -14,8 +14,11 @@ import {
 import { ApiError } from '../errors.ts';
 import type { Services } from '../services.ts';
 
-/** Highest priority a non-admin key may ask for (higher runs first; the default is 0). */
-export const USER_MAX_PRIORITY = 10;
+/**
+ * Highest priority a non-admin key may ask for: the default, 0 (higher runs first). Anything above it would let one
+ * user's task cut ahead of every other user's (an attacker's 400-item task at 10 held another user's back 173 s).
+ */
+export const USER_MAX_PRIORITY = 0;
 
 export interface QueueOptions {
   queue?: string | undefined;
