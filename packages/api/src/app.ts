@@ -5,6 +5,7 @@
  * METRICS_TOKEN) → JSON depth limit → routes.
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
@@ -16,6 +17,7 @@ import { docsRoutes } from './docs.ts';
 import type { ApiDeps, ApiEnv } from './env.ts';
 import { ApiError, errorResponse } from './errors.ts';
 import { jsonDepthLimit } from './json-depth.ts';
+import { requestLogger } from './request-logger.ts';
 import { recordFileRoutes } from './routes/record-files.ts';
 import { recordRoutes } from './routes/records.ts';
 import { metricsRoutes, publicRoutes } from './routes/system.ts';
@@ -23,6 +25,10 @@ import { taskRoutes } from './routes/tasks.ts';
 import { createServices, type Services } from './services.ts';
 
 const UPLOAD_PATH = /^\/v1\/records\/[^/]+\/file$/;
+/** Probes, polled often, are not logged even at debug level. */
+const QUIET_PATHS = new Set(['/health', '/ready', '/metrics']);
+/** Requests that carry no body: the JSON body limits have nothing to check (the server drops any body they send). */
+const BODYLESS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 function buildApp(services: Services) {
   const { settings, logger, metrics } = services;
@@ -30,7 +36,7 @@ function buildApp(services: Services) {
 
   app.use(requestId({ limitLength: 100 }));
   app.use(async (c, next) => {
-    c.set('logger', logger.child({ requestId: c.get('requestId') }));
+    c.set('rootLogger', logger);
     c.set('metrics', metrics);
     const begun = performance.now();
     await next();
@@ -38,8 +44,8 @@ function buildApp(services: Services) {
     const seconds = (performance.now() - begun) / 1000;
     metrics.httpRequests.inc({ method: c.req.method, route, status: String(c.res.status) });
     metrics.httpDuration.observe({ method: c.req.method, route }, seconds);
-    if (c.req.path !== '/health' && c.req.path !== '/ready' && c.req.path !== '/metrics') {
-      c.get('logger').debug(
+    if (logger.isLevelEnabled('debug') && !QUIET_PATHS.has(c.req.path)) {
+      requestLogger(c)?.debug(
         { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(seconds * 1000) },
         'request',
       );
@@ -90,10 +96,11 @@ function buildApp(services: Services) {
   // holding up to API_MAX_JSON_KB of memory while it dribbles a body in.
   app.use('/v1/*', requireKey(services.verifier, services.limiter));
   app.use('/metrics', requireMetricsAccess(services.verifier, services.limiter, settings.api.metricsToken));
-  app.use('*', (c, next) => (UPLOAD_PATH.test(c.req.path) ? next() : jsonLimit(c, next)));
+  const skipBodyChecks = (c: Context<ApiEnv>) => BODYLESS.has(c.req.method) || UPLOAD_PATH.test(c.req.path);
+  app.use('*', (c, next) => (skipBodyChecks(c) ? next() : jsonLimit(c, next)));
   // After the key check: a body is read only for a caller who may send one.
   const depthLimit = jsonDepthLimit();
-  app.use('*', (c, next) => (UPLOAD_PATH.test(c.req.path) ? next() : depthLimit(c, next)));
+  app.use('*', (c, next) => (skipBodyChecks(c) ? next() : depthLimit(c, next)));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
@@ -128,11 +135,11 @@ function buildApp(services: Services) {
   return routes;
 }
 
-/** The app and what it owns; `close()` stops its background timers (the caller closes the database). */
+/** The app and what it owns; `close()` stops its timers and listeners (the caller closes the database). */
 export function createApp(deps: ApiDeps) {
   const services = createServices(deps);
   const app = buildApp(services);
-  return { app, services, close: () => services.events.close() };
+  return { app, services, close: () => services.close() };
 }
 
 export type AppType = ReturnType<typeof buildApp>;
