@@ -1,7 +1,7 @@
 /**
  * The mediaforge HTTP API: `createApp(deps)` builds the Hono app (routes, OpenAPI document, dashboard); `AppType`
- * types a `hono/client` for TypeScript users. Middleware order: request id and logger → security headers and CORS
- * → metrics → JSON body limit → key check and rate limit (everything under /v1; /metrics needs an admin key or
+ * types a `hono/client` for TypeScript users. Middleware order: request context (request id, logger, security
+ * headers, metrics) → CORS → JSON body limit → key check and rate limit (everything under /v1; /metrics needs an admin key or
  * METRICS_TOKEN) → JSON depth limit → routes.
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
@@ -9,15 +9,13 @@ import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
-import { requestId } from 'hono/request-id';
-import { secureHeaders } from 'hono/secure-headers';
 import { requireKey, requireMetricsAccess } from './auth.ts';
 import { dashboardRoutes } from './dashboard/routes.tsx';
 import { docsRoutes } from './docs.ts';
 import type { ApiDeps, ApiEnv } from './env.ts';
 import { ApiError, errorResponse } from './errors.ts';
 import { jsonDepthLimit } from './json-depth.ts';
-import { requestLogger } from './request-logger.ts';
+import { requestContext } from './request-context.ts';
 import { recordFileRoutes } from './routes/record-files.ts';
 import { recordRoutes } from './routes/records.ts';
 import { metricsRoutes, publicRoutes } from './routes/system.ts';
@@ -25,8 +23,6 @@ import { taskRoutes } from './routes/tasks.ts';
 import { createServices, type Services } from './services.ts';
 
 const UPLOAD_PATH = /^\/v1\/records\/[^/]+\/file$/;
-/** Probes, polled often, are not logged even at debug level. */
-const QUIET_PATHS = new Set(['/health', '/ready', '/metrics']);
 /** Requests that carry no body: the JSON body limits have nothing to check (the server drops any body they send). */
 const BODYLESS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -34,38 +30,7 @@ function buildApp(services: Services) {
   const { settings, logger, metrics } = services;
   const app = new OpenAPIHono<ApiEnv>();
 
-  app.use(requestId({ limitLength: 100 }));
-  app.use(async (c, next) => {
-    c.set('rootLogger', logger);
-    c.set('metrics', metrics);
-    const begun = performance.now();
-    await next();
-    const route = c.req.routePath && c.req.routePath !== '/*' ? c.req.routePath : 'unmatched';
-    const seconds = (performance.now() - begun) / 1000;
-    metrics.httpRequests.inc({ method: c.req.method, route, status: String(c.res.status) });
-    metrics.httpDuration.observe({ method: c.req.method, route }, seconds);
-    if (logger.isLevelEnabled('debug') && !QUIET_PATHS.has(c.req.path)) {
-      requestLogger(c)?.debug(
-        { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(seconds * 1000) },
-        'request',
-      );
-    }
-  });
-  app.use(
-    secureHeaders({
-      contentSecurityPolicy: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:', 'blob:', 'https:', 'http:'],
-        mediaSrc: ["'self'", 'blob:', 'https:', 'http:'],
-        connectSrc: ["'self'"],
-        frameAncestors: ["'none'"],
-        formAction: ["'self'"],
-      },
-      crossOriginResourcePolicy: false,
-    }),
-  );
+  app.use(requestContext(logger, metrics));
   if (settings.api.corsOrigins.length > 0) {
     const origins = settings.api.corsOrigins;
     app.use(
