@@ -13,6 +13,7 @@ import { ingestMemory } from './ingest-memory.ts';
 import type { Benchmark } from './lib.ts';
 import { machineDescription, markdownTable } from './lib.ts';
 import { queue } from './queue.ts';
+import { queueScale } from './queue-scale.ts';
 import { storageMemory } from './storage-memory.ts';
 import { synthesis } from './synthesis.ts';
 import { validation } from './validation.ts';
@@ -22,6 +23,7 @@ const BENCHMARKS: Benchmark[] = [
   ingestMemory,
   ingest,
   queue,
+  queueScale,
   synthesis,
   images,
   validation,
