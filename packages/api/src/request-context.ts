@@ -7,12 +7,12 @@
  */
 import type { Logger } from '@mediaforge/core';
 import type { MiddlewareHandler } from 'hono';
-import type { SecureHeadersOptions } from 'hono/secure-headers';
+import type { secureHeaders } from 'hono/secure-headers';
 import type { ApiEnv } from './env.ts';
 import type { ApiMetrics } from './metrics.ts';
 import { requestLogger } from './request-logger.ts';
 
-export const SECURITY_HEADER_OPTIONS: SecureHeadersOptions = {
+export const SECURITY_HEADER_OPTIONS: NonNullable<Parameters<typeof secureHeaders>[0]> = {
   contentSecurityPolicy: {
     defaultSrc: ["'self'"],
     scriptSrc: ["'self'"],
