@@ -13,7 +13,7 @@ import { type Benchmark, fixed, median, sh, toolVersion } from './lib.ts';
 const CONVERT = '/usr/bin/convert';
 
 /** A smooth scene (overlapping seeded waves) with a little sensor-like grain: compresses like a photo. */
-async function photo(seed: number, width: number, height: number, format: 'jpeg' | 'png'): Promise<Uint8Array> {
+export async function photo(seed: number, width: number, height: number, format: 'jpeg' | 'png'): Promise<Uint8Array> {
   const pixels = new Uint8Array(width * height * 3);
   let state = seed * 2654435761;
   const random = () => {

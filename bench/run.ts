@@ -16,6 +16,7 @@ import { queue } from './queue.ts';
 import { queueScale } from './queue-scale.ts';
 import { storageMemory } from './storage-memory.ts';
 import { synthesis } from './synthesis.ts';
+import { thumbnails } from './thumbnails.ts';
 import { validation } from './validation.ts';
 
 const BENCHMARKS: Benchmark[] = [
@@ -26,6 +27,7 @@ const BENCHMARKS: Benchmark[] = [
   queueScale,
   synthesis,
   images,
+  thumbnails,
   validation,
   api,
   embedded,

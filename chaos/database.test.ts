@@ -7,7 +7,16 @@ import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Database, openDatabase, rows } from '@mediaforge/core';
+import {
+  createLogger,
+  type Database,
+  loadSettings,
+  openDatabase,
+  rows,
+  TaskManager,
+  userScope,
+} from '@mediaforge/core';
+import { Worker } from '@mediaforge/worker';
 import { sql } from 'drizzle-orm';
 import { waitFor } from '../tests/support/wait.ts';
 import { settle } from './lib/net.ts';
@@ -124,4 +133,106 @@ test('a worker started while PostgreSQL is down waits for it (--connect-timeout)
   patient.kill('SIGTERM');
   expect(await patient.exited).toBe(0);
   expect(await new Response(patient.stderr).text()).toContain('database unreachable; retrying');
+}, 90_000);
+
+test('a worker whose database restarts between connecting and registering retries and registers', async () => {
+  // The worker's pool has connected (as after `--connect-timeout` succeeded); then the server goes away just as
+  // start() makes its first write. Registration must wait for it instead of throwing (once: exit 1 in production).
+  const own = await openDatabase({ url: pg.url });
+  const worker = new Worker({
+    database: own,
+    logger: createLogger({ level: 'silent' }),
+    handlers: {},
+    queues: ['registration_retry'],
+    leaseMs: 3000,
+  });
+  try {
+    await rows(own.db, sql`select 1`);
+    await pg.stop();
+    const starting = worker.start().then(
+      () => 'started' as const,
+      (error: unknown) => error,
+    );
+    await Bun.sleep(1500);
+    await pg.start();
+    expect(await starting).toBe('started');
+    const [row] = await rows<{ n: number }>(
+      database.db,
+      sql`select count(*)::int as n from workers where id = ${worker.id} and stopped_at is null`,
+    );
+    expect(row?.n).toBe(1);
+  } finally {
+    await settle('stop the worker', worker.stop({ graceMs: 0 }));
+    await settle('close its database', own.close());
+  }
+}, 60_000);
+
+test('a worker process told to stop while the database is down, holding running items, exits 0; leases bring them back', async () => {
+  // An origin that holds every request until told to answer, then answers 404: the items stay running until then,
+  // and end as final failures (outcomes to write) only once the database is down.
+  const { promise: answer, resolve: release } = Promise.withResolvers<void>();
+  const origin = Bun.serve({
+    port: 0,
+    hostname: '127.0.0.1',
+    fetch: () => answer.then(() => new Response('gone', { status: 404 })),
+  });
+  const settings = loadSettings({
+    env: { DATABASE_URL: pg.url, MEDIAFORGE_HOME: home, MEDIAFORGE_ALLOW_HOSTS: '127.0.0.1' },
+  });
+  const manager = new TaskManager({ database, settings });
+  const urls = [1, 2, 3].map((n) => `http://127.0.0.1:${origin.port}/slow-${n}.wav`);
+  const taskId = await manager.queueFileProcessing({
+    urls,
+    scope: userScope('drain'),
+    queue: 'drain_test',
+  });
+  const child = Bun.spawn([process.execPath, WORKER_MAIN, '--queues', 'drain_test', '--lease', '3', '--grace', '1'], {
+    env: {
+      ...process.env,
+      DATABASE_URL: pg.url,
+      MEDIAFORGE_HOME: home,
+      MEDIAFORGE_ALLOW_HOSTS: '127.0.0.1',
+      DOWNLOAD_TIMEOUT_SECONDS: '120',
+      LOG_LEVEL: 'warn',
+    },
+    stdout: 'ignore',
+    stderr: 'pipe',
+  });
+  try {
+    await waitFor('the items to run', async () => {
+      const [row] = await rows<{ n: number }>(
+        database.db,
+        sql`select count(*)::int as n from task_items where task_id = ${taskId} and status = 'running'`,
+      );
+      return (row?.n ?? 0) >= 3 ? true : undefined;
+    });
+    await Bun.sleep(300);
+    await pg.stop();
+    // The items fail now, and their outcomes have nowhere to go: the drain's flush fails, and the stop must still
+    // end with exit 0.
+    release();
+    child.kill('SIGTERM');
+    const signalled = performance.now();
+    const exit = await Promise.race([child.exited, Bun.sleep(30_000).then(() => 'hung' as const)]);
+    if (exit === 'hung') child.kill('SIGKILL');
+    expect(exit).toBe(0);
+    // Bounded: grace (1 s), the outcome writer's retries (5 s), three last writes (2 s each), closing the pools.
+    console.log(`[chaos] stopped with the database down in ${Math.round(performance.now() - signalled)} ms`);
+    expect(performance.now() - signalled).toBeLessThan(20_000);
+  } finally {
+    await pg.start();
+    origin.stop(true);
+  }
+  expect(await new Response(child.stderr).text()).not.toMatch(/unhandled|uncaught/i);
+  // Nothing was lost: the items are still theirs to take back, with leases that have run out (any worker's reaper
+  // requeues them; their hand-back could not be written while the database was down).
+  const back = await waitFor('the leases to bring the items back', async () => {
+    const [row] = await rows<{ n: number }>(
+      database.db,
+      sql`select count(*)::int as n from task_items where task_id = ${taskId} and status = 'running'
+          and locked_until < now()`,
+    ).catch(() => []);
+    return row?.n === 3 ? true : undefined;
+  });
+  expect(back).toBe(true);
 }, 90_000);

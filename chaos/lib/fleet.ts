@@ -5,7 +5,8 @@ import type { Subprocess } from 'bun';
 import { Tally } from './net.ts';
 
 const WORKER_MAIN = join(import.meta.dir, '../../packages/worker/src/main.ts');
-const MIN_AGE_FOR_SIGTERM_MS = 500;
+/** Long enough for Bun to reach the worker's first line on a loaded 2-core machine (500 ms was not, at load 20). */
+const MIN_AGE_FOR_SIGTERM_MS = 2000;
 
 export interface FleetOptions {
   size: number;

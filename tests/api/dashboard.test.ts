@@ -125,6 +125,22 @@ test('sign in, ingest to 100%, cancel a task, preview a record', async () => {
     return audio.duration;
   });
   expect(duration).toBeGreaterThan(0);
+  // The record page shows what validation read, and the name the URL gave the file.
+  const row = (label: string) => page.locator(`tr:has(th:text-is("${label}")) td`).textContent();
+  expect(await row('original name')).toBe('fixture.wav');
+  expect(await row('audio')).toBe('8000 Hz, 1 ch, 16-bit');
+  expect(await row('media')).toBe('8kHz 1ch 1.0s');
+  // The browser filters by duration and dimensions from its form, and keeps the filter in the page's inputs.
+  await page.goto(`${base}/dashboard/records`);
+  await page.fill('input[name="minDuration"]', '0.5');
+  await page.click('form.filters button[type=submit]');
+  await page.waitForURL(/minDuration=0.5/);
+  const types = () =>
+    page.locator('#records .preview').evaluateAll((els) => els.map((el) => el.getAttribute('data-media-type')));
+  expect(await types()).toEqual(['audio']);
+  expect(await page.inputValue('input[name="minDuration"]')).toBe('0.5');
+  await page.goto(`${base}/dashboard/records?minWidth=10&minHeight=48`);
+  expect(await types()).toEqual(['image']);
 
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.goto(`${base}/dashboard`);

@@ -166,6 +166,24 @@ describe('untyped 500s', () => {
     expect(fine.status).toBe(201);
     admin.close();
   });
+
+  test("a record's metadata over 16 KiB of JSON is a typed 400, and no record is made (lists stay bounded)", async () => {
+    const before = await api.call('GET', '/v1/records?limit=1000');
+    const count = ((await before.json()) as { items: unknown[] }).items.length;
+    // Multi-byte text counts by its UTF-8 bytes: 6,000 Telugu letters are 18,000 bytes.
+    for (const metadata of [{ notes: 'x'.repeat(17_000) }, { notes: 'త'.repeat(6_000) }]) {
+      const refused = await api.call('POST', '/v1/records', { json: { mediaType: 'text', metadata } });
+      expect(await errorOf(refused)).toMatchObject({ status: 400 });
+    }
+    const batch = { records: [{ mediaType: 'text' }, { mediaType: 'text', metadata: { n: 'y'.repeat(20_000) } }] };
+    expect((await api.call('POST', '/v1/records', { json: batch })).status).toBe(400);
+    const after = await api.call('GET', '/v1/records?limit=1000');
+    expect(((await after.json()) as { items: unknown[] }).items.length).toBe(count);
+    const fits = await api.call('POST', '/v1/records', {
+      json: { mediaType: 'text', metadata: { n: 'z'.repeat(16_000) } },
+    });
+    expect(fits.status).toBe(201);
+  });
 });
 
 describe('ranges, sizes and per-key uploads', () => {

@@ -142,9 +142,9 @@ describeBackends('API records and files', (backend) => {
     form.append('file', new File([await fixture('fixture.wav').bytes()], 'take one.wav', { type: 'audio/wav' }));
     const response = await api.call('POST', `/v1/records/${record.uid}/file`, { body: form });
     expect(response.status).toBe(201);
-    const body = (await response.json()) as { record: { contentType: string; metadata: { upload: unknown } } };
+    const body = (await response.json()) as { record: { contentType: string; originalName: string | null } };
     expect(body.record.contentType).toBe('audio/wav');
-    expect(body.record.metadata.upload).toEqual({ fileName: 'take one.wav' });
+    expect(body.record.originalName).toBe('take one.wav');
     const noFile = new FormData();
     noFile.append('note', 'hello');
     const other = await createRecord('audio');

@@ -55,11 +55,11 @@ interface RawClient {
 }
 
 /** A socket that sends `head` and then whatever the test writes; `closed` resolves with the ms it stayed open. */
-function rawClient(head: string): Promise<RawClient> {
+function rawClient(head: string, localAddress = '127.0.0.1'): Promise<RawClient> {
   return new Promise((resolve, reject) => {
     const opened = Date.now();
     let text = '';
-    const socket = net.connect(server.url.port as unknown as number, '127.0.0.1', () => {
+    const socket = net.connect({ port: Number(server.url.port), host: '127.0.0.1', localAddress }, () => {
       socket.write(head);
       resolve({ socket, received: () => text, closed });
     });
@@ -96,6 +96,42 @@ test('stalled bodies cannot hold the server: over the anonymous cap they get a 5
   });
   expect(signIn.status).toBe(200);
 }, 30_000);
+
+test('one address trickling sign-ins holds at most 8 anonymous slots: a sign-in from another address gets in', async () => {
+  // The attack: bodies that keep sending a byte at a time, from one client, to take every anonymous slot.
+  const trickling = await Promise.all(Array.from({ length: 30 }, () => rawClient(stalledSession, '127.0.0.1')));
+  const drip = setInterval(() => {
+    for (const client of trickling) if (!client.socket.destroyed) client.socket.write(' ');
+  }, 200);
+  try {
+    await Bun.sleep(300);
+    const busy = trickling.filter((client) => client.received().startsWith('HTTP/1.1 503'));
+    expect(busy.length).toBe(30 - 8);
+    expect(busy[0]?.received()).toContain('from this address');
+    // Another client (127.0.0.2 is this machine too) still signs in at once.
+    const other = await rawClient(
+      `POST /session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${JSON.stringify({ key }).length}\r\nConnection: close\r\n\r\n${JSON.stringify({ key })}`,
+      '127.0.0.2',
+    );
+    await other.closed;
+    expect(other.received()).toStartWith('HTTP/1.1 200');
+  } finally {
+    clearInterval(drip);
+    for (const client of trickling) client.socket.destroy();
+  }
+}, 30_000);
+
+test('a sign-in declaring a large body is refused at once, before any byte of it is read', async () => {
+  const client = await rawClient(
+    'POST /session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n',
+  );
+  const lifetime = await client.closed;
+  expect(client.received()).toStartWith('HTTP/1.1 413');
+  expect(JSON.parse(client.received().split('\r\n\r\n')[1] ?? '')).toMatchObject({
+    error: { code: 'PAYLOAD_TOO_LARGE', details: { limitBytes: 65_536 } },
+  });
+  expect(lifetime).toBeLessThan(2000);
+});
 
 test('a made-up key or session cookie buys no body reading: a stalled chunked body gets its 401 at once', async () => {
   const heads = [

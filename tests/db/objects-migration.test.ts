@@ -1,31 +1,16 @@
 // The objects migration on a database that already has files: every stored key becomes an object, counted once per
 // record that points at it (shared by dedupe), and a claim taken before claim tokens existed is released.
 import { expect, test } from 'bun:test';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { MIGRATIONS_FOLDER, openDatabase } from '@mediaforge/core';
-import { sql } from 'drizzle-orm';
-
-const statements = (file: string) =>
-  readFileSync(join(MIGRATIONS_FOLDER, file), 'utf8')
-    .split('--> statement-breakpoint')
-    .map((statement) => statement.trim())
-    .filter(Boolean);
+import { openDatabase } from '@mediaforge/core';
+import { migrationSteps } from './migration-steps.ts';
 
 test('existing records keep their files: objects made from them, refs counted, old claims released', async () => {
-  const files = readdirSync(MIGRATIONS_FOLDER)
-    .filter((name) => name.endsWith('.sql'))
-    .sort();
+  const database = await openDatabase(); // in-memory PGlite, not migrated
+  const { files, exec, apply } = migrationSteps(database);
   const objectsMigration = files.findIndex((name) => name.includes('objects'));
   expect(objectsMigration).toBeGreaterThan(0);
-  const database = await openDatabase(); // in-memory PGlite, not migrated
-  const exec = async <T>(text: string): Promise<T[]> => {
-    const result = (await database.db.execute(sql.raw(text))) as unknown as T[] | { rows: T[] };
-    return Array.isArray(result) ? result : result.rows;
-  };
   try {
-    for (const file of files.slice(0, objectsMigration))
-      for (const statement of statements(file)) await exec(statement);
+    await apply(files.slice(0, objectsMigration));
     const key = 'audio/01a20000-0000-7000-8000-000000000001.mp3';
     await exec(`
       insert into records (uid, media_type, status, storage_key, sha256, file_size, content_type, user_id) values
@@ -33,7 +18,7 @@ test('existing records keep their files: objects made from them, refs counted, o
         ('01a20000-0000-7000-8000-000000000002', 'audio', 'uploaded', '${key}', 'aa', 10, 'audio/mpeg', 'alice'),
         ('01a20000-0000-7000-8000-000000000003', 'text', 'processing', null, null, null, null, 'bob');
     `);
-    for (const file of files.slice(objectsMigration)) for (const statement of statements(file)) await exec(statement);
+    await apply(files.slice(objectsMigration));
     const objects = await exec<{ key: string; refs: number; state: string; stored: boolean; owner_id: string }>(
       'select key, refs, state, stored, owner_id from objects',
     );

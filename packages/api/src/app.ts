@@ -16,13 +16,19 @@ import type { ApiDeps, ApiEnv } from './env.ts';
 import { ApiError, errorResponse } from './errors.ts';
 import { jsonDepthLimit } from './json-depth.ts';
 import { requestContext } from './request-context.ts';
+import { directUploadRoutes } from './routes/direct-uploads.ts';
+import { generationRoutes } from './routes/generations.ts';
 import { recordFileRoutes } from './routes/record-files.ts';
 import { recordRoutes } from './routes/records.ts';
 import { metricsRoutes, publicRoutes } from './routes/system.ts';
 import { taskRoutes } from './routes/tasks.ts';
+import { thumbnailRoutes } from './routes/thumbnails.ts';
 import { createServices, type Services } from './services.ts';
+import { TUS_REQUEST_HEADERS, TUS_RESPONSE_HEADERS } from './tus/tus-headers.ts';
+import { tusRoutes } from './tus/tus-routes.ts';
 
-const UPLOAD_PATH = /^\/v1\/records\/[^/]+\/file$/;
+/** Routes whose bodies are files, bounded by MAX_FILE_SIZE_MB as they stream instead of the JSON limit. */
+const UPLOAD_PATH = /^\/v1\/(records\/[^/]+\/file|direct-uploads\/[^/]+|uploads(\/[^/]+)?)$/;
 /** Requests that carry no body: the JSON body limits have nothing to check (the server drops any body they send). */
 const BODYLESS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -37,9 +43,16 @@ function buildApp(services: Services) {
       '/v1/*',
       cors({
         origin: origins.includes('*') ? '*' : origins,
-        allowHeaders: ['Authorization', 'Content-Type', 'Range'],
-        allowMethods: ['GET', 'HEAD', 'POST', 'DELETE', 'OPTIONS'],
-        exposeHeaders: ['Location', 'X-Request-Id', 'Content-Range', 'Retry-After', 'RateLimit-Remaining'],
+        allowHeaders: ['Authorization', 'Content-Type', 'Range', ...TUS_REQUEST_HEADERS],
+        allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+        exposeHeaders: [
+          'Location',
+          'X-Request-Id',
+          'Content-Range',
+          'Retry-After',
+          'RateLimit-Remaining',
+          ...TUS_RESPONSE_HEADERS,
+        ],
         maxAge: 600,
       }),
     );
@@ -83,7 +96,11 @@ function buildApp(services: Services) {
     .route('/', metricsRoutes(services))
     .route('/v1', recordRoutes(services))
     .route('/v1', recordFileRoutes(services))
-    .route('/v1', taskRoutes(services));
+    .route('/v1', directUploadRoutes(services))
+    .route('/v1', thumbnailRoutes(services))
+    .route('/v1', tusRoutes(services))
+    .route('/v1', taskRoutes(services))
+    .route('/v1', generationRoutes(services));
   routes.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: {

@@ -32,3 +32,19 @@ test('a body that stops sending ends with a 408; one past the ceiling with a 413
   const tooLarge = await failure(new Response(guardBody(large, { idleMs: 1000, maxBytes: 1000 })).arrayBuffer());
   expect(tooLarge).toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
 });
+
+test('with a deadline, a body that trickles without ever stalling ends with a 408 at the deadline', async () => {
+  const trickle = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      await Bun.sleep(20);
+      controller.enqueue(new Uint8Array(1));
+    },
+  });
+  const started = performance.now();
+  const outcome = await failure(
+    new Response(guardBody(trickle, { idleMs: 1000, maxBytes: 1_000_000, deadlineMs: 200 })).arrayBuffer(),
+  );
+  expect(outcome).toMatchObject({ status: 408, code: 'REQUEST_TIMEOUT', details: { deadlineMs: 200 } });
+  // Never before the deadline; and not the idle timeout (1 s) either, though no gap ever reached it.
+  expect(performance.now() - started).toBeGreaterThanOrEqual(190);
+});

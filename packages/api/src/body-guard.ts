@@ -6,27 +6,35 @@ export interface BodyGuardOptions {
   idleMs: number;
   /** Bytes past which the body is refused with a 413. */
   maxBytes: number;
+  /** Longest time for the whole body, however it trickles (bodies read before any key is verified). */
+  deadlineMs?: number;
 }
 
 /**
  * The body as a stream that errors with a 408 when the client stops sending for `idleMs`, and with a 413 past
  * `maxBytes`. A long upload that keeps sending is never cut off; only a gap is.
  */
-export function guardBody(body: ReadableStream<Uint8Array>, { idleMs, maxBytes }: BodyGuardOptions) {
+export function guardBody(body: ReadableStream<Uint8Array>, { idleMs, maxBytes, deadlineMs }: BodyGuardOptions) {
   const reader = body.getReader();
   let received = 0;
+  const deadline = deadlineMs === undefined ? Number.POSITIVE_INFINITY : performance.now() + deadlineMs;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       let timer: ReturnType<typeof setTimeout> | undefined;
+      const left = deadline - performance.now();
       const stalled = new Promise<never>((_, reject) => {
         timer = setTimeout(
           () =>
             reject(
-              new ApiError(408, 'REQUEST_TIMEOUT', `The request body sent nothing for ${idleMs / 1000} seconds.`, {
-                idleSeconds: idleMs / 1000,
-              }),
+              left < idleMs
+                ? new ApiError(408, 'REQUEST_TIMEOUT', `The request body took longer than ${deadlineMs} ms.`, {
+                    deadlineMs,
+                  })
+                : new ApiError(408, 'REQUEST_TIMEOUT', `The request body sent nothing for ${idleMs / 1000} seconds.`, {
+                    idleSeconds: idleMs / 1000,
+                  }),
             ),
-          idleMs,
+          Math.max(0, Math.min(idleMs, left)),
         );
       });
       try {

@@ -3,6 +3,7 @@
 import { z } from '@hono/zod-openapi';
 import {
   MEDIA_TYPES,
+  METADATA_MAX_BYTES,
   type MediaRecord,
   publicSourceUrl,
   RECORD_SOURCES,
@@ -13,6 +14,8 @@ import {
   type TaskStatusView,
   type WorkerInfo,
 } from '@mediaforge/core';
+
+import { ingestFilterOptions, mediaRangeQuery, mediaRecordFields, uploadFilterQuery } from './media-schemas.ts';
 
 const uuid = z.uuid().openapi({ example: '2f1c6b1e-8a53-4c41-9a8e-0d1f0b6f8a10' });
 const isoDate = z.iso.datetime().openapi({ example: '2026-11-21T10:00:00.000Z' });
@@ -53,6 +56,8 @@ export const RecordSchema = z
     userId: z.string().nullable(),
     generationId: z.string().nullable(),
     metadata: z.record(z.string(), z.unknown()),
+    ...mediaRecordFields,
+    thumbnailUrl: z.string().nullable().openapi({ description: "This API's thumbnail route, when there is one" }),
     error: z.string().nullable(),
     createdAt: isoDate,
     updatedAt: isoDate,
@@ -64,11 +69,14 @@ export type RecordDto = z.infer<typeof RecordSchema>;
 /**
  * A record as the API shows it: a `file_url` a client can open — a public URL as stored, while a local-disk `file:`
  * path or a private bucket's `s3://` reference becomes the record's file route (which streams or redirects to a
- * presigned URL) — and never a source URL's credentials, query or fragment (signed-URL tokens).
+ * presigned URL) — and never a source URL's credentials, query or fragment (signed-URL tokens), nor the claim token.
  */
 export function toRecordDto(record: MediaRecord): RecordDto {
+  // The claim token guards a file write in progress; it is the writer's secret, never shown.
+  const { claimToken: _claim, thumbnailKey, ...shown } = record;
   return {
-    ...record,
+    ...shown,
+    thumbnailUrl: thumbnailKey ? `/v1/records/${record.uid}/thumbnail` : null,
     fileUrl: record.fileUrl && !/^https?:/.test(record.fileUrl) ? `/v1/records/${record.uid}/file` : record.fileUrl,
     sourceUrl: record.sourceUrl === null ? null : (publicSourceUrl(record.sourceUrl) ?? null),
     createdAt: record.createdAt.toISOString(),
@@ -84,7 +92,10 @@ export const NewRecordSchema = z
     language: z.string().max(35).optional(),
     userId: z.string().max(200).optional().openapi({ description: "Admin keys only; default: the key's user" }),
     generationId: z.string().max(200).optional(),
-    metadata: z.record(z.string(), z.unknown()).optional(),
+    metadata: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .openapi({ description: `Your own fields; at most ${METADATA_MAX_BYTES} bytes of JSON` }),
   })
   .openapi('NewRecord');
 
@@ -102,6 +113,7 @@ export const ListRecordsQuery = z.object({
   userId: z.string().max(200).optional(),
   generationId: z.string().max(200).optional(),
   withoutFile: booleanQuery,
+  ...mediaRangeQuery,
   limit: z.coerce.number().int().min(1).max(1000).optional(),
   cursor: z.string().max(500).optional(),
 });
@@ -110,7 +122,8 @@ export const UploadQuery = z.object({
   replace: booleanQuery.openapi({ description: 'Replace a file the record already has' }),
   compress: booleanQuery.openapi({ description: 'Recompress images (default true)' }),
   quality: z.coerce.number().int().min(1).max(100).optional(),
-  fileName: z.string().max(255).optional().openapi({ description: 'Original file name (raw bodies)' }),
+  fileName: z.string().max(1024).optional().openapi({ description: 'Original file name (raw bodies)' }),
+  ...uploadFilterQuery,
 });
 
 export const UploadResultSchema = z
@@ -159,6 +172,7 @@ export const IngestBody = z
         quality: z.number().int().min(1).max(100).optional(),
         compress: z.boolean().optional(),
         maxSizeMb: z.number().positive().optional(),
+        ...ingestFilterOptions,
       })
       .optional(),
     ...queueFields,

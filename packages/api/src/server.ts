@@ -24,6 +24,12 @@ export interface StartedServer {
 }
 
 const BODYLESS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/**
+ * Bodies read before any key is verified (sign-in, dashboard forms) are small and quick, so one client trickling
+ * them cannot hold the anonymous slots for long: 64 KiB at most (refused at once when Content-Length says more),
+ * all of it within 10 s, and at most 8 of them in flight per client address.
+ */
+export const ANONYMOUS_BODY_LIMITS = { maxBytes: 64 * 1024, deadlineMs: 10_000, perClient: 8 } as const;
 
 export function startServer(options: ServeOptions): StartedServer {
   const { app, close } = createApp(options);
@@ -32,6 +38,7 @@ export function startServer(options: ServeOptions): StartedServer {
   // so that even this 413 has the one error shape (Bun's own limit is set out of the way).
   const maxBody = options.settings.maxFileSizeBytes + 1024 * 1024;
   let anonymous = 0;
+  const anonymousByClient = new Map<string, number>();
   const server = Bun.serve({
     hostname: options.host ?? api.host,
     port: options.port ?? api.port,
@@ -40,8 +47,14 @@ export function startServer(options: ServeOptions): StartedServer {
     async fetch(request, server) {
       const hasBody = !BODYLESS.has(request.method) && request.body !== null;
       const counted = hasBody && isAnonymous(request);
-      if (counted && anonymous >= api.maxAnonymousRequests) {
-        return overloaded(api.maxAnonymousRequests);
+      const client = counted ? (server.requestIP(request)?.address ?? 'unknown') : '';
+      if (counted) {
+        if (anonymous >= api.maxAnonymousRequests) return overloaded(api.maxAnonymousRequests);
+        if ((anonymousByClient.get(client) ?? 0) >= ANONYMOUS_BODY_LIMITS.perClient) {
+          return overloaded(ANONYMOUS_BODY_LIMITS.perClient, 'from this address');
+        }
+        const declared = Number(request.headers.get('content-length') ?? 0);
+        if (declared > ANONYMOUS_BODY_LIMITS.maxBytes) return tooLarge(ANONYMOUS_BODY_LIMITS.maxBytes);
       }
       let held = false;
       const env: ApiEnv['Bindings'] = {
@@ -52,14 +65,19 @@ export function startServer(options: ServeOptions): StartedServer {
       };
       const guarded = hasBody
         ? new Request(request, {
-            body: guardBody(request.body as ReadableStream<Uint8Array>, {
-              idleMs: api.bodyTimeoutMs,
-              maxBytes: maxBody,
-            }),
+            body: guardBody(
+              request.body as ReadableStream<Uint8Array>,
+              counted
+                ? { idleMs: api.bodyTimeoutMs, ...ANONYMOUS_BODY_LIMITS }
+                : { idleMs: api.bodyTimeoutMs, maxBytes: maxBody },
+            ),
             duplex: 'half',
           } as RequestInit)
         : request;
-      if (counted) anonymous += 1;
+      if (counted) {
+        anonymous += 1;
+        anonymousByClient.set(client, (anonymousByClient.get(client) ?? 0) + 1);
+      }
       try {
         const response = await app.fetch(guarded, env);
         // A finished upload or generation hands its connection back to the idle timeout; a stream keeps it lifted.
@@ -68,7 +86,12 @@ export function startServer(options: ServeOptions): StartedServer {
         }
         return response;
       } finally {
-        if (counted) anonymous -= 1;
+        if (counted) {
+          anonymous -= 1;
+          const left = (anonymousByClient.get(client) ?? 1) - 1;
+          if (left > 0) anonymousByClient.set(client, left);
+          else anonymousByClient.delete(client);
+        }
       }
     },
   });
@@ -81,7 +104,6 @@ export function startServer(options: ServeOptions): StartedServer {
   };
 }
 
-/** No key presented (or a sign-in, whose key is in the body): the caller is not known yet. */
 /**
  * Requests whose body is read before any key is verified: everything outside `/v1` (sign-in, dashboard forms).
  * `/v1` checks the key before it reads a body, so a made-up Authorization header or cookie buys nothing there.
@@ -90,18 +112,19 @@ function isAnonymous(request: Request): boolean {
   return !new URL(request.url).pathname.startsWith('/v1/');
 }
 
-function overloaded(limit: number): Response {
+function overloaded(limit: number, scope = ''): Response {
+  const message = `Too many requests without an API key are in flight${scope ? ` ${scope}` : ''}; retry shortly.`;
+  return refusal(503, { code: 'SERVER_BUSY', message, details: { limit } }, { 'Retry-After': '1' });
+}
+
+function tooLarge(limitBytes: number): Response {
+  const message = `Requests without an API key may send at most ${limitBytes} bytes.`;
+  return refusal(413, { code: 'PAYLOAD_TOO_LARGE', message, details: { limitBytes } });
+}
+
+/** An error answered before the app runs, in the one error shape; the connection is closed (its body is unread). */
+function refusal(status: number, error: Omit<ErrorBody['error'], 'requestId'>, headers: Record<string, string> = {}) {
   const requestId = crypto.randomUUID();
-  const body: ErrorBody = {
-    error: {
-      code: 'SERVER_BUSY',
-      message: 'Too many requests without an API key are in flight; retry shortly.',
-      details: { limit },
-      requestId,
-    },
-  };
-  return Response.json(body, {
-    status: 503,
-    headers: { 'Retry-After': '1', 'X-Request-Id': requestId, Connection: 'close' },
-  });
+  const body: ErrorBody = { error: { ...error, requestId } };
+  return Response.json(body, { status, headers: { ...headers, 'X-Request-Id': requestId, Connection: 'close' } });
 }

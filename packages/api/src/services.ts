@@ -34,6 +34,8 @@ export interface Services {
   uploads: ConcurrencyLimiter;
   metrics: ApiMetrics;
   events: TaskEvents;
+  /** Thumbnails for stored images and videos (THUMBNAILS; on unless set to false). */
+  thumbnails: boolean;
   version: string;
   /** Stops the background work the services run (task snapshots, the revocation listener). */
   close(): Promise<void>;
@@ -66,6 +68,7 @@ export function createServices(deps: ApiDeps): Services {
     uploads: new ConcurrencyLimiter(settings.api.maxUploadsPerKey, 'uploads'),
     metrics: createMetrics(database.db),
     events,
+    thumbnails: settings.uploads.thumbnails ?? true,
     version: deps.version ?? '0.0.0',
     async close() {
       events.close();

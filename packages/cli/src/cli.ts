@@ -15,6 +15,7 @@ export const mediaforge = defineCommand({
     config: () => import('./commands/config.ts').then((m) => m.default),
     migrate: () => import('./commands/migrate.ts').then((m) => m.default),
     records: () => import('./commands/records.ts').then((m) => m.default),
+    generations: () => import('./commands/generations.ts').then((m) => m.default),
     jobs: () => import('./commands/jobs.ts').then((m) => m.default),
     workers: () => import('./commands/workers.ts').then((m) => m.default),
     worker: () => import('./commands/worker.ts').then((m) => m.default),

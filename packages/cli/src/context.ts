@@ -46,7 +46,14 @@ export async function withContext<T>(fn: (ctx: CommandContext) => Promise<T>): P
       records: async () => new RecordRepository((await database()).db),
       store: getStore,
       generator: async () =>
-        new RecordFileGenerator({ db: (await database()).db, store: getStore(), settings, scope: ALL_USERS }),
+        new RecordFileGenerator({
+          db: (await database()).db,
+          store: getStore(),
+          settings,
+          scope: ALL_USERS,
+          // The quick path is about throughput: thumbnails only when THUMBNAILS=true.
+          thumbnails: settings.uploads.thumbnails ?? false,
+        }),
       tasks: async () => new TaskManager({ database: await database(), settings }),
     });
   } finally {

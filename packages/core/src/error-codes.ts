@@ -18,6 +18,7 @@ export const ERROR_CODES = [
   'INVALID_SIZE',
   'INVALID_URL',
   'URL_NOT_ALLOWED',
+  'INVALID_HEADERS',
   'BATCH_TOO_LARGE',
   'UNSUPPORTED_SYNTHESIS_FORMAT',
 
@@ -25,9 +26,12 @@ export const ERROR_CODES = [
   'FILE_SIZE_EXCEEDED',
   'FILE_TYPE_NOT_SUPPORTED',
   'INTEGRITY_ERROR',
+  // A type the request's allowedTypes leaves out.
+  'FILE_TYPE_NOT_ALLOWED',
 
   // Records and their claims.
   'RECORD_NOT_FOUND',
+  'GENERATION_NOT_FOUND',
   'RECORD_EXISTS',
   'RECORD_HAS_FILE',
   'RECORD_BUSY',
@@ -35,6 +39,11 @@ export const ERROR_CODES = [
   'CLAIM_LOST',
   'FILE_NOT_FOUND',
   'API_KEY_NOT_FOUND',
+  // Direct and resumable uploads (their staged bytes, tokens and limits).
+  'UPLOAD_NOT_FOUND',
+  'UPLOAD_USED',
+  'UPLOAD_NOT_RECEIVED',
+  'UPLOAD_LIMIT',
 
   // Tasks, items and workers.
   'TASK_NOT_FOUND',

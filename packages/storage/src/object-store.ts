@@ -73,6 +73,14 @@ export interface ObjectStore {
   list(prefix: string, options?: ListOptions): Promise<ListPage>;
   /** A URL for the object: public, or presigned for `expiresIn` seconds where the driver supports it. */
   url(key: string, options?: { expiresIn?: number }): Promise<string>;
+  /**
+   * Optional: a presigned PUT URL for `key`, valid `expiresIn` seconds, that accepts exactly `contentLength` bytes
+   * (S3). Drivers without it cannot take uploads directly; the API hands out one-time upload tokens instead.
+   */
+  signedUploadUrl?(
+    key: string,
+    options: { expiresIn: number; contentLength: number; contentType?: string },
+  ): Promise<string>;
   /** The object's stable address, the same `url` that `put` reports: `file://…`, `s3://bucket/key`, or a public URL. */
   objectUrl(key: string): string;
   copy(fromKey: string, toKey: string): Promise<void>;

@@ -4,6 +4,7 @@ import {
   type Db,
   FileProcessingError,
   type FileStore,
+  ingestFiltersFromStored,
   processUrl,
   RecordFileGenerator,
   reapExpiredLeases,
@@ -35,10 +36,14 @@ export function builtinHandlers(deps: HandlerDeps): Record<TaskKind, Handler> {
       const options = item.options;
       const quality = num(options.quality);
       const maxSize = num(options.maxSize);
+      // The request's type filter and its sealed headers, opened only now and only in memory.
+      const filters = ingestFiltersFromStored(options, deps.settings.ingestHeadersKey);
       const file = await processUrl(url, {
+        ...filters,
         db: deps.db,
         store: deps.store,
         settings: deps.settings,
+        thumbnails: deps.settings.uploads.thumbnails ?? true,
         policy: { allowPrivate: options.allowPrivate === true, allowHosts: deps.settings.allowHosts },
         ...(item.userId ? { userId: item.userId } : {}),
         ...(item.generationId ? { generationId: item.generationId } : {}),
@@ -64,7 +69,13 @@ export function builtinHandlers(deps: HandlerDeps): Record<TaskKind, Handler> {
       const fileSizeKb = num(item.options.fileSizeKb);
       // The task's owner is the scope: a user's task can only ever touch that user's records.
       const scope = item.userId ? userScope(item.userId) : ALL_USERS;
-      const generator = new RecordFileGenerator({ db: deps.db, store: deps.store, settings: deps.settings, scope });
+      const generator = new RecordFileGenerator({
+        db: deps.db,
+        store: deps.store,
+        settings: deps.settings,
+        scope,
+        thumbnails: deps.settings.uploads.thumbnails ?? true,
+      });
       const result = await generator.processRecord(uid, {
         ...(fileSizeKb !== undefined ? { fileSizeKb } : {}),
         force: item.options.force === true,

@@ -54,6 +54,21 @@ export async function settledWithin(promises: Promise<unknown>[], ms: number): P
   clearTimeout(timer);
 }
 
+/** The promise's value if it settles within `ms`, else (or on rejection) `fallback`. */
+export async function valueWithin<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise.catch(() => fallback),
+      new Promise<T>((resolve) => {
+        timer = setTimeout(() => resolve(fallback), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export function formatMs(ms: number): string {
   return ms >= 60_000 ? `${(ms / 60_000).toFixed(ms % 60_000 === 0 ? 0 : 1)} min` : `${(ms / 1000).toFixed(1)} s`;
 }

@@ -26,6 +26,7 @@ const BATCH = 500;
 export class OutcomeBuffer {
   private readonly pending: Outcome[] = [];
   private flushing: Promise<void> | undefined;
+  private abandoned = false;
 
   constructor(private readonly options: OutcomeBufferOptions) {}
 
@@ -40,7 +41,16 @@ export class OutcomeBuffer {
     if (index >= 0) this.pending.splice(index, 1);
   }
 
-  /** Resolves once everything added so far is written. */
+  /**
+   * Stops retrying and forgets what is not written (a stop while the database is unreachable): those items are
+   * still leased to this worker, so they come back when the leases expire and run again. Returns how many.
+   */
+  abandon(): number {
+    this.abandoned = true;
+    return this.pending.splice(0).length;
+  }
+
+  /** Resolves once everything added so far is written (or abandoned). */
   flush(): Promise<void> {
     this.flushing ??= this.drain().finally(() => {
       this.flushing = undefined;
@@ -51,7 +61,7 @@ export class OutcomeBuffer {
   private async drain(): Promise<void> {
     const { db, workerId, logger } = this.options;
     let failures = 0;
-    while (this.pending.length > 0) {
+    while (this.pending.length > 0 && !this.abandoned) {
       const batch = this.pending.splice(0, BATCH);
       try {
         const { done, finished } = await withDeadlockRetry(() => completeItems(db, workerId, batch));
@@ -60,6 +70,7 @@ export class OutcomeBuffer {
         for (const outcome of batch) this.options.onWritten(outcome, accepted.has(outcome.id));
         for (const task of finished) this.options.onTaskFinished(task);
       } catch (error) {
+        if (this.abandoned) return;
         this.pending.unshift(...batch);
         failures += 1;
         logger.warn({ workerId, err: error, waiting: this.pending.length }, 'recording outcomes failed; retrying');

@@ -25,7 +25,7 @@ import {
   workerHeartbeat,
 } from '@mediaforge/core';
 import { type Held, holdItem } from './held.ts';
-import { type Decision, decide, formatMs, ItemAbort, settledWithin } from './item-outcome.ts';
+import { type Decision, decide, formatMs, ItemAbort, settledWithin, valueWithin } from './item-outcome.ts';
 import { prune, reap } from './maintenance.ts';
 import { OutcomeBuffer } from './outcome-buffer.ts';
 import type { WorkerOptions, WorkerState } from './types.ts';
@@ -33,6 +33,10 @@ import { Wakeup } from './wakeup.ts';
 
 /** Tries at registration while the database is unreachable: about 20 s with backoff, longer than a restart. */
 const REGISTER_ATTEMPTS = 10;
+/** How long a stop keeps trying to record outcomes before leaving them to the leases. */
+const STOP_FLUSH_MS = 5000;
+/** How long a stop gives each of its last writes (hand-back, unlisten, deregistration). */
+const STOP_WRITE_MS = 2000;
 
 export class Worker {
   readonly id: string;
@@ -173,24 +177,26 @@ export class Worker {
       await settledWithin([...this.running], 5000);
       const unfinished = [...this.held.values()].filter((held) => !held.settled);
       for (const held of unfinished) held.settled = true;
-      // Outcomes that cannot be written now (the database restarting) come back through the leases: items run at
-      // least once, and a re-run finds its own record.
-      await this.outcomes.flush().catch((error: unknown) => {
-        log.warn(
-          { workerId: this.id, err: (error as Error).message },
-          'outcomes not written at stop; leases bring them back',
-        );
-      });
+      // Outcomes that cannot be written now (the database down or restarting) come back through the leases: items
+      // run at least once, and a re-run finds its own record. The writer retries for a while, then gives up, so a
+      // stop never waits on a database that does not come back.
+      await settledWithin([this.outcomes.flush()], STOP_FLUSH_MS);
+      const unwritten = this.outcomes.abandon();
+      if (unwritten > 0) {
+        log.warn({ workerId: this.id, unwritten }, 'outcomes not written at stop; leases bring them back');
+      }
+      // Each last write is bounded too: with the database unreachable a query waits for its connect timeout, and
+      // an orchestrator's stop deadline (often 30 s) should not be spent on writes that the leases make up for.
       const { db } = this.options.database;
-      const released = await releaseItems(
-        db,
-        this.id,
-        unfinished.map((held) => held.item.id),
-      ).catch(() => 0);
+      const ids = unfinished.map((held) => held.item.id);
+      const released = await valueWithin(releaseItems(db, this.id, ids), STOP_WRITE_MS, 0);
       for (const held of unfinished) this.forget(held);
       for (const timer of this.timers) clearInterval(timer);
-      await Promise.allSettled(this.unlisten.map((fn) => fn()));
-      await deregisterWorker(db, this.id, { active: 0, ...this.counters }).catch(() => {});
+      await settledWithin(
+        this.unlisten.map((fn) => fn()),
+        STOP_WRITE_MS,
+      );
+      await settledWithin([deregisterWorker(db, this.id, { active: 0, ...this.counters })], STOP_WRITE_MS);
       this.state = 'stopped';
       log.info({ workerId: this.id, released, ...this.counters }, 'worker stopped');
       this.resolveStopped();

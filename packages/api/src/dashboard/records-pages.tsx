@@ -1,9 +1,20 @@
 /** @jsxImportSource hono/jsx */
 /** The records browser: filters, previews (images shown, audio and video playable, text excerpts), one record. */
-import { formatBytes, MEDIA_TYPES, type MediaRecord, publicSourceUrl, RECORD_STATUSES } from '@mediaforge/core';
+import {
+  formatBytes,
+  MEDIA_TYPES,
+  type MediaRangeFilter,
+  type MediaRecord,
+  mediaSummary,
+  publicSourceUrl,
+  RECORD_STATUSES,
+} from '@mediaforge/core';
 import { ago, Layout, shortId } from './layout.tsx';
+import { ListPreview } from './list-preview.tsx';
+import { mediaFields } from './media-fields.ts';
+import { MediaRangeInputs, mediaRangeParams } from './media-filters.tsx';
 
-export interface RecordFilters {
+export interface RecordFilters extends MediaRangeFilter {
   mediaType?: string;
   status?: string;
 }
@@ -35,6 +46,7 @@ export function RecordsPage(props: {
   const next = new URLSearchParams({
     ...(props.filters.mediaType ? { mediaType: props.filters.mediaType } : {}),
     ...(props.filters.status ? { status: props.filters.status } : {}),
+    ...mediaRangeParams(props.filters),
     ...(props.nextCursor ? { cursor: props.nextCursor } : {}),
   });
   return (
@@ -65,12 +77,13 @@ export function RecordsPage(props: {
             ))}
           </select>
         </label>
+        <MediaRangeInputs filter={props.filters} />
         <button type="submit">Filter</button>
       </form>
       <div class="grid" id="records">
         {props.records.map((record) => (
           <div class="preview" data-record-uid={record.uid} data-media-type={record.mediaType}>
-            <Preview record={record} excerpt={props.excerpts.get(record.uid)} />
+            <ListPreview record={record} excerpt={props.excerpts.get(record.uid)} />
             <div>
               <a href={`/dashboard/records/${record.uid}`} title={record.uid}>
                 {record.title ?? shortId(record.uid)}
@@ -78,6 +91,7 @@ export function RecordsPage(props: {
             </div>
             <div class="muted">
               {record.mediaType} · {record.status} · {record.fileSize ? formatBytes(record.fileSize) : '—'} ·{' '}
+              {record.storageKey ? `${mediaSummary(record)} · ` : ''}
               {ago(record.createdAt)}
             </div>
           </div>
@@ -100,6 +114,7 @@ export function RecordPage({ user, record, excerpt }: { user: string; record: Me
     ['status', record.status],
     ['content type', record.contentType ?? '—'],
     ['size', record.fileSize ? formatBytes(record.fileSize) : '—'],
+    ...mediaFields(record),
     ['sha256', record.sha256 ?? '—'],
     ['storage key', record.storageKey ?? '—'],
     ['source', record.source ?? '—'],

@@ -22,6 +22,7 @@ import { getCookie } from 'hono/cookie';
 import { principalScope, SESSION_COOKIE } from '../auth.ts';
 import type { ApiEnv } from '../env.ts';
 import type { Services } from '../services.ts';
+import { mediaRangeFromQuery } from './media-filters.tsx';
 import { LoginPage, OverviewPage, TaskPage } from './pages.tsx';
 import { RecordPage, RecordsPage } from './records-pages.tsx';
 import { ThroughputPage } from './throughput-page.tsx';
@@ -144,8 +145,10 @@ export function dashboardRoutes(services: Services) {
         const mediaType = MEDIA_TYPES.find((type) => type === c.req.query('mediaType'));
         const status = RECORD_STATUSES.find((value) => value === c.req.query('status'));
         const cursor = c.req.query('cursor');
+        const range = mediaRangeFromQuery((name) => c.req.query(name));
         const found = await services.records.list(principalScope(principal), {
           limit: 48,
+          ...range,
           ...(mediaType ? { mediaType } : {}),
           ...(status ? { status } : {}),
           ...(cursor ? { cursor } : {}),
@@ -162,7 +165,7 @@ export function dashboardRoutes(services: Services) {
             user={label(principal)}
             records={found.items}
             excerpts={excerpts}
-            filters={{ ...(mediaType ? { mediaType } : {}), ...(status ? { status } : {}) }}
+            filters={{ ...(mediaType ? { mediaType } : {}), ...(status ? { status } : {}), ...range }}
             {...(found.nextCursor ? { nextCursor: found.nextCursor } : {})}
           />,
         );

@@ -6,9 +6,11 @@ import { principalScope } from '../auth.ts';
 import { ApiError } from '../errors.ts';
 import { multipartBoundary, readMultipartFile } from '../multipart.ts';
 import { requestLogger } from '../request-logger.ts';
-import { FileQuery, toRecordDto, UidParam, UploadQuery, UploadResultSchema } from '../schemas.ts';
+import { FileQuery, UidParam, UploadQuery, UploadResultSchema } from '../schemas.ts';
 import type { Services } from '../services.ts';
+import { uploadResultDto } from '../upload-schemas.ts';
 import { bearer, errors, json, router } from './common.ts';
+import { uploadFilters } from './upload-filters.ts';
 
 const tags = ['Files'];
 const PRESIGNED_SECONDS = 900;
@@ -24,6 +26,7 @@ const uploadFile = createRoute({
   description:
     'Send the file as the raw body (any Content-Type; the content decides) or as multipart/form-data with a ' +
     '`file` part. Options come from the query string (or, for multipart, from text fields before the file). ' +
+    '`allowedTypes` and `maxSizeMb` narrow what this upload accepts; a refused file leaves the record as it was. ' +
     'The size limit (MAX_FILE_SIZE_MB) is enforced while the body streams in.',
   request: {
     params: UidParam,
@@ -40,7 +43,7 @@ const uploadFile = createRoute({
   },
   responses: {
     201: json(UploadResultSchema, 'Stored; the record now has its file'),
-    ...errors(400, 404, 409, 413, 415, 422),
+    ...errors(400, 403, 404, 409, 413, 415, 422),
   },
 });
 
@@ -64,7 +67,8 @@ export function recordFileRoutes(services: Services) {
     .openapi(uploadFile, async (c) => {
       const { uid } = c.req.valid('param');
       const principal = c.get('principal');
-      const maxSize = services.settings.maxFileSizeBytes;
+      let filters = uploadFilters(services, c.req.valid('query'));
+      const { maxSize } = filters;
       const contentType = c.req.header('content-type') ?? '';
       const boundary = multipartBoundary(contentType);
       const declaredLength = Number(c.req.header('content-length') ?? Number.NaN);
@@ -84,6 +88,7 @@ export function recordFileRoutes(services: Services) {
         if (!fields.success)
           throw new ApiError(400, 'VALIDATION_ERROR', `Invalid form fields: ${fields.error.message}`);
         query = { ...fields.data, ...stripUndefined(query) };
+        filters = uploadFilters(services, query);
         body = part.stream;
         declaredType = part.contentType;
         fileName = part.fileName ?? fileName;
@@ -97,8 +102,9 @@ export function recordFileRoutes(services: Services) {
           db: services.database.db,
           store: services.store,
           settings: services.settings,
-          maxSize,
+          ...filters,
           scope: principalScope(principal),
+          thumbnails: services.thumbnails,
           ...(query.replace === undefined ? {} : { replace: query.replace }),
           ...(query.compress === undefined ? {} : { compress: query.compress }),
           ...(query.quality === undefined ? {} : { quality: query.quality }),
@@ -114,15 +120,7 @@ export function recordFileRoutes(services: Services) {
           { uid, size: result.originalSize, stored: result.record.fileSize, duplicateOf: result.duplicateOf },
           'upload stored',
         );
-        return c.json(
-          {
-            record: toRecordDto(result.record),
-            compressed: result.compressed,
-            originalSize: result.originalSize,
-            ...(result.duplicateOf ? { duplicateOf: result.duplicateOf } : {}),
-          },
-          201,
-        );
+        return c.json(uploadResultDto(result), 201);
       } catch (error) {
         c.get('metrics').uploads.inc({ outcome: 'rejected' });
         // Whatever the client still sends is not read: tell it the connection ends with this response.

@@ -1,5 +1,6 @@
 /** Unauthenticated probes (`/health`, `/ready`), Prometheus `/metrics`, and the dashboard's session cookie. */
 import { createRoute, z } from '@hono/zod-openapi';
+import { ffmpegPath } from '@mediaforge/core';
 import { sql } from 'drizzle-orm';
 import { deleteCookie, setCookie } from 'hono/cookie';
 import { SESSION_COOKIE } from '../auth.ts';
@@ -18,7 +19,17 @@ const health = createRoute({
   tags: ['System'],
   summary: 'Liveness: the process answers',
   responses: {
-    200: json(z.object({ status: z.literal('ok'), version: z.string(), uptimeSeconds: z.number() }), 'Alive'),
+    200: json(
+      z.object({
+        status: z.literal('ok'),
+        version: z.string(),
+        uptimeSeconds: z.number(),
+        thumbnails: z
+          .object({ images: z.boolean(), videos: z.boolean() })
+          .openapi({ description: 'What gets a thumbnail here (videos need ffmpeg on PATH)' }),
+      }),
+      'Alive',
+    ),
   },
 });
 
@@ -68,7 +79,15 @@ const deleteSession = createRoute({
 export function publicRoutes(services: Services) {
   return router()
     .openapi(health, (c) =>
-      c.json({ status: 'ok' as const, version: services.version, uptimeSeconds: (Date.now() - started) / 1000 }, 200),
+      c.json(
+        {
+          status: 'ok' as const,
+          version: services.version,
+          uptimeSeconds: (Date.now() - started) / 1000,
+          thumbnails: { images: services.thumbnails, videos: services.thumbnails && ffmpegPath() !== null },
+        },
+        200,
+      ),
     )
     .openapi(ready, async (c) => {
       const [database, storage] = await Promise.all([

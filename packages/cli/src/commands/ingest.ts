@@ -5,6 +5,7 @@ import { defineCommand } from 'citty';
 import { jsonArg, parseIntArg } from '../args.ts';
 import { CLIError } from '../cli-error.ts';
 import { withContext } from '../context.ts';
+import { ingestFilterArgs, parseIngestFilters } from '../ingest-filters.ts';
 import { printJson, printTable } from '../output.ts';
 import { createProgress } from '../progress.ts';
 import { printQueued } from '../queued.ts';
@@ -28,13 +29,14 @@ export default defineCommand({
       type: 'boolean',
       description: 'Allow loopback, private and link-local targets (trusted networks only)',
     },
+    ...ingestFilterArgs,
     background: {
       type: 'boolean',
       description: 'Queue the batch for workers and print the task id instead of running it here',
     },
     ...jsonArg,
   },
-  run: ({ args }) =>
+  run: ({ args, rawArgs }) =>
     withContext(async (ctx) => {
       const urls = [...(args._ ?? []).map(String)];
       if (args['from-file']) {
@@ -63,6 +65,7 @@ export default defineCommand({
           `--max-size ${maxSizeMb} is above MAX_FILE_SIZE_MB (${ctx.settings.maxFileSizeMb}); set MAX_FILE_SIZE_MB to raise the limit`,
         );
       }
+      const filters = await parseIngestFilters(args, rawArgs);
       const quality = parseIntArg(args.quality, 'quality', { min: 1, max: 100 });
       const concurrency = parseIntArg(args.concurrency, 'concurrency', { max: 64 });
       if (args.background) {
@@ -75,6 +78,8 @@ export default defineCommand({
             compress: args.compress !== false,
             allowPrivate: args['allow-private'] ?? false,
             ...(maxSizeMb ? { maxSize: Math.floor(maxSizeMb * 1024 * 1024) } : {}),
+            ...(filters.allowedTypeList ? { allowedTypes: filters.allowedTypeList } : {}),
+            ...(filters.headers ? { headers: filters.headers } : {}),
           },
         });
         return printQueued(taskId, urls.length, args.json);
@@ -111,6 +116,7 @@ export default defineCommand({
         db: (await ctx.database()).db,
         store: ctx.store(),
         settings: ctx.settings,
+        thumbnails: ctx.settings.uploads.thumbnails ?? false,
         policy: { allowPrivate: args['allow-private'] ?? false, allowHosts: ctx.settings.allowHosts },
         urls,
         maxConcurrent: concurrency,
@@ -119,6 +125,8 @@ export default defineCommand({
         signal: controller.signal,
         logger: ctx.logger,
         ...(maxSizeMb ? { maxSize: Math.floor(maxSizeMb * 1024 * 1024) } : {}),
+        ...(filters.allowedTypes ? { allowedTypes: filters.allowedTypes } : {}),
+        ...(filters.headers ? { download: { headers: filters.headers } } : {}),
         ...(args.user ? { userId: args.user } : {}),
         ...(args.generation ? { generationId: args.generation } : {}),
         onBytes: (url, downloaded, total) => {

@@ -1,9 +1,17 @@
 /** `mediaforge records create|list|show`. */
-import { ALL_USERS, MEDIA_TYPES, type MediaRecord, RECORD_STATUSES } from '@mediaforge/core';
+import {
+  ALL_USERS,
+  MEDIA_TYPES,
+  type MediaRecord,
+  mediaSummary,
+  RECORD_STATUSES,
+  reprobeMedia,
+} from '@mediaforge/core';
 import { defineCommand } from 'citty';
 import { jsonArg, optionalIntArg, parseChoice, parseIntArg } from '../args.ts';
 import { CLIError } from '../cli-error.ts';
 import { withContext } from '../context.ts';
+import { mediaRangeArgs, parseMediaRange } from '../media-args.ts';
 import { printJson, printTable } from '../output.ts';
 
 const create = defineCommand({
@@ -47,6 +55,7 @@ const list = defineCommand({
     user: { type: 'string', description: 'Filter by user id' },
     generation: { type: 'string', description: 'Filter by generation id' },
     'without-file': { type: 'boolean', description: 'Only records that have no file yet' },
+    ...mediaRangeArgs,
     limit: { type: 'string', description: 'Page size (1-1000)', default: '50' },
     cursor: { type: 'string', description: 'Continue after a previous page (its nextCursor)' },
     ...jsonArg,
@@ -59,20 +68,22 @@ const list = defineCommand({
         userId: args.user,
         generationId: args.generation,
         withoutFile: args['without-file'],
+        ...parseMediaRange(args),
         limit: optionalIntArg(args.limit, 'limit', { max: 1000 }),
         cursor: args.cursor,
       };
       const page = await (await ctx.records()).list(ALL_USERS, options);
       if (args.json) return printJson(page);
       printTable(
-        ['UID', 'TYPE', 'STATUS', 'SIZE', 'KEY', 'TITLE'],
+        ['UID', 'TYPE', 'STATUS', 'SIZE', 'MEDIA', 'KEY', 'NAME'],
         page.items.map((r) => [
           r.uid,
           r.mediaType,
           r.status,
           r.fileSize?.toString() ?? '-',
+          mediaSummary(r),
           r.storageKey ?? '-',
-          r.title ?? '',
+          r.originalName ?? r.title ?? '',
         ]),
       );
       if (page.nextCursor) process.stderr.write(`more records: --cursor ${page.nextCursor}\n`);
@@ -106,7 +117,41 @@ function printRecord(record: MediaRecord): void {
   }
 }
 
+const reprobe = defineCommand({
+  meta: {
+    name: 'reprobe',
+    description: "Re-read stored files to fill their records' media columns (records stored before they existed)",
+  },
+  args: {
+    type: { type: 'string', description: `Only this media type: ${MEDIA_TYPES.join(', ')}` },
+    limit: { type: 'string', description: 'Records per run (1-1000)', default: '100' },
+    cursor: { type: 'string', description: 'Continue after a previous run (its nextCursor)' },
+    ...jsonArg,
+  },
+  run: ({ args }) =>
+    withContext(async (ctx) => {
+      const mediaType = parseChoice(args.type, 'type', MEDIA_TYPES);
+      const result = await reprobeMedia(
+        { db: (await ctx.database()).db, store: ctx.store(), settings: ctx.settings },
+        ALL_USERS,
+        {
+          limit: parseIntArg(args.limit, 'limit', { max: 1000 }),
+          ...(mediaType ? { mediaType } : {}),
+          ...(args.cursor ? { cursor: args.cursor } : {}),
+        },
+      );
+      if (args.json) printJson(result);
+      else {
+        process.stderr.write(`re-read ${result.checked} file(s), updated ${result.updated}\n`);
+        for (const failure of result.failed)
+          process.stderr.write(`  ${failure.uid}: ${failure.code}: ${failure.message}\n`);
+        if (result.nextCursor) process.stderr.write(`more records: --cursor ${result.nextCursor}\n`);
+      }
+      return result.failed.length > 0 ? 1 : 0;
+    }),
+});
+
 export default defineCommand({
-  meta: { name: 'records', description: 'Create, list and inspect records' },
-  subCommands: { create, list, show },
+  meta: { name: 'records', description: 'Create, list, inspect and re-probe records' },
+  subCommands: { create, list, show, reprobe },
 });

@@ -120,6 +120,12 @@ export const ENV_DOCS = {
     meaning: 'Comma-separated hosts that downloads may reach even on private, loopback or link-local addresses.',
     unset: 'none: only public unicast addresses',
   },
+  INGEST_HEADERS_KEY: {
+    group: 'downloads',
+    meaning:
+      'Secret (32+ characters, the same on API and worker processes) that encrypts the request headers of queued ingests (AES-256-GCM) while they wait in the database.',
+    unset: 'queued ingests refuse `headers` (INVALID_HEADERS); ingests run in the CLI process may still send them',
+  },
   DOWNLOAD_TIMEOUT_SECONDS: {
     group: 'downloads',
     meaning: 'A download fails (and is retried) when no byte arrives for this long.',
@@ -181,6 +187,25 @@ export const ENV_DOCS = {
     group: 'api',
     meaning:
       'Requests with a body from callers without a key (sign-in included) in flight at once; more get a 503 `SERVER_BUSY`.',
+  },
+  THUMBNAILS: {
+    group: 'files',
+    meaning:
+      'Make a small WebP thumbnail (256 px) for every stored image and video (video frames need `ffmpeg` on PATH). A thumbnail that fails never fails its file.',
+    unset: 'on in `mediaforge serve` and its workers, off in the CLI quick path (`generate`, `ingest`)',
+  },
+  UPLOAD_URL_EXPIRY_SECONDS: {
+    group: 'api',
+    meaning: 'How long a direct-upload URL or one-time upload token (`POST /v1/records/{uid}/upload-url`) stays valid.',
+  },
+  TUS_EXPIRY_HOURS: {
+    group: 'api',
+    meaning: 'A resumable (TUS) upload not finished within this many hours expires and its bytes are removed.',
+  },
+  TUS_MAX_UPLOADS_PER_USER: {
+    group: 'api',
+    meaning:
+      'Unfinished resumable uploads one user may hold at once; more are refused with 429 until some finish or expire.',
   },
   API_MAX_UPLOADS_PER_KEY: {
     group: 'api',

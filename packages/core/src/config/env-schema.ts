@@ -121,8 +121,13 @@ export const envSchema = z.object({
   SUPABASE_BUCKET: optionalString,
   SUPABASE_PUBLIC_BUCKET: envBoolean(false),
   MEDIAFORGE_ALLOW_HOSTS: optionalString,
+  INGEST_HEADERS_KEY: z.preprocess(emptyToUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
   MAX_FILE_SIZE_MB: positiveNumber(50, { min: [0.001, 'about 1 KiB'] }),
   MAX_BATCH_SIZE: positiveNumber(1000, { integer: true }),
+  THUMBNAILS: envBoolean(undefined),
+  UPLOAD_URL_EXPIRY_SECONDS: positiveNumber(900, { integer: true, max: [604_800, "S3's longest presigned URL"] }),
+  TUS_EXPIRY_HOURS: positiveNumber(24, { max: [720, 'thirty days'] }),
+  TUS_MAX_UPLOADS_PER_USER: positiveNumber(10, { integer: true }),
   DOWNLOAD_TIMEOUT_SECONDS: timerSetting(30, 1000),
   DOWNLOAD_CONNECT_TIMEOUT_SECONDS: timerSetting(10, 1000),
   DOWNLOAD_RETRIES: positiveNumber(3, {
@@ -180,4 +185,5 @@ export const SECRET_VARIABLES = new Set([
   'HZ_OBJ_ACCESS_KEY',
   'SUPABASE_SERVICE_ROLE_KEY',
   'METRICS_TOKEN',
+  'INGEST_HEADERS_KEY',
 ]);

@@ -1,4 +1,5 @@
 /** Shows settings without their secrets, for `mediaforge config` and logs. */
+import { ffmpegPath } from '../media/thumbnail/make-thumbnail.ts';
 import type { Settings } from './settings.ts';
 
 const MASK = '****';
@@ -42,6 +43,13 @@ export function describeSettings(settings: Settings): Record<string, unknown> {
     taskRetentionDays: settings.taskRetentionDays,
     taskRetrySeconds: { base: settings.taskRetry.baseMs / 1000, max: settings.taskRetry.maxMs / 1000 },
     api: { ...settings.api, metricsToken: maskSecret(settings.api.metricsToken) },
+    uploads: {
+      thumbnails: settings.uploads.thumbnails ?? 'on in serve and workers, off in the CLI quick path',
+      videoFrameDecoder: ffmpegPath() ?? 'none: ffmpeg is not on PATH, so videos get no thumbnail',
+      urlExpirySeconds: settings.uploads.urlExpirySeconds,
+      tusExpiryHours: settings.uploads.tusExpiryMs / 3_600_000,
+      tusMaxUploadsPerUser: settings.uploads.tusMaxPerUser,
+    },
     logLevel: settings.logLevel,
     home: settings.home,
   };

@@ -66,6 +66,14 @@ export interface DownloadSettings {
   retries: number;
 }
 
+export interface UploadSettings {
+  /** `undefined`: on in `serve` and its workers, off in the CLI quick path (THUMBNAILS). */
+  thumbnails: boolean | undefined;
+  urlExpirySeconds: number;
+  tusExpiryMs: number;
+  tusMaxPerUser: number;
+}
+
 export interface Settings {
   /** `undefined` means the embedded PGlite database under `home/db`. */
   databaseUrl?: string;
@@ -74,6 +82,8 @@ export interface Settings {
   supabase: SupabaseSettings;
   /** Hosts downloads may reach even when they resolve to non-public addresses (`MEDIAFORGE_ALLOW_HOSTS`). */
   allowHosts: string[];
+  /** Encrypts queued ingests' request headers (`INGEST_HEADERS_KEY`); without it queued ingests take no headers. */
+  ingestHeadersKey?: string;
   maxFileSizeMb: number;
   maxFileSizeBytes: number;
   maxBatchSize: number;
@@ -85,6 +95,7 @@ export interface Settings {
   /** Backoff between attempts of a failed item: base × 2^(attempt-1) with jitter, capped at max. */
   taskRetry: { baseMs: number; maxMs: number };
   api: ApiSettings;
+  uploads: UploadSettings;
   logLevel: LogLevel;
   /** Absolute path of mediaforge's own state directory (embedded database, local objects). */
   home: string;
@@ -192,6 +203,13 @@ function toSettings(env: Env, cwd: string): Settings {
         .map((queue) => queue.trim())
         .filter(Boolean),
       ...(env.METRICS_TOKEN ? { metricsToken: env.METRICS_TOKEN } : {}),
+    },
+    ...(env.INGEST_HEADERS_KEY ? { ingestHeadersKey: env.INGEST_HEADERS_KEY } : {}),
+    uploads: {
+      thumbnails: env.THUMBNAILS,
+      urlExpirySeconds: env.UPLOAD_URL_EXPIRY_SECONDS,
+      tusExpiryMs: Math.round(env.TUS_EXPIRY_HOURS * 3_600_000),
+      tusMaxPerUser: env.TUS_MAX_UPLOADS_PER_USER,
     },
     logLevel: env.LOG_LEVEL,
     home,

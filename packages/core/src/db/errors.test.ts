@@ -46,7 +46,11 @@ describe('asDatabaseError', () => {
     const database = await openDatabase();
     try {
       const typed = asDatabaseError(await thrown(database.db.execute(sql`select ${'a\u0000b'}::text`)));
-      expect(typed).toMatchObject({ code: 'INVALID_INPUT', transient: false });
+      expect(typed).toMatchObject({ code: 'INVALID_INPUT', transient: false, details: {} });
+      // Said about the input, without the server's wording or SQLSTATE (those stay in the cause, for the log).
+      expect(typed?.message).toBe('Invalid text: values may not contain NUL (\\u0000) characters or invalid UTF-8.');
+      const out = asDatabaseError(await thrown(database.db.execute(sql`select ${'99999999999'}::int`)));
+      expect(out).toMatchObject({ code: 'INVALID_INPUT', message: 'A number is out of range.' });
     } finally {
       await database.close();
     }

@@ -42,14 +42,25 @@ export function asDatabaseError(error: unknown): FileProcessingError | undefined
   const code = typeof driver.code === 'string' ? driver.code : '';
   const reason = typeof driver.message === 'string' && driver.message ? driver.message : 'query failed';
   if (code.startsWith('22')) {
-    return new FileProcessingError(`The database refused a value: ${reason} (${code})`, 'INVALID_INPUT', {
-      cause: error,
-      details: { driverCode: code },
-    });
+    // The caller's value, said in the caller's terms: no driver code or server wording in what a client sees (the
+    // cause keeps both for the logs).
+    return new FileProcessingError(refusedValueMessage(code, reason), 'INVALID_INPUT', { cause: error });
   }
   return new DatabaseError(`Database error: ${reason}${code ? ` (${code})` : ''}`, {
     transient: isTransientDatabaseCode(code),
     cause: error,
     details: code ? { driverCode: code } : {},
   });
+}
+
+/** SQLSTATE class 22 (data exception) as a message about the input. */
+function refusedValueMessage(code: string, reason: string): string {
+  if (code === '22021' || code === '22P05' || /0x00|\\u0000/.test(reason)) {
+    return 'Invalid text: values may not contain NUL (\\u0000) characters or invalid UTF-8.';
+  }
+  if (code === '22003') return 'A number is out of range.';
+  if (code === '22001') return 'A text value is too long.';
+  if (code === '22007' || code === '22008') return 'Invalid date or time.';
+  if (code === '22P02') return 'A value has the wrong form for its field.';
+  return 'A value was refused as invalid.';
 }

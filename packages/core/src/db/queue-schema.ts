@@ -48,6 +48,7 @@ export const tasks = pgTable(
   (t) => [
     index('tasks_created_idx').on(t.createdAt, t.id),
     index('tasks_user_created_idx').on(t.userId, t.createdAt, t.id),
+    index('tasks_generation_idx').on(t.generationId),
     index('tasks_active_idx').on(t.status).where(sql`${t.status} in ('queued', 'running')`),
   ],
 );

@@ -1,6 +1,18 @@
 /** The database schema (drizzle), shared by PGlite and PostgreSQL. */
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, index, integer, jsonb, pgEnum, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  boolean,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  text,
+  uuid,
+} from 'drizzle-orm/pg-core';
+import type { FormatInfo } from '../media/validate/media-info.ts';
 import { timestampMs } from './columns.ts';
 
 export const MEDIA_TYPES = ['text', 'audio', 'video', 'image'] as const;
@@ -62,11 +74,20 @@ export const records = pgTable(
     contentType: text('content_type'),
     sha256: text('sha256'),
     storageKey: text('storage_key').references(() => objects.key),
+    /** The record's thumbnail (a WebP object of its own, referenced like the file). */
+    thumbnailKey: text('thumbnail_key').references(() => objects.key),
     source: recordSourceEnum('source'),
     sourceUrl: text('source_url'),
     userId: text('user_id'),
     generationId: text('generation_id'),
     metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default({}),
+    /** What validation read from the stored file; the filterable parts are also the typed columns below. */
+    mediaInfo: jsonb('media_info').$type<FormatInfo>(),
+    width: integer('width'),
+    height: integer('height'),
+    durationSeconds: doublePrecision('duration_seconds'),
+    /** The file's name as its source gave it (URL path, Content-Disposition, multipart), sanitised. */
+    originalName: text('original_name'),
     error: text('error'),
     /** Who holds the `processing` claim: every write of the claim holder is guarded on it. */
     claimToken: uuid('claim_token'),
@@ -81,6 +102,8 @@ export const records = pgTable(
     index('records_generation_idx').on(t.generationId),
     index('records_sha256_idx').on(t.userId, t.sha256),
     index('records_storage_key_idx').on(t.storageKey),
+    index('records_duration_idx').on(t.durationSeconds).where(sql`${t.durationSeconds} is not null`),
+    index('records_dimensions_idx').on(t.width, t.height).where(sql`${t.width} is not null`),
     index('records_without_file_idx').on(t.createdAt, t.uid).where(sql`${t.storageKey} is null`),
   ],
 );
@@ -89,3 +112,4 @@ export type RecordRow = typeof records.$inferSelect;
 export type NewRecordRow = typeof records.$inferInsert;
 export * from './auth-schema.ts';
 export * from './queue-schema.ts';
+export * from './uploads-schema.ts';

@@ -29,12 +29,16 @@ export async function deleteRecord(
         .where(and(eq(records.uid, id), scopeCondition(records.userId, scope)))
         .returning();
       if (!deleted) throw new RecordNotFoundError(id);
-      const last = deleted.storageKey ? await dropObjectReference(tx as unknown as Db, deleted.storageKey) : false;
-      return { record: deleted, retired: last ? deleted.storageKey : null };
+      const retired: string[] = [];
+      // The file and its thumbnail are each referenced once by the record; a shared file may outlive it.
+      for (const key of [deleted.storageKey, deleted.thumbnailKey]) {
+        if (key && (await dropObjectReference(tx as unknown as Db, key))) retired.push(key);
+      }
+      return { record: deleted, retired };
     }),
   );
   crashPoint('delete-after-commit');
   // A store that fails now leaves the row `deleting`; the maintenance sweep finishes it.
-  if (retired) await removeRetiredBytes(db, store, [retired]).catch(() => {});
-  return { record, objectDeleted: retired !== null };
+  if (retired.length > 0) await removeRetiredBytes(db, store, retired).catch(() => {});
+  return { record, objectDeleted: record.storageKey !== null && retired.includes(record.storageKey) };
 }

@@ -16,6 +16,11 @@ export function freshKey(mediaType: MediaType, uid: string, extension: string): 
   return `${mediaType}/${uid}.${randomBytes(6).toString('hex')}${extension}`;
 }
 
+/** `thumbnails/{uid}.{12 random hex}.webp`: a record's thumbnail, fresh for every thumbnail made. */
+export function thumbnailKey(uid: string): string {
+  return `thumbnails/${uid}.${randomBytes(6).toString('hex')}.webp`;
+}
+
 /** The file name part of a key (what the record's `file_name` says). */
 export function keyFileName(key: string): string {
   return key.slice(key.lastIndexOf('/') + 1);

@@ -7,7 +7,7 @@
 import { and, asc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
 import { type MediaType, objects } from '../db/schema.ts';
-import { canonicalKey, freshKey } from './object-keys.ts';
+import { canonicalKey, freshKey, thumbnailKey } from './object-keys.ts';
 
 export interface ObjectRow {
   key: string;
@@ -19,7 +19,8 @@ export interface ObjectRow {
 }
 
 export interface NewObject {
-  mediaType: MediaType;
+  /** `thumbnail`: the record's thumbnail, under `thumbnails/` (see `thumbnailKey`). */
+  mediaType: MediaType | 'thumbnail';
   uid: string;
   extension: string;
   sha256: string;
@@ -33,9 +34,12 @@ export interface NewObject {
  * key makes the reservation atomic across processes.
  */
 export async function reserveObjectKey(db: Db, object: NewObject): Promise<string> {
-  const candidates = [canonicalKey(object.mediaType, object.uid, object.extension)];
+  const { mediaType } = object;
+  const candidates = mediaType === 'thumbnail' ? [] : [canonicalKey(mediaType, object.uid, object.extension)];
   for (let attempt = 0; attempt < 5; attempt++) {
-    const key = candidates[attempt] ?? freshKey(object.mediaType, object.uid, object.extension);
+    const key =
+      candidates[attempt] ??
+      (mediaType === 'thumbnail' ? thumbnailKey(object.uid) : freshKey(mediaType, object.uid, object.extension));
     const [row] = await db
       .insert(objects)
       .values({

@@ -17,6 +17,7 @@ import { collectGarbageEvery } from '../memory.ts';
 import { newUid } from '../uid.ts';
 import { crashPoint } from './crash-points.ts';
 import { sha256Hex } from './file-store.ts';
+import { type AllowedTypes, checkAllowedType } from './type-filter.ts';
 
 export interface PrepareOptions {
   /** Directory for the spool (`<home>/tmp`). */
@@ -32,6 +33,8 @@ export interface PrepareOptions {
   quality?: number;
   /** What to name in an unsupported-type error, e.g. `(from https://…)`. */
   hint?: string;
+  /** The request's own type filter (see type-filter.ts), checked before anything is spooled. */
+  allowedTypes?: AllowedTypes;
 }
 
 /** A verified file, spooled and ready to store. */
@@ -68,6 +71,12 @@ export async function withPreparedFile<T>(
     throw new FileTypeNotSupportedError(detection.contentType, options.hint ?? '');
   }
   const type = detection.type;
+  try {
+    checkAllowedType(type, options.allowedTypes);
+  } catch (error) {
+    await detection.stream.cancel().catch(() => {});
+    throw error;
+  }
   const spoolDir = join(options.home, 'tmp');
   await mkdir(spoolDir, { recursive: true });
   const spool = join(spoolDir, `spool-${newUid()}`);

@@ -99,7 +99,8 @@ export async function releaseClaim(
       status,
       error: fail ? (message ?? 'failed').slice(0, 2000) : before.error,
       claimToken: null,
-      updatedAt: new Date(),
+      // A restore that changes nothing visible leaves no trace, not even a newer updated_at.
+      updatedAt: !fail && status === before.status ? before.updatedAt : new Date(),
     })
     .where(and(eq(records.uid, claim.uid), eq(records.claimToken, claim.token)));
 }

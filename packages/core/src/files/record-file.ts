@@ -6,6 +6,7 @@ import { and, eq } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
 import { type RecordSource, records } from '../db/schema.ts';
 import type { MediaRecord } from '../records/record.ts';
+import { mediaColumns } from './media-columns.ts';
 import { keyFileName } from './object-keys.ts';
 import type { PreparedFile } from './prepare.ts';
 import type { Claim } from './record-claims.ts';
@@ -22,8 +23,10 @@ export interface FileProvenance {
   source: RecordSource;
   /** For URLs: where the bytes came from, without credentials or query (signed-URL tokens are not kept). */
   sourceUrl?: string | null;
-  /** Extra metadata, e.g. the uploaded file's name. */
+  /** Extra metadata for the record's free-form `metadata`. */
   metadata?: Record<string, unknown>;
+  /** The file's name as the source gave it, already sanitised (see original-name.ts). */
+  originalName?: string | undefined;
   /** Extra metadata on the stored object itself (strings, as object stores keep them). */
   objectMetadata?: Record<string, string>;
 }
@@ -40,6 +43,8 @@ export function fileColumns(file: PreparedFile, stored: StoredObject, provenance
     storageKey: stored.storageKey,
     source: provenance.source,
     sourceUrl: provenance.sourceUrl ?? null,
+    originalName: provenance.originalName ?? null,
+    ...mediaColumns(file.details),
     error: null,
     claimToken: null,
   };
@@ -52,10 +57,10 @@ export function fileMetadata(
   provenance: FileProvenance,
   previous: Record<string, unknown> = {},
 ): Record<string, unknown> {
-  const { duplicate_of: _d, mismatch: _m, media: _media, original: _o, upload: _u, ...kept } = previous;
+  // The previous file's thumbnail describes other bytes: it goes with them (the thumbnail step adds the new one).
+  const { duplicate_of: _d, mismatch: _m, media: _media, original: _o, upload: _u, thumbnail: _t, ...kept } = previous;
   return {
     ...kept,
-    media: file.details,
     original: { size: file.originalSize, sha256: file.originalSha256, contentType: file.type.mime },
     ...(file.mismatch ? { mismatch: file.mismatch } : {}),
     ...(stored.duplicateOf ? { duplicate_of: stored.duplicateOf } : {}),

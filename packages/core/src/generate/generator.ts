@@ -14,6 +14,7 @@ import type { FileStore } from '../files/file-store.ts';
 import { type PreparedFile, withPreparedFile } from '../files/prepare.ts';
 import { claimRecord, releaseClaim, staleClaim } from '../files/record-claims.ts';
 import { type StoredFile, storeFile, storeObjectOnly } from '../files/store-file.ts';
+import { attachThumbnail, prepareThumbnail } from '../files/thumbnail-object.ts';
 import { synthesize } from '../media/synth/synthesize.ts';
 import type { MediaRecord } from '../records/record.ts';
 import { type Scope, scopeCondition } from '../scope.ts';
@@ -90,6 +91,8 @@ export interface RecordFileGeneratorDeps {
   settings: Pick<Settings, 'maxFileSizeBytes' | 'taskTimeoutMinutes' | 'home'>;
   /** Whose records this generator may touch; others look missing. */
   scope: Scope;
+  /** Make a thumbnail of each stored image or video (THUMBNAILS; workers turn it on, the CLI quick path off). */
+  thumbnails?: boolean;
 }
 
 /** Records in the scope that need a file: pending or failed without one, or claims abandoned for `staleAfterMs`. */
@@ -213,9 +216,12 @@ export class RecordFileGenerator {
     }
     const { claim } = claimed;
     try {
-      const stored: StoredFile = await this.synthesized(claim.before, sizeBytes, (file) =>
-        storeFile(file, { claim }, generatedProvenance(fileSizeKb), this.context(options.signal)),
-      );
+      const stored: StoredFile = await this.synthesized(claim.before, sizeBytes, async (file) => {
+        const made = this.deps.thumbnails ? await prepareThumbnail(file) : undefined;
+        const done = await storeFile(file, { claim }, generatedProvenance(fileSizeKb), this.context(options.signal));
+        if (made && done.record) await attachThumbnail(this.deps, done.record, made);
+        return done;
+      });
       const record = stored.record as MediaRecord;
       return {
         success: true,

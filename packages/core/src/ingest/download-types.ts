@@ -28,6 +28,7 @@ export interface DownloadOptions {
   /** Called as bytes arrive, at most every 100 ms (and once at the end); `total` is undefined without a length. */
   onProgress?: (downloaded: number, total: number | undefined) => void;
   signal?: AbortSignal;
+  /** Sent with each request to the URL's own origin, never after a redirect to another (check with `checkRequestHeaders`). */
   headers?: Record<string, string>;
   policy?: NetworkPolicy;
 }
@@ -44,6 +45,8 @@ export interface Download {
   url: string;
   status: number;
   contentType?: string;
+  /** The server's `Content-Disposition`, which may name the file. */
+  contentDisposition?: string;
   /** Declared length, when the server sent one. */
   contentLength?: number;
   stream: ReadableStream<Uint8Array>;

@@ -116,9 +116,13 @@ export async function downloadFile(input: string, requested: DownloadOptions = {
   async function followRedirects(first: URL, headers: Record<string, string>): Promise<Attempt> {
     const seen = new Set<string>();
     let url = first;
+    // The caller's headers (credentials) go to the origin it named and nowhere else: once a redirect leaves that
+    // origin they are dropped for the rest of the chain, even if it comes back.
+    let sameOrigin = true;
     for (let hop = 0; ; hop++) {
       seen.add(url.href);
-      const response = await requestOnce(url, headers);
+      sameOrigin &&= url.origin === first.origin;
+      const response = await requestOnce(url, sameOrigin ? { ...options.headers, ...headers } : headers);
       const status = response.statusCode ?? 0;
       const location = response.headers.location;
       if (![301, 302, 303, 307, 308].includes(status) || !location) return { response, url };
@@ -163,7 +167,7 @@ export async function downloadFile(input: string, requested: DownloadOptions = {
       };
       const request = client.request(url, {
         method: 'GET',
-        headers: { 'user-agent': 'mediaforge', accept: '*/*', ...options.headers, ...headers },
+        headers: { 'user-agent': 'mediaforge', accept: '*/*', ...headers },
         lookup,
         // Connect to exactly what the guard checked; no proxy environment or agent pooling in between.
         agent: false,
@@ -357,6 +361,7 @@ export async function downloadFile(input: string, requested: DownloadOptions = {
     url: safeUrl(attempt.url),
     status: response.statusCode ?? 200,
     ...(response.headers['content-type'] ? { contentType: response.headers['content-type'] } : {}),
+    ...(response.headers['content-disposition'] ? { contentDisposition: response.headers['content-disposition'] } : {}),
     ...(declared !== undefined ? { contentLength: declared } : {}),
     stream,
   };

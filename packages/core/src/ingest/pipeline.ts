@@ -10,9 +10,12 @@ import { records } from '../db/schema.ts';
 import type { ErrorCode } from '../error-codes.ts';
 import { FileProcessingError } from '../errors.ts';
 import type { FileStore } from '../files/file-store.ts';
+import { nameFromDisposition, nameFromUrl } from '../files/original-name.ts';
 import { withPreparedFile } from '../files/prepare.ts';
 import { sizeCap } from '../files/size-cap.ts';
 import { storeFile } from '../files/store-file.ts';
+import { attachThumbnail, prepareThumbnail } from '../files/thumbnail-object.ts';
+import type { AllowedTypes } from '../files/type-filter.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { MediaInfo } from '../media/validate/media-info.ts';
 import type { MediaRecord } from '../records/record.ts';
@@ -20,6 +23,7 @@ import { asTypedError } from '../typed-error.ts';
 import { newUid } from '../uid.ts';
 import { type DownloadOptions, downloadFile } from './download.ts';
 import { type NetworkPolicy, publicSourceUrl, safeUrl } from './guard.ts';
+import { checkRequestHeaders } from './request-headers.ts';
 
 export interface IngestContext {
   db: Db;
@@ -33,6 +37,9 @@ export interface IngestContext {
   quality?: number;
   /** Per-call size cap in bytes; may only lower MAX_FILE_SIZE_MB. */
   maxSize?: number;
+  /** Only these types are stored (see `parseAllowedTypes`); others fail FILE_TYPE_NOT_ALLOWED, storing nothing. */
+  allowedTypes?: AllowedTypes;
+  /** `headers` go only to the URL's own origin; they are checked with `checkRequestHeaders` and never logged. */
   download?: Omit<DownloadOptions, 'maxSize' | 'policy' | 'signal' | 'onProgress' | 'onRetry'>;
   signal?: AbortSignal;
   /** Each file's outcome at info (batches), every download retry at warn, traces at debug; nothing without it. */
@@ -43,6 +50,8 @@ export interface IngestContext {
    * (at-least-once delivery) finds its own record the second time instead of creating another.
    */
   recordUid?: string;
+  /** Make a thumbnail of each stored image or video (THUMBNAILS; `serve` turns it on). */
+  thumbnails?: boolean;
 }
 
 /** The seed's FileMetadata: what one processed URL became. */
@@ -60,6 +69,8 @@ export interface FileMetadata {
   duplicateOf?: string;
   compressed: boolean;
   info: Omit<MediaInfo, 'contentType' | 'mediaType' | 'size'>;
+  /** The seed's `original_filename`: from Content-Disposition or the URL path, sanitised. */
+  originalName?: string;
 }
 
 export interface ProcessingResult {
@@ -88,6 +99,7 @@ export async function processUrl(url: string, ctx: IngestContext): Promise<FileM
         }
       : {}),
     ...ctx.download,
+    ...(ctx.download?.headers ? { headers: checkRequestHeaders(ctx.download.headers) } : {}),
     maxSize: sizeCap(ctx.settings.maxFileSizeBytes, ctx.maxSize),
     ...(ctx.policy ? { policy: ctx.policy } : {}),
     ...(ctx.signal ? { signal: ctx.signal } : {}),
@@ -103,14 +115,18 @@ export async function processUrl(url: string, ctx: IngestContext): Promise<FileM
     ...(download.contentType ? { declaredType: download.contentType } : {}),
     ...(ctx.compress === undefined ? {} : { compress: ctx.compress }),
     ...(ctx.quality === undefined ? {} : { quality: ctx.quality }),
+    ...(ctx.allowedTypes ? { allowedTypes: ctx.allowedTypes } : {}),
   };
+  const originalName =
+    nameFromDisposition(download.contentDisposition) ?? nameFromUrl(download.url) ?? nameFromUrl(url);
   const uid = ctx.recordUid ?? newUid();
   const userId = ctx.userId ?? null;
   return withPreparedFile(download.stream, prepare, async (file) => {
+    const made = ctx.thumbnails ? await prepareThumbnail(file) : undefined;
     const stored = await storeFile(
       file,
       { create: { uid, userId, generationId: ctx.generationId ?? null } },
-      { source: 'url', sourceUrl: publicSourceUrl(url) ?? null },
+      { source: 'url', sourceUrl: publicSourceUrl(url) ?? null, originalName },
       { db: ctx.db, store: ctx.store, ...(ctx.signal ? { signal: ctx.signal } : {}) },
     );
     if (!stored.record) {
@@ -119,6 +135,7 @@ export async function processUrl(url: string, ctx: IngestContext): Promise<FileM
       if (done) return done;
       throw new FileProcessingError(`Record ${uid} exists already without a file from this URL.`, 'RECORD_EXISTS');
     }
+    if (made) await attachThumbnail(ctx, stored.record, made);
     return resultOf(stored.record, file.originalSize, file.compressed);
   });
 }
@@ -207,7 +224,7 @@ async function existingResult(ctx: IngestContext, uid: string): Promise<FileMeta
 
 /** The seed's FileMetadata of a record made from a URL. */
 function resultOf(record: MediaRecord, originalSize: number, compressed: boolean): FileMetadata {
-  const metadata = record.metadata as { media?: FileMetadata['info']; duplicate_of?: string };
+  const metadata = record.metadata as { duplicate_of?: string };
   return {
     recordUid: record.uid,
     sourceUrl: record.sourceUrl ?? '',
@@ -219,7 +236,8 @@ function resultOf(record: MediaRecord, originalSize: number, compressed: boolean
     originalSize,
     sha256: record.sha256 ?? '',
     compressed,
-    info: metadata.media ?? {},
+    info: record.mediaInfo ?? {},
+    ...(record.originalName ? { originalName: record.originalName } : {}),
     ...(metadata.duplicate_of ? { duplicateOf: metadata.duplicate_of } : {}),
   };
 }

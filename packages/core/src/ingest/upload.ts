@@ -6,10 +6,13 @@
 import type { Settings } from '../config/settings.ts';
 import type { Db } from '../db/database.ts';
 import type { FileStore } from '../files/file-store.ts';
+import { sanitizeOriginalName } from '../files/original-name.ts';
 import { withPreparedFile } from '../files/prepare.ts';
 import { claimRecord, releaseClaim } from '../files/record-claims.ts';
 import { sizeCap } from '../files/size-cap.ts';
 import { storeFile } from '../files/store-file.ts';
+import { attachThumbnail, prepareThumbnail, type ThumbnailOutcome } from '../files/thumbnail-object.ts';
+import type { AllowedTypes } from '../files/type-filter.ts';
 import type { MediaRecord } from '../records/record.ts';
 import type { Scope } from '../scope.ts';
 import { parseUid } from '../uid.ts';
@@ -29,6 +32,10 @@ export interface UploadContext {
   quality?: number;
   /** Per-call size cap; may only lower MAX_FILE_SIZE_MB. */
   maxSize?: number;
+  /** Only these types are stored; others fail FILE_TYPE_NOT_ALLOWED and the record is left exactly as it was. */
+  allowedTypes?: AllowedTypes;
+  /** Make a thumbnail of a stored image or video (THUMBNAILS; `serve` turns it on). */
+  thumbnails?: boolean;
   signal?: AbortSignal;
 }
 
@@ -38,6 +45,8 @@ export interface RecordUploadResult {
   originalSize: number;
   /** The record whose object this upload shares (same owner, same content). */
   duplicateOf?: string;
+  /** What became of the thumbnail, when thumbnails are on. */
+  thumbnail?: ThumbnailOutcome;
 }
 
 /** Verifies and stores `body` as record `uid`'s file. @throws typed FileProcessingErrors; nothing changes on failure. */
@@ -62,15 +71,16 @@ export async function storeUpload(
         ...(ctx.fileName ? { url: `file:///${encodeURIComponent(ctx.fileName)}` } : {}),
         ...(ctx.compress === undefined ? {} : { compress: ctx.compress }),
         ...(ctx.quality === undefined ? {} : { quality: ctx.quality }),
+        ...(ctx.allowedTypes ? { allowedTypes: ctx.allowedTypes } : {}),
       },
       async (file) => {
-        const provenance = {
-          source: 'upload' as const,
-          ...(ctx.fileName ? { metadata: { upload: { fileName: ctx.fileName } } } : {}),
-        };
+        const provenance = { source: 'upload' as const, originalName: sanitizeOriginalName(ctx.fileName) };
+        const made = ctx.thumbnails ? await prepareThumbnail(file) : undefined;
         const stored = await storeFile(file, { claim }, provenance, ctx);
+        const thumbnail = made ? await attachThumbnail(ctx, stored.record as MediaRecord, made) : undefined;
         return {
           record: stored.record as MediaRecord,
+          ...(thumbnail ? { thumbnail } : {}),
           compressed: file.compressed,
           originalSize: file.originalSize,
           ...(stored.object.duplicateOf ? { duplicateOf: stored.object.duplicateOf } : {}),

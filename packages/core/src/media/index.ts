@@ -6,6 +6,7 @@ export { OverloadedError } from './slots.ts';
 export * from './supported.ts';
 export { prng } from './synth/prng.ts';
 export * from './synth/synthesize.ts';
+export * from './thumbnail/index.ts';
 export * from './validate/image.ts';
 export * from './validate/media-info.ts';
 export * from './validate/validate.ts';

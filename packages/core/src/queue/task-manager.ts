@@ -10,6 +10,7 @@ import { records } from '../db/schema.ts';
 import { FileProcessingError, RecordNotFoundError } from '../errors.ts';
 import { checkedSize, DEFAULT_FILE_SIZE_KB, recordsWithoutFiles } from '../generate/generator.ts';
 import { checkUrl, type NetworkPolicy } from '../ingest/guard.ts';
+import { type IngestFilterOptions, storedIngestFilters } from '../ingest/ingest-options.ts';
 import { type Scope, scopeCondition, scopeUser } from '../scope.ts';
 import { newUid, parseUid } from '../uid.ts';
 import {
@@ -21,7 +22,7 @@ import {
 } from './queue.ts';
 import { listWorkers, type WorkerInfo } from './workers.ts';
 
-export interface FileProcessingOptions {
+export interface FileProcessingOptions extends IngestFilterOptions {
   /** Accepted for the seed's API; concurrency belongs to the workers (`mediaforge worker --concurrency`). */
   maxConcurrent?: number;
   /** JPEG/WebP/AVIF quality for image recompression. Default 85. */
@@ -91,7 +92,10 @@ export interface WorkerStats {
 
 export interface TaskManagerDeps {
   database: Pick<Database, 'db'>;
-  settings: Pick<Settings, 'maxBatchSize' | 'allowHosts' | 'maxFileSizeBytes' | 'taskTimeoutMinutes'>;
+  settings: Pick<
+    Settings,
+    'maxBatchSize' | 'allowHosts' | 'maxFileSizeBytes' | 'taskTimeoutMinutes' | 'ingestHeadersKey'
+  >;
 }
 
 /** Heartbeats older than this mark a worker offline in `getWorkerStats`. */
@@ -140,7 +144,8 @@ export class TaskManager {
         payloads: urls.map((url) => ({ url, uid: newUid() })),
         userId: scopeUser(input.scope) ?? null,
         generationId: input.generationId ?? null,
-        options: { ...options },
+        // Filters checked now; request headers sealed (never stored in plain text).
+        options: { ...omitFilters(options), ...storedIngestFilters(options, this.deps.settings.ingestHeadersKey) },
         ...common(input),
       },
       enqueue,
@@ -297,4 +302,8 @@ function common(input: QueueCommon) {
     ...(input.maxAttempts !== undefined ? { maxAttempts: input.maxAttempts } : {}),
     ...(input.maxActiveTasksForUser !== undefined ? { maxActiveTasksForUser: input.maxActiveTasksForUser } : {}),
   };
+}
+
+function omitFilters({ allowedTypes: _a, headers: _h, ...rest }: FileProcessingOptions) {
+  return rest;
 }

@@ -1,8 +1,21 @@
 /** The record as callers see it, and the inputs that create and change one. */
 import { z } from 'zod';
 import { MEDIA_TYPES, type RECORD_STATUSES, type RecordRow } from '../db/schema.ts';
+import type { MediaRangeFilter } from './media-filter.ts';
 
 export type MediaRecord = RecordRow;
+
+/**
+ * A record's own metadata is at most 16 KiB of JSON: it is returned with every record, so a page of 1,000 stays
+ * within 16 MiB (at 1 MB each, one listing once took 1.5 GB of server memory). Larger data belongs in a file.
+ */
+export const METADATA_MAX_BYTES = 16 * 1024;
+
+const metadataSchema = z
+  .record(z.string(), z.unknown())
+  .refine((metadata) => Buffer.byteLength(JSON.stringify(metadata) ?? '') <= METADATA_MAX_BYTES, {
+    message: `metadata is limited to ${METADATA_MAX_BYTES} bytes of JSON`,
+  });
 
 export const newRecordSchema = z.object({
   uid: z.string().optional(),
@@ -11,12 +24,12 @@ export const newRecordSchema = z.object({
   language: z.string().max(35).optional(),
   userId: z.string().max(200).optional(),
   generationId: z.string().max(200).optional(),
-  metadata: z.record(z.string(), z.unknown()).optional(),
+  metadata: metadataSchema.optional(),
 });
 
 export type NewRecord = z.input<typeof newRecordSchema>;
 
-export interface RecordFilter {
+export interface RecordFilter extends MediaRangeFilter {
   status?: (typeof RECORD_STATUSES)[number];
   mediaType?: (typeof MEDIA_TYPES)[number];
   userId?: string;

@@ -6,6 +6,7 @@ import { FileProcessingError, RecordNotFoundError } from '../errors.ts';
 import { inScope, type Scope, scopeCondition } from '../scope.ts';
 import { newUid, parseUid } from '../uid.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
+import { mediaRangeConditions } from './media-filter.ts';
 import {
   type ListRecordsOptions,
   type MediaRecord,
@@ -147,5 +148,6 @@ function filterConditions(filter: RecordFilter, scope: Scope): SQL[] {
   if (filter.userId) conditions.push(eq(records.userId, filter.userId));
   if (filter.generationId) conditions.push(eq(records.generationId, filter.generationId));
   if (filter.withoutFile) conditions.push(isNull(records.storageKey));
+  conditions.push(...mediaRangeConditions(filter));
   return conditions;
 }

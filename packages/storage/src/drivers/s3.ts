@@ -241,6 +241,21 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
       });
     },
 
+    async signedUploadUrl(key, options): Promise<string> {
+      validateKey(S3_DRIVER, key);
+      // Content-Length is signed, so S3 refuses a body of any other length (a PUT cannot carry a range of lengths).
+      const command = new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        ContentLength: options.contentLength,
+        ...(options.contentType ? { ContentType: options.contentType } : {}),
+      });
+      return getSignedUrl(client, command, {
+        expiresIn: options.expiresIn,
+        signableHeaders: new Set(['content-length', ...(options.contentType ? ['content-type'] : [])]),
+      });
+    },
+
     objectUrl(key: string): string {
       return objectUrl(validateKey(S3_DRIVER, key));
     },

@@ -5,6 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileProcessingError } from '../../errors.ts';
+import { ffprobe } from '../../testing/ffprobe.ts';
 import { requireTool } from '../../testing/system-tools.ts';
 import { detectFileType } from '../detect.ts';
 import { validateFileIntegrity } from '../validate/validate.ts';
@@ -26,21 +27,11 @@ function fileMime(path: string): string {
 }
 
 /** ffprobe must decode every packet without a single error, and report streams and a duration. */
-function ffprobe(path: string): { streams: { codec_type: string }[]; format: { duration: string } } {
+function decodedProbe(path: string) {
   execFileSync(requireTool('ffmpeg'), ['-v', 'error', '-xerror', '-i', path, '-f', 'null', '-'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  return JSON.parse(
-    execFileSync(requireTool('ffprobe'), [
-      '-v',
-      'error',
-      '-show_streams',
-      '-show_format',
-      '-of',
-      'json',
-      path,
-    ]).toString(),
-  );
+  return ffprobe(path);
 }
 
 const FILE_MIME: Record<string, string[]> = {
@@ -75,7 +66,7 @@ describe('synthesize', () => {
         // RIFF chunks are word-aligned, so a WAV file is always an even number of bytes.
         else expect(sample.bytes.byteLength).toBe(format === 'audio/wav' ? sizeBytes & ~1 : sizeBytes);
         if (mediaType === 'audio' || mediaType === 'video') {
-          const probe = ffprobe(sample.path);
+          const probe = decodedProbe(sample.path);
           expect(probe.streams[0]?.codec_type).toBe(mediaType);
           expect(Number(probe.format.duration)).toBeGreaterThan(0);
           expect(info.durationSeconds).toBeGreaterThan(0);
@@ -133,9 +124,7 @@ describe('synthesize', () => {
       const info = await validateFileIntegrity(Bun.file(path), contentType);
       if (mediaType !== 'text') {
         expect(info.durationSeconds).toBeGreaterThan(10);
-        const probe = JSON.parse(
-          execFileSync(requireTool('ffprobe'), ['-v', 'error', '-show_format', '-of', 'json', path]).toString(),
-        ) as { format: { duration: string } };
+        const probe = ffprobe(path);
         expect(Number(probe.format.duration)).toBeCloseTo(info.durationSeconds as number, 0);
       }
     }
@@ -149,7 +138,7 @@ describe('synthesize', () => {
     ] as const) {
       const sample = await make({ mediaType, format, sizeBytes, seed: 'seams' });
       expect(sample.bytes.byteLength).toBe(sizeBytes);
-      const probe = ffprobe(sample.path);
+      const probe = decodedProbe(sample.path);
       expect(Number(probe.format.duration)).toBeGreaterThan(mediaType === 'audio' ? 60 : 2);
     }
   });

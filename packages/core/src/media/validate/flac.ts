@@ -45,6 +45,7 @@ export async function validateFlac(source: ByteSource): Promise<FormatInfo> {
     codec: 'flac',
     sampleRate: info.sampleRate,
     channels: info.channels,
+    bitsPerSample: info.bitsPerSample,
     durationSeconds,
     bitrate: Math.round((source.size * 8) / durationSeconds),
   };

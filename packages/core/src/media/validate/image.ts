@@ -29,7 +29,13 @@ export async function validateImage(bytes: Uint8Array, maxPixels = DEFAULT_MAX_P
   } catch (error) {
     fail(`decoding failed: ${decoderMessage(error)}`);
   }
-  return { width, height, codec: meta.format };
+  return {
+    width,
+    height,
+    codec: meta.format,
+    ...(meta.orientation ? { orientation: meta.orientation } : {}),
+    ...(meta.pages && meta.pages > 1 ? { frames: meta.pages } : {}),
+  };
 }
 
 /** libvips reports a trail of low-level lines; keep the informative ones, short. */

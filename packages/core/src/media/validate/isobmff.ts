@@ -2,7 +2,8 @@
  * MP4, MOV and M4A (ISO base media): every box inside its parent and the file, a `moov` with at least one
  * track that has samples, and every sample the tables point at lying inside an `mdat`.
  */
-import type { FormatInfo } from './media-info.ts';
+import { codecName, type FormatInfo, framesPerSecond, type StreamInfo } from './media-info.ts';
+import { audioSampleEntry } from './mp4-audio.ts';
 import { pace } from './pace.ts';
 import { fail } from './problem.ts';
 import { ascii, type ByteSource, u32be, u64be } from './source.ts';
@@ -85,23 +86,26 @@ export async function validateIsobmff(source: ByteSource): Promise<FormatInfo> {
   const at = (box: Box) => box.body - base;
   const inMoov = children(moov, base, moovBox);
 
-  const mvhd = find(inMoov, 'mvhd');
-  let durationSeconds: number | undefined;
-  if (mvhd) {
-    const v = moov[at(mvhd)];
-    const timescale = u32be(moov, at(mvhd) + (v === 1 ? 20 : 12));
-    const duration = v === 1 ? u64be(moov, at(mvhd) + 24) : u32be(moov, at(mvhd) + 16);
-    if (timescale > 0) durationSeconds = duration / timescale;
-  }
+  /** Seconds from an `mvhd` or `mdhd` box (same layout for both up to the duration). */
+  const secondsOf = (box: Box | undefined): number | undefined => {
+    const v = box ? moov[at(box)] : undefined;
+    if (!box || box.end - box.body < (v === 1 ? 32 : 20)) return undefined;
+    const timescale = u32be(moov, at(box) + (v === 1 ? 20 : 12));
+    const duration = v === 1 ? u64be(moov, at(box) + 24) : u32be(moov, at(box) + 16);
+    return timescale > 0 ? duration / timescale : undefined;
+  };
+  const durationSeconds = secondsOf(find(inMoov, 'mvhd'));
 
   const codecs: string[] = [];
+  const streams: StreamInfo[] = [];
   const tracks = { video: 0, audio: 0 };
   let width: number | undefined;
   let height: number | undefined;
   let samplesTotal = 0;
   let sampleBytes = 0;
   for (const trak of inMoov.filter((b) => b.type === 'trak')) {
-    const mdia = find(children(moov, base, trak), 'mdia');
+    const inTrak = children(moov, base, trak);
+    const mdia = find(inTrak, 'mdia');
     if (!mdia) fail('a track has no "mdia" box');
     const inMdia = children(moov, base, mdia);
     const handler = find(inMdia, 'hdlr');
@@ -111,20 +115,35 @@ export async function validateIsobmff(source: ByteSource): Promise<FormatInfo> {
     const inStbl = children(moov, base, stbl);
     const stsd = find(inStbl, 'stsd');
     const codec = stsd && stsd.end - stsd.body >= 16 ? ascii(moov, at(stsd) + 12, 4) : 'unknown';
+    // The first sample entry starts 8 bytes into stsd; its fixed fields say dimensions or channels and rate.
+    const entry = stsd ? at(stsd) + 8 : 0;
+    const stream: StreamInfo = { kind: kind === 'vide' ? 'video' : 'audio', codec: codecName(codec.trim()) };
     if (kind === 'vide') {
       tracks.video += 1;
       if (stsd && stsd.end - stsd.body >= 8 + 36) {
-        width = (moov[at(stsd) + 8 + 32] as number) * 256 + (moov[at(stsd) + 8 + 33] as number);
-        height = (moov[at(stsd) + 8 + 34] as number) * 256 + (moov[at(stsd) + 8 + 35] as number);
+        stream.width = (moov[entry + 32] as number) * 256 + (moov[entry + 33] as number);
+        stream.height = (moov[entry + 34] as number) * 256 + (moov[entry + 35] as number);
+        width ??= stream.width;
+        height ??= stream.height;
       }
-    } else if (kind === 'soun') tracks.audio += 1;
-    else continue;
+      const rotation = displayRotation(moov, base, find(inTrak, 'tkhd'));
+      if (rotation) stream.rotation = rotation;
+    } else if (kind === 'soun') {
+      tracks.audio += 1;
+      if (stsd) Object.assign(stream, audioSampleEntry(moov, entry, stsd.end - base));
+    } else continue;
     codecs.push(codec.trim());
     if (!fragmented) {
       const span = await checkSampleTable(moov, base, inStbl, mdats, mediaBytes, codec);
       samplesTotal += span.samples;
       sampleBytes += span.bytes;
+      const seconds = secondsOf(find(inMdia, 'mdhd'));
+      if (kind === 'vide' && seconds) {
+        const frameRate = framesPerSecond(span.samples, seconds);
+        if (frameRate) stream.frameRate = frameRate;
+      }
     }
+    streams.push(stream);
     await pace();
   }
   // Tracks sharing the same bytes would let a small mdat stand for any number of samples.
@@ -133,12 +152,35 @@ export async function validateIsobmff(source: ByteSource): Promise<FormatInfo> {
   if (tracks.video + tracks.audio === 0) fail('no audio or video track');
   if (!fragmented && samplesTotal === 0) fail('the tracks hold no samples');
   if (durationSeconds !== undefined && !fragmented && durationSeconds <= 0) fail('the movie has zero duration');
+  const video = streams.find((stream) => stream.kind === 'video');
+  const audio = streams.find((stream) => stream.kind === 'audio');
   return {
     codec: codecs.join('+'),
     tracks,
+    streams,
     ...(width ? { width, height } : {}),
+    ...(video?.frameRate ? { frameRate: video.frameRate } : {}),
+    ...(video?.rotation ? { rotation: video.rotation } : {}),
+    ...(audio?.sampleRate ? { sampleRate: audio.sampleRate } : {}),
+    ...(audio?.channels ? { channels: audio.channels } : {}),
     ...(durationSeconds ? { durationSeconds, bitrate: Math.round((source.size * 8) / durationSeconds) } : {}),
   };
+}
+
+/**
+ * The rotation a track's display matrix (`tkhd`) asks for, in degrees as ffprobe reports it (its
+ * `av_display_rotation_get`), or 0. Phones record portrait video as landscape frames with this set.
+ */
+function displayRotation(moov: Uint8Array, base: number, tkhd: Box | undefined): number {
+  if (!tkhd) return 0;
+  const version = moov[tkhd.body - base];
+  const matrix = tkhd.body - base + (version === 1 ? 52 : 40);
+  if (matrix + 16 > tkhd.end - base) return 0;
+  const at = (i: number) => u32be(moov, matrix + 4 * i) | 0;
+  const [a, b, c, d] = [at(0), at(1), at(3), at(4)];
+  const degrees = -Math.atan2(b / Math.hypot(b, d), a / Math.hypot(a, c)) * (180 / Math.PI);
+  const rounded = Math.round(degrees) || 0;
+  return Number.isFinite(rounded) ? rounded : 0;
 }
 
 /** What one track's sample table maps: its sample count and the bytes those samples take up. */

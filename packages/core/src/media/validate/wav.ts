@@ -12,7 +12,7 @@ export async function validateWav(source: ByteSource): Promise<FormatInfo> {
   const riffEnd = 8 + u32le(header, 4);
   if (riffEnd > source.size) fail(`RIFF header declares ${riffEnd} bytes but the file has ${source.size} (truncated)`);
   let offset = 12;
-  let format: { code: number; channels: number; sampleRate: number; byteRate: number } | undefined;
+  let format: { code: number; channels: number; sampleRate: number; byteRate: number; bits: number } | undefined;
   let dataSize: number | undefined;
   while (offset + 8 <= riffEnd) {
     const chunk = await source.read(offset, 8);
@@ -24,7 +24,13 @@ export async function validateWav(source: ByteSource): Promise<FormatInfo> {
     if (id === 'fmt ') {
       const body = await source.read(offset + 8, 16);
       if (size < 16 || body.byteLength < 16) fail('format chunk is too short');
-      format = { code: u16le(body, 0), channels: u16le(body, 2), sampleRate: u32le(body, 4), byteRate: u32le(body, 8) };
+      format = {
+        code: u16le(body, 0),
+        channels: u16le(body, 2),
+        sampleRate: u32le(body, 4),
+        byteRate: u32le(body, 8),
+        bits: u16le(body, 14),
+      };
     } else if (id === 'data') {
       dataSize = size;
     }
@@ -38,6 +44,7 @@ export async function validateWav(source: ByteSource): Promise<FormatInfo> {
     codec: FORMATS[format.code] ?? `wav-0x${format.code.toString(16)}`,
     channels: format.channels,
     sampleRate: format.sampleRate,
+    ...(format.bits ? { bitsPerSample: format.bits } : {}),
     durationSeconds: dataSize / format.byteRate,
     bitrate: format.byteRate * 8,
   };

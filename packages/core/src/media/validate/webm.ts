@@ -1,5 +1,5 @@
 /** WebM (Matroska/EBML): every element inside its parent and the file, with Tracks and at least one Cluster. */
-import type { FormatInfo } from './media-info.ts';
+import { codecName, type FormatInfo, framesPerSecond, type StreamInfo } from './media-info.ts';
 import { fail } from './problem.ts';
 import type { ByteSource } from './source.ts';
 
@@ -14,6 +14,10 @@ const CODEC_ID = 0x86;
 const VIDEO = 0xe0;
 const PIXEL_WIDTH = 0xb0;
 const PIXEL_HEIGHT = 0xba;
+const DEFAULT_DURATION = 0x23e383;
+const AUDIO = 0xe1;
+const SAMPLING_FREQUENCY = 0xb5;
+const CHANNELS = 0x9f;
 const TIMECODE_SCALE = 0x2ad7b1;
 const DURATION = 0x4489;
 
@@ -52,6 +56,15 @@ async function readElement(source: ByteSource, offset: number): Promise<Element>
 }
 
 /** Numbers are at most 8 bytes: a longer one is a damaged or hostile size, not a number to add up. */
+/** A float element (4 or 8 bytes); 0 for any other length. */
+async function readFloat(source: ByteSource, element: Element): Promise<number> {
+  const length = (element.end ?? element.data) - element.data;
+  if (length !== 4 && length !== 8) return 0;
+  const bytes = await source.read(element.data, length);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return bytes.byteLength === 8 ? view.getFloat64(0) : bytes.byteLength === 4 ? view.getFloat32(0) : 0;
+}
+
 async function readUint(source: ByteSource, element: Element): Promise<number> {
   const length = (element.end ?? element.data) - element.data;
   if (length > 8)
@@ -133,8 +146,7 @@ export async function validateWebm(source: ByteSource): Promise<FormatInfo> {
 
   const counts = { video: 0, audio: 0 };
   const codecs: string[] = [];
-  let width: number | undefined;
-  let height: number | undefined;
+  const streams: StreamInfo[] = [];
   await eachChild(source, tracks, source.size, async (entry) => {
     if (entry.id !== TRACK_ENTRY) return;
     const fields = await childrenById(source, entry, source.size);
@@ -143,20 +155,42 @@ export async function validateWebm(source: ByteSource): Promise<FormatInfo> {
     if (kind === 1) counts.video += 1;
     if (kind === 2) counts.audio += 1;
     const codec = fields.get(CODEC_ID);
+    let codecId = 'unknown';
     if (codec) {
       const length = (codec.end ?? codec.data) - codec.data;
       if (length > MAX_CODEC_ID) fail(`CodecID at offset ${codec.start} is ${length} bytes long (corrupted)`);
-      codecs.push(new TextDecoder().decode(await source.read(codec.data, length)));
+      codecId = new TextDecoder().decode(await source.read(codec.data, length));
+      codecs.push(codecId);
     }
+    if (kind !== 1 && kind !== 2) return;
+    const stream: StreamInfo = { kind: kind === 1 ? 'video' : 'audio', codec: codecName(codecId) };
     const video = fields.get(VIDEO);
     if (video) {
       const dims = await childrenById(source, video, source.size);
       const w = dims.get(PIXEL_WIDTH);
       const h = dims.get(PIXEL_HEIGHT);
-      if (w) width = await readUint(source, w);
-      if (h) height = await readUint(source, h);
+      if (w) stream.width = await readUint(source, w);
+      if (h) stream.height = await readUint(source, h);
     }
+    const frameDuration = fields.get(DEFAULT_DURATION);
+    if (kind === 1 && frameDuration) {
+      const frameRate = framesPerSecond(1e9, await readUint(source, frameDuration));
+      if (frameRate) stream.frameRate = frameRate;
+    }
+    const audio = fields.get(AUDIO);
+    if (audio) {
+      const settings = await childrenById(source, audio, source.size);
+      const rate = settings.get(SAMPLING_FREQUENCY);
+      const channels = settings.get(CHANNELS);
+      stream.sampleRate = rate ? Math.round(await readFloat(source, rate)) : 8000;
+      stream.channels = channels ? await readUint(source, channels) : 1;
+    }
+    streams.push(stream);
   });
+  const video = streams.find((stream) => stream.kind === 'video');
+  const audio = streams.find((stream) => stream.kind === 'audio');
+  const width = video?.width;
+  const height = video?.height;
   if (counts.video + counts.audio === 0) fail('no audio or video track');
 
   let durationSeconds: number | undefined;
@@ -165,17 +199,16 @@ export async function validateWebm(source: ByteSource): Promise<FormatInfo> {
     const scaleElement = fields.get(TIMECODE_SCALE);
     const scale = scaleElement ? await readUint(source, scaleElement) : 1_000_000;
     const duration = fields.get(DURATION);
-    if (duration && duration.end !== undefined) {
-      const bytes = await source.read(duration.data, duration.end - duration.data);
-      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      const value = bytes.byteLength === 8 ? view.getFloat64(0) : bytes.byteLength === 4 ? view.getFloat32(0) : 0;
-      durationSeconds = (value * scale) / 1e9;
-    }
+    if (duration) durationSeconds = ((await readFloat(source, duration)) * scale) / 1e9;
   }
   return {
     codec: codecs.join('+'),
     tracks: counts,
+    streams,
     ...(width ? { width, height } : {}),
+    ...(video?.frameRate ? { frameRate: video.frameRate } : {}),
+    ...(audio?.sampleRate ? { sampleRate: audio.sampleRate } : {}),
+    ...(audio?.channels ? { channels: audio.channels } : {}),
     ...(durationSeconds ? { durationSeconds, bitrate: Math.round((source.size * 8) / durationSeconds) } : {}),
   };
 }

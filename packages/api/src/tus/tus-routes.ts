@@ -1,0 +1,227 @@
+/**
+ * Resumable uploads: the TUS 1.0 protocol (core, creation, creation-defer-length, termination, expiration) on
+ * `/v1/uploads`, served by `@tus/server` through its web-standard `handleWeb` under the API's key check. Creation
+ * needs `recordUid` in Upload-Metadata (a record in the caller's scope) and is refused past the size cap (413) or
+ * the per-user limit of open uploads (429); every later request is checked against the upload's owner in the core's
+ * `staged_uploads` table (someone else's upload looks missing). The last PATCH runs the bytes through the one file
+ * pipeline into the record; the staged bytes are removed whatever the outcome.
+ */
+import { createRoute, z } from '@hono/zod-openapi';
+import {
+  countOpenUploads,
+  deleteStagedUpload,
+  FileProcessingError,
+  findTusUpload,
+  inScope,
+  insertStagedUpload,
+  moveStagedUpload,
+  newUid,
+  RecordRepository,
+  type Scope,
+  staleStagedUploads,
+  storeUpload,
+  uploadNotFound,
+} from '@mediaforge/core';
+import { Server } from '@tus/server';
+import { EVENTS, type Upload } from '@tus/utils';
+import type { Context } from 'hono';
+import { principalScope } from '../auth.ts';
+import type { ApiEnv } from '../env.ts';
+import { errorResponse } from '../errors.ts';
+import { bearer, errors, router } from '../routes/common.ts';
+import type { Services } from '../services.ts';
+import { openTusDatastore } from './tus-datastore.ts';
+
+const BASE = '/v1/uploads';
+const SWEEP_EVERY_MS = 60_000;
+
+interface Pending {
+  scope: Scope;
+  /** The error a hook threw, answered in the API's one error shape instead of TUS's plain text. */
+  error?: unknown;
+}
+
+export function tusRoutes(services: Services) {
+  const { settings } = services;
+  const db = services.database.db;
+  const datastore = openTusDatastore(settings);
+  const requests = new WeakMap<Request, Pending>();
+  const pending = (req: Request): Pending => {
+    const found = requests.get(req);
+    if (!found) throw new Error('TUS request without a caller');
+    return found;
+  };
+  const fail = (req: Request, error: unknown): never => {
+    pending(req).error = error;
+    throw { status_code: 500, body: 'see error\n' };
+  };
+  let lastSweep = 0;
+  const sweep = async () => {
+    if (Date.now() - lastSweep < Math.min(SWEEP_EVERY_MS, settings.uploads.tusExpiryMs)) return;
+    lastSweep = Date.now();
+    await tus.cleanUpExpiredUploads().catch(() => 0);
+    for (const row of await staleStagedUploads(db, 0)) {
+      // A completion in progress reads these bytes; it removes them itself.
+      if (row.kind !== 'tus' || row.state === 'completing') continue;
+      await datastore.store.remove(row.stagingKey).catch(() => {});
+      await deleteStagedUpload(db, row.id);
+    }
+  };
+
+  const tus = new Server({
+    path: BASE,
+    datastore: datastore.store,
+    maxSize: settings.maxFileSizeBytes,
+    relativeLocation: true,
+    namingFunction: () => `${datastore.prefix}${newUid().replaceAll('-', '')}`,
+    generateUrl: (_req, { path, id }) => `${path}/${id.slice(datastore.prefix.length)}`,
+    getFileIdFromRequest: (req) => {
+      const match = /\/v1\/uploads\/([0-9a-f]{32})$/.exec(new URL(req.url).pathname);
+      return match ? `${datastore.prefix}${match[1]}` : undefined;
+    },
+    onIncomingRequest: async (req, id) => {
+      // Creation names a new id; its checks are in onUploadCreate.
+      if (req.method === 'POST') return;
+      const row = await findTusUpload(db, id);
+      if (!row || !inScope(pending(req).scope, row.userId)) fail(req, uploadNotFound(id.slice(-32)));
+    },
+    onUploadCreate: async (req, upload) => {
+      const caller = pending(req);
+      void sweep().catch(() => {});
+      const recordUid = upload.metadata?.recordUid ?? '';
+      try {
+        const record = await new RecordRepository(db).get(recordUid, caller.scope);
+        if ((await countOpenUploads(db, record.userId, 'tus')) >= settings.uploads.tusMaxPerUser) {
+          throw new FileProcessingError(
+            `At most ${settings.uploads.tusMaxPerUser} resumable uploads may be open at once; finish or delete one (or wait for it to expire).`,
+            'UPLOAD_LIMIT',
+            { details: { limit: settings.uploads.tusMaxPerUser } },
+          );
+        }
+        await insertStagedUpload(db, {
+          id: newUid(),
+          kind: 'tus',
+          recordUid: record.uid,
+          userId: record.userId,
+          stagingKey: upload.id,
+          maxSize: settings.maxFileSizeBytes,
+          expiresAt: new Date(Date.now() + settings.uploads.tusExpiryMs),
+        });
+      } catch (error) {
+        fail(req, error);
+      }
+      return {};
+    },
+    onUploadFinish: async (req, upload) => {
+      const result = await finish(req, upload).catch((error: unknown) => fail(req, error));
+      return { status_code: 204, headers: { 'Mediaforge-Record-Uid': result } };
+    },
+  });
+  tus.on(EVENTS.POST_TERMINATE, (_req: Request, _res: Response, id: string) => {
+    void findTusUpload(db, id)
+      .then((row) => (row ? deleteStagedUpload(db, row.id) : undefined))
+      .catch(() => {});
+  });
+
+  async function finish(req: Request, upload: Upload): Promise<string> {
+    const row = await findTusUpload(db, upload.id);
+    if (!row || !(await moveStagedUpload(db, row.id, ['issued'], 'completing'))) throw uploadNotFound(upload.id);
+    try {
+      const body = await datastore.read(upload.id);
+      const result = await storeUpload(row.recordUid, body, {
+        db,
+        store: services.store,
+        settings,
+        scope: pending(req).scope,
+        maxSize: settings.maxFileSizeBytes,
+        thumbnails: services.thumbnails,
+        replace: upload.metadata?.replace === 'true',
+        ...(upload.metadata?.filetype ? { declaredType: upload.metadata.filetype } : {}),
+        ...(upload.metadata?.filename ? { fileName: upload.metadata.filename.slice(0, 255) } : {}),
+      });
+      await moveStagedUpload(db, row.id, ['completing'], 'done');
+      return result.record.uid;
+    } catch (error) {
+      await moveStagedUpload(db, row.id, ['completing'], 'failed');
+      throw error;
+    } finally {
+      await datastore.store.remove(upload.id).catch(() => {});
+    }
+  }
+
+  const handle = async (c: Context<ApiEnv>) => {
+    const principal = c.get('principal');
+    const req = c.req.raw;
+    requests.set(req, { scope: principalScope(principal) });
+    // PATCH bodies stream for as long as the client sends; the body guard still ends a stalled one.
+    if (req.method === 'PATCH') c.env?.keepOpen?.();
+    const release = req.method === 'PATCH' ? services.uploads.acquire(principal.keyId) : () => {};
+    try {
+      const response = await tus.handleWeb(req);
+      const error = requests.get(req)?.error;
+      return error === undefined ? response : errorResponse(error, c);
+    } finally {
+      release();
+    }
+  };
+
+  const app = router();
+  for (const route of tusDocs) app.openapi(route, handle as never);
+  // Hono answers HEAD with the GET route; TUS has no GET (the bytes are served once they are a record's file).
+  app.get('/uploads/:id', (c) => (c.req.raw.method === 'HEAD' ? handle(c) : c.notFound()));
+  return app;
+}
+
+const tags = ['Resumable uploads (TUS)'];
+const IdParam = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' } }) });
+const tusHeaders =
+  'TUS 1.0 headers (Tus-Resumable, Upload-Length or Upload-Defer-Length, Upload-Offset, Upload-Metadata)';
+const empty = (description: string) => ({ description });
+
+/** The TUS routes as the OpenAPI document shows them (the protocol itself is @tus/server's). */
+const tusDocs = [
+  createRoute({
+    method: 'options',
+    path: '/uploads',
+    tags,
+    security: bearer,
+    summary: 'TUS discovery: version, extensions, Tus-Max-Size',
+    responses: { 204: empty('Capabilities') },
+  }),
+  createRoute({
+    method: 'post',
+    path: '/uploads',
+    tags,
+    security: bearer,
+    summary: 'Create a resumable upload for a record (Upload-Metadata must carry recordUid)',
+    description: `${tusHeaders}. Refused with 413 when Upload-Length is over MAX_FILE_SIZE_MB and 429 past TUS_MAX_UPLOADS_PER_USER.`,
+    responses: { 201: empty('Created; Location is the upload URL'), ...errors(404, 413, 429) },
+  }),
+  createRoute({
+    method: 'head',
+    path: '/uploads/{id}',
+    tags,
+    security: bearer,
+    request: { params: IdParam },
+    summary: 'The upload offset (where to resume)',
+    responses: { 200: empty('Upload-Offset and Upload-Length'), ...errors(404) },
+  }),
+  createRoute({
+    method: 'patch',
+    path: '/uploads/{id}',
+    tags,
+    security: bearer,
+    request: { params: IdParam },
+    summary: 'Append bytes at Upload-Offset (application/offset+octet-stream); the last one stores the file',
+    responses: { 204: empty('Appended (and stored, when complete)'), ...errors(404, 409, 413, 415, 422) },
+  }),
+  createRoute({
+    method: 'delete',
+    path: '/uploads/{id}',
+    tags,
+    security: bearer,
+    request: { params: IdParam },
+    summary: 'Terminate an unfinished upload and remove its bytes',
+    responses: { 204: empty('Terminated'), ...errors(404) },
+  }),
+];

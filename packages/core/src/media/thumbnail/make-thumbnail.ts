@@ -1,0 +1,110 @@
+/**
+ * Thumbnails: a small WebP (at most THUMBNAIL_SIZE px on its longer side) for an image or a video. Images decode
+ * with sharp in the process's image-decode slots under the same pixel cap as validation; a video's frame comes from
+ * `ffmpeg` when it is on PATH (no maintained npm package decodes H.264/VP8/VP9 under Bun without WebCodecs, see
+ * docs/decisions/0035-direct-uploads-tus-thumbnails.md), killed after a time budget. Every failure is reported, never
+ * thrown: a thumbnail is an extra, not part of the file.
+ */
+import { imageDecodes, MAX_IMAGE_PIXELS } from '../decode-budget.ts';
+import { loadSharp } from '../load-sharp.ts';
+
+/** Longer side of a thumbnail, in pixels. */
+export const THUMBNAIL_SIZE = 256;
+/** A thumbnail's WebP quality. */
+const QUALITY = 70;
+/** Longest a video frame may take to decode before ffmpeg is killed. */
+export const VIDEO_FRAME_BUDGET_MS = 15_000;
+/** Largest frame ffmpeg may hand back (a PNG of 8K is far below). */
+const MAX_FRAME_BYTES = 64 * 1024 * 1024;
+
+export type ThumbnailSource =
+  | { mediaType: 'image'; bytes: Uint8Array }
+  | { mediaType: 'video'; path: string }
+  | { mediaType: 'audio' | 'text' };
+
+export type ThumbnailResult =
+  | { ok: true; data: Uint8Array; width: number; height: number }
+  | { ok: false; reason: string };
+
+/** Makes the thumbnail of `source`; `{ ok: false }` with a reason instead of throwing. */
+export async function makeThumbnail(
+  source: ThumbnailSource,
+  options: { timeoutMs?: number; ffmpeg?: string | null } = {},
+): Promise<ThumbnailResult> {
+  try {
+    if (source.mediaType === 'image') return await resizeToWebp(source.bytes);
+    if (source.mediaType === 'video') {
+      const ffmpeg = options.ffmpeg === undefined ? ffmpegPath() : options.ffmpeg;
+      if (!ffmpeg) return { ok: false, reason: 'video thumbnails need ffmpeg on PATH' };
+      const frame = await videoFrame(ffmpeg, source.path, options.timeoutMs ?? VIDEO_FRAME_BUDGET_MS);
+      return await resizeToWebp(frame);
+    }
+    return { ok: false, reason: `${source.mediaType} files have no thumbnail` };
+  } catch (error) {
+    return { ok: false, reason: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/** The ffmpeg binary thumbnails use, or null (what `mediaforge config` and /health report). */
+export function ffmpegPath(): string | null {
+  return Bun.which('ffmpeg', { PATH: process.env.PATH ?? '' });
+}
+
+async function resizeToWebp(input: Uint8Array): Promise<ThumbnailResult> {
+  const sharp = await loadSharp();
+  const { data, info } = await imageDecodes.run(() =>
+    sharp(input, { limitInputPixels: MAX_IMAGE_PIXELS, failOn: 'error' })
+      .rotate()
+      .resize(THUMBNAIL_SIZE, THUMBNAIL_SIZE, { fit: 'inside', withoutEnlargement: true })
+      .webp({ quality: QUALITY })
+      .toBuffer({ resolveWithObject: true }),
+  );
+  return { ok: true, data: new Uint8Array(data), width: info.width, height: info.height };
+}
+
+/** One frame (PNG) about a tenth of a second in, or the first one of a shorter video. */
+async function videoFrame(ffmpeg: string, path: string, timeoutMs: number): Promise<Uint8Array> {
+  const run = (seek: string[]) =>
+    Bun.spawn(
+      [
+        ffmpeg,
+        '-nostdin',
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        ...seek,
+        '-i',
+        path,
+        '-frames:v',
+        '1',
+        '-an',
+        '-f',
+        'image2pipe',
+        '-c:v',
+        'png',
+        'pipe:1',
+      ],
+      { stdout: 'pipe', stderr: 'pipe', timeout: timeoutMs, killSignal: 'SIGKILL' },
+    );
+  for (const seek of [['-ss', '0.1'], []]) {
+    const child = run(seek);
+    const [frame, stderr] = await Promise.all([readCapped(child.stdout), new Response(child.stderr).text()]);
+    const code = await child.exited;
+    if (child.signalCode) throw new Error(`ffmpeg took longer than ${timeoutMs} ms for one frame and was stopped`);
+    if (code === 0 && frame.byteLength > 0) return frame;
+    if (seek.length === 0)
+      throw new Error(`ffmpeg could not decode a frame: ${stderr.trim().slice(0, 300) || `exit ${code}`}`);
+  }
+  throw new Error('unreachable');
+}
+
+async function readCapped(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    size += chunk.byteLength;
+    if (size > MAX_FRAME_BYTES) throw new Error('ffmpeg returned a frame larger than 64 MiB');
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}

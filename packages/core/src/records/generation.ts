@@ -1,0 +1,76 @@
+/**
+ * A generation's view (the seed's `generation_service.update_generation_media` counterpart): the media its records
+ * hold, each with its status, counts by status, and the tasks queued for it, all within the caller's scope.
+ */
+import { and, asc, desc, eq, sql } from 'drizzle-orm';
+import type { Db } from '../db/database.ts';
+import { type TaskStatus, tasks } from '../db/queue-schema.ts';
+import { RECORD_STATUSES, type RecordStatus, records } from '../db/schema.ts';
+import { FileProcessingError } from '../errors.ts';
+import { type Scope, scopeCondition } from '../scope.ts';
+import type { MediaRecord } from './record.ts';
+
+/** Most media listed in one view (counts always cover all of them). */
+export const MAX_GENERATION_MEDIA = 1000;
+const MAX_GENERATION_TASKS = 50;
+
+export interface GenerationView {
+  generationId: string;
+  /** Records of the generation by status, and in all. */
+  counts: Record<RecordStatus, number> & { total: number };
+  /** Its records oldest first, at most `limit`. */
+  media: MediaRecord[];
+  /** True when more records exist than `media` lists. */
+  truncated: boolean;
+  /** Tasks queued for the generation, newest first (at most 50). */
+  tasks: { taskId: string; kind: string; status: TaskStatus; createdAt: Date; finishedAt: Date | null }[];
+}
+
+/** @throws GENERATION_NOT_FOUND when the scope has no record and no task with this generation id */
+export async function getGeneration(
+  db: Db,
+  generationId: string,
+  scope: Scope,
+  { limit = 200 }: { limit?: number } = {},
+): Promise<GenerationView> {
+  const id = generationId.trim();
+  if (!id || id.length > 200) throw notFound(generationId.slice(0, 200));
+  const take = Math.min(Math.max(Math.trunc(limit), 1), MAX_GENERATION_MEDIA);
+  const inRecords = and(eq(records.generationId, id), scopeCondition(records.userId, scope));
+  const [media, statusRows, taskRows] = await Promise.all([
+    db.select().from(records).where(inRecords).orderBy(asc(records.createdAt), asc(records.uid)).limit(take),
+    db
+      .select({ status: records.status, n: sql<number>`count(*)::int` })
+      .from(records)
+      .where(inRecords)
+      .groupBy(records.status),
+    db
+      .select({
+        taskId: tasks.id,
+        kind: tasks.kind,
+        status: tasks.status,
+        createdAt: tasks.createdAt,
+        finishedAt: tasks.finishedAt,
+      })
+      .from(tasks)
+      .where(and(eq(tasks.generationId, id), scopeCondition(tasks.userId, scope)))
+      .orderBy(desc(tasks.createdAt))
+      .limit(MAX_GENERATION_TASKS),
+  ]);
+  if (media.length === 0 && taskRows.length === 0) throw notFound(id);
+  const counts = Object.fromEntries(RECORD_STATUSES.map((status) => [status, 0])) as GenerationView['counts'];
+  counts.total = 0;
+  for (const row of statusRows) {
+    counts[row.status] = row.n;
+    counts.total += row.n;
+  }
+  return { generationId: id, counts, media, truncated: counts.total > media.length, tasks: taskRows };
+}
+
+function notFound(id: string): FileProcessingError {
+  return new FileProcessingError(
+    `Generation ${id} not found: no record or task of yours names it.`,
+    'GENERATION_NOT_FOUND',
+    { details: { generationId: id } },
+  );
+}

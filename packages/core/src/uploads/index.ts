@@ -1,0 +1,2 @@
+export * from './direct-upload.ts';
+export * from './staged-uploads.ts';
