@@ -1,6 +1,7 @@
 /**
  * The ceiling for the API benchmark: a bare Bun.serve doing the least the same routes could do. GET answers a fixed
- * record document; POST streams the body to a file. Prints its URL, then serves until killed.
+ * record document (and `/health` its liveness document, built per request as mediaforge's is); POST streams the body
+ * to a file. Prints its URL, then serves until killed.
  * Usage: bun bench/bare-server.child.ts <record-json-file> <upload-dir>
  */
 import { join } from 'node:path';
@@ -8,12 +9,16 @@ import { join } from 'node:path';
 const [recordFile = '', uploadDir = ''] = process.argv.slice(2);
 const record = await Bun.file(recordFile).text();
 let uploads = 0;
+const started = Date.now();
 const server = Bun.serve({
   hostname: '127.0.0.1',
   port: 0,
   idleTimeout: 0,
   maxRequestBodySize: 4 * 1024 ** 3,
   async fetch(request) {
+    if (request.method === 'GET' && request.url.endsWith('/health')) {
+      return Response.json({ status: 'ok', version: '0.0.0', uptimeSeconds: (Date.now() - started) / 1000 });
+    }
     if (request.method === 'GET') return new Response(record, { headers: { 'content-type': 'application/json' } });
     const writer = Bun.file(join(uploadDir, `upload-${uploads++}`)).writer();
     let size = 0;

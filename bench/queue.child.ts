@@ -173,6 +173,10 @@ async function open(): Promise<Runner> {
   throw new Error(`unknown system ${system}`);
 }
 
+// A work process may be told to stop before it has opened anything (the other one burnt the whole batch down first,
+// seen on a loaded machine): listen before anything else, so SIGTERM never meets its default action.
+const finished = Promise.withResolvers<void>();
+if (mode === 'work') process.on('SIGTERM', () => finished.resolve());
 const runner = await open();
 const print = (value: unknown) => console.log(JSON.stringify(value));
 
@@ -187,9 +191,6 @@ if (mode === 'setup') {
   let done = 0;
   const jobs = Number(extra) || 0;
   if (mode === 'both') await runner.setup(jobs);
-  const finished = Promise.withResolvers<void>();
-  // Listen first: the batch may be done (and SIGTERM sent) before this worker has finished starting.
-  if (mode === 'work') process.on('SIGTERM', () => finished.resolve());
   await runner.work(count, () => {
     const at = now();
     if (first === 0) first = at;

@@ -67,9 +67,11 @@ async function burnDown(
     for (const worker of workers) worker.kill('SIGTERM');
     const results = await Promise.all(
       workers.map(async (worker) => {
-        const out = await new Response(worker.stdout).text();
+        const out = (await new Response(worker.stdout).text()).trim();
         await worker.exited;
-        return JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as WorkResult;
+        // A worker stopped while Bun was still loading its modules (the other burnt the batch down first, seen on a
+        // loaded machine) says nothing and ran nothing; one killed mid-work shows as jobs missing below.
+        return (out ? JSON.parse(out.split('\n').at(-1) ?? '{}') : { first: 0, last: 0, count: 0 }) as WorkResult;
       }),
     );
     const active = results.filter((r) => r.count > 0);

@@ -13,6 +13,7 @@ import { ingestMemory } from './ingest-memory.ts';
 import type { Benchmark } from './lib.ts';
 import { machineDescription, markdownTable } from './lib.ts';
 import { queue } from './queue.ts';
+import { queueScale } from './queue-scale.ts';
 import { storageMemory } from './storage-memory.ts';
 import { synthesis } from './synthesis.ts';
 import { thumbnails } from './thumbnails.ts';
@@ -23,6 +24,7 @@ const BENCHMARKS: Benchmark[] = [
   ingestMemory,
   ingest,
   queue,
+  queueScale,
   synthesis,
   images,
   thumbnails,

@@ -14,6 +14,7 @@ test('every benchmark runs at smoke size and reports its table', async () => {
     'storage-memory',
     'ingest-memory',
     'queue',
+    'queue-scale',
     'synthesis',
     'images',
     'validation',
@@ -41,7 +42,14 @@ test('every benchmark runs at smoke size and reports its table', async () => {
     expect(out).toMatch(new RegExp(`\\| 20 × 16 KiB \\| local disk \\| ${tool} \\| [0-9.]+ \\|`));
   }
   expect(out).toMatch(/\| 2 × 2 MiB \| S3 \(s3rver\) \| curl piped to aws s3 cp - \| [0-9.]+ \|/);
-  expect(out).toMatch(/\| GET \/v1\/records\/\{uid\}, 64 connections \(req\/s\) \| \d+ \| \d+ \|/);
-  expect(out).toMatch(/\| upload 8 MiB WAV \(MB\/s\) \| [0-9.]+ \| [0-9.]+ \|/);
+  expect(out).toMatch(
+    /\| GET \/v1\/records\/\{uid\}, 32 connections \(req\/s\) \| \d+ \| bare Bun\.serve \+ one prepared postgres\.js query \| \d+ \|/,
+  );
+  expect(out).toMatch(/\| GET \/health, 32 connections \(req\/s\) \| \d+ \| bare Bun\.serve \| \d+ \|/);
+  // The scale run burnt its one task down and measured each step.
+  expect(out).toMatch(/\| 20000 \| [0-9.]+ \| \d+ \| [0-9.]+ \|/);
+  expect(out).toMatch(
+    /\| upload 8 MiB WAV \(MB\/s\) \| [0-9.]+ \| bare Bun\.serve writing the body to a file \| [0-9.]+ \|/,
+  );
   expect(code).toBe(0);
 }, 300_000);

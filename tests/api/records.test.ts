@@ -266,7 +266,7 @@ describe('API limits and headers', () => {
     expect(given.headers.get('x-request-id')).toBe('trace-123');
   });
 
-  test('revoked keys stop working', async () => {
+  test('a revoked key stops working at once, although the server had it cached', async () => {
     const { ApiKeyStore } = await import('@mediaforge/core');
     const keys = new ApiKeyStore(database.db);
     const { key, info } = await keys.create({ userId: 'carol' });
@@ -274,11 +274,9 @@ describe('API limits and headers', () => {
     expect((await call()).status).toBe(200);
     await keys.revoke(info.id);
     expect(await keys.verify(key)).toBeNull();
-    // The API caches a verification for up to 10 s; a fresh app sees the revocation at once.
-    const fresh = await createTestApi(database);
-    const response = await fresh.app.request('/v1/records', { headers: { authorization: `Bearer ${key}` } });
-    expect(await errorOf(response)).toMatchObject({ status: 401, code: 'UNAUTHORIZED' });
-    fresh.close();
+    // The server cached the key for 10 s; the revocation's NOTIFY evicts it (delivered after the commit).
+    await Bun.sleep(50);
+    expect(await errorOf(await call())).toMatchObject({ status: 401, code: 'UNAUTHORIZED' });
   });
 });
 

@@ -10,7 +10,7 @@ export const FIXTURES = join(import.meta.dir, '../../packages/core/test/fixtures
 
 export interface TestApi {
   app: ReturnType<typeof createApp>['app'];
-  close(): void;
+  close(): Promise<void>;
   settings: Settings;
   store: ObjectStore;
   database: Database;

@@ -1,21 +1,21 @@
 /**
  * The mediaforge HTTP API: `createApp(deps)` builds the Hono app (routes, OpenAPI document, dashboard); `AppType`
- * types a `hono/client` for TypeScript users. Middleware order: request id and logger → security headers and CORS
- * → metrics → JSON body limit → key check and rate limit (everything under /v1; /metrics needs an admin key or
+ * types a `hono/client` for TypeScript users. Middleware order: request context (request id, logger, security
+ * headers, metrics) → CORS → JSON body limit → key check and rate limit (everything under /v1; /metrics needs an admin key or
  * METRICS_TOKEN) → JSON depth limit → routes.
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
-import { requestId } from 'hono/request-id';
-import { secureHeaders } from 'hono/secure-headers';
 import { requireKey, requireMetricsAccess } from './auth.ts';
 import { dashboardRoutes } from './dashboard/routes.tsx';
 import { docsRoutes } from './docs.ts';
 import type { ApiDeps, ApiEnv } from './env.ts';
 import { ApiError, errorResponse } from './errors.ts';
 import { jsonDepthLimit } from './json-depth.ts';
+import { requestContext } from './request-context.ts';
 import { directUploadRoutes } from './routes/direct-uploads.ts';
 import { generationRoutes } from './routes/generations.ts';
 import { recordFileRoutes } from './routes/record-files.ts';
@@ -31,43 +31,14 @@ import { tusRoutes } from './tus/tus-routes.ts';
 
 /** Routes whose bodies are files, bounded by MAX_FILE_SIZE_MB as they stream instead of the JSON limit. */
 const UPLOAD_PATH = /^\/v1\/(records\/[^/]+\/file|direct-uploads\/[^/]+|uploads(\/[^/]+)?)$/;
+/** Requests that carry no body: the JSON body limits have nothing to check (the server drops any body they send). */
+const BODYLESS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 function buildApp(services: Services) {
   const { settings, logger, metrics } = services;
   const app = new OpenAPIHono<ApiEnv>();
 
-  app.use(requestId({ limitLength: 100 }));
-  app.use(async (c, next) => {
-    c.set('logger', logger.child({ requestId: c.get('requestId') }));
-    c.set('metrics', metrics);
-    const begun = performance.now();
-    await next();
-    const route = c.req.routePath && c.req.routePath !== '/*' ? c.req.routePath : 'unmatched';
-    const seconds = (performance.now() - begun) / 1000;
-    metrics.httpRequests.inc({ method: c.req.method, route, status: String(c.res.status) });
-    metrics.httpDuration.observe({ method: c.req.method, route }, seconds);
-    if (c.req.path !== '/health' && c.req.path !== '/ready' && c.req.path !== '/metrics') {
-      c.get('logger').debug(
-        { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(seconds * 1000) },
-        'request',
-      );
-    }
-  });
-  app.use(
-    secureHeaders({
-      contentSecurityPolicy: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:', 'blob:', 'https:', 'http:'],
-        mediaSrc: ["'self'", 'blob:', 'https:', 'http:'],
-        connectSrc: ["'self'"],
-        frameAncestors: ["'none'"],
-        formAction: ["'self'"],
-      },
-      crossOriginResourcePolicy: false,
-    }),
-  );
+  app.use(requestContext(logger, metrics));
   if (settings.api.corsOrigins.length > 0) {
     const origins = settings.api.corsOrigins;
     app.use(
@@ -105,10 +76,11 @@ function buildApp(services: Services) {
   // holding up to API_MAX_JSON_KB of memory while it dribbles a body in.
   app.use('/v1/*', requireKey(services.verifier, services.limiter));
   app.use('/metrics', requireMetricsAccess(services.verifier, services.limiter, settings.api.metricsToken));
-  app.use('*', (c, next) => (UPLOAD_PATH.test(c.req.path) ? next() : jsonLimit(c, next)));
+  const skipBodyChecks = (c: Context<ApiEnv>) => BODYLESS.has(c.req.method) || UPLOAD_PATH.test(c.req.path);
+  app.use('*', (c, next) => (skipBodyChecks(c) ? next() : jsonLimit(c, next)));
   // After the key check: a body is read only for a caller who may send one.
   const depthLimit = jsonDepthLimit();
-  app.use('*', (c, next) => (UPLOAD_PATH.test(c.req.path) ? next() : depthLimit(c, next)));
+  app.use('*', (c, next) => (skipBodyChecks(c) ? next() : depthLimit(c, next)));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
@@ -149,11 +121,11 @@ function buildApp(services: Services) {
   return routes;
 }
 
-/** The app and what it owns; `close()` stops its background timers (the caller closes the database). */
+/** The app and what it owns; `close()` stops its timers and listeners (the caller closes the database). */
 export function createApp(deps: ApiDeps) {
   const services = createServices(deps);
   const app = buildApp(services);
-  return { app, services, close: () => services.events.close() };
+  return { app, services, close: () => services.close() };
 }
 
 export type AppType = ReturnType<typeof buildApp>;

@@ -1,7 +1,8 @@
 /**
  * Authentication: `Authorization: Bearer mfk_…` for programs, or the dashboard's HttpOnly session cookie holding
- * the same key. Verified keys are cached for 10 seconds, so a revocation (`mediaforge keys revoke`) reaches running
- * servers within that time. Writes authenticated by cookie must come from this origin (CSRF).
+ * the same key. Verified keys are cached for 10 seconds; a revocation (`mediaforge keys revoke`, any process) is
+ * announced by NOTIFY and evicts the key from every listening server's cache at once. The 10 seconds bound only
+ * what a server misses while its LISTEN connection is down. Writes authenticated by cookie must come from this origin (CSRF).
  */
 
 import { timingSafeEqual } from 'node:crypto';
@@ -26,6 +27,13 @@ export class KeyVerifier {
     private readonly keys: Pick<ApiKeyStore, 'verify' | 'touch'>,
     private readonly maxEntries = 10_000,
   ) {}
+
+  /** Drops every cached entry of a key (it was revoked). */
+  forget(keyId: string): void {
+    for (const [presented, entry] of this.valid) {
+      if (entry.principal.keyId === keyId) this.valid.delete(presented);
+    }
+  }
 
   async verify(presented: string): Promise<ApiPrincipal | null> {
     const now = Date.now();
@@ -84,7 +92,6 @@ export function requireKey(verifier: KeyVerifier, limiter: RateLimiter): Middlew
     c.header('RateLimit-Remaining', String(remaining));
     c.set('principal', principal);
     c.set('authVia', presented.via);
-    c.set('logger', c.get('logger').child({ keyId: principal.keyId, userId: principal.userId }));
     await next();
   };
 }

@@ -22,6 +22,9 @@ export interface ApiEnv {
   };
   Variables: {
     requestId: string;
+    /** The server's logger; handlers log through `requestLogger(c)`, which binds the request to it. */
+    rootLogger: Logger;
+    /** Set by `requestLogger(c)` on first use. */
     logger: Logger;
     principal: ApiPrincipal;
     /** How the key arrived: a session cookie needs a same-origin check on writes. */

@@ -3,6 +3,7 @@ import { asDatabaseError, type ErrorCode, FileProcessingError } from '@mediaforg
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ApiEnv } from './env.ts';
+import { requestLogger } from './request-logger.ts';
 import { STATUS_BY_CODE, type StatusFor } from './status-by-code.ts';
 
 /**
@@ -38,14 +39,14 @@ export function errorResponse(thrown: unknown, c: Context<ApiEnv>): Response {
   const requestId = c.get('requestId');
   if (c.req.raw.signal.aborted && !(thrown instanceof ApiError)) {
     // The client went away mid-request: nothing to answer, and not the server's fault.
-    c.get('logger')?.info({ requestId, reason: (thrown as Error)?.message }, 'client aborted the request');
+    requestLogger(c)?.info({ requestId, reason: (thrown as Error)?.message }, 'client aborted the request');
     return c.json({ error: clientGone(requestId) } satisfies ErrorBody, 400);
   }
   // A database that is down or restarting is a 503 the client may retry, not an opaque 500.
   const error = asDatabaseError(thrown) ?? thrown;
   if (error instanceof FileProcessingError) {
     const status = statusOf(error);
-    if (status >= 500) c.get('logger')?.error({ err: error, requestId }, 'request failed');
+    if (status >= 500) requestLogger(c)?.error({ err: error, requestId }, 'request failed');
     // RATE_LIMITED, OVERLOADED, CONCURRENCY_LIMITED: say when to come back, so clients do not hammer.
     if (typeof error.details.retryAfterSeconds === 'number') {
       c.header('Retry-After', String(error.details.retryAfterSeconds));
@@ -54,7 +55,7 @@ export function errorResponse(thrown: unknown, c: Context<ApiEnv>): Response {
     const shown = status >= 500 ? serverFailure(error, requestId) : publicError(error, requestId);
     return c.json({ error: shown } satisfies ErrorBody, status);
   }
-  c.get('logger')?.error({ err: error, requestId }, 'unexpected error');
+  requestLogger(c)?.error({ err: error, requestId }, 'unexpected error');
   return c.json(
     {
       error: { code: 'INTERNAL_ERROR', message: 'Internal server error; see the server log.', details: {}, requestId },

@@ -99,8 +99,7 @@ export function startServer(options: ServeOptions): StartedServer {
     url: new URL(`http://${server.hostname}:${server.port}`),
     server,
     async stop(force = false) {
-      close();
-      await server.stop(force);
+      await Promise.all([close(), server.stop(force)]);
     },
   };
 }

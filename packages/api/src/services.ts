@@ -1,5 +1,6 @@
 /** The long-lived parts the routes share, built once per app from ApiDeps. */
 import {
+  API_KEYS_CHANNEL,
   ApiKeyStore,
   type Database,
   type Logger,
@@ -36,11 +37,23 @@ export interface Services {
   /** Thumbnails for stored images and videos (THUMBNAILS; on unless set to false). */
   thumbnails: boolean;
   version: string;
+  /** Stops the background work the services run (task snapshots, the revocation listener). */
+  close(): Promise<void>;
 }
 
 export function createServices(deps: ApiDeps): Services {
   const { database, store, settings } = deps;
   const keys = new ApiKeyStore(database.db);
+  const verifier = new KeyVerifier(keys);
+  const events = new TaskEvents(database.db, deps.eventIntervalMs ?? 500);
+  // Revocations from any process evict the key from this server's cache; if LISTEN cannot start, the cache's
+  // 10-second expiry still bounds how long a revoked key works here.
+  const unlisten = database
+    .listen(API_KEYS_CHANNEL, (keyId) => verifier.forget(keyId))
+    .catch((error: unknown) => {
+      deps.logger.warn({ err: error }, 'cannot listen for key revocations; cached keys expire after 10 s');
+      return async () => {};
+    });
   return {
     database,
     store,
@@ -50,12 +63,17 @@ export function createServices(deps: ApiDeps): Services {
     tasks: new TaskManager({ database, settings }),
     generator: (scope) => new RecordFileGenerator({ db: database.db, store, settings, scope }),
     keys,
-    verifier: new KeyVerifier(keys),
+    verifier,
     limiter: new RateLimiter(settings.api.rateLimitPerMinute),
     uploads: new ConcurrencyLimiter(settings.api.maxUploadsPerKey, 'uploads'),
     metrics: createMetrics(database.db),
-    events: new TaskEvents(database.db, deps.eventIntervalMs ?? 500),
+    events,
     thumbnails: settings.uploads.thumbnails ?? true,
     version: deps.version ?? '0.0.0',
+    async close() {
+      events.close();
+      // A database closed first has dropped the subscription with itself.
+      await (await unlisten)().catch(() => {});
+    },
   };
 }

@@ -5,6 +5,7 @@ import type { ByteRange } from '@mediaforge/storage';
 import { principalScope } from '../auth.ts';
 import { ApiError } from '../errors.ts';
 import { multipartBoundary, readMultipartFile } from '../multipart.ts';
+import { requestLogger } from '../request-logger.ts';
 import { FileQuery, UidParam, UploadQuery, UploadResultSchema } from '../schemas.ts';
 import type { Services } from '../services.ts';
 import { uploadResultDto } from '../upload-schemas.ts';
@@ -115,7 +116,7 @@ export function recordFileRoutes(services: Services) {
         metrics.uploads.inc({ outcome: result.duplicateOf ? 'duplicate' : 'stored' });
         metrics.uploadBytes.inc(result.originalSize);
         metrics.uploadDuration.observe((performance.now() - started) / 1000);
-        c.get('logger').info(
+        requestLogger(c)?.info(
           { uid, size: result.originalSize, stored: result.record.fileSize, duplicateOf: result.duplicateOf },
           'upload stored',
         );

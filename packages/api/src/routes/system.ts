@@ -5,6 +5,7 @@ import { sql } from 'drizzle-orm';
 import { deleteCookie, setCookie } from 'hono/cookie';
 import { SESSION_COOKIE } from '../auth.ts';
 import { ApiError } from '../errors.ts';
+import { requestLogger } from '../request-logger.ts';
 import { SessionBody } from '../schemas.ts';
 import type { Services } from '../services.ts';
 import { errors, json, router } from './common.ts';
@@ -94,7 +95,7 @@ export function publicRoutes(services: Services) {
         probe(() => services.store.head('mediaforge-ready-probe')),
       ]);
       const ok = database.ok && storage.ok;
-      if (!ok) c.get('logger').warn({ database, storage }, 'not ready');
+      if (!ok) requestLogger(c)?.warn({ database, storage }, 'not ready');
       // Anyone may ask: the reasons (SQL, hosts, ports, paths) go to the log, not into the answer.
       const body = {
         status: ok ? ('ready' as const) : ('not_ready' as const),

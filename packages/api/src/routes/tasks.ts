@@ -5,6 +5,7 @@ import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { principalScope, requireAdmin } from '../auth.ts';
 import type { ApiEnv } from '../env.ts';
+import { requestLogger } from '../request-logger.ts';
 import {
   GenerateBody,
   IngestBody,
@@ -203,7 +204,7 @@ export function taskRoutes(services: Services) {
       const scope = principalScope(c.get('principal'));
       const status = await tasks.getTaskStatus(id, scope);
       const cancelled = status.ready ? false : await tasks.cancelTask(id, scope);
-      c.get('logger').info({ taskId: id, cancelled }, 'task cancel requested');
+      requestLogger(c)?.info({ taskId: id, cancelled }, 'task cancel requested');
       const after = await tasks.getTaskStatus(id, scope);
       return c.json({ ...toTaskDto(after), cancelled }, 200);
     })

@@ -58,7 +58,7 @@ const list = defineCommand({
 });
 
 const revoke = defineCommand({
-  meta: { name: 'revoke', description: 'Revoke a key by id (servers stop accepting it within 10 seconds)' },
+  meta: { name: 'revoke', description: 'Revoke a key by id (running servers drop it at once, by NOTIFY)' },
   args: {
     id: { type: 'positional', description: 'Key id (from keys list) or the whole key', required: true },
     ...jsonArg,

@@ -1,10 +1,11 @@
 /**
  * API keys for the HTTP API. A key reads `mfk_<id>_<secret>`: the id is public (listings, logs, revocation), the
  * secret is shown once at creation and only its SHA-256 is stored. Verification is one primary-key lookup and a
- * constant-time comparison.
+ * constant-time comparison. A revocation is announced on `API_KEYS_CHANNEL` (NOTIFY, sent when it commits) so
+ * servers that cache verified keys drop it at once.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { and, asc, eq, isNull } from 'drizzle-orm';
+import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
 import { type ApiKeyRow, apiKeys } from '../db/schema.ts';
 import { FileProcessingError } from '../errors.ts';
@@ -33,6 +34,9 @@ export class ApiKeyNotFoundError extends FileProcessingError {
     super(`No API key with id ${keyId} (see mediaforge keys list).`, 'API_KEY_NOT_FOUND', { details: { keyId } });
   }
 }
+
+/** NOTIFY channel whose payload is the id of a key just revoked. */
+export const API_KEYS_CHANNEL = 'mediaforge_api_keys';
 
 const USER_ID = /^[\w.@:+-]{1,200}$/;
 
@@ -99,14 +103,18 @@ export class ApiKeyStore {
     return rows.map(toInfo);
   }
 
-  /** Revokes a key (idempotent). @throws ApiKeyNotFoundError */
+  /** Revokes a key (idempotent) and announces it on API_KEYS_CHANNEL. @throws ApiKeyNotFoundError */
   async revoke(keyId: string): Promise<ApiKeyInfo> {
     const id = keyId.replace(/^mfk_/, '').split('_')[0] ?? '';
-    const [row] = await this.db
-      .update(apiKeys)
-      .set({ revokedAt: new Date() })
-      .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
-      .returning();
+    const [row] = await this.db.transaction(async (tx) => {
+      const revoked = await tx
+        .update(apiKeys)
+        .set({ revokedAt: new Date() })
+        .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+        .returning();
+      if (revoked.length > 0) await tx.execute(sql`select pg_notify(${API_KEYS_CHANNEL}, ${id})`);
+      return revoked;
+    });
     if (row) return toInfo(row);
     const [existing] = await this.db.select().from(apiKeys).where(eq(apiKeys.id, id));
     if (!existing) throw new ApiKeyNotFoundError(keyId);
