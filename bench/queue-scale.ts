@@ -17,7 +17,7 @@ const VACUUM_EACH_STEP = process.env.QUEUE_SCALE_VACUUM === '1';
 /** The claim's index scan alone (no lock), to read how many buffers it touches: the dead entries it walks past. */
 const CLAIM_PROBE = `explain (analyze, buffers, format json)
   select id from task_items where status = 'queued' and queue = 'bench' and run_at <= now()
-  order by priority desc nulls last, run_at, id limit 24`;
+  order by priority desc nulls last, fair_at, id limit 24`;
 
 type Sql = ReturnType<typeof postgres>;
 

@@ -66,6 +66,8 @@ export const taskItems = pgTable(
     status: taskStatusEnum('status').notNull().default('queued'),
     priority: integer('priority').notNull().default(0),
     runAt: timestampMs('run_at').notNull().defaultNow(),
+    /** Its place in its owner's lane (`queue_lanes`): claims go by it, so owners take turns. */
+    fairAt: timestampMs('fair_at').notNull().defaultNow(),
     attempts: integer('attempts').notNull().default(0),
     maxAttempts: integer('max_attempts').notNull().default(3),
     /** The task's `maxConcurrent`: such items are claimed under the task's row lock (`limited-claim.ts`). */
@@ -78,12 +80,21 @@ export const taskItems = pgTable(
     ...outcomeColumns(),
   },
   (t) => [
-    index('task_items_claim_idx').on(t.queue, t.priority.desc(), t.runAt, t.id).where(sql`${t.status} = 'queued'`),
+    index('task_items_claim_idx').on(t.queue, t.priority.desc(), t.fairAt, t.id).where(sql`${t.status} = 'queued'`),
     index('task_items_lease_idx').on(t.lockedUntil).where(sql`${t.status} = 'running'`),
     index('task_items_task_idx').on(t.taskId, t.seq),
     index('task_items_running_task_idx').on(t.taskId).where(sql`${t.status} = 'running'`),
   ],
 );
+
+/**
+ * One row per task owner (the user, or '' for tasks without one): where that owner's next item goes in fair time.
+ * Each item takes one second of its owner's lane, so an owner with a long backlog is served in turn with others.
+ */
+export const queueLanes = pgTable('queue_lanes', {
+  owner: text('owner').primaryKey(),
+  nextAt: timestampMs('next_at').notNull(),
+});
 
 export const workers = pgTable('workers', {
   id: text('id').primaryKey(),

@@ -69,7 +69,7 @@ async function claimWithinCap(tx: Executor, taskId: string, room: number, input:
     sql`
       select id from task_items
       where task_id = ${taskId} and status = 'queued' and run_at <= now() and max_concurrent is not null
-      order by priority desc, run_at, id
+      order by priority desc, fair_at, id
       limit greatest(0, least(${room}::int, (select (options -> 'limits' ->> 'maxConcurrent')::int from tasks where id = ${taskId})
             - (select count(*) from task_items where task_id = ${taskId} and status = 'running')))
       for update skip locked`,

@@ -25,6 +25,7 @@ import {
   insertTask,
   notify,
   pruneFinished,
+  takeLane,
 } from './statements.ts';
 import { checkTaskLimits, defaultQueueFor, type TaskLimits } from './task-limits.ts';
 import { countItems, type TaskCounts } from './task-reports.ts';
@@ -129,8 +130,9 @@ export class TaskQueue {
         await checkActiveTasks(db, task.userId, spec.maxActiveTasksForUser);
       }
       await insertTask(db, task);
+      const laneStart = await takeLane(db, task.userId, spec.payloads.length);
       for (let offset = 0; offset < spec.payloads.length; offset += INSERT_CHUNK) {
-        await insertItems(db, task, spec.payloads.slice(offset, offset + INSERT_CHUNK), offset);
+        await insertItems(db, task, spec.payloads.slice(offset, offset + INSERT_CHUNK), offset, laneStart);
       }
       if (task.total === 0) {
         await db.execute(

@@ -66,12 +66,31 @@ export async function insertItems(
   task: Pick<NewTask, 'id' | 'queue' | 'priority' | 'maxAttempts'> & { maxConcurrent?: number | null },
   payloads: readonly Record<string, unknown>[],
   offset: number,
+  laneStart: Date,
 ): Promise<void> {
   await db.execute(sql`
-    insert into task_items (task_id, seq, queue, priority, max_attempts, max_concurrent, payload)
+    insert into task_items (task_id, seq, queue, priority, max_attempts, max_concurrent, payload, fair_at)
     select ${task.id}, (e.ord - 1 + ${offset})::int, ${task.queue}, ${task.priority}, ${task.maxAttempts},
-           ${task.maxConcurrent ?? null}::int, e.value
+           ${task.maxConcurrent ?? null}::int, e.value,
+           ${laneStart.toISOString()}::timestamptz + make_interval(secs => (e.ord - 1 + ${offset})::double precision)
     from jsonb_array_elements(${JSON.stringify(payloads)}::jsonb) with ordinality as e(value, ord)`);
+}
+
+/**
+ * Takes `count` seconds of the owner's lane and returns where they start: at now, or after the owner's items still
+ * ahead in fair time. Owners take turns because claims go by that time (`fair_at`), not by when items were queued.
+ * The row lock serializes one owner's enqueues only.
+ */
+export async function takeLane(db: Executor, owner: string | null, count: number): Promise<Date> {
+  const [row] = await rows<{ start: string | Date }>(
+    db,
+    sql`
+    insert into queue_lanes (owner, next_at) values (${owner ?? ''}, now() + make_interval(secs => ${count}::double precision))
+    on conflict (owner) do update
+      set next_at = greatest(queue_lanes.next_at, now()) + make_interval(secs => ${count}::double precision)
+    returning next_at - make_interval(secs => ${count}::double precision) as start`,
+  );
+  return new Date(row?.start ?? Date.now());
 }
 
 export async function notify(db: Executor, channel: string, payload: string): Promise<void> {
@@ -92,13 +111,13 @@ export async function claimItems(
     sql`
       select t.id from unnest(string_to_array(${input.queues.join(',')}, ',')) as q(name)
       cross join lateral (
-        select id, priority, run_at from task_items
+        select id, priority, fair_at from task_items
         where status = 'queued' and queue = q.name and run_at <= now() and max_concurrent is null
-        order by priority desc nulls last, run_at, id
+        order by priority desc nulls last, fair_at, id
         limit ${input.limit}
         for update skip locked
       ) t
-      order by t.priority desc nulls last, t.run_at, t.id
+      order by t.priority desc nulls last, t.fair_at, t.id
       limit ${input.limit}`,
   );
 }
