@@ -14,8 +14,7 @@ import { sha256OfStream } from './file-store.ts';
 import {
   addObjectReference,
   dropObjectReference,
-  findSharedObject,
-  leftoverObjects,
+  findReusableObjects,
   lockObjects,
   markObjectStored,
   type ObjectRow,
@@ -69,8 +68,9 @@ export async function storeFile(
   const ownerId = record ? record.userId : (target.create?.userId ?? null);
   return withKeyLock(`${ownerId ?? ''}:${file.sha256}`, async () => {
     // An object this record already stored but never recorded, or one the owner has with the same bytes.
-    const leftover = await intactLeftover(ctx, uid, file.sha256);
-    const reusable = leftover ?? (await findSharedObject(ctx.db, ownerId, file.sha256));
+    const found = await findReusableObjects(ctx.db, ownerId, uid, file.sha256);
+    const leftover = await intactLeftover(ctx, found.leftovers, file.sha256);
+    const reusable = leftover ?? found.shared;
     if (reusable) {
       const done = await commit(file, target, provenance, ctx, leftover ? 'leftover' : 'shared', {
         storageKey: reusable.key,
@@ -209,7 +209,7 @@ function putBytes(
   // A store that can take the spool over (the local disk: a rename) spares the bytes a second trip through
   // JavaScript; the others stream it.
   return file.spool && ctx.store.putFile
-    ? ctx.store.putFile(key, file.spool.path, { ...options, size: file.size, md5: file.spool.md5 })
+    ? ctx.store.putFile(key, file.spool.path, { ...options, size: file.size, sha256: file.sha256 })
     : ctx.store.put(key, file.body(), options);
 }
 
@@ -222,8 +222,12 @@ async function discard(ctx: StoreFileContext, key: string): Promise<void> {
  * A complete object this record stored earlier without recording it (a crash between store and record, or the
  * generator's `updateRecord: false`), re-hashed so damaged bytes are never trusted; damaged ones are retired.
  */
-async function intactLeftover(ctx: StoreFileContext, uid: string, sha256: string): Promise<ObjectRow | undefined> {
-  for (const candidate of await leftoverObjects(ctx.db, uid, sha256)) {
+async function intactLeftover(
+  ctx: StoreFileContext,
+  candidates: readonly ObjectRow[],
+  sha256: string,
+): Promise<ObjectRow | undefined> {
+  for (const candidate of candidates) {
     const object = await ctx.store.get(candidate.key);
     if (object && (await sha256OfStream(object.body)) === sha256) return candidate;
     await discard(ctx, candidate.key);
