@@ -131,10 +131,18 @@ async function commit(
       retired = undefined;
       const db = tx as unknown as Db;
       await lockObjects(db, previousKey && !sameObject ? [stored.storageKey, previousKey] : [stored.storageKey]);
-      if (!sameObject && !(await addObjectReference(db, stored.storageKey))) return { gone: true as const };
-      const record = target.claim
-        ? await completeClaimedRecord(db, target.claim, file, stored, provenance)
-        : await insertRecordWithFile(db, target.create, file, stored, provenance);
+      // Both statements are sent at once (one round trip on a pipelining driver); when the object turned out to be
+      // retiring, throwing rolls the record write back.
+      const [referenced, written] = await Promise.allSettled([
+        sameObject || addObjectReference(db, stored.storageKey),
+        target.claim
+          ? completeClaimedRecord(db, target.claim, file, stored, provenance)
+          : insertRecordWithFile(db, target.create, file, stored, provenance),
+      ]);
+      if (referenced.status === 'rejected') throw referenced.reason;
+      if (!referenced.value) throw new ObjectGone();
+      if (written.status === 'rejected') throw written.reason;
+      const record = written.value;
       if (!record) {
         if (target.claim) throw claimLost(target.claim.uid);
         // A new record's uid is taken (the same queue item ran twice): change nothing.
@@ -145,6 +153,7 @@ async function commit(
     }),
   ).catch((error: unknown) => {
     if (error instanceof ExistingRecord) return { record: undefined };
+    if (error instanceof ObjectGone) return { gone: true as const };
     throw error;
   });
   if ('gone' in result) return undefined;
@@ -154,6 +163,7 @@ async function commit(
 }
 
 class ExistingRecord extends Error {}
+class ObjectGone extends Error {}
 
 /**
  * Stores a prepared file without touching any record (the seed's `update_record=False`): the object is kept,
