@@ -228,7 +228,7 @@ const curlAws: Tool = async ({ urls, dataset, s3 }) => {
   const measured = await pool(
     subset.map(
       (url, i) =>
-        `curl --fail --silent ${url} | env -u AWS_CA_BUNDLE ${env} /usr/bin/aws s3 cp --only-show-errors --endpoint-url ${s3?.endpoint} - s3://${s3?.bucket}/${prefix}/${i}.wav`,
+        `curl --fail --silent ${url} | env -u AWS_CA_BUNDLE ${env} ${which('aws') ?? 'aws'} s3 cp --only-show-errors --endpoint-url ${s3?.endpoint} - s3://${s3?.bucket}/${prefix}/${i}.wav`,
     ),
     dataset.concurrency,
   );
@@ -282,6 +282,9 @@ export const ingest: Benchmark = {
                 const measured = await tool({ urls, listing, dest, dataset, ...(s3 ? { s3 } : {}) });
                 const key = `${name} → ${target}`;
                 byTool[key] = [...(byTool[key] ?? []), measured];
+                console.error(
+                  `    ${measured.seconds.toFixed(2)} s${measured.peakKib ? `, peak ${Math.round(measured.peakKib / 1024)} MiB` : ''}`,
+                );
               } finally {
                 await s3?.close();
                 rmSync(dest, { recursive: true, force: true });
@@ -346,7 +349,7 @@ export const ingest: Benchmark = {
           describe('smallVsRcloneS3', 'to S3'),
         ].join('; ')}.`,
         `Median of ${reps} runs; each run starts with an empty destination (and a fresh database for mediaforge). Concurrency: ${datasets.map((d) => `${d.concurrency} for ${d.name}`).join(', ')}, the same for every tool. mediaforge does more per file than the peers: content detection, full WAV validation, sha256, a PostgreSQL record and its dedupe lookup.`,
-        `Commands: \`mediaforge ingest --from-file urls.txt --concurrency N --allow-private\`; \`curl --parallel --parallel-max N -K list\`; \`rclone copy :http: DEST --http-url ORIGIN/dir/ --transfers N --checkers N\` (nginx autoindex listing); \`curl URL | aws s3 cp - s3://bench/KEY\` per file, N at once (on the first ${AWS_MAX_FILES} files when there are more: one Python process per file). Versions: ${await toolVersion([which('nginx') ?? 'nginx', '-v'])}; ${await toolVersion(['curl', '--version'])}; ${await toolVersion(['rclone', 'version'])}; ${await toolVersion(['/usr/bin/aws', '--version'])}.`,
+        `Commands: \`mediaforge ingest --from-file urls.txt --concurrency N --allow-private\`; \`curl --parallel --parallel-max N -K list\`; \`rclone copy :http: DEST --http-url ORIGIN/dir/ --transfers N --checkers N\` (nginx autoindex listing); \`curl URL | aws s3 cp - s3://bench/KEY\` per file, N at once (on the first ${AWS_MAX_FILES} files when there are more: one Python process per file). Versions: ${await toolVersion([which('nginx') ?? 'nginx', '-v'])}; ${await toolVersion(['curl', '--version'])}; ${await toolVersion(['rclone', 'version'])}; ${await toolVersion([which('aws') ?? 'aws', '--version'])}.`,
       ],
     };
   },
