@@ -63,7 +63,7 @@ export interface ObjectStore {
    * Optional: store a local file the caller hands over (it may be moved, not copied). The local disk driver renames
    * it into place; drivers without it are given the file as a stream by `put`.
    */
-  putFile?(key: string, path: string, options: PutOptions & { size: number; md5: string }): Promise<PutResult>;
+  putFile?(key: string, path: string, options: PutOptions & { size: number; sha256: string }): Promise<PutResult>;
   /** The object, or `null` when it does not exist. */
   get(key: string, options?: { range?: ByteRange }): Promise<GetResult | null>;
   head(key: string): Promise<ObjectInfo | null>;

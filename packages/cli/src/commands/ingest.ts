@@ -93,7 +93,8 @@ export default defineCommand({
         return printQueued(taskId, urls.length, args.json);
       }
 
-      const bytes = new Map<string, number>();
+      // A running total: summing every URL's bytes on each progress event made a large batch quadratic.
+      let bytes = 0;
       const inFlight = new Map<string, { downloaded: number; total: number | undefined }>();
       const describe = () =>
         [...inFlight]
@@ -111,7 +112,7 @@ export default defineCommand({
           completed,
           total: urls.length,
           failed: failedSoFar,
-          bytes: [...bytes.values()].reduce((a, b) => a + b, 0),
+          bytes,
           detail: describe(),
         });
       const controller = new AbortController();
@@ -138,7 +139,7 @@ export default defineCommand({
         ...(args.user ? { userId: args.user } : {}),
         ...(args.generation ? { generationId: args.generation } : {}),
         onBytes: (url, downloaded, total) => {
-          bytes.set(url, downloaded);
+          bytes += downloaded - (inFlight.get(url)?.downloaded ?? 0);
           inFlight.set(url, { downloaded, total });
           report();
         },

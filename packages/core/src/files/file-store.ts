@@ -17,7 +17,8 @@ export interface FileStore {
   get(key: string): Promise<{ body: ReadableStream<Uint8Array> } | null>;
   /**
    * Optional: store a file already on local disk, which the store may take over (rename) instead of streaming it
-   * through JavaScript again. `md5` is the file's, computed while it was written.
+   * through JavaScript again. `sha256` is the file's, computed while it was written (the store may use it as its
+   * ETag or checksum instead of hashing the bytes again).
    */
   putFile?(
     key: string,
@@ -27,7 +28,7 @@ export interface FileStore {
       metadata?: Record<string, string>;
       signal?: AbortSignal;
       size: number;
-      md5: string;
+      sha256: string;
     },
   ): Promise<{ key: string; size: number; etag: string; url: string }>;
   /** The object's stable address, as `put` reports it. */

@@ -57,37 +57,39 @@ export async function reserveObjectKey(db: Db, object: NewObject): Promise<strin
   throw new Error('Could not reserve an unused object key in 5 attempts; the key generator is broken.');
 }
 
-/** A live, referenced object with this owner and content (dedupe), if there is one. */
-export async function findSharedObject(db: Db, ownerId: string | null, sha256: string): Promise<ObjectRow | undefined> {
-  const [row] = await db
-    .select(objectColumns)
+/**
+ * What a file about to be stored for `recordUid` could use instead of a new object, in one lookup: complete,
+ * unreferenced objects first written for this record (a run that stored but did not record), and a live,
+ * referenced object with this owner and content (dedupe). Both are the owner's, so one index scan on
+ * (owner, sha256) finds them.
+ */
+export async function findReusableObjects(
+  db: Db,
+  ownerId: string | null,
+  recordUid: string,
+  sha256: string,
+): Promise<{ leftovers: ObjectRow[]; shared: ObjectRow | undefined }> {
+  const rows = await db
+    .select({ ...objectColumns, refs: objects.refs })
     .from(objects)
     .where(
       and(
         ownerId === null ? isNull(objects.ownerId) : eq(objects.ownerId, ownerId),
         eq(objects.sha256, sha256),
         eq(objects.state, 'live'),
-        sql`${objects.refs} > 0`,
-      ),
-    )
-    .limit(1);
-  return row;
-}
-
-/** Completely written, unreferenced objects first written for this record (a run that stored but did not record). */
-export async function leftoverObjects(db: Db, recordUid: string, sha256: string): Promise<ObjectRow[]> {
-  return db
-    .select(objectColumns)
-    .from(objects)
-    .where(
-      and(
-        eq(objects.recordUid, recordUid),
-        eq(objects.sha256, sha256),
-        eq(objects.state, 'live'),
-        eq(objects.stored, true),
-        eq(objects.refs, 0),
+        or(
+          sql`${objects.refs} > 0`,
+          and(eq(objects.recordUid, recordUid), eq(objects.stored, true), eq(objects.refs, 0)),
+        ),
       ),
     );
+  const leftovers: ObjectRow[] = [];
+  let shared: ObjectRow | undefined;
+  for (const { refs, ...row } of rows) {
+    if (refs === 0) leftovers.push(row);
+    else shared ??= row;
+  }
+  return { leftovers, shared };
 }
 
 /**
@@ -95,7 +97,8 @@ export async function leftoverObjects(db: Db, recordUid: string, sha256: string)
  * give up another (files swapping shared objects) queue up instead of deadlocking.
  */
 export async function lockObjects(db: Db, keys: readonly string[]): Promise<void> {
-  if (keys.length === 0) return;
+  // One row needs no ordering: the statement that changes it takes its lock.
+  if (keys.length < 2) return;
   await db
     .select({ key: objects.key })
     .from(objects)

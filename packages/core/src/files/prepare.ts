@@ -4,9 +4,8 @@
  * validation reads it through a bounded window and the store reads it as a stream. Images (bounded by the pixel
  * and size caps) are read into memory for decoding and recompression.
  */
-import { createHash } from 'node:crypto';
-import { mkdir, open, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { type FileHandle, mkdir, open, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { FileSizeExceededError, FileTypeNotSupportedError } from '../errors.ts';
 import { compressImage } from '../media/compress.ts';
 import { type Detection, detectFileType } from '../media/detect.ts';
@@ -52,8 +51,8 @@ export interface PreparedFile {
   /** Integrity metadata (dimensions, duration, codec…). */
   details: Omit<MediaInfo, 'contentType' | 'mediaType' | 'size'>;
   mismatch?: Detection['mismatch'];
-  /** The spooled bytes on disk, with their MD5, when the body is exactly the spool (a store may take it over). */
-  spool?: { path: string; md5: string };
+  /** The spooled bytes on disk, when the body is exactly the spool (a store may take it over; `sha256` is theirs). */
+  spool?: { path: string };
 }
 
 /** Verifies a stream and hands the prepared file to `fn`; the spool is removed whatever happens. */
@@ -77,9 +76,7 @@ export async function withPreparedFile<T>(
     await detection.stream.cancel().catch(() => {});
     throw error;
   }
-  const spoolDir = join(options.home, 'tmp');
-  await mkdir(spoolDir, { recursive: true });
-  const spool = join(spoolDir, `spool-${newUid()}`);
+  const spool = join(options.home, 'tmp', `spool-${newUid()}`);
   try {
     const original = await spoolToFile(detection.stream, spool, options.maxSize);
     let file: PreparedFile;
@@ -105,7 +102,7 @@ export async function withPreparedFile<T>(
       const info = await validateFileIntegrity(Bun.file(spool), type.mime);
       file = {
         ...prepared(type, info, original, () => Bun.file(spool).stream()),
-        spool: { path: spool, md5: original.md5 },
+        spool: { path: spool },
       };
     }
     return await fn(detection.mismatch ? { ...file, mismatch: detection.mismatch } : file);
@@ -135,16 +132,32 @@ function prepared(
   };
 }
 
+/** Bytes gathered before one `writev`: fewer, larger writes to the spool than one per socket chunk (16–64 KiB). */
+const SPOOL_WRITE_BYTES = 1024 * 1024;
+
 async function spoolToFile(
   stream: ReadableStream<Uint8Array>,
   path: string,
   maxSize = Number.POSITIVE_INFINITY,
-): Promise<{ sha256: string; md5: string; size: number }> {
-  const hash = createHash('sha256');
-  // MD5 too, for the store's ETag, so a store that takes the spool over need not read it again.
-  const md5 = createHash('md5');
-  const handle = await open(path, 'wx', 0o600);
+): Promise<{ sha256: string; size: number }> {
+  // One hash, the record's identity; stores reuse it (the local ETag) instead of hashing the bytes again.
+  const hash = new Bun.CryptoHasher('sha256');
+  const handle = await open(path, 'wx', 0o600).catch(async (error: NodeJS.ErrnoException) => {
+    // The spool directory is made the first time it is missing, not before every file.
+    if (error.code !== 'ENOENT') throw error;
+    await mkdir(dirname(path), { recursive: true });
+    return open(path, 'wx', 0o600);
+  });
   let size = 0;
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  const flush = async () => {
+    const chunks = pending;
+    pending = [];
+    pendingBytes = 0;
+    await writeAll(handle, chunks);
+    crashPoint('during-spool');
+  };
   const reader = stream.getReader();
   try {
     for (;;) {
@@ -154,12 +167,11 @@ async function spoolToFile(
       if (size > maxSize) throw new FileSizeExceededError(maxSize, size);
       collectGarbageEvery(chunk.byteLength);
       hash.update(chunk);
-      md5.update(chunk);
-      for (let offset = 0; offset < chunk.byteLength; ) {
-        offset += (await handle.write(chunk, offset)).bytesWritten;
-      }
-      crashPoint('during-spool');
+      pending.push(chunk);
+      pendingBytes += chunk.byteLength;
+      if (pendingBytes >= SPOOL_WRITE_BYTES) await flush();
     }
+    if (pendingBytes > 0) await flush();
   } catch (error) {
     await reader.cancel().catch(() => {});
     throw error;
@@ -167,5 +179,18 @@ async function spoolToFile(
     reader.releaseLock();
     await handle.close();
   }
-  return { sha256: hash.digest('hex'), md5: md5.digest('hex'), size };
+  return { sha256: hash.digest('hex'), size };
+}
+
+/** Writes every chunk, in order, with as few system calls as the kernel allows (a short `writev` is resumed). */
+async function writeAll(handle: FileHandle, chunks: Uint8Array[]): Promise<void> {
+  let rest = chunks;
+  while (rest.length > 0) {
+    let written = (await handle.writev(rest)).bytesWritten;
+    while (rest.length > 0 && written >= (rest[0] as Uint8Array).byteLength) {
+      written -= (rest[0] as Uint8Array).byteLength;
+      rest = rest.slice(1);
+    }
+    if (written > 0) rest = [(rest[0] as Uint8Array).subarray(written), ...rest.slice(1)];
+  }
 }

@@ -14,8 +14,7 @@ import { sha256OfStream } from './file-store.ts';
 import {
   addObjectReference,
   dropObjectReference,
-  findSharedObject,
-  leftoverObjects,
+  findReusableObjects,
   lockObjects,
   markObjectStored,
   type ObjectRow,
@@ -69,8 +68,9 @@ export async function storeFile(
   const ownerId = record ? record.userId : (target.create?.userId ?? null);
   return withKeyLock(`${ownerId ?? ''}:${file.sha256}`, async () => {
     // An object this record already stored but never recorded, or one the owner has with the same bytes.
-    const leftover = await intactLeftover(ctx, uid, file.sha256);
-    const reusable = leftover ?? (await findSharedObject(ctx.db, ownerId, file.sha256));
+    const found = await findReusableObjects(ctx.db, ownerId, uid, file.sha256);
+    const leftover = await intactLeftover(ctx, found.leftovers, file.sha256);
+    const reusable = leftover ?? found.shared;
     if (reusable) {
       const done = await commit(file, target, provenance, ctx, leftover ? 'leftover' : 'shared', {
         storageKey: reusable.key,
@@ -131,10 +131,18 @@ async function commit(
       retired = undefined;
       const db = tx as unknown as Db;
       await lockObjects(db, previousKey && !sameObject ? [stored.storageKey, previousKey] : [stored.storageKey]);
-      if (!sameObject && !(await addObjectReference(db, stored.storageKey))) return { gone: true as const };
-      const record = target.claim
-        ? await completeClaimedRecord(db, target.claim, file, stored, provenance)
-        : await insertRecordWithFile(db, target.create, file, stored, provenance);
+      // Both statements are sent at once (one round trip on a pipelining driver); when the object turned out to be
+      // retiring, throwing rolls the record write back.
+      const [referenced, written] = await Promise.allSettled([
+        sameObject || addObjectReference(db, stored.storageKey),
+        target.claim
+          ? completeClaimedRecord(db, target.claim, file, stored, provenance)
+          : insertRecordWithFile(db, target.create, file, stored, provenance),
+      ]);
+      if (referenced.status === 'rejected') throw referenced.reason;
+      if (!referenced.value) throw new ObjectGone();
+      if (written.status === 'rejected') throw written.reason;
+      const record = written.value;
       if (!record) {
         if (target.claim) throw claimLost(target.claim.uid);
         // A new record's uid is taken (the same queue item ran twice): change nothing.
@@ -145,6 +153,7 @@ async function commit(
     }),
   ).catch((error: unknown) => {
     if (error instanceof ExistingRecord) return { record: undefined };
+    if (error instanceof ObjectGone) return { gone: true as const };
     throw error;
   });
   if ('gone' in result) return undefined;
@@ -154,6 +163,7 @@ async function commit(
 }
 
 class ExistingRecord extends Error {}
+class ObjectGone extends Error {}
 
 /**
  * Stores a prepared file without touching any record (the seed's `update_record=False`): the object is kept,
@@ -209,7 +219,7 @@ function putBytes(
   // A store that can take the spool over (the local disk: a rename) spares the bytes a second trip through
   // JavaScript; the others stream it.
   return file.spool && ctx.store.putFile
-    ? ctx.store.putFile(key, file.spool.path, { ...options, size: file.size, md5: file.spool.md5 })
+    ? ctx.store.putFile(key, file.spool.path, { ...options, size: file.size, sha256: file.sha256 })
     : ctx.store.put(key, file.body(), options);
 }
 
@@ -222,8 +232,12 @@ async function discard(ctx: StoreFileContext, key: string): Promise<void> {
  * A complete object this record stored earlier without recording it (a crash between store and record, or the
  * generator's `updateRecord: false`), re-hashed so damaged bytes are never trusted; damaged ones are retired.
  */
-async function intactLeftover(ctx: StoreFileContext, uid: string, sha256: string): Promise<ObjectRow | undefined> {
-  for (const candidate of await leftoverObjects(ctx.db, uid, sha256)) {
+async function intactLeftover(
+  ctx: StoreFileContext,
+  candidates: readonly ObjectRow[],
+  sha256: string,
+): Promise<ObjectRow | undefined> {
+  for (const candidate of candidates) {
     const object = await ctx.store.get(candidate.key);
     if (object && (await sha256OfStream(object.body)) === sha256) return candidate;
     await discard(ctx, candidate.key);

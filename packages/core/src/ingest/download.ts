@@ -3,7 +3,7 @@
  * the address connected to; redirects followed by hand and re-checked on every hop; a size cap enforced before and
  * during the body; connect, first-byte, idle and total timeouts; retries with exponential backoff and jitter for
  * timeouts, resets, 5xx, 408, 425 and 429 (honouring `Retry-After`); an interrupted body resumes with `Range` when the
- * server supports it.
+ * server supports it. Connections are kept alive and reused per origin (`download-agents.ts`).
  */
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
@@ -11,6 +11,7 @@ import { FileProcessingError, FileSizeExceededError } from '../errors.ts';
 import { backoffMs } from '../retry/backoff.ts';
 import { retryDelayMs } from '../retry/retry-after.ts';
 import { isTransientStatus } from '../retry/transient.ts';
+import { agentFor } from './download-agents.ts';
 import { withIdleTimeout } from './download-body.ts';
 import { abortError, DownloadError, networkError } from './download-errors.ts';
 import type { Download, DownloadOptions } from './download-types.ts';
@@ -159,8 +160,9 @@ export async function downloadFile(input: string, requested: DownloadOptions = {
         method: 'GET',
         headers: { 'user-agent': 'mediaforge', accept: '*/*', ...headers },
         lookup,
-        // Connect to exactly what the guard checked; no proxy environment or agent pooling in between.
-        agent: false,
+        // Kept-alive connections, pooled per network policy: every new connection runs `lookup` (the guard), so a
+        // pooled socket is one connected to an address this same policy allowed for this same host and port.
+        agent: agentFor(policy, url.protocol === 'https:'),
       });
       const onAbort = () => done(abortError(signal, shownHop, attempts));
       signal.addEventListener('abort', onAbort, { once: true });

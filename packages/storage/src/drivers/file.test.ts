@@ -21,20 +21,20 @@ testObjectStore('file', {
       expect(await store().url('audio/x.mp3')).toBe(`file://${join(root, 'audio/x.mp3')}`);
     });
 
-    test('putFile takes a local file over (moved, not copied) with the same sidecar and ETag as put', async () => {
+    test('putFile takes a local file over (moved, not copied) with the same sidecar and ETag (its SHA-256) as put', async () => {
       const spool = join(mkdtempSync(join(tmpdir(), 'mediaforge-spool-')), 'spool');
       const bytes = new TextEncoder().encode('spooled bytes');
       await Bun.write(spool, bytes);
-      const md5 = new Bun.CryptoHasher('md5').update(bytes).digest('hex');
+      const sha256 = new Bun.CryptoHasher('sha256').update(bytes).digest('hex');
       const put = store().putFile;
       if (!put) throw new Error('the file store implements putFile');
       const result = await put('text/moved.txt', spool, {
         contentType: 'text/plain',
         metadata: { record_uid: 'r1' },
         size: bytes.byteLength,
-        md5,
+        sha256,
       });
-      expect(result).toMatchObject({ key: 'text/moved.txt', size: bytes.byteLength, etag: `"${md5}"` });
+      expect(result).toMatchObject({ key: 'text/moved.txt', size: bytes.byteLength, etag: `"${sha256}"` });
       expect(await Bun.file(spool).exists()).toBe(false);
       expect(await Bun.file(join(root, 'text/moved.txt')).bytes()).toEqual(bytes);
       const streamed = await store().put('text/streamed.txt', bytes, { contentType: 'text/plain' });
@@ -43,12 +43,12 @@ testObjectStore('file', {
         size: bytes.byteLength,
         contentType: 'text/plain',
         metadata: { record_uid: 'r1' },
-        etag: `"${md5}"`,
+        etag: `"${sha256}"`,
       });
       expect(readdirSync(join(root, 'text')).filter((name) => name.endsWith('.tmp'))).toEqual([]);
       // A file that is not there is a typed error, and nothing is left behind.
       await expect(
-        put('text/none.txt', `${spool}-missing`, { contentType: 'text/plain', size: 1, md5 }),
+        put('text/none.txt', `${spool}-missing`, { contentType: 'text/plain', size: 1, sha256 }),
       ).rejects.toMatchObject({
         code: 'STORAGE_ERROR',
       });
@@ -71,10 +71,10 @@ testObjectStore('file', {
       await Bun.write(join(root, 'blocked'), 'a plain file where the folder would go');
       const spool = join(mkdtempSync(join(tmpdir(), 'mediaforge-spool-')), 'spool');
       await Bun.write(spool, 'bytes');
-      const md5 = new Bun.CryptoHasher('md5').update('bytes').digest('hex');
+      const sha256 = new Bun.CryptoHasher('sha256').update('bytes').digest('hex');
       const put = store().putFile;
       if (!put) throw new Error('the file store implements putFile');
-      await expect(put('blocked/x.txt', spool, { contentType: 'text/plain', size: 5, md5 })).rejects.toMatchObject({
+      await expect(put('blocked/x.txt', spool, { contentType: 'text/plain', size: 5, sha256 })).rejects.toMatchObject({
         name: 'StorageError',
       });
       await expect(
