@@ -33,7 +33,7 @@ const origin = Bun.serve({
   port: 0,
   fetch: (request) => {
     const bytes = served.get(new URL(request.url).pathname);
-    return bytes ? new Response(bytes) : new Response('none', { status: 404 });
+    return bytes ? new Response(bytes as Uint8Array<ArrayBuffer>) : new Response('none', { status: 404 });
   },
 });
 afterAll(() => origin.stop(true));
