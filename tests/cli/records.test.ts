@@ -22,6 +22,25 @@ for (const backend of ['pglite', 'postgres'] as const) {
     });
     afterAll(async () => server?.drop());
 
+    test('USER_MAX_RECORDS refuses creation past the cap; records usage shows the counts', async () => {
+      const capped = { ...env, USER_MAX_RECORDS: '2' };
+      const args = ['records', 'create', '--type', 'text', '--user', 'capped'];
+      expect((await runMediaforge([...args, '--count', '2'], { env: capped })).code).toBe(0);
+      const refused = await runMediaforge(args, { env: capped });
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('QUOTA_EXCEEDED');
+      const shown = await runMediaforge(['records', 'usage', '--user', 'capped', '--json'], { env: capped });
+      expect(shown.code).toBe(0);
+      expect(JSON.parse(shown.stdout)).toMatchObject({
+        userId: 'capped',
+        records: 2,
+        storageBytes: 0,
+        limits: { maxRecords: 2 },
+      });
+      const table = await runMediaforge(['records', 'usage', '--user', 'capped'], { env: capped });
+      expect(table.stdout).toContain('RECORD LIMIT');
+    });
+
     test('create, list and show', async () => {
       const created = await runMediaforge(
         ['records', 'create', '--type', 'audio', '--title', 'Sample', '--count', '3', '--user', 'u1'],

@@ -25,6 +25,7 @@ import { metricsRoutes, publicRoutes } from './routes/system.ts';
 import { taskExtraRoutes } from './routes/task-extras.ts';
 import { taskRoutes } from './routes/tasks.ts';
 import { thumbnailRoutes } from './routes/thumbnails.ts';
+import { usageRoutes } from './routes/usage.ts';
 import { createServices, type Services } from './services.ts';
 import { TUS_REQUEST_HEADERS, TUS_RESPONSE_HEADERS } from './tus/tus-headers.ts';
 import { tusRoutes } from './tus/tus-routes.ts';
@@ -104,7 +105,8 @@ function buildApp(services: Services) {
     .route('/v1', taskRoutes(services))
     .route('/v1', taskExtraRoutes(services))
     .route('/v1', scheduleRoutes(services))
-    .route('/v1', generationRoutes(services));
+    .route('/v1', generationRoutes(services))
+    .route('/v1', usageRoutes(services));
   routes.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: {

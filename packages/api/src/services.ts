@@ -59,7 +59,7 @@ export function createServices(deps: ApiDeps): Services {
     store,
     settings,
     logger: deps.logger,
-    records: new RecordRepository(database.db),
+    records: new RecordRepository(database.db, { quota: settings.quota }),
     tasks: new TaskManager({ database, settings }),
     generator: (scope) => new RecordFileGenerator({ db: database.db, store, settings, scope }),
     keys,

@@ -25,6 +25,8 @@ export const STATUS_BY_CODE = {
   UNSUPPORTED_SYNTHESIS_FORMAT: 422,
 
   FILE_SIZE_EXCEEDED: 413,
+  // 413, not 507: the caller must free space (a 4xx), and clients retry 5xx as the server's fault.
+  QUOTA_EXCEEDED: 413,
   FILE_TYPE_NOT_SUPPORTED: 415,
   FILE_TYPE_NOT_ALLOWED: 415,
   INTEGRITY_ERROR: 422,

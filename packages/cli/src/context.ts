@@ -43,7 +43,7 @@ export async function withContext<T>(fn: (ctx: CommandContext) => Promise<T>): P
       settings,
       logger,
       database,
-      records: async () => new RecordRepository((await database()).db),
+      records: async () => new RecordRepository((await database()).db, { quota: settings.quota }),
       store: getStore,
       generator: async () =>
         new RecordFileGenerator({

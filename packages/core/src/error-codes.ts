@@ -28,6 +28,8 @@ export const ERROR_CODES = [
   'INTEGRITY_ERROR',
   // A type the request's allowedTypes leaves out.
   'FILE_TYPE_NOT_ALLOWED',
+  // The user's storage quota or record cap (USER_STORAGE_QUOTA_MB, USER_MAX_RECORDS) would be passed.
+  'QUOTA_EXCEEDED',
 
   // Records and their claims.
   'RECORD_NOT_FOUND',

@@ -1,4 +1,4 @@
-/** `mediaforge records create|list|show`. */
+/** `mediaforge records create|list|show|reprobe|usage`. */
 import {
   ALL_USERS,
   MEDIA_TYPES,
@@ -6,6 +6,7 @@ import {
   mediaSummary,
   RECORD_STATUSES,
   reprobeMedia,
+  userUsage,
 } from '@mediaforge/core';
 import { defineCommand } from 'citty';
 import { jsonArg, optionalIntArg, parseChoice, parseIntArg } from '../args.ts';
@@ -44,6 +45,33 @@ const create = defineCommand({
       if (args.json) return printJson({ created: created.length, records: created });
       for (const record of created) process.stdout.write(`${record.uid}\n`);
       process.stderr.write(`created ${created.length} ${mediaType} record(s)\n`);
+    }),
+});
+
+const usage = defineCommand({
+  meta: {
+    name: 'usage',
+    description: "A user's stored bytes and records, against USER_STORAGE_QUOTA_MB and USER_MAX_RECORDS",
+  },
+  args: { user: { type: 'string', description: 'The user id', required: true }, ...jsonArg },
+  run: ({ args }) =>
+    withContext(async (ctx) => {
+      if (!args.user) throw new CLIError('--user is required');
+      const used = await userUsage((await ctx.database()).db, args.user, ctx.settings.quota);
+      if (args.json) return printJson(used);
+      const limit = (value: number) => (value === 0 ? 'unlimited' : String(value));
+      printTable(
+        ['USER', 'STORED BYTES', 'STORAGE QUOTA', 'RECORDS', 'RECORD LIMIT'],
+        [
+          [
+            used.userId,
+            String(used.storageBytes),
+            limit(used.limits.storageBytes),
+            String(used.records),
+            limit(used.limits.maxRecords),
+          ],
+        ],
+      );
     }),
 });
 
@@ -153,5 +181,5 @@ const reprobe = defineCommand({
 
 export default defineCommand({
   meta: { name: 'records', description: 'Create, list, inspect and re-probe records' },
-  subCommands: { create, list, show, reprobe },
+  subCommands: { create, list, show, reprobe, usage },
 });

@@ -115,6 +115,16 @@ export const ENV_DOCS = {
     group: 'files',
     meaning: 'Most URLs or records in one batch; more is refused with `BATCH_TOO_LARGE`.',
   },
+  USER_STORAGE_QUOTA_MB: {
+    group: 'files',
+    meaning:
+      'Bytes of stored files (live objects, thumbnails included) one user may own, in MiB; a file that would pass it is refused with 413 `QUOTA_EXCEEDED` before any byte is written. 0: unlimited. Records without a user are not counted.',
+  },
+  USER_MAX_RECORDS: {
+    group: 'files',
+    meaning:
+      'Records one user may own; creating more (singly, in a batch or by URL ingest) is refused with 413 `QUOTA_EXCEEDED` and nothing is created. 0: unlimited.',
+  },
   MEDIAFORGE_ALLOW_HOSTS: {
     group: 'downloads',
     meaning: 'Comma-separated hosts that downloads may reach even on private, loopback or link-local addresses.',

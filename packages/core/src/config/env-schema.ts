@@ -124,6 +124,8 @@ export const envSchema = z.object({
   INGEST_HEADERS_KEY: z.preprocess(emptyToUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
   MAX_FILE_SIZE_MB: positiveNumber(50, { min: [0.001, 'about 1 KiB'] }),
   MAX_BATCH_SIZE: positiveNumber(1000, { integer: true }),
+  USER_STORAGE_QUOTA_MB: positiveNumber(10_240, { zero: true }),
+  USER_MAX_RECORDS: positiveNumber(100_000, { integer: true, zero: true }),
   THUMBNAILS: envBoolean(undefined),
   UPLOAD_URL_EXPIRY_SECONDS: positiveNumber(900, { integer: true, max: [604_800, "S3's longest presigned URL"] }),
   TUS_EXPIRY_HOURS: positiveNumber(24, { max: [720, 'thirty days'] }),

@@ -82,6 +82,14 @@ export interface UploadSettings {
   tusMaxPerUser: number;
 }
 
+/** Per-user limits (`USER_STORAGE_QUOTA_MB`, `USER_MAX_RECORDS`); 0 means unlimited. */
+export interface UserQuotaSettings {
+  /** Bytes of live objects one user may own. */
+  storageBytes: number;
+  /** Records one user may own. */
+  maxRecords: number;
+}
+
 export interface Settings {
   /** `undefined` means the embedded PGlite database under `home/db`. */
   databaseUrl?: string;
@@ -95,6 +103,8 @@ export interface Settings {
   maxFileSizeMb: number;
   maxFileSizeBytes: number;
   maxBatchSize: number;
+  /** Per-user limits on what one user's files and records take up (0: unlimited). See `files/user-quota.ts`. */
+  quota: UserQuotaSettings;
   download: DownloadSettings;
   taskTimeoutMinutes: number;
   taskSoftTimeoutMinutes: number;
@@ -186,6 +196,10 @@ function toSettings(env: Env, cwd: string): Settings {
     maxFileSizeMb: env.MAX_FILE_SIZE_MB,
     maxFileSizeBytes: Math.floor(env.MAX_FILE_SIZE_MB * 1024 * 1024),
     maxBatchSize: env.MAX_BATCH_SIZE,
+    quota: {
+      storageBytes: Math.floor(env.USER_STORAGE_QUOTA_MB * 1024 * 1024),
+      maxRecords: env.USER_MAX_RECORDS,
+    },
     download: {
       connectMs: env.DOWNLOAD_CONNECT_TIMEOUT_SECONDS * 1000,
       idleMs: env.DOWNLOAD_TIMEOUT_SECONDS * 1000,

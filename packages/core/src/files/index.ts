@@ -13,3 +13,4 @@ export * from './spool-sweep.ts';
 export * from './store-file.ts';
 export * from './thumbnail-object.ts';
 export * from './type-filter.ts';
+export * from './user-quota.ts';

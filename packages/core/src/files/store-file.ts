@@ -4,6 +4,7 @@
  * counts the reference and drops the record's previous one; bytes nothing refers to any more are removed after that
  * transaction commits. On any failure the record is as it was and the object written for it is retired.
  */
+import type { UserQuotaSettings } from '../config/settings.ts';
 import type { Db } from '../db/database.ts';
 import { FileProcessingError } from '../errors.ts';
 import type { MediaRecord } from '../records/record.ts';
@@ -31,11 +32,14 @@ import {
   type NewFileRecord,
   type StoredObject,
 } from './record-file.ts';
+import { checkFileQuota } from './user-quota.ts';
 
 export interface StoreFileContext {
   db: Db;
   store: FileStore;
   signal?: AbortSignal;
+  /** The per-user quotas to enforce before writing (see `user-quota.ts`); without it none is checked. */
+  settings?: { quota?: UserQuotaSettings };
 }
 
 /** Where the file goes: an existing record this caller has claimed, or a new record (URL ingest). */
@@ -80,6 +84,7 @@ export async function storeFile(
       // The shared object was retired between the lookup and the commit: store a copy of our own instead.
       if (done) return done;
     }
+    await checkFileQuota(ctx, ownerId, file.size, target.create !== undefined);
     const key = await reserveObjectKey(ctx.db, {
       mediaType: file.type.mediaType,
       uid,
@@ -175,6 +180,7 @@ export async function storeObjectOnly(
   provenance: FileProvenance,
   ctx: StoreFileContext,
 ): Promise<StoredObject> {
+  await checkFileQuota(ctx, record.userId, file.size);
   const key = await reserveObjectKey(ctx.db, {
     mediaType: file.type.mediaType,
     uid: record.uid,

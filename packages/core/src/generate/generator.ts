@@ -88,7 +88,7 @@ export interface AutoResult {
 export interface RecordFileGeneratorDeps {
   db: Db;
   store: FileStore;
-  settings: Pick<Settings, 'maxFileSizeBytes' | 'taskTimeoutMinutes' | 'home'>;
+  settings: Pick<Settings, 'maxFileSizeBytes' | 'taskTimeoutMinutes' | 'home'> & Partial<Pick<Settings, 'quota'>>;
   /** Whose records this generator may touch; others look missing. */
   scope: Scope;
   /** Make a thumbnail of each stored image or video (THUMBNAILS; workers turn it on, the CLI quick path off). */
@@ -232,7 +232,9 @@ export class RecordFileGenerator {
       };
     } catch (error) {
       // A record without a file is marked failed (retried by the next run); one with a file keeps it untouched.
-      await releaseClaim(db, claim, { outcome: 'fail', error }).catch(() => {});
+      // A quota refusal is not the record's failure: it stays as it was.
+      const outcome = error instanceof FileProcessingError && error.code === 'QUOTA_EXCEEDED' ? 'restore' : 'fail';
+      await releaseClaim(db, claim, { outcome, error }).catch(() => {});
       throw error;
     }
   }
@@ -258,7 +260,7 @@ export class RecordFileGenerator {
   }
 
   private context(signal: AbortSignal | undefined) {
-    return { db: this.deps.db, store: this.deps.store, ...(signal ? { signal } : {}) };
+    return { db: this.deps.db, store: this.deps.store, settings: this.deps.settings, ...(signal ? { signal } : {}) };
   }
 }
 

@@ -28,7 +28,8 @@ import { checkRequestHeaders } from './request-headers.ts';
 export interface IngestContext {
   db: Db;
   store: FileStore;
-  settings: Pick<Settings, 'maxFileSizeBytes' | 'maxBatchSize' | 'home'> & Partial<Pick<Settings, 'download'>>;
+  settings: Pick<Settings, 'maxFileSizeBytes' | 'maxBatchSize' | 'home'> &
+    Partial<Pick<Settings, 'download' | 'quota'>>;
   policy?: NetworkPolicy;
   userId?: string;
   generationId?: string;
@@ -127,7 +128,7 @@ export async function processUrl(url: string, ctx: IngestContext): Promise<FileM
       file,
       { create: { uid, userId, generationId: ctx.generationId ?? null } },
       { source: 'url', sourceUrl: publicSourceUrl(url) ?? null, originalName },
-      { db: ctx.db, store: ctx.store, ...(ctx.signal ? { signal: ctx.signal } : {}) },
+      { db: ctx.db, store: ctx.store, settings: ctx.settings, ...(ctx.signal ? { signal: ctx.signal } : {}) },
     );
     if (!stored.record) {
       // The same queue item ran twice: the first run's record is the result.

@@ -20,7 +20,7 @@ import { parseUid } from '../uid.ts';
 export interface UploadContext {
   db: Db;
   store: FileStore;
-  settings: Pick<Settings, 'maxFileSizeBytes' | 'home' | 'taskTimeoutMinutes'>;
+  settings: Pick<Settings, 'maxFileSizeBytes' | 'home' | 'taskTimeoutMinutes'> & Partial<Pick<Settings, 'quota'>>;
   /** Whose records accept the upload; others look missing. */
   scope: Scope;
   /** Replace a file the record already has (default: refuse with RECORD_HAS_FILE). */

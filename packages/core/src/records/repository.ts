@@ -1,8 +1,10 @@
 /** Reads and writes records; every query the rest of mediaforge needs about records lives here. */
 import { and, asc, eq, gt, isNull, or, type SQL, sql } from 'drizzle-orm';
+import type { UserQuotaSettings } from '../config/settings.ts';
 import type { Db } from '../db/database.ts';
 import { records } from '../db/schema.ts';
 import { FileProcessingError, RecordNotFoundError } from '../errors.ts';
+import { checkRecordQuota } from '../files/user-quota.ts';
 import { inScope, type Scope, scopeCondition } from '../scope.ts';
 import { newUid, parseUid } from '../uid.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
@@ -27,7 +29,11 @@ export class RecordRepository {
    */
   private readonly byUid;
 
-  constructor(private readonly db: Db) {
+  /** `quota.maxRecords` caps the records each user may own (0 or no quota: unlimited). */
+  constructor(
+    private readonly db: Db,
+    private readonly options: { quota?: UserQuotaSettings } = {},
+  ) {
     this.byUid = db
       .select()
       .from(records)
@@ -44,7 +50,7 @@ export class RecordRepository {
   /**
    * Inserts many records in chunks inside one transaction: all or none. In a user's scope every record belongs to
    * that user. @throws VALIDATION_ERROR, FORBIDDEN (a record for another user), RECORD_EXISTS (a uid in use, whoever
-   * owns it: the error says nothing about that record)
+   * owns it: the error says nothing about that record), QUOTA_EXCEEDED (past a user's record cap: none created)
    */
   async createMany(inputs: readonly NewRecord[], scope: Scope): Promise<MediaRecord[]> {
     const rows = inputs.map((raw) => {
@@ -67,6 +73,7 @@ export class RecordRepository {
     if (rows.length === 0) return [];
     const created = await this.db
       .transaction(async (tx) => {
+        if (this.options.quota) await checkRecordQuota(tx as unknown as Db, this.options.quota, perUser(rows));
         const made: MediaRecord[] = [];
         for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
           const chunk = rows.slice(start, start + INSERT_CHUNK);
@@ -134,6 +141,13 @@ export class RecordRepository {
       .where(and(...filterConditions(filter, scope)));
     return row?.n ?? 0;
   }
+}
+
+/** How many of `rows` each user gets (records without a user are not counted against anyone). */
+function perUser(rows: readonly { userId?: string | null }[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const { userId } of rows) if (userId) counts.set(userId, (counts.get(userId) ?? 0) + 1);
+  return counts;
 }
 
 /** A uid was already in use: the transaction is rolled back and nothing is created. */

@@ -1,0 +1,95 @@
+/**
+ * Per-user quotas: the bytes of live objects a user owns (`USER_STORAGE_QUOTA_MB`) and the records a user owns
+ * (`USER_MAX_RECORDS`), so one user cannot fill the disk or the database everyone shares. Objects and records
+ * without a user (admin-created) are not counted. 0 means unlimited.
+ */
+import { and, count, eq, sql } from 'drizzle-orm';
+import type { UserQuotaSettings } from '../config/settings.ts';
+import type { Db } from '../db/database.ts';
+import { objects, records } from '../db/schema.ts';
+import { FileProcessingError } from '../errors.ts';
+
+export interface UserUsage {
+  userId: string;
+  /** Bytes of the user's live objects: referenced files, thumbnails, leftovers and writes in flight. */
+  storageBytes: number;
+  records: number;
+  /** The limits in force; 0 means unlimited. */
+  limits: UserQuotaSettings;
+}
+
+/** What one user takes up now, with the limits that apply. */
+export async function userUsage(db: Db, userId: string, limits: UserQuotaSettings): Promise<UserUsage> {
+  return { userId, storageBytes: await storedBytes(db, userId), records: await ownedRecords(db, userId), limits };
+}
+
+/**
+ * Refuses (QUOTA_EXCEEDED) a file of `bytes` that would take its owner past the storage quota — and, when the file
+ * makes a new record (URL ingest), past the record cap. Called before the object's key is reserved, so a refused
+ * file writes nothing. Not serialised: stores of one user running at the same moment can each pass, so usage may
+ * overshoot by at most the files in flight (each bounded by MAX_FILE_SIZE_MB).
+ */
+export async function checkFileQuota(
+  ctx: { db: Db; settings?: { quota?: UserQuotaSettings } },
+  ownerId: string | null,
+  bytes: number,
+  newRecord = false,
+): Promise<void> {
+  const quota = ctx.settings?.quota;
+  if (!quota || ownerId === null) return;
+  if (quota.storageBytes > 0) {
+    const used = await storedBytes(ctx.db, ownerId);
+    if (used + bytes > quota.storageBytes) {
+      throw quotaExceeded(
+        `This file (${bytes} bytes) would take the user's stored files to ${used + bytes} bytes, over the quota of ${quota.storageBytes} bytes; delete files or records to make room.`,
+        { kind: 'storage', used, requested: bytes, limit: quota.storageBytes },
+      );
+    }
+  }
+  if (newRecord) await checkRecordQuota(ctx.db, quota, new Map([[ownerId, 1]]), { lock: false });
+}
+
+/**
+ * Refuses (QUOTA_EXCEEDED) creating `adding` more records per user past the record cap. Run it inside the
+ * transaction that inserts them: it holds a per-user advisory lock until that transaction ends, so concurrent
+ * creations, from any process, cannot race past the cap.
+ */
+export async function checkRecordQuota(
+  db: Db,
+  quota: UserQuotaSettings,
+  adding: ReadonlyMap<string, number>,
+  { lock = true }: { lock?: boolean } = {},
+): Promise<void> {
+  if (quota.maxRecords <= 0) return;
+  // Users in a fixed order, so two batches for the same users cannot deadlock on each other's locks.
+  for (const userId of [...adding.keys()].sort()) {
+    const requested = adding.get(userId) ?? 0;
+    if (lock) await db.execute(sql`select pg_advisory_xact_lock(hashtext(${`mediaforge-records:${userId}`}))`);
+    const used = await ownedRecords(db, userId);
+    if (used + requested > quota.maxRecords) {
+      throw quotaExceeded(
+        `The user owns ${used} records; ${requested} more would pass the limit of ${quota.maxRecords}. Delete records to make room.`,
+        { kind: 'records', used, requested, limit: quota.maxRecords },
+      );
+    }
+  }
+}
+
+function quotaExceeded(message: string, details: Record<string, unknown>): FileProcessingError {
+  return new FileProcessingError(message, 'QUOTA_EXCEEDED', { details });
+}
+
+// Served by objects_dedupe_idx (owner_id, sha256) where state = 'live'.
+async function storedBytes(db: Db, userId: string): Promise<number> {
+  const [row] = await db
+    .select({ bytes: sql<string>`coalesce(sum(${objects.size}), 0)` })
+    .from(objects)
+    .where(and(eq(objects.ownerId, userId), eq(objects.state, 'live')));
+  return Number(row?.bytes ?? 0);
+}
+
+// Served by an index leading with user_id (records_user_created_idx, records_sha256_idx).
+async function ownedRecords(db: Db, userId: string): Promise<number> {
+  const [row] = await db.select({ n: count() }).from(records).where(eq(records.userId, userId));
+  return Number(row?.n ?? 0);
+}
