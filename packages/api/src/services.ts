@@ -50,7 +50,7 @@ export function createServices(deps: ApiDeps): Services {
     keys,
     verifier: new KeyVerifier(keys),
     limiter: new RateLimiter(settings.api.rateLimitPerMinute),
-    uploads: new ConcurrencyLimiter(settings.api.maxUploadsPerKey, 'uploads'),
+    uploads: new ConcurrencyLimiter(settings.api.maxUploadsPerKey, 'uploads or generations'),
     metrics: createMetrics(database.db),
     events: new TaskEvents(database.db, deps.eventIntervalMs ?? 500),
     version: deps.version ?? '0.0.0',

@@ -25,6 +25,7 @@ export const ERROR_CODES = [
   'FILE_SIZE_EXCEEDED',
   'FILE_TYPE_NOT_SUPPORTED',
   'INTEGRITY_ERROR',
+  'DECODE_TIMEOUT',
 
   // Records and their claims.
   'RECORD_NOT_FOUND',

@@ -32,6 +32,8 @@ export interface PrepareOptions {
   quality?: number;
   /** What to name in an unsupported-type error, e.g. `(from https://…)`. */
   hint?: string;
+  /** Whose file this is (user id): waiting image decodes are served round-robin by owner. */
+  owner?: string;
 }
 
 /** A verified file, spooled and ready to store. */
@@ -76,10 +78,11 @@ export async function withPreparedFile<T>(
     let file: PreparedFile;
     if (type.mediaType === 'image') {
       const bytes = await Bun.file(spool).bytes();
-      const info = await validateFileIntegrity(bytes, type.mime);
+      const owner = options.owner === undefined ? {} : { owner: options.owner };
+      const info = await validateFileIntegrity(bytes, type.mime, owner);
       file = prepared(type, info, original, () => bytes);
       if (options.compress ?? true) {
-        const result = await compressImage(bytes, { quality: options.quality ?? 85 });
+        const result = await compressImage(bytes, { quality: options.quality ?? 85, ...owner });
         if (result.compressed) {
           file = {
             ...file,

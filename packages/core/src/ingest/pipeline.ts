@@ -103,6 +103,7 @@ export async function processUrl(url: string, ctx: IngestContext): Promise<FileM
     ...(download.contentType ? { declaredType: download.contentType } : {}),
     ...(ctx.compress === undefined ? {} : { compress: ctx.compress }),
     ...(ctx.quality === undefined ? {} : { quality: ctx.quality }),
+    ...(ctx.userId ? { owner: ctx.userId } : {}),
   };
   const uid = ctx.recordUid ?? newUid();
   const userId = ctx.userId ?? null;

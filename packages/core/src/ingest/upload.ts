@@ -11,7 +11,7 @@ import { claimRecord, releaseClaim } from '../files/record-claims.ts';
 import { sizeCap } from '../files/size-cap.ts';
 import { storeFile } from '../files/store-file.ts';
 import type { MediaRecord } from '../records/record.ts';
-import type { Scope } from '../scope.ts';
+import { type Scope, scopeUser } from '../scope.ts';
 import { parseUid } from '../uid.ts';
 
 export interface UploadContext {
@@ -62,6 +62,7 @@ export async function storeUpload(
         ...(ctx.fileName ? { url: `file:///${encodeURIComponent(ctx.fileName)}` } : {}),
         ...(ctx.compress === undefined ? {} : { compress: ctx.compress }),
         ...(ctx.quality === undefined ? {} : { quality: ctx.quality }),
+        ...(ctx.scope.all ? {} : { owner: scopeUser(ctx.scope) as string }),
       },
       async (file) => {
         const provenance = {
