@@ -2,7 +2,7 @@
 
 import type { Metadata } from 'sharp';
 import { FileTypeNotSupportedError, IntegrityError } from '../errors.ts';
-import { compressSeconds, imageDecodes, MIN_BITS_PER_PIXEL_TO_COMPRESS } from './decode-budget.ts';
+import { compressSeconds, imageDecodes, MIN_BITS_PER_PIXEL_TO_COMPRESS, tightened } from './decode-budget.ts';
 import { loadSharp } from './load-sharp.ts';
 import { checkImageStructure, DEFAULT_MAX_PIXELS, isSharpTimeout } from './validate/image.ts';
 import { FormatProblem } from './validate/problem.ts';
@@ -26,6 +26,8 @@ export interface CompressOptions {
   maxDimension?: number;
   /** Pixel cap of the input (decompression-bomb guard); MAX_IMAGE_PIXELS by default. */
   maxPixels?: number;
+  /** Tightens the re-encode's time budget (compressSeconds of its pixels); it is never raised. */
+  maxSeconds?: number;
   /** Whose decode this is (user id or key): waiting image decodes are served round-robin by owner. */
   owner?: string;
 }

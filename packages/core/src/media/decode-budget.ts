@@ -45,6 +45,11 @@ export function compressSeconds(pixels: number): number {
   return 1 + Math.ceil(pixels / 10_000_000);
 }
 
+/** A budget tightened by a caller's `tighter` seconds, never raised; whole seconds, at least 1 (sharp's 0 means none). */
+export function tightened(seconds: number, tighter = Number.POSITIVE_INFINITY): number {
+  return Math.max(1, Math.floor(Math.min(tighter, seconds)));
+}
+
 /**
  * Bits per pixel under which recompression is not tried: the file is already packed tighter than any re-encode at
  * quality 85 can reach (a 466-byte 4096 × 4096 AVIF re-encoded in 16.6 s to 922 bytes; an 88 KB 7000 × 7000 WebP is

@@ -2,7 +2,7 @@
 
 import type { Metadata } from 'sharp';
 import { DecodeTimeoutError } from '../../errors.ts';
-import { MAX_IMAGE_PIXELS, validateSeconds } from '../decode-budget.ts';
+import { MAX_IMAGE_PIXELS, tightened, validateSeconds } from '../decode-budget.ts';
 import { loadSharp } from '../load-sharp.ts';
 import { checkGifPixels } from './gif-frames.ts';
 import { checkJpegScans } from './jpeg-scans.ts';
@@ -18,7 +18,11 @@ export function checkImageStructure(bytes: Uint8Array, maxPixels: number): void 
   checkJpegScans(bytes);
 }
 
-export async function validateImage(bytes: Uint8Array, maxPixels = DEFAULT_MAX_PIXELS): Promise<FormatInfo> {
+export async function validateImage(
+  bytes: Uint8Array,
+  maxPixels = DEFAULT_MAX_PIXELS,
+  maxSeconds?: number,
+): Promise<FormatInfo> {
   checkImageStructure(bytes, maxPixels);
   const sharp = await loadSharp();
   const image = sharp(bytes, { failOn: 'error', limitInputPixels: maxPixels, animated: true });
@@ -31,7 +35,7 @@ export async function validateImage(bytes: Uint8Array, maxPixels = DEFAULT_MAX_P
   }
   const width = meta.width ?? 0;
   const height = meta.pageHeight ?? meta.height ?? 0;
-  const seconds = validateSeconds((meta.width ?? 0) * (meta.height ?? 0));
+  const seconds = tightened(validateSeconds((meta.width ?? 0) * (meta.height ?? 0)), maxSeconds);
   try {
     // Every pixel goes through the decoder, so damage anywhere is found. A pipeline (not stats(), which ignores
     // sharp's timeout) writing one 8-bit band: at most one byte per pixel held, and the budget is enforced.
