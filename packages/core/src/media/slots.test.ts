@@ -6,13 +6,13 @@ import { loadSharp } from './load-sharp.ts';
 import { createSlots, OverloadedError } from './slots.ts';
 import { validateFileIntegrity } from './validate/validate.ts';
 
-/** Fills `count` places of `slots` with work that waits for `release`. */
-function occupy(slots: { run<T>(work: () => Promise<T>): Promise<T> }, count: number) {
+/** Fills `count` places of `slots` with work (of `owner`) that waits for `release`. */
+function occupy(slots: { run<T>(work: () => Promise<T>, owner?: string): Promise<T> }, count: number, owner?: string) {
   let release = () => {};
   const gate = new Promise<void>((resolve) => {
     release = resolve;
   });
-  const held = Array.from({ length: count }, () => slots.run(() => gate));
+  const held = Array.from({ length: count }, () => slots.run(() => gate, owner));
   return async () => {
     release();
     await Promise.all(held);
@@ -30,6 +30,52 @@ test('slots run at most `limit` at once, queue `queue` more, and refuse the next
   await release();
   expect(await slots.run(async () => 'ran')).toBe('ran');
   expect([slots.active, slots.waiting]).toEqual([0, 0]);
+});
+
+test('waiting work is served round-robin by owner, in arrival order within an owner', async () => {
+  const slots = createSlots({ name: 'Test work', limit: 1, queue: 10, retryAfterSeconds: 1 });
+  const release = occupy(slots, 1, 'bob');
+  const served: string[] = [];
+  const queue = (owner: string, name: string) => slots.run(async () => void served.push(name), owner);
+  const all = [
+    queue('bob', 'bob 1'),
+    queue('bob', 'bob 2'),
+    queue('bob', 'bob 3'),
+    queue('alice', 'alice 1'),
+    queue('carol', 'carol 1'),
+    queue('alice', 'alice 2'),
+  ];
+  expect(slots.waiting).toBe(6);
+  await release();
+  await Promise.all(all);
+  expect(served).toEqual(['bob 1', 'alice 1', 'carol 1', 'bob 2', 'alice 2', 'bob 3']);
+  expect([slots.active, slots.waiting]).toEqual([0, 0]);
+});
+
+test("one owner's queued heavy decodes delay another owner's small image by one decode, not the whole queue", async () => {
+  // bob holds every slot but one and has three real 2000 × 2000 decodes waiting before alice's 2 × 2 PNG arrives.
+  const held = occupy(imageDecodes, IMAGE_DECODE_SLOTS - 1, 'bob');
+  const blocker = occupy(imageDecodes, 1, 'bob');
+  const heavy = new Uint8Array(
+    await (await loadSharp())({ create: { width: 2000, height: 2000, channels: 3, background: '#123456' } })
+      .png()
+      .toBuffer(),
+  );
+  const finished: string[] = [];
+  const decode = (owner: string, name: string, bytes: Uint8Array) =>
+    validateFileIntegrity(bytes, 'image/png', { owner }).then(() => void finished.push(name));
+  const all = [
+    decode('bob', 'bob 1', heavy),
+    decode('bob', 'bob 2', heavy),
+    decode('bob', 'bob 3', heavy),
+    decode('alice', 'alice', png(2, 2, new Uint8Array(2 * 7))),
+  ];
+  expect(imageDecodes.waiting).toBe(4);
+  await blocker();
+  await Promise.all(all);
+  await held();
+  // One slot free: bob's first decode, then alice's, then bob's others (first come, first served put her last).
+  expect(finished).toEqual(['bob 1', 'alice', 'bob 2', 'bob 3']);
 });
 
 test('image validation and compression share the process decode slots and are refused when they are full', async () => {
