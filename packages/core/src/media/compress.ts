@@ -103,7 +103,7 @@ async function compress(input: Uint8Array, quality: number, options: CompressOpt
 
   let pipeline = source
     .clone()
-    .timeout({ seconds: compressSeconds(pixels) })
+    .timeout({ seconds: tightened(compressSeconds(pixels), options.maxSeconds) })
     .rotate()
     .keepIccProfile();
   if (options.maxDimension) {

@@ -7,7 +7,9 @@ import { compressSeconds, validateSeconds } from './decode-budget.ts';
 import { validateFileIntegrity } from './validate/validate.ts';
 
 const noise = (width: number, height: number) =>
-  sharp({ create: { width, height, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 50 } } });
+  sharp({
+    create: { width, height, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 50 } },
+  });
 
 test('budgets grow with pixels and stay bounded at the pixel cap', () => {
   expect([validateSeconds(1), validateSeconds(50_000_000)]).toEqual([3, 15]);

@@ -7,5 +7,6 @@ export * from './supported.ts';
 export { prng } from './synth/prng.ts';
 export * from './synth/synthesize.ts';
 export * from './validate/image.ts';
+export { MAX_JPEG_SCANS } from './validate/jpeg-scans.ts';
 export * from './validate/media-info.ts';
 export * from './validate/validate.ts';
