@@ -1,4 +1,8 @@
 import { expect, test } from 'bun:test';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { withPreparedFile } from '../files/prepare.ts';
 import { png } from './bombs/index.ts';
 import { compressImage } from './compress.ts';
 import { IMAGE_DECODE_QUEUE, IMAGE_DECODE_SLOTS, imageDecodes } from './decode-budget.ts';
@@ -76,6 +80,30 @@ test("one owner's queued heavy decodes delay another owner's small image by one 
   await held();
   // One slot free: bob's first decode, then alice's, then bob's others (first come, first served put her last).
   expect(finished).toEqual(['bob 1', 'alice', 'bob 2', 'bob 3']);
+});
+
+test("the pipeline's prepare step decodes an image in its owner's turn", async () => {
+  const home = await mkdtemp(join(tmpdir(), 'mf-fair-'));
+  const held = occupy(imageDecodes, IMAGE_DECODE_SLOTS - 1, 'held');
+  const blocker = occupy(imageDecodes, 1, 'held');
+  const small = png(2, 2, new Uint8Array(2 * 7));
+  const finished: string[] = [];
+  const decode = (owner: string, name: string) =>
+    validateFileIntegrity(small, 'image/png', { owner }).then(() => void finished.push(name));
+  const prepared = withPreparedFile(
+    new Blob([new Uint8Array(small)]).stream(),
+    { home, owner: 'bob', compress: false },
+    async () => void finished.push('bob prepared'),
+  );
+  // withPreparedFile detects and spools before it decodes: wait until its decode is queued.
+  while (imageDecodes.waiting < 1) await Bun.sleep(5);
+  const all = [prepared, decode('bob', 'bob 2'), decode('carol', 'carol')];
+  await blocker();
+  await Promise.all(all);
+  await held();
+  await rm(home, { recursive: true, force: true });
+  // In bob's turn, carol comes before bob's second decode (without the owner it would be a turn of its own).
+  expect(finished).toEqual(['bob prepared', 'carol', 'bob 2']);
 });
 
 test('image validation and compression share the process decode slots and are refused when they are full', async () => {
