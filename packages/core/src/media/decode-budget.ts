@@ -21,11 +21,15 @@ export const IMAGE_DECODE_SLOTS = Math.max(1, Math.min(4, availableParallelism()
 /** Decodes that may wait for a slot; past it, OverloadedError (code OVERLOADED, retry after 5 s). */
 export const IMAGE_DECODE_QUEUE = 32;
 
+/** Decodes one owner may have waiting: one owner alone cannot fill the queue and get everyone else refused. */
+export const IMAGE_DECODE_QUEUE_PER_OWNER = IMAGE_DECODE_QUEUE / 4;
+
 /** Every sharp decode or encode in the process runs in one of these slots, waiting ones served round-robin by owner. */
 export const imageDecodes = createSlots({
   name: 'Image decoding',
   limit: IMAGE_DECODE_SLOTS,
   queue: IMAGE_DECODE_QUEUE,
+  queuePerOwner: IMAGE_DECODE_QUEUE_PER_OWNER,
   retryAfterSeconds: 5,
 });
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { withPreparedFile } from '../files/prepare.ts';
 import { png } from './bombs/index.ts';
 import { compressImage } from './compress.ts';
-import { IMAGE_DECODE_QUEUE, IMAGE_DECODE_SLOTS, imageDecodes } from './decode-budget.ts';
+import { IMAGE_DECODE_QUEUE, IMAGE_DECODE_QUEUE_PER_OWNER, IMAGE_DECODE_SLOTS, imageDecodes } from './decode-budget.ts';
 import { loadSharp } from './load-sharp.ts';
 import { createSlots, OverloadedError } from './slots.ts';
 import { validateFileIntegrity } from './validate/validate.ts';
@@ -106,10 +106,25 @@ test("the pipeline's prepare step decodes an image in its owner's turn", async (
   expect(finished).toEqual(['bob prepared', 'carol', 'bob 2']);
 });
 
+test('one owner may fill only its share of the queue; other owners still get a place', async () => {
+  const slots = createSlots({ name: 'Test work', limit: 1, queue: 4, queuePerOwner: 2, retryAfterSeconds: 1 });
+  const release = occupy(slots, 3, 'bob'); // one running, two waiting: bob's share
+  await expect(slots.run(async () => 'ran', 'bob')).rejects.toBeInstanceOf(OverloadedError);
+  const alice = slots.run(async () => 'alice ran', 'alice');
+  expect(slots.waiting).toBe(3);
+  await release();
+  expect(await alice).toBe('alice ran');
+});
+
 test('image validation and compression share the process decode slots and are refused when they are full', async () => {
   const image = png(2, 2, new Uint8Array(2 * 7));
   await validateFileIntegrity(image, 'image/png');
-  const release = occupy(imageDecodes, IMAGE_DECODE_SLOTS + IMAGE_DECODE_QUEUE);
+  const owners = Array.from({ length: IMAGE_DECODE_QUEUE / IMAGE_DECODE_QUEUE_PER_OWNER }, (_, i) => `user ${i}`);
+  const holds = [
+    occupy(imageDecodes, IMAGE_DECODE_SLOTS),
+    ...owners.map((owner) => occupy(imageDecodes, IMAGE_DECODE_QUEUE_PER_OWNER, owner)),
+  ];
+  const release = () => Promise.all(holds.map((hold) => hold()));
   try {
     await expect(validateFileIntegrity(image, 'image/png')).rejects.toMatchObject({ code: 'OVERLOADED' });
     await expect(compressImage(image)).rejects.toBeInstanceOf(OverloadedError);

@@ -27,6 +27,11 @@ export interface SlotsOptions {
   limit: number;
   /** Work allowed to wait for a slot; one more is refused. */
   queue: number;
+  /**
+   * Work one owner may have waiting (default `queue`), so one owner cannot fill the queue for everyone. Work with no
+   * owner (the operator's: CLI, admin keys) is bounded by `queue` only.
+   */
+  queuePerOwner?: number;
   retryAfterSeconds: number;
 }
 
@@ -53,11 +58,14 @@ export function createSlots(options: SlotsOptions): Slots {
       active += 1;
       return;
     }
-    if (waiting >= options.queue) throw new OverloadedError(options.name, options.retryAfterSeconds);
+    const own = queues.get(owner);
+    const ownLimit = owner === NO_OWNER ? options.queue : (options.queuePerOwner ?? options.queue);
+    if (waiting >= options.queue || (own?.length ?? 0) >= ownLimit) {
+      throw new OverloadedError(options.name, options.retryAfterSeconds);
+    }
     waiting += 1;
     // A released slot passes straight to the next waiter, so `active` does not change.
     await new Promise<void>((resolve) => {
-      const own = queues.get(owner);
       if (own) own.push(resolve);
       else queues.set(owner, [resolve]);
     });
