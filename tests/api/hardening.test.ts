@@ -217,8 +217,8 @@ describe('ranges, sizes and per-key uploads', () => {
     expect(error.message).toContain('1048576 bytes');
   });
 
-  test('a key streaming API_MAX_UPLOADS_PER_KEY uploads gets a 429 for one more', async () => {
-    const [first, second] = [await createRecord(), await createRecord()];
+  test('a key streaming API_MAX_UPLOADS_PER_KEY uploads gets a 429 for one more upload or synchronous generate', async () => {
+    const [first, second, third] = [await createRecord(), await createRecord(), await createRecord()];
     let release: () => void = () => {};
     const held = new ReadableStream<Uint8Array>({
       start(controller) {
@@ -234,9 +234,14 @@ describe('ranges, sizes and per-key uploads', () => {
     const another = await api.call('POST', `/v1/records/${second}/file`, { body: 'second\n' });
     expect(await errorOf(another)).toMatchObject({ status: 429, code: 'CONCURRENCY_LIMITED' });
     expect(another.headers.get('retry-after')).toBeString();
+    // Generating synthesizes, validates and stores a file as an upload does: the same per-key limit holds.
+    const generate = await api.call('POST', `/v1/records/${third}/generate`, { json: { fileSizeKb: 1 } });
+    expect(await errorOf(generate)).toMatchObject({ status: 429, code: 'CONCURRENCY_LIMITED' });
+    expect(generate.headers.get('retry-after')).toBeString();
     release();
     expect((await slow).status).toBe(201);
     expect((await api.call('POST', `/v1/records/${second}/file`, { body: 'second\n' })).status).toBe(201);
+    expect((await api.call('POST', `/v1/records/${third}/generate`, { json: { fileSizeKb: 1 } })).status).toBe(200);
   });
 });
 

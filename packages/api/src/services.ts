@@ -65,7 +65,7 @@ export function createServices(deps: ApiDeps): Services {
     keys,
     verifier,
     limiter: new RateLimiter(settings.api.rateLimitPerMinute),
-    uploads: new ConcurrencyLimiter(settings.api.maxUploadsPerKey, 'uploads'),
+    uploads: new ConcurrencyLimiter(settings.api.maxUploadsPerKey, 'uploads or generations'),
     metrics: createMetrics(database.db),
     events,
     thumbnails: settings.uploads.thumbnails ?? true,

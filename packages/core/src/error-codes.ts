@@ -30,6 +30,7 @@ export const ERROR_CODES = [
   'FILE_TYPE_NOT_ALLOWED',
   // The user's storage quota or record cap (USER_STORAGE_QUOTA_MB, USER_MAX_RECORDS) would be passed.
   'QUOTA_EXCEEDED',
+  'DECODE_TIMEOUT',
 
   // Records and their claims.
   'RECORD_NOT_FOUND',

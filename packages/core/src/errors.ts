@@ -93,6 +93,21 @@ export class IntegrityError extends FileProcessingError {
   }
 }
 
+/** An image whose decode ran past its time budget (pixels-proportional): refused as too costly, not as damaged. */
+export class DecodeTimeoutError extends FileProcessingError {
+  constructor(
+    readonly contentType: string,
+    readonly seconds: number,
+    options: ErrorOptions = {},
+  ) {
+    super(
+      `Decoding this ${contentType} took longer than its budget of ${seconds} s for its size, so it is refused as too costly to check. Re-encode it (baseline, fewer scans or frames) and upload it again.`,
+      'DECODE_TIMEOUT',
+      { ...options, details: { contentType, budgetSeconds: seconds, ...options.details } },
+    );
+  }
+}
+
 export class DatabaseError extends FileProcessingError {
   constructor(message: string, options: ErrorOptions = {}) {
     super(message, 'DATABASE_ERROR', { transient: true, ...options });

@@ -74,7 +74,7 @@ const generateRecord = createRoute({
     params: UidParam,
     body: { required: false, content: { 'application/json': { schema: GenerateRecordBody } } },
   },
-  responses: { 200: json(GenerateRecordResult, 'The record with its file'), ...errors(400, 404, 409) },
+  responses: { 200: json(GenerateRecordResult, 'The record with its file'), ...errors(400, 404, 409, 429) },
 });
 
 export function recordRoutes(services: Services) {
@@ -127,14 +127,22 @@ export function recordRoutes(services: Services) {
       const { uid } = c.req.valid('param');
       // The body is optional; when absent the validator does not run and there is nothing to read.
       const options = (c.req.valid('json') as z.infer<typeof GenerateRecordBody> | undefined) ?? {};
-      const scope = principalScope(c.get('principal'));
-      // Synthesis can take longer than the idle timeout with nothing on the wire.
-      c.env?.keepOpen?.();
-      const result = await services.generator(scope).generate(uid, {
-        ...(options.fileSizeKb === undefined ? {} : { fileSizeKb: options.fileSizeKb }),
-        ...(options.force === undefined ? {} : { force: options.force }),
-        signal: c.req.raw.signal,
-      });
+      const principal = c.get('principal');
+      const scope = principalScope(principal);
+      // Synthesis, validation and storing cost what an upload costs: they count against the same per-key limit.
+      const release = services.uploads.acquire(principal.keyId);
+      let result: Awaited<ReturnType<ReturnType<Services['generator']>['generate']>>;
+      try {
+        // Synthesis can take longer than the idle timeout with nothing on the wire.
+        c.env?.keepOpen?.();
+        result = await services.generator(scope).generate(uid, {
+          ...(options.fileSizeKb === undefined ? {} : { fileSizeKb: options.fileSizeKb }),
+          ...(options.force === undefined ? {} : { force: options.force }),
+          signal: c.req.raw.signal,
+        });
+      } finally {
+        release();
+      }
       const record = await services.records.get(uid, scope);
       return c.json({ record: toRecordDto(record), outcome: result.outcome }, 200);
     });

@@ -238,7 +238,7 @@ export const ENV_DOCS = {
   API_MAX_UPLOADS_PER_KEY: {
     group: 'api',
     meaning:
-      'Uploads one key may stream at once per API process; more get a 429 `CONCURRENCY_LIMITED` with `Retry-After`.',
+      'Uploads and synchronous generations (`POST /v1/records/{uid}/generate`) one key may run at once per API process; more get a 429 `CONCURRENCY_LIMITED` with `Retry-After`.',
   },
   API_MAX_ACTIVE_TASKS_PER_USER: {
     group: 'api',

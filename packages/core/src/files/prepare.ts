@@ -34,6 +34,8 @@ export interface PrepareOptions {
   hint?: string;
   /** The request's own type filter (see type-filter.ts), checked before anything is spooled. */
   allowedTypes?: AllowedTypes;
+  /** Whose file this is (user id): waiting image decodes are served round-robin by owner. */
+  owner?: string;
 }
 
 /** A verified file, spooled and ready to store. */
@@ -82,10 +84,11 @@ export async function withPreparedFile<T>(
     let file: PreparedFile;
     if (type.mediaType === 'image') {
       const bytes = await Bun.file(spool).bytes();
-      const info = await validateFileIntegrity(bytes, type.mime);
+      const owner = options.owner === undefined ? {} : { owner: options.owner };
+      const info = await validateFileIntegrity(bytes, type.mime, owner);
       file = prepared(type, info, original, () => bytes);
       if (options.compress ?? true) {
-        const result = await compressImage(bytes, { quality: options.quality ?? 85 });
+        const result = await compressImage(bytes, { quality: options.quality ?? 85, ...owner });
         if (result.compressed) {
           file = {
             ...file,

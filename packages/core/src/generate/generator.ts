@@ -254,6 +254,7 @@ export class RecordFileGenerator {
         maxSize: Math.ceil(this.deps.settings.maxFileSizeBytes * 1.2),
         // Generated media is stored exactly as synthesized (deterministic for a uid and size).
         compress: false,
+        ...(record.userId ? { owner: record.userId } : {}),
       },
       fn,
     );

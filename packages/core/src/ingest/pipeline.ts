@@ -117,6 +117,7 @@ export async function processUrl(url: string, ctx: IngestContext): Promise<FileM
     ...(ctx.compress === undefined ? {} : { compress: ctx.compress }),
     ...(ctx.quality === undefined ? {} : { quality: ctx.quality }),
     ...(ctx.allowedTypes ? { allowedTypes: ctx.allowedTypes } : {}),
+    ...(ctx.userId ? { owner: ctx.userId } : {}),
   };
   const originalName =
     nameFromDisposition(download.contentDisposition) ?? nameFromUrl(download.url) ?? nameFromUrl(url);

@@ -14,7 +14,7 @@ import { storeFile } from '../files/store-file.ts';
 import { attachThumbnail, prepareThumbnail, type ThumbnailOutcome } from '../files/thumbnail-object.ts';
 import type { AllowedTypes } from '../files/type-filter.ts';
 import type { MediaRecord } from '../records/record.ts';
-import type { Scope } from '../scope.ts';
+import { type Scope, scopeUser } from '../scope.ts';
 import { parseUid } from '../uid.ts';
 
 export interface UploadContext {
@@ -72,6 +72,7 @@ export async function storeUpload(
         ...(ctx.compress === undefined ? {} : { compress: ctx.compress }),
         ...(ctx.quality === undefined ? {} : { quality: ctx.quality }),
         ...(ctx.allowedTypes ? { allowedTypes: ctx.allowedTypes } : {}),
+        ...(ctx.scope.all ? {} : { owner: scopeUser(ctx.scope) as string }),
       },
       async (file) => {
         const provenance = { source: 'upload' as const, originalName: sanitizeOriginalName(ctx.fileName) };

@@ -8,5 +8,6 @@ export { prng } from './synth/prng.ts';
 export * from './synth/synthesize.ts';
 export * from './thumbnail/index.ts';
 export * from './validate/image.ts';
+export { MAX_JPEG_SCANS } from './validate/jpeg-scans.ts';
 export * from './validate/media-info.ts';
 export * from './validate/validate.ts';

@@ -1,6 +1,8 @@
 /**
- * Bounded concurrency with a bounded queue. Past the queue, work is refused at once with a retryable
- * OverloadedError instead of piling up: a burst of hostile files costs a 503 and Retry-After, not the process.
+ * Bounded concurrency with a bounded queue, served fairly by owner. Past the queue, work is refused at once with a
+ * retryable OverloadedError instead of piling up: a burst of hostile files costs a 503 and Retry-After, not the
+ * process. Waiting work is served round-robin over owners (a user id or API key), so one owner's queue of heavy
+ * images delays another owner's image by at most the decodes already running, not by the whole queue.
  */
 import { FileProcessingError } from '../errors.ts';
 
@@ -25,36 +27,65 @@ export interface SlotsOptions {
   limit: number;
   /** Work allowed to wait for a slot; one more is refused. */
   queue: number;
+  /**
+   * Work one owner may have waiting (default `queue`), so one owner cannot fill the queue for everyone. Work with no
+   * owner (the operator's: CLI, admin keys) is bounded by `queue` only.
+   */
+  queuePerOwner?: number;
   retryAfterSeconds: number;
 }
 
+/** The owner of work that names none (the CLI, admin keys, the library used directly): one shared turn. */
+export const NO_OWNER = '';
+
 export interface Slots {
-  /** Runs `work` in a slot, waiting for one if the queue has room. @throws OverloadedError when it has none. */
-  run<T>(work: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` in a slot, waiting for one if the queue has room; waiting work is served round-robin by `owner`.
+   * @throws OverloadedError when the queue has no room.
+   */
+  run<T>(work: () => Promise<T>, owner?: string): Promise<T>;
   readonly active: number;
   readonly waiting: number;
 }
 
 export function createSlots(options: SlotsOptions): Slots {
   let active = 0;
-  const waiters: (() => void)[] = [];
-  const acquire = async () => {
+  let waiting = 0;
+  // Insertion order is the round-robin order: an owner served goes to the back if it still has work waiting.
+  const queues = new Map<string, (() => void)[]>();
+  const acquire = async (owner: string) => {
     if (active < options.limit) {
       active += 1;
       return;
     }
-    if (waiters.length >= options.queue) throw new OverloadedError(options.name, options.retryAfterSeconds);
+    const own = queues.get(owner);
+    const ownLimit = owner === NO_OWNER ? options.queue : (options.queuePerOwner ?? options.queue);
+    if (waiting >= options.queue || (own?.length ?? 0) >= ownLimit) {
+      throw new OverloadedError(options.name, options.retryAfterSeconds);
+    }
+    waiting += 1;
     // A released slot passes straight to the next waiter, so `active` does not change.
-    await new Promise<void>((resolve) => waiters.push(resolve));
+    await new Promise<void>((resolve) => {
+      if (own) own.push(resolve);
+      else queues.set(owner, [resolve]);
+    });
   };
   const release = () => {
-    const next = waiters.shift();
-    if (next) next();
-    else active -= 1;
+    const next = queues.entries().next();
+    if (next.done) {
+      active -= 1;
+      return;
+    }
+    const [owner, own] = next.value;
+    const resolve = own.shift() as () => void;
+    queues.delete(owner);
+    if (own.length > 0) queues.set(owner, own);
+    waiting -= 1;
+    resolve();
   };
   return {
-    async run(work) {
-      await acquire();
+    async run(work, owner = NO_OWNER) {
+      await acquire(owner);
       try {
         return await work();
       } finally {
@@ -65,7 +96,7 @@ export function createSlots(options: SlotsOptions): Slots {
       return active;
     },
     get waiting() {
-      return waiters.length;
+      return waiting;
     },
   };
 }

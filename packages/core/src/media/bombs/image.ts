@@ -1,9 +1,11 @@
 /**
  * Image header bombs: a few hundred bytes that declare billions of pixels (PNG, JPEG, WebP canvas) or a GIF whose
- * thousands of frames each cover a huge screen. The pixel limit must refuse them from the header, before decoding.
+ * thousands of frames each cover a huge screen; and a progressive JPEG of thousands of scans. The pixel limit must refuse them from the header, before decoding.
  */
 import { deflateSync } from 'node:zlib';
+import { MAX_JPEG_SCANS } from '../validate/jpeg-scans.ts';
 import { bytes, type Part, repeat, u16be, u16le, u32be, u32le } from './bytes.ts';
+import { progressiveJpeg } from './progressive-jpeg.ts';
 
 function pngChunk(type: string, body: Part): Uint8Array {
   const data = bytes(type, body);
@@ -40,6 +42,10 @@ export function imageBombs(n: number): Record<string, { mime: string; bytes: Uin
   return {
     'PNG declaring 10^10 pixels': { mime: 'image/png', bytes: png(100_000, 100_000, new Uint8Array(n)) },
     'JPEG declaring 65,000 × 65,000': { mime: 'image/jpeg', bytes: jpegHeader(65_000, 65_000) },
+    'progressive JPEG of 7040 × 7040 repeating one scan past the scan cap': {
+      mime: 'image/jpeg',
+      bytes: progressiveJpeg(7040, MAX_JPEG_SCANS + n),
+    },
     'WebP canvas of 16384 × 16384': { mime: 'image/webp', bytes: webpCanvas(16_384, 16_384) },
     'GIF of thousands of frames on a 4000 × 4000 screen': {
       mime: 'image/gif',

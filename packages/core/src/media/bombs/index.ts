@@ -14,6 +14,7 @@ import { webmBombs } from './webm.ts';
 export { flacOfSyncBytes } from './audio.ts';
 export { png } from './image.ts';
 export { issue18Mp4 } from './isobmff.ts';
+export { progressiveJpeg } from './progressive-jpeg.ts';
 export { solidWebp } from './solid-webp.ts';
 
 export interface Bomb {

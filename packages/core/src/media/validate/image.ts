@@ -1,17 +1,29 @@
 /** Images: a complete decode with sharp, strict about damage and guarded against decompression bombs. */
 
 import type { Metadata } from 'sharp';
-import { MAX_IMAGE_PIXELS } from '../decode-budget.ts';
+import { DecodeTimeoutError } from '../../errors.ts';
+import { MAX_IMAGE_PIXELS, tightened, validateSeconds } from '../decode-budget.ts';
 import { loadSharp } from '../load-sharp.ts';
 import { checkGifPixels } from './gif-frames.ts';
+import { checkJpegScans } from './jpeg-scans.ts';
 import type { FormatInfo } from './media-info.ts';
 import { fail } from './problem.ts';
 
 /** Default pixel cap (MAX_IMAGE_PIXELS, 50 megapixels); larger headers are refused before decoding. */
 export const DEFAULT_MAX_PIXELS = MAX_IMAGE_PIXELS;
 
-export async function validateImage(bytes: Uint8Array, maxPixels = DEFAULT_MAX_PIXELS): Promise<FormatInfo> {
+/** Structural budgets checked from the bytes alone, before sharp sees them: GIF frames × screen, JPEG scans. */
+export function checkImageStructure(bytes: Uint8Array, maxPixels: number): void {
   checkGifPixels(bytes, maxPixels);
+  checkJpegScans(bytes);
+}
+
+export async function validateImage(
+  bytes: Uint8Array,
+  maxPixels = DEFAULT_MAX_PIXELS,
+  maxSeconds?: number,
+): Promise<FormatInfo> {
+  checkImageStructure(bytes, maxPixels);
   const sharp = await loadSharp();
   const image = sharp(bytes, { failOn: 'error', limitInputPixels: maxPixels, animated: true });
   let meta: Metadata;
@@ -23,10 +35,13 @@ export async function validateImage(bytes: Uint8Array, maxPixels = DEFAULT_MAX_P
   }
   const width = meta.width ?? 0;
   const height = meta.pageHeight ?? meta.height ?? 0;
+  const seconds = tightened(validateSeconds((meta.width ?? 0) * (meta.height ?? 0)), maxSeconds);
   try {
-    // stats() pulls every pixel through the decoder in tiles, so damage anywhere is found without a full-size buffer.
-    await image.stats();
+    // Every pixel goes through the decoder, so damage anywhere is found. A pipeline (not stats(), which ignores
+    // sharp's timeout) writing one 8-bit band: at most one byte per pixel held, and the budget is enforced.
+    await image.timeout({ seconds }).extractChannel(0).raw({ depth: 'uchar' }).toBuffer();
   } catch (error) {
+    if (isSharpTimeout(error)) throw new DecodeTimeoutError(`image/${meta.format}`, seconds, { cause: error });
     fail(`decoding failed: ${decoderMessage(error)}`);
   }
   return {
@@ -36,6 +51,11 @@ export async function validateImage(bytes: Uint8Array, maxPixels = DEFAULT_MAX_P
     ...(meta.orientation ? { orientation: meta.orientation } : {}),
     ...(meta.pages && meta.pages > 1 ? { frames: meta.pages } : {}),
   };
+}
+
+/** sharp's `.timeout()` fails the pipeline with libvips' "timeout: N% complete". */
+export function isSharpTimeout(error: unknown): boolean {
+  return /(^|\n)timeout: \d+% complete/.test(String((error as Error)?.message ?? ''));
 }
 
 /** libvips reports a trail of low-level lines; keep the informative ones, short. */

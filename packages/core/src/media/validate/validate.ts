@@ -13,6 +13,10 @@ export interface ValidateOptions {
   maxPixels?: number;
   /** Largest stream read into memory (streams are read whole; pass a Blob such as `Bun.file(path)` for big files). */
   maxStreamBytes?: number;
+  /** Tightens an image decode's time budget (validateSeconds of its pixels); it is never raised. */
+  maxDecodeSeconds?: number;
+  /** Whose decode this is (user id or key): waiting image decodes are served round-robin by owner. */
+  owner?: string;
 }
 
 /**
@@ -38,7 +42,10 @@ export async function validateFileIntegrity(
     let info: FormatInfo;
     if (type.validator === 'image') {
       const bytes = data instanceof Uint8Array ? data : new Uint8Array(await data.arrayBuffer());
-      info = await imageDecodes.run(() => validateImage(bytes, options.maxPixels));
+      info = await imageDecodes.run(
+        () => validateImage(bytes, options.maxPixels, options.maxDecodeSeconds),
+        options.owner,
+      );
     } else {
       if (size === 0) throw new FormatProblem('the file is empty');
       info = await validationPool.validate(type.validator, data);
