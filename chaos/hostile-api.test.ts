@@ -79,14 +79,15 @@ async function expectCase(
 }
 
 async function counts() {
-  const [row] = await rows<{ records: number; files: number; tasks: number }>(
+  const [row] = await rows<{ records: number; files: number; thumbnails: number; tasks: number }>(
     database.db,
     sql`select (select count(*) from records)::int as records,
                (select count(*) from records where storage_key is not null)::int as files,
+               (select count(*) from records where thumbnail_key is not null)::int as thumbnails,
                (select count(*) from tasks)::int as tasks`,
   );
   const objects = (await store.list('')).items.length;
-  return { ...(row ?? { records: 0, files: 0, tasks: 0 }), objects };
+  return { ...(row ?? { records: 0, files: 0, thumbnails: 0, tasks: 0 }), objects };
 }
 
 async function newRecord(as: Who = 'alice', mediaType = 'audio'): Promise<string> {
@@ -262,7 +263,8 @@ test('hostile files: the negative corpus and mutated fixtures are refused with t
   const after = await counts();
   // Records were created for the uploads; files and objects grew only by the uploads that were accepted.
   expect(after.files - before.files).toBe(accepted + mutatedAccepted);
-  expect(after.objects - before.objects).toBe(accepted + mutatedAccepted);
+  // Each accepted image or video also has its thumbnail, a write-once object of its own.
+  expect(after.objects - before.objects).toBe(accepted + mutatedAccepted + after.thumbnails - before.thumbnails);
   expect((await call('GET', '/health', { as: null })).status).toBe(200);
 }, 120_000);
 

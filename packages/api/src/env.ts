@@ -24,8 +24,8 @@ export interface ApiEnv {
     requestId: string;
     /** The server's logger; handlers log through `requestLogger(c)`, which binds the request to it. */
     rootLogger: Logger;
-    /** Set by `requestLogger(c)` on first use. */
-    logger: Logger;
+    /** Set by `requestLogger(c)` on first use (unset before: use `requestLogger(c)`, never this directly). */
+    logger: Logger | undefined;
     principal: ApiPrincipal;
     /** How the key arrived: a session cookie needs a same-origin check on writes. */
     authVia: 'bearer' | 'cookie';

@@ -2,6 +2,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { listDeadLetters, retryTask, taskWebhookView } from '@mediaforge/core';
 import { principalScope } from '../auth.ts';
+import { requestLogger } from '../request-logger.ts';
 import { TaskIdParam } from '../schemas.ts';
 import type { Services } from '../services.ts';
 import {
@@ -52,7 +53,7 @@ export function taskExtraRoutes(services: Services) {
       const { id } = c.req.valid('param');
       const body = c.req.header('content-type')?.includes('json') ? c.req.valid('json') : {};
       const result = await retryTask(db, id, principalScope(c.get('principal')), body ?? {});
-      c.get('logger').info(result, 'task retried');
+      requestLogger(c)?.info(result, 'task retried');
       return c.json(result, 200);
     })
     .openapi(webhook, async (c) => {
