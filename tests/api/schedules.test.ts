@@ -107,6 +107,11 @@ describeBackends('API schedules, optimize and task limits', (backend) => {
     expect(await errorOf(await api.call('POST', '/v1/optimize', { json: { userId: 'someone-else' } }))).toMatchObject({
       status: 403,
     });
+    // No webhook or Idempotency-Key on optimization tasks: refused, never silently dropped.
+    const hook = { webhook: { url: 'https://example.com/hook', allowPrivate: true } };
+    expect(await errorOf(await api.call('POST', '/v1/optimize', { json: hook }))).toMatchObject({ status: 400 });
+    const keyed = await api.call('POST', '/v1/optimize', { json: {}, headers: { 'idempotency-key': 'opt1' } });
+    expect(await errorOf(keyed)).toMatchObject({ status: 400, code: 'VALIDATION_ERROR' });
     const workers = (await (await api.call('GET', '/v1/workers', { as: 'admin' })).json()) as {
       activeItems: { total: number; byTask: unknown[] };
     };

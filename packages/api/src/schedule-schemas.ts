@@ -54,14 +54,18 @@ export const ScheduleRunSchema = z
   .object({ tick: iso, taskId: z.string().nullable(), errorCode: z.string().nullable(), firedAt: iso })
   .openapi('ScheduleRun');
 
+// Optimization tasks take routing and limits but no webhook (and no Idempotency-Key): refused, not ignored.
+const { webhook: _noWebhook, ...optimizeQueueFields } = queueFields;
+
 export const OptimizeBody = z
   .object({
     userId: z.string().max(200).optional().openapi({ description: 'Admin keys: any user; others: their own' }),
     generationId: z.string().max(200).optional(),
     quality: z.number().int().min(1).max(100).optional(),
     limit: z.number().int().min(1).optional(),
-    ...queueFields,
+    ...optimizeQueueFields,
   })
+  .strict()
   .openapi('OptimizeRequest');
 
 export function toScheduleDto(row: ScheduleRow): z.infer<typeof ScheduleSchema> {

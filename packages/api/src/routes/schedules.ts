@@ -2,6 +2,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { queueOptimization, Schedules } from '@mediaforge/core';
 import { principalScope } from '../auth.ts';
+import { ApiError } from '../errors.ts';
 import {
   OptimizeBody,
   ScheduleBody,
@@ -106,6 +107,9 @@ export function scheduleRoutes(services: Services) {
     .openapi(optimize, async (c) => {
       const body = c.req.valid('json');
       const principal = c.get('principal');
+      if (c.req.header('idempotency-key') !== undefined) {
+        throw new ApiError(400, 'VALIDATION_ERROR', 'Idempotency-Key is not supported on /v1/optimize.');
+      }
       await checkQueueOptions(services, principal, body);
       const taskId = await queueOptimization(services.tasks, services.database, services.settings.maxBatchSize, {
         scope: principalScope(principal, body.userId),

@@ -15,6 +15,7 @@ import {
   toTaskWebhookDto,
 } from '../webhook-schemas.ts';
 import { bearer, errors, json, router } from './common.ts';
+import { activeTaskLimit } from './queue-options.ts';
 
 const retry = createRoute({
   method: 'post',
@@ -52,7 +53,11 @@ export function taskExtraRoutes(services: Services) {
     .openapi(retry, async (c) => {
       const { id } = c.req.valid('param');
       const body = c.req.header('content-type')?.includes('json') ? c.req.valid('json') : {};
-      const result = await retryTask(db, id, principalScope(c.get('principal')), body ?? {});
+      const principal = c.get('principal');
+      const result = await retryTask(db, id, principalScope(principal), {
+        ...(body ?? {}),
+        ...activeTaskLimit(services, principal),
+      });
       requestLogger(c)?.info(result, 'task retried');
       return c.json(result, 200);
     })

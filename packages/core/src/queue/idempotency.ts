@@ -4,7 +4,7 @@
  * under a per-(owner, key) advisory lock in the enqueue's transaction, so concurrent identical requests, from any
  * process, create exactly one task.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
 import { FileProcessingError } from '../errors.ts';
@@ -35,8 +35,12 @@ export function checkIdempotencyKey(key: string): string {
   return key;
 }
 
-/** A stable hash of what a request asks for (keys sorted), compared when a key comes back. */
-export function requestHash(request: unknown): string {
+/**
+ * A stable hash of what a request asks for (keys sorted), compared when a key comes back. Keyed (HMAC) with `secret`
+ * when one is given: a request can carry ingest headers (tokens), and a plain hash of them stored in the database
+ * would let a reader confirm a guessed token.
+ */
+export function requestHash(request: unknown, secret?: string): string {
   const stable = (value: unknown): unknown => {
     if (Array.isArray(value)) return value.map(stable);
     if (value && typeof value === 'object') {
@@ -49,7 +53,7 @@ export function requestHash(request: unknown): string {
     }
     return value;
   };
-  return createHash('sha256')
+  return (secret ? createHmac('sha256', secret) : createHash('sha256'))
     .update(JSON.stringify(stable(request)))
     .digest('hex');
 }

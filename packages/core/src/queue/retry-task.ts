@@ -2,13 +2,13 @@
  * Retrying a task's failed items, and the dead letters: items that will not be tried again (failed), with their
  * last error. Both take the caller's scope: someone else's task behaves as one that does not exist.
  */
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
 import { FileProcessingError } from '../errors.ts';
 import { withDeadlockRetry } from '../retry/rerun.ts';
 import { type Scope, scopeUser } from '../scope.ts';
 import { isUid } from '../uid.ts';
-import { TaskNotFoundError } from './queue.ts';
+import { checkActiveTasks, TaskNotFoundError } from './queue.ts';
 import { type Executor, rows, toDate, toNumber } from './rows.ts';
 import { ITEMS_CHANNEL, notify } from './statements.ts';
 
@@ -48,14 +48,43 @@ export async function retryTask(
   db: Db,
   taskId: string,
   scope: Scope,
-  { failedOnly = false }: { failedOnly?: boolean } = {},
+  { failedOnly = false, maxActiveTasksForUser }: { failedOnly?: boolean; maxActiveTasksForUser?: number } = {},
 ): Promise<RetryResult> {
   if (!isUid(taskId)) throw new TaskNotFoundError(taskId);
   const statuses = failedOnly ? sql`('failed')` : sql`('failed', 'cancelled')`;
   const [row] = await withDeadlockRetry(() =>
-    rows<{ found: unknown; queue: string | null; requeued: unknown }>(
-      db as Executor,
-      sql`
+    db.transaction(async (tx) => {
+      // Reopening a finished task makes it active again: it counts against its user's cap like a new one.
+      if (maxActiveTasksForUser !== undefined) {
+        const [task] = await rows<{ user_id: string | null; status: string }>(
+          tx as unknown as Executor,
+          sql`select t.user_id, t.status from tasks t where t.id = ${taskId} and ${ownerCondition(scope)}`,
+        );
+        if (task?.user_id && !['queued', 'running'].includes(task.status)) {
+          await checkActiveTasks(tx as unknown as Executor, task.user_id, maxActiveTasksForUser);
+        }
+      }
+      return requeueStatement(tx as unknown as Executor, taskId, scope, statuses);
+    }),
+  );
+  if (toNumber(row?.found ?? 0) === 0) throw new TaskNotFoundError(taskId);
+  const requeued = toNumber(row?.requeued ?? 0);
+  if (requeued === 0) {
+    throw new FileProcessingError(
+      `Task ${taskId} has no ${failedOnly ? 'failed' : 'failed or cancelled'} items to retry (pruned items cannot be retried).`,
+      'NOTHING_TO_DO',
+      { details: { taskId } },
+    );
+  }
+  await notify(db as Executor, ITEMS_CHANNEL, row?.queue ?? 'default').catch(() => {});
+  return { taskId, requeued };
+}
+
+/** Requeues the picked items and reopens the task, in one statement. */
+function requeueStatement(db: Executor, taskId: string, scope: Scope, statuses: SQL) {
+  return rows<{ found: unknown; queue: string | null; requeued: unknown }>(
+    db,
+    sql`
       with task as (select t.id, t.queue from tasks t where t.id = ${taskId} and ${ownerCondition(scope)}),
       picked as (
         select i.id, i.status from task_items i join task on task.id = i.task_id
@@ -83,19 +112,7 @@ export async function retryTask(
       )
       select (select count(*) from task) as found, (select queue from task) as queue,
              (select f + c from counts) as requeued, (select count(*) from reopened) as reopened`,
-    ),
   );
-  if (toNumber(row?.found ?? 0) === 0) throw new TaskNotFoundError(taskId);
-  const requeued = toNumber(row?.requeued ?? 0);
-  if (requeued === 0) {
-    throw new FileProcessingError(
-      `Task ${taskId} has no ${failedOnly ? 'failed' : 'failed or cancelled'} items to retry (pruned items cannot be retried).`,
-      'NOTHING_TO_DO',
-      { details: { taskId } },
-    );
-  }
-  await notify(db as Executor, ITEMS_CHANNEL, row?.queue ?? 'default').catch(() => {});
-  return { taskId, requeued };
 }
 
 /** Failed items in the scope, newest first (of one task when `taskId` is given). At most `limit` (1–1000). */

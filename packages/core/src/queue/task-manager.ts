@@ -324,7 +324,13 @@ export class TaskManager {
       ...(webhook ? { webhook } : {}),
       ...(key === undefined
         ? {}
-        : { idempotencyKey: key, hash: requestHash({ kind, ...request, webhook: { ...webhook, secret: undefined } }) }),
+        : {
+            idempotencyKey: key,
+            hash: requestHash(
+              { kind, ...request, webhook: { ...webhook, secret: undefined } },
+              this.deps.settings.ingestHeadersKey,
+            ),
+          }),
     };
   }
 
