@@ -86,6 +86,7 @@ export function directUploadRoutes(services: Services) {
         scope: principalScope(c.get('principal')),
         maxFileSizeBytes: settings.maxFileSizeBytes,
         expiresInSeconds: settings.uploads.urlExpirySeconds,
+        maxOpenUploads: settings.uploads.tusMaxPerUser,
         ...(body.size === undefined ? {} : { size: body.size }),
         ...(body.contentType ? { contentType: body.contentType } : {}),
       });
