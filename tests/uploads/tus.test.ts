@@ -219,7 +219,7 @@ describe('TUS resumable uploads', () => {
 
   test('creation-with-upload: a POST carrying the whole file answers 201 with Upload-Offset; bad bytes get JSON', async () => {
     const uid = await newRecord('audio');
-    const wav = wavOfSize(64 * 1024, 11);
+    const wav = wavOfSize(64 * 1024, 11).slice();
     const body = (bytes: Uint8Array, filetype: string) => ({
       'Upload-Length': String(bytes.byteLength),
       'Upload-Metadata': metadata({ recordUid: uid, filetype }),

@@ -79,7 +79,7 @@ describeBackends('per-user limit of open uploads', (backend) => {
     const key = (await new ApiKeyStore(api.database.db).create({ userId })).key;
     const headers = { authorization: `Bearer ${key}` };
     const uid = await record(headers);
-    const statuses = await Promise.all(Array.from({ length: 30 }, () => issue(uid, headers).then((r) => r.status)));
+    const statuses = await Promise.all(Array.from({ length: 30 }, async () => (await issue(uid, headers)).status));
     expect(statuses.filter((s) => s === 201)).toHaveLength(LIMIT);
     expect(statuses.filter((s) => s === 429)).toHaveLength(30 - LIMIT);
     expect(await countOpenUploads(api.database.db, userId)).toBe(LIMIT);
