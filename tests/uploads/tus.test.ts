@@ -216,6 +216,64 @@ describe('TUS resumable uploads', () => {
     expect(record).toMatchObject({ status: 'pending', storageKey: null, claimToken: null });
     expect(stagedFiles()).toEqual([]);
   });
+
+  test('creation-with-upload: a POST carrying the whole file answers 201 with Upload-Offset; bad bytes get JSON', async () => {
+    const uid = await newRecord('audio');
+    const wav = wavOfSize(64 * 1024, 11).slice();
+    const body = (bytes: Uint8Array, filetype: string) => ({
+      'Upload-Length': String(bytes.byteLength),
+      'Upload-Metadata': metadata({ recordUid: uid, filetype }),
+      'Content-Type': 'application/offset+octet-stream',
+    });
+    const made = await fetch(`${base}/v1/uploads`, {
+      method: 'POST',
+      headers: { ...TUS, ...auth('alice'), ...body(wav, 'audio/wav') },
+      body: wav,
+    });
+    expect(made.status).toBe(201);
+    expect(made.headers.get('upload-offset')).toBe(String(wav.byteLength));
+    expect(made.headers.get('mediaforge-record-uid')).toBe(uid);
+    const location = new URL(made.headers.get('location') ?? '', base).href;
+    expect(location).toStartWith(`${base}/v1/uploads/`);
+    const [record] = await database.db.select().from(records).where(eq(records.uid, uid));
+    expect(record?.sha256).toBe(new Bun.CryptoHasher('sha256').update(wav).digest('hex'));
+    expect(stagedFiles()).toEqual([]);
+    expect((await fetch(location, { method: 'HEAD', headers: { ...TUS, ...auth('alice') } })).status).toBe(404);
+
+    const png = await Bun.file(join(FIXTURES, 'fixture.png')).bytes();
+    const broken = png.slice(0, Math.floor(png.byteLength / 2));
+    const bad = await fetch(`${base}/v1/uploads`, {
+      method: 'POST',
+      headers: { ...TUS, ...auth('alice'), ...body(broken, 'image/png') },
+      body: broken,
+    });
+    expect(bad.status).toBeGreaterThanOrEqual(400);
+    expect(bad.headers.get('content-type')).toContain('application/json');
+    expect(((await bad.json()) as { error: { code: string } }).error.code).toBeString();
+    const [after] = await database.db.select().from(records).where(eq(records.uid, uid));
+    expect(after?.sha256).toBe(record?.sha256 ?? '');
+    expect(stagedFiles()).toEqual([]);
+  });
+
+  test('tus-js-client with uploadDataDuringCreation finishes in one POST', async () => {
+    const uid = await newRecord('audio');
+    const wav = wavOfSize(32 * 1024, 12);
+    const recordUid = await new Promise<string>((resolve, reject) => {
+      new tus.Upload(Buffer.from(wav), {
+        endpoint: `${base}/v1/uploads`,
+        headers: auth('alice'),
+        metadata: { recordUid: uid, filetype: 'audio/wav' },
+        uploadDataDuringCreation: true,
+        storeFingerprintForResuming: false,
+        retryDelays: [],
+        onError: reject,
+        onSuccess: (payload) => resolve(payload.lastResponse.getHeader('Mediaforge-Record-Uid') ?? ''),
+      }).start();
+    });
+    expect(recordUid).toBe(uid);
+    const [record] = await database.db.select().from(records).where(eq(records.uid, uid));
+    expect(record?.sha256).toBe(new Bun.CryptoHasher('sha256').update(wav).digest('hex'));
+  });
 });
 
 /** A server of its own on `env`, with alice's key and one audio record; `stop` ends it. */

@@ -31,9 +31,10 @@ const uploadUrl = createRoute({
   summary: 'A URL to upload the file to directly (presigned PUT on S3, a one-time token otherwise)',
   description:
     'PUT the file to `url` with `headers` before `expiresAt`, then call `/records/{uid}/file/complete`. The bytes ' +
-    'land at a staging key; nothing about the record changes until completion verifies them.',
+    'land at a staging key; nothing about the record changes until completion verifies them. Refused with 429 ' +
+    '`UPLOAD_LIMIT` while the owner holds TUS_MAX_UPLOADS_PER_USER open uploads (direct and resumable together).',
   request: { params: UidParam, body: { required: false, content: { 'application/json': { schema: UploadUrlBody } } } },
-  responses: { 201: json(UploadTicketSchema, 'Where and how to upload'), ...errors(400, 404, 413) },
+  responses: { 201: json(UploadTicketSchema, 'Where and how to upload'), ...errors(400, 404, 413, 429) },
 });
 
 const tokenPut = createRoute({
@@ -86,6 +87,7 @@ export function directUploadRoutes(services: Services) {
         scope: principalScope(c.get('principal')),
         maxFileSizeBytes: settings.maxFileSizeBytes,
         expiresInSeconds: settings.uploads.urlExpirySeconds,
+        maxOpenUploads: settings.uploads.tusMaxPerUser,
         ...(body.size === undefined ? {} : { size: body.size }),
         ...(body.contentType ? { contentType: body.contentType } : {}),
       });

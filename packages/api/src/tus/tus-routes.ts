@@ -8,12 +8,10 @@
  */
 import { createRoute, z } from '@hono/zod-openapi';
 import {
-  countOpenUploads,
   deleteStagedUpload,
-  FileProcessingError,
   findTusUpload,
   inScope,
-  insertStagedUpload,
+  insertStagedUploadWithin,
   moveStagedUpload,
   newUid,
   RecordRepository,
@@ -39,6 +37,8 @@ interface Pending {
   scope: Scope;
   /** The error a hook threw, answered in the API's one error shape instead of TUS's plain text. */
   error?: unknown;
+  /** A finished upload whose staged bytes go once @tus/server has answered (it still reads them to answer). */
+  finished?: string;
 }
 
 export function tusRoutes(services: Services) {
@@ -91,22 +91,19 @@ export function tusRoutes(services: Services) {
       const recordUid = upload.metadata?.recordUid ?? '';
       try {
         const record = await new RecordRepository(db).get(recordUid, caller.scope);
-        if ((await countOpenUploads(db, record.userId, 'tus')) >= settings.uploads.tusMaxPerUser) {
-          throw new FileProcessingError(
-            `At most ${settings.uploads.tusMaxPerUser} resumable uploads may be open at once; finish or delete one (or wait for it to expire).`,
-            'UPLOAD_LIMIT',
-            { details: { limit: settings.uploads.tusMaxPerUser } },
-          );
-        }
-        await insertStagedUpload(db, {
-          id: newUid(),
-          kind: 'tus',
-          recordUid: record.uid,
-          userId: record.userId,
-          stagingKey: upload.id,
-          maxSize: settings.maxFileSizeBytes,
-          expiresAt: new Date(Date.now() + settings.uploads.tusExpiryMs),
-        });
+        await insertStagedUploadWithin(
+          db,
+          {
+            id: newUid(),
+            kind: 'tus',
+            recordUid: record.uid,
+            userId: record.userId,
+            stagingKey: upload.id,
+            maxSize: settings.maxFileSizeBytes,
+            expiresAt: new Date(Date.now() + settings.uploads.tusExpiryMs),
+          },
+          settings.uploads.tusMaxPerUser,
+        );
       } catch (error) {
         fail(req, error);
       }
@@ -114,7 +111,8 @@ export function tusRoutes(services: Services) {
     },
     onUploadFinish: async (req, upload) => {
       const result = await finish(req, upload).catch((error: unknown) => fail(req, error));
-      return { status_code: 204, headers: { 'Mediaforge-Record-Uid': result } };
+      // A creation-with-upload that completes still answers 201 with its Location (TUS), a last PATCH 204.
+      return { headers: { 'Mediaforge-Record-Uid': result } };
     },
   });
   tus.on(EVENTS.POST_TERMINATE, (_req: Request, _res: Response, id: string) => {
@@ -145,7 +143,7 @@ export function tusRoutes(services: Services) {
       await moveStagedUpload(db, row.id, ['completing'], 'failed');
       throw error;
     } finally {
-      await datastore.store.remove(upload.id).catch(() => {});
+      pending(req).finished = upload.id;
     }
   }
 
@@ -162,6 +160,8 @@ export function tusRoutes(services: Services) {
       return error === undefined ? response : errorResponse(error, c);
     } finally {
       release();
+      const finished = requests.get(req)?.finished;
+      if (finished) await datastore.store.remove(finished).catch(() => {});
     }
   };
 

@@ -233,7 +233,7 @@ export const ENV_DOCS = {
   TUS_MAX_UPLOADS_PER_USER: {
     group: 'api',
     meaning:
-      'Unfinished resumable uploads one user may hold at once; more are refused with 429 until some finish or expire.',
+      'Unfinished uploads one user may hold at once, resumable (TUS) and direct (`upload-url`) together; more are refused with 429 `UPLOAD_LIMIT` until some finish or expire.',
   },
   API_MAX_UPLOADS_PER_KEY: {
     group: 'api',

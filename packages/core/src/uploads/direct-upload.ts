@@ -16,7 +16,7 @@ import { newUid, parseUid } from '../uid.ts';
 import {
   deleteStagedUpload,
   getStagedUpload,
-  insertStagedUpload,
+  insertStagedUploadWithin,
   moveStagedUpload,
   staleStagedUploads,
   uploadNotFound,
@@ -47,12 +47,14 @@ export interface IssueOptions {
   scope: Scope;
   maxFileSizeBytes: number;
   expiresInSeconds: number;
+  /** Open (unfinished, unexpired) uploads the record's owner may hold at once, TUS included (TUS_MAX_UPLOADS_PER_USER). */
+  maxOpenUploads: number;
   /** The file's size in bytes: required for a presigned URL (S3 checks it), optional for a token. */
   size?: number;
   contentType?: string;
 }
 
-/** Issues a staging place for record `uid`'s file. @throws RecordNotFoundError, FILE_SIZE_EXCEEDED, INVALID_SIZE */
+/** Issues a staging place for record `uid`'s file. @throws RecordNotFoundError, FILE_SIZE_EXCEEDED, INVALID_SIZE, UPLOAD_LIMIT */
 export async function issueDirectUpload(
   db: Db,
   store: PresigningStore,
@@ -78,14 +80,18 @@ export async function issueDirectUpload(
       contentLength: options.size,
       ...(options.contentType ? { contentType: options.contentType } : {}),
     });
-    await insertStagedUpload(db, { ...base, kind: 'presigned', maxSize: options.size });
+    await insertStagedUploadWithin(db, { ...base, kind: 'presigned', maxSize: options.size }, options.maxOpenUploads);
     const headers: Record<string, string> = { 'Content-Length': String(options.size) };
     if (options.contentType) headers['Content-Type'] = options.contentType;
     return { uploadId: id, method: 'PUT', url, headers, kind: 'presigned', expiresAt, maxSize: options.size };
   }
   const secret = randomBytes(32).toString('base64url');
   const maxSize = options.size ?? cap;
-  await insertStagedUpload(db, { ...base, kind: 'token', tokenHash: hashToken(secret), maxSize });
+  await insertStagedUploadWithin(
+    db,
+    { ...base, kind: 'token', tokenHash: hashToken(secret), maxSize },
+    options.maxOpenUploads,
+  );
   return {
     uploadId: id,
     method: 'PUT',

@@ -58,20 +58,43 @@ export async function moveStagedUpload(
   return row !== undefined;
 }
 
-/** Unfinished, unexpired uploads of `kind` one user holds (the per-user limit counts these). */
-export async function countOpenUploads(db: Db, userId: string | null, kind: StagedUploadKind): Promise<number> {
+/** Unfinished, unexpired uploads one user holds, TUS and direct alike (the per-user limit counts these). */
+export async function countOpenUploads(db: Db, userId: string | null): Promise<number> {
   const [row] = await db
     .select({ n: count() })
     .from(stagedUploads)
     .where(
       and(
         userId === null ? sql`${stagedUploads.userId} is null` : eq(stagedUploads.userId, userId),
-        eq(stagedUploads.kind, kind),
         inArray(stagedUploads.state, ['issued', 'receiving', 'received', 'completing']),
         sql`${stagedUploads.expiresAt} > now()`,
       ),
     );
   return row?.n ?? 0;
+}
+
+/**
+ * Inserts the upload unless its user already holds `limit` open uploads (TUS and direct share the limit).
+ * Count and insert run in one transaction under a per-user advisory lock, so concurrent requests, from any process,
+ * cannot race past the limit. @throws UPLOAD_LIMIT
+ */
+export async function insertStagedUploadWithin(
+  db: Db,
+  upload: NewStagedUpload,
+  limit: number,
+): Promise<StagedUploadRow> {
+  return db.transaction(async (tx) => {
+    const inTx = tx as unknown as Db;
+    await inTx.execute(sql`select pg_advisory_xact_lock(hashtext(${`mediaforge-uploads:${upload.userId ?? ''}`}))`);
+    if ((await countOpenUploads(inTx, upload.userId)) >= limit) {
+      throw new FileProcessingError(
+        `At most ${limit} uploads (resumable or direct) may be open at once; finish or delete one (or wait for it to expire).`,
+        'UPLOAD_LIMIT',
+        { details: { limit } },
+      );
+    }
+    return insertStagedUpload(inTx, upload);
+  });
 }
 
 /** The TUS upload stored under `stagingKey` (the TUS store's id), whoever owns it. */
