@@ -75,10 +75,19 @@ export class WorkerFleet {
     return this.exits.filter((exit) => exit !== 'SIGKILL' && exit !== '0');
   }
 
+  /** SIGTERM to every live worker, each once it is old enough to have its handlers (see `terminate`). */
   async stopAll(): Promise<void> {
-    const live = this.processes.filter((child): child is Subprocess => child !== undefined && !child.killed);
-    for (const child of live) child.kill('SIGTERM');
-    await Promise.all(live.map((child) => child.exited));
+    const live = this.processes.flatMap((child, slot) =>
+      child !== undefined && !child.killed ? [{ child, slot }] : [],
+    );
+    await Promise.all(
+      live.map(async ({ child, slot }) => {
+        const age = Date.now() - (this.startedAt[slot] ?? 0);
+        if (age < MIN_AGE_FOR_SIGTERM_MS) await Bun.sleep(MIN_AGE_FOR_SIGTERM_MS - age);
+        child.kill('SIGTERM');
+        await child.exited;
+      }),
+    );
   }
 
   get size(): number {
