@@ -59,15 +59,21 @@ export class WorkerFleet {
   async terminate(slot: number): Promise<void> {
     const child = this.processes[slot];
     if (!child) return;
-    // This drains a running worker. Before Bun has run a process's first line nothing can catch a signal (a stop
-    // during start-up has its own test in database.test.ts), so a worker restarted a moment ago gets time to start.
-    const age = Date.now() - (this.startedAt[slot] ?? 0);
-    if (age < MIN_AGE_FOR_SIGTERM_MS) await Bun.sleep(MIN_AGE_FOR_SIGTERM_MS - age);
+    await this.oldEnoughForSigterm(slot);
     this.events.add('SIGTERM');
     child.kill('SIGTERM');
     const code = await child.exited;
     if (code !== 0) this.events.add(`SIGTERM exit ${code}`);
     this.start(slot);
+  }
+
+  /**
+   * Waits until the slot's process is old enough to have its signal handlers: before Bun has run a process's first
+   * line nothing can catch a signal (a stop during start-up has its own test in database.test.ts).
+   */
+  private async oldEnoughForSigterm(slot: number): Promise<void> {
+    const age = Date.now() - (this.startedAt[slot] ?? 0);
+    if (age < MIN_AGE_FOR_SIGTERM_MS) await Bun.sleep(MIN_AGE_FOR_SIGTERM_MS - age);
   }
 
   /** Running processes that died on their own (not by our signals): the suite expects none. */
@@ -82,8 +88,7 @@ export class WorkerFleet {
     );
     await Promise.all(
       live.map(async ({ child, slot }) => {
-        const age = Date.now() - (this.startedAt[slot] ?? 0);
-        if (age < MIN_AGE_FOR_SIGTERM_MS) await Bun.sleep(MIN_AGE_FOR_SIGTERM_MS - age);
+        await this.oldEnoughForSigterm(slot);
         child.kill('SIGTERM');
         await child.exited;
       }),
