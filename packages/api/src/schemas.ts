@@ -292,14 +292,18 @@ export const TaskItemSchema = z
   .openapi('TaskItem');
 
 /** An item as a caller sees it; which worker holds it (host and pid) only for admin keys. */
+/** A task item's payload as callers see it: its URL without credentials, query or fragment (signed-URL tokens). */
+export function publicPayload(payload: Record<string, unknown>): Record<string, unknown> {
+  return typeof payload.url === 'string' ? { ...payload, url: publicSourceUrl(payload.url) } : payload;
+}
+
 export function toTaskItemDto(item: TaskItemRow, { admin }: { admin: boolean }): z.infer<typeof TaskItemSchema> {
   return {
     id: item.id,
     seq: item.seq,
     status: item.status,
     attempts: item.attempts,
-    payload:
-      typeof item.payload.url === 'string' ? { ...item.payload, url: publicSourceUrl(item.payload.url) } : item.payload,
+    payload: publicPayload(item.payload),
     result: item.result,
     errorCode: item.errorCode,
     errorMessage: item.errorMessage,

@@ -1,12 +1,8 @@
 /** Request and response shapes of webhooks, retries and dead letters (beside schemas.ts, which they extend). */
 import { z } from '@hono/zod-openapi';
-import {
-  type DeadLetter,
-  publicSourceUrl,
-  type TaskWebhookView,
-  WEBHOOK_DELIVERY_STATUSES,
-  WEBHOOK_URL_MAX,
-} from '@mediaforge/core';
+import { type DeadLetter, type TaskWebhookView, WEBHOOK_DELIVERY_STATUSES, WEBHOOK_URL_MAX } from '@mediaforge/core';
+
+import { publicPayload } from './schemas.ts';
 
 const uuid = z.uuid();
 const isoDate = z.iso.datetime();
@@ -102,7 +98,7 @@ export function toDeadLetterDto(item: DeadLetter): z.infer<typeof DeadLetterSche
   const { userId: _, payload, finishedAt, ...rest } = item;
   return {
     ...rest,
-    payload: typeof payload.url === 'string' ? { ...payload, url: publicSourceUrl(payload.url) } : payload,
+    payload: publicPayload(payload),
     finishedAt: finishedAt?.toISOString() ?? null,
   };
 }

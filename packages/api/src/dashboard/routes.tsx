@@ -11,7 +11,6 @@ import {
   listDeadLetters,
   MEDIA_TYPES,
   type MediaRecord,
-  publicSourceUrl,
   RECORD_STATUSES,
   recordStats,
   recordsOverTime,
@@ -23,6 +22,7 @@ import { type Context, Hono } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { principalScope, SESSION_COOKIE } from '../auth.ts';
 import type { ApiEnv } from '../env.ts';
+import { publicPayload } from '../schemas.ts';
 import type { Services } from '../services.ts';
 import { mediaRangeFromQuery } from './media-filters.tsx';
 import { LoginPage, OverviewPage, TaskPage } from './pages.tsx';
@@ -113,10 +113,7 @@ export function dashboardRoutes(services: Services) {
         const shown = items.map((item) => ({
           ...item,
           lockedBy: principal.admin ? item.lockedBy : null,
-          payload:
-            typeof item.payload.url === 'string'
-              ? { ...item.payload, url: publicSourceUrl(item.payload.url) }
-              : item.payload,
+          payload: publicPayload(item.payload),
         }));
         const preset = presetOf(c);
         const window = timeWindow(preset);
@@ -138,11 +135,7 @@ export function dashboardRoutes(services: Services) {
       page(async (c, principal) => {
         const found = await listDeadLetters(services.database.db, principalScope(principal), { limit: 200 });
         // A URL's query may carry a signed-URL token: shown without it, as on the task page.
-        const items = found.map((item) =>
-          typeof item.payload.url === 'string'
-            ? { ...item, payload: { ...item.payload, url: publicSourceUrl(item.payload.url) } }
-            : item,
-        );
+        const items = found.map((item) => ({ ...item, payload: publicPayload(item.payload) }));
         return c.html(<DeadLettersPage user={label(principal)} items={items} />);
       }),
     )

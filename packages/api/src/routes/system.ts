@@ -77,6 +77,12 @@ const deleteSession = createRoute({
 
 /** Routes outside `/v1` that need no key (metrics is mounted behind the key check by the app). */
 export function publicRoutes(services: Services) {
+  // Whether ffmpeg is on PATH, looked up on the first probe rather than on every one (probes poll /health).
+  let videos: boolean | undefined;
+  const videoThumbnails = () => {
+    videos ??= services.thumbnails && ffmpegPath() !== null;
+    return videos;
+  };
   return router()
     .openapi(health, (c) =>
       c.json(
@@ -84,7 +90,10 @@ export function publicRoutes(services: Services) {
           status: 'ok' as const,
           version: services.version,
           uptimeSeconds: (Date.now() - started) / 1000,
-          thumbnails: { images: services.thumbnails, videos: services.thumbnails && ffmpegPath() !== null },
+          thumbnails: {
+            images: services.thumbnails,
+            videos: videoThumbnails(),
+          },
         },
         200,
       ),

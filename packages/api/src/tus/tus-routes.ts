@@ -14,7 +14,6 @@ import {
   insertStagedUploadWithin,
   moveStagedUpload,
   newUid,
-  RecordRepository,
   type Scope,
   staleStagedUploads,
   storeUpload,
@@ -60,9 +59,7 @@ export function tusRoutes(services: Services) {
     if (Date.now() - lastSweep < Math.min(SWEEP_EVERY_MS, settings.uploads.tusExpiryMs)) return;
     lastSweep = Date.now();
     await tus.cleanUpExpiredUploads().catch(() => 0);
-    for (const row of await staleStagedUploads(db, 0)) {
-      // A completion in progress reads these bytes; it removes them itself.
-      if (row.kind !== 'tus' || row.state === 'completing') continue;
+    for (const row of await staleStagedUploads(db, 0, 'tus')) {
       await datastore.store.remove(row.stagingKey).catch(() => {});
       await deleteStagedUpload(db, row.id);
     }
@@ -90,7 +87,7 @@ export function tusRoutes(services: Services) {
       void sweep().catch(() => {});
       const recordUid = upload.metadata?.recordUid ?? '';
       try {
-        const record = await new RecordRepository(db).get(recordUid, caller.scope);
+        const record = await services.records.get(recordUid, caller.scope);
         await insertStagedUploadWithin(
           db,
           {

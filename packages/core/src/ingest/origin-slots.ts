@@ -11,7 +11,6 @@ export interface OriginSlots {
   /** Runs `work` in one of `url`'s origin slots. */
   run<T>(url: string, work: () => Promise<T>): Promise<T>;
   /** Downloads running now for the origin of `url`. */
-  active(url: string): number;
 }
 
 export function createOriginSlots(limit: number): OriginSlots {
@@ -43,6 +42,5 @@ export function createOriginSlots(limit: number): OriginSlots {
         if (slots.active === 0 && slots.waiting === 0) byOrigin.delete(origin);
       }
     },
-    active: (url) => byOrigin.get(originOf(url))?.active ?? 0,
   };
 }

@@ -7,7 +7,8 @@ import { type Scope, scopeCondition, scopeUser } from '../scope.ts';
 import type { EnqueueOptions } from './queue.ts';
 import { type QueueCommon, queueCommonSpec, type TaskManager } from './task-manager.ts';
 
-export interface QueueOptimizationInput extends QueueCommon {
+/** Routing and limits as for other tasks; no webhook or idempotency key (queued straight on the queue). */
+export interface QueueOptimizationInput extends Omit<QueueCommon, 'webhook' | 'idempotencyKey'> {
   /** Whose records may be touched; a user scope always narrows to that user. */
   scope: Scope;
   /** The images of this user (admins; a user scope implies its own). */

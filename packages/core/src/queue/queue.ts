@@ -245,7 +245,6 @@ export class TaskQueue {
   }
 }
 
-/** Holds the user's advisory lock to the end of the transaction, then refuses when the user is at the limit. */
 /** Under the user's advisory lock: refuses when the user already has `limit` queued or running tasks. */
 export async function checkActiveTasks(db: Executor, userId: string, limit: number): Promise<void> {
   await db.execute(sql`select pg_advisory_xact_lock(hashtext(${`mediaforge-tasks:${userId}`}))`);

@@ -3,7 +3,7 @@
  * state it leaves (so a token or an upload id is used once) and on the caller's scope (someone else's upload id
  * behaves like one that does not exist).
  */
-import { and, count, eq, inArray, lt, or, sql } from 'drizzle-orm';
+import { and, count, eq, inArray, lt, ne, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
 import {
   type StagedUploadKind,
@@ -110,15 +110,26 @@ export async function findTusUpload(db: Db, stagingKey: string): Promise<StagedU
  * Uploads expired more than `graceMs` ago (done or not), and failed ones: the sweep removes their staged bytes, if
  * any are left, and their rows.
  */
-export async function staleStagedUploads(db: Db, graceMs: number, limit = 500): Promise<StagedUploadRow[]> {
+export async function staleStagedUploads(
+  db: Db,
+  graceMs: number,
+  kind: 'tus' | 'direct',
+  limit = 500,
+): Promise<StagedUploadRow[]> {
   const cutoff = sql`now() - make_interval(secs => ${graceMs / 1000}::double precision)`;
+  // One kind per sweep, and never a completion in progress (it reads these bytes and removes them itself): rows a
+  // sweep would skip must not fill its window, or the other kind's sweep would never reach its own.
   return db
     .select()
     .from(stagedUploads)
     .where(
-      or(
-        lt(stagedUploads.expiresAt, cutoff),
-        and(eq(stagedUploads.state, 'failed'), lt(stagedUploads.updatedAt, cutoff)),
+      and(
+        kind === 'tus' ? eq(stagedUploads.kind, 'tus') : inArray(stagedUploads.kind, ['presigned', 'token']),
+        ne(stagedUploads.state, 'completing'),
+        or(
+          lt(stagedUploads.expiresAt, cutoff),
+          and(eq(stagedUploads.state, 'failed'), lt(stagedUploads.updatedAt, cutoff)),
+        ),
       ),
     )
     .limit(limit);
