@@ -103,6 +103,7 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<Running
           manager: new TaskManager({ database, settings }),
           workerId: worker.id,
           logger,
+          maxActiveTasksPerUser: settings.api.maxActiveTasksPerUser,
         });
   void worker.stopped.then(stopTicker);
   let resolveDone: () => void = () => {};

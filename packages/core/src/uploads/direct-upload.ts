@@ -63,13 +63,16 @@ export async function issueDirectUpload(
 ): Promise<DirectUploadTicket> {
   const record = await new RecordRepository(db).get(parseUid(uid), options.scope);
   const cap = options.maxFileSizeBytes;
+  if (options.size !== undefined && (!Number.isInteger(options.size) || options.size <= 0)) {
+    throw new FileProcessingError('`size` must be a whole number of bytes above 0.', 'INVALID_SIZE');
+  }
   if (options.size !== undefined && options.size > cap) throw new FileSizeExceededError(cap, options.size, 'Upload');
   const id = newUid();
   const stagingKey = `staging/${id}`;
   const expiresAt = new Date(Date.now() + options.expiresInSeconds * 1000);
   const base = { id, recordUid: record.uid, userId: record.userId, stagingKey, expiresAt };
   if (store.signedUploadUrl) {
-    if (options.size === undefined || !Number.isInteger(options.size) || options.size <= 0) {
+    if (options.size === undefined) {
       throw new FileProcessingError(
         'A presigned upload needs the file size in bytes (`size`): the URL is signed for exactly that length.',
         'INVALID_SIZE',
@@ -207,8 +210,7 @@ function sameHash(a: string, b: string): boolean {
  */
 export async function sweepDirectUploads(db: Db, store: FileStore, graceMs: number): Promise<number> {
   let removed = 0;
-  for (const row of await staleStagedUploads(db, graceMs)) {
-    if (row.kind === 'tus' || row.state === 'completing') continue;
+  for (const row of await staleStagedUploads(db, graceMs, 'direct')) {
     await store.delete(row.stagingKey);
     await deleteStagedUpload(db, row.id);
     removed += 1;

@@ -2,7 +2,7 @@
  * MP4, MOV and M4A (ISO base media): every box inside its parent and the file, a `moov` with at least one
  * track that has samples, and every sample the tables point at lying inside an `mdat`.
  */
-import { codecName, type FormatInfo, framesPerSecond, type StreamInfo } from './media-info.ts';
+import { codecName, type FormatInfo, framesPerSecond, MAX_STREAMS, type StreamInfo } from './media-info.ts';
 import { audioSampleEntry } from './mp4-audio.ts';
 import { pace } from './pace.ts';
 import { fail } from './problem.ts';
@@ -143,7 +143,8 @@ export async function validateIsobmff(source: ByteSource): Promise<FormatInfo> {
         if (frameRate) stream.frameRate = frameRate;
       }
     }
-    streams.push(stream);
+    // The file sets how many tracks it declares; what is kept (and returned with every record) is bounded.
+    if (streams.length < MAX_STREAMS) streams.push(stream);
     await pace();
   }
   // Tracks sharing the same bytes would let a small mdat stand for any number of samples.

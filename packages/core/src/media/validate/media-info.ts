@@ -6,6 +6,9 @@
 import type { MediaType } from '../../db/schema.ts';
 
 /** One audio or video stream of a container (MP4/MOV/M4A, WebM). */
+/** Streams kept per file: the count is the file's to declare, and `media_info` goes out with every record. */
+export const MAX_STREAMS = 64;
+
 export interface StreamInfo {
   kind: 'video' | 'audio';
   /** Common codec name, as ffprobe spells it where it knows it: `h264`, `hevc`, `av1`, `vp9`, `aac`, `opus`… */

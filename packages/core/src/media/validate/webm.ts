@@ -1,5 +1,5 @@
 /** WebM (Matroska/EBML): every element inside its parent and the file, with Tracks and at least one Cluster. */
-import { codecName, type FormatInfo, framesPerSecond, type StreamInfo } from './media-info.ts';
+import { codecName, type FormatInfo, framesPerSecond, MAX_STREAMS, type StreamInfo } from './media-info.ts';
 import { fail } from './problem.ts';
 import type { ByteSource } from './source.ts';
 
@@ -185,7 +185,8 @@ export async function validateWebm(source: ByteSource): Promise<FormatInfo> {
       stream.sampleRate = rate ? Math.round(await readFloat(source, rate)) : 8000;
       stream.channels = channels ? await readUint(source, channels) : 1;
     }
-    streams.push(stream);
+    // The file sets how many tracks it declares; what is kept (and returned with every record) is bounded.
+    if (streams.length < MAX_STREAMS) streams.push(stream);
   });
   const video = streams.find((stream) => stream.kind === 'video');
   const audio = streams.find((stream) => stream.kind === 'audio');
