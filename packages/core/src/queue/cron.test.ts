@@ -34,6 +34,11 @@ describe('cron', () => {
     await expect(checkCron(utc('* * * * * *'), 60)).rejects.toMatchObject({ code: 'SCHEDULE_TOO_FREQUENT' });
     await expect(checkCron(utc('*/30 * * * * *'), 60)).rejects.toMatchObject({ code: 'SCHEDULE_TOO_FREQUENT' });
     await expect(checkCron(utc('* * * * *'), 60)).resolves.toBeUndefined();
+    // Ticks 59 minutes apart, then one minute apart (xx:59 → next hour's :00): the short gap is found further on.
+    await expect(checkCron(utc('0,59 * * * *'), 120, at('2026-01-01T00:30:00Z'))).rejects.toMatchObject({
+      code: 'SCHEDULE_TOO_FREQUENT',
+      details: { gapSeconds: 60 },
+    });
     await expect(checkCron(utc('* * * * * *'), 1)).resolves.toBeUndefined();
   });
 });

@@ -33,9 +33,11 @@ export async function checkCron(spec: CronSpec, minIntervalSeconds: number, now 
   } catch {
     throw invalid(`Unknown time zone "${spec.timezone.slice(0, 60)}": use an IANA name such as UTC or Europe/Berlin.`);
   }
-  let previous = await nextTick(spec, now);
+  // One parse, walked forward: each `next()` is the tick after the one before.
+  const walk = await parse(spec, now);
+  let previous = walk.next().toDate();
   for (let n = 0; n < LOOKAHEAD; n++) {
-    const next = await nextTick(spec, previous);
+    const next = walk.next().toDate();
     const gapMs = next.getTime() - previous.getTime();
     if (gapMs < minIntervalSeconds * 1000) {
       throw new FileProcessingError(
