@@ -232,5 +232,13 @@ describe.skipIf(skipPostgres)('webhooks from worker processes on PostgreSQL', ()
     await expect(ingest(1, { ...hook(), url: 'file:///etc/passwd' })).rejects.toMatchObject({
       code: 'URL_NOT_ALLOWED',
     });
+    // The core, not only the API, keeps private webhook addresses to admin scopes.
+    const asUser = manager.queueFileProcessing({
+      urls: [`http://127.0.0.1:${origin.port}/f/0`],
+      scope: { userId: crypto.randomUUID() },
+      options: { allowPrivate: true },
+      webhook: hook(),
+    });
+    await expect(asUser).rejects.toMatchObject({ code: 'OPTION_NOT_ALLOWED' });
   });
 });

@@ -108,7 +108,7 @@ export function activeTaskLimit(services: Services, principal: ApiPrincipal): { 
 
 /**
  * The webhook and idempotency key of a queued request. The webhook's secret defaults to the calling key's webhook
- * secret; only an admin key may let it reach private addresses (403 OPTION_NOT_ALLOWED).
+ * secret. Only an admin key may let it reach private addresses: the core refuses it (403 OPTION_NOT_ALLOWED).
  */
 export async function taskExtras(
   services: Services,
@@ -118,11 +118,6 @@ export async function taskExtras(
 ): Promise<{ webhook?: WebhookSpec; idempotencyKey?: string }> {
   const key = headers['idempotency-key'];
   if (!webhook) return key === undefined ? {} : { idempotencyKey: key };
-  if (webhook.allowPrivate && !principal.admin) {
-    throw new ApiError(403, 'OPTION_NOT_ALLOWED', 'webhook.allowPrivate needs an admin key.', {
-      option: 'webhook.allowPrivate',
-    });
-  }
   const secret = webhook.secret ?? (await webhookSecretOfKeyId(services.database.db, principal.keyId));
   return {
     webhook: { ...webhook, secret },

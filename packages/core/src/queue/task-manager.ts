@@ -316,7 +316,7 @@ export class TaskManager {
 
   /** The task's webhook and idempotency key, checked; the key's hash covers the whole request but the secret. */
   private extras(kind: TaskKind, input: QueueCommon & { scope: Scope }): EnqueueExtras {
-    if (input.webhook) checkWebhook(input.webhook, this.deps.settings.allowHosts);
+    if (input.webhook) checkWebhook(input.webhook, this.deps.settings.allowHosts, input.scope);
     const key = input.idempotencyKey === undefined ? undefined : checkIdempotencyKey(input.idempotencyKey);
     const { scope: _, idempotencyKey: __, webhook, ...request } = input;
     return {

@@ -2,6 +2,7 @@
 import { sql } from 'drizzle-orm';
 import { FileProcessingError } from '../../errors.ts';
 import { checkUrl, type NetworkPolicy } from '../../ingest/guard.ts';
+import type { Scope } from '../../scope.ts';
 import type { Executor } from '../rows.ts';
 
 /** Longest webhook URL accepted. */
@@ -20,8 +21,16 @@ export interface WebhookSpec {
   allowPrivate?: boolean;
 }
 
-/** @throws FileProcessingError INVALID_URL, URL_NOT_ALLOWED or VALIDATION_ERROR */
-export function checkWebhook(spec: WebhookSpec, allowHosts: readonly string[]): void {
+/**
+ * Checks a task's webhook for its caller: only an admin scope may let it reach private addresses.
+ * @throws FileProcessingError OPTION_NOT_ALLOWED, INVALID_URL, URL_NOT_ALLOWED or VALIDATION_ERROR
+ */
+export function checkWebhook(spec: WebhookSpec, allowHosts: readonly string[], scope: Scope): void {
+  if (spec.allowPrivate && !scope.all) {
+    throw new FileProcessingError('webhook.allowPrivate needs an admin key.', 'OPTION_NOT_ALLOWED', {
+      details: { option: 'webhook.allowPrivate' },
+    });
+  }
   if (spec.url.length > WEBHOOK_URL_MAX) {
     throw new FileProcessingError(
       `The webhook URL is ${spec.url.length} characters, over ${WEBHOOK_URL_MAX}.`,
