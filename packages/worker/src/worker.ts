@@ -8,7 +8,6 @@
  */
 import { hostname } from 'node:os';
 import {
-  asDatabaseError,
   backoffMs,
   CANCEL_CHANNEL,
   type ClaimedItem,
@@ -17,7 +16,6 @@ import {
   deregisterWorker,
   FileProcessingError,
   ITEMS_CHANNEL,
-  registerWorker,
   releaseItems,
   renewLeases,
   retryItem,
@@ -27,13 +25,11 @@ import {
 } from '@mediaforge/core';
 import { type Held, holdItem } from './held.ts';
 import { armTimeLimits, type Decision, decide, ItemAbort, settledWithin, valueWithin } from './item-outcome.ts';
-import { prune, reap } from './maintenance.ts';
+import { prune, reap, registerPatiently, vacuumIfDead } from './maintenance.ts';
 import { OutcomeBuffer } from './outcome-buffer.ts';
 import type { WorkerOptions, WorkerState } from './types.ts';
 import { Wakeup } from './wakeup.ts';
 
-/** Tries at registration while the database is unreachable: about 20 s with backoff, longer than a restart. */
-const REGISTER_ATTEMPTS = 10;
 /** How long a stop keeps trying to record outcomes before leaving them to the leases. */
 const STOP_FLUSH_MS = 5000;
 /** How long a stop gives each of its last writes (hand-back, unlisten, deregistration). */
@@ -124,17 +120,7 @@ export class Worker {
       concurrency: this.concurrency,
       ...(this.options.version ? { version: this.options.version } : {}),
     };
-    // A worker started while PostgreSQL restarts (an orchestrator replacing it at that moment) waits for it rather
-    // than exiting 1: registration is the first write, and a lost connection is worth a few more tries.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await registerWorker(db, registration);
-        break;
-      } catch (error) {
-        if (attempt >= REGISTER_ATTEMPTS || !asDatabaseError(error)?.transient) throw error;
-        await Bun.sleep(backoffMs(attempt, { baseMs: 200, maxMs: 3000 }));
-      }
-    }
+    await registerPatiently(db, registration);
     this.unlisten.push(
       await this.options.database.listen(ITEMS_CHANNEL, (queue) => {
         if (this.queues.includes(queue)) this.wakeup.wake();
@@ -142,13 +128,15 @@ export class Worker {
       await this.options.database.listen(CANCEL_CHANNEL, () => void this.heartbeat()),
     );
     this.state = 'running';
-    this.timers.push(
-      setInterval(() => void this.heartbeat(), this.o.heartbeatMs),
-      setInterval(() => void this.reap(), this.o.reapMs),
-    );
-    if (this.options.retentionMs !== undefined) {
-      this.timers.push(setInterval(() => void this.prune(), this.options.pruneEveryMs ?? 3_600_000));
-    }
+    const every = (ms: number, work: () => unknown) => this.timers.push(setInterval(work, ms));
+    every(this.o.heartbeatMs, () => void this.heartbeat());
+    every(this.o.reapMs, () => void this.reap());
+    // Housekeeping while running: prune finished items, vacuum `task_items` past its dead-tuple threshold.
+    const log = this.options.logger.child({ workerId: this.id });
+    const { retentionMs, pruneEveryMs = 3_600_000 } = this.options;
+    const vacuum = this.options.vacuum ?? (this.options.database.kind === 'postgres' && {});
+    if (retentionMs !== undefined) every(pruneEveryMs, () => this.state === 'running' && prune(db, retentionMs, log));
+    if (vacuum) every(vacuum.everyMs ?? 10_000, () => this.state === 'running' && vacuumIfDead(db, log, vacuum));
     this.options.logger.info(
       { workerId: this.id, queues: this.queues, concurrency: this.concurrency },
       'worker started',
@@ -385,11 +373,6 @@ export class Worker {
     held.settled = true;
     this.outcomes.discard(held.item.id);
     this.forget(held);
-  }
-
-  private async prune(): Promise<void> {
-    if (this.state !== 'running' || this.options.retentionMs === undefined) return;
-    await prune(this.options.database.db, this.options.retentionMs, this.options.logger.child({ workerId: this.id }));
   }
 
   private async reap(): Promise<void> {
