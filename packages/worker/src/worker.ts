@@ -199,7 +199,9 @@ export class Worker {
     let failures = 0;
     while (this.state === 'running') {
       const free = this.concurrency + this.o.prefetch - this.running.size - this.waiting.length;
-      if (free <= 0) {
+      // With prefetch, refill once half the local queue is gone rather than per freed slot: one claim of ~prefetch/2
+      // items instead of as many claims of one or two (each walks the claim index from its front).
+      if (free <= 0 || this.waiting.length > this.o.prefetch / 2) {
         await this.wakeup.wait(this.o.pollMs);
         continue;
       }
@@ -265,17 +267,19 @@ export class Worker {
   }
 
   private async runItem(held: Held): Promise<void> {
-    const { item, controller, logger } = held;
+    const { item, controller } = held;
     const handler = this.options.handlers[item.kind];
     armTimeLimits(held, this.o, (outcome) => this.settle(held, outcome));
-    logger.debug({ kind: item.kind }, 'item started');
+    if (this.options.logger.isLevelEnabled('debug')) held.logger.debug({ kind: item.kind }, 'item started');
     try {
       if (!handler) {
         throw new FileProcessingError(`this worker has no handler for ${item.kind} items`, 'NO_HANDLER');
       }
       const result = await handler(item, {
         signal: controller.signal,
-        logger,
+        get logger() {
+          return held.logger;
+        },
         reportProgress: (progress) => {
           held.progress = progress;
         },
@@ -295,10 +299,10 @@ export class Worker {
     if (held.settled) return;
     held.settled = true;
     for (const timer of held.timers) clearTimeout(timer);
-    const { item, logger } = held;
+    const { item } = held;
     const ms = Math.round(performance.now() - held.startedAt);
     if (outcome === 'drop') {
-      logger.warn({ ms }, 'item dropped: cancelled or its lease was lost; nothing recorded');
+      held.logger.warn({ ms }, 'item dropped: cancelled or its lease was lost; nothing recorded');
       this.forget(held);
       return;
     }
@@ -308,7 +312,7 @@ export class Worker {
       return;
     }
     if ('retry' in outcome) {
-      logger.warn(
+      held.logger.warn(
         { ms, code: outcome.retry.code, delayMs: outcome.delayMs, err: outcome.retry.message },
         'item will be retried',
       );
@@ -321,16 +325,18 @@ export class Worker {
           message: outcome.retry.message ?? '',
         }),
       )
-        .catch((error) => logger.error({ err: error }, 'could not schedule the retry; the lease will bring it back'))
+        .catch((error) =>
+          held.logger.error({ err: error }, 'could not schedule the retry; the lease will bring it back'),
+        )
         .finally(() => this.forget(held));
       return;
     }
     if (outcome.status === 'succeeded') {
       this.counters.processed += 1;
-      logger.info({ ms, outcome: 'succeeded' }, 'item done');
+      if (this.options.logger.isLevelEnabled('info')) held.logger.info({ ms, outcome: 'succeeded' }, 'item done');
     } else {
       this.counters.failed += 1;
-      logger.warn({ ms, outcome: 'failed', code: outcome.code, err: outcome.message }, 'item failed');
+      held.logger.warn({ ms, outcome: 'failed', code: outcome.code, err: outcome.message }, 'item failed');
     }
     this.outcomes.add(outcome);
   }
