@@ -12,17 +12,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTestPostgres } from '@mediaforge/core/testing';
 import postgres from 'postgres';
+import { REMAINING, type System } from './queue.ts';
 
 const [system = 'mediaforge', jobsArg = '20000', concurrencyArg = '24'] = process.argv.slice(2);
 const jobs = Number(jobsArg);
 const CHILD = join(import.meta.dir, 'queue.child.ts');
-const REMAINING: Record<string, string> = {
-  mediaforge: `select count(*)::int as n from task_items where status in ('queued', 'running')`,
-  'mediaforge-prefetch': `select count(*)::int as n from task_items where status in ('queued', 'running')`,
-  'pg-boss': `select count(*)::int as n from pgboss.job where name = 'bench' and state < 'completed'`,
-  'graphile-worker': 'select count(*)::int as n from graphile_worker._private_jobs',
-  'graphile-worker-batched': 'select count(*)::int as n from graphile_worker._private_jobs',
-};
 const TICKS = 100; // USER_HZ
 
 /** utime + stime of a process and its reaped children, in seconds. */
@@ -49,7 +43,7 @@ try {
   for (;;) {
     await Bun.sleep(50);
     workerCpu = cpuOf(worker.pid);
-    const [row] = await sql.unsafe<{ n: number }[]>(REMAINING[system] ?? '');
+    const [row] = await sql.unsafe<{ n: number }[]>(REMAINING[system as System] ?? '');
     if (row?.n === 0) break;
   }
   const wall = (performance.now() - started) / 1000;
