@@ -13,9 +13,10 @@ import { type Benchmark, fixed, median, percentile } from './lib.ts';
 
 const CHILD = join(import.meta.dir, 'queue.child.ts');
 const SYSTEMS = ['mediaforge', 'mediaforge-prefetch', 'pg-boss', 'graphile-worker', 'graphile-worker-batched'] as const;
-type System = (typeof SYSTEMS)[number];
+export type System = (typeof SYSTEMS)[number];
 
-const REMAINING: Record<System, string> = {
+/** Jobs not yet done, per system (bench/queue-cpu.ts uses it too). */
+export const REMAINING: Record<System, string> = {
   mediaforge: `select count(*)::int as n from task_items where status in ('queued', 'running')`,
   'mediaforge-prefetch': `select count(*)::int as n from task_items where status in ('queued', 'running')`,
   'pg-boss': `select count(*)::int as n from pgboss.job where name = 'bench' and state < 'completed'`,

@@ -1,5 +1,34 @@
 /** The housekeeping every worker does on a timer: idempotent, so no leader is needed. */
-import { type Db, type Logger, pruneFinished, reapExpiredLeases } from '@mediaforge/core';
+import {
+  asDatabaseError,
+  backoffMs,
+  type Db,
+  type Logger,
+  pruneFinished,
+  reapExpiredLeases,
+  registerWorker,
+  type VacuumPolicy,
+  vacuumTaskItemsIfDead,
+} from '@mediaforge/core';
+
+/** Tries at registration while the database is unreachable: about 20 s with backoff, longer than a restart. */
+const REGISTER_ATTEMPTS = 10;
+
+/**
+ * A worker started while PostgreSQL restarts (an orchestrator replacing it at that moment) waits for it rather than
+ * exiting 1: registration is the first write, and a lost connection is worth a few more tries.
+ */
+export async function registerPatiently(db: Db, registration: Parameters<typeof registerWorker>[1]): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await registerWorker(db, registration);
+      return;
+    } catch (error) {
+      if (attempt >= REGISTER_ATTEMPTS || !asDatabaseError(error)?.transient) throw error;
+      await Bun.sleep(backoffMs(attempt, { baseMs: 200, maxMs: 3000 }));
+    }
+  }
+}
 
 /** Deletes items of tasks finished more than `retentionMs` ago (their results are folded into the task first). */
 export async function prune(db: Db, retentionMs: number, logger: Logger): Promise<void> {
@@ -20,5 +49,29 @@ export async function reap(db: Db, logger: Logger): Promise<boolean> {
   } catch (error) {
     logger.warn({ err: error }, 'lease reaper failed');
     return false;
+  }
+}
+
+let vacuuming = false;
+
+/**
+ * Vacuums `task_items` once its dead tuples pass the threshold (see vacuumTaskItemsIfDead). One at a time in this
+ * process; other workers' calls skip while one runs. True when it vacuumed.
+ */
+export async function vacuumIfDead(db: Db, logger: Logger, policy: VacuumPolicy = {}): Promise<boolean> {
+  if (vacuuming) return false;
+  vacuuming = true;
+  const started = performance.now();
+  try {
+    const check = await vacuumTaskItemsIfDead(db, policy);
+    if (check.vacuumed) {
+      logger.info({ ...check, ms: Math.round(performance.now() - started) }, 'vacuumed task_items');
+    }
+    return check.vacuumed;
+  } catch (error) {
+    logger.warn({ err: error }, 'vacuuming task_items failed');
+    return false;
+  } finally {
+    vacuuming = false;
   }
 }

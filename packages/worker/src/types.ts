@@ -1,5 +1,13 @@
 /** What a worker is given: its options, and the handler signature items run through. */
-import type { BackoffOptions, ClaimedItem, Database, FinishedTask, Logger, TaskKind } from '@mediaforge/core';
+import type {
+  BackoffOptions,
+  ClaimedItem,
+  Database,
+  FinishedTask,
+  Logger,
+  TaskKind,
+  VacuumPolicy,
+} from '@mediaforge/core';
 
 export interface ItemContext {
   /** Aborts on cancel, lost lease, soft timeout and shutdown; handlers pass it to everything they await. */
@@ -47,6 +55,11 @@ export interface WorkerOptions {
   retentionMs?: number;
   /** How often to prune. Default 1 hour (each worker; pruning is idempotent). */
   pruneEveryMs?: number;
+  /**
+   * Check `task_items` for dead tuples every `everyMs` and VACUUM it past `minDead + scaleFactor × live` (decision
+   * 0045). Default every 10 s on PostgreSQL, 50,000 + 5%; never on PGlite. `false`: never.
+   */
+  vacuum?: false | ({ everyMs?: number } & VacuumPolicy);
   /** Time in-flight items get to finish on a graceful stop before they are handed back. Default 30 s. */
   graceMs?: number;
   version?: string;

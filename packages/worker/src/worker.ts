@@ -8,7 +8,6 @@
  */
 import { hostname } from 'node:os';
 import {
-  asDatabaseError,
   backoffMs,
   CANCEL_CHANNEL,
   type ClaimedItem,
@@ -17,7 +16,6 @@ import {
   deregisterWorker,
   FileProcessingError,
   ITEMS_CHANNEL,
-  registerWorker,
   releaseItems,
   renewLeases,
   retryItem,
@@ -27,13 +25,11 @@ import {
 } from '@mediaforge/core';
 import { type Held, holdItem } from './held.ts';
 import { armTimeLimits, type Decision, decide, ItemAbort, settledWithin, valueWithin } from './item-outcome.ts';
-import { prune, reap } from './maintenance.ts';
+import { prune, reap, registerPatiently, vacuumIfDead } from './maintenance.ts';
 import { OutcomeBuffer } from './outcome-buffer.ts';
 import type { WorkerOptions, WorkerState } from './types.ts';
 import { Wakeup } from './wakeup.ts';
 
-/** Tries at registration while the database is unreachable: about 20 s with backoff, longer than a restart. */
-const REGISTER_ATTEMPTS = 10;
 /** How long a stop keeps trying to record outcomes before leaving them to the leases. */
 const STOP_FLUSH_MS = 5000;
 /** How long a stop gives each of its last writes (hand-back, unlisten, deregistration). */
@@ -124,17 +120,7 @@ export class Worker {
       concurrency: this.concurrency,
       ...(this.options.version ? { version: this.options.version } : {}),
     };
-    // A worker started while PostgreSQL restarts (an orchestrator replacing it at that moment) waits for it rather
-    // than exiting 1: registration is the first write, and a lost connection is worth a few more tries.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await registerWorker(db, registration);
-        break;
-      } catch (error) {
-        if (attempt >= REGISTER_ATTEMPTS || !asDatabaseError(error)?.transient) throw error;
-        await Bun.sleep(backoffMs(attempt, { baseMs: 200, maxMs: 3000 }));
-      }
-    }
+    await registerPatiently(db, registration);
     this.unlisten.push(
       await this.options.database.listen(ITEMS_CHANNEL, (queue) => {
         if (this.queues.includes(queue)) this.wakeup.wake();
@@ -142,13 +128,15 @@ export class Worker {
       await this.options.database.listen(CANCEL_CHANNEL, () => void this.heartbeat()),
     );
     this.state = 'running';
-    this.timers.push(
-      setInterval(() => void this.heartbeat(), this.o.heartbeatMs),
-      setInterval(() => void this.reap(), this.o.reapMs),
-    );
-    if (this.options.retentionMs !== undefined) {
-      this.timers.push(setInterval(() => void this.prune(), this.options.pruneEveryMs ?? 3_600_000));
-    }
+    const every = (ms: number, work: () => unknown) => this.timers.push(setInterval(work, ms));
+    every(this.o.heartbeatMs, () => void this.heartbeat());
+    every(this.o.reapMs, () => void this.reap());
+    // Housekeeping while running: prune finished items, vacuum `task_items` past its dead-tuple threshold.
+    const log = this.options.logger.child({ workerId: this.id });
+    const { retentionMs, pruneEveryMs = 3_600_000 } = this.options;
+    const vacuum = this.options.vacuum ?? (this.options.database.kind === 'postgres' && {});
+    if (retentionMs !== undefined) every(pruneEveryMs, () => this.state === 'running' && prune(db, retentionMs, log));
+    if (vacuum) every(vacuum.everyMs ?? 10_000, () => this.state === 'running' && vacuumIfDead(db, log, vacuum));
     this.options.logger.info(
       { workerId: this.id, queues: this.queues, concurrency: this.concurrency },
       'worker started',
@@ -211,7 +199,9 @@ export class Worker {
     let failures = 0;
     while (this.state === 'running') {
       const free = this.concurrency + this.o.prefetch - this.running.size - this.waiting.length;
-      if (free <= 0) {
+      // With prefetch, refill once half the local queue is gone rather than per freed slot: one claim of ~prefetch/2
+      // items instead of as many claims of one or two (each walks the claim index from its front).
+      if (free <= 0 || this.waiting.length > this.o.prefetch / 2) {
         await this.wakeup.wait(this.o.pollMs);
         continue;
       }
@@ -277,17 +267,19 @@ export class Worker {
   }
 
   private async runItem(held: Held): Promise<void> {
-    const { item, controller, logger } = held;
+    const { item, controller } = held;
     const handler = this.options.handlers[item.kind];
     armTimeLimits(held, this.o, (outcome) => this.settle(held, outcome));
-    logger.debug({ kind: item.kind }, 'item started');
+    if (this.options.logger.isLevelEnabled('debug')) held.logger.debug({ kind: item.kind }, 'item started');
     try {
       if (!handler) {
         throw new FileProcessingError(`this worker has no handler for ${item.kind} items`, 'NO_HANDLER');
       }
       const result = await handler(item, {
         signal: controller.signal,
-        logger,
+        get logger() {
+          return held.logger;
+        },
         reportProgress: (progress) => {
           held.progress = progress;
         },
@@ -307,10 +299,10 @@ export class Worker {
     if (held.settled) return;
     held.settled = true;
     for (const timer of held.timers) clearTimeout(timer);
-    const { item, logger } = held;
+    const { item } = held;
     const ms = Math.round(performance.now() - held.startedAt);
     if (outcome === 'drop') {
-      logger.warn({ ms }, 'item dropped: cancelled or its lease was lost; nothing recorded');
+      held.logger.warn({ ms }, 'item dropped: cancelled or its lease was lost; nothing recorded');
       this.forget(held);
       return;
     }
@@ -320,7 +312,7 @@ export class Worker {
       return;
     }
     if ('retry' in outcome) {
-      logger.warn(
+      held.logger.warn(
         { ms, code: outcome.retry.code, delayMs: outcome.delayMs, err: outcome.retry.message },
         'item will be retried',
       );
@@ -333,16 +325,18 @@ export class Worker {
           message: outcome.retry.message ?? '',
         }),
       )
-        .catch((error) => logger.error({ err: error }, 'could not schedule the retry; the lease will bring it back'))
+        .catch((error) =>
+          held.logger.error({ err: error }, 'could not schedule the retry; the lease will bring it back'),
+        )
         .finally(() => this.forget(held));
       return;
     }
     if (outcome.status === 'succeeded') {
       this.counters.processed += 1;
-      logger.info({ ms, outcome: 'succeeded' }, 'item done');
+      if (this.options.logger.isLevelEnabled('info')) held.logger.info({ ms, outcome: 'succeeded' }, 'item done');
     } else {
       this.counters.failed += 1;
-      logger.warn({ ms, outcome: 'failed', code: outcome.code, err: outcome.message }, 'item failed');
+      held.logger.warn({ ms, outcome: 'failed', code: outcome.code, err: outcome.message }, 'item failed');
     }
     this.outcomes.add(outcome);
   }
@@ -385,11 +379,6 @@ export class Worker {
     held.settled = true;
     this.outcomes.discard(held.item.id);
     this.forget(held);
-  }
-
-  private async prune(): Promise<void> {
-    if (this.state !== 'running' || this.options.retentionMs === undefined) return;
-    await prune(this.options.database.db, this.options.retentionMs, this.options.logger.child({ workerId: this.id }));
   }
 
   private async reap(): Promise<void> {

@@ -1,5 +1,6 @@
 /** Raw-statement plumbing shared by the queue's SQL: one result shape whichever driver runs it. */
 import type { SQL } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/database.ts';
 
 /** A database or a transaction: every queue statement can join the caller's transaction. */
@@ -9,6 +10,32 @@ export type Executor = Pick<Db, 'execute'>;
 export async function rows<T>(db: Executor, query: SQL): Promise<T[]> {
   const result = (await db.execute(query)) as unknown as T[] | { rows: T[] };
   return Array.isArray(result) ? result : result.rows;
+}
+
+interface PostgresJs {
+  unsafe(text: string, params: unknown[], options: { prepare: boolean }): Promise<unknown[]>;
+}
+
+const dialect = new PgDialect();
+
+/** The postgres.js client under a drizzle database (`$client`) or transaction (its session's), if that is the driver. */
+function postgresJsOf(db: Executor): PostgresJs | undefined {
+  const holder = db as { $client?: unknown; session?: { client?: unknown } };
+  const client = (holder.$client ?? holder.session?.client) as Partial<PostgresJs> | undefined;
+  return typeof client?.unsafe === 'function' ? (client as PostgresJs) : undefined;
+}
+
+/**
+ * `rows`, as a named prepared statement on PostgreSQL: drizzle runs raw SQL unnamed, which postgres.js sends in two
+ * round trips (Parse + Describe first, to learn the parameter types, then Bind + Execute), planned anew each time.
+ * Prepared, a connection parses and describes it once and later runs are one round trip. Only for the queue's hot
+ * statements, whose text is fixed (data only in parameters): every distinct text stays prepared on each connection.
+ */
+export async function preparedRows<T>(db: Executor, query: SQL): Promise<T[]> {
+  const client = postgresJsOf(db);
+  if (!client) return rows<T>(db, query);
+  const { sql, params } = dialect.sqlToQuery(query);
+  return (await client.unsafe(sql, params, { prepare: true })) as T[];
 }
 
 /** Timestamps arrive as Date from both drivers, but as text inside json aggregates. */

@@ -6,7 +6,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { TaskKind, TaskStatus } from '../db/queue-schema.ts';
 import type { ErrorCode } from '../error-codes.ts';
-import { type Executor, rows, toNumber } from './rows.ts';
+import { type Executor, preparedRows, rows, toNumber } from './rows.ts';
 
 export const ITEMS_CHANNEL = 'mediaforge_items';
 export const CANCEL_CHANNEL = 'mediaforge_cancel';
@@ -128,7 +128,7 @@ export async function claimSelected(
   input: { workerId: string; leaseMs: number },
   next: SQL,
 ): Promise<ClaimedItem[]> {
-  const found = await rows<Record<string, unknown>>(
+  const found = await preparedRows<Record<string, unknown>>(
     db,
     sql`
     with next as (${next}), claimed as (
@@ -170,7 +170,7 @@ export async function renewLeases(
   input: { workerId: string; ids: readonly number[]; leaseMs: number; progress: Record<string, unknown> },
 ): Promise<number[]> {
   if (input.ids.length === 0) return [];
-  const held = await rows<{ id: unknown }>(
+  const held = await preparedRows<{ id: unknown }>(
     db,
     sql`
     update task_items
@@ -242,7 +242,7 @@ export async function completeItems(
   const input = JSON.stringify(
     outcomes.map((o) => ({ id: o.id, status: o.status, result: o.result ?? null, code: o.code, message: o.message })),
   );
-  const [row] = await rows<Record<string, unknown>>(
+  const [row] = await preparedRows<Record<string, unknown>>(
     db,
     countIntoTasks({
       done: sql`
