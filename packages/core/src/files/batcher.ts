@@ -24,7 +24,6 @@ export function createBatcher<I, O>(
     try {
       while (queue.length > 0) {
         const batch = queue.slice(0, maxBatch);
-        DEBUG_HIST[batch.length] = (DEBUG_HIST[batch.length] ?? 0) + 1;
         queue = queue.slice(maxBatch);
         let results: readonly Settled<O>[];
         try {
@@ -78,6 +77,3 @@ export function perDatabase<D extends object, B>(make: (db: D) => B): (db: D) =>
     return found;
   };
 }
-
-const DEBUG_HIST: Record<number, number> = {};
-if (process.env.MF_BATCH_DEBUG) process.on('exit', () => console.error('BATCHES', JSON.stringify(DEBUG_HIST)));

@@ -18,8 +18,8 @@ import {
   type ObjectRow,
   objectColumns,
   objectRow,
-  reusableCondition,
   reserveObjectKey,
+  reusableCondition,
 } from './objects.ts';
 import type { PreparedFile } from './prepare.ts';
 import { type FileProvenance, type NewFileRecord, newRecordRow, type StoredObject } from './record-file.ts';

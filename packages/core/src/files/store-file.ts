@@ -12,7 +12,12 @@ import { withDeadlockRetry } from '../retry/rerun.ts';
 import { crashPoint } from './crash-points.ts';
 import type { FileStore } from './file-store.ts';
 import { sha256OfStream } from './file-store.ts';
-import { type CommitOutcome, commitNewRecordBatched, findReusableObjectsBatched, reserveObjectKeyBatched } from './object-batches.ts';
+import {
+  type CommitOutcome,
+  commitNewRecordBatched,
+  findReusableObjectsBatched,
+  reserveObjectKeyBatched,
+} from './object-batches.ts';
 import {
   addObjectReference,
   dropObjectReference,
