@@ -151,6 +151,14 @@ const SPOOL_WRITE_BYTES = 1024 * 1024;
  */
 const SYNC_EVERY_BYTES = 32 * 1024 * 1024;
 
+/**
+ * Background syncs in flight in this process, across every spool. Each holds one of the runtime's few file-system
+ * threads for as long as the disk takes; with one per spool, eight large downloads could hold them all and queue every
+ * other file operation (the spools' own writes included) behind their writeback.
+ */
+const MAX_BACKGROUND_SYNCS = 1;
+let backgroundSyncs = 0;
+
 async function spoolToFile(
   stream: ReadableStream<Uint8Array>,
   path: string,
@@ -177,15 +185,21 @@ async function spoolToFile(
     pendingBytes = 0;
     await writeAll(handle, chunks);
     crashPoint('during-spool');
-    if (syncWhileSpooling && !syncing && unsynced >= SYNC_EVERY_BYTES) {
+    if (syncWhileSpooling && !syncing && unsynced >= SYNC_EVERY_BYTES && backgroundSyncs < MAX_BACKGROUND_SYNCS) {
       unsynced = 0;
+      backgroundSyncs += 1;
       // Its failure is not lost: it is awaited (and thrown) before the spool is closed.
-      const started: Promise<unknown> = handle.datasync().then(
-        () => {
-          if (syncing === started) syncing = undefined;
-        },
-        (error: unknown) => ({ failed: error }),
-      );
+      const started: Promise<unknown> = handle
+        .datasync()
+        .then(
+          () => {
+            if (syncing === started) syncing = undefined;
+          },
+          (error: unknown) => ({ failed: error }),
+        )
+        .finally(() => {
+          backgroundSyncs -= 1;
+        });
       syncing = started;
     }
   };
