@@ -42,14 +42,7 @@ export async function reserveObjectKey(db: Db, object: NewObject): Promise<strin
       (mediaType === 'thumbnail' ? thumbnailKey(object.uid) : freshKey(mediaType, object.uid, object.extension));
     const [row] = await db
       .insert(objects)
-      .values({
-        key,
-        sha256: object.sha256,
-        size: object.size,
-        contentType: object.contentType,
-        ownerId: object.ownerId,
-        recordUid: object.uid,
-      })
+      .values(objectRow(object, key))
       .onConflictDoNothing({ target: objects.key })
       .returning({ key: objects.key });
     if (row) return row.key;
@@ -76,11 +69,7 @@ export async function findReusableObjects(
       and(
         ownerId === null ? isNull(objects.ownerId) : eq(objects.ownerId, ownerId),
         eq(objects.sha256, sha256),
-        eq(objects.state, 'live'),
-        or(
-          sql`${objects.refs} > 0`,
-          and(eq(objects.recordUid, recordUid), eq(objects.stored, true), eq(objects.refs, 0)),
-        ),
+        reusableCondition([recordUid]),
       ),
     );
   const leftovers: ObjectRow[] = [];
@@ -90,6 +79,29 @@ export async function findReusableObjects(
     else shared ??= row;
   }
   return { leftovers, shared };
+}
+
+/** Live objects a file may use: referenced ones (dedupe), or complete unreferenced ones of these records. */
+export function reusableCondition(recordUids: readonly string[]) {
+  return and(
+    eq(objects.state, 'live'),
+    or(
+      sql`${objects.refs} > 0`,
+      and(inArray(objects.recordUid, [...recordUids]), eq(objects.stored, true), eq(objects.refs, 0)),
+    ),
+  );
+}
+
+/** The row that reserves `key` for a new object. */
+export function objectRow(object: NewObject, key: string) {
+  return {
+    key,
+    sha256: object.sha256,
+    size: object.size,
+    contentType: object.contentType,
+    ownerId: object.ownerId,
+    recordUid: object.uid,
+  };
 }
 
 /**
@@ -205,7 +217,7 @@ export async function sweepObjects(
   return { removed: retired.length };
 }
 
-const objectColumns = {
+export const objectColumns = {
   key: objects.key,
   sha256: objects.sha256,
   size: objects.size,

@@ -36,6 +36,11 @@ export interface PrepareOptions {
   allowedTypes?: AllowedTypes;
   /** Whose file this is (user id): waiting image decodes are served round-robin by owner. */
   owner?: string;
+  /**
+   * The spool will be stored as it is by a store that syncs it (the local disk's `putFile`): its writeback is started
+   * while the body still streams in, so that final fsync finds little left instead of the whole file.
+   */
+  syncWhileSpooling?: boolean;
 }
 
 /** A verified file, spooled and ready to store. */
@@ -80,7 +85,7 @@ export async function withPreparedFile<T>(
   }
   const spool = join(options.home, 'tmp', `spool-${newUid()}`);
   try {
-    const original = await spoolToFile(detection.stream, spool, options.maxSize);
+    const original = await spoolToFile(detection.stream, spool, options.maxSize, options.syncWhileSpooling);
     let file: PreparedFile;
     if (type.mediaType === 'image') {
       const bytes = await Bun.file(spool).bytes();
@@ -138,10 +143,27 @@ function prepared(
 /** Bytes gathered before one `writev`: fewer, larger writes to the spool than one per socket chunk (16–64 KiB). */
 const SPOOL_WRITE_BYTES = 1024 * 1024;
 
+/**
+ * With `syncWhileSpooling`, an `fdatasync` is started each time this many bytes were written since the last one
+ * began (at most one in flight, never awaited by the writes): the disk writes the file back while the network
+ * delivers the rest. Without it, a machine with much memory keeps a whole large file dirty until the final fsync,
+ * which then writes all of it after the download ended (8 × 256 MiB: ~5 s of a 12 s ingest here).
+ */
+const SYNC_EVERY_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Background syncs in flight in this process, across every spool. Each holds one of the runtime's few file-system
+ * threads for as long as the disk takes; with one per spool, eight large downloads could hold them all and queue every
+ * other file operation (the spools' own writes included) behind their writeback.
+ */
+const MAX_BACKGROUND_SYNCS = 1;
+let backgroundSyncs = 0;
+
 async function spoolToFile(
   stream: ReadableStream<Uint8Array>,
   path: string,
   maxSize = Number.POSITIVE_INFINITY,
+  syncWhileSpooling = false,
 ): Promise<{ sha256: string; size: number }> {
   // One hash, the record's identity; stores reuse it (the local ETag) instead of hashing the bytes again.
   const hash = new Bun.CryptoHasher('sha256');
@@ -154,12 +176,32 @@ async function spoolToFile(
   let size = 0;
   let pending: Uint8Array[] = [];
   let pendingBytes = 0;
+  let unsynced = 0;
+  let syncing: Promise<unknown> | undefined;
   const flush = async () => {
     const chunks = pending;
+    unsynced += pendingBytes;
     pending = [];
     pendingBytes = 0;
     await writeAll(handle, chunks);
     crashPoint('during-spool');
+    if (syncWhileSpooling && !syncing && unsynced >= SYNC_EVERY_BYTES && backgroundSyncs < MAX_BACKGROUND_SYNCS) {
+      unsynced = 0;
+      backgroundSyncs += 1;
+      // Its failure is not lost: it is awaited (and thrown) before the spool is closed.
+      const started: Promise<unknown> = handle
+        .datasync()
+        .then(
+          () => {
+            if (syncing === started) syncing = undefined;
+          },
+          (error: unknown) => ({ failed: error }),
+        )
+        .finally(() => {
+          backgroundSyncs -= 1;
+        });
+      syncing = started;
+    }
   };
   const reader = stream.getReader();
   try {
@@ -175,11 +217,14 @@ async function spoolToFile(
       if (pendingBytes >= SPOOL_WRITE_BYTES) await flush();
     }
     if (pendingBytes > 0) await flush();
+    const synced = (await syncing) as { failed?: unknown } | undefined;
+    if (synced?.failed) throw synced.failed;
   } catch (error) {
     await reader.cancel().catch(() => {});
     throw error;
   } finally {
     reader.releaseLock();
+    await syncing;
     await handle.close();
   }
   return { sha256: hash.digest('hex'), size };

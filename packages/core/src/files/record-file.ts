@@ -104,15 +104,25 @@ export async function insertRecordWithFile(
 ): Promise<MediaRecord | undefined> {
   const [record] = await db
     .insert(records)
-    .values({
-      uid: target.uid,
-      mediaType: file.type.mediaType,
-      userId: target.userId,
-      generationId: target.generationId,
-      ...fileColumns(file, stored, provenance),
-      metadata: fileMetadata(file, stored, provenance),
-    })
+    .values(newRecordRow(target, file, stored, provenance))
     .onConflictDoNothing({ target: records.uid })
     .returning();
   return record;
+}
+
+/** The row of a new record with its file. */
+export function newRecordRow(
+  target: NewFileRecord,
+  file: PreparedFile,
+  stored: StoredObject,
+  provenance: FileProvenance,
+) {
+  return {
+    uid: target.uid,
+    mediaType: file.type.mediaType,
+    userId: target.userId,
+    generationId: target.generationId,
+    ...fileColumns(file, stored, provenance),
+    metadata: fileMetadata(file, stored, provenance),
+  };
 }

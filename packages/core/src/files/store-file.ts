@@ -13,9 +13,14 @@ import { crashPoint } from './crash-points.ts';
 import type { FileStore } from './file-store.ts';
 import { sha256OfStream } from './file-store.ts';
 import {
+  type CommitOutcome,
+  commitNewRecordBatched,
+  findReusableObjectsBatched,
+  reserveObjectKeyBatched,
+} from './object-batches.ts';
+import {
   addObjectReference,
   dropObjectReference,
-  findReusableObjects,
   lockObjects,
   markObjectStored,
   type ObjectRow,
@@ -72,7 +77,7 @@ export async function storeFile(
   const ownerId = record ? record.userId : (target.create?.userId ?? null);
   return withKeyLock(`${ownerId ?? ''}:${file.sha256}`, async () => {
     // An object this record already stored but never recorded, or one the owner has with the same bytes.
-    const found = await findReusableObjects(ctx.db, ownerId, uid, file.sha256);
+    const found = await findReusableObjectsBatched(ctx.db, ownerId, uid, file.sha256);
     const leftover = await intactLeftover(ctx, found.leftovers, file.sha256);
     const reusable = leftover ?? found.shared;
     if (reusable) {
@@ -85,7 +90,7 @@ export async function storeFile(
       if (done) return done;
     }
     await checkFileQuota(ctx, ownerId, file.size, target.create !== undefined);
-    const key = await reserveObjectKey(ctx.db, {
+    const key = await reserveObjectKeyBatched(ctx.db, {
       mediaType: file.type.mediaType,
       uid,
       extension: file.extension,
@@ -119,6 +124,7 @@ export async function storeFile(
 /**
  * One transaction: reference the object, write the record, drop the record's previous object. Returns `undefined`
  * when the object can no longer be referenced; `record` is `undefined` when a new record's uid already existed.
+ * A new record commits together with the other new records committing at the same time (object-batches.ts).
  */
 async function commit(
   file: PreparedFile,
@@ -128,21 +134,51 @@ async function commit(
   origin: StoredFile['origin'],
   stored: StoredObject,
 ): Promise<StoredFile | undefined> {
+  let retired: string | undefined;
+  const alone = async (): Promise<CommitOutcome> => {
+    const result = await commitAlone(file, target, provenance, ctx.db, stored);
+    retired = result.retired;
+    return result.outcome;
+  };
+  const outcome = target.create
+    ? await commitNewRecordBatched(ctx.db, {
+        target: target.create,
+        file,
+        stored,
+        provenance,
+        fresh: origin === 'written',
+        alone,
+      })
+    : await alone();
+  if ('gone' in outcome) return undefined;
+  crashPoint('after-commit');
+  if (retired) await removeRetiredBytes(ctx.db, ctx.store, [retired]).catch(() => {});
+  return { record: outcome.record, object: stored, origin };
+}
+
+/** `commit` for one file in its own transaction; `retired` is the previous object it gave up for good. */
+async function commitAlone(
+  file: PreparedFile,
+  target: FileTarget,
+  provenance: FileProvenance,
+  db: Db,
+  stored: StoredObject,
+): Promise<{ outcome: CommitOutcome; retired?: string }> {
   const previousKey = target.claim?.before.storageKey ?? null;
   const sameObject = previousKey === stored.storageKey;
   let retired: string | undefined;
-  const result = await withDeadlockRetry(() =>
-    ctx.db.transaction(async (tx) => {
+  const outcome = await withDeadlockRetry(() =>
+    db.transaction(async (transaction) => {
       retired = undefined;
-      const db = tx as unknown as Db;
-      await lockObjects(db, previousKey && !sameObject ? [stored.storageKey, previousKey] : [stored.storageKey]);
+      const tx = transaction as unknown as Db;
+      await lockObjects(tx, previousKey && !sameObject ? [stored.storageKey, previousKey] : [stored.storageKey]);
       // Both statements are sent at once (one round trip on a pipelining driver); when the object turned out to be
       // retiring, throwing rolls the record write back.
       const [referenced, written] = await Promise.allSettled([
-        sameObject || addObjectReference(db, stored.storageKey),
+        sameObject || addObjectReference(tx, stored.storageKey),
         target.claim
-          ? completeClaimedRecord(db, target.claim, file, stored, provenance)
-          : insertRecordWithFile(db, target.create, file, stored, provenance),
+          ? completeClaimedRecord(tx, target.claim, file, stored, provenance)
+          : insertRecordWithFile(tx, target.create, file, stored, provenance),
       ]);
       if (referenced.status === 'rejected') throw referenced.reason;
       if (!referenced.value) throw new ObjectGone();
@@ -153,18 +189,15 @@ async function commit(
         // A new record's uid is taken (the same queue item ran twice): change nothing.
         throw new ExistingRecord();
       }
-      if (previousKey && !sameObject && (await dropObjectReference(db, previousKey))) retired = previousKey;
-      return { record };
+      if (previousKey && !sameObject && (await dropObjectReference(tx, previousKey))) retired = previousKey;
+      return { record } as CommitOutcome;
     }),
-  ).catch((error: unknown) => {
+  ).catch((error: unknown): CommitOutcome => {
     if (error instanceof ExistingRecord) return { record: undefined };
-    if (error instanceof ObjectGone) return { gone: true as const };
+    if (error instanceof ObjectGone) return { gone: true };
     throw error;
   });
-  if ('gone' in result) return undefined;
-  crashPoint('after-commit');
-  if (retired) await removeRetiredBytes(ctx.db, ctx.store, [retired]).catch(() => {});
-  return { record: result.record, object: stored, origin };
+  return { outcome, ...(retired ? { retired } : {}) };
 }
 
 class ExistingRecord extends Error {}

@@ -118,6 +118,8 @@ export async function processUrl(url: string, ctx: IngestContext): Promise<FileM
     ...(ctx.quality === undefined ? {} : { quality: ctx.quality }),
     ...(ctx.allowedTypes ? { allowedTypes: ctx.allowedTypes } : {}),
     ...(ctx.userId ? { owner: ctx.userId } : {}),
+    // The local disk takes the spool over and syncs it: its writeback overlaps the download.
+    ...(ctx.store.putFile ? { syncWhileSpooling: true } : {}),
   };
   const originalName =
     nameFromDisposition(download.contentDisposition) ?? nameFromUrl(download.url) ?? nameFromUrl(url);

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { chmod, copyFile, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { collectGarbageEvery, isTransientSystemCode } from '@mediaforge/core';
@@ -134,22 +134,30 @@ export function createFileStore({ root }: FileStoreOptions): ObjectStore {
     return { size, sha256: hasher.digest('hex') };
   }
 
-  /** Writes the sidecar (content type, metadata, ETag) of an object just put in place. */
+  /** The sidecar (content type, metadata, ETag) of an object. */
+  function sidecarBytes(written: { sha256: string }, options: PutOptions): Uint8Array {
+    const sidecar: Sidecar = {
+      contentType: options.contentType,
+      metadata: options.metadata ?? {},
+      etag: `"${written.sha256}"`,
+      ...(options.cacheControl ? { cacheControl: options.cacheControl } : {}),
+    };
+    return new TextEncoder().encode(JSON.stringify(sidecar));
+  }
+
+  /** Writes the sidecar of an object just put in place. */
   async function finishPut(
     key: string,
     path: string,
     written: { size: number; sha256: string },
     options: PutOptions,
   ): Promise<PutResult> {
-    const etag = `"${written.sha256}"`;
-    const sidecar: Sidecar = {
-      contentType: options.contentType,
-      metadata: options.metadata ?? {},
-      etag,
-      ...(options.cacheControl ? { cacheControl: options.cacheControl } : {}),
-    };
-    await writeAtomically(sidecarOf(path), new TextEncoder().encode(JSON.stringify(sidecar)));
-    return { key, size: written.size, etag, url: pathToFileURL(path).toString() };
+    await writeAtomically(sidecarOf(path), sidecarBytes(written, options));
+    return putResult(key, path, written);
+  }
+
+  function putResult(key: string, path: string, written: { size: number; sha256: string }): PutResult {
+    return { key, size: written.size, etag: `"${written.sha256}"`, url: pathToFileURL(path).toString() };
   }
 
   return {
@@ -181,28 +189,44 @@ export function createFileStore({ root }: FileStoreOptions): ObjectStore {
       const path = pathOf(key);
       validateMetadata(DRIVER_NAME, options.metadata);
       if (options.signal?.aborted) throw new StorageAbortedError(DRIVER_NAME, key, options.signal.reason);
-      const temp = tempOf(path);
+      const written = { size: options.size, sha256: options.sha256 };
+      // The object and its sidecar are synced at once (the two fsyncs overlap, one journal commit for both), and the
+      // object becomes visible only after both are durable. The caller's file is private (a spool): it is made
+      // readable and synced where it lies, then renamed into place; the key is reserved, so nothing else is there.
+      let taken = source;
       try {
-        await inDirectory(path, () =>
-          rename(source, temp).catch(async (error: NodeJS.ErrnoException) => {
+        await inDirectory(path, async () => {
+          const handle = await open(source, 'r').catch(async (error: NodeJS.ErrnoException) => {
+            if (error.code !== 'ENOENT') throw error;
+            throw Object.assign(new Error(`cannot read ${source}`), { code: 'ESOURCE', cause: error });
+          });
+          try {
+            await handle.chmod(0o644);
+            await Promise.all([handle.sync(), writeAtomically(sidecarOf(path), sidecarBytes(written, options))]);
+          } finally {
+            await handle.close();
+          }
+          await rename(source, path).catch(async (error: NodeJS.ErrnoException) => {
             if (error.code !== 'EXDEV') throw error;
-            await copyFile(source, temp);
-          }),
-        );
-        await chmod(temp, 0o644);
-        const handle = await open(temp, 'r');
-        try {
-          await handle.sync();
-        } finally {
-          await handle.close();
-        }
-        await rename(temp, path);
+            // Another filesystem: copied next to the object, synced, then renamed into place.
+            taken = tempOf(path);
+            await copyFile(source, taken);
+            const copy = await open(taken, 'r');
+            try {
+              await copy.sync();
+            } finally {
+              await copy.close();
+            }
+            await rename(taken, path);
+          });
+        });
       } catch (error) {
         // The cleanup must not mask the write's own (typed) failure.
-        await rm(temp, { force: true }).catch(() => {});
+        if (taken !== source) await rm(taken, { force: true }).catch(() => {});
+        await rm(sidecarOf(path), { force: true }).catch(() => {});
         throw wrap(error, `cannot write ${key}`);
       }
-      return finishPut(key, path, { size: options.size, sha256: options.sha256 }, options);
+      return putResult(key, path, written);
     },
 
     async get(key: string, options: { range?: ByteRange } = {}): Promise<GetResult | null> {
