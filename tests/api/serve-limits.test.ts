@@ -50,6 +50,16 @@ afterAll(async () => {
   await postgres.drop();
 });
 
+/** A new text record of the test's key; its uid. */
+async function createTextRecord(): Promise<string> {
+  const created = await fetch(new URL('/v1/records', server.url), {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ mediaType: 'text' }),
+  });
+  return ((await created.json()) as { uid: string }).uid;
+}
+
 interface RawClient {
   socket: net.Socket;
   received: () => string;
@@ -156,12 +166,7 @@ test('a made-up key or session cookie buys no body reading: a stalled chunked bo
 }, 30_000);
 
 test('a long upload that keeps sending succeeds; one that stops sending is dropped', async () => {
-  const created = await fetch(new URL('/v1/records', server.url), {
-    method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ mediaType: 'text' }),
-  });
-  const { uid } = (await created.json()) as { uid: string };
+  const uid = await createTextRecord();
   const head = (length: number) =>
     `POST /v1/records/${uid}/file HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Length: ${length}\r\n\r\n`;
   // Six pieces 700 ms apart: 3.5 s in all, longer than both timeouts, with no gap as long as either.
@@ -175,12 +180,7 @@ test('a long upload that keeps sending succeeds; one that stops sending is dropp
   expect(slow.received()).toStartWith('HTTP/1.1 201');
   slow.socket.destroy();
 
-  const created2 = await fetch(new URL('/v1/records', server.url), {
-    method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ mediaType: 'text' }),
-  });
-  const other = ((await created2.json()) as { uid: string }).uid;
+  const other = await createTextRecord();
   const stalled = await rawClient(head(1000).replace(uid, other));
   stalled.socket.write(piece);
   const lifetime = await stalled.closed;
@@ -201,12 +201,7 @@ test('clients that hang up mid-request are logged as client aborts, not as serve
 });
 
 test('chunked bodies past the limits get a 413 in the one error shape', async () => {
-  const created = await fetch(new URL('/v1/records', server.url), {
-    method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ mediaType: 'text' }),
-  });
-  const { uid } = (await created.json()) as { uid: string };
+  const uid = await createTextRecord();
   const upload = await fetch(new URL(`/v1/records/${uid}/file`, server.url), {
     method: 'POST',
     headers: { authorization: `Bearer ${key}` },
@@ -241,12 +236,7 @@ function chunked(chunk: Uint8Array, count: number): ReadableStream<Uint8Array> {
 }
 
 test('a truncated upload and one whose Content-Length is past the cap leave the record and the disk as they were', async () => {
-  const created = await fetch(new URL('/v1/records', server.url), {
-    method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ mediaType: 'text' }),
-  });
-  const { uid } = (await created.json()) as { uid: string };
+  const uid = await createTextRecord();
   const objects = () => readdirSync(join(home, 'objects'), { recursive: true }).map(String).sort();
   const objectsBefore = objects();
   const head = (length: number) =>
