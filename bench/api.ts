@@ -4,7 +4,7 @@
  * Bun.serve answering the same row with one prepared postgres.js query (reads: target ≥ 0.8×), a bare Bun.serve
  * answering from memory (`/health`: target ≥ 0.7×; uploads), plus the server's peak RSS over the uploads (< 150 MiB).
  */
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestPostgres } from '@mediaforge/core/testing';
@@ -143,7 +143,7 @@ export const api: Benchmark = {
 
       const reads = { mediaforge: [] as number[], bareDb: [] as number[], bare: [] as number[] };
       const health = { mediaforge: [] as number[], bare: [] as number[] };
-      const uploads = { mediaforge: [] as number[], bare: [] as number[] };
+      const uploads = { mediaforge: [] as number[], bare: [] as number[], bareFsync: [] as number[] };
       // Uploads first, on a server that has served one upload: its peak RSS is then the uploads' alone.
       for (let rep = 0; rep < reps; rep++) {
         console.error(`  uploads ${rep + 1}/${reps}`);
@@ -151,7 +151,10 @@ export const api: Benchmark = {
         const uid = await createRecord();
         uploads.mediaforge.push(await curlUpload(new URL(`/v1/records/${uid}/file`, base).toString(), key, wav));
         uploads.bare.push(await curlUpload(new URL(`/v1/records/${uid}/file`, bareBase).toString(), key, wav));
-        rmSync(join(work, `upload-${rep}`), { force: true });
+        uploads.bareFsync.push(
+          await curlUpload(new URL(`/v1/records/${uid}/file?fsync`, bareBase).toString(), key, wav),
+        );
+        for (const name of readdirSync(work)) if (name.startsWith('upload-')) rmSync(join(work, name), { force: true });
       }
       const peak = memory(serve.pid, 'VmHWM');
       // Each peer once per repetition, in turn, so a burst of load from outside hits them alike.
@@ -202,6 +205,13 @@ export const api: Benchmark = {
             fixed(uploadRatio, 2),
           ],
           [
+            `upload ${uploadBytes / MiB} MiB WAV (MB/s)`,
+            fixed(mbps(uploads.mediaforge), 1),
+            'bare Bun.serve writing the body to a file, then fsync',
+            fixed(mbps(uploads.bareFsync), 1),
+            fixed(mbps(uploads.mediaforge) / mbps(uploads.bareFsync), 2),
+          ],
+          [
             '`mediaforge serve` RSS: idle → peak through the uploads (MiB)',
             `${fixed(idleRss, 0)} → ${fixed(peak, 0)}`,
             '',
@@ -211,7 +221,7 @@ export const api: Benchmark = {
         ],
         notes: [
           `Targets: record reads ≥ ${READ_TARGET}× the bare database server (${fixed(readRatio, 2)}×); \`/health\` through the full middleware stack ≥ ${HEALTH_TARGET}× a bare Bun.serve (${fixed(healthRatio, 2)}×); peak RSS of \`mediaforge serve\` through ${reps + 1} uploads of ${uploadBytes / MiB} MiB < ${LIMIT_MIB} MiB (${fixed(peak, 0)} MiB).`,
-          `Reads: \`wrk -t2 -c${CONNECTIONS} -d${seconds}s\` with a bearer key, median of ${reps}, the five read measures taken in turn within each repetition; mediaforge checks the key (cached, evicted by NOTIFY on revocation), the rate limit and the owner, then reads the record from PostgreSQL on every request; the bare database server runs one prepared \`select * from records where uid = $1\` per request with a pool of 10 like mediaforge's, and returns the row as JSON; the bare memory server returns the same JSON from memory. Uploads: \`curl -X POST -T file\`, each to a new record, with new content each time (no dedupe); mediaforge detects, spools while hashing, validates the WAV, stores it on local disk and updates the record; the bare server writes the body to a file. wrk, curl and all three servers share the machine's 2 cores.`,
+          `Reads: \`wrk -t2 -c${CONNECTIONS} -d${seconds}s\` with a bearer key, median of ${reps}, the five read measures taken in turn within each repetition; mediaforge checks the key (cached, evicted by NOTIFY on revocation), the rate limit and the owner, then reads the record from PostgreSQL on every request; the bare database server runs one prepared \`select * from records where uid = $1\` per request with a pool of 10 like mediaforge's, and returns the row as JSON; the bare memory server returns the same JSON from memory. Uploads: \`curl -X POST -T file\`, each to a new record, with new content each time (no dedupe); mediaforge detects, spools while hashing, validates the WAV, stores it on local disk (synced before it is visible) and updates the record; the bare server writes the body to a file (the target's anchor), and in a second row also syncs it (the floor for a durable write). wrk, curl and all three servers share the machine's 2 cores.`,
           `Versions: ${await toolVersion(['wrk', '-v'])}; ${await toolVersion(['curl', '--version'])}.`,
         ],
       };

@@ -1,9 +1,11 @@
 /**
  * The ceiling for the API benchmark: a bare Bun.serve doing the least the same routes could do. GET answers a fixed
  * record document (and `/health` its liveness document, built per request as mediaforge's is); POST streams the body
- * to a file. Prints its URL, then serves until killed.
+ * to a file, and with `?fsync` also syncs it to the disk before answering (mediaforge syncs every stored object: the
+ * physical floor for a durable upload). Prints its URL, then serves until killed.
  * Usage: bun bench/bare-server.child.ts <record-json-file> <upload-dir>
  */
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 
 const [recordFile = '', uploadDir = ''] = process.argv.slice(2);
@@ -20,13 +22,19 @@ const server = Bun.serve({
       return Response.json({ status: 'ok', version: '0.0.0', uptimeSeconds: (Date.now() - started) / 1000 });
     }
     if (request.method === 'GET') return new Response(record, { headers: { 'content-type': 'application/json' } });
-    const writer = Bun.file(join(uploadDir, `upload-${uploads++}`)).writer();
+    const path = join(uploadDir, `upload-${uploads++}`);
+    const writer = Bun.file(path).writer();
     let size = 0;
     for await (const chunk of request.body ?? []) {
       size += chunk.byteLength;
       writer.write(chunk);
     }
     await writer.end();
+    if (new URL(request.url).searchParams.has('fsync')) {
+      const handle = await open(path, 'r');
+      await handle.sync();
+      await handle.close();
+    }
     return Response.json({ size }, { status: 201 });
   },
 });

@@ -1,5 +1,6 @@
 // A real server on loopback against stalled and slow clients (raw sockets): they are dropped, others are served.
 import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { readdirSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { type StartedServer, startServer } from '@mediaforge/api';
@@ -14,12 +15,13 @@ let postgres: TestPostgres;
 let database: Database;
 let server: StartedServer;
 let key = '';
+let home = '';
 
 beforeAll(async () => {
   postgres = await createTestPostgres();
   database = await openDatabase({ url: postgres.url });
   await database.migrate();
-  const home = tempDir();
+  home = tempDir();
   const settings = loadSettings({
     env: {
       MEDIAFORGE_HOME: home,
@@ -47,6 +49,16 @@ afterAll(async () => {
   await database.close();
   await postgres.drop();
 });
+
+/** A new text record of the test's key; its uid. */
+async function createTextRecord(): Promise<string> {
+  const created = await fetch(new URL('/v1/records', server.url), {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ mediaType: 'text' }),
+  });
+  return ((await created.json()) as { uid: string }).uid;
+}
 
 interface RawClient {
   socket: net.Socket;
@@ -154,12 +166,7 @@ test('a made-up key or session cookie buys no body reading: a stalled chunked bo
 }, 30_000);
 
 test('a long upload that keeps sending succeeds; one that stops sending is dropped', async () => {
-  const created = await fetch(new URL('/v1/records', server.url), {
-    method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ mediaType: 'text' }),
-  });
-  const { uid } = (await created.json()) as { uid: string };
+  const uid = await createTextRecord();
   const head = (length: number) =>
     `POST /v1/records/${uid}/file HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Length: ${length}\r\n\r\n`;
   // Six pieces 700 ms apart: 3.5 s in all, longer than both timeouts, with no gap as long as either.
@@ -173,12 +180,7 @@ test('a long upload that keeps sending succeeds; one that stops sending is dropp
   expect(slow.received()).toStartWith('HTTP/1.1 201');
   slow.socket.destroy();
 
-  const created2 = await fetch(new URL('/v1/records', server.url), {
-    method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ mediaType: 'text' }),
-  });
-  const other = ((await created2.json()) as { uid: string }).uid;
+  const other = await createTextRecord();
   const stalled = await rawClient(head(1000).replace(uid, other));
   stalled.socket.write(piece);
   const lifetime = await stalled.closed;
@@ -199,12 +201,7 @@ test('clients that hang up mid-request are logged as client aborts, not as serve
 });
 
 test('chunked bodies past the limits get a 413 in the one error shape', async () => {
-  const created = await fetch(new URL('/v1/records', server.url), {
-    method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ mediaType: 'text' }),
-  });
-  const { uid } = (await created.json()) as { uid: string };
+  const uid = await createTextRecord();
   const upload = await fetch(new URL(`/v1/records/${uid}/file`, server.url), {
     method: 'POST',
     headers: { authorization: `Bearer ${key}` },
@@ -237,3 +234,30 @@ function chunked(chunk: Uint8Array, count: number): ReadableStream<Uint8Array> {
     },
   });
 }
+
+test('a truncated upload and one whose Content-Length is past the cap leave the record and the disk as they were', async () => {
+  const uid = await createTextRecord();
+  const objects = () => readdirSync(join(home, 'objects'), { recursive: true }).map(String).sort();
+  const objectsBefore = objects();
+  const head = (length: number) =>
+    `POST /v1/records/${uid}/file HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Length: ${length}\r\n\r\n`;
+  // Claims 200 KiB, sends 100 KiB of text and hangs up.
+  const truncated = await rawClient(head(200 * 1024));
+  truncated.socket.write('a line of text\n'.repeat((100 * 1024) / 15));
+  await Bun.sleep(300);
+  truncated.socket.destroy();
+  // Claims more than MAX_FILE_SIZE_MB (1): refused before a byte of the body is read.
+  const oversize = await rawClient(head(2 * 1024 * 1024));
+  for (let waited = 0; !oversize.received().includes('}}') && waited < 5000; waited += 50) await Bun.sleep(50);
+  oversize.socket.destroy();
+  expect(oversize.received()).toStartWith('HTTP/1.1 413');
+  expect(oversize.received()).toContain('"code":"FILE_SIZE_EXCEEDED"');
+  const spools = () => readdirSync(join(home, 'tmp')).filter((name) => name.startsWith('spool-'));
+  for (let waited = 0; spools().length > 0 && waited < 5000; waited += 50) await Bun.sleep(50);
+  expect(spools()).toEqual([]);
+  const record = (await (
+    await fetch(new URL(`/v1/records/${uid}`, server.url), { headers: { authorization: `Bearer ${key}` } })
+  ).json()) as { fileSize: number | null; storageKey?: string | null };
+  expect(record.fileSize ?? null).toBeNull();
+  expect(objects()).toEqual(objectsBefore);
+}, 30_000);
