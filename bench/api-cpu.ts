@@ -44,11 +44,13 @@ const { app, services, close } = createApp({
 const { key } = await new ApiKeyStore(database.db).create({ userId: 'bench' });
 const headers = { authorization: `Bearer ${key}` };
 const hot = hotRoutes(services, app);
-const created = await app.request(new Request('http://localhost/v1/records', {
-  method: 'POST',
-  headers: { ...headers, 'content-type': 'application/json' },
-  body: JSON.stringify({ mediaType: 'audio', title: 'bench' }),
-}));
+const created = await app.request(
+  new Request('http://localhost/v1/records', {
+    method: 'POST',
+    headers: { ...headers, 'content-type': 'application/json' },
+    body: JSON.stringify({ mediaType: 'audio', title: 'bench' }),
+  }),
+);
 const { uid } = (await created.json()) as { uid: string };
 const recordUrl = `http://localhost/v1/records/${uid}`;
 const sql = postgres(pg.url, { max: 10, onnotice: () => {} });
