@@ -92,7 +92,9 @@ for (const run of Object.values(peers)) await cpuPerRequest(run, 2000);
 const results: Record<string, number[]> = {};
 for (let round = 0; round < rounds; round++) {
   for (const [name, run] of Object.entries(peers)) {
-    (results[name] ??= []).push(await cpuPerRequest(run, name.startsWith('health') ? total * 2 : total));
+    const list = results[name] ?? [];
+    list.push(await cpuPerRequest(run, name.startsWith('health') ? total * 2 : total));
+    results[name] = list;
   }
 }
 for (const [name, list] of Object.entries(results)) {
