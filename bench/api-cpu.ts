@@ -20,7 +20,8 @@ const API = '../packages/api/src/';
 const { createApp } = (await import(`${API}app.ts`)) as {
   createApp(deps: unknown): { app: { fetch: Fetch; request: Fetch }; services: unknown; close(): Promise<void> };
 };
-const { hotRoutes } = (await import(`${API}hot-routes.ts`)) as {
+// Absent before the hot routes existed: the A/B against an older tree then measures the app alone.
+const { hotRoutes } = (await import(`${API}hot-routes.ts`).catch(() => ({ hotRoutes: () => ({}) }))) as {
   hotRoutes(services: unknown, app: { fetch: Fetch }): Hot;
 };
 const rounds = Number(process.argv[2] ?? 4);
@@ -87,7 +88,9 @@ async function cpuPerRequest(run: () => Response | Promise<Response>, n: number)
   return (used.user + used.system) / n;
 }
 
-if (only) for (const name of Object.keys(peers)) if (!name.includes(only)) delete peers[name];
+for (const name of Object.keys(peers)) {
+  if ((only && !name.includes(only)) || (name.includes('hot route') && !hot['/health'])) delete peers[name];
+}
 for (const run of Object.values(peers)) await cpuPerRequest(run, 2000);
 const results: Record<string, number[]> = {};
 for (let round = 0; round < rounds; round++) {
