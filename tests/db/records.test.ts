@@ -5,6 +5,7 @@ import {
   InvalidUidError,
   newUid,
   objects,
+  postgresRecordReader,
   RecordNotFoundError,
   RecordRepository,
   records,
@@ -29,6 +30,49 @@ describeBackends('records repository', (backend) => {
     await repo().create({ uid: uid.toUpperCase(), mediaType: 'image' }, ALL_USERS);
     expect((await repo().get(uid, ALL_USERS)).uid).toBe(uid);
     expect((await repo().find(uid, ALL_USERS))?.mediaType).toBe('image');
+  });
+
+  test("a read by uid gives drizzle's row exactly, every column filled or null (PostgreSQL reads it directly)", async () => {
+    const db = backend.database().db;
+    const bare = await repo().create({ mediaType: 'video' }, ALL_USERS);
+    const full = await repo().create({ mediaType: 'video', title: 'full', language: 'te', userId: 'u1' }, ALL_USERS);
+    const key = `by-uid/${full.uid}`;
+    await db
+      .insert(objects)
+      .values({ key, sha256: 'a'.repeat(64), size: 2 ** 40 + 3, contentType: 'video/mp4', refs: 1 });
+    await db
+      .update(records)
+      .set({
+        status: 'uploaded',
+        fileUrl: 'https://cdn.example/x.mp4',
+        fileName: 'x.mp4',
+        fileSize: 2 ** 40 + 3,
+        contentType: 'video/mp4',
+        sha256: 'a'.repeat(64),
+        storageKey: key,
+        thumbnailKey: key,
+        source: 'url',
+        sourceUrl: 'https://example.com/x.mp4',
+        generationId: 'g1',
+        metadata: { nested: { list: [1, 'two', null] }, n: 1.5 },
+        mediaInfo: { format: 'mp4', streams: [] } as never,
+        width: 1920,
+        height: 1080,
+        durationSeconds: 12.345,
+        originalName: 'Ünïcode name.mp4',
+        error: 'none',
+        claimToken: crypto.randomUUID(),
+        updatedAt: new Date('2026-01-02T03:04:05.678Z'),
+      })
+      .where(eq(records.uid, full.uid));
+    for (const uid of [bare.uid, full.uid]) {
+      const [viaDrizzle] = await db.select().from(records).where(eq(records.uid, uid));
+      expect(await repo().get(uid, ALL_USERS)).toEqual(viaDrizzle as never);
+      const direct = postgresRecordReader(db);
+      if (backend.kind === 'postgres') expect(await direct?.(uid)).toEqual(viaDrizzle as never);
+      else expect(direct).toBeUndefined();
+    }
+    expect(await postgresRecordReader(db)?.(newUid())).toBeUndefined();
   });
 
   test('missing records: find gives null, get throws RecordNotFoundError', async () => {

@@ -16,6 +16,8 @@ import type { RateLimiter } from './rate-limit.ts';
 export const SESSION_COOKIE = 'mediaforge_session';
 const CACHE_MS = 10_000;
 const TOUCH_EVERY_MS = 60_000;
+/** `Authorization: Bearer <key>`; the key is the first group. */
+export const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
 export class KeyVerifier {
   /** Valid keys and refused ones are cached apart: a flood of made-up keys fills only the refused map. */
@@ -60,7 +62,7 @@ export class KeyVerifier {
 export function presentedKey(c: Context<ApiEnv>): { key: string; via: 'bearer' | 'cookie' } | undefined {
   const header = c.req.header('authorization');
   if (header) {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    const match = BEARER.exec(header);
     if (!match?.[1]) {
       throw new ApiError(401, 'UNAUTHORIZED', 'Malformed Authorization header: expected "Bearer <api key>".');
     }
@@ -121,7 +123,7 @@ export function requireMetricsAccess(
 ): MiddlewareHandler<ApiEnv> {
   const keyCheck = requireKey(verifier, limiter);
   return async (c, next) => {
-    const presented = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header('authorization') ?? '')?.[1];
+    const presented = BEARER.exec(c.req.header('authorization') ?? '')?.[1];
     if (token && presented && sameSecret(presented, token)) return next();
     return keyCheck(c, async () => {
       requireAdmin(c.get('principal'));

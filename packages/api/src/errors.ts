@@ -1,5 +1,5 @@
 /** One error shape for every response: `{ error: { code, message, details, requestId } }`, never a stack trace. */
-import { asDatabaseError, type ErrorCode, FileProcessingError } from '@mediaforge/core';
+import { asDatabaseError, type ErrorCode, FileProcessingError, type Logger } from '@mediaforge/core';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ApiEnv } from './env.ts';
@@ -34,34 +34,53 @@ export interface ErrorBody {
   error: { code: ErrorCode; message: string; details: Record<string, unknown>; requestId?: string };
 }
 
-/** Turns anything thrown by a handler into the error shape; unknown errors are logged and reported as 500. */
-export function errorResponse(thrown: unknown, c: Context<ApiEnv>): Response {
-  const requestId = c.get('requestId');
-  if (c.req.raw.signal.aborted && !(thrown instanceof ApiError)) {
+/** What a request that threw is answered: status, body, and when to come back (429, 503). */
+export interface ErrorAnswer {
+  status: ContentfulStatusCode;
+  body: ErrorBody;
+  retryAfterSeconds?: number;
+}
+
+/**
+ * The answer to anything thrown while handling a request, without a Hono context (the server's hot routes use it
+ * too); unknown errors and 5xx are logged through `log`, which builds the request's logger on first use.
+ */
+export function errorAnswer(
+  thrown: unknown,
+  requestId: string,
+  aborted: boolean,
+  log: () => Logger | undefined,
+): ErrorAnswer {
+  if (aborted && !(thrown instanceof ApiError)) {
     // The client went away mid-request: nothing to answer, and not the server's fault.
-    requestLogger(c)?.info({ requestId, reason: (thrown as Error)?.message }, 'client aborted the request');
-    return c.json({ error: clientGone(requestId) } satisfies ErrorBody, 400);
+    log()?.info({ requestId, reason: (thrown as Error)?.message }, 'client aborted the request');
+    return { status: 400, body: { error: clientGone(requestId) } };
   }
   // A database that is down or restarting is a 503 the client may retry, not an opaque 500.
   const error = asDatabaseError(thrown) ?? thrown;
   if (error instanceof FileProcessingError) {
     const status = statusOf(error);
-    if (status >= 500) requestLogger(c)?.error({ err: error, requestId }, 'request failed');
-    // RATE_LIMITED, OVERLOADED, CONCURRENCY_LIMITED: say when to come back, so clients do not hammer.
-    if (typeof error.details.retryAfterSeconds === 'number') {
-      c.header('Retry-After', String(error.details.retryAfterSeconds));
-    }
+    if (status >= 500) log()?.error({ err: error, requestId }, 'request failed');
     // Server-side failures carry SQL, hosts, ports and paths in their messages: those stay in the log.
     const shown = status >= 500 ? serverFailure(error, requestId) : publicError(error, requestId);
-    return c.json({ error: shown } satisfies ErrorBody, status);
+    const retry = error.details.retryAfterSeconds;
+    // RATE_LIMITED, OVERLOADED, CONCURRENCY_LIMITED: say when to come back, so clients do not hammer.
+    return { status, body: { error: shown }, ...(typeof retry === 'number' ? { retryAfterSeconds: retry } : {}) };
   }
-  requestLogger(c)?.error({ err: error, requestId }, 'unexpected error');
-  return c.json(
-    {
+  log()?.error({ err: error, requestId }, 'unexpected error');
+  return {
+    status: 500,
+    body: {
       error: { code: 'INTERNAL_ERROR', message: 'Internal server error; see the server log.', details: {}, requestId },
-    } satisfies ErrorBody,
-    500,
-  );
+    },
+  };
+}
+
+/** Turns anything thrown by a handler into the error shape; unknown errors are logged and reported as 500. */
+export function errorResponse(thrown: unknown, c: Context<ApiEnv>): Response {
+  const answer = errorAnswer(thrown, c.get('requestId'), c.req.raw.signal.aborted, () => requestLogger(c));
+  if (answer.retryAfterSeconds !== undefined) c.header('Retry-After', String(answer.retryAfterSeconds));
+  return c.json(answer.body, answer.status);
 }
 
 function publicError(error: FileProcessingError, requestId: string): ErrorBody['error'] {

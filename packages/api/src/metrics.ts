@@ -5,13 +5,14 @@
  */
 import { ALL_USERS, type Db, listWorkers, queueStats, recordStats, WORKER_OFFLINE_AFTER_MS } from '@mediaforge/core';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { HttpMetrics } from './http-metrics.ts';
 
 export interface ApiMetrics {
   registry: Registry;
   /** The text exposition, with the database-backed gauges read fresh. */
   exposition(): Promise<string>;
-  httpRequests: Counter<'method' | 'route' | 'status'>;
-  httpDuration: Histogram<'method' | 'route'>;
+  /** HTTP requests and their latency (plain counts per request, prom-client metrics on scrape). */
+  http: HttpMetrics;
   uploadBytes: Counter<string>;
   uploads: Counter<'outcome'>;
   uploadDuration: Histogram<string>;
@@ -19,19 +20,7 @@ export interface ApiMetrics {
 
 export function createMetrics(db: Db): ApiMetrics {
   const registry = new Registry();
-  const httpRequests = new Counter({
-    name: 'mediaforge_http_requests_total',
-    help: 'HTTP requests by method, route pattern and status',
-    labelNames: ['method', 'route', 'status'] as const,
-    registers: [registry],
-  });
-  const httpDuration = new Histogram({
-    name: 'mediaforge_http_request_duration_seconds',
-    help: 'HTTP request duration until the response headers, by method and route pattern',
-    labelNames: ['method', 'route'] as const,
-    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    registers: [registry],
-  });
+  const http = new HttpMetrics(registry);
   const uploadBytes = new Counter({
     name: 'mediaforge_upload_bytes_total',
     help: 'Bytes received in file uploads that were stored',
@@ -125,5 +114,5 @@ export function createMetrics(db: Db): ApiMetrics {
     await refreshing;
     return registry.metrics();
   };
-  return { registry, exposition, httpRequests, httpDuration, uploadBytes, uploads, uploadDuration };
+  return { registry, exposition, http, uploadBytes, uploads, uploadDuration };
 }

@@ -2,7 +2,9 @@ import { expect, test } from 'bun:test';
 import { createLogger } from '@mediaforge/core';
 import { Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
+import { Registry } from 'prom-client';
 import type { ApiEnv } from './env.ts';
+import { HttpMetrics } from './http-metrics.ts';
 import type { ApiMetrics } from './metrics.ts';
 import { requestContext, SECURITY_HEADER_OPTIONS, SECURITY_HEADERS } from './request-context.ts';
 
@@ -15,13 +17,8 @@ test("the fixed security headers are exactly what Hono's secureHeaders sets with
 });
 
 test('request ids: a plain caller id is kept, anything else replaced; every response gets the security headers', async () => {
-  const counted: string[] = [];
-  const metrics = {
-    httpRequests: {
-      inc: (labels: { route: string; status: string }) => counted.push(`${labels.route} ${labels.status}`),
-    },
-    httpDuration: { observe: () => {} },
-  } as unknown as ApiMetrics;
+  const registry = new Registry();
+  const metrics = { http: new HttpMetrics(registry) } as unknown as ApiMetrics;
   const app = new Hono<ApiEnv>();
   app.use(requestContext(createLogger({ level: 'silent' }), metrics));
   app.get('/thing/:id', (c) => c.json({ id: c.get('requestId') }));
@@ -35,6 +32,11 @@ test('request ids: a plain caller id is kept, anything else replaced; every resp
   const missing = await app.request('/nowhere');
   expect(missing.status).toBe(404);
   for (const [name, value] of SECURITY_HEADERS) expect(missing.headers.get(name)).toBe(value);
-  expect(counted).toContain('/thing/:id 200');
-  expect(counted).toContain('unmatched 404');
+  const text = await registry.metrics();
+  expect(text).toContain('mediaforge_http_requests_total{method="GET",route="/thing/:id",status="200"} 5');
+  expect(text).toContain('mediaforge_http_requests_total{method="GET",route="unmatched",status="404"} 1');
+  expect(text).toContain(
+    'mediaforge_http_request_duration_seconds_bucket{method="GET",route="/thing/:id",le="+Inf"} 5',
+  );
+  expect(text).toContain('mediaforge_http_request_duration_seconds_count{method="GET",route="unmatched"} 1');
 });

@@ -48,10 +48,14 @@ const CALLER_REQUEST_ID = /^[\w\-=]{1,100}$/;
 /** Probes, polled often, are not logged even at debug level. */
 const QUIET_PATHS = new Set(['/health', '/ready', '/metrics']);
 
+/** A caller's `X-Request-Id` when it is short and plain, else a new UUID. */
+export function requestIdOf(given: string | null | undefined): string {
+  return given && CALLER_REQUEST_ID.test(given) ? given : crypto.randomUUID();
+}
+
 export function requestContext(logger: Logger, metrics: ApiMetrics): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
-    const given = c.req.header('x-request-id');
-    const id = given && CALLER_REQUEST_ID.test(given) ? given : crypto.randomUUID();
+    const id = requestIdOf(c.req.header('x-request-id'));
     c.set('requestId', id);
     c.set('rootLogger', logger);
     c.set('metrics', metrics);
@@ -63,8 +67,7 @@ export function requestContext(logger: Logger, metrics: ApiMetrics): MiddlewareH
     const method = c.req.method;
     const route = c.req.routePath && c.req.routePath !== '/*' ? c.req.routePath : 'unmatched';
     const seconds = (performance.now() - begun) / 1000;
-    metrics.httpRequests.inc({ method, route, status: String(c.res.status) });
-    metrics.httpDuration.observe({ method, route }, seconds);
+    metrics.http.record(method, route, c.res.status, seconds);
     if (logger.isLevelEnabled('debug') && !QUIET_PATHS.has(c.req.path)) {
       requestLogger(c)?.debug(
         { method, path: c.req.path, status: c.res.status, ms: Math.round(seconds * 1000) },

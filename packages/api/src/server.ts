@@ -9,6 +9,7 @@ import { createApp } from './app.ts';
 import { guardBody } from './body-guard.ts';
 import type { ApiDeps, ApiEnv } from './env.ts';
 import type { ErrorBody } from './errors.ts';
+import { hotRoutes } from './hot-routes.ts';
 
 export interface ServeOptions extends ApiDeps {
   /** Defaults: API_HOST and API_PORT (0 picks a free port). */
@@ -32,18 +33,21 @@ const BODYLESS = new Set(['GET', 'HEAD', 'OPTIONS']);
 export const ANONYMOUS_BODY_LIMITS = { maxBytes: 64 * 1024, deadlineMs: 10_000, perClient: 8 } as const;
 
 export function startServer(options: ServeOptions): StartedServer {
-  const { app, close } = createApp(options);
+  const { app, services, close } = createApp(options);
   const { api } = options.settings;
   // Uploads are bounded by MAX_FILE_SIZE_MB in the route; this is the hard ceiling above it, enforced by guardBody
   // so that even this 413 has the one error shape (Bun's own limit is set out of the way).
   const maxBody = options.settings.maxFileSizeBytes + 1024 * 1024;
   let anonymous = 0;
   const anonymousByClient = new Map<string, number>();
+  const hot = hotRoutes(services, { fetch: (request) => app.fetch(request, {}) });
   const server = Bun.serve({
     hostname: options.host ?? api.host,
     port: options.port ?? api.port,
     maxRequestBodySize: Number.MAX_SAFE_INTEGER,
     idleTimeout: api.idleTimeoutSeconds,
+    // GET /health and GET /v1/records/{uid} without Hono's dispatch (hot-routes.ts); anything else goes to fetch.
+    ...(hot ? { routes: hot } : {}),
     async fetch(request, server) {
       const hasBody = !BODYLESS.has(request.method) && request.body !== null;
       const counted = hasBody && isAnonymous(request);

@@ -18,6 +18,7 @@ export * from './logging/logger.ts';
 export * from './media/index.ts';
 export * from './memory.ts';
 export * from './queue/index.ts';
+export * from './records/by-uid.ts';
 export * from './records/cursor.ts';
 export * from './records/generation.ts';
 export * from './records/media-filter.ts';

@@ -75,29 +75,26 @@ const deleteSession = createRoute({
   responses: { 204: { description: 'Signed out' } },
 });
 
-/** Routes outside `/v1` that need no key (metrics is mounted behind the key check by the app). */
-export function publicRoutes(services: Services) {
+/** `/health`'s document (the server's hot route answers it too). */
+export function healthReport(services: Pick<Services, 'version' | 'thumbnails'>) {
   // Whether ffmpeg is on PATH, looked up on the first probe rather than on every one (probes poll /health).
   let videos: boolean | undefined;
-  const videoThumbnails = () => {
+  return () => {
     videos ??= services.thumbnails && ffmpegPath() !== null;
-    return videos;
+    return {
+      status: 'ok' as const,
+      version: services.version,
+      uptimeSeconds: (Date.now() - started) / 1000,
+      thumbnails: { images: services.thumbnails, videos },
+    };
   };
+}
+
+/** Routes outside `/v1` that need no key (metrics is mounted behind the key check by the app). */
+export function publicRoutes(services: Services) {
+  const report = healthReport(services);
   return router()
-    .openapi(health, (c) =>
-      c.json(
-        {
-          status: 'ok' as const,
-          version: services.version,
-          uptimeSeconds: (Date.now() - started) / 1000,
-          thumbnails: {
-            images: services.thumbnails,
-            videos: videoThumbnails(),
-          },
-        },
-        200,
-      ),
-    )
+    .openapi(health, (c) => c.json(report(), 200))
     .openapi(ready, async (c) => {
       const [database, storage] = await Promise.all([
         probe(() => services.database.db.execute(sql`select 1`)),
