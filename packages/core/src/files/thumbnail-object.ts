@@ -6,6 +6,7 @@
  * nothing is linked. Failures are reported in the result, never thrown: a thumbnail never fails its file.
  */
 import { and, eq, sql } from 'drizzle-orm';
+import type { UserQuotaSettings } from '../config/settings.ts';
 import type { Db } from '../db/database.ts';
 import { records } from '../db/schema.ts';
 import { makeThumbnail, type ThumbnailSource } from '../media/thumbnail/make-thumbnail.ts';
@@ -21,6 +22,7 @@ import {
   retireUnreferenced,
 } from './objects.ts';
 import type { PreparedFile } from './prepare.ts';
+import { checkFileQuota } from './user-quota.ts';
 
 export type ThumbnailOutcome =
   | { status: 'stored'; key: string; width: number; height: number; size: number }
@@ -51,14 +53,22 @@ export async function prepareThumbnail(file: PreparedFile): Promise<PreparedThum
   return { ...made, sourceSha256: file.sha256 };
 }
 
-/** Stores a prepared thumbnail and links it to the record, which must still have the file it was made from. */
+/**
+ * Stores a prepared thumbnail and links it to the record, which must still have the file it was made from. A
+ * thumbnail counts towards its owner's storage quota like any object: one that would pass it is skipped, not written.
+ */
 export async function attachThumbnail(
-  ctx: { db: Db; store: FileStore },
+  ctx: { db: Db; store: FileStore; settings?: { quota?: UserQuotaSettings } },
   record: { uid: string; userId: string | null; storageKey: string | null },
   made: PreparedThumbnail,
 ): Promise<ThumbnailOutcome> {
   if (!made.ok) return made.outcome;
   let key: string | undefined;
+  try {
+    await checkFileQuota(ctx, record.userId, made.data.byteLength);
+  } catch (error) {
+    return { status: 'skipped', reason: error instanceof Error ? error.message : String(error) };
+  }
   try {
     const sha256 = sha256Hex(made.data);
     key = await reserveObjectKey(ctx.db, {
