@@ -43,12 +43,15 @@ export type PreparedThumbnail =
   | { ok: true; data: Uint8Array; width: number; height: number; sourceSha256: string }
   | { ok: false; outcome: ThumbnailOutcome };
 
-/** Makes the thumbnail of `file` (images and videos); run before the file is stored. */
-export async function prepareThumbnail(file: PreparedFile): Promise<PreparedThumbnail> {
+/**
+ * Makes the thumbnail of `file` (images and videos); run before the file is stored. `owner` (the record's user) takes
+ * its turn in the decode slots' round-robin.
+ */
+export async function prepareThumbnail(file: PreparedFile, owner?: string | null): Promise<PreparedThumbnail> {
   const source = thumbnailSource(file);
   if (!source)
     return { ok: false, outcome: { status: 'skipped', reason: `${file.type.mediaType} files have no thumbnail` } };
-  const made = await makeThumbnail(source);
+  const made = await makeThumbnail(source, owner ? { owner } : {});
   if (!made.ok) return { ok: false, outcome: { status: 'failed', reason: made.reason } };
   return { ...made, sourceSha256: file.sha256 };
 }
