@@ -132,7 +132,8 @@ export function tusRoutes(services: Services) {
         thumbnails: services.thumbnails,
         replace: upload.metadata?.replace === 'true',
         ...(upload.metadata?.filetype ? { declaredType: upload.metadata.filetype } : {}),
-        ...(upload.metadata?.filename ? { fileName: upload.metadata.filename.slice(0, 255) } : {}),
+        // Cut by the core to MAX_ORIGINAL_NAME keeping its extension (cutting here would lose the extension).
+        ...(upload.metadata?.filename ? { fileName: upload.metadata.filename } : {}),
       });
       await moveStagedUpload(db, row.id, ['completing'], 'done');
       return result.record.uid;
