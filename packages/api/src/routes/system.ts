@@ -64,7 +64,7 @@ const createSession = createRoute({
   request: { body: { required: true, content: { 'application/json': { schema: SessionBody } } } },
   responses: {
     200: json(z.object({ userId: z.string(), admin: z.boolean() }), 'Signed in'),
-    ...errors(400, 401, 429),
+    ...errors(400),
   },
 });
 
