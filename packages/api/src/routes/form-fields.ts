@@ -6,7 +6,7 @@ import { ApiError } from '../errors.ts';
 
 /** `fields` and `query` as one set of options. @throws ApiError 400 VALIDATION_ERROR when they disagree */
 export function mergeFormFields<T extends object>(fields: T, query: T): T {
-  const merged: Record<string, unknown> = { ...fields };
+  const merged: Record<string, unknown> = { ...(fields as Record<string, unknown>) };
   for (const [name, value] of Object.entries(query)) {
     if (value === undefined) continue;
     const field = merged[name];
