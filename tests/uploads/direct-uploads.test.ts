@@ -121,7 +121,7 @@ describeBackends('direct uploads with one-time tokens (local disk)', (backend) =
     const refused = await api.call('PUT', late.url, { body: fixture('fixture.png') });
     expect(await errorOf(refused)).toMatchObject({ status: 409, code: 'UPLOAD_USED' });
     expect(await stagedKeys(api)).toContain(`staging/${received.uploadId}`);
-    expect(await sweepDirectUploads(api.database.db, api.store, 30_000)).toBeGreaterThanOrEqual(2);
+    expect(await sweepDirectUploads(api.database.db, api.store, 30_000, 60_000)).toBeGreaterThanOrEqual(2);
     expect(await stagedKeys(api)).toEqual([]);
     const done = await api.call('POST', `/v1/records/${uid}/file/complete`, { json: { uploadId: received.uploadId } });
     expect(await errorOf(done)).toMatchObject({ status: 404, code: 'UPLOAD_NOT_FOUND' });

@@ -1,8 +1,9 @@
 /**
  * The mediaforge HTTP API: `createApp(deps)` builds the Hono app (routes, OpenAPI document, dashboard); `AppType`
  * types a `hono/client` for TypeScript users. Middleware order: request context (request id, logger, security
- * headers, metrics) → CORS → JSON body limit → key check and rate limit (everything under /v1; /metrics needs an admin key or
- * METRICS_TOKEN) → JSON depth limit → routes.
+ * headers, metrics) → method/path override headers refused → CORS → JSON body limit → key check, failed checks per
+ * address and rate limit (everything under /v1; /metrics needs an admin key or METRICS_TOKEN) → JSON depth limit →
+ * routes.
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
@@ -15,6 +16,7 @@ import { docsRoutes } from './docs.ts';
 import type { ApiDeps, ApiEnv } from './env.ts';
 import { ApiError, errorResponse } from './errors.ts';
 import { jsonDepthLimit } from './json-depth.ts';
+import { refuseOverrideHeaders } from './override-headers.ts';
 import { requestContext } from './request-context.ts';
 import { directUploadRoutes } from './routes/direct-uploads.ts';
 import { generationRoutes } from './routes/generations.ts';
@@ -40,6 +42,7 @@ function buildApp(services: Services) {
   const app = new OpenAPIHono<ApiEnv>();
 
   app.use(requestContext(logger, metrics));
+  app.use(refuseOverrideHeaders());
   if (settings.api.corsOrigins.length > 0) {
     const origins = settings.api.corsOrigins;
     app.use(
@@ -75,8 +78,9 @@ function buildApp(services: Services) {
   });
   // The key is checked before any body is read: a caller with a made-up key gets its 401 at once, instead of
   // holding up to API_MAX_JSON_KB of memory while it dribbles a body in.
-  app.use('/v1/*', requireKey(services.verifier, services.limiter));
-  app.use('/metrics', requireMetricsAccess(services.verifier, services.limiter, settings.api.metricsToken));
+  const { verifier, limiter, authFailures } = services;
+  app.use('/v1/*', requireKey(verifier, limiter, authFailures));
+  app.use('/metrics', requireMetricsAccess(verifier, limiter, authFailures, settings.api.metricsToken));
   const skipBodyChecks = (c: Context<ApiEnv>) => BODYLESS.has(c.req.method) || UPLOAD_PATH.test(c.req.path);
   app.use('*', (c, next) => (skipBodyChecks(c) ? next() : jsonLimit(c, next)));
   // After the key check: a body is read only for a caller who may send one.

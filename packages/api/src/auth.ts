@@ -9,6 +9,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { ALL_USERS, type ApiKeyStore, type ApiPrincipal, type Scope, userScope } from '@mediaforge/core';
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
+import { type AuthFailureLimiter, clientAddress } from './auth-failures.ts';
 import type { ApiEnv } from './env.ts';
 import { ApiError } from './errors.ts';
 import type { RateLimiter } from './rate-limit.ts';
@@ -35,6 +36,12 @@ export class KeyVerifier {
     for (const [presented, entry] of this.valid) {
       if (entry.principal.keyId === keyId) this.valid.delete(presented);
     }
+  }
+
+  /** The principal of a key verified in the last 10 seconds, without a lookup. */
+  cached(presented: string): ApiPrincipal | undefined {
+    const cached = this.valid.get(presented);
+    return cached && cached.until > Date.now() ? cached.principal : undefined;
   }
 
   async verify(presented: string): Promise<ApiPrincipal | null> {
@@ -72,14 +79,18 @@ export function presentedKey(c: Context<ApiEnv>): { key: string; via: 'bearer' |
   return cookie ? { key: cookie, via: 'cookie' } : undefined;
 }
 
-export function requireKey(verifier: KeyVerifier, limiter: RateLimiter): MiddlewareHandler<ApiEnv> {
+export function requireKey(
+  verifier: KeyVerifier,
+  limiter: RateLimiter,
+  failures: AuthFailureLimiter,
+): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
     const presented = presentedKey(c);
     if (!presented) {
       c.header('WWW-Authenticate', 'Bearer realm="mediaforge"');
       throw new ApiError(401, 'UNAUTHORIZED', 'An API key is required: send "Authorization: Bearer <key>".');
     }
-    const principal = await verifier.verify(presented.key);
+    const principal = await failures.verify(verifier, presented.key, clientAddress(c));
     if (!principal) {
       c.header('WWW-Authenticate', 'Bearer realm="mediaforge", error="invalid_token"');
       throw new ApiError(401, 'UNAUTHORIZED', 'The API key is invalid or revoked.');
@@ -119,9 +130,10 @@ export function requireAdmin(principal: ApiPrincipal): void {
 export function requireMetricsAccess(
   verifier: KeyVerifier,
   limiter: RateLimiter,
+  failures: AuthFailureLimiter,
   token: string | undefined,
 ): MiddlewareHandler<ApiEnv> {
-  const keyCheck = requireKey(verifier, limiter);
+  const keyCheck = requireKey(verifier, limiter, failures);
   return async (c, next) => {
     const presented = BEARER.exec(c.req.header('authorization') ?? '')?.[1];
     if (token && presented && sameSecret(presented, token)) return next();

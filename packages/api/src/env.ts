@@ -19,6 +19,8 @@ export interface ApiEnv {
   Bindings: {
     /** Lifts the connection's idle timeout for this request (long uploads, SSE, synchronous generation). */
     keepOpen?: () => void;
+    /** The client's address, which failed key checks are limited by. */
+    clientAddress?: string;
   };
   Variables: {
     requestId: string;

@@ -1,5 +1,6 @@
 export { type AppType, createApp } from './app.ts';
 export { SESSION_COOKIE } from './auth.ts';
+export { AUTH_FAILURE_LIMITS } from './auth-failures.ts';
 export type { ApiDeps } from './env.ts';
 export { ApiError, type ErrorBody } from './errors.ts';
 export * from './schemas.ts';

@@ -62,6 +62,7 @@ export function startServer(options: ServeOptions): StartedServer {
       }
       let held = false;
       const env: ApiEnv['Bindings'] = {
+        clientAddress: server.requestIP(request)?.address ?? 'unknown',
         keepOpen: () => {
           held = true;
           server.timeout(request, 0);

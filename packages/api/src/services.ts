@@ -12,6 +12,7 @@ import {
 } from '@mediaforge/core';
 import type { ObjectStore } from '@mediaforge/storage';
 import { KeyVerifier } from './auth.ts';
+import { AuthFailureLimiter } from './auth-failures.ts';
 import { ConcurrencyLimiter } from './concurrency.ts';
 import type { ApiDeps } from './env.ts';
 import { TaskEvents } from './events.ts';
@@ -30,6 +31,8 @@ export interface Services {
   keys: ApiKeyStore;
   verifier: KeyVerifier;
   limiter: RateLimiter;
+  /** Failed key checks per client address (made-up keys cost a lookup each). */
+  authFailures: AuthFailureLimiter;
   /** Uploads streaming per API key (API_MAX_UPLOADS_PER_KEY). */
   uploads: ConcurrencyLimiter;
   metrics: ApiMetrics;
@@ -65,6 +68,7 @@ export function createServices(deps: ApiDeps): Services {
     keys,
     verifier,
     limiter: new RateLimiter(settings.api.rateLimitPerMinute),
+    authFailures: new AuthFailureLimiter(),
     uploads: new ConcurrencyLimiter(settings.api.maxUploadsPerKey, 'uploads or generations'),
     metrics: createMetrics(database.db),
     events,

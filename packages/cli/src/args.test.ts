@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import { defineCommand } from 'citty';
-import { parseChoice, parseIntArg } from './args.ts';
+import { parseChoice, parseIntArg, parseSizeKbArg } from './args.ts';
 import { CLIError } from './cli-error.ts';
 import { runCli } from './run.ts';
 
@@ -12,6 +12,19 @@ describe('option parsing', () => {
     }
     expect(() => parseIntArg('101', 'size', { max: 100 })).toThrow(
       '--size must be an integer between 1 and 100 (got "101")',
+    );
+  });
+
+  test('parseSizeKbArg takes decimal KiB from 1 to MAX_FILE_SIZE_MB, with a typed error otherwise', () => {
+    const settings = { maxFileSizeBytes: 2 * 1024 * 1024, maxFileSizeMb: 2 };
+    expect(parseSizeKbArg('15', settings)).toBe(15);
+    expect(parseSizeKbArg(' 1.5 ', settings)).toBe(1.5);
+    expect(parseSizeKbArg('2048', settings)).toBe(2048);
+    for (const bad of ['0x10', '1e3', '', ' ', '0', '0.5', '-4', 'Infinity', 'NaN', '12kb']) {
+      expect(() => parseSizeKbArg(bad, settings)).toThrow('--size must be a number of KiB >= 1');
+    }
+    expect(() => parseSizeKbArg('2049', settings)).toThrow(
+      expect.objectContaining({ code: 'FILE_SIZE_EXCEEDED' }) as unknown as Error,
     );
   });
 

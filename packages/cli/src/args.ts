@@ -26,6 +26,24 @@ export function optionalIntArg(value: unknown, name: string, options?: IntOption
   return value === undefined ? undefined : parseIntArg(value, name, options);
 }
 
+/**
+ * Parses `--size` (KiB, decimals allowed: `0x10`, `1e3`, `''` and the like are refused), at least 1 and at most
+ * MAX_FILE_SIZE_MB. @throws CLIError USAGE for a malformed or too small size, FILE_SIZE_EXCEEDED past the limit
+ */
+export function parseSizeKbArg(value: unknown, settings: { maxFileSizeBytes: number; maxFileSizeMb: number }): number {
+  const text = String(value).trim();
+  const kib = /^\d{1,12}(\.\d{1,6})?$/.test(text) ? Number(text) : Number.NaN;
+  if (!(kib >= 1)) throw new CLIError(`--size must be a number of KiB >= 1 (got ${JSON.stringify(value)})`);
+  const maxKb = settings.maxFileSizeBytes / 1024;
+  if (kib > maxKb) {
+    throw new CLIError(
+      `--size ${kib} KiB is over MAX_FILE_SIZE_MB (${settings.maxFileSizeMb} MB = ${maxKb} KiB)`,
+      'FILE_SIZE_EXCEEDED',
+    );
+  }
+  return kib;
+}
+
 /** Validates an enum-like option against its allowed values. */
 export function parseChoice<T extends string>(value: unknown, name: string, choices: readonly T[]): T | undefined {
   if (value === undefined) return undefined;

@@ -21,6 +21,7 @@ import {
 import { type Context, Hono } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { principalScope, SESSION_COOKIE } from '../auth.ts';
+import { clientAddress } from '../auth-failures.ts';
 import type { ApiEnv } from '../env.ts';
 import { publicPayload } from '../schemas.ts';
 import type { Services } from '../services.ts';
@@ -41,7 +42,7 @@ export function dashboardRoutes(services: Services) {
   const { tasks } = services;
   const principalOf = async (c: Context<ApiEnv>): Promise<ApiPrincipal | null> => {
     const key = getCookie(c, SESSION_COOKIE);
-    return key ? services.verifier.verify(key) : null;
+    return key ? services.authFailures.verify(services.verifier, key, clientAddress(c)) : null;
   };
   const page = (render: (c: Context<ApiEnv>, principal: ApiPrincipal) => Promise<Response>) => {
     return async (c: Context<ApiEnv>) => {

@@ -79,7 +79,8 @@ export function directUploadRoutes(services: Services) {
         lastSweep = Date.now();
         // Uploads never completed: their bytes go one expiry period after the URL expired.
         const graceMs = settings.uploads.urlExpirySeconds * 1000;
-        void sweepDirectUploads(services.database.db, services.store, graceMs).catch(() => {});
+        const stuckAfterMs = settings.taskTimeoutMinutes * 60_000;
+        void sweepDirectUploads(services.database.db, services.store, graceMs, stuckAfterMs).catch(() => {});
       }
       const { uid } = c.req.valid('param');
       const body = c.req.valid('json') ?? {};

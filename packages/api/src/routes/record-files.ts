@@ -10,6 +10,7 @@ import { FileQuery, UidParam, UploadQuery, UploadResultSchema } from '../schemas
 import type { Services } from '../services.ts';
 import { uploadResultDto } from '../upload-schemas.ts';
 import { bearer, errors, json, router } from './common.ts';
+import { mergeFormFields } from './form-fields.ts';
 import { uploadFilters } from './upload-filters.ts';
 
 const tags = ['Files'];
@@ -87,7 +88,7 @@ export function recordFileRoutes(services: Services) {
         const fields = UploadQuery.safeParse(part.fields);
         if (!fields.success)
           throw new ApiError(400, 'VALIDATION_ERROR', `Invalid form fields: ${fields.error.message}`);
-        query = { ...fields.data, ...stripUndefined(query) };
+        query = mergeFormFields(fields.data, query);
         filters = uploadFilters(services, query);
         body = part.stream;
         declaredType = part.contentType;
@@ -195,8 +196,4 @@ export function parseRange(header: string | undefined, size: number): ByteRange 
   const end = match[2] === '' ? size - 1 : Math.min(Number(match[2]), size - 1);
   if (start >= size || end < start) throw unsatisfiable();
   return { start, end };
-}
-
-function stripUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

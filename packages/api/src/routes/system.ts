@@ -4,6 +4,7 @@ import { ffmpegPath } from '@mediaforge/core';
 import { sql } from 'drizzle-orm';
 import { deleteCookie, setCookie } from 'hono/cookie';
 import { SESSION_COOKIE } from '../auth.ts';
+import { clientAddress } from '../auth-failures.ts';
 import { ApiError } from '../errors.ts';
 import { requestLogger } from '../request-logger.ts';
 import { SessionBody } from '../schemas.ts';
@@ -112,7 +113,7 @@ export function publicRoutes(services: Services) {
     })
     .openapi(createSession, async (c) => {
       const { key } = c.req.valid('json');
-      const principal = await services.verifier.verify(key);
+      const principal = await services.authFailures.verify(services.verifier, key, clientAddress(c));
       if (!principal) throw new ApiError(401, 'UNAUTHORIZED', 'The API key is invalid or revoked.');
       setCookie(c, SESSION_COOKIE, key, {
         httpOnly: true,

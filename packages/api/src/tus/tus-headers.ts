@@ -5,7 +5,6 @@ export const TUS_REQUEST_HEADERS = [
   'Upload-Defer-Length',
   'Upload-Offset',
   'Upload-Metadata',
-  'X-HTTP-Method-Override',
 ];
 
 export const TUS_RESPONSE_HEADERS = [

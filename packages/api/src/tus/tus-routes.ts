@@ -10,7 +10,6 @@ import { createRoute, z } from '@hono/zod-openapi';
 import {
   deleteStagedUpload,
   findTusUpload,
-  inScope,
   insertStagedUploadWithin,
   moveStagedUpload,
   newUid,
@@ -59,7 +58,7 @@ export function tusRoutes(services: Services) {
     if (Date.now() - lastSweep < Math.min(SWEEP_EVERY_MS, settings.uploads.tusExpiryMs)) return;
     lastSweep = Date.now();
     await tus.cleanUpExpiredUploads().catch(() => 0);
-    for (const row of await staleStagedUploads(db, 0, 'tus')) {
+    for (const row of await staleStagedUploads(db, 0, 'tus', settings.taskTimeoutMinutes * 60_000)) {
       await datastore.store.remove(row.stagingKey).catch(() => {});
       await deleteStagedUpload(db, row.id);
     }
@@ -79,8 +78,7 @@ export function tusRoutes(services: Services) {
     onIncomingRequest: async (req, id) => {
       // Creation names a new id; its checks are in onUploadCreate.
       if (req.method === 'POST') return;
-      const row = await findTusUpload(db, id);
-      if (!row || !inScope(pending(req).scope, row.userId)) fail(req, uploadNotFound(id.slice(-32)));
+      if (!(await findTusUpload(db, id, pending(req).scope))) fail(req, uploadNotFound(id.slice(-32)));
     },
     onUploadCreate: async (req, upload) => {
       const caller = pending(req);
@@ -112,14 +110,16 @@ export function tusRoutes(services: Services) {
       return { headers: { 'Mediaforge-Record-Uid': result } };
     },
   });
-  tus.on(EVENTS.POST_TERMINATE, (_req: Request, _res: Response, id: string) => {
-    void findTusUpload(db, id)
+  tus.on(EVENTS.POST_TERMINATE, (req: Request, _res: Response, id: string) => {
+    const scope = requests.get(req)?.scope;
+    if (!scope) return;
+    void findTusUpload(db, id, scope)
       .then((row) => (row ? deleteStagedUpload(db, row.id) : undefined))
       .catch(() => {});
   });
 
   async function finish(req: Request, upload: Upload): Promise<string> {
-    const row = await findTusUpload(db, upload.id);
+    const row = await findTusUpload(db, upload.id, pending(req).scope);
     if (!row || !(await moveStagedUpload(db, row.id, ['issued'], 'completing'))) throw uploadNotFound(upload.id);
     try {
       const body = await datastore.read(upload.id);
@@ -132,7 +132,8 @@ export function tusRoutes(services: Services) {
         thumbnails: services.thumbnails,
         replace: upload.metadata?.replace === 'true',
         ...(upload.metadata?.filetype ? { declaredType: upload.metadata.filetype } : {}),
-        ...(upload.metadata?.filename ? { fileName: upload.metadata.filename.slice(0, 255) } : {}),
+        // Cut by the core to MAX_ORIGINAL_NAME keeping its extension (cutting here would lose the extension).
+        ...(upload.metadata?.filename ? { fileName: upload.metadata.filename } : {}),
       });
       await moveStagedUpload(db, row.id, ['completing'], 'done');
       return result.record.uid;

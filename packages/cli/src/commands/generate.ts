@@ -9,7 +9,7 @@ import {
   type MediaRecord,
 } from '@mediaforge/core';
 import { defineCommand } from 'citty';
-import { jsonArg, optionalIntArg, parseIntArg } from '../args.ts';
+import { jsonArg, optionalIntArg, parseIntArg, parseSizeKbArg } from '../args.ts';
 import { CLIError } from '../cli-error.ts';
 import { type CommandContext, withContext } from '../context.ts';
 import { type NotifyArgs, notifyArgs, notifyOptions } from '../notify-args.ts';
@@ -46,17 +46,7 @@ interface SharedArgs extends NotifyArgs, RoutingArgs {
 }
 
 function bulkOptions(args: SharedArgs, ctx: CommandContext): BulkOptions & { fileSizeKb: number } {
-  const fileSizeKb = args.size === undefined ? DEFAULT_FILE_SIZE_KB : Number(args.size);
-  if (!(fileSizeKb >= 1) || !Number.isFinite(fileSizeKb)) {
-    throw new CLIError(`--size must be a number of KiB >= 1 (got ${JSON.stringify(args.size)})`);
-  }
-  const maxKb = ctx.settings.maxFileSizeBytes / 1024;
-  if (fileSizeKb > maxKb) {
-    throw new CLIError(
-      `--size ${fileSizeKb} KiB is over MAX_FILE_SIZE_MB (${ctx.settings.maxFileSizeMb} MB = ${maxKb} KiB)`,
-      'FILE_SIZE_EXCEEDED',
-    );
-  }
+  const fileSizeKb = args.size === undefined ? DEFAULT_FILE_SIZE_KB : parseSizeKbArg(args.size, ctx.settings);
   if (args.background && args.update === false) {
     throw new CLIError('--background always updates the records; drop --no-update');
   }

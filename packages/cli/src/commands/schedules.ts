@@ -1,7 +1,7 @@
 /** `mediaforge schedules add|list|remove|runs`: cron schedules that queue generate auto, URL ingests or maintenance. */
 import { ALL_USERS, SCHEDULE_ACTIONS, type ScheduleRow, Schedules, userScope } from '@mediaforge/core';
 import { defineCommand } from 'citty';
-import { jsonArg, optionalIntArg, parseChoice } from '../args.ts';
+import { jsonArg, optionalIntArg, parseChoice, parseSizeKbArg } from '../args.ts';
 import { CLIError } from '../cli-error.ts';
 import { type CommandContext, withContext } from '../context.ts';
 import { printJson, printTable } from '../output.ts';
@@ -54,7 +54,7 @@ const add = defineCommand({
         );
       }
       const limit = optionalIntArg(args.limit, 'limit');
-      const size = args.size === undefined ? undefined : Number(args.size);
+      const size = args.size === undefined ? undefined : parseSizeKbArg(args.size, ctx.settings);
       const days = optionalIntArg(args['older-than-days'], 'older-than-days');
       const params = {
         ...(limit !== undefined ? { limit } : {}),

@@ -6,6 +6,7 @@
  * nothing is linked. Failures are reported in the result, never thrown: a thumbnail never fails its file.
  */
 import { and, eq, sql } from 'drizzle-orm';
+import type { UserQuotaSettings } from '../config/settings.ts';
 import type { Db } from '../db/database.ts';
 import { records } from '../db/schema.ts';
 import { makeThumbnail, type ThumbnailSource } from '../media/thumbnail/make-thumbnail.ts';
@@ -21,6 +22,7 @@ import {
   retireUnreferenced,
 } from './objects.ts';
 import type { PreparedFile } from './prepare.ts';
+import { checkFileQuota } from './user-quota.ts';
 
 export type ThumbnailOutcome =
   | { status: 'stored'; key: string; width: number; height: number; size: number }
@@ -41,24 +43,35 @@ export type PreparedThumbnail =
   | { ok: true; data: Uint8Array; width: number; height: number; sourceSha256: string }
   | { ok: false; outcome: ThumbnailOutcome };
 
-/** Makes the thumbnail of `file` (images and videos); run before the file is stored. */
-export async function prepareThumbnail(file: PreparedFile): Promise<PreparedThumbnail> {
+/**
+ * Makes the thumbnail of `file` (images and videos); run before the file is stored. `owner` (the record's user) takes
+ * its turn in the decode slots' round-robin.
+ */
+export async function prepareThumbnail(file: PreparedFile, owner?: string | null): Promise<PreparedThumbnail> {
   const source = thumbnailSource(file);
   if (!source)
     return { ok: false, outcome: { status: 'skipped', reason: `${file.type.mediaType} files have no thumbnail` } };
-  const made = await makeThumbnail(source);
+  const made = await makeThumbnail(source, owner ? { owner } : {});
   if (!made.ok) return { ok: false, outcome: { status: 'failed', reason: made.reason } };
   return { ...made, sourceSha256: file.sha256 };
 }
 
-/** Stores a prepared thumbnail and links it to the record, which must still have the file it was made from. */
+/**
+ * Stores a prepared thumbnail and links it to the record, which must still have the file it was made from. A
+ * thumbnail counts towards its owner's storage quota like any object: one that would pass it is skipped, not written.
+ */
 export async function attachThumbnail(
-  ctx: { db: Db; store: FileStore },
+  ctx: { db: Db; store: FileStore; settings?: { quota?: UserQuotaSettings } },
   record: { uid: string; userId: string | null; storageKey: string | null },
   made: PreparedThumbnail,
 ): Promise<ThumbnailOutcome> {
   if (!made.ok) return made.outcome;
   let key: string | undefined;
+  try {
+    await checkFileQuota(ctx, record.userId, made.data.byteLength);
+  } catch (error) {
+    return { status: 'skipped', reason: error instanceof Error ? error.message : String(error) };
+  }
   try {
     const sha256 = sha256Hex(made.data);
     key = await reserveObjectKey(ctx.db, {

@@ -217,7 +217,7 @@ export class RecordFileGenerator {
     const { claim } = claimed;
     try {
       const stored: StoredFile = await this.synthesized(claim.before, sizeBytes, async (file) => {
-        const made = this.deps.thumbnails ? await prepareThumbnail(file) : undefined;
+        const made = this.deps.thumbnails ? await prepareThumbnail(file, claim.before.userId) : undefined;
         const done = await storeFile(file, { claim }, generatedProvenance(fileSizeKb), this.context(options.signal));
         if (made && done.record) await attachThumbnail(this.deps, done.record, made);
         return done;

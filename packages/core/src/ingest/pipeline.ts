@@ -126,7 +126,7 @@ export async function processUrl(url: string, ctx: IngestContext): Promise<FileM
   const uid = ctx.recordUid ?? newUid();
   const userId = ctx.userId ?? null;
   return withPreparedFile(download.stream, prepare, async (file) => {
-    const made = ctx.thumbnails ? await prepareThumbnail(file) : undefined;
+    const made = ctx.thumbnails ? await prepareThumbnail(file, ctx.userId) : undefined;
     const stored = await storeFile(
       file,
       { create: { uid, userId, generationId: ctx.generationId ?? null } },

@@ -76,7 +76,7 @@ export async function storeUpload(
       },
       async (file) => {
         const provenance = { source: 'upload' as const, originalName: sanitizeOriginalName(ctx.fileName) };
-        const made = ctx.thumbnails ? await prepareThumbnail(file) : undefined;
+        const made = ctx.thumbnails ? await prepareThumbnail(file, scopeUser(ctx.scope)) : undefined;
         const stored = await storeFile(file, { claim }, provenance, ctx);
         const thumbnail = made ? await attachThumbnail(ctx, stored.record as MediaRecord, made) : undefined;
         return {

@@ -60,7 +60,7 @@ export async function queueOptimization(
       userId: owner ?? null,
       generationId: input.generationId ?? null,
       options: { quality },
-      ...queueCommonSpec(input),
+      ...queueCommonSpec('optimization', input),
     },
     enqueue,
   );

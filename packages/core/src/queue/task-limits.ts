@@ -5,6 +5,7 @@
 import { MAX_TIMER_MS } from '../config/env-schema.ts';
 import type { TaskKind } from '../db/queue-schema.ts';
 import { FileProcessingError } from '../errors.ts';
+import type { Scope } from '../scope.ts';
 
 /** Queues the seed's workers serve (`--queues file_processing,maintenance,optimization`). */
 export const KIND_QUEUES: Partial<Record<TaskKind, string>> = {
@@ -30,6 +31,22 @@ export interface TaskLimits {
 /** The queue a task goes to when the caller names none. */
 export function defaultQueueFor(kind: TaskKind): string {
   return KIND_QUEUES[kind] ?? 'default';
+}
+
+/**
+ * Refuses (OPTION_NOT_ALLOWED) a user's task routed onto a queue a built-in kind owns (`maintenance`, `optimization`)
+ * unless it is that kind's own: workers serve those queues for the operator's work, and a user's tasks there would
+ * skip past every other user's in `default`. Admins (an all-users scope) may route anywhere.
+ */
+export function checkQueueFor(kind: TaskKind, queue: string | undefined, scope: Scope): void {
+  if (queue === undefined || scope.all || queue === defaultQueueFor(kind)) return;
+  if (Object.values(KIND_QUEUES).includes(queue)) {
+    throw new FileProcessingError(
+      `Queue "${queue}" is reserved for ${queue} tasks; only an admin may route other tasks onto it.`,
+      'OPTION_NOT_ALLOWED',
+      { details: { option: 'queue', queue } },
+    );
+  }
 }
 
 /** Validates limits (the caller's own; operator bounds for non-admins are checked by the API). @throws INVALID_TASK */

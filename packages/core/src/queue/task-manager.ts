@@ -22,6 +22,7 @@ import {
   TaskNotFoundError,
   TaskQueue,
 } from './queue.ts';
+import { checkQueueFor } from './task-limits.ts';
 import { checkWebhook, type WebhookSpec } from './webhooks/task-webhook.ts';
 import { listWorkers, type WorkerInfo } from './workers.ts';
 
@@ -162,7 +163,7 @@ export class TaskManager {
           generationId: input.generationId ?? null,
           // Filters checked now; request headers sealed (never stored in plain text).
           options: { ...omitFilters(options), ...storedIngestFilters(options, this.deps.settings.ingestHeadersKey) },
-          ...queueCommonSpec({ ...input, maxConcurrent: input.maxConcurrent ?? options.maxConcurrent }),
+          ...queueCommonSpec('ingest', { ...input, maxConcurrent: input.maxConcurrent ?? options.maxConcurrent }),
         },
         { tx },
       ),
@@ -214,7 +215,7 @@ export class TaskManager {
           payloads: uids.map((uid) => ({ uid })),
           userId: scopeUser(input.scope) ?? null,
           options: { fileSizeKb, force: input.force ?? false },
-          ...queueCommonSpec(input),
+          ...queueCommonSpec('generate', input),
         },
         { tx },
       ),
@@ -346,8 +347,12 @@ export class TaskManager {
   }
 }
 
-/** The enqueue fields every kind shares (routing, attempts, limits), from a queue call's input. */
-export function queueCommonSpec(input: QueueCommon) {
+/**
+ * The enqueue fields every kind shares (routing, attempts, limits), from a queue call's input.
+ * @throws OPTION_NOT_ALLOWED for a user's task on another kind's queue
+ */
+export function queueCommonSpec(kind: TaskKind, input: QueueCommon & { scope: Scope }) {
+  checkQueueFor(kind, input.queue, input.scope);
   const limits = {
     ...(input.softTimeoutMs !== undefined ? { softTimeoutMs: input.softTimeoutMs } : {}),
     ...(input.timeoutMs !== undefined ? { timeoutMs: input.timeoutMs } : {}),

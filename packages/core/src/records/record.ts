@@ -11,11 +11,26 @@ export type MediaRecord = RecordRow;
  */
 export const METADATA_MAX_BYTES = 16 * 1024;
 
-const metadataSchema = z
-  .record(z.string(), z.unknown())
-  .refine((metadata) => Buffer.byteLength(JSON.stringify(metadata) ?? '') <= METADATA_MAX_BYTES, {
-    message: `metadata is limited to ${METADATA_MAX_BYTES} bytes of JSON`,
+/**
+ * Own fields as JSON keeps them: at most METADATA_MAX_BYTES, and no number JSON cannot hold (`1e400` parses to
+ * Infinity, which would be stored as null).
+ */
+const metadataSchema = z.record(z.string(), z.unknown()).superRefine((metadata, ctx) => {
+  let nonFinite: string | undefined;
+  const text = JSON.stringify(metadata, (key, value) => {
+    if (typeof value === 'number' && !Number.isFinite(value)) nonFinite ??= key;
+    return value;
   });
+  if (nonFinite !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `metadata field "${nonFinite.slice(0, 100)}" is not a finite number (JSON numbers must fit a double)`,
+    });
+  }
+  if (Buffer.byteLength(text ?? '') > METADATA_MAX_BYTES) {
+    ctx.addIssue({ code: 'custom', message: `metadata is limited to ${METADATA_MAX_BYTES} bytes of JSON` });
+  }
+});
 
 export const newRecordSchema = z.object({
   uid: z.string().optional(),

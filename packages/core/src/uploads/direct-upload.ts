@@ -206,11 +206,17 @@ function sameHash(a: string, b: string): boolean {
 
 /**
  * Removes what direct uploads left behind: the staged bytes of uploads expired more than `graceMs` ago and never
- * completed (or failed), and their rows. TUS uploads are swept by the TUS server's own expiration.
+ * completed (or failed), and of completions stuck for `stuckAfterMs` (see `staleStagedUploads`), and their rows.
+ * TUS uploads are swept by the TUS server's own expiration.
  */
-export async function sweepDirectUploads(db: Db, store: FileStore, graceMs: number): Promise<number> {
+export async function sweepDirectUploads(
+  db: Db,
+  store: FileStore,
+  graceMs: number,
+  stuckAfterMs: number,
+): Promise<number> {
   let removed = 0;
-  for (const row of await staleStagedUploads(db, graceMs, 'direct')) {
+  for (const row of await staleStagedUploads(db, graceMs, 'direct', stuckAfterMs)) {
     await store.delete(row.stagingKey);
     await deleteStagedUpload(db, row.id);
     removed += 1;

@@ -97,27 +97,37 @@ export async function insertStagedUploadWithin(
   });
 }
 
-/** The TUS upload stored under `stagingKey` (the TUS store's id), whoever owns it. */
-export async function findTusUpload(db: Db, stagingKey: string): Promise<StagedUploadRow | undefined> {
+/** The TUS upload stored under `stagingKey` (the TUS store's id) in the scope: someone else's is `undefined`. */
+export async function findTusUpload(db: Db, stagingKey: string, scope: Scope): Promise<StagedUploadRow | undefined> {
   const [row] = await db
     .select()
     .from(stagedUploads)
-    .where(and(eq(stagedUploads.kind, 'tus'), eq(stagedUploads.stagingKey, stagingKey)));
+    .where(
+      and(
+        eq(stagedUploads.kind, 'tus'),
+        eq(stagedUploads.stagingKey, stagingKey),
+        scopeCondition(stagedUploads.userId, scope),
+      ),
+    );
   return row;
 }
 
 /**
- * Uploads expired more than `graceMs` ago (done or not), and failed ones: the sweep removes their staged bytes, if
- * any are left, and their rows.
+ * Uploads expired more than `graceMs` ago (done or not), failed ones, and completions stuck for `stuckAfterMs` (the
+ * process completing them crashed): the sweep removes their staged bytes, if any are left, and their rows. A live
+ * completion is never taken: it holds its record's claim, which goes stale after TASK_TIMEOUT_MINUTES, so callers
+ * pass at least that (a completion running longer could no longer record its file anyway).
  */
 export async function staleStagedUploads(
   db: Db,
   graceMs: number,
   kind: 'tus' | 'direct',
+  stuckAfterMs: number,
   limit = 500,
 ): Promise<StagedUploadRow[]> {
   const cutoff = sql`now() - make_interval(secs => ${graceMs / 1000}::double precision)`;
-  // One kind per sweep, and never a completion in progress (it reads these bytes and removes them itself): rows a
+  const stuck = sql`now() - make_interval(secs => ${stuckAfterMs / 1000}::double precision)`;
+  // One kind per sweep, and a completion only once stuck (it reads these bytes and removes them itself): rows a
   // sweep would skip must not fill its window, or the other kind's sweep would never reach its own.
   return db
     .select()
@@ -125,10 +135,15 @@ export async function staleStagedUploads(
     .where(
       and(
         kind === 'tus' ? eq(stagedUploads.kind, 'tus') : inArray(stagedUploads.kind, ['presigned', 'token']),
-        ne(stagedUploads.state, 'completing'),
         or(
-          lt(stagedUploads.expiresAt, cutoff),
-          and(eq(stagedUploads.state, 'failed'), lt(stagedUploads.updatedAt, cutoff)),
+          and(
+            ne(stagedUploads.state, 'completing'),
+            or(
+              lt(stagedUploads.expiresAt, cutoff),
+              and(eq(stagedUploads.state, 'failed'), lt(stagedUploads.updatedAt, cutoff)),
+            ),
+          ),
+          and(eq(stagedUploads.state, 'completing'), lt(stagedUploads.updatedAt, stuck)),
         ),
       ),
     )

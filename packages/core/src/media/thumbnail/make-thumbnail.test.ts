@@ -2,6 +2,7 @@ import { expect, test } from 'bun:test';
 import { chmodSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { imageDecodes } from '../decode-budget.ts';
 import { makeThumbnail } from './make-thumbnail.ts';
 
 const fixtures = join(import.meta.dir, '../../../test/fixtures');
@@ -34,4 +35,47 @@ test('a video without ffmpeg, a hung ffmpeg and an undecodable video each fail w
   const text = await makeThumbnail({ mediaType: 'video', path: join(fixtures, 'fixture.txt') });
   expect(text.ok).toBe(false);
   expect(await makeThumbnail({ mediaType: 'audio' })).toMatchObject({ ok: false });
+});
+
+/** A stand-in ffmpeg that records its pid, then runs `command` in its place. */
+async function fakeFfmpeg(command: string): Promise<{ path: string; pid: () => Promise<number> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'mediaforge-thumb-'));
+  const path = join(dir, 'ffmpeg');
+  await Bun.write(path, `#!/bin/sh\necho $$ > ${dir}/pid\nexec ${command}\n`);
+  chmodSync(path, 0o755);
+  return { path, pid: async () => Number((await Bun.file(join(dir, 'pid')).text()).trim()) };
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+test('a video frame decodes in an image-decode slot, under its owner, and ffmpeg is killed when its budget runs out', async () => {
+  const video = { mediaType: 'video' as const, path: join(fixtures, 'fixture.mp4') };
+  const hung = await fakeFfmpeg('sleep 30');
+  const before = imageDecodes.active;
+  const running = makeThumbnail(video, { ffmpeg: hung.path, timeoutMs: 1500, owner: 'mallory' });
+  await Bun.sleep(500);
+  expect(imageDecodes.active).toBe(before + 1);
+  const pid = await hung.pid();
+  expect(alive(pid)).toBe(true);
+  const result = await running;
+  expect(result.ok ? '' : result.reason).toContain('took longer than 1500 ms');
+  expect(imageDecodes.active).toBe(before);
+  expect(alive(pid)).toBe(false);
+});
+
+test('an ffmpeg that floods its output is stopped at the frame cap, not left running', async () => {
+  const video = { mediaType: 'video' as const, path: join(fixtures, 'fixture.mp4') };
+  // It ignores SIGPIPE and keeps writing, so only a kill stops it once its output is no longer read.
+  const flood = await fakeFfmpeg(`sh -c "trap '' PIPE; while :; do head -c 1048576 /dev/zero 2>/dev/null; done"`);
+  const result = await makeThumbnail(video, { ffmpeg: flood.path, timeoutMs: 20_000 });
+  expect(result.ok ? '' : result.reason).toContain('larger than 64 MiB');
+  await Bun.sleep(100);
+  expect(alive(await flood.pid())).toBe(false);
 });
