@@ -170,4 +170,23 @@ describe.skipIf(skipPostgres)('hot routes over HTTP', () => {
     );
     expect(after).toMatch(/mediaforge_http_request_duration_seconds_count\{method="GET",route="\/health"\} \d+/);
   });
+  test('an override header is refused and failed key checks are limited per address, as through the app', async () => {
+    for (const header of ['x-http-method-override', 'x-original-url', 'x-rewrite-url']) {
+      for (const path of ['/health', `/v1/records/${aliceRecord}`]) {
+        const refused = await get(path, keys.alice, { [header]: '/v1/records' });
+        expect(refused.status).toBe(400);
+        expectSecurityHeaders(refused);
+        expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('INVALID_HEADERS');
+      }
+    }
+    // Made-up keys from one address: 401 until the address has used up its failures, then 429 before any lookup.
+    const statuses: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      statuses.push((await get(`/v1/records/${aliceRecord}`, `mfk_made_up_${crypto.randomUUID()}`)).status);
+    }
+    expect(statuses).toContain(401);
+    expect(statuses.at(-1)).toBe(429);
+    // A key the server already holds still reads from that address.
+    expect((await get(`/v1/records/${aliceRecord}`, keys.alice)).status).toBe(200);
+  });
 });

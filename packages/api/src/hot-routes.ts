@@ -5,19 +5,23 @@
  * cached key check (`KeyVerifier`, evicted by NOTIFY), the per-key rate limit, the owner check in the core
  * (`RecordRepository.get` in the key's scope), the record's DTO, and typed errors in the one error shape (logged as
  * the app logs them). Anything off the common path is handed to the app before any side effect: no bearer key (the
- * session cookie, a 401), a key that does not verify, a uid that is not a UUID (the app's 400 names the issue), and
+ * session cookie, a 401), a key the verifier has not cached (the app limits failed checks per address before a
+ * lookup), a method or path override header (the app refuses it), a uid that is not a UUID (the app's 400 names the issue), and
  * every request while debug logging is on (the app logs each request). With CORS configured they are not installed.
  * `OPTIONS`, `HEAD` and every other method fall through to the app.
  */
 import { z } from 'zod';
 import { BEARER, principalScope } from './auth.ts';
 import { type ErrorBody, errorAnswer } from './errors.ts';
+import { OVERRIDE_HEADERS } from './override-headers.ts';
 import { requestIdOf, SECURITY_HEADERS } from './request-context.ts';
 import { healthReport } from './routes/system.ts';
 import { toRecordDto } from './schemas.ts';
 import type { Services } from './services.ts';
 
-type Handler = (request: Bun.BunRequest<string>) => Response | Promise<Response>;
+type Handler = (request: Bun.BunRequest<string>, server: Bun.Server<undefined>) => Response | Promise<Response>;
+/** The app's entry, given the server so it can tell which address a request came from. */
+type AppFetch = (request: Request, server: Bun.Server<undefined>) => Response | Promise<Response>;
 
 /** The pattern `z.uuid()` checks the route's `UidParam` with, compiled once. */
 const UUID = z.regexes.uuid();
@@ -25,11 +29,10 @@ const UUID = z.regexes.uuid();
 const JSON_HEADERS = new Headers([...SECURITY_HEADERS, ['content-type', 'application/json']] as [string, string][]);
 const RECORD_ROUTE = '/v1/records/:uid';
 
-export function hotRoutes(
-  services: Services,
-  app: { fetch: (request: Request) => Response | Promise<Response> },
-): Record<string, { GET: Handler }> | undefined {
+export function hotRoutes(services: Services, app: { fetch: AppFetch }): Record<string, { GET: Handler }> | undefined {
   const { settings, logger, metrics, verifier, limiter, records } = services;
+  // A request with a method or path override header goes to the app, which refuses it (override-headers.ts).
+  const overridden = (headers: Headers) => OVERRIDE_HEADERS.some((name) => headers.has(name));
   if (settings.api.corsOrigins.length > 0) return undefined;
   const report = healthReport(services);
   const debug = () => logger.isLevelEnabled('debug');
@@ -41,22 +44,23 @@ export function hotRoutes(
     return new Response(JSON.stringify(body), { status, headers });
   };
 
-  const health: Handler = (request) => {
-    if (debug()) return app.fetch(request);
+  const health: Handler = (request, server) => {
+    if (debug() || overridden(request.headers)) return app.fetch(request, server);
     const begun = performance.now();
     const response = answer(200, report(), requestIdOf(request.headers.get('x-request-id')));
     metrics.http.record('GET', '/health', 200, (performance.now() - begun) / 1000);
     return response;
   };
 
-  const record: Handler = async (request) => {
+  const record: Handler = async (request, server) => {
     const uid = (request.params as { uid?: string }).uid ?? '';
     const presented = BEARER.exec(request.headers.get('authorization') ?? '')?.[1];
-    if (!presented || !UUID.test(uid) || debug()) return app.fetch(request);
+    // Only a key the verifier holds is served here: a first sight of a key, and every wrong key, goes through the
+    // app, which limits failed checks per client address before it looks a key up (auth-failures.ts).
+    const principal = presented ? verifier.cached(presented) : undefined;
+    if (!principal || !UUID.test(uid) || debug() || overridden(request.headers)) return app.fetch(request, server);
     const begun = performance.now();
     const requestId = requestIdOf(request.headers.get('x-request-id'));
-    const principal = await verifier.verify(presented).catch(() => undefined);
-    if (!principal) return app.fetch(request);
     const extra: Record<string, string> = {};
     let status = 200;
     let body: unknown;

@@ -40,7 +40,9 @@ export function startServer(options: ServeOptions): StartedServer {
   const maxBody = options.settings.maxFileSizeBytes + 1024 * 1024;
   let anonymous = 0;
   const anonymousByClient = new Map<string, number>();
-  const hot = hotRoutes(services, { fetch: (request) => app.fetch(request, {}) });
+  const hot = hotRoutes(services, {
+    fetch: (request, server) => app.fetch(request, { clientAddress: server.requestIP(request)?.address ?? 'unknown' }),
+  });
   const server = Bun.serve({
     hostname: options.host ?? api.host,
     port: options.port ?? api.port,
