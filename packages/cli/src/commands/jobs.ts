@@ -219,7 +219,7 @@ const prune = defineCommand({
       const pruned = await manager.queue.prune(days * 86_400_000);
       // What the maintenance task does too: unrecorded objects older than any claim may live, unfinished deletes.
       const graceMs = 2 * ctx.settings.taskTimeoutMinutes * 60_000;
-      const swept = await sweepObjects((await ctx.database()).db, ctx.store(), { graceMs });
+      const swept = await sweepObjects((await ctx.database()).db, await ctx.store(), { graceMs });
       const spools = await sweepSpool(ctx.settings.home, graceMs);
       const result = { ...pruned, sweptObjects: swept.removed, spools };
       if (args.json) printJson(result);
