@@ -120,8 +120,7 @@ async function runBatch(ctx: CommandContext, uids: string[], args: SharedArgs, l
   const logger = await ctx.logger();
   for (const { recordUid, outcome, uploadResult, error } of results) {
     if (error) logger.warn({ recordUid, code: error.code, error: error.message }, 'record file failed');
-    else
-      logger.info({ recordUid, outcome, storageKey: uploadResult?.key, size: uploadResult?.size }, 'record file');
+    else logger.info({ recordUid, outcome, storageKey: uploadResult?.key, size: uploadResult?.size }, 'record file');
   }
   const successful = results.filter((r) => r.success).length;
   const failed = results.filter((r) => !r.success);
