@@ -2,7 +2,7 @@
  * Progress on long work, on stderr: a live bar redrawn in place on a terminal (count, bytes, rate, ETA), plain
  * periodic lines otherwise (logs and CI output stay readable), nothing at all in --json mode.
  */
-import { formatBytes } from '@mediaforge/core';
+import { formatBytes } from '@mediaforge/core/errors';
 
 export interface ProgressState {
   completed: number;

@@ -1,5 +1,5 @@
 /** Runs the CLI: resolves the command, enforces known flags, prints help, maps errors to exit codes. */
-import { FileProcessingError } from '@mediaforge/core';
+import { FileProcessingError } from '@mediaforge/core/errors';
 import { type ArgsDef, type CommandDef, renderUsage, runCommand } from 'citty';
 import { CLIError } from './cli-error.ts';
 import { EXIT_CODE_BY_CODE } from './exit-codes.ts';

@@ -1,5 +1,5 @@
 /** `mediaforge config`: the effective configuration, secrets masked. */
-import { describeSettings, loadSettings } from '@mediaforge/core';
+import { describeSettings, loadSettings } from '@mediaforge/core/settings';
 import { defineCommand } from 'citty';
 import { jsonArg } from '../args.ts';
 import { printJson } from '../output.ts';

@@ -35,7 +35,7 @@ export default defineCommand({
       const fileSizeKb = parseIntArg(args.size, 'size', { max: Math.floor(ctx.settings.maxFileSizeBytes / 1024) });
       if (fileSizeKb < 2) throw new CLIError('--size must be at least 2 KiB for the demo');
       const repository = await ctx.records();
-      const store = ctx.store();
+      const store = await ctx.store();
 
       // 1. Records: reuse the demo set, top it up to `perType` of each media type.
       const existing = await allDemoRecords();

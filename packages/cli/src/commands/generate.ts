@@ -107,10 +107,10 @@ async function runBatch(ctx: CommandContext, uids: string[], args: SharedArgs, l
   }
   const seconds = (performance.now() - started) / 1000;
   // The generator takes no logger (it reports through onProgress), so outcomes are logged once it is done.
+  const logger = await ctx.logger();
   for (const { recordUid, outcome, uploadResult, error } of results) {
-    if (error) ctx.logger.warn({ recordUid, code: error.code, error: error.message }, 'record file failed');
-    else
-      ctx.logger.info({ recordUid, outcome, storageKey: uploadResult?.key, size: uploadResult?.size }, 'record file');
+    if (error) logger.warn({ recordUid, code: error.code, error: error.message }, 'record file failed');
+    else logger.info({ recordUid, outcome, storageKey: uploadResult?.key, size: uploadResult?.size }, 'record file');
   }
   const successful = results.filter((r) => r.success).length;
   const failed = results.filter((r) => !r.success);
@@ -121,7 +121,7 @@ async function runBatch(ctx: CommandContext, uids: string[], args: SharedArgs, l
     const bytes = results.reduce((sum, r) => sum + (r.outcome === 'uploaded' ? (r.uploadResult?.size ?? 0) : 0), 0);
     const counts = countOutcomes(results);
     process.stderr.write(
-      `${results.length} record(s) in ${seconds.toFixed(1)}s: ${counts}; ${formatBytes(bytes)} uploaded to ${ctx.store().driver} storage\n`,
+      `${results.length} record(s) in ${seconds.toFixed(1)}s: ${counts}; ${formatBytes(bytes)} uploaded to ${(await ctx.store()).driver} storage\n`,
     );
     for (const result of failed) {
       process.stderr.write(`  failed ${result.recordUid}: ${result.error?.code}: ${result.error?.message}\n`);

@@ -123,7 +123,7 @@ export default defineCommand({
       process.once('SIGINT', onSignal);
       const result = await processFileBatch({
         db: (await ctx.database()).db,
-        store: ctx.store(),
+        store: await ctx.store(),
         settings: ctx.settings,
         thumbnails: ctx.settings.uploads.thumbnails ?? false,
         policy: { allowPrivate: args['allow-private'] ?? false, allowHosts: ctx.settings.allowHosts },
@@ -132,7 +132,7 @@ export default defineCommand({
         quality,
         compress: args.compress !== false,
         signal: controller.signal,
-        logger: ctx.logger,
+        logger: await ctx.logger(),
         ...(maxSizeMb ? { maxSize: Math.floor(maxSizeMb * 1024 * 1024) } : {}),
         ...(filters.allowedTypes ? { allowedTypes: filters.allowedTypes } : {}),
         ...(filters.headers ? { download: { headers: filters.headers } } : {}),

@@ -1,5 +1,6 @@
 /** `mediaforge jobs retry|dead|webhook`: failed items queued again, the dead letters, and a task's webhook deliveries. */
-import { ALL_USERS, listDeadLetters, retryTask, taskWebhookView } from '@mediaforge/core';
+import { ALL_USERS } from '@mediaforge/core/scope';
+import { listDeadLetters, retryTask, taskWebhookView } from '@mediaforge/core/tasks';
 import { defineCommand } from 'citty';
 import { jsonArg, optionalIntArg } from '../args.ts';
 import { withContext } from '../context.ts';

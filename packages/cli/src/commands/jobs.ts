@@ -1,15 +1,8 @@
 /** `mediaforge jobs list|status|watch|cancel|prune` (retry, dead and webhook in jobs-extras.ts): background tasks on the database queue. */
-import {
-  ALL_USERS,
-  formatBytes,
-  itemsByWorker,
-  sweepObjects,
-  sweepSpool,
-  TASK_KINDS,
-  TASK_STATUSES,
-  type TaskManager,
-  type TaskStatusView,
-} from '@mediaforge/core';
+import { TASK_KINDS, TASK_STATUSES } from '@mediaforge/core/database';
+import { formatBytes } from '@mediaforge/core/errors';
+import { ALL_USERS } from '@mediaforge/core/scope';
+import { itemsByWorker, type TaskManager, type TaskStatusView } from '@mediaforge/core/tasks';
 import { defineCommand } from 'citty';
 import { jsonArg, optionalIntArg, parseChoice } from '../args.ts';
 import { CLIError } from '../cli-error.ts';
@@ -54,6 +47,7 @@ const list = defineCommand({
         ...(args.cursor ? { cursor: args.cursor } : {}),
       });
       const views = await Promise.all(page.tasks.map((task) => manager.statusOf(task, { withFileIds: false })));
+      await ctx.release();
       if (args.json)
         return printJson({ tasks: views.map(({ result: _r, ...view }) => view), nextCursor: page.nextCursor });
       printTable(
@@ -219,7 +213,8 @@ const prune = defineCommand({
       const pruned = await manager.queue.prune(days * 86_400_000);
       // What the maintenance task does too: unrecorded objects older than any claim may live, unfinished deletes.
       const graceMs = 2 * ctx.settings.taskTimeoutMinutes * 60_000;
-      const swept = await sweepObjects((await ctx.database()).db, ctx.store(), { graceMs });
+      const { sweepObjects, sweepSpool } = await import('@mediaforge/core');
+      const swept = await sweepObjects((await ctx.database()).db, await ctx.store(), { graceMs });
       const spools = await sweepSpool(ctx.settings.home, graceMs);
       const result = { ...pruned, sweptObjects: swept.removed, spools };
       if (args.json) printJson(result);

@@ -1,13 +1,8 @@
 /** `mediaforge records create|list|show|reprobe|usage`. */
-import {
-  ALL_USERS,
-  MEDIA_TYPES,
-  type MediaRecord,
-  mediaSummary,
-  RECORD_STATUSES,
-  reprobeMedia,
-  userUsage,
-} from '@mediaforge/core';
+import type { MediaRecord } from '@mediaforge/core';
+import { MEDIA_TYPES, RECORD_STATUSES } from '@mediaforge/core/database';
+import { mediaSummary, userUsage } from '@mediaforge/core/records';
+import { ALL_USERS } from '@mediaforge/core/scope';
 import { defineCommand } from 'citty';
 import { jsonArg, optionalIntArg, parseChoice, parseIntArg } from '../args.ts';
 import { CLIError } from '../cli-error.ts';
@@ -42,6 +37,7 @@ const create = defineCommand({
         })),
         ALL_USERS,
       );
+      await ctx.release();
       if (args.json) return printJson({ created: created.length, records: created });
       for (const record of created) process.stdout.write(`${record.uid}\n`);
       process.stderr.write(`created ${created.length} ${mediaType} record(s)\n`);
@@ -58,6 +54,7 @@ const usage = defineCommand({
     withContext(async (ctx) => {
       if (!args.user) throw new CLIError('--user is required');
       const used = await userUsage((await ctx.database()).db, args.user, ctx.settings.quota);
+      await ctx.release();
       if (args.json) return printJson(used);
       const limit = (value: number) => (value === 0 ? 'unlimited' : String(value));
       printTable(
@@ -101,6 +98,7 @@ const list = defineCommand({
         cursor: args.cursor,
       };
       const page = await (await ctx.records()).list(ALL_USERS, options);
+      await ctx.release();
       if (args.json) return printJson(page);
       printTable(
         ['UID', 'TYPE', 'STATUS', 'SIZE', 'MEDIA', 'KEY', 'NAME'],
@@ -127,6 +125,7 @@ const show = defineCommand({
   run: ({ args }) =>
     withContext(async (ctx) => {
       const record = await (await ctx.records()).get(args.uid, ALL_USERS);
+      await ctx.release();
       if (args.json) return printJson(record);
       printRecord(record);
     }),
@@ -159,8 +158,9 @@ const reprobe = defineCommand({
   run: ({ args }) =>
     withContext(async (ctx) => {
       const mediaType = parseChoice(args.type, 'type', MEDIA_TYPES);
+      const { reprobeMedia } = await import('@mediaforge/core');
       const result = await reprobeMedia(
-        { db: (await ctx.database()).db, store: ctx.store(), settings: ctx.settings },
+        { db: (await ctx.database()).db, store: await ctx.store(), settings: ctx.settings },
         ALL_USERS,
         {
           limit: parseIntArg(args.limit, 'limit', { max: 1000 }),

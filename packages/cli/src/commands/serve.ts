@@ -26,12 +26,13 @@ export default defineCommand({
       const port = optionalIntArg(args.port, 'port', { min: 0, max: 65_535 });
       const concurrency = optionalIntArg(args.concurrency, 'concurrency', { max: 1024 });
       const database = await ctx.database();
-      const store = ctx.store();
+      const store = await ctx.store();
+      const logger = await ctx.logger();
       const server = startServer({
         database,
         store,
         settings: ctx.settings,
-        logger: ctx.logger,
+        logger,
         version: pkg.version,
         ...(args.host ? { host: args.host } : {}),
         ...(port === undefined ? {} : { port }),
@@ -39,14 +40,14 @@ export default defineCommand({
       const worker = args.worker
         ? await runWorker({
             settings: ctx.settings,
-            logger: ctx.logger,
+            logger,
             database,
             store,
             signals: false,
             ...(concurrency ? { concurrency } : {}),
           })
         : undefined;
-      ctx.logger.info(
+      logger.info(
         { url: server.url.href, worker: worker?.worker.id ?? 'none', database: database.kind },
         `mediaforge ${pkg.version} serving on ${server.url.href} (dashboard: ${server.url.href}dashboard)`,
       );

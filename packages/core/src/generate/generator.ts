@@ -4,15 +4,15 @@
  * Safe when several generators run at once (claims) and when one crashes half-way: a file stored but not recorded is
  * found and re-hashed by the next run instead of being written again.
  */
-import { and, asc, eq, inArray, isNull, or } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { Settings } from '../config/settings.ts';
 import type { Db } from '../db/database.ts';
 import { type MediaType, records } from '../db/schema.ts';
 import type { ErrorCode } from '../error-codes.ts';
-import { FileProcessingError, FileSizeExceededError, RecordNotFoundError } from '../errors.ts';
+import { FileProcessingError, RecordNotFoundError } from '../errors.ts';
 import type { FileStore } from '../files/file-store.ts';
 import { type PreparedFile, withPreparedFile } from '../files/prepare.ts';
-import { claimRecord, releaseClaim, staleClaim } from '../files/record-claims.ts';
+import { claimRecord, releaseClaim } from '../files/record-claims.ts';
 import { type StoredFile, storeFile, storeObjectOnly } from '../files/store-file.ts';
 import { attachThumbnail, prepareThumbnail } from '../files/thumbnail-object.ts';
 import { synthesize } from '../media/synth/synthesize.ts';
@@ -20,8 +20,9 @@ import type { MediaRecord } from '../records/record.ts';
 import { type Scope, scopeCondition } from '../scope.ts';
 import { asTypedError } from '../typed-error.ts';
 import { parseUid } from '../uid.ts';
+import { checkedSize, DEFAULT_FILE_SIZE_KB, recordsWithoutFiles } from './pending.ts';
 
-export const DEFAULT_FILE_SIZE_KB = 15;
+export { checkedSize, DEFAULT_FILE_SIZE_KB, recordsWithoutFiles } from './pending.ts';
 
 export interface UploadResult {
   key: string;
@@ -93,22 +94,6 @@ export interface RecordFileGeneratorDeps {
   scope: Scope;
   /** Make a thumbnail of each stored image or video (THUMBNAILS; workers turn it on, the CLI quick path off). */
   thumbnails?: boolean;
-}
-
-/** Records in the scope that need a file: pending or failed without one, or claims abandoned for `staleAfterMs`. */
-export function recordsWithoutFiles(db: Db, scope: Scope, staleAfterMs: number, limit = 100): Promise<MediaRecord[]> {
-  return db
-    .select()
-    .from(records)
-    .where(
-      and(
-        isNull(records.storageKey),
-        or(inArray(records.status, ['pending', 'failed']), staleClaim(staleAfterMs)),
-        scopeCondition(records.userId, scope),
-      ),
-    )
-    .orderBy(asc(records.createdAt), asc(records.uid))
-    .limit(Math.max(1, Math.min(limit, 100_000)));
 }
 
 export class RecordFileGenerator {
@@ -263,20 +248,6 @@ export class RecordFileGenerator {
   private context(signal: AbortSignal | undefined) {
     return { db: this.deps.db, store: this.deps.store, settings: this.deps.settings, ...(signal ? { signal } : {}) };
   }
-}
-
-/** The requested size in bytes. @throws INVALID_SIZE, FILE_SIZE_EXCEEDED before anything is claimed */
-export function checkedSize(fileSizeKb: number, maxFileSizeBytes: number): number {
-  const sizeBytes = Math.round(fileSizeKb * 1024);
-  if (!Number.isFinite(fileSizeKb) || !(fileSizeKb >= 1)) {
-    throw new FileProcessingError(`File size must be at least 1 KiB (got ${fileSizeKb}).`, 'INVALID_SIZE', {
-      details: { fileSizeKb },
-    });
-  }
-  if (sizeBytes > maxFileSizeBytes) {
-    throw new FileSizeExceededError(maxFileSizeBytes, sizeBytes, 'The requested file');
-  }
-  return sizeBytes;
 }
 
 /** What a generated file says about itself, on the record and on the object. */

@@ -15,7 +15,7 @@ import {
   schedules,
 } from '../db/schedule-schema.ts';
 import { FileProcessingError } from '../errors.ts';
-import { checkedSize, DEFAULT_FILE_SIZE_KB } from '../generate/generator.ts';
+import { checkedSize, DEFAULT_FILE_SIZE_KB } from '../generate/pending.ts';
 import { checkUrl } from '../ingest/guard.ts';
 import { type Scope, scopeCondition, scopeUser } from '../scope.ts';
 import { isUid, newUid } from '../uid.ts';

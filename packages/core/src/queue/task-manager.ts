@@ -8,7 +8,7 @@ import type { Database } from '../db/database.ts';
 import type { TaskItemRow, TaskKind, TaskRow, TaskStatus } from '../db/queue-schema.ts';
 import { records } from '../db/schema.ts';
 import { FileProcessingError, RecordNotFoundError } from '../errors.ts';
-import { checkedSize, DEFAULT_FILE_SIZE_KB, recordsWithoutFiles } from '../generate/generator.ts';
+import { checkedSize, DEFAULT_FILE_SIZE_KB, recordsWithoutFiles } from '../generate/pending.ts';
 import { checkUrl, type NetworkPolicy } from '../ingest/guard.ts';
 import { type IngestFilterOptions, storedIngestFilters } from '../ingest/ingest-options.ts';
 import { type Scope, scopeCondition, scopeUser } from '../scope.ts';
