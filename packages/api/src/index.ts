@@ -5,3 +5,4 @@ export type { ApiDeps } from './env.ts';
 export { ApiError, type ErrorBody } from './errors.ts';
 export * from './schemas.ts';
 export { type ServeOptions, type StartedServer, startServer } from './server.ts';
+export { MAX_EVENT_STREAMS_PER_KEY } from './services.ts';

@@ -14,6 +14,10 @@ import type { ObjectStore } from '@mediaforge/storage';
 import { KeyVerifier } from './auth.ts';
 import { AuthFailureLimiter } from './auth-failures.ts';
 import { ConcurrencyLimiter } from './concurrency.ts';
+
+/** Task event streams one API key may hold open at once (429 CONCURRENCY_LIMITED past it). */
+export const MAX_EVENT_STREAMS_PER_KEY = 16;
+
 import type { ApiDeps } from './env.ts';
 import { TaskEvents } from './events.ts';
 import { type ApiMetrics, createMetrics } from './metrics.ts';
@@ -35,6 +39,8 @@ export interface Services {
   authFailures: AuthFailureLimiter;
   /** Uploads streaming per API key (API_MAX_UPLOADS_PER_KEY). */
   uploads: ConcurrencyLimiter;
+  /** Open task event streams (SSE) per key: each holds a connection and reads the task's status on every change. */
+  eventStreams: ConcurrencyLimiter;
   metrics: ApiMetrics;
   events: TaskEvents;
   /** Thumbnails for stored images and videos (THUMBNAILS; on unless set to false). */
@@ -70,6 +76,7 @@ export function createServices(deps: ApiDeps): Services {
     limiter: new RateLimiter(settings.api.rateLimitPerMinute),
     authFailures: new AuthFailureLimiter(),
     uploads: new ConcurrencyLimiter(settings.api.maxUploadsPerKey, 'uploads or generations'),
+    eventStreams: new ConcurrencyLimiter(MAX_EVENT_STREAMS_PER_KEY, 'open task event streams'),
     metrics: createMetrics(database.db),
     events,
     thumbnails: settings.uploads.thumbnails ?? true,

@@ -48,6 +48,8 @@ export function dashboardRoutes(services: Services) {
     return async (c: Context<ApiEnv>) => {
       const principal = await principalOf(c);
       if (!principal) return c.redirect('/dashboard/login', 303);
+      // Pages read the database and storage as /v1 does, and take from the same per-key budget (429 RATE_LIMITED).
+      c.header('RateLimit-Remaining', String(services.limiter.take(principal.keyId).remaining));
       c.header('Cache-Control', 'no-store');
       return render(c, principal);
     };

@@ -195,9 +195,11 @@ export function taskRoutes(services: Services) {
     .openapi(taskEvents, async (c) => {
       const { id } = c.req.valid('param');
       const first = await tasks.getTask(id, principalScope(c.get('principal')));
+      // At most MAX_EVENT_STREAMS_PER_KEY open at once per key: each holds a connection past the idle timeout.
+      const release = services.eventStreams.acquire(c.get('principal').keyId);
       // Keep-alive comments flow every 15 s; the stream ends when the task does or the client leaves.
       c.env?.keepOpen?.();
-      return streamTaskEvents(c as unknown as Context<ApiEnv>, services, first) as never;
+      return streamTaskEvents(c as unknown as Context<ApiEnv>, services, first, release) as never;
     })
     .openapi(cancelTask, async (c) => {
       const { id } = c.req.valid('param');
@@ -231,7 +233,7 @@ export function taskRoutes(services: Services) {
 const KEEPALIVE_MS = 15_000;
 
 /** `progress` on every change, `done` at the end; stops when the client goes away. */
-function streamTaskEvents(c: Context<ApiEnv>, services: Services, first: TaskRow) {
+function streamTaskEvents(c: Context<ApiEnv>, services: Services, first: TaskRow, release: () => void) {
   return streamSSE(c, async (stream) => {
     let last = '';
     let finished = false;
@@ -282,6 +284,7 @@ function streamTaskEvents(c: Context<ApiEnv>, services: Services, first: TaskRow
       }
     } finally {
       unsubscribe();
+      release();
     }
   });
 }
