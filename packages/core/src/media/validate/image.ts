@@ -35,6 +35,7 @@ export async function validateImage(
   }
   const width = meta.width ?? 0;
   const height = meta.pageHeight ?? meta.height ?? 0;
+  checkDecodedBytes(meta, maxPixels);
   const seconds = tightened(validateSeconds((meta.width ?? 0) * (meta.height ?? 0)), maxSeconds);
   try {
     // Every pixel goes through the decoder, so damage anywhere is found. A pipeline (not stats(), which ignores
@@ -51,6 +52,24 @@ export async function validateImage(
     ...(meta.orientation ? { orientation: meta.orientation } : {}),
     ...(meta.pages && meta.pages > 1 ? { frames: meta.pages } : {}),
   };
+}
+
+/** Bytes one sample takes in each libvips band format sharp reports as `depth`. */
+const SAMPLE_BYTES: Record<string, number> = { uchar: 1, char: 1, ushort: 2, short: 2, uint: 4, int: 4, float: 4 };
+
+/**
+ * The decoder holds the image at its own depth, so a 16-bit RGBA PNG under the pixel cap still costs 8 bytes a pixel
+ * (a 381 KB all-zero 7000 × 7000 one took 165 MB to validate). The pixel cap's budget is 4 bytes a pixel (8-bit
+ * RGBA); anything needing more, from the header's bands and depth, is refused before the decode.
+ */
+function checkDecodedBytes(meta: Metadata, maxPixels: number): void {
+  const pixels = (meta.width ?? 0) * (meta.height ?? 0);
+  const decoded = pixels * (meta.channels ?? 4) * (SAMPLE_BYTES[meta.depth ?? 'uchar'] ?? 8);
+  if (decoded > maxPixels * 4) {
+    fail(
+      `the image decodes to ${Math.ceil(decoded / 1024 / 1024)} MiB (${meta.channels} bands of ${meta.depth}), over the ${Math.floor((maxPixels * 4) / 1024 / 1024)} MiB a decode may take (${maxPixels} pixels at 8-bit RGBA)`,
+    );
+  }
 }
 
 /** sharp's `.timeout()` fails the pipeline with libvips' "timeout: N% complete". */
