@@ -52,4 +52,4 @@ test('every benchmark runs at smoke size and reports its table', async () => {
     /\| upload 8 MiB WAV \(MB\/s\) \| [0-9.]+ \| bare Bun\.serve writing the body to a file \| [0-9.]+ \|/,
   );
   expect(code).toBe(0);
-}, 300_000);
+}, 600_000);
