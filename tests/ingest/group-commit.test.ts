@@ -180,4 +180,23 @@ describeBackends('group commit of new records', (backend) => {
     expect(bad?.state).toBe('deleted');
     expect(await store.head(bad?.key ?? '')).toBeNull();
   });
+  test('concurrent new records of one user stop at USER_MAX_RECORDS exactly, batched or not (third attacker, F9)', async () => {
+    const owner = `capped-${newUid()}`;
+    const quota = { storageBytes: 0, maxRecords: 5 };
+    const files = Array.from({ length: 24 }, (_, i) => preparedFile(`cap-${i}-${newUid()}`));
+    const outcomes = await Promise.allSettled(
+      files.map((file, i) =>
+        storeFile(
+          file,
+          { create: { uid: newUid(), userId: owner, generationId: null } },
+          { source: 'url', originalName: `c${i}.wav` },
+          { db: db(), store, settings: { quota } },
+        ),
+      ),
+    );
+    const refused = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as { code?: string }] : []));
+    expect(refused.length).toBe(files.length - quota.maxRecords);
+    for (const error of refused) expect(error.code).toBe('QUOTA_EXCEEDED');
+    expect(await db().select().from(records).where(eq(records.userId, owner))).toHaveLength(quota.maxRecords);
+  });
 });

@@ -5,6 +5,7 @@
  * file with the single forms, so a bad file gets its own typed error and its neighbours are stored as usual.
  */
 import { and, eq, inArray, isNull, or, sql } from 'drizzle-orm';
+import type { UserQuotaSettings } from '../config/settings.ts';
 import type { Db } from '../db/database.ts';
 import { objects, records } from '../db/schema.ts';
 import type { MediaRecord } from '../records/record.ts';
@@ -23,6 +24,7 @@ import {
 } from './objects.ts';
 import type { PreparedFile } from './prepare.ts';
 import { type FileProvenance, type NewFileRecord, newRecordRow, type StoredObject } from './record-file.ts';
+import { checkRecordQuota } from './user-quota.ts';
 
 type Reusable = Awaited<ReturnType<typeof findReusableObjects>>;
 
@@ -118,6 +120,8 @@ export interface NewRecordCommit {
   provenance: FileProvenance;
   /** The object was written for this file now (its reservation is not yet `stored`). */
   fresh: boolean;
+  /** The owner's record cap, checked under the owner's lock in the commit. */
+  quota?: UserQuotaSettings;
   /** The single-file commit, used when the batch cannot go whole. */
   alone: () => Promise<CommitOutcome>;
 }
@@ -150,6 +154,16 @@ export function commitNewRecordBatched(db: Db, item: NewRecordCommit): Promise<C
 /** One transaction: reference every live object, insert the records, give back references whose uid was taken. */
 async function commitTogether(db: Db, items: readonly NewRecordCommit[]): Promise<CommitOutcome[]> {
   const keys = items.map((item) => item.stored.storageKey);
+  // The record caps first (per-user locks, users in order): a batch that would pass one rolls back and its files
+  // commit one by one, so only the files past the cap are refused.
+  const quota = items.find((item) => item.quota)?.quota;
+  if (quota) {
+    const adding = new Map<string, number>();
+    for (const { target } of items) {
+      if (target.userId !== null) adding.set(target.userId, (adding.get(target.userId) ?? 0) + 1);
+    }
+    await checkRecordQuota(db, quota, adding);
+  }
   // Rows locked in key order first, so two processes' batches queue up instead of deadlocking.
   await lockObjects(db, keys);
   const referenced = await db

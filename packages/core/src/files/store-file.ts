@@ -37,7 +37,7 @@ import {
   type NewFileRecord,
   type StoredObject,
 } from './record-file.ts';
-import { checkFileQuota } from './user-quota.ts';
+import { checkFileQuota, checkRecordQuota } from './user-quota.ts';
 
 export interface StoreFileContext {
   db: Db;
@@ -135,8 +135,9 @@ async function commit(
   stored: StoredObject,
 ): Promise<StoredFile | undefined> {
   let retired: string | undefined;
+  const quota = ctx.settings?.quota;
   const alone = async (): Promise<CommitOutcome> => {
-    const result = await commitAlone(file, target, provenance, ctx.db, stored);
+    const result = await commitAlone(file, target, provenance, ctx.db, stored, quota);
     retired = result.retired;
     return result.outcome;
   };
@@ -147,6 +148,7 @@ async function commit(
         stored,
         provenance,
         fresh: origin === 'written',
+        ...(quota ? { quota } : {}),
         alone,
       })
     : await alone();
@@ -163,6 +165,7 @@ async function commitAlone(
   provenance: FileProvenance,
   db: Db,
   stored: StoredObject,
+  quota?: UserQuotaSettings,
 ): Promise<{ outcome: CommitOutcome; retired?: string }> {
   const previousKey = target.claim?.before.storageKey ?? null;
   const sameObject = previousKey === stored.storageKey;
@@ -171,6 +174,9 @@ async function commitAlone(
     db.transaction(async (transaction) => {
       retired = undefined;
       const tx = transaction as unknown as Db;
+      // A new record counts against its owner's record cap, checked under the owner's lock until this commit ends.
+      const owner = target.create?.userId;
+      if (quota && owner) await checkRecordQuota(tx, quota, new Map([[owner, 1]]));
       await lockObjects(tx, previousKey && !sameObject ? [stored.storageKey, previousKey] : [stored.storageKey]);
       // Both statements are sent at once (one round trip on a pipelining driver); when the object turned out to be
       // retiring, throwing rolls the record write back.

@@ -26,8 +26,9 @@ export async function userUsage(db: Db, userId: string, limits: UserQuotaSetting
 /**
  * Refuses (QUOTA_EXCEEDED) a file of `bytes` that would take its owner past the storage quota — and, when the file
  * makes a new record (URL ingest), past the record cap. Called before the object's key is reserved, so a refused
- * file writes nothing. Not serialised: stores of one user running at the same moment can each pass, so usage may
- * overshoot by at most the files in flight (each bounded by MAX_FILE_SIZE_MB).
+ * file writes nothing. The storage check is not serialised: stores of one user running at the same moment can each
+ * pass, so stored bytes may overshoot by at most the files in flight (each bounded by MAX_FILE_SIZE_MB). The record cap
+ * is checked again in the commit that inserts the record, under the owner's lock, so it holds exactly.
  */
 export async function checkFileQuota(
   ctx: { db: Db; settings?: { quota?: UserQuotaSettings } },
