@@ -28,7 +28,7 @@ const BODYLESS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /**
  * Bodies read before any key is verified (sign-in, dashboard forms) are small and quick, so one client trickling
  * them cannot hold the anonymous slots for long: 64 KiB at most (refused at once when Content-Length says more),
- * all of it within 10 s, and at most 8 of them in flight per client address.
+ * all of it within 10 s, and at most 8 of them in flight per client (an IPv4 address or an IPv6 /64, see clientNetwork).
  */
 export const ANONYMOUS_BODY_LIMITS = { maxBytes: 64 * 1024, deadlineMs: 10_000, perClient: 8 } as const;
 
@@ -53,7 +53,7 @@ export function startServer(options: ServeOptions): StartedServer {
     async fetch(request, server) {
       const hasBody = !BODYLESS.has(request.method) && request.body !== null;
       const counted = hasBody && isAnonymous(request);
-      const client = counted ? (server.requestIP(request)?.address ?? 'unknown') : '';
+      const client = counted ? clientNetwork(server.requestIP(request)?.address) : '';
       if (counted) {
         if (anonymous >= api.maxAnonymousRequests) return overloaded(api.maxAnonymousRequests);
         if ((anonymousByClient.get(client) ?? 0) >= ANONYMOUS_BODY_LIMITS.perClient) {
@@ -134,4 +134,25 @@ function refusal(status: number, error: Omit<ErrorBody['error'], 'requestId'>, h
   const requestId = crypto.randomUUID();
   const body: ErrorBody = { error: { ...error, requestId } };
   return Response.json(body, { status, headers: { ...headers, 'X-Request-Id': requestId, Connection: 'close' } });
+}
+
+/**
+ * Who an anonymous body counts against: an IPv4 address, or an IPv6 address's /64 network (one host is usually given a
+ * whole /64, so counting single IPv6 addresses would let one machine take every slot with addresses of its own).
+ */
+export function clientNetwork(address: string | undefined): string {
+  if (!address) return 'unknown';
+  if (!address.includes(':')) return address;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return mapped[1] as string;
+  const [head = '', tail = ''] = address.toLowerCase().split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = address.includes('::')
+    ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right]
+    : left;
+  return `${groups
+    .slice(0, 4)
+    .map((group) => group.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }

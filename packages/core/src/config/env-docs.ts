@@ -214,7 +214,7 @@ export const ENV_DOCS = {
   API_MAX_ANONYMOUS_REQUESTS: {
     group: 'api',
     meaning:
-      'Requests with a body from callers without a key (sign-in included) in flight at once; more get a 503 `SERVER_BUSY`.',
+      'Requests with a body from callers without a key (sign-in included) in flight at once, at most 8 of them per IPv4 address or IPv6 /64; more get a 503 `SERVER_BUSY`. Each is at most 64 KiB, so 256 hold at most 16 MiB.',
   },
   THUMBNAILS: {
     group: 'files',

@@ -170,7 +170,7 @@ export const envSchema = z.object({
   // Bun closes a connection that sends and receives nothing for this long; it holds at most 255 seconds.
   API_IDLE_TIMEOUT_SECONDS: positiveNumber(30, { integer: true, max: [255, "Bun's longest idle timeout"] }),
   API_BODY_TIMEOUT_SECONDS: timerSetting(30, 1000),
-  API_MAX_ANONYMOUS_REQUESTS: positiveNumber(64, { integer: true }),
+  API_MAX_ANONYMOUS_REQUESTS: positiveNumber(256, { integer: true }),
   API_MAX_UPLOADS_PER_KEY: positiveNumber(4, { integer: true }),
   API_MAX_ACTIVE_TASKS_PER_USER: positiveNumber(20, { integer: true }),
   API_ALLOWED_QUEUES: optionalString,

@@ -35,7 +35,7 @@ describe('loadSettings', () => {
       maxJsonBytes: 1024 * 1024,
       idleTimeoutSeconds: 30,
       bodyTimeoutMs: 30_000,
-      maxAnonymousRequests: 64,
+      maxAnonymousRequests: 256,
       maxUploadsPerKey: 4,
       maxActiveTasksPerUser: 20,
       allowedQueues: [],
