@@ -95,7 +95,7 @@ test(`mutation fuzzing: ${FUZZ_ITERATIONS} mutated fixtures and bombs, plus ever
   await saveResults('fuzz', summary);
   expect(summary.crashes).toEqual([]);
   expect(summary.outcomes.CRASH ?? 0).toBe(0);
-  // Every mutation and every structure-aware bomb got an outcome, each within 1 s per MB (250 ms when small).
+  // Every mutation and every structure-aware bomb got an outcome, each within 1 s per MB (1 s when small).
   expect(summary.bombs).toBeGreaterThan(0);
   expect(Object.values(summary.outcomes).reduce((a, b) => a + b, 0)).toBe(FUZZ_ITERATIONS + summary.bombs);
   expect(summary.overBudget).toEqual([]);
