@@ -180,7 +180,7 @@ export const queueScale: Benchmark = {
             })
             .join('; ')}.`,
           `Vacuum behaviour: server autovacuum = ${stats.autovacuum}; table reloptions: ${stats.reloptions || 'none'}; ${stats.n_tup_upd} updates of which ${stats.n_tup_hot_upd} HOT; ${stats.n_dead_tup} dead tuples at the end; vacuums during the run: ${stats.vacuum_count} manual, ${stats.autovacuum_count} automatic.`,
-          `Workers: 2 processes × ${concurrency} concurrency, mediaforge defaults (no prefetch), no-op handler. Progress: the task's counters polled every 100 ms; a row per ${step.toLocaleString('en')} items. Claim scan: the claim's index scan for 24 items run alone at each row (EXPLAIN ANALYZE, BUFFERS): the pages it reads, dead index entries included. ${VACUUM_EACH_STEP ? 'This run: the bench ran `VACUUM task_items` at each row (QUEUE_SCALE_VACUUM=1), while the workers went on.' : 'This run: no VACUUM from the bench; the workers vacuum `task_items` past their dead-tuple threshold (decision 0045), counted as manual vacuums above.'}`,
+          `Workers: 2 processes × ${concurrency} concurrency, mediaforge defaults (no prefetch), no-op handler. Progress: the task's counters polled every 100 ms; a row per ${step.toLocaleString('en')} items. Claim scan: the claim's index scan for 24 items run alone at each row (EXPLAIN ANALYZE, BUFFERS): the pages it reads, dead index entries included. ${VACUUM_EACH_STEP ? 'This run: the bench ran `VACUUM task_items` at each row (QUEUE_SCALE_VACUUM=1), while the workers went on.' : 'This run: no VACUUM from the bench; the workers vacuum `task_items` past their dead-tuple threshold (decision 0044), counted as manual vacuums above.'}`,
         ],
       };
     } finally {

@@ -1,5 +1,5 @@
 /**
- * Workers vacuum `task_items` past a dead-tuple threshold (decision 0045): the claim index's entries of claimed items
+ * Workers vacuum `task_items` past a dead-tuple threshold (decision 0044): the claim index's entries of claimed items
  * are gone afterwards (the claim scan reads fewer pages), nothing is vacuumed under the threshold, and it stops once
  * the dead tuples are gone. PostgreSQL only: PGlite has no statistics collector to count dead tuples.
  */

@@ -57,7 +57,7 @@ export interface WorkerOptions {
   pruneEveryMs?: number;
   /**
    * Check `task_items` for dead tuples every `everyMs` and VACUUM it past `minDead + scaleFactor × live` (decision
-   * 0045). Default every 10 s on PostgreSQL, 50,000 + 5%; never on PGlite. `false`: never.
+   * 0044). Default every 10 s on PostgreSQL, 50,000 + 5%; never on PGlite. `false`: never.
    */
   vacuum?: false | ({ everyMs?: number } & VacuumPolicy);
   /** Time in-flight items get to finish on a graceful stop before they are handed back. Default 30 s. */

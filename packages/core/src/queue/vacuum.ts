@@ -3,7 +3,7 @@
  * (`status = 'queued'`), but its old entry stays on the index page until VACUUM removes it, and the next claim's
  * ordered scan walks past all of them (measured: 1,293 pages and 27 ms per claim at 214,000 items done, the rate
  * down to 46% of the first 100,000's). Autovacuum would clear them, but may be off (`autovacuum = off`) or may wait
- * for 20% of the table. So workers vacuum the table themselves once its dead tuples pass a threshold (decision 0045).
+ * for 20% of the table. So workers vacuum the table themselves once its dead tuples pass a threshold (decision 0044).
  */
 import { sql } from 'drizzle-orm';
 import { type Executor, rows, toNumber } from './rows.ts';
