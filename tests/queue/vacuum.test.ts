@@ -107,8 +107,13 @@ describeBackends('task_items vacuum', (backend) => {
       },
       30_000,
     );
-    // Checks keep coming every 50 ms, but the dead tuples stay under the threshold: no further vacuum.
+    // The statistics reach other sessions up to ~1 s late, so the second worker may still see the old dead count and
+    // vacuum once more just after the first. After that, checks keep coming every 50 ms (~30 a worker in 1.5 s) but the
+    // dead tuples stay under the threshold: no further vacuum.
     await Bun.sleep(1500);
-    expect((await stats()).vacuums).toBe(vacuumed.vacuums);
+    const settled = (await stats()).vacuums;
+    expect(settled - vacuumed.vacuums).toBeLessThanOrEqual(1);
+    await Bun.sleep(1500);
+    expect((await stats()).vacuums).toBe(settled);
   });
 });
