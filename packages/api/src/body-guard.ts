@@ -29,11 +29,14 @@ export function guardBody(body: ReadableStream<Uint8Array>, { idleMs, maxBytes, 
   let failed: ApiError | undefined;
   let controller!: ReadableStreamDefaultController<Uint8Array>;
 
+  const disarm = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+  };
   const fail = (error: ApiError) => {
     if (failed) return;
     failed = error;
-    if (timer) clearTimeout(timer);
-    timer = undefined;
+    disarm();
     controller.error(error);
     reader.cancel(error).catch(() => {});
   };
@@ -73,8 +76,7 @@ export function guardBody(body: ReadableStream<Uint8Array>, { idleMs, maxBytes, 
         waitingSince = undefined;
         if (failed) return;
         if (done) {
-          if (timer) clearTimeout(timer);
-          timer = undefined;
+          disarm();
           return controller.close();
         }
         received += value.byteLength;
@@ -88,17 +90,11 @@ export function guardBody(body: ReadableStream<Uint8Array>, { idleMs, maxBytes, 
         controller.enqueue(value);
       } catch (error) {
         waitingSince = undefined;
-        if (failed) return;
-        if (timer) clearTimeout(timer);
-        timer = undefined;
-        failed = error as ApiError;
-        await reader.cancel(error).catch(() => {});
-        controller.error(error);
+        fail(error as ApiError);
       }
     },
     cancel(reason) {
-      if (timer) clearTimeout(timer);
-      timer = undefined;
+      disarm();
       return reader.cancel(reason);
     },
   });

@@ -2,6 +2,7 @@
 import type { SQL } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/database.ts';
+import { postgresJsOf } from '../db/postgres-js.ts';
 
 /** A database or a transaction: every queue statement can join the caller's transaction. */
 export type Executor = Pick<Db, 'execute'>;
@@ -12,18 +13,7 @@ export async function rows<T>(db: Executor, query: SQL): Promise<T[]> {
   return Array.isArray(result) ? result : result.rows;
 }
 
-interface PostgresJs {
-  unsafe(text: string, params: unknown[], options: { prepare: boolean }): Promise<unknown[]>;
-}
-
 const dialect = new PgDialect();
-
-/** The postgres.js client under a drizzle database (`$client`) or transaction (its session's), if that is the driver. */
-function postgresJsOf(db: Executor): PostgresJs | undefined {
-  const holder = db as { $client?: unknown; session?: { client?: unknown } };
-  const client = (holder.$client ?? holder.session?.client) as Partial<PostgresJs> | undefined;
-  return typeof client?.unsafe === 'function' ? (client as PostgresJs) : undefined;
-}
 
 /**
  * `rows`, as a named prepared statement on PostgreSQL: drizzle runs raw SQL unnamed, which postgres.js sends in two

@@ -7,18 +7,14 @@
  */
 import { getTableColumns } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
+import { postgresJsOf } from '../db/postgres-js.ts';
 import { records } from '../db/schema.ts';
 import type { MediaRecord } from './record.ts';
 
-interface PostgresJsClient {
-  unsafe(query: string, params: unknown[], options: { prepare: boolean }): { values(): Promise<unknown[][]> };
-}
-
 /** A reader of one record by uid on PostgreSQL (postgres.js), or undefined on another driver. */
 export function postgresRecordReader(db: Db): ((uid: string) => Promise<MediaRecord | undefined>) | undefined {
-  const client = (db as unknown as { $client?: Partial<PostgresJsClient> }).$client;
-  if (typeof client?.unsafe !== 'function') return undefined;
-  const sql = client as PostgresJsClient;
+  const sql = postgresJsOf(db);
+  if (!sql) return undefined;
   const columns = Object.entries(getTableColumns(records));
   const keys = columns.map(([key]) => key);
   const decoders = columns.map(([, column]) => column);
