@@ -3,32 +3,17 @@
  * keys limited per address, method/path override headers refused, user tasks kept off the operator's queues,
  * multipart fields and query parameters that disagree, numbers JSON cannot hold, long names cut keeping the extension.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
 import { AUTH_FAILURE_LIMITS } from '@mediaforge/api';
-import { type Database, openDatabase, records, registerWorker } from '@mediaforge/core';
-import { createTestPostgres, type TestPostgres } from '@mediaforge/core/testing';
+import { records, registerWorker } from '@mediaforge/core';
 import { eq } from 'drizzle-orm';
-import { createTestApi, errorOf, FIXTURES, type TestApi } from './support.ts';
+import { errorOf, FIXTURES, useApiOnPostgres } from './support.ts';
 
-let postgres: TestPostgres;
-let database: Database;
-let api: TestApi;
-
-beforeAll(async () => {
-  postgres = await createTestPostgres();
-  database = await openDatabase({ url: postgres.url });
-  await database.migrate();
-  api = await createTestApi(database, { MAX_FILE_SIZE_MB: '1' });
-});
-afterAll(async () => {
-  await api.close();
-  await database.close();
-  await postgres.drop();
-});
+const setup = useApiOnPostgres({ MAX_FILE_SIZE_MB: '1' });
 
 const createRecord = async (mediaType = 'text') => {
-  const response = await api.call('POST', '/v1/records', { json: { mediaType } });
+  const response = await setup.api.call('POST', '/v1/records', { json: { mediaType } });
   expect(response.status).toBe(201);
   return ((await response.json()) as { uid: string }).uid;
 };
@@ -36,10 +21,10 @@ const createRecord = async (mediaType = 'text') => {
 describe('keys', () => {
   const madeUp = (i: number) => `mfk_${i.toString(16).padStart(12, '0')}_${'y'.repeat(43)}`;
   const from = (address: string, key: string) =>
-    api.app.request('/v1/records', { headers: { authorization: `Bearer ${key}` } }, { clientAddress: address });
+    setup.api.app.request('/v1/records', { headers: { authorization: `Bearer ${key}` } }, { clientAddress: address });
 
   test('an address past its failed key checks gets 429 RATE_LIMITED with Retry-After; other addresses do not', async () => {
-    expect((await from('198.51.100.7', api.keys.alice)).status).toBe(200);
+    expect((await from('198.51.100.7', setup.api.keys.alice)).status).toBe(200);
     for (let i = 0; i < AUTH_FAILURE_LIMITS.perMinute; i++) {
       expect((await from('198.51.100.7', madeUp(i))).status).toBe(401);
     }
@@ -47,14 +32,14 @@ describe('keys', () => {
     expect(await errorOf(limited)).toMatchObject({ status: 429, code: 'RATE_LIMITED' });
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
     // The session sign-in checks keys too, and is limited the same way.
-    const signIn = await api.app.request(
+    const signIn = await setup.api.app.request(
       '/session',
       { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key: madeUp(1) }) },
       { clientAddress: '198.51.100.7' },
     );
     expect(signIn.status).toBe(429);
     // A key verified moments ago is still served there; another address is untouched.
-    expect((await from('198.51.100.7', api.keys.alice)).status).toBe(200);
+    expect((await from('198.51.100.7', setup.api.keys.alice)).status).toBe(200);
     expect((await from('198.51.100.8', madeUp(1000))).status).toBe(401);
   });
 });
@@ -62,13 +47,15 @@ describe('keys', () => {
 describe('override headers', () => {
   test('X-HTTP-Method-Override, X-Original-URL and X-Rewrite-URL are refused with 400 INVALID_HEADERS', async () => {
     const uid = await createRecord();
-    const override = await api.call('POST', `/v1/records/${uid}`, { headers: { 'X-HTTP-Method-Override': 'DELETE' } });
+    const override = await setup.api.call('POST', `/v1/records/${uid}`, {
+      headers: { 'X-HTTP-Method-Override': 'DELETE' },
+    });
     expect(await errorOf(override)).toMatchObject({ status: 400, code: 'INVALID_HEADERS' });
-    expect((await api.call('GET', `/v1/records/${uid}`)).status).toBe(200);
+    expect((await setup.api.call('GET', `/v1/records/${uid}`)).status).toBe(200);
     for (const header of ['X-Original-URL', 'X-Rewrite-URL']) {
-      const rewritten = await api.call('GET', '/v1/records', { headers: { [header]: `/v1/records/${uid}` } });
+      const rewritten = await setup.api.call('GET', '/v1/records', { headers: { [header]: `/v1/records/${uid}` } });
       expect(await errorOf(rewritten)).toMatchObject({ status: 400, code: 'INVALID_HEADERS' });
-      const anonymous = await api.call('GET', '/health', { as: null, headers: { [header]: '/metrics' } });
+      const anonymous = await setup.api.call('GET', '/health', { as: null, headers: { [header]: '/metrics' } });
       expect(anonymous.status).toBe(400);
     }
   });
@@ -76,7 +63,7 @@ describe('override headers', () => {
 
 describe('queues', () => {
   test('a non-admin key may not route tasks onto the maintenance or optimization queues (403); an admin may', async () => {
-    await registerWorker(database.db, {
+    await registerWorker(setup.api.database.db, {
       id: 'w-all',
       host: 'h',
       pid: 1,
@@ -85,16 +72,16 @@ describe('queues', () => {
     });
     const urls = ['https://example.com/a.png'];
     for (const queue of ['maintenance', 'optimization']) {
-      const ingest = await api.call('POST', '/v1/ingest', { json: { urls, queue } });
+      const ingest = await setup.api.call('POST', '/v1/ingest', { json: { urls, queue } });
       expect(await errorOf(ingest)).toMatchObject({ status: 403, code: 'OPTION_NOT_ALLOWED' });
       await createRecord('image');
-      const generate = await api.call('POST', '/v1/generate', { json: { auto: {}, queue } });
+      const generate = await setup.api.call('POST', '/v1/generate', { json: { auto: {}, queue } });
       expect(await errorOf(generate)).toMatchObject({ status: 403, code: 'OPTION_NOT_ALLOWED' });
     }
-    expect((await api.call('POST', '/v1/ingest', { json: { urls, queue: 'default' } })).status).toBe(202);
-    expect((await api.call('POST', '/v1/ingest', { as: 'admin', json: { urls, queue: 'maintenance' } })).status).toBe(
-      202,
-    );
+    expect((await setup.api.call('POST', '/v1/ingest', { json: { urls, queue: 'default' } })).status).toBe(202);
+    expect(
+      (await setup.api.call('POST', '/v1/ingest', { as: 'admin', json: { urls, queue: 'maintenance' } })).status,
+    ).toBe(202);
   });
 });
 
@@ -108,26 +95,26 @@ describe('request bodies', () => {
       return data;
     };
     const uid = await createRecord('image');
-    expect((await api.call('POST', `/v1/records/${uid}/file`, { body: form('false') })).status).toBe(201);
-    const conflict = await api.call('POST', `/v1/records/${uid}/file?replace=true`, { body: form('false') });
+    expect((await setup.api.call('POST', `/v1/records/${uid}/file`, { body: form('false') })).status).toBe(201);
+    const conflict = await setup.api.call('POST', `/v1/records/${uid}/file?replace=true`, { body: form('false') });
     const error = await errorOf(conflict);
     expect(error).toMatchObject({ status: 400, code: 'VALIDATION_ERROR' });
     expect(error.message).toContain('replace');
-    const [record] = await database.db.select().from(records).where(eq(records.uid, uid));
+    const [record] = await setup.api.database.db.select().from(records).where(eq(records.uid, uid));
     expect(record?.status).toBe('uploaded');
-    const agreed = await api.call('POST', `/v1/records/${uid}/file?replace=true`, { body: form('true') });
+    const agreed = await setup.api.call('POST', `/v1/records/${uid}/file?replace=true`, { body: form('true') });
     expect(agreed.status).toBe(201);
   });
 
   test('metadata numbers JSON cannot hold (1e400) are refused with 400, not stored as null', async () => {
     for (const metadata of ['{"n":1e400}', '{"deep":{"list":[1,-1e999]}}']) {
-      const response = await api.call('POST', '/v1/records', {
+      const response = await setup.api.call('POST', '/v1/records', {
         body: `{"mediaType":"text","metadata":${metadata}}`,
         headers: { 'content-type': 'application/json' },
       });
       expect(await errorOf(response)).toMatchObject({ status: 400, code: 'VALIDATION_ERROR' });
     }
-    const fine = await api.call('POST', '/v1/records', { json: { mediaType: 'text', metadata: { n: 1e300 } } });
+    const fine = await setup.api.call('POST', '/v1/records', { json: { mediaType: 'text', metadata: { n: 1e300 } } });
     expect(((await fine.json()) as { metadata: { n: number } }).metadata.n).toBe(1e300);
   });
 
@@ -136,7 +123,7 @@ describe('request bodies', () => {
     const png = await Bun.file(join(FIXTURES, 'fixture.png')).bytes();
     const name = `${'n'.repeat(300)}.png`;
     const meta = { recordUid: uid, filetype: 'image/png', filename: name };
-    const response = await api.call('POST', '/v1/uploads', {
+    const response = await setup.api.call('POST', '/v1/uploads', {
       body: png,
       headers: {
         'Tus-Resumable': '1.0.0',
@@ -148,7 +135,7 @@ describe('request bodies', () => {
       },
     });
     expect(response.status).toBe(201);
-    const [record] = await database.db.select().from(records).where(eq(records.uid, uid));
+    const [record] = await setup.api.database.db.select().from(records).where(eq(records.uid, uid));
     expect(record?.originalName).toEndWith('n.png');
     expect(record?.originalName?.length).toBe(255);
   });

@@ -2,39 +2,23 @@
  * Per-key budgets that hold on every route a key reaches (third attacker, 2026-11-27): dashboard pages take from the
  * key's rate limit as /v1 does, and a key may hold only so many task event streams open.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import { MAX_EVENT_STREAMS_PER_KEY } from '@mediaforge/api';
-import { type Database, openDatabase } from '@mediaforge/core';
-import { createTestPostgres, type TestPostgres } from '@mediaforge/core/testing';
-import { createTestApi, errorOf, type TestApi } from './support.ts';
+import { errorOf, useApiOnPostgres } from './support.ts';
 
 const RATE = 40;
-let postgres: TestPostgres;
-let database: Database;
-let api: TestApi;
-
-beforeAll(async () => {
-  postgres = await createTestPostgres();
-  database = await openDatabase({ url: postgres.url });
-  await database.migrate();
-  api = await createTestApi(database, { API_RATE_LIMIT_PER_MINUTE: String(RATE) });
-});
-afterAll(async () => {
-  await api.close();
-  await database.close();
-  await postgres.drop();
-});
+const setup = useApiOnPostgres({ API_RATE_LIMIT_PER_MINUTE: String(RATE) });
 
 describe('per-key budgets', () => {
   test('dashboard pages take from the key’s rate limit: past it, 429 there and on /v1', async () => {
     const page = () =>
-      api.app.request('/dashboard/records', { headers: { cookie: `mediaforge_session=${api.keys.bob}` } });
+      setup.api.app.request('/dashboard/records', { headers: { cookie: `mediaforge_session=${setup.api.keys.bob}` } });
     // The bucket refills at RATE a minute while the loop runs, so a few more than RATE may pass; never 2 × RATE.
     const statuses: number[] = [];
     for (let i = 0; i < 2 * RATE && statuses.at(-1) !== 429; i++) statuses.push((await page()).status);
     expect(statuses.at(-1)).toBe(429);
     expect(statuses.filter((status) => status === 200).length).toBeGreaterThanOrEqual(RATE - 1);
-    expect(await errorOf(await api.call('GET', '/v1/records', { as: 'bob' }))).toMatchObject({
+    expect(await errorOf(await setup.api.call('GET', '/v1/records', { as: 'bob' }))).toMatchObject({
       status: 429,
       code: 'RATE_LIMITED',
     });
@@ -42,10 +26,10 @@ describe('per-key budgets', () => {
 
   test(`at most ${MAX_EVENT_STREAMS_PER_KEY} task event streams per key; a closed one frees its place`, async () => {
     // A task nobody works on: its stream stays open until the client leaves.
-    const queued = await api.call('POST', '/v1/ingest', { json: { urls: ['https://example.com/a.wav'] } });
+    const queued = await setup.api.call('POST', '/v1/ingest', { json: { urls: ['https://example.com/a.wav'] } });
     expect(queued.status).toBe(202);
     const { taskId } = (await queued.json()) as { taskId: string };
-    const open = async () => api.call('GET', `/v1/tasks/${taskId}/events`);
+    const open = async () => setup.api.call('GET', `/v1/tasks/${taskId}/events`);
     const streams: Response[] = [];
     for (let i = 0; i < MAX_EVENT_STREAMS_PER_KEY; i++) {
       const stream = await open();
@@ -56,7 +40,7 @@ describe('per-key budgets', () => {
     expect(await errorOf(refused)).toMatchObject({ status: 429, code: 'CONCURRENCY_LIMITED' });
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
     // Another key is not affected.
-    const admin = await api.call('GET', `/v1/tasks/${taskId}/events`, { as: 'admin' });
+    const admin = await setup.api.call('GET', `/v1/tasks/${taskId}/events`, { as: 'admin' });
     expect(admin.status).toBe(200);
     await admin.body?.cancel();
     // The client leaving one stream gives its place back.

@@ -1,9 +1,11 @@
 /** An API app on a test backend with three keys (alice, bob, an admin), called through `app.request()`. */
+import { afterAll, beforeAll } from 'bun:test';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from '@mediaforge/api';
-import { ApiKeyStore, createLogger, type Database, loadSettings, type Settings } from '@mediaforge/core';
+import { ApiKeyStore, createLogger, type Database, loadSettings, openDatabase, type Settings } from '@mediaforge/core';
+import { createTestPostgres } from '@mediaforge/core/testing';
 import { createFileStore, type ObjectStore } from '@mediaforge/storage';
 
 export const FIXTURES = join(import.meta.dir, '../../packages/core/test/fixtures');
@@ -73,4 +75,33 @@ export async function createTestApi(
 export async function errorOf(response: Response): Promise<{ status: number; code: string; message: string }> {
   const body = (await response.json()) as { error: { code: string; message: string } };
   return { status: response.status, code: body.error.code, message: body.error.message };
+}
+
+/**
+ * The test file's API on a PostgreSQL database of its own: made before its tests, dropped after. Read `api` inside
+ * tests (it is set once `beforeAll` has run).
+ */
+export function useApiOnPostgres(env: Record<string, string> = {}): { readonly api: TestApi } {
+  let api: TestApi | undefined;
+  let drop: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    const postgres = await createTestPostgres();
+    const database = await openDatabase({ url: postgres.url });
+    drop = async () => {
+      await database.close();
+      await postgres.drop();
+    };
+    await database.migrate();
+    api = await createTestApi(database, env);
+  });
+  afterAll(async () => {
+    await api?.close();
+    await drop?.();
+  });
+  return {
+    get api() {
+      if (!api) throw new Error('useApiOnPostgres: the API is made in beforeAll');
+      return api;
+    },
+  };
 }

@@ -19,6 +19,7 @@ import {
   sha256Hex,
   storeFile,
   supportedTypeForMime,
+  type UserQuotaSettings,
 } from '@mediaforge/core';
 import { describeBackends } from '@mediaforge/core/testing';
 import { createFileStore, type ObjectStore } from '@mediaforge/storage';
@@ -155,18 +156,28 @@ describeBackends('group commit of new records', (backend) => {
     expect(record?.storageKey ?? null).toBeNull();
   });
 
-  test('concurrent storeFile calls: a file whose record is refused fails with its own error; nothing of it stays', async () => {
-    const files = Array.from({ length: 12 }, (_, i) => preparedFile(`store-${i}-${newUid()}`));
-    const outcomes = await Promise.allSettled(
+  /** Each file stored at the same moment as a new record of `userId`, as a batch of URL ingests would. */
+  const storeAllAtOnce = (
+    files: PreparedFile[],
+    options: { userId: string | null; name: (index: number) => string; quota?: UserQuotaSettings },
+  ) =>
+    Promise.allSettled(
       files.map((file, i) =>
         storeFile(
           file,
-          { create: { uid: newUid(), userId: null, generationId: null } },
-          { source: 'url', originalName: i === 7 ? 'bad\u0000name' : `f${i}.wav` },
-          { db: db(), store },
+          { create: { uid: newUid(), userId: options.userId, generationId: null } },
+          { source: 'url', originalName: options.name(i) },
+          { db: db(), store, ...(options.quota ? { settings: { quota: options.quota } } : {}) },
         ),
       ),
     );
+
+  test('concurrent storeFile calls: a file whose record is refused fails with its own error; nothing of it stays', async () => {
+    const files = Array.from({ length: 12 }, (_, i) => preparedFile(`store-${i}-${newUid()}`));
+    const outcomes = await storeAllAtOnce(files, {
+      userId: null,
+      name: (i) => (i === 7 ? 'bad\u0000name' : `f${i}.wav`),
+    });
     expect(outcomes.filter((o) => o.status === 'rejected')).toHaveLength(1);
     expect(outcomes[7]?.status).toBe('rejected');
     const stored = outcomes.flatMap((o) => (o.status === 'fulfilled' && o.value.record ? [o.value] : []));
@@ -180,20 +191,12 @@ describeBackends('group commit of new records', (backend) => {
     expect(bad?.state).toBe('deleted');
     expect(await store.head(bad?.key ?? '')).toBeNull();
   });
+
   test('concurrent new records of one user stop at USER_MAX_RECORDS exactly, batched or not (third attacker, F9)', async () => {
     const owner = `capped-${newUid()}`;
     const quota = { storageBytes: 0, maxRecords: 5 };
     const files = Array.from({ length: 24 }, (_, i) => preparedFile(`cap-${i}-${newUid()}`));
-    const outcomes = await Promise.allSettled(
-      files.map((file, i) =>
-        storeFile(
-          file,
-          { create: { uid: newUid(), userId: owner, generationId: null } },
-          { source: 'url', originalName: `c${i}.wav` },
-          { db: db(), store, settings: { quota } },
-        ),
-      ),
-    );
+    const outcomes = await storeAllAtOnce(files, { userId: owner, name: (i) => `c${i}.wav`, quota });
     const refused = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as { code?: string }] : []));
     expect(refused.length).toBe(files.length - quota.maxRecords);
     for (const error of refused) expect(error.code).toBe('QUOTA_EXCEEDED');
