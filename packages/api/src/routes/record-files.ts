@@ -26,7 +26,7 @@ const uploadFile = createRoute({
   summary: "Upload the record's file (streamed): detected, validated, compressed, deduplicated, stored",
   description:
     'Send the file as the raw body (any Content-Type; the content decides) or as multipart/form-data with a ' +
-    '`file` part. Options come from the query string (or, for multipart, from text fields before the file). ' +
+    '`file` part. Options come from the query string or, for multipart, from text fields before the file (given both ways, they must agree: 400 otherwise). ' +
     '`allowedTypes` and `maxSizeMb` narrow what this upload accepts; a refused file leaves the record as it was. ' +
     'The size limit (MAX_FILE_SIZE_MB) is enforced while the body streams in.',
   request: {
