@@ -10,6 +10,8 @@ export interface Held {
   progress?: Record<string, unknown>;
   /** Its outcome is decided (recorded, queued for recording, or dropped); later news about it is ignored. */
   settled: boolean;
+  /** When it settled (performance.now()); its lease is renewed again only if its outcome waits long to be written. */
+  settledAt?: number;
   timers: ReturnType<typeof setTimeout>[];
 }
 
