@@ -6,7 +6,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
 import { type Executor, rows } from './rows.ts';
-import { type ClaimedItem, claimItems, claimSelected } from './statements.ts';
+import { type ClaimedItem, claimItems, claimSelected, DUE } from './statements.ts';
 
 /** Capped tasks looked at per claim: enough to fill a worker, few enough to keep a claim cheap. */
 const TASKS_PER_CLAIM = 8;
@@ -68,7 +68,7 @@ async function claimWithinCap(tx: Executor, taskId: string, room: number, input:
     input,
     sql`
       select id from task_items
-      where task_id = ${taskId} and status = 'queued' and run_at <= now() and max_concurrent is not null
+      where task_id = ${taskId} and status = 'queued' and ${DUE} and max_concurrent is not null
       order by priority desc, fair_at, id
       limit greatest(0, least(${room}::int, (select (options -> 'limits' ->> 'maxConcurrent')::int from tasks where id = ${taskId})
             - (select count(*) from task_items where task_id = ${taskId} and status = 'running')))

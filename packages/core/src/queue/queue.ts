@@ -20,12 +20,10 @@ import { type Executor, rows, toNumber } from './rows.ts';
 import {
   CANCEL_CHANNEL,
   cancelTask,
-  ITEMS_CHANNEL,
   insertItems,
-  insertTask,
+  insertTaskWithItems,
   notify,
   pruneFinished,
-  takeLane,
 } from './statements.ts';
 import { checkTaskLimits, defaultQueueFor, type TaskLimits } from './task-limits.ts';
 import { countItems, type TaskCounts } from './task-reports.ts';
@@ -85,6 +83,12 @@ export interface ItemListOptions {
   afterSeq?: number;
 }
 
+function chunks<T>(all: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let at = 0; at < all.length; at += size) out.push(all.slice(at, at + size));
+  return out;
+}
+
 export function validateQueueName(name: string): string {
   if (!QUEUE_NAME.test(name)) {
     throw new FileProcessingError(
@@ -125,23 +129,20 @@ export class TaskQueue {
       total: spec.payloads.length,
       maxConcurrent: limits.maxConcurrent ?? null,
     };
+    const [first = [], ...rest] = chunks(spec.payloads, INSERT_CHUNK);
     const write = async (db: Executor) => {
       if (spec.maxActiveTasksForUser !== undefined && task.userId !== null) {
         await checkActiveTasks(db, task.userId, spec.maxActiveTasksForUser);
       }
-      await insertTask(db, task);
-      const laneStart = await takeLane(db, task.userId, spec.payloads.length);
-      for (let offset = 0; offset < spec.payloads.length; offset += INSERT_CHUNK) {
-        await insertItems(db, task, spec.payloads.slice(offset, offset + INSERT_CHUNK), offset, laneStart);
+      const laneStart = await insertTaskWithItems(db, task, first);
+      for (const [n, chunk] of rest.entries()) {
+        await insertItems(db, task, chunk, (n + 1) * INSERT_CHUNK, laneStart);
       }
-      if (task.total === 0) {
-        await db.execute(
-          sql`update tasks set status = 'succeeded', started_at = now(), finished_at = now() where id = ${task.id}`,
-        );
-      }
-      await notify(db, ITEMS_CHANNEL, queue);
     };
+    // One statement is atomic by itself: the common enqueue (no per-user check, one chunk) is one round trip.
+    const single = rest.length === 0 && (spec.maxActiveTasksForUser === undefined || task.userId === null);
     if (tx) await write(tx);
+    else if (single) await write(this.db as unknown as Executor);
     else await this.db.transaction((inner) => write(inner as unknown as Executor));
     return task.id;
   }

@@ -50,17 +50,53 @@ export interface FinishedTask {
   status: TaskStatus;
 }
 
+/**
+ * Due items: `run_at` is stored to the millisecond, rounded, so an item enqueued at now() can read up to 0.5 ms in
+ * the future; a worker woken by its NOTIFY at once found nothing and slept until its next poll (2 s).
+ */
+export const DUE = sql.raw(`run_at <= now() + interval '1 millisecond'`);
 const seconds = (ms: number) => sql`make_interval(secs => ${ms / 1000}::double precision)`;
 const idList = (ids: readonly number[]) => sql`string_to_array(${ids.join(',')}, ',')::bigint[]`;
 
-export async function insertTask(db: Executor, task: NewTask): Promise<void> {
-  await db.execute(sql`
-    insert into tasks (id, kind, queue, user_id, generation_id, priority, max_attempts, options, total)
-    values (${task.id}, ${task.kind}, ${task.queue}, ${task.userId}, ${task.generationId}, ${task.priority},
-            ${task.maxAttempts}, ${JSON.stringify(task.options)}::jsonb, ${task.total})`);
+/**
+ * Creates a task with its first chunk of items, takes their seconds of the owner's lane and wakes the queue's
+ * workers, in one statement (one round trip prepared, atomic without a transaction): enqueue → start latency is
+ * mostly round trips. Foreign keys are checked at the statement's end, after the task row exists. Returns where
+ * the lane starts, for later chunks. A task with no items is born succeeded.
+ */
+export async function insertTaskWithItems(
+  db: Executor,
+  task: NewTask & { maxConcurrent?: number | null },
+  payloads: readonly Record<string, unknown>[],
+): Promise<Date> {
+  const lane = sql`make_interval(secs => ${task.total}::double precision)`;
+  const [row] = await preparedRows<{ start: string | Date }>(
+    db,
+    sql`
+    with lane as (
+      insert into queue_lanes (owner, next_at) values (${task.userId ?? ''}, now() + ${lane})
+      on conflict (owner) do update set next_at = greatest(queue_lanes.next_at, now()) + ${lane}
+      returning next_at - ${lane} as start
+    ), task as (
+      insert into tasks (id, kind, queue, user_id, generation_id, priority, max_attempts, options, total,
+                         status, started_at, finished_at)
+      values (${task.id}, ${task.kind}, ${task.queue}, ${task.userId}, ${task.generationId}, ${task.priority},
+              ${task.maxAttempts}, ${JSON.stringify(task.options)}::jsonb, ${task.total}::int,
+              (case when ${task.total}::int = 0 then 'succeeded' else 'queued' end)::task_status,
+              case when ${task.total}::int = 0 then now() end, case when ${task.total}::int = 0 then now() end)
+    ), items as (
+      insert into task_items (task_id, seq, queue, priority, max_attempts, max_concurrent, payload, fair_at)
+      select ${task.id}, (e.ord - 1)::int, ${task.queue}, ${task.priority}::int, ${task.maxAttempts}::int,
+             ${task.maxConcurrent ?? null}::int, e.value,
+             lane.start + make_interval(secs => (e.ord - 1)::double precision)
+      from lane, jsonb_array_elements(${JSON.stringify(payloads)}::jsonb) with ordinality as e(value, ord)
+    ), woken as (select pg_notify(${ITEMS_CHANNEL}, ${task.queue}))
+    select lane.start from lane, woken`,
+  );
+  return new Date(row?.start ?? Date.now());
 }
 
-/** Inserts one chunk of a task's items; `offset` is the seq of the first. */
+/** Inserts a later chunk of a task's items; `offset` is the seq of the first, `laneStart` where the lane starts. */
 export async function insertItems(
   db: Executor,
   task: Pick<NewTask, 'id' | 'queue' | 'priority' | 'maxAttempts'> & { maxConcurrent?: number | null },
@@ -74,23 +110,6 @@ export async function insertItems(
            ${task.maxConcurrent ?? null}::int, e.value,
            ${laneStart.toISOString()}::timestamptz + make_interval(secs => (e.ord - 1 + ${offset})::double precision)
     from jsonb_array_elements(${JSON.stringify(payloads)}::jsonb) with ordinality as e(value, ord)`);
-}
-
-/**
- * Takes `count` seconds of the owner's lane and returns where they start: at now, or after the owner's items still
- * ahead in fair time. Owners take turns because claims go by that time (`fair_at`), not by when items were queued.
- * The row lock serializes one owner's enqueues only.
- */
-export async function takeLane(db: Executor, owner: string | null, count: number): Promise<Date> {
-  const [row] = await rows<{ start: string | Date }>(
-    db,
-    sql`
-    insert into queue_lanes (owner, next_at) values (${owner ?? ''}, now() + make_interval(secs => ${count}::double precision))
-    on conflict (owner) do update
-      set next_at = greatest(queue_lanes.next_at, now()) + make_interval(secs => ${count}::double precision)
-    returning next_at - make_interval(secs => ${count}::double precision) as start`,
-  );
-  return new Date(row?.start ?? Date.now());
 }
 
 export async function notify(db: Executor, channel: string, payload: string): Promise<void> {
@@ -112,7 +131,7 @@ export async function claimItems(
       select t.id from unnest(string_to_array(${input.queues.join(',')}, ',')) as q(name)
       cross join lateral (
         select id, priority, fair_at from task_items
-        where status = 'queued' and queue = q.name and run_at <= now() and max_concurrent is null
+        where status = 'queued' and queue = q.name and ${DUE} and max_concurrent is null
         order by priority desc nulls last, fair_at, id
         limit ${input.limit}
         for update skip locked
@@ -233,6 +252,9 @@ function parseCounted(row: Record<string, unknown> | undefined): { done: number[
   };
 }
 
+/** Up to this many outcomes a completion runs prepared; larger batches are planned for their ids. */
+const PREPARED_OUTCOMES = 32;
+
 /** Records finished items (a batch from one worker) and returns the ids it still held and the tasks it finished. */
 export async function completeItems(
   db: Executor,
@@ -240,18 +262,26 @@ export async function completeItems(
   outcomes: readonly Outcome[],
 ): Promise<{ done: number[]; finished: FinishedTask[] }> {
   if (outcomes.length === 0) return { done: [], finished: [] };
+  // A few outcomes (a worker without --prefetch) run prepared: one round trip, and a poor generic plan is still cheap.
+  // More are planned for their ids each time: only a custom plan has the id list as a constant (see below).
+  const run = outcomes.length <= PREPARED_OUTCOMES ? preparedRows : rows;
+  return parseCounted((await run<Record<string, unknown>>(db, completionStatement(workerId, outcomes)))[0]);
+}
+
+/**
+ * The statement `completeItems` runs. No join for the planner to order: statistics of `status` are always stale in a
+ * queue, and with the outcomes as a joined relation the planner once took the worker's 15,000 running rows as the
+ * outer side (estimated: 1) and compared each with all 500 outcomes: 1.7 s a batch, and the backlog fed itself
+ * (20,000 jobs took 10 s instead of 2). The rows are found by the id list alone: by primary key, or at worst by one
+ * pass over the running rows with the list as a hash set (a constant list, which a custom plan has).
+ */
+export function completionStatement(workerId: string, outcomes: readonly Outcome[]): SQL {
   const byId: Record<number, unknown> = {};
-  for (const o of outcomes) byId[o.id] = { status: o.status, result: o.result ?? null, code: o.code, message: o.message };
-  // No join for the planner to order, and planned for these ids each time (not prepared): statistics of `status`
-  // are always stale in a queue, so with the outcomes as a joined relation it once took the worker's 15,000 running
-  // rows as the outer side (estimated: 1) and compared each with all 500 outcomes: 1.7 s a batch, and the backlog fed
-  // itself (20,000 jobs took 10 s instead of 2). Now the rows are found by the id list alone: by primary key, or at
-  // worst by one pass over the running rows with the list as a hash set (a constant list, as only a custom plan has).
-  const [row] = await rows<Record<string, unknown>>(
-    db,
-    countIntoTasks({
-      ctes: sql`outcome as (select ${JSON.stringify(byId)}::jsonb as by_id)`,
-      done: sql`
+  for (const o of outcomes)
+    byId[o.id] = { status: o.status, result: o.result ?? null, code: o.code, message: o.message };
+  return countIntoTasks({
+    ctes: sql`outcome as (select ${JSON.stringify(byId)}::jsonb as by_id)`,
+    done: sql`
       update task_items i
       set status = (o.by_id -> (i.id::text) ->> 'status')::task_status,
           result = nullif(o.by_id -> (i.id::text) -> 'result', 'null'::jsonb),
@@ -260,9 +290,7 @@ export async function completeItems(
       from outcome o
       where i.id = any(${idList(outcomes.map((o) => o.id))}) and i.status = 'running' and i.locked_by = ${workerId}
       returning i.id, i.task_id, i.status`,
-    }),
-  );
-  return parseCounted(row);
+  });
 }
 
 /** Puts a failed attempt back in the queue to run after `delayMs`. False when the worker no longer held it. */
