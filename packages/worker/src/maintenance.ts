@@ -55,8 +55,9 @@ export async function reap(db: Db, logger: Logger): Promise<boolean> {
 let vacuuming = false;
 
 /**
- * Vacuums `task_items` once its dead tuples pass the threshold (see vacuumTaskItemsIfDead). One at a time in this
- * process; other workers' calls skip while one runs. True when it vacuumed.
+ * Vacuums `task_items` once its dead tuples pass the threshold, analyzes it once a tenth of it changed (see
+ * vacuumTaskItemsIfDead). One at a time in this process; other workers' calls skip while one runs. True when it
+ * vacuumed.
  */
 export async function vacuumIfDead(db: Db, logger: Logger, policy: VacuumPolicy = {}): Promise<boolean> {
   if (vacuuming) return false;
@@ -64,8 +65,9 @@ export async function vacuumIfDead(db: Db, logger: Logger, policy: VacuumPolicy 
   const started = performance.now();
   try {
     const check = await vacuumTaskItemsIfDead(db, policy);
-    if (check.vacuumed) {
-      logger.info({ ...check, ms: Math.round(performance.now() - started) }, 'vacuumed task_items');
+    if (check.vacuumed || check.analyzed) {
+      const what = check.vacuumed ? 'vacuumed' : 'analyzed';
+      logger.info({ ...check, ms: Math.round(performance.now() - started) }, `${what} task_items`);
     }
     return check.vacuumed;
   } catch (error) {

@@ -136,7 +136,12 @@ export class Worker {
     const { retentionMs, pruneEveryMs = 3_600_000 } = this.options;
     const vacuum = this.options.vacuum ?? (this.options.database.kind === 'postgres' && {});
     if (retentionMs !== undefined) every(pruneEveryMs, () => this.state === 'running' && prune(db, retentionMs, log));
-    if (vacuum) every(vacuum.everyMs ?? 10_000, () => this.state === 'running' && vacuumIfDead(db, log, vacuum));
+    if (vacuum) {
+      // At once too: a worker started after a large enqueue finds it unanalyzed (decision 0047).
+      const check = () => this.state === 'running' && vacuumIfDead(db, log, vacuum);
+      every(vacuum.everyMs ?? 10_000, check);
+      void check();
+    }
     this.options.logger.info(
       { workerId: this.id, queues: this.queues, concurrency: this.concurrency },
       'worker started',
