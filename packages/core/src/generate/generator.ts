@@ -22,6 +22,9 @@ import { asTypedError } from '../typed-error.ts';
 import { parseUid } from '../uid.ts';
 import { checkedSize, DEFAULT_FILE_SIZE_KB, recordsWithoutFiles } from './pending.ts';
 
+/** Errors that refuse the request rather than fail the record, whose status they leave as it was. */
+const REFUSALS: ReadonlySet<string> = new Set(['QUOTA_EXCEEDED', 'INVALID_SIZE']);
+
 export { checkedSize, DEFAULT_FILE_SIZE_KB, recordsWithoutFiles } from './pending.ts';
 
 export interface UploadResult {
@@ -217,8 +220,10 @@ export class RecordFileGenerator {
       };
     } catch (error) {
       // A record without a file is marked failed (retried by the next run); one with a file keeps it untouched.
-      // A quota refusal is not the record's failure: it stays as it was.
-      const outcome = error instanceof FileProcessingError && error.code === 'QUOTA_EXCEEDED' ? 'restore' : 'fail';
+      // A refused request (over the quota, a size synthesis cannot make) is not the record's failure: it stays as
+      // it was.
+      const refused = error instanceof FileProcessingError && REFUSALS.has(error.code);
+      const outcome = refused ? 'restore' : 'fail';
       await releaseClaim(db, claim, { outcome, error }).catch(() => {});
       throw error;
     }
@@ -230,7 +235,12 @@ export class RecordFileGenerator {
     sizeBytes: number,
     fn: (file: PreparedFile) => Promise<T>,
   ): Promise<T> {
-    const synthesized = await synthesize({ mediaType: record.mediaType, sizeBytes, seed: record.uid });
+    const synthesized = await synthesize({
+      mediaType: record.mediaType,
+      sizeBytes,
+      seed: record.uid,
+      ...(record.userId ? { owner: record.userId } : {}),
+    });
     return withPreparedFile(
       synthesized.stream,
       {

@@ -4,6 +4,7 @@ export * from './detect.ts';
 export * from './peek.ts';
 export { OverloadedError } from './slots.ts';
 export * from './supported.ts';
+export { MAX_SYNTH_IMAGE_PIXELS, maxSynthImageBytes } from './synth/image.ts';
 export { prng } from './synth/prng.ts';
 export * from './synth/synthesize.ts';
 export * from './thumbnail/index.ts';

@@ -17,14 +17,7 @@ import { decodeCursor, encodeCursor } from '../records/cursor.ts';
 import { withDeadlockRetry } from '../retry/rerun.ts';
 import { isUid, newUid } from '../uid.ts';
 import { type Executor, rows, toNumber } from './rows.ts';
-import {
-  CANCEL_CHANNEL,
-  cancelTask,
-  insertItems,
-  insertTaskWithItems,
-  notify,
-  pruneFinished,
-} from './statements.ts';
+import { CANCEL_CHANNEL, cancelTask, insertItems, insertTaskWithItems, notify, pruneFinished } from './statements.ts';
 import { checkTaskLimits, defaultQueueFor, type TaskLimits } from './task-limits.ts';
 import { countItems, type TaskCounts } from './task-reports.ts';
 

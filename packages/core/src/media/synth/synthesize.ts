@@ -1,10 +1,11 @@
 /** synthesize: real, decodable sample media for a record, deterministic for a seed. */
 import type { MediaType } from '../../db/schema.ts';
 import { FileProcessingError } from '../../errors.ts';
+import { imageDecodes } from '../decode-budget.ts';
 import { streamOfBytes } from '../peek.ts';
 import { DEFAULT_TYPE_FOR, type SupportedType, supportedTypeForExtension, supportedTypeForMime } from '../supported.ts';
 import { synthesizeMp3, synthesizeWav } from './audio.ts';
-import { synthesizeImage } from './image.ts';
+import { MAX_SYNTH_IMAGE_PIXELS, maxSynthImageBytes, synthesizeImage } from './image.ts';
 import { seedOf } from './prng.ts';
 import { synthesizeText } from './text.ts';
 import { synthesizeVideo } from './video.ts';
@@ -27,6 +28,8 @@ export interface SynthesizeOptions {
   seed?: string | number;
   /** MIME type or extension; defaults to JPEG, MP3, MP4 and plain text. */
   format?: string;
+  /** Whose work this is: images are encoded in the shared image slots, served round-robin by owner. */
+  owner?: string;
 }
 
 export interface Synthesized {
@@ -40,7 +43,13 @@ export interface Synthesized {
 /**
  * @example const { stream, extension } = await synthesize({ mediaType: 'audio', sizeBytes: 15 * 1024, seed: uid });
  */
-export async function synthesize({ mediaType, sizeBytes, seed, format }: SynthesizeOptions): Promise<Synthesized> {
+export async function synthesize({
+  mediaType,
+  sizeBytes,
+  seed,
+  format,
+  owner,
+}: SynthesizeOptions): Promise<Synthesized> {
   const type = resolveFormat(mediaType, format);
   if (!Number.isFinite(sizeBytes) || sizeBytes < MIN_SYNTH_BYTES) {
     throw new FileProcessingError(
@@ -64,10 +73,21 @@ export async function synthesize({ mediaType, sizeBytes, seed, format }: Synthes
     case 'audio/wav':
       return result(synthesizeWav(size, numericSeed));
     case 'image/jpeg':
-    case 'image/png':
-      return result(
-        streamOfBytes(await synthesizeImage(size, numericSeed, type.mime === 'image/png' ? 'png' : 'jpeg')),
-      );
+    case 'image/png': {
+      const imageFormat = type.mime === 'image/png' ? 'png' : 'jpeg';
+      const largest = maxSynthImageBytes(imageFormat);
+      if (size > largest) {
+        throw new FileProcessingError(
+          `Synthesized ${type.extension.toUpperCase()} images go up to ${largest} bytes ` +
+            `(${MAX_SYNTH_IMAGE_PIXELS / 1_000_000} megapixels); asked for ${size}. Ask for a smaller size` +
+            (imageFormat === 'jpeg' ? ' or PNG.' : '.'),
+          'INVALID_SIZE',
+          { details: { sizeBytes: size, maxSizeBytes: largest, format: type.mime } },
+        );
+      }
+      const bytes = await imageDecodes.run(() => synthesizeImage(size, numericSeed, imageFormat), owner);
+      return result(streamOfBytes(bytes));
+    }
     default:
       return result(await synthesizeVideo(size, numericSeed));
   }
