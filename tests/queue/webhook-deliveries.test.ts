@@ -103,4 +103,28 @@ describeBackends('webhook deliveries', (backend) => {
     expect(row?.lastError).toContain('attempts exhausted');
     expect(await recordAttempt(db, { ...attempt, workerId: 'd1', lastResponse: 'late' })).toBe(false);
   });
+
+  test('owners take turns: two of an owner in flight at most, and another owner is claimed past its backlog', async () => {
+    const hooked = async (userId: string, count: number) => {
+      const id = await queue.enqueue({ kind: 'noop', payloads: noops(count), userId });
+      await insertTaskWebhook(db, id, { ...hook, eachItem: true });
+      return id;
+    };
+    const bobs = await hooked('bob', 30);
+    await runAll('succeeded');
+    const alices = await hooked('alice', 1);
+    await runAll('succeeded');
+    // bob has ~31 deliveries due before alice's 2: first come, first served gave bob every slot.
+    expect((await rowsOf(bobs)).length).toBeGreaterThan(20);
+    const taskOf = (claimed: { taskId: string }[]) => claimed.map((delivery) => delivery.taskId);
+    const first = await claimDeliveries(db, { workerId: 'd1', limit: 4, leaseMs: 30_000 });
+    expect(taskOf(first).filter((task) => task === bobs)).toHaveLength(2);
+    expect(taskOf(first).filter((task) => task === alices)).toHaveLength(2);
+    // bob has two in flight: another worker gets none of his until one is recorded.
+    expect(await claimDeliveries(db, { workerId: 'd2', limit: 4, leaseMs: 30_000 })).toEqual([]);
+    const bobsFirst = first.find((delivery) => delivery.taskId === bobs);
+    const recorded = { delivered: true, retryInMs: null, lastStatus: 200, lastError: null, lastResponse: 'ok' };
+    expect(await recordAttempt(db, { ...recorded, id: bobsFirst?.id as string, workerId: 'd1' })).toBe(true);
+    expect(taskOf(await claimDeliveries(db, { workerId: 'd2', limit: 4, leaseMs: 30_000 }))).toEqual([bobs]);
+  });
 });

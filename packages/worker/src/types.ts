@@ -68,3 +68,19 @@ export interface WorkerOptions {
   /** Called when an outcome this worker recorded finished a task. */
   onTaskFinished?: (task: FinishedTask) => void;
 }
+
+/** The worker's options with their defaults filled in. */
+export type WorkerTimings = Required<
+  Pick<
+    WorkerOptions,
+    | 'batchSize'
+    | 'prefetch'
+    | 'leaseMs'
+    | 'heartbeatMs'
+    | 'pollMs'
+    | 'softTimeoutMs'
+    | 'hardTimeoutMs'
+    | 'reapMs'
+    | 'graceMs'
+  >
+>;

@@ -11,6 +11,7 @@ import {
   backoffMs,
   CANCEL_CHANNEL,
   type ClaimedItem,
+  claimOthers,
   claimWork,
   DEFAULT_WORKER_QUEUES,
   deregisterWorker,
@@ -23,11 +24,12 @@ import {
   withDeadlockRetry,
   workerHeartbeat,
 } from '@mediaforge/core';
-import { type Held, holdItem } from './held.ts';
+import { type Held, holdItem, toRenew } from './held.ts';
 import { armTimeLimits, type Decision, decide, ItemAbort, settledWithin, valueWithin } from './item-outcome.ts';
 import { prune, reap, registerPatiently, vacuumIfDead } from './maintenance.ts';
 import { OutcomeBuffer } from './outcome-buffer.ts';
-import type { WorkerOptions, WorkerState } from './types.ts';
+import { pastCap, usersAtCap } from './slot-reserve.ts';
+import type { WorkerOptions, WorkerState, WorkerTimings } from './types.ts';
 import { Wakeup } from './wakeup.ts';
 
 /** How long a stop keeps trying to record outcomes before leaving them to the leases. */
@@ -49,6 +51,10 @@ export class Worker {
   private readonly unlisten: (() => Promise<void>)[] = [];
   private loopDone: Promise<void> = Promise.resolve();
   private lastClaimFull = false;
+  /** The last claim left out a user holding all but the reserved place: a freed slot claims again at once. */
+  private restricted = false;
+  /** Items running now, counted with the waiting ones by the slot reserve. */
+  private readonly active = new Set<Held>();
   private counters = { processed: 0, failed: 0 };
   private readonly outcomes: OutcomeBuffer;
   private resolveStopped: () => void = () => {};
@@ -56,20 +62,7 @@ export class Worker {
   readonly stopped = new Promise<void>((resolve) => {
     this.resolveStopped = resolve;
   });
-  private readonly o: Required<
-    Pick<
-      WorkerOptions,
-      | 'batchSize'
-      | 'prefetch'
-      | 'leaseMs'
-      | 'heartbeatMs'
-      | 'pollMs'
-      | 'softTimeoutMs'
-      | 'hardTimeoutMs'
-      | 'reapMs'
-      | 'graceMs'
-    >
-  >;
+  private readonly o: WorkerTimings;
 
   constructor(private readonly options: WorkerOptions) {
     this.id = options.id ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
@@ -102,6 +95,11 @@ export class Worker {
         options.onTaskFinished?.(task);
       },
     });
+  }
+
+  /** Slots plus prefetched items. */
+  private get places(): number {
+    return this.concurrency + this.o.prefetch;
   }
 
   get status(): WorkerState {
@@ -203,22 +201,22 @@ export class Worker {
     const log = this.options.logger;
     let failures = 0;
     while (this.state === 'running') {
-      const free = this.concurrency + this.o.prefetch - this.running.size - this.waiting.length;
+      const free = this.places - this.running.size - this.waiting.length;
       // With prefetch, refill once half the local queue is gone rather than per freed slot: one claim of ~prefetch/2
       // items instead of as many claims of one or two (each walks the claim index from its front).
       if (free <= 0 || this.waiting.length > this.o.prefetch / 2) {
         await this.wakeup.wait(this.o.pollMs);
         continue;
       }
+      // The slot reserve (slot-reserve.ts): one user holds at most all but one of this worker's places.
+      const excludeOwners = usersAtCap([...this.active, ...this.waiting], this.places);
+      this.restricted = excludeOwners.length > 0;
       const limit = Math.min(free, this.o.batchSize);
+      const input = { workerId: this.id, queues: this.queues, leaseMs: this.o.leaseMs, limit };
       let claimed: ClaimedItem[];
       try {
-        claimed = await claimWork(this.options.database.db, {
-          workerId: this.id,
-          queues: this.queues,
-          limit,
-          leaseMs: this.o.leaseMs,
-        });
+        const { db } = this.options.database;
+        claimed = this.restricted ? await claimOthers(db, { ...input, excludeOwners }) : await claimWork(db, input);
         failures = 0;
       } catch (error) {
         failures += 1;
@@ -228,14 +226,13 @@ export class Worker {
       }
       if (this.state !== 'running') {
         // Stopped while claiming: hand the items straight back.
-        await releaseItems(
-          this.options.database.db,
-          this.id,
-          claimed.map((item) => item.id),
-        ).catch(() => {});
+        const ids = claimed.map((item) => item.id);
+        await releaseItems(this.options.database.db, this.id, ids).catch(() => {});
         break;
       }
-      for (const item of claimed) this.admit(item);
+      const past = new Set(pastCap([...this.active, ...this.waiting], claimed, this.places));
+      if (past.size > 0) await this.handBack([...past]);
+      for (const item of claimed) if (!past.has(item)) this.admit(item);
       this.pump();
       this.lastClaimFull = claimed.length === limit;
       if (this.options.untilIdle && claimed.length === 0 && this.running.size === 0 && this.held.size === 0) {
@@ -244,9 +241,16 @@ export class Worker {
         break;
       }
       // A full batch means more may be waiting: claim again at once if a slot (or prefetch room) is free.
-      if (this.lastClaimFull && this.running.size + this.waiting.length < this.concurrency + this.o.prefetch) continue;
+      if (this.lastClaimFull && this.running.size + this.waiting.length < this.places) continue;
       await this.wakeup.wait(this.o.pollMs);
     }
+  }
+
+  /** Hands claimed items straight back (past the slot reserve's cap); run anyway if that fails, not left leased. */
+  private async handBack(items: ClaimedItem[]): Promise<void> {
+    const ids = items.map((item) => item.id);
+    const released = await releaseItems(this.options.database.db, this.id, ids).catch(() => -1);
+    if (released < 0) for (const item of items) this.admit(item);
   }
 
   /** A claimed item is held (its lease renewed by heartbeats) from the claim on, and waits for a slot. */
@@ -262,10 +266,12 @@ export class Worker {
       const held = this.waiting.shift() as Held;
       if (held.settled || this.held.get(held.item.id) !== held) continue;
       held.startedAt = performance.now();
+      this.active.add(held);
       const run = this.runItem(held).finally(() => {
         this.running.delete(run);
+        this.active.delete(held);
         this.pump();
-        if (this.lastClaimFull) this.wakeup.wake();
+        if (this.lastClaimFull || this.restricted) this.wakeup.wake();
       });
       this.running.add(run);
     }
@@ -356,18 +362,7 @@ export class Worker {
   private async heartbeat(): Promise<void> {
     if (this.state === 'idle' || this.state === 'stopped') return;
     const { db } = this.options.database;
-    // Items whose outcome is being written are left alone unless the write is late: renewing them would wait on the
-    // completing statement's row locks, and while it waits more outcomes queue up (a renewal of 6,000 such rows once
-    // took 750 ms and the backlog fed itself). A late one keeps its lease: it is renewed well before it could lapse.
-    const now = performance.now();
-    const lateAfter = this.o.heartbeatMs / 2;
-    const ids: number[] = [];
-    const progress: Record<string, unknown> = {};
-    for (const [id, held] of this.held) {
-      if (held.settled && now - (held.settledAt ?? now) < lateAfter) continue;
-      ids.push(id);
-      if (held.progress) progress[id] = held.progress;
-    }
+    const { ids, progress } = toRenew(this.held, this.o.heartbeatMs / 2);
     try {
       const still = new Set(await renewLeases(db, { workerId: this.id, ids, leaseMs: this.o.leaseMs, progress }));
       const renewedAt = performance.now();

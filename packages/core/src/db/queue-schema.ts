@@ -84,6 +84,8 @@ export const taskItems = pgTable(
     index('task_items_lease_idx').on(t.lockedUntil).where(sql`${t.status} = 'running'`),
     index('task_items_task_idx').on(t.taskId, t.seq),
     index('task_items_running_task_idx').on(t.taskId).where(sql`${t.status} = 'running'`),
+    // A worker's reserved slot finds other owners' items task by task (claimOthers): migration 0009.
+    index('task_items_queued_task_idx').on(t.taskId, t.seq).where(sql`${t.status} = 'queued'`),
   ],
 );
 

@@ -51,6 +51,10 @@ export const webhookDeliveries = pgTable(
     index('webhook_deliveries_due_idx').on(t.runAt).where(sql`${t.status} = 'pending'`),
     index('webhook_deliveries_lease_idx').on(t.lockedUntil).where(sql`${t.status} = 'delivering'`),
     index('webhook_deliveries_task_idx').on(t.taskId, t.createdAt),
+    // Owners take turns (claimDeliveries walks the owners with pending deliveries through it): migration 0009.
+    index('webhook_deliveries_owner_due_idx')
+      .on(sql`coalesce(${t.userId}, '')`, t.runAt, t.id)
+      .where(sql`${t.status} = 'pending'`),
   ],
 );
 

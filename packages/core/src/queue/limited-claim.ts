@@ -40,6 +40,35 @@ export async function claimWork(db: Db, input: ClaimInput): Promise<ClaimedItem[
   return [...limited, ...(await claimItems(db, { ...input, limit: input.limit - limited.length }))];
 }
 
+/**
+ * Claims up to `limit` uncapped items of owners other than `excludeOwners` (user ids; '' is the operator's tasks):
+ * what a worker claims for its reserved slot while one owner holds the rest (see the worker's slot reserve). Walks
+ * the active tasks and takes each one's first queued items through `task_items_queued_task_idx`, so the cost follows
+ * the number of active tasks, not the excluded owner's backlog, which the claim index would make it scan.
+ */
+export async function claimOthers(
+  db: Db,
+  input: ClaimInput & { excludeOwners: readonly string[] },
+): Promise<ClaimedItem[]> {
+  return claimSelected(
+    db,
+    input,
+    sql`
+      select i.id from tasks t
+      cross join lateral (
+        select id, priority, fair_at from task_items
+        where task_id = t.id and status = 'queued' and ${DUE} and max_concurrent is null
+        order by seq
+        limit ${input.limit}
+        for update skip locked
+      ) i
+      where t.status in ('queued', 'running') and t.queue = any(string_to_array(${input.queues.join(',')}, ','))
+        and not coalesce(t.user_id, '') = any(array(select jsonb_array_elements_text(${JSON.stringify(input.excludeOwners)}::jsonb)))
+      order by i.priority desc nulls last, i.fair_at, i.id
+      limit ${input.limit}`,
+  );
+}
+
 /** Claims up to `limit` items of capped tasks in the worker's queues, never past a task's `maxConcurrent`. */
 async function claimCapped(db: Db, input: ClaimInput): Promise<{ claimed: ClaimedItem[]; candidates: number }> {
   const candidates = await rows<{ id: string }>(

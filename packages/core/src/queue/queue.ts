@@ -16,8 +16,9 @@ import { FileProcessingError } from '../errors.ts';
 import { decodeCursor, encodeCursor } from '../records/cursor.ts';
 import { withDeadlockRetry } from '../retry/rerun.ts';
 import { isUid, newUid } from '../uid.ts';
+import { insertItems, insertTaskWithItems } from './enqueue-statements.ts';
 import { type Executor, rows, toNumber } from './rows.ts';
-import { CANCEL_CHANNEL, cancelTask, insertItems, insertTaskWithItems, notify, pruneFinished } from './statements.ts';
+import { CANCEL_CHANNEL, cancelTask, notify, pruneFinished } from './statements.ts';
 import { checkTaskLimits, defaultQueueFor, type TaskLimits } from './task-limits.ts';
 import { countItems, type TaskCounts } from './task-reports.ts';
 

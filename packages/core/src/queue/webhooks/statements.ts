@@ -32,7 +32,19 @@ export interface DeliveryAttempt {
 
 const seconds = (ms: number) => sql`make_interval(secs => ${ms / 1000}::double precision)`;
 
-/** Claims up to `limit` due deliveries (new, due for a retry, or left by a dead holder) under a lease. */
+/**
+ * Deliveries of one owner in flight at once, across every worker. A delivery holds a slot until its receiver answers
+ * or its timeout (10 s) passes, so one owner's slow receiver must not fill the slots everyone's deliveries share.
+ */
+export const DELIVERIES_IN_FLIGHT_PER_OWNER = 2;
+
+/**
+ * Claims up to `limit` due deliveries (new, due for a retry, or left by a dead holder) under a lease. Owners take
+ * turns: each owner with pending deliveries (walked one at a time through `webhook_deliveries_owner_due_idx`, so the
+ * cost follows the number of owners, not of deliveries) offers its earliest due ones, no more than it may still have
+ * in flight; the earliest of those are claimed. First come, first served across owners let one user's 40 deliveries
+ * to a receiver that never answered hold another user's first delivery back 96 s.
+ */
 export async function claimDeliveries(
   db: Executor,
   input: { workerId: string; limit: number; leaseMs: number },
@@ -42,15 +54,39 @@ export async function claimDeliveries(
     update webhook_deliveries set status = 'failed', locked_until = null,
       last_error = coalesce(last_error, 'the worker delivering it stopped') || ' (attempts exhausted)'
     where status = 'delivering' and locked_until < now() and attempts >= max_attempts`);
+  const owner = sql`coalesce(user_id, '')`;
   const found = await rows<Record<string, unknown>>(
     db,
     sql`
-    with next as (
+    with recursive owners(owner) as (
+      (select ${owner} from webhook_deliveries where status = 'pending' order by ${owner} limit 1)
+      union all
+      select (select ${owner} from webhook_deliveries where status = 'pending' and ${owner} > o.owner
+              order by ${owner} limit 1)
+      from owners o where o.owner is not null
+    ), busy as (
+      select ${owner} as owner, count(*)::int as n from webhook_deliveries
+      where status = 'delivering' and locked_until >= now() group by 1
+    ), offered as (
+      select d.id, d.run_at from owners o
+      left join busy b on b.owner = o.owner
+      cross join lateral (
+        select id, run_at from webhook_deliveries
+        where status = 'pending' and ${owner} = o.owner and run_at <= now() and attempts < max_attempts
+        order by run_at, id
+        limit greatest(0, ${DELIVERIES_IN_FLIGHT_PER_OWNER}::int - coalesce(b.n, 0))
+      ) d
+      where o.owner is not null
+      union all
+      select id, run_at from webhook_deliveries
+      where status = 'delivering' and locked_until < now() and attempts < max_attempts
+    ), next as (
+      -- The state is tested again here, where the row is locked: a delivery another worker claimed and committed
+      -- since this statement's snapshot is re-read at the lock, and must then no longer qualify.
       select id from webhook_deliveries
-      where ((status = 'pending' and run_at <= now()) or (status = 'delivering' and locked_until < now()))
+      where id in (select id from offered order by run_at, id limit ${input.limit})
+        and ((status = 'pending' and run_at <= now()) or (status = 'delivering' and locked_until < now()))
         and attempts < max_attempts
-      order by run_at, id
-      limit ${input.limit}
       for update skip locked
     )
     update webhook_deliveries d

@@ -1,0 +1,67 @@
+/**
+ * The slot reserve (packages/worker/src/slot-reserve.ts): one user holds at most all but one of a worker's places, so
+ * another owner's item starts while that user's long items still run. An attacker's four trickling downloads once
+ * held a worker's four slots, and everyone else's work, for up to 25 minutes. The operator's tasks are not limited.
+ */
+import { afterEach, beforeEach, expect, test } from 'bun:test';
+import { queueLanes, TaskQueue, tasks } from '@mediaforge/core';
+import { describeBackends } from '@mediaforge/core/testing';
+import type { Handler } from '@mediaforge/worker';
+import { waitFor } from '../support/wait.ts';
+import { workerStarter } from '../support/workers.ts';
+
+const noops = (count: number) => Array.from({ length: count }, (_, n) => ({ n }));
+
+describeBackends('slot reserve', (backend) => {
+  const workersFor = workerStarter(backend, { heartbeatMs: 200 });
+  const gates: (() => void)[] = [];
+  let started: string[] = [];
+  /** Each item records its owner and runs until released. */
+  const blocking: Handler = async (item) => {
+    started.push(item.userId ?? 'operator');
+    await new Promise<void>((resolve) => gates.push(resolve));
+    return {};
+  };
+  const release = () => {
+    for (const open of gates.splice(0)) open();
+  };
+
+  beforeEach(async () => {
+    await workersFor.stopAll();
+    const { db } = backend.database();
+    await db.delete(tasks);
+    await db.delete(queueLanes);
+    started = [];
+  });
+  afterEach(release);
+
+  test("a user holds all but one slot; another user's item starts in the last while theirs still run", async () => {
+    const queue = new TaskQueue(backend.database());
+    await workersFor.start({ noop: blocking }, { concurrency: 4 });
+    const bobs = await queue.enqueue({ kind: 'noop', payloads: noops(6), userId: 'bob' });
+    await waitFor('bob to hold three slots', async () => started.length === 3);
+    // The fourth stays free for others (claims come every 50 ms here; without the reserve bob had it at once).
+    await Bun.sleep(400);
+    expect(started).toEqual(['bob', 'bob', 'bob']);
+    // A fourth item claimed with the first three was handed back without spending an attempt.
+    const waiting = (await queue.listItems(bobs)).filter((item) => item.status === 'queued');
+    expect(waiting.map((item) => item.attempts)).toEqual([0, 0, 0]);
+    await queue.enqueue({ kind: 'noop', payloads: noops(2), userId: 'alice' });
+    await waitFor("alice's first item to start", async () => started.includes('alice'));
+    await Bun.sleep(200);
+    // One place for alice, three for bob, however many either has waiting.
+    expect(started.filter((owner) => owner === 'alice')).toHaveLength(1);
+    expect(started.filter((owner) => owner === 'bob')).toHaveLength(3);
+    // As bob's items end, the freed places go on being used.
+    release();
+    await waitFor('every item to start', async () => started.length === 8);
+  });
+
+  test("the operator's own tasks (no user) take every slot", async () => {
+    const queue = new TaskQueue(backend.database());
+    await workersFor.start({ noop: blocking }, { concurrency: 4 });
+    await queue.enqueue({ kind: 'noop', payloads: noops(6) });
+    await waitFor('four items to start', async () => started.length === 4);
+    expect(started).toEqual(['operator', 'operator', 'operator', 'operator']);
+  });
+});
