@@ -151,6 +151,28 @@ describe('TUS resumable uploads', () => {
     await fetch(location, { method: 'DELETE', headers: { ...TUS, ...auth('alice') } });
   });
 
+  test("the protocol's own refusals come in the API's error shape; no CORS header unless configured", async () => {
+    const uid = await newRecord('audio');
+    const body = async (response: Response) => ((await response.json()) as { error: { code: string } }).error;
+    const badLength = await create({ 'Upload-Length': 'abc', 'Upload-Metadata': metadata({ recordUid: uid }) });
+    expect(badLength.status).toBe(400);
+    expect(badLength.headers.get('tus-resumable')).toBe('1.0.0');
+    expect(await body(badLength)).toMatchObject({ code: 'INVALID_HEADERS' });
+    const noVersion = await fetch(`${base}/v1/uploads`, {
+      method: 'POST',
+      headers: { ...auth('alice'), 'Upload-Length': '10', Origin: 'https://elsewhere.example' },
+    });
+    expect(noVersion.status).toBe(412);
+    expect(await body(noVersion)).toMatchObject({ code: 'INVALID_HEADERS' });
+    // API_CORS_ORIGINS is not set: @tus/server's default `*` would let any page read the answers.
+    expect(noVersion.headers.get('access-control-allow-origin')).toBeNull();
+    const discovery = await fetch(`${base}/v1/uploads`, {
+      method: 'OPTIONS',
+      headers: { ...auth('alice'), Origin: 'https://elsewhere.example' },
+    });
+    expect(discovery.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
   test("someone else's upload looks missing; a missing record or a record of another user cannot be the target", async () => {
     const uid = await newRecord('audio');
     const made = await create({ 'Upload-Length': '100', 'Upload-Metadata': metadata({ recordUid: uid }) });

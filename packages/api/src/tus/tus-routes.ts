@@ -27,6 +27,7 @@ import { errorResponse } from '../errors.ts';
 import { bearer, errors, router } from '../routes/common.ts';
 import type { Services } from '../services.ts';
 import { openTusDatastore } from './tus-datastore.ts';
+import { inErrorShape } from './tus-headers.ts';
 
 const BASE = '/v1/uploads';
 const SWEEP_EVERY_MS = 60_000;
@@ -69,6 +70,8 @@ export function tusRoutes(services: Services) {
     datastore: datastore.store,
     maxSize: settings.maxFileSizeBytes,
     relativeLocation: true,
+    // Only the origins API_CORS_ORIGINS names get Access-Control-Allow-Origin (@tus/server's default is `*`).
+    allowedOrigins: (origin) => settings.api.corsOrigins.includes(origin),
     namingFunction: () => `${datastore.prefix}${newUid().replaceAll('-', '')}`,
     generateUrl: (_req, { path, id }) => `${path}/${id.slice(datastore.prefix.length)}`,
     getFileIdFromRequest: (req) => {
@@ -155,7 +158,7 @@ export function tusRoutes(services: Services) {
     try {
       const response = await tus.handleWeb(req);
       const error = requests.get(req)?.error;
-      return error === undefined ? response : errorResponse(error, c);
+      return error === undefined ? await inErrorShape(response, c.get('requestId')) : errorResponse(error, c);
     } finally {
       release();
       const finished = requests.get(req)?.finished;
