@@ -17,15 +17,17 @@ import { decodeCursor, encodeCursor } from '../records/cursor.ts';
 import { withDeadlockRetry } from '../retry/rerun.ts';
 import { isUid, newUid } from '../uid.ts';
 import { insertItems, insertTaskWithItems } from './enqueue-statements.ts';
+import { validateQueueName } from './queue-name.ts';
 import { type Executor, rows, toNumber } from './rows.ts';
 import { CANCEL_CHANNEL, cancelTask, notify, pruneFinished } from './statements.ts';
 import { checkTaskLimits, defaultQueueFor, type TaskLimits } from './task-limits.ts';
 import { countItems, type TaskCounts } from './task-reports.ts';
 
+export { validateQueueName } from './queue-name.ts';
+
 export const DEFAULT_QUEUE = 'default';
 /** Attempts per item when the caller names none. */
 export const DEFAULT_MAX_ATTEMPTS = 3;
-const QUEUE_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 /** Items per INSERT when a task is enqueued: big enough to be fast, small enough for one parameter. */
 const INSERT_CHUNK = 5000;
 
@@ -81,16 +83,6 @@ function chunks<T>(all: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let at = 0; at < all.length; at += size) out.push(all.slice(at, at + size));
   return out;
-}
-
-export function validateQueueName(name: string): string {
-  if (!QUEUE_NAME.test(name)) {
-    throw new FileProcessingError(
-      `Invalid queue name ${JSON.stringify(name)}: use 1-63 characters of a-z, 0-9, _ and -.`,
-      'INVALID_QUEUE',
-    );
-  }
-  return name;
 }
 
 export class TaskQueue {

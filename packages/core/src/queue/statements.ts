@@ -6,6 +6,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { TaskKind, TaskStatus } from '../db/queue-schema.ts';
 import type { ErrorCode } from '../error-codes.ts';
+import { validateQueueName } from './queue-name.ts';
 import { type Executor, preparedRows, rows, toNumber } from './rows.ts';
 
 export const ITEMS_CHANNEL = 'mediaforge_items';
@@ -63,6 +64,16 @@ export async function notify(db: Executor, channel: string, payload: string): Pr
 }
 
 /**
+ * A worker's queues as literals, not a parameter: the planner then knows how many there are in the plan it keeps
+ * for a prepared claim. As an array parameter they were estimated at 10, the kept (generic) plan looked three times
+ * dearer than one made for the actual list, and PostgreSQL planned the claim anew on every run (0.39 ms a claim
+ * from the worker's side against 0.15 ms). Names are checked first, so nothing but [a-z0-9_-] reaches the text.
+ */
+function queueList(queues: readonly string[]): SQL {
+  return sql.raw(queues.map((name) => `('${validateQueueName(name)}')`).join(', '));
+}
+
+/**
  * Claims up to `limit` runnable items in one round trip (SKIP LOCKED) and starts their tasks. One ordered claim-index
  * scan per queue: `queue = any(array)` cannot keep the index order, so it sorted every queued item (40 ms at 100k).
  */
@@ -70,11 +81,12 @@ export async function claimItems(
   db: Executor,
   input: { workerId: string; queues: readonly string[]; limit: number; leaseMs: number },
 ): Promise<ClaimedItem[]> {
+  if (input.queues.length === 0) return [];
   return claimSelected(
     db,
     input,
     sql`
-      select t.id from unnest(string_to_array(${input.queues.join(',')}, ',')) as q(name)
+      select t.id from (values ${queueList(input.queues)}) as q(name)
       cross join lateral (
         select id, priority, fair_at from task_items
         where status = 'queued' and queue = q.name and ${DUE} and max_concurrent is null
