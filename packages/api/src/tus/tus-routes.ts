@@ -71,7 +71,7 @@ export function tusRoutes(services: Services) {
     maxSize: settings.maxFileSizeBytes,
     relativeLocation: true,
     // Only the origins API_CORS_ORIGINS names get Access-Control-Allow-Origin (@tus/server's default is `*`).
-    allowedOrigins: (origin) => settings.api.corsOrigins.includes(origin),
+    allowedOrigins: (origin) => settings.api.corsOrigins.includes('*') || settings.api.corsOrigins.includes(origin),
     namingFunction: () => `${datastore.prefix}${newUid().replaceAll('-', '')}`,
     generateUrl: (_req, { path, id }) => `${path}/${id.slice(datastore.prefix.length)}`,
     getFileIdFromRequest: (req) => {
