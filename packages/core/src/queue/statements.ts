@@ -147,7 +147,7 @@ export async function renewLeases(
   input: { workerId: string; ids: readonly number[]; leaseMs: number; progress: Record<string, unknown> },
 ): Promise<number[]> {
   if (input.ids.length === 0) return [];
-  // Unprepared, like completeItems: see there.
+  // Unprepared: planned for its ids each time, which a generic plan cannot see (see completionStatement).
   const held = await rows<{ id: unknown }>(
     db,
     sql`
