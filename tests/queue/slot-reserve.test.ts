@@ -16,10 +16,13 @@ describeBackends('slot reserve', (backend) => {
   const workersFor = workerStarter(backend, { heartbeatMs: 200 });
   const gates: (() => void)[] = [];
   let started: string[] = [];
-  /** Each item records its owner and runs until released. */
-  const blocking: Handler = async (item) => {
+  /** Each item records its owner and runs until released (or stopped). */
+  const blocking: Handler = async (item, ctx) => {
     started.push(item.userId ?? 'operator');
-    await new Promise<void>((resolve) => gates.push(resolve));
+    await new Promise<void>((resolve) => {
+      gates.push(resolve);
+      ctx.signal.addEventListener('abort', () => resolve());
+    });
     return {};
   };
   const release = () => {
@@ -55,6 +58,16 @@ describeBackends('slot reserve', (backend) => {
     // As bob's items end, the freed places go on being used.
     release();
     await waitFor('every item to start', async () => started.length === 8);
+  });
+
+  test("another user's capped task (maxConcurrent) also gets the last slot", async () => {
+    const queue = new TaskQueue(backend.database());
+    await workersFor.start({ noop: blocking }, { concurrency: 4 });
+    await queue.enqueue({ kind: 'noop', payloads: noops(6), userId: 'bob' });
+    await waitFor('bob to hold three slots', async () => started.length === 3);
+    await queue.enqueue({ kind: 'noop', payloads: noops(2), userId: 'alice', limits: { maxConcurrent: 1 } });
+    await waitFor("alice's capped item to start", async () => started.includes('alice'));
+    expect(started.filter((owner) => owner === 'bob')).toHaveLength(3);
   });
 
   test("the operator's own tasks (no user) take every slot", async () => {

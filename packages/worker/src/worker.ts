@@ -11,7 +11,6 @@ import {
   backoffMs,
   CANCEL_CHANNEL,
   type ClaimedItem,
-  claimOthers,
   claimWork,
   DEFAULT_WORKER_QUEUES,
   deregisterWorker,
@@ -216,7 +215,7 @@ export class Worker {
       let claimed: ClaimedItem[];
       try {
         const { db } = this.options.database;
-        claimed = this.restricted ? await claimOthers(db, { ...input, excludeOwners }) : await claimWork(db, input);
+        claimed = await claimWork(db, { ...input, excludeOwners });
         failures = 0;
       } catch (error) {
         failures += 1;

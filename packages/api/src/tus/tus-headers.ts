@@ -31,7 +31,6 @@ const TUS_ERROR_CODES: Record<number, ErrorCode> = {
   413: 'PAYLOAD_TOO_LARGE',
   415: 'INVALID_HEADERS',
   460: 'INTEGRITY_ERROR',
-  501: 'INVALID_INPUT',
 };
 
 /**
@@ -52,4 +51,10 @@ export async function inErrorShape(response: Response, requestId: string): Promi
   headers.delete('content-length');
   const body = { error: { code, message, details: { status: response.status }, requestId } };
   return new Response(JSON.stringify(body), { status: response.status, headers });
+}
+
+/** Removes every `Access-Control-*` header (a response of @tus/server when the API has no CORS configured). */
+export function withoutCors(headers: Headers): void {
+  const names = [...headers.keys()].filter((name) => name.toLowerCase().startsWith('access-control-'));
+  for (const name of names) headers.delete(name);
 }

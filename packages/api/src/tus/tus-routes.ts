@@ -27,7 +27,7 @@ import { errorResponse } from '../errors.ts';
 import { bearer, errors, router } from '../routes/common.ts';
 import type { Services } from '../services.ts';
 import { openTusDatastore } from './tus-datastore.ts';
-import { inErrorShape } from './tus-headers.ts';
+import { inErrorShape, withoutCors } from './tus-headers.ts';
 
 const BASE = '/v1/uploads';
 const SWEEP_EVERY_MS = 60_000;
@@ -157,6 +157,8 @@ export function tusRoutes(services: Services) {
     const release = req.method === 'PATCH' ? services.uploads.acquire(principal.keyId) : () => {};
     try {
       const response = await tus.handleWeb(req);
+      // @tus/server adds its own CORS headers (methods, headers, max-age); without API_CORS_ORIGINS there are none.
+      if (settings.api.corsOrigins.length === 0) withoutCors(response.headers);
       const error = requests.get(req)?.error;
       return error === undefined ? await inErrorShape(response, c.get('requestId')) : errorResponse(error, c);
     } finally {

@@ -23,6 +23,8 @@ export interface ClaimInput {
   queues: readonly string[];
   limit: number;
   leaseMs: number;
+  /** Users whose items this claim leaves out (the worker's slot reserve); their capped tasks too. */
+  excludeOwners?: readonly string[];
 }
 
 /** What a worker claims: items of capped tasks (within their caps) first, then uncapped items. */
@@ -37,7 +39,12 @@ export async function claimWork(db: Db, input: ClaimInput): Promise<ClaimedItem[
     limited = found.claimed;
   }
   if (limited.length >= input.limit) return limited;
-  return [...limited, ...(await claimItems(db, { ...input, limit: input.limit - limited.length }))];
+  const rest = { ...input, limit: input.limit - limited.length };
+  const excludeOwners = input.excludeOwners ?? [];
+  return [
+    ...limited,
+    ...(await (excludeOwners.length > 0 ? claimOthers(db, { ...rest, excludeOwners }) : claimItems(db, rest))),
+  ];
 }
 
 /**
@@ -46,10 +53,7 @@ export async function claimWork(db: Db, input: ClaimInput): Promise<ClaimedItem[
  * the active tasks and takes each one's first queued items through `task_items_queued_task_idx`, so the cost follows
  * the number of active tasks, not the excluded owner's backlog, which the claim index would make it scan.
  */
-export async function claimOthers(
-  db: Db,
-  input: ClaimInput & { excludeOwners: readonly string[] },
-): Promise<ClaimedItem[]> {
+async function claimOthers(db: Db, input: ClaimInput & { excludeOwners: readonly string[] }): Promise<ClaimedItem[]> {
   return claimSelected(
     db,
     input,
@@ -77,6 +81,7 @@ async function claimCapped(db: Db, input: ClaimInput): Promise<{ claimed: Claime
     select id from tasks
     where status in ('queued', 'running') and options -> 'limits' ? 'maxConcurrent'
       and queue = any(string_to_array(${input.queues.join(',')}, ','))
+      and not coalesce(user_id, '') = any(array(select jsonb_array_elements_text(${JSON.stringify(input.excludeOwners ?? [])}::jsonb)))
     order by random() limit ${TASKS_PER_CLAIM}`,
   );
   const claimed: ClaimedItem[] = [];
