@@ -70,6 +70,19 @@ describeBackends('slot reserve', (backend) => {
     expect(started.filter((owner) => owner === 'bob')).toHaveLength(3);
   });
 
+  test("with --prefetch, a user runs all but one slot and another user's item starts in it", async () => {
+    const queue = new TaskQueue(backend.database());
+    await workersFor.start({ noop: blocking }, { concurrency: 4, prefetch: 4 });
+    await queue.enqueue({ kind: 'noop', payloads: noops(12), userId: 'bob' });
+    await waitFor('bob to run three items', async () => started.length === 3);
+    await Bun.sleep(400);
+    expect(started).toEqual(['bob', 'bob', 'bob']);
+    await queue.enqueue({ kind: 'noop', payloads: noops(1), userId: 'alice' });
+    // Before, alice's item waited behind bob's prefetched ones until his ended.
+    await waitFor("alice's item to start", async () => started.includes('alice'));
+    expect(started.filter((owner) => owner === 'bob')).toHaveLength(3);
+  });
+
   test("the operator's own tasks (no user) take every slot", async () => {
     const queue = new TaskQueue(backend.database());
     await workersFor.start({ noop: blocking }, { concurrency: 4 });

@@ -3,7 +3,9 @@
  * owner's item always finds one. Fair claiming orders what is claimed, but a claimed item keeps its slot until it
  * ends: a user's four trickling downloads held a worker's four slots, and everyone else's work, for up to 25 minutes.
  * While a user holds the rest, the last place takes only other owners' items (`claimOthers`); when none are waiting
- * it stays free. The operator's own tasks (no user: the CLI, the library) are not limited.
+ * it stays free. With `--prefetch` the same holds for running slots: a user runs at most all but one of them, and
+ * the local queue starts another owner's item first when that user is at the limit. The operator's own tasks (no
+ * user: the CLI, the library) are not limited.
  */
 import type { ClaimedItem } from '@mediaforge/core';
 import type { Held } from './held.ts';
@@ -41,4 +43,15 @@ export function pastCap(held: Iterable<Held>, claimed: readonly ClaimedItem[], p
     else counts.set(item.userId, count + 1);
   }
   return past;
+}
+
+/** The users running all but one of `slots` (none when there is one slot): their waiting items may not start. */
+export function usersAtRunCap(running: Iterable<Held>, slots: number): Set<string> {
+  if (slots <= RESERVED_PLACES) return new Set();
+  return new Set([...placesByUser(running)].filter(([, n]) => n >= slots - RESERVED_PLACES).map(([user]) => user));
+}
+
+/** Where in `waiting` the next item to start is: the first not of a user at the running cap; -1 when none may. */
+export function nextToStart(waiting: readonly Held[], atRunCap: ReadonlySet<string>): number {
+  return waiting.findIndex(({ item }) => !item.userId || !atRunCap.has(item.userId));
 }

@@ -1,10 +1,9 @@
 /**
  * The worker: claims items in batches, runs them with bounded concurrency, renews their leases, records outcomes,
  * and shuts down without losing anything. An explicit state machine (starting → running → draining → stopped)
- * whose loop sleeps on a `Wakeup` that NOTIFY, a freed slot or shutdown can end early.
- *
- * Delivery is at-least-once: an item whose worker dies comes back when its lease expires, so handlers must be
- * idempotent (the built-in ones are: deterministic record uids and object keys, sha256 checks).
+ * whose loop sleeps on a `Wakeup` that NOTIFY, a freed slot or shutdown can end early. Delivery is at-least-once:
+ * an item whose worker dies comes back when its lease expires, so handlers must be idempotent (the built-in ones
+ * are: deterministic record uids and object keys, sha256 checks).
  */
 import { hostname } from 'node:os';
 import {
@@ -27,7 +26,7 @@ import { type Held, holdItem, toRenew } from './held.ts';
 import { armTimeLimits, type Decision, decide, ItemAbort, settledWithin, valueWithin } from './item-outcome.ts';
 import { prune, reap, registerPatiently, vacuumIfDead } from './maintenance.ts';
 import { OutcomeBuffer } from './outcome-buffer.ts';
-import { pastCap, usersAtCap } from './slot-reserve.ts';
+import { nextToStart, pastCap, usersAtCap, usersAtRunCap } from './slot-reserve.ts';
 import type { WorkerOptions, WorkerState, WorkerTimings } from './types.ts';
 import { Wakeup } from './wakeup.ts';
 
@@ -201,14 +200,17 @@ export class Worker {
     let failures = 0;
     while (this.state === 'running') {
       const free = this.places - this.running.size - this.waiting.length;
-      // With prefetch, refill once half the local queue is gone rather than per freed slot: one claim of ~prefetch/2
-      // items instead of as many claims of one or two (each walks the claim index from its front).
-      if (free <= 0 || this.waiting.length > this.o.prefetch / 2) {
+      // With prefetch, refill once half the local queue is gone (one claim of ~prefetch/2 items, not many of one or
+      // two), unless a free slot has no waiting item it may take (all a user's at the running cap: slot-reserve.ts).
+      const atRunCap = usersAtRunCap(this.active, this.concurrency);
+      const starved = this.running.size < this.concurrency && nextToStart(this.waiting, atRunCap) < 0;
+      if (free <= 0 || (this.waiting.length > this.o.prefetch / 2 && !starved)) {
         await this.wakeup.wait(this.o.pollMs);
         continue;
       }
-      // The slot reserve (slot-reserve.ts): one user holds at most all but one of this worker's places.
-      const excludeOwners = usersAtCap([...this.active, ...this.waiting], this.places);
+      // The slot reserve (slot-reserve.ts): one user holds at most all but one of this worker's places and slots.
+      const atCap = usersAtCap([...this.active, ...this.waiting], this.places);
+      const excludeOwners = [...new Set([...atCap, ...(starved ? atRunCap : [])])];
       this.restricted = excludeOwners.length > 0;
       const limit = Math.min(free, this.o.batchSize);
       const input = { workerId: this.id, queues: this.queues, leaseMs: this.o.leaseMs, limit };
@@ -262,7 +264,9 @@ export class Worker {
   /** Starts waiting items while slots are free; items lost or settled while waiting are skipped. */
   private pump(): void {
     while (this.state === 'running' && this.running.size < this.concurrency && this.waiting.length > 0) {
-      const held = this.waiting.shift() as Held;
+      const at = nextToStart(this.waiting, usersAtRunCap(this.active, this.concurrency));
+      if (at < 0) break;
+      const [held] = this.waiting.splice(at, 1) as [Held];
       if (held.settled || this.held.get(held.item.id) !== held) continue;
       held.startedAt = performance.now();
       this.active.add(held);
