@@ -22,10 +22,29 @@ function placesByUser(held: Iterable<Held>): Map<string, number> {
   return places;
 }
 
-/** The users a claim must leave out: those already holding all but the reserved places (none on a one-place worker). */
-export function usersAtCap(held: Iterable<Held>, places: number): string[] {
-  if (places <= RESERVED_PLACES) return [];
-  return [...placesByUser(held)].filter(([, count]) => count >= places - RESERVED_PLACES).map(([user]) => user);
+/** The users holding all but the reserved share of `capacity` (places or slots; none when there is only one). */
+export function usersAtCap(held: Iterable<Held>, capacity: number): Set<string> {
+  if (capacity <= RESERVED_PLACES) return new Set();
+  const full = [...placesByUser(held)].filter(([, count]) => count >= capacity - RESERVED_PLACES);
+  return new Set(full.map(([user]) => user));
+}
+
+/**
+ * What the worker's next claim must respect. `starved`: a slot is free but no waiting item may take it (all belong
+ * to a user at the running cap), so the claim should not wait for the local queue's half-empty refill.
+ * `excludeOwners`: users the claim leaves out (at the place cap, or at the running cap while starved).
+ */
+export function claimLimits(
+  active: ReadonlySet<Held>,
+  waiting: readonly Held[],
+  slots: number,
+  places: number,
+): { starved: boolean; excludeOwners: string[] } {
+  const atRunCap = usersAtCap(active, slots);
+  const starved = active.size < slots && nextToStart(waiting, atRunCap) < 0;
+  const excluded = usersAtCap([...active, ...waiting], places);
+  if (starved) for (const user of atRunCap) excluded.add(user);
+  return { starved, excludeOwners: [...excluded] };
 }
 
 /**
@@ -43,12 +62,6 @@ export function pastCap(held: Iterable<Held>, claimed: readonly ClaimedItem[], p
     else counts.set(item.userId, count + 1);
   }
   return past;
-}
-
-/** The users running all but one of `slots` (none when there is one slot): their waiting items may not start. */
-export function usersAtRunCap(running: Iterable<Held>, slots: number): Set<string> {
-  if (slots <= RESERVED_PLACES) return new Set();
-  return new Set([...placesByUser(running)].filter(([, n]) => n >= slots - RESERVED_PLACES).map(([user]) => user));
 }
 
 /** Where in `waiting` the next item to start is: the first not of a user at the running cap; -1 when none may. */

@@ -26,7 +26,7 @@ import { type Held, holdItem, toRenew } from './held.ts';
 import { armTimeLimits, type Decision, decide, ItemAbort, settledWithin, valueWithin } from './item-outcome.ts';
 import { prune, reap, registerPatiently, vacuumIfDead } from './maintenance.ts';
 import { OutcomeBuffer } from './outcome-buffer.ts';
-import { nextToStart, pastCap, usersAtCap, usersAtRunCap } from './slot-reserve.ts';
+import { claimLimits, nextToStart, pastCap, usersAtCap } from './slot-reserve.ts';
 import type { WorkerOptions, WorkerState, WorkerTimings } from './types.ts';
 import { Wakeup } from './wakeup.ts';
 
@@ -202,15 +202,11 @@ export class Worker {
       const free = this.places - this.running.size - this.waiting.length;
       // With prefetch, refill once half the local queue is gone (one claim of ~prefetch/2 items, not many of one or
       // two), unless a free slot has no waiting item it may take (all a user's at the running cap: slot-reserve.ts).
-      const atRunCap = usersAtRunCap(this.active, this.concurrency);
-      const starved = this.running.size < this.concurrency && nextToStart(this.waiting, atRunCap) < 0;
+      const { starved, excludeOwners } = claimLimits(this.active, this.waiting, this.concurrency, this.places);
       if (free <= 0 || (this.waiting.length > this.o.prefetch / 2 && !starved)) {
         await this.wakeup.wait(this.o.pollMs);
         continue;
       }
-      // The slot reserve (slot-reserve.ts): one user holds at most all but one of this worker's places and slots.
-      const atCap = usersAtCap([...this.active, ...this.waiting], this.places);
-      const excludeOwners = [...new Set([...atCap, ...(starved ? atRunCap : [])])];
       this.restricted = excludeOwners.length > 0;
       const limit = Math.min(free, this.o.batchSize);
       const input = { workerId: this.id, queues: this.queues, leaseMs: this.o.leaseMs, limit };
@@ -264,7 +260,7 @@ export class Worker {
   /** Starts waiting items while slots are free; items lost or settled while waiting are skipped. */
   private pump(): void {
     while (this.state === 'running' && this.running.size < this.concurrency && this.waiting.length > 0) {
-      const at = nextToStart(this.waiting, usersAtRunCap(this.active, this.concurrency));
+      const at = nextToStart(this.waiting, usersAtCap(this.active, this.concurrency));
       if (at < 0) break;
       const [held] = this.waiting.splice(at, 1) as [Held];
       if (held.settled || this.held.get(held.item.id) !== held) continue;

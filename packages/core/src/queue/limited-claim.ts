@@ -3,7 +3,7 @@
  * task's items only while holding the task's row lock (`for update skip locked`), and counts its running items in a
  * later statement, so it sees every claim committed before it took the lock. Uncapped items never wait for this.
  */
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
 import { type Executor, rows } from './rows.ts';
 import { type ClaimedItem, claimItems, claimSelected, DUE } from './statements.ts';
@@ -25,6 +25,11 @@ export interface ClaimInput {
   leaseMs: number;
   /** Users whose items this claim leaves out (the worker's slot reserve); their capped tasks too. */
   excludeOwners?: readonly string[];
+}
+
+/** A task's owner (its user, '' for the operator's) is none of `owners`; the list travels as one JSON parameter. */
+function notOwnedBy(userId: SQL, owners: readonly string[] = []): SQL {
+  return sql`not coalesce(${userId}, '') = any(array(select jsonb_array_elements_text(${JSON.stringify(owners)}::jsonb)))`;
 }
 
 /** What a worker claims: items of capped tasks (within their caps) first, then uncapped items. */
@@ -67,7 +72,7 @@ async function claimOthers(db: Db, input: ClaimInput & { excludeOwners: readonly
         for update skip locked
       ) i
       where t.status in ('queued', 'running') and t.queue = any(string_to_array(${input.queues.join(',')}, ','))
-        and not coalesce(t.user_id, '') = any(array(select jsonb_array_elements_text(${JSON.stringify(input.excludeOwners)}::jsonb)))
+        and ${notOwnedBy(sql`t.user_id`, input.excludeOwners)}
       order by i.priority desc nulls last, i.fair_at, i.id
       limit ${input.limit}`,
   );
@@ -81,7 +86,7 @@ async function claimCapped(db: Db, input: ClaimInput): Promise<{ claimed: Claime
     select id from tasks
     where status in ('queued', 'running') and options -> 'limits' ? 'maxConcurrent'
       and queue = any(string_to_array(${input.queues.join(',')}, ','))
-      and not coalesce(user_id, '') = any(array(select jsonb_array_elements_text(${JSON.stringify(input.excludeOwners ?? [])}::jsonb)))
+      and ${notOwnedBy(sql`user_id`, input.excludeOwners)}
     order by random() limit ${TASKS_PER_CLAIM}`,
   );
   const claimed: ClaimedItem[] = [];
