@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestPostgres, which } from '@mediaforge/core/testing';
 import { startS3Server, type TestS3Server } from '@mediaforge/storage/testing';
-import { type Benchmark, collect, fixed, median, toolVersion, wavHeader } from './lib.ts';
+import { type Benchmark, collect, fixed, median, recyclePageCache, toolVersion, wavHeader } from './lib.ts';
 
 const CLI = join(import.meta.dir, '../packages/cli/src/main.ts');
 const MiB = 1024 * 1024;
@@ -96,11 +96,15 @@ http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000; ${
   };
 }
 
+/** Where and how much page cache to recycle before each timed run (set per dataset; see `recyclePageCache`). */
+const scratch = { path: '', bytes: 0 };
+
 /**
  * Runs a command under /usr/bin/time for its peak RSS; throws with its output when it fails. `env` is laid over
  * this process's environment; an undefined value removes the variable.
  */
 async function timed(command: string[], env: Record<string, string | undefined> = {}): Promise<Measured> {
+  recyclePageCache(scratch.path, scratch.bytes);
   const started = performance.now();
   const merged: Record<string, string | undefined> = { ...process.env, ...env };
   for (const [key, value] of Object.entries(merged)) if (value === undefined) delete merged[key];
@@ -117,6 +121,7 @@ async function timed(command: string[], env: Record<string, string | undefined> 
 
 /** Runs `jobs` shell commands with at most `concurrency` at once (how a script parallelizes a one-file tool). */
 async function pool(commands: string[], concurrency: number): Promise<Measured> {
+  recyclePageCache(scratch.path, scratch.bytes);
   const started = performance.now();
   let next = 0;
   await Promise.all(
@@ -276,6 +281,12 @@ export const ingest: Benchmark = {
           const urls = names.map((name) => `${nginx.base}/${dataset.name}/${name}`);
           const listing = `${nginx.base}/${dataset.name}/`;
           const byTool: Record<string, Measured[]> = {};
+          scratch.path = join(work, 'recycle.bin');
+          scratch.bytes = Math.max(64 * MiB, Math.ceil((dataset.files * dataset.bytes * 1.1) / MiB) * MiB);
+          // ext4 without a journal (this machine's) skips inodes freed in the last minutes when it allocates one,
+          // so deleting a run's thousands of files would slow the next tool's creates: many-file runs are kept until
+          // the dataset is done.
+          const keep: string[] = [];
           for (let rep = 0; rep < reps; rep++) {
             for (const { name, target, tool } of TOOLS) {
               console.error(`  ${dataset.name} ${name} → ${target} ${rep + 1}/${reps}`);
@@ -298,10 +309,12 @@ export const ingest: Benchmark = {
                 );
               } finally {
                 await s3?.close();
-                rmSync(dest, { recursive: true, force: true });
+                if (dataset.files > 100) keep.push(dest);
+                else rmSync(dest, { recursive: true, force: true });
               }
             }
           }
+          for (const dest of keep) rmSync(dest, { recursive: true, force: true });
           results[dataset.name] = byTool;
           rmSync(join(root, dataset.name), { recursive: true, force: true });
           // Per-run rates (a tool may have moved a subset), then their median.
@@ -359,7 +372,7 @@ export const ingest: Benchmark = {
           describe('smallVsRcloneDisk', 'small files (files/s) vs rclone to disk'),
           describe('smallVsRcloneS3', 'to S3'),
         ].join('; ')}.`,
-        `Median of ${reps} runs; each run starts with an empty destination (and a fresh database for mediaforge). Concurrency: ${datasets.map((d) => `${d.concurrency} for ${d.name}`).join(', ')}, the same for every tool. mediaforge does more per file than the peers: content detection, full WAV validation, sha256, a PostgreSQL record and its dedupe lookup.`,
+        `Median of ${reps} runs; each run starts with an empty destination (and a fresh database for mediaforge), and right before it a scratch file of the dataset's size is written and deleted, so every tool writes into the same freshly recycled memory (see recyclePageCache). Concurrency: ${datasets.map((d) => `${d.concurrency} for ${d.name}`).join(', ')}, the same for every tool. mediaforge does more per file than the peers: content detection, full WAV validation, sha256, a PostgreSQL record and its dedupe lookup.`,
         `Commands: \`mediaforge ingest --from-file urls.txt --concurrency N --allow-private\`; \`curl --parallel --parallel-max N -K list\`; \`rclone copy :http: DEST --http-url ORIGIN/dir/ --transfers N --checkers N\` (nginx autoindex listing); \`curl URL | aws s3 cp - s3://bench/KEY\` per file, N at once (on the first ${AWS_MAX_FILES} files when there are more: one Python process per file). Versions: ${await toolVersion([which('nginx') ?? 'nginx', '-v'])}; ${await toolVersion(['curl', '--version'])}; ${await toolVersion(['rclone', 'version'])}; ${await toolVersion([which('aws') ?? 'aws', '--version'])}.`,
       ],
     };

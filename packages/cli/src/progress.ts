@@ -9,8 +9,8 @@ export interface ProgressState {
   total: number;
   failed: number;
   bytes: number;
-  /** What is in flight right now, e.g. per-file byte counts. */
-  detail?: string;
+  /** What is in flight right now, e.g. per-file byte counts; a function is called only when a line is drawn. */
+  detail?: string | (() => string);
 }
 
 export interface ProgressReporter {
@@ -50,7 +50,8 @@ export function createProgress(
       `${rate.toFixed(1)}/s`,
       eta !== undefined && state.completed < state.total ? `ETA ${formatDuration(eta)}` : undefined,
     ].filter(Boolean);
-    const detail = state.detail && state.completed < state.total ? ` | ${state.detail}` : '';
+    const text = typeof state.detail === 'function' ? state.detail() : state.detail;
+    const detail = text && state.completed < state.total ? ` | ${text}` : '';
     if (!tty) return `${label}: ${stats.join(', ')}${detail}\n`;
     const width = 24;
     const filled = state.total ? Math.round((state.completed / state.total) * width) : width;

@@ -7,6 +7,7 @@ import { maskUrl } from '../config/mask.ts';
 import { DatabaseError } from '../errors.ts';
 import { createPgListener } from './pg-listener.ts';
 import { seedFromTemplate } from './pglite-template.ts';
+import { preparingClient } from './prepared-client.ts';
 import * as schema from './schema.ts';
 
 export type Schema = typeof schema;
@@ -82,7 +83,7 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
       { cause, transient: false },
     );
   }
-  const db = drizzle({ client, schema }) as unknown as Db;
+  const db = drizzle({ client: preparingClient(client), schema }) as unknown as Db;
   return {
     db,
     kind: 'pglite',
@@ -147,7 +148,7 @@ async function openPostgres(url: string, max: number): Promise<Database> {
     await client.end({ timeout: 1 }).catch(() => {});
     throw new DatabaseError(`Cannot reach PostgreSQL at ${maskUrl(url)}: ${(cause as Error).message}`, { cause });
   }
-  const db = drizzle({ client, schema }) as unknown as Db;
+  const db = drizzle({ client: preparingClient(client), schema }) as unknown as Db;
   const listener = createPgListener(postgres, url);
   return {
     db,

@@ -12,10 +12,11 @@ import { type Detection, detectFileType } from '../media/detect.ts';
 import { type SupportedType, supportedTypeForMime } from '../media/supported.ts';
 import type { MediaInfo } from '../media/validate/media-info.ts';
 import { validateFileIntegrity } from '../media/validate/validate.ts';
-import { collectGarbageEvery } from '../memory.ts';
+import { collectGarbageEvery, releaseChunk } from '../memory.ts';
 import { newUid } from '../uid.ts';
 import { crashPoint } from './crash-points.ts';
 import { sha256Hex } from './file-store.ts';
+import { type SpoolHash, spoolHasher } from './spool-hash.ts';
 import { type AllowedTypes, checkAllowedType } from './type-filter.ts';
 
 export interface PrepareOptions {
@@ -41,6 +42,12 @@ export interface PrepareOptions {
    * while the body still streams in, so that final fsync finds little left instead of the whole file.
    */
   syncWhileSpooling?: boolean;
+  /**
+   * The stream's chunks are this pipeline's alone (a socket's, a request body's, a file's), so each is freed as soon
+   * as it is written (`releaseChunk`) instead of waiting for a forced collection. Never for a stream over bytes the
+   * caller still holds.
+   */
+  ownsChunks?: boolean;
 }
 
 /** A verified file, spooled and ready to store. */
@@ -85,7 +92,7 @@ export async function withPreparedFile<T>(
   }
   const spool = join(options.home, 'tmp', `spool-${newUid()}`);
   try {
-    const original = await spoolToFile(detection.stream, spool, options.maxSize, options.syncWhileSpooling);
+    const original = await spoolToFile(detection.stream, spool, options);
     let file: PreparedFile;
     if (type.mediaType === 'image') {
       const bytes = await Bun.file(spool).bytes();
@@ -162,11 +169,12 @@ let backgroundSyncs = 0;
 async function spoolToFile(
   stream: ReadableStream<Uint8Array>,
   path: string,
-  maxSize = Number.POSITIVE_INFINITY,
-  syncWhileSpooling = false,
+  { maxSize = Number.POSITIVE_INFINITY, syncWhileSpooling = false, ownsChunks = false }: PrepareOptions,
 ): Promise<{ sha256: string; size: number }> {
-  // One hash, the record's identity; stores reuse it (the local ETag) instead of hashing the bytes again.
-  const hash = new Bun.CryptoHasher('sha256');
+  // One hash, the record's identity; stores reuse it (the local ETag) instead of hashing the bytes again. A body that
+  // fits in one write is hashed here; a larger one by the hashing thread, which reads the spool behind the writes.
+  let hash: Bun.CryptoHasher | undefined;
+  let follower: SpoolHash | undefined;
   const handle = await open(path, 'wx', 0o600).catch(async (error: NodeJS.ErrnoException) => {
     // The spool directory is made the first time it is missing, not before every file.
     if (error.code !== 'ENOENT') throw error;
@@ -178,12 +186,24 @@ async function spoolToFile(
   let pendingBytes = 0;
   let unsynced = 0;
   let syncing: Promise<unknown> | undefined;
-  const flush = async () => {
+  let written = 0;
+  const flush = async (last: boolean) => {
     const chunks = pending;
     unsynced += pendingBytes;
     pending = [];
     pendingBytes = 0;
+    if (!hash && !follower) {
+      follower = last ? undefined : await spoolHasher.follow(path);
+      if (!follower) hash = new Bun.CryptoHasher('sha256');
+    }
+    if (hash) for (const chunk of chunks) hash.update(chunk);
     await writeAll(handle, chunks);
+    for (const chunk of chunks) {
+      written += chunk.byteLength;
+      // Written and hashed (or readable by the hashing thread): nothing reads these bytes from memory again.
+      if (!(ownsChunks && releaseChunk(chunk))) collectGarbageEvery(chunk.byteLength);
+    }
+    follower?.grown(written);
     crashPoint('during-spool');
     if (syncWhileSpooling && !syncing && unsynced >= SYNC_EVERY_BYTES && backgroundSyncs < MAX_BACKGROUND_SYNCS) {
       unsynced = 0;
@@ -210,24 +230,24 @@ async function spoolToFile(
       if (done) break;
       size += chunk.byteLength;
       if (size > maxSize) throw new FileSizeExceededError(maxSize, size);
-      collectGarbageEvery(chunk.byteLength);
-      hash.update(chunk);
       pending.push(chunk);
       pendingBytes += chunk.byteLength;
-      if (pendingBytes >= SPOOL_WRITE_BYTES) await flush();
+      if (pendingBytes >= SPOOL_WRITE_BYTES) await flush(false);
     }
-    if (pendingBytes > 0) await flush();
+    await flush(true);
     const synced = (await syncing) as { failed?: unknown } | undefined;
     if (synced?.failed) throw synced.failed;
+    const sha256 = follower ? await follower.digest(size) : (hash as Bun.CryptoHasher).digest('hex');
+    return { sha256, size };
   } catch (error) {
     await reader.cancel().catch(() => {});
     throw error;
   } finally {
+    follower?.close();
     reader.releaseLock();
     await syncing;
     await handle.close();
   }
-  return { sha256: hash.digest('hex'), size };
 }
 
 /** Writes every chunk, in order, with as few system calls as the kernel allows (a short `writev` is resumed). */

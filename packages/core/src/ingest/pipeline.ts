@@ -120,6 +120,8 @@ export async function processUrl(url: string, ctx: IngestContext): Promise<FileM
     ...(ctx.userId ? { owner: ctx.userId } : {}),
     // The local disk takes the spool over and syncs it: its writeback overlaps the download.
     ...(ctx.store.putFile ? { syncWhileSpooling: true } : {}),
+    // The socket's chunks are ours: each is freed once written.
+    ownsChunks: true,
   };
   const originalName =
     nameFromDisposition(download.contentDisposition) ?? nameFromUrl(download.url) ?? nameFromUrl(url);

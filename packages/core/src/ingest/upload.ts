@@ -73,6 +73,10 @@ export async function storeUpload(
         ...(ctx.quality === undefined ? {} : { quality: ctx.quality }),
         ...(ctx.allowedTypes ? { allowedTypes: ctx.allowedTypes } : {}),
         ...(ctx.scope.all ? {} : { owner: scopeUser(ctx.scope) as string }),
+        // As for URL ingest: the local disk's writeback overlaps the upload.
+        ...(ctx.store.putFile ? { syncWhileSpooling: true } : {}),
+        // Request bodies, multipart parts (copied out of the body) and staged files: each chunk is freed once written.
+        ownsChunks: true,
       },
       async (file) => {
         const provenance = { source: 'upload' as const, originalName: sanitizeOriginalName(ctx.fileName) };
