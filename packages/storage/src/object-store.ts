@@ -61,7 +61,8 @@ export interface ObjectStore {
   put(key: string, body: Body, options: PutOptions): Promise<PutResult>;
   /**
    * Optional: store a local file the caller hands over (it may be moved, not copied). The local disk driver renames
-   * it into place; drivers without it are given the file as a stream by `put`.
+   * it into place (or, across filesystems, copies it and removes it); once this succeeds the file is the store's and
+   * the caller does not remove it. Drivers without it are given the file as a stream by `put`.
    */
   putFile?(key: string, path: string, options: PutOptions & { size: number; sha256: string }): Promise<PutResult>;
   /** The object, or `null` when it does not exist. */

@@ -30,7 +30,8 @@ export const ENV_GROUPS: Record<EnvGroup, string> = {
 export const ENV_DOCS = {
   DATABASE_URL: {
     group: 'state',
-    meaning: '`postgres://…` (or `postgresql://…`) to use PostgreSQL; run `mediaforge migrate` once per release.',
+    meaning:
+      '`postgres://…` (or `postgresql://…`) to use PostgreSQL; run `mediaforge migrate` once per release. Statements run prepared; add `?prepare=false` behind a pooler that cannot keep them (PgBouncer in transaction mode before 1.21).',
     unset: 'embedded PGlite in `$MEDIAFORGE_HOME/db`',
   },
   STORAGE_URL: {

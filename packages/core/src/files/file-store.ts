@@ -18,7 +18,8 @@ export interface FileStore {
   /**
    * Optional: store a file already on local disk, which the store may take over (rename) instead of streaming it
    * through JavaScript again. `sha256` is the file's, computed while it was written (the store may use it as its
-   * ETag or checksum instead of hashing the bytes again).
+   * ETag or checksum instead of hashing the bytes again). Once it succeeds the file is the store's (moved into place,
+   * or copied and removed): the caller does not remove it.
    */
   putFile?(
     key: string,

@@ -65,8 +65,11 @@ export interface PreparedFile {
   /** Integrity metadata (dimensions, duration, codec…). */
   details: Omit<MediaInfo, 'contentType' | 'mediaType' | 'size'>;
   mismatch?: Detection['mismatch'];
-  /** The spooled bytes on disk, when the body is exactly the spool (a store may take it over; `sha256` is theirs). */
-  spool?: { path: string };
+  /**
+   * The spooled bytes on disk, when the body is exactly the spool (a store may take it over; `sha256` is theirs).
+   * A store that moved the file away sets `taken`, and the spool is then not removed again.
+   */
+  spool?: { path: string; taken?: boolean };
 }
 
 /** Verifies a stream and hands the prepared file to `fn`; the spool is removed whatever happens. */
@@ -91,6 +94,7 @@ export async function withPreparedFile<T>(
     throw error;
   }
   const spool = join(options.home, 'tmp', `spool-${newUid()}`);
+  const handOver: NonNullable<PreparedFile['spool']> = { path: spool };
   try {
     const original = await spoolToFile(detection.stream, spool, options);
     let file: PreparedFile;
@@ -117,12 +121,12 @@ export async function withPreparedFile<T>(
       const info = await validateFileIntegrity(Bun.file(spool), type.mime);
       file = {
         ...prepared(type, info, original, () => Bun.file(spool).stream()),
-        spool: { path: spool },
+        spool: handOver,
       };
     }
     return await fn(detection.mismatch ? { ...file, mismatch: detection.mismatch } : file);
   } finally {
-    await rm(spool, { force: true });
+    if (!handOver.taken) await rm(spool, { force: true });
   }
 }
 

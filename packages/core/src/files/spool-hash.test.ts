@@ -3,7 +3,7 @@
  * it and of `releaseChunk` (a stream's chunks are freed once written only when the pipeline owns them).
  */
 import { expect, test } from 'bun:test';
-import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { synthesizeWav } from '../media/synth/audio.ts';
@@ -108,4 +108,20 @@ test('a body of one write is hashed in place and gives the same hash', async () 
     async (file) => file.sha256,
   );
   expect(sha).toBe(sha256(bytes));
+});
+
+test('the spool is removed after use unless a store took it over', async () => {
+  const home = scratch();
+  const { chunks } = await wavChunks(100 * 1024 + 44);
+  await withPreparedFile(streamOf(chunks), { home, ownsChunks: true }, async () => {});
+  expect(readdirSync(join(home, 'tmp'))).toEqual([]);
+  const moved = join(home, 'moved.wav');
+  const again = await wavChunks(100 * 1024 + 44);
+  await withPreparedFile(streamOf(again.chunks), { home }, async (file) => {
+    if (!file.spool) throw new Error('a WAV is stored from its spool');
+    renameSync(file.spool.path, moved);
+    file.spool.taken = true;
+  });
+  expect(readdirSync(join(home, 'tmp'))).toEqual([]);
+  expect(sha256(await Bun.file(moved).bytes())).toBe(sha256(again.bytes));
 });

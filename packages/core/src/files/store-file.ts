@@ -263,9 +263,12 @@ function putBytes(
   };
   // A store that can take the spool over (the local disk: a rename) spares the bytes a second trip through
   // JavaScript; the others stream it.
-  return file.spool && ctx.store.putFile
-    ? ctx.store.putFile(key, file.spool.path, { ...options, size: file.size, sha256: file.sha256 })
-    : ctx.store.put(key, file.body(), options);
+  const { spool } = file;
+  if (!spool || !ctx.store.putFile) return ctx.store.put(key, file.body(), options);
+  return ctx.store.putFile(key, spool.path, { ...options, size: file.size, sha256: file.sha256 }).then((result) => {
+    spool.taken = true;
+    return result;
+  });
 }
 
 /** Retires an object written for a file that was not recorded, and removes its bytes. */

@@ -90,7 +90,9 @@ export async function processUrl(url: string, ctx: IngestContext): Promise<FileM
     if (done) return done;
   }
   const configured = ctx.settings.download;
-  const log = ctx.logger?.child({ url: safeUrl(url) });
+  const shown = safeUrl(url);
+  // A child logger sets up its redaction per URL: one is made only when its debug lines would be written.
+  const log = ctx.logger?.isLevelEnabled('debug') ? ctx.logger.child({ url: shown }) : undefined;
   log?.debug('download starting');
   const download = await downloadFile(url, {
     ...(configured
@@ -106,13 +108,16 @@ export async function processUrl(url: string, ctx: IngestContext): Promise<FileM
     ...(ctx.signal ? { signal: ctx.signal } : {}),
     onProgress: (downloaded, total) => ctx.onBytes?.(url, downloaded, total),
     onRetry: ({ attempt, waitMs, cause }) =>
-      log?.warn({ attempt, waitMs, cause: errorText(cause) }, `download attempt ${attempt} failed; retrying`),
+      ctx.logger?.warn(
+        { url: shown, attempt, waitMs, cause: errorText(cause) },
+        `download attempt ${attempt} failed; retrying`,
+      ),
   });
   log?.debug({ status: download.status, contentType: download.contentType }, 'download responded');
   const prepare = {
     home: ctx.settings.home,
     url,
-    hint: `(from ${safeUrl(url)})`,
+    hint: `(from ${shown})`,
     ...(download.contentType ? { declaredType: download.contentType } : {}),
     ...(ctx.compress === undefined ? {} : { compress: ctx.compress }),
     ...(ctx.quality === undefined ? {} : { quality: ctx.quality }),

@@ -1,5 +1,5 @@
 import { expect, test } from 'bun:test';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,6 +54,24 @@ testObjectStore('file', {
       });
       expect(await store().head('text/none.txt')).toBeNull();
     });
+
+    // /dev/shm is a tmpfs here, another filesystem than the store's: rename fails with EXDEV and the file is copied.
+    const otherFilesystem = existsSync('/dev/shm') && statSync('/dev/shm').dev !== statSync(tmpdir()).dev;
+    test.skipIf(!otherFilesystem)(
+      'putFile from another filesystem copies the file into place and removes the one handed over',
+      async () => {
+        const spool = join(mkdtempSync('/dev/shm/mediaforge-spool-'), 'spool');
+        const bytes = new TextEncoder().encode('bytes from another filesystem');
+        await Bun.write(spool, bytes);
+        const sha256 = new Bun.CryptoHasher('sha256').update(bytes).digest('hex');
+        const put = store().putFile;
+        if (!put) throw new Error('the file store implements putFile');
+        await put('text/copied.txt', spool, { contentType: 'text/plain', size: bytes.byteLength, sha256 });
+        expect(await Bun.file(join(root, 'text/copied.txt')).bytes()).toEqual(bytes);
+        expect(existsSync(spool)).toBe(false);
+        expect(readdirSync(join(root, 'text')).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+      },
+    );
 
     test('overwriting replaces the object atomically with its new metadata', async () => {
       await store().put('text/o.txt', new TextEncoder().encode('first'), {

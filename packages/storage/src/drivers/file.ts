@@ -218,6 +218,8 @@ export function createFileStore({ root }: FileStoreOptions): ObjectStore {
               await copy.close();
             }
             await rename(taken, path);
+            // Handed over: the caller does not remove the file it gave (see `putFile` in object-store.ts).
+            await rm(source, { force: true });
           });
         });
       } catch (error) {
