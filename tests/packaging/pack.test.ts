@@ -47,6 +47,7 @@ describe('packed packages', () => {
     // Runtime assets that are read from disk rather than imported.
     expect(packed['@mediaforge/core']?.files).toContain('drizzle/meta/_journal.json');
     expect(packed['@mediaforge/core']?.files).toContain('src/media/validate/validation-worker.ts');
+    expect(packed['@mediaforge/core']?.files).toContain('src/files/spool-hash-worker.ts');
     expect(packed['@mediaforge/api']?.files).toContain('src/dashboard/client.js');
     expect(packed['@mediaforge/api']?.files).toContain('src/dashboard/style.css');
     expect(packed['@mediaforge/cli']?.manifest.bin).toEqual({ mediaforge: './src/main.ts' });
