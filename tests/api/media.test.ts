@@ -77,7 +77,11 @@ describeBackends('API media', (backend) => {
     expect(await uids('minWidth=90&maxWidth=100')).toEqual(['video']);
     expect(await uids('minDuration=0.5&maxDuration=1.5&status=uploaded')).toEqual(['video', 'audio']);
     expect(await uids('minDuration=2')).toEqual([]);
-    for (const bad of ['minWidth=-1', 'maxDuration=abc', 'minHeight=1e12', 'minDuration=3&maxDuration=1']) {
+    // An empty bound (an empty form field) is no bound; it was read as 0 and matched nothing.
+    expect(await uids('minWidth=&maxWidth=&minDuration=')).toEqual(await uids(''));
+    expect((await uids('')).length).toBeGreaterThan(1);
+    const bads = ['minWidth=-1', 'maxDuration=abc', 'minHeight=1e12', 'minDuration=3&maxDuration=1', 'minWidth=1.5'];
+    for (const bad of bads) {
       expect(await errorOf(await api.call('GET', `/v1/records?${bad}`))).toMatchObject({
         status: 400,
         code: 'VALIDATION_ERROR',

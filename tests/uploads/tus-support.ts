@@ -1,4 +1,13 @@
-/** Helpers for the TUS tests: a PCM WAV of any size, and a TCP proxy that cuts one connection mid-upload. */
+/**
+ * Helpers for the TUS tests: a PCM WAV of any size, a TCP proxy that cuts one connection mid-upload, and API servers on
+ * loopback with their own home and in-memory database.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServer } from '@mediaforge/api';
+import { ApiKeyStore, createLogger, loadSettings, openDatabase } from '@mediaforge/core';
+import { openObjectStore } from '@mediaforge/storage';
 import type { Socket } from 'bun';
 
 /** A valid 16-bit mono 44.1 kHz WAV of about `bytes` bytes (a tone with a seed, so each file is distinct). */
@@ -143,5 +152,46 @@ export function startCuttingProxy(target: URL, cutAfter: number): CuttingProxy {
     requests: state.requests,
     patchOffsets: state.patchOffsets,
     stop: () => server.stop(true),
+  };
+}
+
+/** An API server on loopback with its own home, in-memory database and the store its settings name. */
+export async function startDeployment(env: Record<string, string>) {
+  const home = mkdtempSync(join(tmpdir(), 'mediaforge-tus-'));
+  const settings = loadSettings({ env: { MEDIAFORGE_HOME: home, LOG_LEVEL: 'silent', ...env } });
+  const database = await openDatabase();
+  await database.migrate();
+  const server = startServer({
+    database,
+    store: openObjectStore(settings),
+    settings,
+    logger: createLogger({ level: 'silent' }),
+    port: 0,
+    host: '127.0.0.1',
+  });
+  return { settings, database, server, base: server.url.origin };
+}
+
+/** A server of its own on `env`, with alice's key and one audio record; `stop` ends it. */
+export async function serverWith(env: Record<string, string>) {
+  const { settings, database, server } = await startDeployment(env);
+  const key = (await new ApiKeyStore(database.db).create({ userId: 'alice' })).key;
+  const headers = { Authorization: `Bearer ${key}` };
+  const made = await fetch(`${server.url.origin}/v1/records`, {
+    method: 'POST',
+    headers: { ...headers, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ mediaType: 'audio' }),
+  });
+  const { uid } = (await made.json()) as { uid: string };
+  return {
+    base: server.url.origin,
+    headers,
+    uid,
+    settings,
+    database,
+    stop: async () => {
+      await server.stop(true);
+      await database.close();
+    },
   };
 }

@@ -5,43 +5,16 @@
  * completion) are refused and leave nothing behind; termination and expiration remove the staged bytes.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type StartedServer, startServer } from '@mediaforge/api';
-import {
-  ApiKeyStore,
-  createLogger,
-  type Database,
-  loadSettings,
-  openDatabase,
-  records,
-  type Settings,
-} from '@mediaforge/core';
-import { openObjectStore } from '@mediaforge/storage';
+import type { StartedServer } from '@mediaforge/api';
+import { ApiKeyStore, type Database, records, type Settings } from '@mediaforge/core';
 import { eq } from 'drizzle-orm';
 import * as tus from 'tus-js-client';
 import { FIXTURES } from '../api/support.ts';
-import { startCuttingProxy, wavOfSize } from './tus-support.ts';
+import { serverWith, startCuttingProxy, startDeployment, wavOfSize } from './tus-support.ts';
 
 const TUS = { 'Tus-Resumable': '1.0.0' };
-
-/** An API server on loopback with its own home, in-memory database and the store its settings name. */
-async function startDeployment(env: Record<string, string>) {
-  const home = mkdtempSync(join(tmpdir(), 'mediaforge-tus-'));
-  const settings = loadSettings({ env: { MEDIAFORGE_HOME: home, LOG_LEVEL: 'silent', ...env } });
-  const database = await openDatabase();
-  await database.migrate();
-  const server = startServer({
-    database,
-    store: openObjectStore(settings),
-    settings,
-    logger: createLogger({ level: 'silent' }),
-    port: 0,
-    host: '127.0.0.1',
-  });
-  return { settings, database, server, base: server.url.origin };
-}
 
 describe('TUS resumable uploads', () => {
   let database: Database;
@@ -297,30 +270,6 @@ describe('TUS resumable uploads', () => {
     expect(record?.sha256).toBe(new Bun.CryptoHasher('sha256').update(wav).digest('hex'));
   });
 });
-
-/** A server of its own on `env`, with alice's key and one audio record; `stop` ends it. */
-async function serverWith(env: Record<string, string>) {
-  const { settings, database, server } = await startDeployment(env);
-  const key = (await new ApiKeyStore(database.db).create({ userId: 'alice' })).key;
-  const headers = { Authorization: `Bearer ${key}` };
-  const made = await fetch(`${server.url.origin}/v1/records`, {
-    method: 'POST',
-    headers: { ...headers, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ mediaType: 'audio' }),
-  });
-  const { uid } = (await made.json()) as { uid: string };
-  return {
-    base: server.url.origin,
-    headers,
-    uid,
-    settings,
-    database,
-    stop: async () => {
-      await server.stop(true);
-      await database.close();
-    },
-  };
-}
 
 describe('TUS expiration', () => {
   test('an upload not finished in TUS_EXPIRY_HOURS is gone (410), and its bytes are swept', async () => {

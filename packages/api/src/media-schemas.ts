@@ -52,16 +52,26 @@ export const mediaRecordFields = {
     .openapi({ description: 'The name the source gave (URL path, Content-Disposition, multipart), sanitised' }),
 };
 
-const bound = (what: string) => z.coerce.number().min(0).max(MAX_MEDIA_BOUND).optional().openapi({ description: what });
+/**
+ * A range bound from the query string. An empty value (`?minWidth=`, as an empty form field sends it) means no bound;
+ * coerced as it was, it became 0. Pixel bounds are whole numbers: `minWidth=1.5` is a 400 naming the parameter.
+ */
+const bound = (what: string, integer = false) =>
+  z
+    .preprocess(
+      (value) => (value === '' ? undefined : value),
+      (integer ? z.coerce.number().int() : z.coerce.number()).min(0).max(MAX_MEDIA_BOUND).optional(),
+    )
+    .openapi({ description: what, type: integer ? 'integer' : 'number' });
 
 /** `GET /v1/records` range filters; min above max is refused by the core (400 VALIDATION_ERROR). */
 export const mediaRangeQuery = {
   minDuration: bound('Only records at least this many seconds long'),
   maxDuration: bound('Only records at most this many seconds long'),
-  minWidth: bound('Only records at least this many pixels wide'),
-  maxWidth: bound('Only records at most this many pixels wide'),
-  minHeight: bound('Only records at least this many pixels high'),
-  maxHeight: bound('Only records at most this many pixels high'),
+  minWidth: bound('Only records at least this many pixels wide', true),
+  maxWidth: bound('Only records at most this many pixels wide', true),
+  minHeight: bound('Only records at least this many pixels high', true),
+  maxHeight: bound('Only records at most this many pixels high', true),
 };
 
 const allowedTypesDescription =

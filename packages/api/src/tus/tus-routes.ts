@@ -17,6 +17,7 @@ import {
   staleStagedUploads,
   storeUpload,
   uploadNotFound,
+  uploadUsed,
 } from '@mediaforge/core';
 import { Server } from '@tus/server';
 import { EVENTS, type Upload } from '@tus/utils';
@@ -81,7 +82,22 @@ export function tusRoutes(services: Services) {
     onIncomingRequest: async (req, id) => {
       // Creation names a new id; its checks are in onUploadCreate.
       if (req.method === 'POST') return;
-      if (!(await findTusUpload(db, id, pending(req).scope))) fail(req, uploadNotFound(id.slice(-32)));
+      const row = await findTusUpload(db, id, pending(req).scope);
+      if (!row) return fail(req, uploadNotFound(id.slice(-32)));
+      // Termination and completion race for the row: whichever moves it out of `issued` first wins, so an upload is
+      // never both terminated (204) and stored. A DELETE that loses is refused; a PATCH that loses finds no upload.
+      if (req.method === 'DELETE' && !(await moveStagedUpload(db, row.id, ['issued'], 'failed'))) {
+        fail(req, uploadUsed(id.slice(-32), row.state));
+      }
+    },
+    // A PATCH whose upload was terminated under it (its staged file removed) is a missing upload, not a 500.
+    onResponseError: (req, error) => {
+      const caller = requests.get(req);
+      if (caller && (error as NodeJS.ErrnoException).code === 'ENOENT') {
+        const id = /\/([0-9a-f]{32})$/.exec(new URL(req.url).pathname)?.[1] ?? '';
+        caller.error ??= uploadNotFound(id);
+      }
+      return undefined;
     },
     onUploadCreate: async (req, upload) => {
       const caller = pending(req);
@@ -152,9 +168,13 @@ export function tusRoutes(services: Services) {
     const principal = c.get('principal');
     const req = c.req.raw;
     requests.set(req, { scope: principalScope(principal) });
-    // PATCH bodies stream for as long as the client sends; the body guard still ends a stalled one.
-    if (req.method === 'PATCH') c.env?.keepOpen?.();
-    const release = req.method === 'PATCH' ? services.uploads.acquire(principal.keyId) : () => {};
+    // Bodies (PATCH, and a creation-with-upload POST) stream for as long as the client sends; the body guard still
+    // ends a stalled one. Each takes one of the key's upload slots.
+    const carriesBody =
+      req.method === 'PATCH' ||
+      (req.method === 'POST' && /^application\/offset\+octet-stream\b/i.test(req.headers.get('content-type') ?? ''));
+    if (carriesBody) c.env?.keepOpen?.();
+    const release = carriesBody ? services.uploads.acquire(principal.keyId) : () => {};
     try {
       const response = await tus.handleWeb(req);
       // @tus/server adds its own CORS headers (methods, headers, max-age); without API_CORS_ORIGINS there are none.
