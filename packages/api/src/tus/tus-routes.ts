@@ -217,7 +217,7 @@ const tusDocs = [
     tags,
     security: bearer,
     summary: 'Create a resumable upload for a record (Upload-Metadata must carry recordUid)',
-    description: `${tusHeaders}. Refused with 413 when Upload-Length is over MAX_FILE_SIZE_MB and 429 past TUS_MAX_UPLOADS_PER_USER.`,
+    description: `${tusHeaders}. Refused with 413 when Upload-Length is over MAX_FILE_SIZE_MB and 429 past TUS_MAX_UPLOADS_PER_USER; a creation-with-upload (a body of application/offset+octet-stream) takes one of the key's API_MAX_UPLOADS_PER_KEY streaming slots, 429 CONCURRENCY_LIMITED past them.`,
     responses: { 201: empty('Created; Location is the upload URL'), ...errors(404, 413, 429) },
   }),
   createRoute({
@@ -245,6 +245,7 @@ const tusDocs = [
     security: bearer,
     request: { params: IdParam },
     summary: 'Terminate an unfinished upload and remove its bytes',
-    responses: { 204: empty('Terminated'), ...errors(404) },
+    description: 'Refused with 409 UPLOAD_USED once the last PATCH has begun storing the file (the file is then stored).',
+    responses: { 204: empty('Terminated'), ...errors(404, 409) },
   }),
 ];
