@@ -81,6 +81,8 @@ describeBackends('API media', (backend) => {
     expect(await uids('minWidth=&maxWidth=&minDuration=')).toEqual(await uids(''));
     expect((await uids('')).length).toBeGreaterThan(1);
     const bads = ['minWidth=-1', 'maxDuration=abc', 'minHeight=1e12', 'minDuration=3&maxDuration=1', 'minWidth=1.5'];
+    // Only plain decimal digits: whitespace was read as 0, and hex, binary and octal as numbers.
+    bads.push('maxWidth=%20', 'minWidth=0x10', 'minHeight=0b11', 'maxDuration=0o7', 'minDuration=%2B1', 'maxWidth=1e3');
     for (const bad of bads) {
       expect(await errorOf(await api.call('GET', `/v1/records?${bad}`))).toMatchObject({
         status: 400,

@@ -33,7 +33,11 @@ const metadata = (pairs: Record<string, string>) =>
 describe('TUS races', () => {
   let deployment: Awaited<ReturnType<typeof serverWith>>;
   beforeAll(async () => {
-    deployment = await serverWith({ MAX_FILE_SIZE_MB: '4', API_MAX_UPLOADS_PER_KEY: '1' });
+    deployment = await serverWith({
+      MAX_FILE_SIZE_MB: '4',
+      API_MAX_UPLOADS_PER_KEY: '1',
+      API_BODY_TIMEOUT_SECONDS: '1',
+    });
   });
   afterAll(() => deployment.stop());
 
@@ -132,5 +136,42 @@ describe('TUS races', () => {
     expect(((await second.json()) as { error: { code: string } }).error.code).toBe('CONCURRENCY_LIMITED');
     expect((await holding).status).toBe(201);
     expect((await recordOf(uid))?.sha256).toBe(new Bun.CryptoHasher('sha256').update(slow).digest('hex'));
+  });
+
+  test('a PATCH body that stalls is answered 408 REQUEST_TIMEOUT (not a 400 abort), and the upload resumes', async () => {
+    const uid = await newRecord();
+    const wav = wavOfSize(64 * 1024, 43);
+    const location = await createUpload(uid, wav.byteLength);
+    const stalled = await fetch(location, {
+      method: 'PATCH',
+      headers: {
+        ...TUS,
+        ...deployment.headers,
+        'Upload-Offset': '0',
+        'Content-Type': 'application/offset+octet-stream',
+      },
+      body: new ReadableStream({
+        start(controller) {
+          controller.enqueue(wav.slice(0, 10_000));
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit);
+    expect(stalled.status).toBe(408);
+    expect(((await stalled.json()) as { error: { code: string } }).error.code).toBe('REQUEST_TIMEOUT');
+    const head = await fetch(location, { method: 'HEAD', headers: { ...TUS, ...deployment.headers } });
+    const offset = Number(head.headers.get('upload-offset'));
+    const rest = await fetch(location, {
+      method: 'PATCH',
+      headers: {
+        ...TUS,
+        ...deployment.headers,
+        'Upload-Offset': String(offset),
+        'Content-Type': 'application/offset+octet-stream',
+      },
+      body: wav.slice(offset),
+    });
+    expect(rest.status).toBe(204);
+    expect((await recordOf(uid))?.sha256).toBe(new Bun.CryptoHasher('sha256').update(wav).digest('hex'));
   });
 });

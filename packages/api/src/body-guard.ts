@@ -8,6 +8,8 @@ export interface BodyGuardOptions {
   maxBytes: number;
   /** Longest time for the whole body, however it trickles (bodies read before any key is verified). */
   deadlineMs?: number;
+  /** Told the guard's own error when it ends the body (a library reading it may answer with something vaguer). */
+  onFail?: (error: ApiError) => void;
 }
 
 /**
@@ -19,7 +21,10 @@ export interface BodyGuardOptions {
  * race for each of them cost more CPU than the check itself. The timer, when it fires, measures the wait of the
  * read in flight (if any) and re-arms itself for what is left.
  */
-export function guardBody(body: ReadableStream<Uint8Array>, { idleMs, maxBytes, deadlineMs }: BodyGuardOptions) {
+export function guardBody(
+  body: ReadableStream<Uint8Array>,
+  { idleMs, maxBytes, deadlineMs, onFail }: BodyGuardOptions,
+) {
   const reader = body.getReader();
   let received = 0;
   const deadline = deadlineMs === undefined ? Number.POSITIVE_INFINITY : performance.now() + deadlineMs;
@@ -36,6 +41,7 @@ export function guardBody(body: ReadableStream<Uint8Array>, { idleMs, maxBytes, 
   const fail = (error: ApiError) => {
     if (failed) return;
     failed = error;
+    if (error instanceof ApiError) onFail?.(error);
     disarm();
     controller.error(error);
     reader.cancel(error).catch(() => {});

@@ -19,6 +19,8 @@ export interface ApiEnv {
   Bindings: {
     /** Lifts the connection's idle timeout for this request (long uploads, SSE, synchronous generation). */
     keepOpen?: () => void;
+    /** The typed error the body guard ended this request's body with (408 stalled, 413 too large), if it did. */
+    bodyFailure?: () => unknown;
     /** The client's address, which failed key checks are limited by. */
     clientAddress?: string;
   };

@@ -53,15 +53,17 @@ export const mediaRecordFields = {
 };
 
 /**
- * A range bound from the query string. An empty value (`?minWidth=`, as an empty form field sends it) means no bound;
- * coerced as it was, it became 0. Pixel bounds are whole numbers: `minWidth=1.5` is a 400 naming the parameter.
+ * A range bound from the query string: plain decimal digits only (`Number()` would also read ` ` as 0 and `0x10` as
+ * 16). An empty value (`?minWidth=`, as an empty form field sends it) means no bound. Pixel bounds are whole numbers:
+ * `minWidth=1.5` is a 400 naming the parameter.
  */
 const bound = (what: string, integer = false) =>
   z
-    .preprocess(
-      (value) => (value === '' ? undefined : value),
-      (integer ? z.coerce.number().int() : z.coerce.number()).min(0).max(MAX_MEDIA_BOUND).optional(),
-    )
+    .preprocess((value) => {
+      if (value === '') return undefined;
+      if (typeof value !== 'string') return value;
+      return (integer ? /^\d{1,16}$/ : /^\d{1,16}(\.\d{1,16})?$/).test(value) ? Number(value) : Number.NaN;
+    }, (integer ? z.number().int() : z.number()).min(0).max(MAX_MEDIA_BOUND).optional())
     .openapi({ description: what, type: integer ? 'integer' : 'number' });
 
 /** `GET /v1/records` range filters; min above max is refused by the core (400 VALIDATION_ERROR). */

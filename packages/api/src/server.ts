@@ -63,7 +63,9 @@ export function startServer(options: ServeOptions): StartedServer {
         if (declared > ANONYMOUS_BODY_LIMITS.maxBytes) return tooLarge(ANONYMOUS_BODY_LIMITS.maxBytes);
       }
       let held = false;
+      let bodyFailure: unknown;
       const env: ApiEnv['Bindings'] = {
+        bodyFailure: () => bodyFailure,
         clientAddress: server.requestIP(request)?.address ?? 'unknown',
         keepOpen: () => {
           held = true;
@@ -72,12 +74,13 @@ export function startServer(options: ServeOptions): StartedServer {
       };
       const guarded = hasBody
         ? new Request(request, {
-            body: guardBody(
-              request.body as ReadableStream<Uint8Array>,
-              counted
-                ? { idleMs: api.bodyTimeoutMs, ...ANONYMOUS_BODY_LIMITS }
-                : { idleMs: api.bodyTimeoutMs, maxBytes: maxBody },
-            ),
+            body: guardBody(request.body as ReadableStream<Uint8Array>, {
+              idleMs: api.bodyTimeoutMs,
+              ...(counted ? ANONYMOUS_BODY_LIMITS : { maxBytes: maxBody }),
+              onFail: (error) => {
+                bodyFailure = error;
+              },
+            }),
             duplex: 'half',
           } as RequestInit)
         : request;

@@ -179,7 +179,8 @@ export function tusRoutes(services: Services) {
       const response = await tus.handleWeb(req);
       // @tus/server adds its own CORS headers (methods, headers, max-age); without API_CORS_ORIGINS there are none.
       if (settings.api.corsOrigins.length === 0) withoutCors(response.headers);
-      const error = requests.get(req)?.error;
+      // A body the guard ended (stalled: 408; too large: 413) is answered as such; @tus/server calls it a 400 abort.
+      const error = requests.get(req)?.error ?? (response.status >= 400 ? c.env?.bodyFailure?.() : undefined);
       return error === undefined ? await inErrorShape(response, c.get('requestId')) : errorResponse(error, c);
     } finally {
       release();
@@ -245,7 +246,8 @@ const tusDocs = [
     security: bearer,
     request: { params: IdParam },
     summary: 'Terminate an unfinished upload and remove its bytes',
-    description: 'Refused with 409 UPLOAD_USED once the last PATCH has begun storing the file (the file is then stored).',
+    description:
+      'Refused with 409 UPLOAD_USED once the last PATCH has begun storing the file (the file is then stored).',
     responses: { 204: empty('Terminated'), ...errors(404, 409) },
   }),
 ];
