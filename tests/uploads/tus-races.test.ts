@@ -62,6 +62,19 @@ describe('TUS races', () => {
     expect(made.status).toBe(201);
     return new URL(made.headers.get('location') ?? '', deployment.base).href;
   };
+  /** A PATCH at `offset`; a stream body is sent as it comes (half duplex). */
+  const patchAt = (location: string, offset: number, body: Uint8Array | ReadableStream<Uint8Array>) =>
+    fetch(location, {
+      method: 'PATCH',
+      headers: {
+        ...TUS,
+        ...deployment.headers,
+        'Upload-Offset': String(offset),
+        'Content-Type': 'application/offset+octet-stream',
+      },
+      body,
+      duplex: 'half',
+    } as RequestInit);
   const recordOf = async (uid: string) =>
     (await deployment.database.db.select().from(records).where(eq(records.uid, uid)))[0];
 
@@ -70,17 +83,7 @@ describe('TUS races', () => {
       const uid = await newRecord();
       const wav = wavOfSize(1024 * 1024, afterMs + 3);
       const location = await createUpload(uid, wav.byteLength);
-      const patch = fetch(location, {
-        method: 'PATCH',
-        headers: {
-          ...TUS,
-          ...deployment.headers,
-          'Upload-Offset': '0',
-          'Content-Type': 'application/offset+octet-stream',
-        },
-        body: trickle(wav, 10),
-        duplex: 'half',
-      } as RequestInit);
+      const patch = patchAt(location, 0, trickle(wav, 10));
       await Bun.sleep(afterMs);
       const deleted = await fetch(location, { method: 'DELETE', headers: { ...TUS, ...deployment.headers } });
       const patched = await patch.catch(() => undefined);
@@ -142,35 +145,20 @@ describe('TUS races', () => {
     const uid = await newRecord();
     const wav = wavOfSize(64 * 1024, 43);
     const location = await createUpload(uid, wav.byteLength);
-    const stalled = await fetch(location, {
-      method: 'PATCH',
-      headers: {
-        ...TUS,
-        ...deployment.headers,
-        'Upload-Offset': '0',
-        'Content-Type': 'application/offset+octet-stream',
-      },
-      body: new ReadableStream({
+    const stalled = await patchAt(
+      location,
+      0,
+      new ReadableStream({
         start(controller) {
           controller.enqueue(wav.slice(0, 10_000));
         },
       }),
-      duplex: 'half',
-    } as RequestInit);
+    );
     expect(stalled.status).toBe(408);
     expect(((await stalled.json()) as { error: { code: string } }).error.code).toBe('REQUEST_TIMEOUT');
     const head = await fetch(location, { method: 'HEAD', headers: { ...TUS, ...deployment.headers } });
     const offset = Number(head.headers.get('upload-offset'));
-    const rest = await fetch(location, {
-      method: 'PATCH',
-      headers: {
-        ...TUS,
-        ...deployment.headers,
-        'Upload-Offset': String(offset),
-        'Content-Type': 'application/offset+octet-stream',
-      },
-      body: wav.slice(offset),
-    });
+    const rest = await patchAt(location, offset, wav.slice(offset));
     expect(rest.status).toBe(204);
     expect((await recordOf(uid))?.sha256).toBe(new Bun.CryptoHasher('sha256').update(wav).digest('hex'));
   });
