@@ -35,14 +35,14 @@ export function usersAtCap(held: Iterable<Held>, capacity: number): Set<string> 
  * `excludeOwners`: users the claim leaves out (at the place cap, or at the running cap while starved).
  */
 export function claimLimits(
-  active: ReadonlySet<Held>,
+  running: ReadonlyMap<Held, unknown>,
   waiting: readonly Held[],
   slots: number,
   places: number,
 ): { starved: boolean; excludeOwners: string[] } {
-  const atRunCap = usersAtCap(active, slots);
-  const starved = active.size < slots && nextToStart(waiting, atRunCap) < 0;
-  const excluded = usersAtCap([...active, ...waiting], places);
+  const atRunCap = usersAtCap(running.keys(), slots);
+  const starved = running.size < slots && nextToStart(waiting, atRunCap) < 0;
+  const excluded = usersAtCap([...running.keys(), ...waiting], places);
   if (starved) for (const user of atRunCap) excluded.add(user);
   return { starved, excludeOwners: [...excluded] };
 }

@@ -41,7 +41,8 @@ export class Worker {
   readonly concurrency: number;
   private state: WorkerState = 'idle';
   private readonly held = new Map<number, Held>();
-  private readonly running = new Set<Promise<void>>();
+  /** Items running now and their runs (the slot reserve counts them with the waiting ones). */
+  private readonly running = new Map<Held, Promise<void>>();
   /** Claimed (and leased) items waiting for a free slot: at most `prefetch` of them. */
   private readonly waiting: Held[] = [];
   private readonly wakeup = new Wakeup();
@@ -51,8 +52,6 @@ export class Worker {
   private lastClaimFull = false;
   /** The last claim left out a user holding all but the reserved place: a freed slot claims again at once. */
   private restricted = false;
-  /** Items running now, counted with the waiting ones by the slot reserve. */
-  private readonly active = new Set<Held>();
   private counters = { processed: 0, failed: 0 };
   private readonly outcomes: OutcomeBuffer;
   private resolveStopped: () => void = () => {};
@@ -159,12 +158,12 @@ export class Worker {
     log.info({ workerId: this.id, inFlight: this.running.size, graceMs }, 'worker draining');
     const stopped = (async () => {
       await this.loopDone;
-      await settledWithin([...this.running], graceMs);
+      await settledWithin([...this.running.values()], graceMs);
       for (const held of this.held.values()) {
         if (!held.settled) held.controller.abort(new ItemAbort('shutdown', 'the worker is shutting down', 'SHUTDOWN'));
       }
       // Handlers honour their signal; one that does not is handed back anyway after a short wait.
-      await settledWithin([...this.running], 5000);
+      await settledWithin([...this.running.values()], 5000);
       const unfinished = [...this.held.values()].filter((held) => !held.settled);
       for (const held of unfinished) held.settled = true;
       // Outcomes that cannot be written now (the database down or restarting) come back through the leases: items
@@ -202,7 +201,7 @@ export class Worker {
       const free = this.places - this.running.size - this.waiting.length;
       // With prefetch, refill once half the local queue is gone (one claim of ~prefetch/2 items, not many of one or
       // two), unless a free slot has no waiting item it may take (all a user's at the running cap: slot-reserve.ts).
-      const { starved, excludeOwners } = claimLimits(this.active, this.waiting, this.concurrency, this.places);
+      const { starved, excludeOwners } = claimLimits(this.running, this.waiting, this.concurrency, this.places);
       if (free <= 0 || (this.waiting.length > this.o.prefetch / 2 && !starved)) {
         await this.wakeup.wait(this.o.pollMs);
         continue;
@@ -227,7 +226,7 @@ export class Worker {
         await releaseItems(this.options.database.db, this.id, ids).catch(() => {});
         break;
       }
-      const past = new Set(pastCap([...this.active, ...this.waiting], claimed, this.places));
+      const past = new Set(pastCap([...this.running.keys(), ...this.waiting], claimed, this.places));
       if (past.size > 0) await this.handBack([...past]);
       for (const item of claimed) if (!past.has(item)) this.admit(item);
       this.pump();
@@ -260,19 +259,17 @@ export class Worker {
   /** Starts waiting items while slots are free; items lost or settled while waiting are skipped. */
   private pump(): void {
     while (this.state === 'running' && this.running.size < this.concurrency && this.waiting.length > 0) {
-      const at = nextToStart(this.waiting, usersAtCap(this.active, this.concurrency));
+      const at = nextToStart(this.waiting, usersAtCap(this.running.keys(), this.concurrency));
       if (at < 0) break;
       const [held] = this.waiting.splice(at, 1) as [Held];
       if (held.settled || this.held.get(held.item.id) !== held) continue;
       held.startedAt = performance.now();
-      this.active.add(held);
       const run = this.runItem(held).finally(() => {
-        this.running.delete(run);
-        this.active.delete(held);
+        this.running.delete(held);
         this.pump();
         if (this.lastClaimFull || this.restricted) this.wakeup.wake();
       });
-      this.running.add(run);
+      this.running.set(held, run);
     }
   }
 
