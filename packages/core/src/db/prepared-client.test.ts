@@ -5,9 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { eq, sql } from 'drizzle-orm';
+import { rows } from '../queue/rows.ts';
 import { createTestPostgres, skipPostgres, type TestPostgres } from '../testing/index.ts';
 import { type Database, openDatabase } from './database.ts';
-import { preparedTexts, preparingClient } from './prepared-client.ts';
+import { preparedTexts, preparingClient, UNPREPARED } from './prepared-client.ts';
 import { records } from './schema.ts';
 
 /** The prepared statements of the connection running `db`'s statements (a transaction pins one). */
@@ -47,6 +48,15 @@ describe.skipIf(skipPostgres)('prepared statements for drizzle on PostgreSQL', (
       });
       const statements = await preparedOnConnection(tx as unknown as Database['db']);
       expect(statements.some((text) => text.includes('"language" = $1'))).toBe(true);
+    });
+  });
+
+  test("the queue's unprepared statements (rows) stay unnamed, planned for their parameters each run", async () => {
+    await database.db.transaction(async (tx) => {
+      const [row] = await rows<{ probe: number }>(tx, sql`select ${41}::int + 1 as probe`);
+      expect(row?.probe).toBe(42);
+      const statements = await preparedOnConnection(tx as unknown as Database['db']);
+      expect(statements.some((text) => text.includes('as probe'))).toBe(false);
     });
   });
 
@@ -93,10 +103,12 @@ describe('which texts are prepared', () => {
     await client.unsafe('select 1; select 2');
     await client.unsafe('select $1', [1], { prepare: false });
     await client.begin((tx) => tx.unsafe('select $1::int', [2]));
+    await client.unsafe('select $1::text', ['kept'], UNPREPARED);
     expect(calls).toEqual([
       { text: 'select 1; select 2', options: undefined },
       { text: 'select $1', options: { prepare: true } },
       { text: 'select $1::int', options: { prepare: true } },
+      { text: 'select $1::text', options: UNPREPARED },
     ]);
   });
 });

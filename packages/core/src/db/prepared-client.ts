@@ -9,12 +9,18 @@
  * Bounded: postgres.js keeps every prepared text per connection, and PostgreSQL a plan per prepared statement per
  * backend, so only the first `MAX_PREPARED_TEXTS` distinct texts of the process are prepared (texts vary with the
  * number of items in an `IN` list or a multi-row insert); later texts, and texts over `MAX_PREPARED_LENGTH`
- * characters, run unnamed as before. `?prepare=false` in DATABASE_URL (postgres.js reads it) turns every prepared
+ * characters, run unnamed as before, as does a statement run with `UNPREPARED`. `?prepare=false` in DATABASE_URL (postgres.js reads it) turns every prepared
  * statement off, these and the queue's, for poolers that cannot keep them (PgBouncer in transaction mode before 1.21).
  */
 
 export const MAX_PREPARED_TEXTS = 500;
 export const MAX_PREPARED_LENGTH = 16_384;
+
+/**
+ * Options that keep a statement unnamed through `preparingClient`: for callers that want it planned for its
+ * parameters on every run (the queue's `rows`, decision 0047), which drizzle's own `prepare: false` cannot say.
+ */
+export const UNPREPARED = Object.freeze({ prepare: false, unprepared: true });
 
 /** Which texts get prepared: the first `max` distinct ones seen, each up to `MAX_PREPARED_LENGTH` characters. */
 export function preparedTexts(max = MAX_PREPARED_TEXTS): (text: string) => boolean {
@@ -48,7 +54,7 @@ export function preparingClient<C extends object>(client: C, prepare: (text: str
             target,
             text,
             params,
-            params && params.length > 0 && options?.prepare !== true && prepare(text)
+            params && params.length > 0 && options?.prepare !== true && !options?.unprepared && prepare(text)
               ? { ...options, prepare: true }
               : options,
           );

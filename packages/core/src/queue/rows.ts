@@ -3,17 +3,27 @@ import type { SQL } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/database.ts';
 import { postgresJsOf } from '../db/postgres-js.ts';
+import { UNPREPARED } from '../db/prepared-client.ts';
 
 /** A database or a transaction: every queue statement can join the caller's transaction. */
 export type Executor = Pick<Db, 'execute'>;
 
-/** Runs a raw statement and returns its rows (postgres-js returns an array, PGlite `{ rows }`). */
+const dialect = new PgDialect();
+
+/**
+ * Runs a raw statement and returns its rows (postgres-js returns an array, PGlite `{ rows }`). On PostgreSQL it stays
+ * unnamed, planned for its parameters on every run, though the database's client prepares drizzle's statements
+ * (prepared-client.ts): the queue chooses per statement between this and `preparedRows`.
+ */
 export async function rows<T>(db: Executor, query: SQL): Promise<T[]> {
+  const client = postgresJsOf(db);
+  if (client) {
+    const { sql, params } = dialect.sqlToQuery(query);
+    return (await client.unsafe(sql, params, UNPREPARED)) as T[];
+  }
   const result = (await db.execute(query)) as unknown as T[] | { rows: T[] };
   return Array.isArray(result) ? result : result.rows;
 }
-
-const dialect = new PgDialect();
 
 /**
  * `rows`, as a named prepared statement on PostgreSQL: drizzle runs raw SQL unnamed, which postgres.js sends in two
