@@ -19,7 +19,7 @@ export function collectGarbageEvery(bytes: number): void {
   Bun.gc(true);
 }
 
-interface Transferable {
+interface Detachable {
   transfer(newLength?: number): ArrayBuffer;
   readonly detached: boolean;
 }
@@ -31,7 +31,7 @@ interface Transferable {
  * `collectGarbageEvery`.
  */
 export function releaseChunk(chunk: Uint8Array): boolean {
-  const buffer = chunk.buffer as ArrayBuffer & Partial<Transferable>;
+  const buffer = chunk.buffer as ArrayBuffer & Partial<Detachable>;
   if (!(buffer instanceof ArrayBuffer) || typeof buffer.transfer !== 'function' || buffer.detached) return false;
   if (chunk.byteOffset !== 0 || chunk.byteLength !== buffer.byteLength) return false;
   buffer.transfer(0);

@@ -190,7 +190,7 @@ async function spoolToFile(
   let pendingBytes = 0;
   let unsynced = 0;
   let syncing: Promise<unknown> | undefined;
-  let written = 0;
+  // Called only between reads, with every chunk read so far pending: once written, the spool holds `size` bytes.
   const flush = async (last: boolean) => {
     const chunks = pending;
     unsynced += pendingBytes;
@@ -202,12 +202,9 @@ async function spoolToFile(
     }
     if (hash) for (const chunk of chunks) hash.update(chunk);
     await writeAll(handle, chunks);
-    for (const chunk of chunks) {
-      written += chunk.byteLength;
-      // Written and hashed (or readable by the hashing thread): nothing reads these bytes from memory again.
-      if (!(ownsChunks && releaseChunk(chunk))) collectGarbageEvery(chunk.byteLength);
-    }
-    follower?.grown(written);
+    // Written and hashed (or readable by the hashing thread): nothing reads these bytes from memory again.
+    for (const chunk of chunks) if (!(ownsChunks && releaseChunk(chunk))) collectGarbageEvery(chunk.byteLength);
+    follower?.grown(size);
     crashPoint('during-spool');
     if (syncWhileSpooling && !syncing && unsynced >= SYNC_EVERY_BYTES && backgroundSyncs < MAX_BACKGROUND_SYNCS) {
       unsynced = 0;
