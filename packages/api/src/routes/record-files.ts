@@ -100,6 +100,8 @@ export function recordFileRoutes(services: Services) {
       c.env?.keepOpen?.();
       try {
         const result = await storeUpload(uid, body, {
+          // The request body, or a multipart part (copied out of it): each chunk is freed once written.
+          ownsChunks: true,
           db: services.database.db,
           store: services.store,
           settings: services.settings,

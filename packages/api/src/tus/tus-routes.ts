@@ -143,6 +143,8 @@ export function tusRoutes(services: Services) {
     try {
       const body = await datastore.read(upload.id);
       const result = await storeUpload(row.recordUid, body, {
+        // A file's stream: each chunk is freed once written.
+        ownsChunks: true,
         db,
         store: services.store,
         settings,

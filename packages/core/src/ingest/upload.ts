@@ -37,6 +37,12 @@ export interface UploadContext {
   /** Make a thumbnail of a stored image or video (THUMBNAILS; `serve` turns it on). */
   thumbnails?: boolean;
   signal?: AbortSignal;
+  /**
+   * The body's chunks are this upload's alone (a request body, a file's stream): each is freed as soon as it is
+   * written instead of by a forced collection (decision 0049). Leave it unset for a stream over bytes you still hold:
+   * a freed chunk reads as empty.
+   */
+  ownsChunks?: boolean;
 }
 
 export interface RecordUploadResult {
@@ -75,8 +81,7 @@ export async function storeUpload(
         ...(ctx.scope.all ? {} : { owner: scopeUser(ctx.scope) as string }),
         // As for URL ingest: the local disk's writeback overlaps the upload.
         ...(ctx.store.putFile ? { syncWhileSpooling: true } : {}),
-        // Request bodies, multipart parts (copied out of the body) and staged files: each chunk is freed once written.
-        ownsChunks: true,
+        ...(ctx.ownsChunks ? { ownsChunks: true } : {}),
       },
       async (file) => {
         const provenance = { source: 'upload' as const, originalName: sanitizeOriginalName(ctx.fileName) };

@@ -176,7 +176,12 @@ export async function completeDirectUpload(
     throw notReceived(row.id);
   }
   try {
-    const result = await storeUpload(uid, staged.body, { ...ctx, maxSize: sizeCap(row.maxSize, ctx.maxSize) });
+    // The staged object's stream is ours: each chunk is freed once written.
+    const result = await storeUpload(uid, staged.body, {
+      ...ctx,
+      maxSize: sizeCap(row.maxSize, ctx.maxSize),
+      ownsChunks: true,
+    });
     await moveStagedUpload(ctx.db, row.id, ['completing'], 'done');
     return result;
   } catch (error) {
