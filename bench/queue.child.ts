@@ -1,13 +1,15 @@
 /**
  * Child process of the queue benchmark. One process per role, so each queue runs as it would in production.
  *   setup   <system> <url> <jobs>         install the schema, bulk-insert <jobs> no-op jobs, print { seconds }
- *   work    <system> <url> <concurrency>  run a worker until SIGTERM, then print { first, last, count } (epoch ms)
+ *   work    <system> <url> <concurrency>  run a worker until SIGTERM, printing { ran } every 1,000 handler starts,
+ *                                         then print { first, last, count } (epoch ms)
  *   latency <system> <url> <samples>      enqueue one job at a time and time enqueue → handler start, print { samples }
  * <system> is mediaforge, mediaforge-prefetch, pg-boss, graphile-worker or graphile-worker-batched. <url> is a PostgreSQL URL, or
  * `pglite:<dir>` for mediaforge and pg-boss on embedded PGlite (setup and work then run in one process: `both`).
  */
 import { createLogger, openDatabase, TaskQueue } from '@mediaforge/core';
 import { Worker } from '@mediaforge/worker';
+import { PROGRESS_EVERY } from './queue-progress.ts';
 
 const [mode = '', system = '', url = '', countArg = '0', extra = ''] = process.argv.slice(2);
 const count = Number(countArg);
@@ -196,6 +198,8 @@ if (mode === 'setup') {
     if (first === 0) first = at;
     last = at;
     done += 1;
+    // Progress for the parent, which polls the database only once every job has started (queue.ts: drained).
+    if (mode === 'work' && done % PROGRESS_EVERY === 0) print({ ran: done });
     if (mode === 'both' && done === jobs) finished.resolve();
   });
   await finished.promise;

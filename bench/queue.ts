@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { createTestPostgres } from '@mediaforge/core/testing';
 import postgres from 'postgres';
 import { type Benchmark, fixed, median, percentile } from './lib.ts';
+import { drained, watch } from './queue-progress.ts';
 
 const CHILD = join(import.meta.dir, 'queue.child.ts');
 const SYSTEMS = ['mediaforge', 'mediaforge-prefetch', 'pg-boss', 'graphile-worker', 'graphile-worker-batched'] as const;
@@ -38,7 +39,7 @@ async function child<T>(args: string[]): Promise<T> {
 }
 
 /** Bulk insert, then two worker processes; seconds from the first job's start to the table showing none left. */
-async function burnDown(
+export async function burnDown(
   system: System,
   jobs: number,
   concurrency: number,
@@ -48,31 +49,28 @@ async function burnDown(
   try {
     await child(['setup', system, database.url, String(jobs)]);
     const workers = [0, 1].map(() =>
-      Bun.spawn(['bun', CHILD, 'work', system, database.url, String(concurrency)], {
-        stdout: 'pipe',
-        stderr: 'inherit',
-      }),
+      watch(
+        Bun.spawn(['bun', CHILD, 'work', system, database.url, String(concurrency)], {
+          stdout: 'pipe',
+          stderr: 'inherit',
+        }),
+      ),
     );
-    const deadline = Date.now() + 15 * 60_000;
     // The end is the last completion as the database sees it: batched completions count when they land.
-    let end = 0;
-    for (;;) {
-      await Bun.sleep(50);
-      const [row] = await sql.unsafe<{ n: number }[]>(REMAINING[system]);
-      if (row?.n === 0) {
-        end = performance.timeOrigin + performance.now();
-        break;
-      }
-      if (Date.now() > deadline) throw new Error(`${system}: ${row?.n} jobs left after 15 minutes`);
-    }
-    for (const worker of workers) worker.kill('SIGTERM');
+    const end = await drained(
+      workers,
+      jobs,
+      async () => (await sql.unsafe<{ n: number }[]>(REMAINING[system]))[0]?.n ?? -1,
+      Date.now() + 15 * 60_000,
+    );
+    for (const worker of workers) worker.proc.kill('SIGTERM');
     const results = await Promise.all(
       workers.map(async (worker) => {
-        const out = (await new Response(worker.stdout).text()).trim();
-        await worker.exited;
+        await Promise.all([worker.closed, worker.proc.exited]);
         // A worker stopped while Bun was still loading its modules (the other burnt the batch down first, seen on a
         // loaded machine) says nothing and ran nothing; one killed mid-work shows as jobs missing below.
-        return (out ? JSON.parse(out.split('\n').at(-1) ?? '{}') : { first: 0, last: 0, count: 0 }) as WorkResult;
+        const last = JSON.parse(worker.lastLine || '{}') as Partial<WorkResult>;
+        return { first: last.first ?? 0, last: last.last ?? 0, count: last.count ?? 0 };
       }),
     );
     const active = results.filter((r) => r.count > 0);
@@ -84,7 +82,7 @@ async function burnDown(
   }
 }
 
-async function latency(system: System, samples: number): Promise<number[]> {
+export async function latency(system: System, samples: number): Promise<number[]> {
   const database = await createTestPostgres();
   try {
     await child(['setup', system, database.url, '0']);
