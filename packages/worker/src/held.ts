@@ -12,7 +12,8 @@ export interface Held {
   settled: boolean;
   /** When it settled (performance.now()); its lease is renewed again only if its outcome waits long to be written. */
   settledAt?: number;
-  timers: ReturnType<typeof setTimeout>[];
+  /** Its time limits, set when it starts (watched by the worker's `Deadlines`). */
+  limits?: { softTimeoutMs: number; hardTimeoutMs: number };
 }
 
 /**
@@ -32,7 +33,6 @@ export function holdItem(item: ClaimedItem, logger: Logger, workerId: string): H
     startedAt: now,
     renewedAt: now,
     settled: false,
-    timers: [],
   };
 }
 

@@ -9,6 +9,7 @@ import {
   itemTimeouts,
   type Outcome,
 } from '@mediaforge/core';
+import type { Deadlines } from './deadlines.ts';
 import type { Held } from './held.ts';
 
 export type AbortKind = 'lost' | 'soft' | 'hard' | 'shutdown';
@@ -76,25 +77,33 @@ export function formatMs(ms: number): string {
 }
 
 /**
- * Arms both timers on `held` (cleared with its other timers). The task's own limits (`--soft-timeout`, `--timeout`)
- * apply where it set them, the worker's otherwise; `fail` records the hard timeout.
+ * Watches both time limits of `held` in `deadlines`. The task's own limits (`--soft-timeout`, `--timeout`) apply where
+ * it set them, the worker's otherwise.
  */
 export function armTimeLimits(
   held: Held,
   worker: { softTimeoutMs: number; hardTimeoutMs: number },
-  fail: (outcome: Outcome) => void,
+  deadlines: Deadlines,
 ): void {
   const { softTimeoutMs, hardTimeoutMs } = itemTimeouts(held.item.options, worker);
-  held.timers.push(
-    setTimeout(() => {
-      const message = `the item ran past the soft time limit (${formatMs(softTimeoutMs)}) and was stopped`;
-      held.controller.abort(new ItemAbort('soft', message, 'TASK_SOFT_TIMEOUT'));
-    }, softTimeoutMs),
-    setTimeout(() => {
-      const message = `the item ran past the hard time limit (${formatMs(hardTimeoutMs)}); its result is discarded`;
-      const error = new ItemAbort('hard', message, 'TASK_TIMEOUT');
-      held.controller.abort(error);
-      fail({ id: held.item.id, status: 'failed', code: error.code, message: error.message });
-    }, hardTimeoutMs),
+  held.limits = { softTimeoutMs, hardTimeoutMs };
+  deadlines.add(held, softTimeoutMs, hardTimeoutMs);
+}
+
+/** The soft limit passed: the handler is asked to stop (its signal aborts). */
+export function softStop(held: Held): void {
+  const message = `the item ran past the soft time limit (${formatMs(held.limits?.softTimeoutMs ?? 0)}) and was stopped`;
+  held.controller.abort(new ItemAbort('soft', message, 'TASK_SOFT_TIMEOUT'));
+}
+
+/** The hard limit passed: the item fails now, whatever its handler does later. */
+export function hardStop(held: Held, fail: (outcome: Outcome) => void): void {
+  const limit = formatMs(held.limits?.hardTimeoutMs ?? 0);
+  const error = new ItemAbort(
+    'hard',
+    `the item ran past the hard time limit (${limit}); its result is discarded`,
+    'TASK_TIMEOUT',
   );
+  held.controller.abort(error);
+  fail({ id: held.item.id, status: 'failed', code: error.code, message: error.message });
 }

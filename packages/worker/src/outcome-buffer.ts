@@ -27,12 +27,22 @@ export class OutcomeBuffer {
   private readonly pending: Outcome[] = [];
   private flushing: Promise<void> | undefined;
   private abandoned = false;
+  private scheduled = false;
 
   constructor(private readonly options: OutcomeBufferOptions) {}
 
+  /**
+   * Outcomes added in one turn of the event loop go in one write: items started together (one claim) finish together,
+   * and writing the first alone cost a transaction for a batch of one.
+   */
   add(outcome: Outcome): void {
     this.pending.push(outcome);
-    void this.flush();
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
+    });
   }
 
   /** Forgets a not-yet-written outcome (its item was lost). */

@@ -22,8 +22,18 @@ import {
   withDeadlockRetry,
   workerHeartbeat,
 } from '@mediaforge/core';
+import { Deadlines } from './deadlines.ts';
 import { type Held, holdItem, toRenew } from './held.ts';
-import { armTimeLimits, type Decision, decide, ItemAbort, settledWithin, valueWithin } from './item-outcome.ts';
+import {
+  armTimeLimits,
+  type Decision,
+  decide,
+  hardStop,
+  ItemAbort,
+  settledWithin,
+  softStop,
+  valueWithin,
+} from './item-outcome.ts';
 import { prune, reap, registerPatiently, vacuumIfDead } from './maintenance.ts';
 import { OutcomeBuffer } from './outcome-buffer.ts';
 import { claimLimits, nextToStart, pastCap, usersAtCap } from './slot-reserve.ts';
@@ -34,6 +44,7 @@ import { Wakeup } from './wakeup.ts';
 const STOP_FLUSH_MS = 5000;
 /** How long a stop gives each of its last writes (hand-back, unlisten, deregistration). */
 const STOP_WRITE_MS = 2000;
+const NONE: ReadonlySet<string> = new Set();
 
 export class Worker {
   readonly id: string;
@@ -47,6 +58,14 @@ export class Worker {
   private readonly waiting: Held[] = [];
   private readonly wakeup = new Wakeup();
   private readonly timers: ReturnType<typeof setInterval>[] = [];
+  /**
+   * Held items with an owner. The slot reserve counts places per owner, O(places) each time an item starts or the
+   * claim loop wakes; with none held (the operator's own tasks) there is nothing to count.
+   */
+  private userItems = 0;
+  private readonly deadlines = new Deadlines(softStop, (held) =>
+    hardStop(held, (outcome) => this.settle(held, outcome)),
+  );
   private readonly unlisten: (() => Promise<void>)[] = [];
   private loopDone: Promise<void> = Promise.resolve();
   private lastClaimFull = false;
@@ -201,7 +220,10 @@ export class Worker {
       const free = this.places - this.running.size - this.waiting.length;
       // With prefetch, refill once half the local queue is gone (one claim of ~prefetch/2 items, not many of one or
       // two), unless a free slot has no waiting item it may take (all a user's at the running cap: slot-reserve.ts).
-      const { starved, excludeOwners } = claimLimits(this.running, this.waiting, this.concurrency, this.places);
+      const { starved, excludeOwners } =
+        this.userItems > 0
+          ? claimLimits(this.running, this.waiting, this.concurrency, this.places)
+          : { starved: this.running.size < this.concurrency && this.waiting.length === 0, excludeOwners: [] };
       if (free <= 0 || (this.waiting.length > this.o.prefetch / 2 && !starved)) {
         await this.wakeup.wait(this.o.pollMs);
         continue;
@@ -253,13 +275,17 @@ export class Worker {
   private admit(item: ClaimedItem): void {
     const held = holdItem(item, this.options.logger, this.id);
     this.held.set(item.id, held);
+    if (item.userId) this.userItems += 1;
     this.waiting.push(held);
   }
 
   /** Starts waiting items while slots are free; items lost or settled while waiting are skipped. */
   private pump(): void {
     while (this.state === 'running' && this.running.size < this.concurrency && this.waiting.length > 0) {
-      const at = nextToStart(this.waiting, usersAtCap(this.running.keys(), this.concurrency));
+      const at = nextToStart(
+        this.waiting,
+        this.userItems > 0 ? usersAtCap(this.running.keys(), this.concurrency) : NONE,
+      );
       if (at < 0) break;
       const [held] = this.waiting.splice(at, 1) as [Held];
       if (held.settled || this.held.get(held.item.id) !== held) continue;
@@ -276,7 +302,7 @@ export class Worker {
   private async runItem(held: Held): Promise<void> {
     const { item, controller } = held;
     const handler = this.options.handlers[item.kind];
-    armTimeLimits(held, this.o, (outcome) => this.settle(held, outcome));
+    armTimeLimits(held, this.o, this.deadlines);
     if (this.options.logger.isLevelEnabled('debug')) held.logger.debug({ kind: item.kind }, 'item started');
     try {
       if (!handler) {
@@ -297,7 +323,7 @@ export class Worker {
     } catch (error) {
       this.settle(held, decide(held.item, held.controller.signal, error, this.options.retry));
     } finally {
-      for (const timer of held.timers) clearTimeout(timer);
+      this.deadlines.delete(held);
     }
   }
 
@@ -306,7 +332,7 @@ export class Worker {
     if (held.settled) return;
     held.settled = true;
     held.settledAt = performance.now();
-    for (const timer of held.timers) clearTimeout(timer);
+    this.deadlines.delete(held);
     const { item } = held;
     const ms = Math.round(performance.now() - held.startedAt);
     if (outcome === 'drop') {
@@ -350,8 +376,10 @@ export class Worker {
   }
 
   private forget(held: Held): void {
-    for (const timer of held.timers) clearTimeout(timer);
-    if (this.held.get(held.item.id) === held) this.held.delete(held.item.id);
+    this.deadlines.delete(held);
+    if (this.held.get(held.item.id) !== held) return;
+    this.held.delete(held.item.id);
+    if (held.item.userId) this.userItems -= 1;
   }
 
   /** Renews leases; items no longer ours (cancelled, or taken over after a stall) are aborted and dropped. */

@@ -1,6 +1,6 @@
 /** The job queue's tables: tasks (what a user submits), their items (what a worker claims) and the workers. */
 import { sql } from 'drizzle-orm';
-import { bigint, index, integer, jsonb, pgEnum, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, integer, jsonb, pgEnum, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { timestampMs } from './columns.ts';
 
 /** `noop` items do nothing: for benchmarks and for checking that workers are taking work. */
@@ -77,12 +77,14 @@ export const taskItems = pgTable(
     lockedUntil: timestampMs('locked_until'),
     heartbeatAt: timestampMs('heartbeat_at'),
     progress: jsonb('progress').$type<Record<string, unknown>>(),
+    /** Its task has an each-item webhook: the per-item trigger fires only for such items (migration 0010). */
+    itemWebhook: boolean('item_webhook').notNull().default(false),
     ...outcomeColumns(),
   },
   (t) => [
     index('task_items_claim_idx').on(t.queue, t.priority.desc(), t.fairAt, t.id).where(sql`${t.status} = 'queued'`),
-    index('task_items_lease_idx').on(t.lockedUntil).where(sql`${t.status} = 'running'`),
     index('task_items_task_idx').on(t.taskId, t.seq),
+    // Also how expired leases are found (the running set is bounded by the workers' slots): migration 0010.
     index('task_items_running_task_idx').on(t.taskId).where(sql`${t.status} = 'running'`),
     // A worker's reserved slot finds other owners' items task by task (claimOthers): migration 0009.
     index('task_items_queued_task_idx').on(t.taskId, t.seq).where(sql`${t.status} = 'queued'`),

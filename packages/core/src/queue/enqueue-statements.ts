@@ -14,7 +14,7 @@ import { ITEMS_CHANNEL, type NewTask } from './statements.ts';
  */
 export async function insertTaskWithItems(
   db: Executor,
-  task: NewTask & { maxConcurrent?: number | null },
+  task: NewTask & { maxConcurrent?: number | null; itemWebhook?: boolean },
   payloads: readonly Record<string, unknown>[],
 ): Promise<Date> {
   const lane = sql`make_interval(secs => ${task.total}::double precision)`;
@@ -33,9 +33,10 @@ export async function insertTaskWithItems(
               (case when ${task.total}::int = 0 then 'succeeded' else 'queued' end)::task_status,
               case when ${task.total}::int = 0 then now() end, case when ${task.total}::int = 0 then now() end)
     ), items as (
-      insert into task_items (task_id, seq, queue, priority, max_attempts, max_concurrent, payload, fair_at)
+      insert into task_items (task_id, seq, queue, priority, max_attempts, max_concurrent, item_webhook, payload,
+                              fair_at)
       select ${task.id}, (e.ord - 1)::int, ${task.queue}, ${task.priority}::int, ${task.maxAttempts}::int,
-             ${task.maxConcurrent ?? null}::int, e.value,
+             ${task.maxConcurrent ?? null}::int, ${task.itemWebhook ?? false}::boolean, e.value,
              lane.start + make_interval(secs => (e.ord - 1)::double precision)
       from lane, jsonb_array_elements(${JSON.stringify(payloads)}::jsonb) with ordinality as e(value, ord)
     ), woken as (select pg_notify(${ITEMS_CHANNEL}, ${task.queue}))
@@ -47,15 +48,18 @@ export async function insertTaskWithItems(
 /** Inserts a later chunk of a task's items; `offset` is the seq of the first, `laneStart` where the lane starts. */
 export async function insertItems(
   db: Executor,
-  task: Pick<NewTask, 'id' | 'queue' | 'priority' | 'maxAttempts'> & { maxConcurrent?: number | null },
+  task: Pick<NewTask, 'id' | 'queue' | 'priority' | 'maxAttempts'> & {
+    maxConcurrent?: number | null;
+    itemWebhook?: boolean;
+  },
   payloads: readonly Record<string, unknown>[],
   offset: number,
   laneStart: Date,
 ): Promise<void> {
   await db.execute(sql`
-    insert into task_items (task_id, seq, queue, priority, max_attempts, max_concurrent, payload, fair_at)
+    insert into task_items (task_id, seq, queue, priority, max_attempts, max_concurrent, item_webhook, payload, fair_at)
     select ${task.id}, (e.ord - 1 + ${offset})::int, ${task.queue}, ${task.priority}, ${task.maxAttempts},
-           ${task.maxConcurrent ?? null}::int, e.value,
+           ${task.maxConcurrent ?? null}::int, ${task.itemWebhook ?? false}::boolean, e.value,
            ${laneStart.toISOString()}::timestamptz + make_interval(secs => (e.ord - 1 + ${offset})::double precision)
     from jsonb_array_elements(${JSON.stringify(payloads)}::jsonb) with ordinality as e(value, ord)`);
 }

@@ -87,14 +87,15 @@ export async function findReplay(db: Executor, extras: EnqueueExtras): Promise<s
 }
 
 /**
- * Runs `insert` (which enqueues with the given transaction) with the webhook and idempotency key beside it, in the
- * caller's transaction or a new one. Returns the new task's id, or the earlier task's for a repeated key.
+ * Runs `insert` (which enqueues with the given transaction, its items marked when the webhook wants each of them)
+ * with the webhook and idempotency key beside it, in the caller's transaction or a new one. Returns the new task's
+ * id, or the earlier task's for a repeated key.
  */
 export async function enqueueWithExtras(
   db: Db,
   extras: EnqueueExtras,
   tx: Executor | undefined,
-  insert: (tx: Executor) => Promise<string>,
+  insert: (tx: Executor, marks: { itemWebhook: boolean }) => Promise<string>,
 ): Promise<string> {
   const owner = extras.owner ?? '';
   const run = async (inner: Executor): Promise<string> => {
@@ -106,7 +107,7 @@ export async function enqueueWithExtras(
       // An expired key (if any) gives way to the new task.
       await inner.execute(sql`delete from task_idempotency where owner = ${owner} and key = ${key}`);
     }
-    const taskId = await insert(inner);
+    const taskId = await insert(inner, { itemWebhook: extras.webhook?.eachItem ?? false });
     if (extras.webhook) await insertTaskWebhook(inner, taskId, extras.webhook);
     if (key !== undefined) {
       await inner.execute(sql`

@@ -56,6 +56,11 @@ export interface EnqueueSpec {
    * under a per-user advisory lock, so concurrent requests (from any process) cannot race past it.
    */
   maxActiveTasksForUser?: number;
+  /**
+   * The task's webhook wants an event per item (set by the task manager, which stores the webhook beside the task):
+   * the per-item trigger fires only for items marked so.
+   */
+  itemWebhook?: boolean;
 }
 
 export interface EnqueueOptions {
@@ -114,6 +119,7 @@ export class TaskQueue {
       options: Object.keys(limits).length > 0 ? { ...spec.options, limits } : (spec.options ?? {}),
       total: spec.payloads.length,
       maxConcurrent: limits.maxConcurrent ?? null,
+      itemWebhook: spec.itemWebhook ?? false,
     };
     const [first = [], ...rest] = chunks(spec.payloads, INSERT_CHUNK);
     const write = async (db: Executor) => {

@@ -153,9 +153,10 @@ export class TaskManager {
         'INVALID_TASK',
       );
     }
-    return enqueueWithExtras(this.deps.database.db, this.extras('ingest', input), enqueue.tx, (tx) =>
+    return enqueueWithExtras(this.deps.database.db, this.extras('ingest', input), enqueue.tx, (tx, marks) =>
       this.queue.enqueue(
         {
+          ...marks,
           kind: 'ingest',
           // Each item carries the uid its record will have, so a re-run after a crash finds its own record.
           payloads: urls.map((url) => ({ url, uid: newUid() })),
@@ -208,9 +209,10 @@ export class TaskManager {
     } else {
       throw new FileProcessingError('Give uids or auto.', 'INVALID_TASK');
     }
-    return enqueueWithExtras(this.deps.database.db, extras, enqueue.tx, (tx) =>
+    return enqueueWithExtras(this.deps.database.db, extras, enqueue.tx, (tx, marks) =>
       this.queue.enqueue(
         {
+          ...marks,
           kind: 'generate',
           payloads: uids.map((uid) => ({ uid })),
           userId: scopeUser(input.scope) ?? null,

@@ -44,9 +44,16 @@ export function checkWebhook(spec: WebhookSpec, allowHosts: readonly string[], s
   }
 }
 
+/**
+ * Stores the task's webhook. An each-item webhook also marks the task's items, which the per-item trigger reads
+ * (migration 0010); items the enqueue marked already are not written again.
+ */
 export async function insertTaskWebhook(db: Executor, taskId: string, spec: WebhookSpec): Promise<void> {
   await db.execute(sql`
     insert into task_webhooks (task_id, url, secret, each_item, allow_private, max_deliveries)
     values (${taskId}, ${spec.url}, ${spec.secret}, ${spec.eachItem ?? false}, ${spec.allowPrivate ?? false},
             ${WEBHOOK_MAX_DELIVERIES_PER_TASK})`);
+  if (spec.eachItem) {
+    await db.execute(sql`update task_items set item_webhook = true where task_id = ${taskId} and not item_webhook`);
+  }
 }
