@@ -16,7 +16,8 @@ const item = (attempts: number): ClaimedItem => ({
   attempts,
   maxAttempts: 3,
 });
-const running = new AbortController().signal;
+/** Not stopped: no abort reason. */
+const running = undefined;
 const retry = { baseMs: 1000, maxMs: 60_000 };
 
 describe('decide: what a thrown error means for the item', () => {

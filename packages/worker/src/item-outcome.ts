@@ -27,9 +27,9 @@ export class ItemAbort extends FileProcessingError {
 /** Record an outcome, retry later, hand back (shutdown), or drop silently (lost: cancelled or taken over). */
 export type Decision = Outcome | 'drop' | 'release' | { retry: Outcome; delayMs: number };
 
-/** What a thrown error (or the abort behind it) means for the item. */
-export function decide(item: ClaimedItem, signal: AbortSignal, error: unknown, retry?: BackoffOptions): Decision {
-  const reason = signal.aborted ? signal.reason : undefined;
+/** What a thrown error (or the abort behind it: `abortReason`, undefined when none) means for the item. */
+export function decide(item: ClaimedItem, abortReason: unknown, error: unknown, retry?: BackoffOptions): Decision {
+  const reason = abortReason;
   if (reason instanceof ItemAbort) {
     if (reason.kind === 'lost') return 'drop';
     if (reason.kind === 'shutdown') return 'release';
@@ -93,7 +93,7 @@ export function armTimeLimits(
 /** The soft limit passed: the handler is asked to stop (its signal aborts). */
 export function softStop(held: Held): void {
   const message = `the item ran past the soft time limit (${formatMs(held.limits?.softTimeoutMs ?? 0)}) and was stopped`;
-  held.controller.abort(new ItemAbort('soft', message, 'TASK_SOFT_TIMEOUT'));
+  held.abort(new ItemAbort('soft', message, 'TASK_SOFT_TIMEOUT'));
 }
 
 /** The hard limit passed: the item fails now, whatever its handler does later. */
@@ -104,6 +104,6 @@ export function hardStop(held: Held, fail: (outcome: Outcome) => void): void {
     `the item ran past the hard time limit (${limit}); its result is discarded`,
     'TASK_TIMEOUT',
   );
-  held.controller.abort(error);
+  held.abort(error);
   fail({ id: held.item.id, status: 'failed', code: error.code, message: error.message });
 }

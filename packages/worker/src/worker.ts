@@ -179,7 +179,7 @@ export class Worker {
       await this.loopDone;
       await settledWithin([...this.running.values()], graceMs);
       for (const held of this.held.values()) {
-        if (!held.settled) held.controller.abort(new ItemAbort('shutdown', 'the worker is shutting down', 'SHUTDOWN'));
+        if (!held.settled) held.abort(new ItemAbort('shutdown', 'the worker is shutting down', 'SHUTDOWN'));
       }
       // Handlers honour their signal; one that does not is handed back anyway after a short wait.
       await settledWithin([...this.running.values()], 5000);
@@ -300,7 +300,7 @@ export class Worker {
   }
 
   private async runItem(held: Held): Promise<void> {
-    const { item, controller } = held;
+    const { item } = held;
     const handler = this.options.handlers[item.kind];
     armTimeLimits(held, this.o, this.deadlines);
     if (this.options.logger.isLevelEnabled('debug')) held.logger.debug({ kind: item.kind }, 'item started');
@@ -309,7 +309,9 @@ export class Worker {
         throw new FileProcessingError(`this worker has no handler for ${item.kind} items`, 'NO_HANDLER');
       }
       const result = await handler(item, {
-        signal: controller.signal,
+        get signal() {
+          return held.signal;
+        },
         get logger() {
           return held.logger;
         },
@@ -317,11 +319,11 @@ export class Worker {
           held.progress = progress;
         },
       });
-      const reason = controller.signal.reason;
+      const reason = held.abortReason;
       if (reason instanceof ItemAbort && reason.kind === 'lost') this.settle(held, 'drop');
       else this.settle(held, { id: item.id, status: 'succeeded', result });
     } catch (error) {
-      this.settle(held, decide(held.item, held.controller.signal, error, this.options.retry));
+      this.settle(held, decide(held.item, held.abortReason, error, this.options.retry));
     } finally {
       this.deadlines.delete(held);
     }
@@ -409,7 +411,7 @@ export class Worker {
 
   private lose(held: Held, why: string): void {
     held.logger.warn(`item lost: ${why}; stopping it without recording anything`);
-    held.controller.abort(new ItemAbort('lost', `lost: ${why}`, 'CLAIM_LOST'));
+    held.abort(new ItemAbort('lost', `lost: ${why}`, 'CLAIM_LOST'));
     held.settled = true;
     this.outcomes.discard(held.item.id);
     this.forget(held);
