@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { maskUrl } from '../config/mask.ts';
 import { DatabaseError } from '../errors.ts';
+import { countReleasedBytes } from '../memory.ts';
 import { createPgListener } from './pg-listener.ts';
 import { seedFromTemplate } from './pglite-template.ts';
 import { preparingClient } from './prepared-client.ts';
@@ -62,6 +63,7 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
 }
 
 async function openPglite(dataDir: string | undefined): Promise<Database> {
+  countReleasedBytes();
   const { PGlite } = await import('@electric-sql/pglite');
   const { drizzle } = await import('drizzle-orm/pglite');
   const { migrate } = await import('drizzle-orm/pglite/migrator');

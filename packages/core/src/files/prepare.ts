@@ -12,7 +12,7 @@ import { type Detection, detectFileType } from '../media/detect.ts';
 import { type SupportedType, supportedTypeForMime } from '../media/supported.ts';
 import type { MediaInfo } from '../media/validate/media-info.ts';
 import { validateFileIntegrity } from '../media/validate/validate.ts';
-import { collectGarbageEvery, releaseChunk } from '../memory.ts';
+import { collectGarbageEvery, releaseChunk, releasedBytes } from '../memory.ts';
 import { newUid } from '../uid.ts';
 import { crashPoint } from './crash-points.ts';
 import { sha256Hex } from './file-store.ts';
@@ -155,6 +155,13 @@ function prepared(
 const SPOOL_WRITE_BYTES = 1024 * 1024;
 
 /**
+ * What has arrived is written at least this often, however little it is, so a body trickling in keeps its spool's
+ * mtime recent: the spool sweep (`sweepSpool`, 2 × the task timeout) takes files by age, and a slow upload that
+ * had not filled one write in that time lost its spool under it (a 500 at the end).
+ */
+export const SPOOL_TOUCH_MS = 60_000;
+
+/**
  * With `syncWhileSpooling`, an `fdatasync` is started each time this many bytes were written since the last one
  * began (at most one in flight, never awaited by the writes): the disk writes the file back while the network
  * delivers the rest. Without it, a machine with much memory keeps a whole large file dirty until the final fsync,
@@ -190,6 +197,7 @@ async function spoolToFile(
   let pendingBytes = 0;
   let unsynced = 0;
   let syncing: Promise<unknown> | undefined;
+  let writtenAt = Date.now();
   // Called only between reads, with every chunk read so far pending: once written, the spool holds `size` bytes.
   const flush = async (last: boolean) => {
     const chunks = pending;
@@ -202,8 +210,13 @@ async function spoolToFile(
     }
     if (hash) for (const chunk of chunks) hash.update(chunk);
     await writeAll(handle, chunks);
+    writtenAt = Date.now();
     // Written and hashed (or readable by the hashing thread): nothing reads these bytes from memory again.
-    for (const chunk of chunks) if (!(ownsChunks && releaseChunk(chunk))) collectGarbageEvery(chunk.byteLength);
+    for (const chunk of chunks) {
+      const bytes = chunk.byteLength;
+      if (ownsChunks && releaseChunk(chunk)) releasedBytes(bytes);
+      else collectGarbageEvery(bytes);
+    }
     follower?.grown(size);
     crashPoint('during-spool');
     if (syncWhileSpooling && !syncing && unsynced >= SYNC_EVERY_BYTES && backgroundSyncs < MAX_BACKGROUND_SYNCS) {
@@ -233,7 +246,7 @@ async function spoolToFile(
       if (size > maxSize) throw new FileSizeExceededError(maxSize, size);
       pending.push(chunk);
       pendingBytes += chunk.byteLength;
-      if (pendingBytes >= SPOOL_WRITE_BYTES) await flush(false);
+      if (pendingBytes >= SPOOL_WRITE_BYTES || Date.now() - writtenAt >= SPOOL_TOUCH_MS) await flush(false);
     }
     await flush(true);
     const synced = (await syncing) as { failed?: unknown } | undefined;
