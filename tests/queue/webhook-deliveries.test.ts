@@ -127,4 +127,26 @@ describeBackends('webhook deliveries', (backend) => {
     expect(await recordAttempt(db, { ...recorded, id: bobsFirst?.id as string, workerId: 'd1' })).toBe(true);
     expect(taskOf(await claimDeliveries(db, { workerId: 'd2', limit: 4, leaseMs: 30_000 }))).toEqual([bobs]);
   });
+
+  test('a slot freed by a silent receiver goes to an owner with nothing in flight, not to the busy owners backlog', async () => {
+    const hooked = async (userId: string, count: number) => {
+      const id = await queue.enqueue({ kind: 'noop', payloads: noops(count), userId });
+      await insertTaskWebhook(db, id, { ...hook, eachItem: true });
+      return id;
+    };
+    const alices = await hooked('alice', 10);
+    const bobs = await hooked('bob', 10);
+    await runAll('succeeded');
+    const carols = await hooked('carol', 1);
+    await runAll('succeeded');
+    const taskOf = (claimed: { taskId: string }[]) => claimed.map((delivery) => delivery.taskId);
+    // alice's and bob's receivers never answer: their four deliveries hold a worker's four slots.
+    const held = await claimDeliveries(db, { workerId: 'd1', limit: 4, leaseMs: 30_000 });
+    expect(taskOf(held).sort()).toEqual([alices, alices, bobs, bobs].sort());
+    // One of alice's times out and is rescheduled: a slot is free, and alice has one in flight, carol none.
+    const timedOut = held.find((delivery) => delivery.taskId === alices);
+    const failed = { delivered: false, retryInMs: 0, lastStatus: null, lastError: 'timeout', lastResponse: '' };
+    expect(await recordAttempt(db, { ...failed, id: timedOut?.id as string, workerId: 'd1' })).toBe(true);
+    expect(taskOf(await claimDeliveries(db, { workerId: 'd1', limit: 1, leaseMs: 30_000 }))).toEqual([carols]);
+  });
 });

@@ -42,8 +42,10 @@ export const DELIVERIES_IN_FLIGHT_PER_OWNER = 2;
  * Claims up to `limit` due deliveries (new, due for a retry, or left by a dead holder) under a lease. Owners take
  * turns: each owner with pending deliveries (walked one at a time through `webhook_deliveries_owner_due_idx`, so the
  * cost follows the number of owners, not of deliveries) offers its earliest due ones, no more than it may still have
- * in flight; the earliest of those are claimed. First come, first served across owners let one user's 40 deliveries
- * to a receiver that never answered hold another user's first delivery back 96 s.
+ * in flight; those of owners with fewer in flight are claimed first, then the earliest. First come, first served
+ * across owners let one user's 40 deliveries to a receiver that never answered hold another user's first delivery
+ * back 96 s; with the earliest first, two such users took every slot freed as one of theirs timed out, and a third
+ * user's delivery waited 87 s (session 12's attacker). Now it takes the next slot freed.
  */
 export async function claimDeliveries(
   db: Executor,
@@ -68,7 +70,7 @@ export async function claimDeliveries(
       select ${owner} as owner, count(*)::int as n from webhook_deliveries
       where status = 'delivering' and locked_until >= now() group by 1
     ), offered as (
-      select d.id, d.run_at from owners o
+      select d.id, d.run_at, coalesce(b.n, 0) as busy from owners o
       left join busy b on b.owner = o.owner
       cross join lateral (
         select id, run_at from webhook_deliveries
@@ -78,13 +80,13 @@ export async function claimDeliveries(
       ) d
       where o.owner is not null
       union all
-      select id, run_at from webhook_deliveries
+      select id, run_at, 0 from webhook_deliveries
       where status = 'delivering' and locked_until < now() and attempts < max_attempts
     ), next as (
       -- The state is tested again here, where the row is locked: a delivery another worker claimed and committed
       -- since this statement's snapshot is re-read at the lock, and must then no longer qualify.
       select id from webhook_deliveries
-      where id in (select id from offered order by run_at, id limit ${input.limit})
+      where id in (select id from offered order by busy, run_at, id limit ${input.limit})
         and ((status = 'pending' and run_at <= now()) or (status = 'delivering' and locked_until < now()))
         and attempts < max_attempts
       for update skip locked
