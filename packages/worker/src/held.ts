@@ -1,5 +1,5 @@
 /** What the worker keeps for each item it holds (claimed and leased), from the claim until its outcome is written. */
-import type { ClaimedItem, Logger } from '@mediaforge/core';
+import { type ClaimedItem, type Db, type Logger, renewLeases } from '@mediaforge/core';
 
 export interface Held {
   item: ClaimedItem;
@@ -81,4 +81,40 @@ export function toRenew(
     if (item.progress) progress[id] = item.progress;
   }
   return { ids, progress };
+}
+
+/**
+ * One heartbeat's renewal of the held items' leases (with their progress). An item the database no longer gives us
+ * (cancelled, or taken over after a stall) is lost; when the renewal fails, so is every item not renewed for a whole
+ * lease, since another worker may hold it by now.
+ */
+export async function renewHeld(
+  db: Db,
+  input: {
+    workerId: string;
+    held: ReadonlyMap<number, Held>;
+    leaseMs: number;
+    heartbeatMs: number;
+    logger: Logger;
+    lose: (held: Held, why: string) => void;
+  },
+): Promise<void> {
+  const { workerId, held, leaseMs, lose } = input;
+  const { ids, progress } = toRenew(held, input.heartbeatMs / 2);
+  try {
+    const still = new Set(await renewLeases(db, { workerId, ids, leaseMs, progress }));
+    const renewedAt = performance.now();
+    for (const id of ids) {
+      const item = held.get(id);
+      if (!item) continue;
+      if (still.has(id)) item.renewedAt = renewedAt;
+      else lose(item, 'it was cancelled or taken over by another worker');
+    }
+  } catch (error) {
+    input.logger.warn({ workerId, err: error }, 'heartbeat failed');
+    const failedAt = performance.now();
+    for (const item of held.values()) {
+      if (failedAt - item.renewedAt > leaseMs) lose(item, 'its lease could not be renewed in time');
+    }
+  }
 }

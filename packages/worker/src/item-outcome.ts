@@ -4,10 +4,13 @@ import {
   type BackoffOptions,
   backoffMs,
   type ClaimedItem,
+  type Db,
   type ErrorCode,
   FileProcessingError,
   itemTimeouts,
   type Outcome,
+  retryItem,
+  withDeadlockRetry,
 } from '@mediaforge/core';
 import type { Deadlines } from './deadlines.ts';
 import type { Held } from './held.ts';
@@ -106,4 +109,24 @@ export function hardStop(held: Held, fail: (outcome: Outcome) => void): void {
   );
   held.abort(error);
   fail({ id: held.item.id, status: 'failed', code: error.code, message: error.message });
+}
+
+/** Puts a failed attempt back in the queue after its delay; a failure to do so is logged (the lease brings it back). */
+export async function scheduleRetry(
+  db: Db,
+  workerId: string,
+  held: Held,
+  decision: { retry: Outcome; delayMs: number },
+): Promise<void> {
+  const { retry, delayMs } = decision;
+  const input = {
+    workerId,
+    id: held.item.id,
+    delayMs,
+    code: retry.code ?? 'INTERNAL_ERROR',
+    message: retry.message ?? '',
+  };
+  await withDeadlockRetry(() => retryItem(db, input)).catch((error) =>
+    held.logger.error({ err: error }, 'could not schedule the retry; the lease will bring it back'),
+  );
 }

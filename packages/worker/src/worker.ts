@@ -16,20 +16,18 @@ import {
   FileProcessingError,
   ITEMS_CHANNEL,
   releaseItems,
-  renewLeases,
-  retryItem,
   validateQueueName,
-  withDeadlockRetry,
   workerHeartbeat,
 } from '@mediaforge/core';
 import { Deadlines } from './deadlines.ts';
-import { type Held, holdItem, toRenew } from './held.ts';
+import { type Held, holdItem, renewHeld } from './held.ts';
 import {
   armTimeLimits,
   type Decision,
   decide,
   hardStop,
   ItemAbort,
+  scheduleRetry,
   settledWithin,
   softStop,
   valueWithin,
@@ -44,7 +42,6 @@ import { Wakeup } from './wakeup.ts';
 const STOP_FLUSH_MS = 5000;
 /** How long a stop gives each of its last writes (hand-back, unlisten, deregistration). */
 const STOP_WRITE_MS = 2000;
-const NONE: ReadonlySet<string> = new Set();
 
 export class Worker {
   readonly id: string;
@@ -58,10 +55,7 @@ export class Worker {
   private readonly waiting: Held[] = [];
   private readonly wakeup = new Wakeup();
   private readonly timers: ReturnType<typeof setInterval>[] = [];
-  /**
-   * Held items with an owner. The slot reserve counts places per owner, O(places) each time an item starts or the
-   * claim loop wakes; with none held (the operator's own tasks) there is nothing to count.
-   */
+  /** Held items with an owner: with none, the slot reserve has nothing to count (slot-reserve.ts). */
   private userItems = 0;
   private readonly deadlines = new Deadlines(softStop, (held) =>
     hardStop(held, (outcome) => this.settle(held, outcome)),
@@ -220,10 +214,13 @@ export class Worker {
       const free = this.places - this.running.size - this.waiting.length;
       // With prefetch, refill once half the local queue is gone (one claim of ~prefetch/2 items, not many of one or
       // two), unless a free slot has no waiting item it may take (all a user's at the running cap: slot-reserve.ts).
-      const { starved, excludeOwners } =
-        this.userItems > 0
-          ? claimLimits(this.running, this.waiting, this.concurrency, this.places)
-          : { starved: this.running.size < this.concurrency && this.waiting.length === 0, excludeOwners: [] };
+      const { starved, excludeOwners } = claimLimits(
+        this.running,
+        this.waiting,
+        this.concurrency,
+        this.places,
+        this.userItems,
+      );
       if (free <= 0 || (this.waiting.length > this.o.prefetch / 2 && !starved)) {
         await this.wakeup.wait(this.o.pollMs);
         continue;
@@ -282,10 +279,7 @@ export class Worker {
   /** Starts waiting items while slots are free; items lost or settled while waiting are skipped. */
   private pump(): void {
     while (this.state === 'running' && this.running.size < this.concurrency && this.waiting.length > 0) {
-      const at = nextToStart(
-        this.waiting,
-        this.userItems > 0 ? usersAtCap(this.running.keys(), this.concurrency) : NONE,
-      );
+      const at = nextToStart(this.waiting, usersAtCap(this.running.keys(), this.concurrency, this.userItems));
       if (at < 0) break;
       const [held] = this.waiting.splice(at, 1) as [Held];
       if (held.settled || this.held.get(held.item.id) !== held) continue;
@@ -335,7 +329,6 @@ export class Worker {
     held.settled = true;
     held.settledAt = performance.now();
     this.deadlines.delete(held);
-    const { item } = held;
     const ms = Math.round(performance.now() - held.startedAt);
     if (outcome === 'drop') {
       held.logger.warn({ ms }, 'item dropped: cancelled or its lease was lost; nothing recorded');
@@ -352,19 +345,7 @@ export class Worker {
         { ms, code: outcome.retry.code, delayMs: outcome.delayMs, err: outcome.retry.message },
         'item will be retried',
       );
-      void withDeadlockRetry(() =>
-        retryItem(this.options.database.db, {
-          workerId: this.id,
-          id: item.id,
-          delayMs: outcome.delayMs,
-          code: outcome.retry.code ?? 'INTERNAL_ERROR',
-          message: outcome.retry.message ?? '',
-        }),
-      )
-        .catch((error) =>
-          held.logger.error({ err: error }, 'could not schedule the retry; the lease will bring it back'),
-        )
-        .finally(() => this.forget(held));
+      void scheduleRetry(this.options.database.db, this.id, held, outcome).finally(() => this.forget(held));
       return;
     }
     if (outcome.status === 'succeeded') {
@@ -388,24 +369,16 @@ export class Worker {
   private async heartbeat(): Promise<void> {
     if (this.state === 'idle' || this.state === 'stopped') return;
     const { db } = this.options.database;
-    const { ids, progress } = toRenew(this.held, this.o.heartbeatMs / 2);
-    try {
-      const still = new Set(await renewLeases(db, { workerId: this.id, ids, leaseMs: this.o.leaseMs, progress }));
-      const renewedAt = performance.now();
-      for (const id of ids) {
-        const held = this.held.get(id);
-        if (!held) continue;
-        if (still.has(id)) held.renewedAt = renewedAt;
-        else this.lose(held, 'it was cancelled or taken over by another worker');
-      }
-    } catch (error) {
-      this.options.logger.warn({ workerId: this.id, err: error }, 'heartbeat failed');
-      // Without a renewal for a whole lease, another worker may already hold our items: stop them.
-      const failedAt = performance.now();
-      for (const held of this.held.values()) {
-        if (failedAt - held.renewedAt > this.o.leaseMs) this.lose(held, 'its lease could not be renewed in time');
-      }
-    }
+    const { leaseMs, heartbeatMs } = this.o;
+    const lose = (held: Held, why: string) => this.lose(held, why);
+    await renewHeld(db, {
+      workerId: this.id,
+      held: this.held,
+      leaseMs,
+      heartbeatMs,
+      logger: this.options.logger,
+      lose,
+    });
     await workerHeartbeat(db, this.id, { active: this.running.size, ...this.counters }).catch(() => {});
   }
 
