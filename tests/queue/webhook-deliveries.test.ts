@@ -39,6 +39,12 @@ describeBackends('webhook deliveries', (backend) => {
     if (maxDeliveries) await db.execute(sql`update task_webhooks set max_deliveries = ${maxDeliveries}`);
     return id;
   };
+  /** A task of `userId` whose webhook wants each item. */
+  const hooked = async (userId: string, count: number) => {
+    const id = await queue.enqueue({ kind: 'noop', payloads: noops(count), userId });
+    await insertTaskWebhook(db, id, { ...hook, eachItem: true });
+    return id;
+  };
   const rowsOf = (taskId: string) =>
     db
       .select()
@@ -105,11 +111,6 @@ describeBackends('webhook deliveries', (backend) => {
   });
 
   test('owners take turns: two of an owner in flight at most, and another owner is claimed past its backlog', async () => {
-    const hooked = async (userId: string, count: number) => {
-      const id = await queue.enqueue({ kind: 'noop', payloads: noops(count), userId });
-      await insertTaskWebhook(db, id, { ...hook, eachItem: true });
-      return id;
-    };
     const bobs = await hooked('bob', 30);
     await runAll('succeeded');
     const alices = await hooked('alice', 1);
@@ -129,11 +130,6 @@ describeBackends('webhook deliveries', (backend) => {
   });
 
   test('a slot freed by a silent receiver goes to an owner with nothing in flight, not to the busy owners backlog', async () => {
-    const hooked = async (userId: string, count: number) => {
-      const id = await queue.enqueue({ kind: 'noop', payloads: noops(count), userId });
-      await insertTaskWebhook(db, id, { ...hook, eachItem: true });
-      return id;
-    };
     const alices = await hooked('alice', 10);
     const bobs = await hooked('bob', 10);
     await runAll('succeeded');
