@@ -274,6 +274,15 @@ export const ingest: Benchmark = {
           { name: 'small', files: 2000, bytes: 16 * 1024, concurrency: 16 },
         ];
     const datasets = all.filter((dataset) => !only || only.includes(dataset.name));
+    // BENCH_TARGETS=s3 (or disk) runs the tools of one destination; BENCH_TOOLS=mediaforge,rclone the tools whose
+    // names start with one of these words (for experiments; a recorded run has every tool).
+    const targetsRun = process.env.BENCH_TARGETS?.split(',');
+    const toolsRun = process.env.BENCH_TOOLS?.split(',');
+    const tools = TOOLS.filter(
+      (tool) =>
+        (!targetsRun || targetsRun.includes(tool.target)) &&
+        (!toolsRun || toolsRun.some((word) => tool.name.startsWith(word))),
+    );
     const work = mkdtempSync(join(tmpdir(), 'mediaforge-bench-ingest-'));
     const results: Record<string, Record<string, Measured[]>> = {};
     const rows: string[][] = [];
@@ -294,7 +303,7 @@ export const ingest: Benchmark = {
           // the dataset is done.
           const keep: string[] = [];
           for (let rep = 0; rep < reps; rep++) {
-            for (const { name, target, tool } of TOOLS) {
+            for (const { name, target, tool } of tools) {
               console.error(`  ${dataset.name} ${name} → ${target} ${rep + 1}/${reps}`);
               const dest = mkdtempSync(join(work, 'dest-'));
               const s3 = target === 's3' ? await startS3Server({ bucket: 'bench' }) : undefined;
@@ -328,7 +337,7 @@ export const ingest: Benchmark = {
             median((byTool[key] ?? []).map((m) => per(m) / m.seconds));
           const rate = (key: string) => rates(key, (m) => ((m.files ?? dataset.files) * dataset.bytes) / 1e6);
           const filesRate = (key: string) => rates(key, (m) => m.files ?? dataset.files);
-          for (const { name, target, peakIsOneProcess } of TOOLS) {
+          for (const { name, target, peakIsOneProcess } of tools) {
             const key = `${name} → ${target}`;
             const ours = `mediaforge ingest → ${target}`;
             const peaks = (byTool[key] ?? []).flatMap((m) => (m.peakKib ? [m.peakKib] : []));

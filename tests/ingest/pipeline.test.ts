@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -17,6 +17,30 @@ import { S3RVER_CREDENTIALS, startS3Server, type TestS3Server } from '@mediaforg
 
 const FIXTURES = join(import.meta.dir, '../../packages/core/test/fixtures');
 
+/** A 1.5 MiB PCM WAV of random samples: larger than one spool write (1 MiB), so it is spooled to disk. */
+function largeWav(): Uint8Array<ArrayBuffer> {
+  const dataBytes = 1.5 * 1024 * 1024;
+  const wav = new Uint8Array(44 + dataBytes);
+  const view = new DataView(wav.buffer);
+  const ascii = (at: number, text: string) => wav.set(new TextEncoder().encode(text), at);
+  ascii(0, 'RIFF');
+  view.setUint32(4, 36 + dataBytes, true);
+  ascii(8, 'WAVEfmt ');
+  view.setUint32(16, 16, true);
+  view.setUint16(20, 1, true); // PCM
+  view.setUint16(22, 2, true); // stereo
+  view.setUint32(24, 44_100, true);
+  view.setUint32(28, 44_100 * 4, true);
+  view.setUint16(32, 4, true);
+  view.setUint16(34, 16, true);
+  ascii(36, 'data');
+  view.setUint32(40, dataBytes, true);
+  for (let at = 44; at < wav.length; at += 65_536)
+    crypto.getRandomValues(wav.subarray(at, Math.min(at + 65_536, wav.length)));
+  return wav;
+}
+const LARGE_WAV = largeWav();
+
 // A real HTTP origin on loopback serving the media fixture corpus. The pipeline is pointed at it with
 // allowHosts: ['127.0.0.1'], so every other non-public address (the metadata one below) stays refused.
 const origin = Bun.serve({
@@ -25,6 +49,7 @@ const origin = Bun.serve({
   async fetch(request) {
     const path = new URL(request.url).pathname;
     if (path === '/missing.mp3') return new Response('gone', { status: 404 });
+    if (path === '/large.wav') return new Response(LARGE_WAV);
     if (path === '/redirect-to-metadata') return Response.redirect('http://169.254.169.254/latest/meta-data/', 302);
     const name = path.replace(/^\/(copy\/)?/, '');
     const file = Bun.file(join(FIXTURES, name));
@@ -147,7 +172,7 @@ describeBackends('processFileBatch', (backend) => {
     expect(await repository.count({ userId: `user-${backend.kind}` })).toBe(result.processedFiles.length);
   });
 
-  test('on local disk the spool is handed over (renamed), not streamed through again; S3 gets a stream', async () => {
+  test('a small file is stored from memory; a spooled one is handed over (renamed on disk, sent from the page cache to S3)', async () => {
     // The real store, with its calls counted.
     const calls = { put: 0, putFile: 0 };
     const counted: ObjectStore = {
@@ -167,11 +192,13 @@ describeBackends('processFileBatch', (backend) => {
     };
     const result = await processFileBatch({
       ...context({ store: counted }),
-      urls: [at('copy/fixture.mp3'), at('copy/fixture.txt')],
+      urls: [at('copy/fixture.mp3'), at('copy/fixture.txt'), at('large.wav')],
       userId: 'spool-handoff',
     });
     expect(result.failedFiles).toEqual([]);
-    expect(calls).toEqual(backend.kind === 'pglite' ? { put: 0, putFile: 2 } : { put: 2, putFile: 0 });
+    expect(calls).toEqual({ put: 2, putFile: 1 });
+    // The store took the spool over (moved it, or sent it and removed it): none is left.
+    expect(readdirSync(join(home, 'tmp')).filter((name) => name.startsWith('spool-'))).toEqual([]);
     for (const file of result.processedFiles) {
       const stored = await store.get(file.storageKey);
       expect(sha256Hex(await readAll(stored?.body ?? new ReadableStream()))).toBe(file.sha256);
@@ -179,9 +206,11 @@ describeBackends('processFileBatch', (backend) => {
   });
 
   test('files over the size cap are refused and nothing is stored', async () => {
+    const wavs = async () => (await store.list('audio/')).items.filter((i) => i.key.endsWith('.wav')).length;
+    const before = await wavs();
     const result = await processFileBatch({ ...context({ maxSize: 1000 }), urls: [at('fixture.wav')] });
     expect(result.failedFiles[0]?.code).toBe('FILE_SIZE_EXCEEDED');
-    expect((await store.list('audio/')).items.some((i) => i.key.endsWith('.wav'))).toBe(false);
+    expect(await wavs()).toBe(before);
   });
 
   test('images are recompressed when that makes them smaller, and kept as they are otherwise', async () => {

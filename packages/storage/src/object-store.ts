@@ -65,6 +65,8 @@ export interface ObjectStore {
    * the caller does not remove it. Drivers without it are given the file as a stream by `put`.
    */
   putFile?(key: string, path: string, options: PutOptions & { size: number; sha256: string }): Promise<PutResult>;
+  /** `putFile` makes the file itself the object (the local disk's rename), rather than reading it and removing it. */
+  readonly putFileAdopts?: boolean;
   /** The object, or `null` when it does not exist. */
   get(key: string, options?: { range?: ByteRange }): Promise<GetResult | null>;
   head(key: string): Promise<ObjectInfo | null>;

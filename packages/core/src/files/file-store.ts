@@ -32,6 +32,11 @@ export interface FileStore {
       sha256: string;
     },
   ): Promise<{ key: string; size: number; etag: string; url: string }>;
+  /**
+   * `putFile` makes the file itself the object (a rename), so syncing it while it is written pays off; otherwise it
+   * is a temporary file and its writeback would be wasted.
+   */
+  readonly putFileAdopts?: boolean;
   /** The object's stable address, as `put` reports it. */
   objectUrl(key: string): string;
   /** Removes the object; a missing one is not an error. */

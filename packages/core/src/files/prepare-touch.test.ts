@@ -1,5 +1,5 @@
 import { afterEach, expect, setSystemTime, test } from 'bun:test';
-import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { synthesizeWav } from '../media/synth/audio.ts';
@@ -20,7 +20,10 @@ test('a body trickling in keeps its spool fresh: what arrived is written once a 
     },
   });
   const spoolSize = () => {
-    const name = readdirSync(join(home, 'tmp')).find((n) => n.startsWith('spool-'));
+    // No spool (not even its directory) until the first write: a body that ends before one write stays in memory.
+    const name = existsSync(join(home, 'tmp'))
+      ? readdirSync(join(home, 'tmp')).find((n) => n.startsWith('spool-'))
+      : undefined;
     return name ? statSync(join(home, 'tmp', name)).size : -1;
   };
   const tick = () => Bun.sleep(20);

@@ -95,11 +95,14 @@ export async function withPreparedFile<T>(
   }
   const spool = join(options.home, 'tmp', `spool-${newUid()}`);
   const handOver: NonNullable<PreparedFile['spool']> = { path: spool };
+  let original: Spooled | undefined;
   try {
-    const original = await spoolToFile(detection.stream, spool, options);
+    // A video is always spooled: its thumbnail is read by ffmpeg, from a file.
+    original = await spoolToFile(detection.stream, spool, options, type.mediaType !== 'video');
+    const { inMemory } = original;
     let file: PreparedFile;
     if (type.mediaType === 'image') {
-      const bytes = await Bun.file(spool).bytes();
+      const bytes = inMemory ?? (await Bun.file(spool).bytes());
       const owner = options.owner === undefined ? {} : { owner: options.owner };
       const info = await validateFileIntegrity(bytes, type.mime, owner);
       file = prepared(type, info, original, () => bytes);
@@ -117,6 +120,8 @@ export async function withPreparedFile<T>(
           };
         }
       }
+    } else if (inMemory) {
+      file = prepared(type, await validateFileIntegrity(inMemory, type.mime), original, () => inMemory);
     } else {
       const info = await validateFileIntegrity(Bun.file(spool), type.mime);
       file = {
@@ -126,8 +131,16 @@ export async function withPreparedFile<T>(
     }
     return await fn(detection.mismatch ? { ...file, mismatch: detection.mismatch } : file);
   } finally {
-    if (!handOver.taken) await rm(spool, { force: true });
+    // A body kept in memory made no spool; a failed spooling (its size cap, a dropped body) may have made one.
+    if (!handOver.taken && !original?.inMemory) await rm(spool, { force: true });
   }
+}
+
+interface Spooled {
+  sha256: string;
+  size: number;
+  /** The whole body, when it ended before one spool write's worth arrived: no spool file was made for it. */
+  inMemory?: Uint8Array;
 }
 
 function prepared(
@@ -177,21 +190,30 @@ const SYNC_EVERY_BYTES = 32 * 1024 * 1024;
 const MAX_BACKGROUND_SYNCS = 1;
 let backgroundSyncs = 0;
 
+/**
+ * Spools the body, hashing it. A body that ends before one spool write's worth (1 MiB) arrived is kept in memory
+ * instead, and no file is made: a small file would otherwise pay a create, a write, validation's and the store's
+ * reads and an unlink (a dozen file-system calls) for bytes already in memory. Memory is unchanged: those bytes were
+ * held until that first write anyway.
+ */
 async function spoolToFile(
   stream: ReadableStream<Uint8Array>,
   path: string,
   { maxSize = Number.POSITIVE_INFINITY, syncWhileSpooling = false, ownsChunks = false }: PrepareOptions,
-): Promise<{ sha256: string; size: number }> {
+  mayKeepInMemory: boolean,
+): Promise<Spooled> {
   // One hash, the record's identity; stores reuse it (the local ETag) instead of hashing the bytes again. A body that
   // fits in one write is hashed here; a larger one by the hashing thread, which reads the spool behind the writes.
   let hash: Bun.CryptoHasher | undefined;
   let follower: SpoolHash | undefined;
-  const handle = await open(path, 'wx', 0o600).catch(async (error: NodeJS.ErrnoException) => {
-    // The spool directory is made the first time it is missing, not before every file.
-    if (error.code !== 'ENOENT') throw error;
-    await mkdir(dirname(path), { recursive: true });
-    return open(path, 'wx', 0o600);
-  });
+  let handle: FileHandle | undefined;
+  const create = () =>
+    open(path, 'wx', 0o600).catch(async (error: NodeJS.ErrnoException) => {
+      // The spool directory is made the first time it is missing, not before every file.
+      if (error.code !== 'ENOENT') throw error;
+      await mkdir(dirname(path), { recursive: true });
+      return open(path, 'wx', 0o600);
+    });
   let size = 0;
   let pending: Uint8Array[] = [];
   let pendingBytes = 0;
@@ -199,7 +221,8 @@ async function spoolToFile(
   let syncing: Promise<unknown> | undefined;
   let writtenAt = Date.now();
   // Called only between reads, with every chunk read so far pending: once written, the spool holds `size` bytes.
-  const flush = async (last: boolean) => {
+  const flush = async (last: boolean): Promise<FileHandle> => {
+    handle ??= await create();
     const chunks = pending;
     unsynced += pendingBytes;
     pending = [];
@@ -236,6 +259,7 @@ async function spoolToFile(
         });
       syncing = started;
     }
+    return handle;
   };
   const reader = stream.getReader();
   try {
@@ -247,6 +271,11 @@ async function spoolToFile(
       pending.push(chunk);
       pendingBytes += chunk.byteLength;
       if (pendingBytes >= SPOOL_WRITE_BYTES || Date.now() - writtenAt >= SPOOL_TOUCH_MS) await flush(false);
+    }
+    if (!handle && mayKeepInMemory) {
+      const inMemory = pending.length === 1 ? (pending[0] as Uint8Array) : Buffer.concat(pending, pendingBytes);
+      crashPoint('during-spool');
+      return { sha256: new Bun.CryptoHasher('sha256').update(inMemory).digest('hex'), size, inMemory };
     }
     await flush(true);
     const synced = (await syncing) as { failed?: unknown } | undefined;
@@ -260,7 +289,7 @@ async function spoolToFile(
     follower?.close();
     reader.releaseLock();
     await syncing;
-    await handle.close();
+    await handle?.close();
   }
 }
 

@@ -3,7 +3,7 @@
  * it and of `releaseChunk` (a stream's chunks are freed once written only when the pipeline owns them).
  */
 import { expect, test } from 'bun:test';
-import { appendFileSync, mkdtempSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { synthesizeWav } from '../media/synth/audio.ts';
@@ -110,13 +110,27 @@ test('a body of one write is hashed in place and gives the same hash', async () 
   expect(sha).toBe(sha256(bytes));
 });
 
+test('a body smaller than one spool write is kept in memory: no spool file is made for it', async () => {
+  const home = scratch();
+  const { bytes, chunks } = await wavChunks(100 * 1024 + 44);
+  const seen = await withPreparedFile(streamOf(chunks), { home, ownsChunks: true }, async (file) => ({
+    spool: file.spool,
+    body: file.body(),
+    sha256: file.sha256,
+  }));
+  expect(seen.spool).toBeUndefined();
+  expect(seen.body instanceof Uint8Array && sha256(seen.body)).toBe(sha256(bytes));
+  expect(seen.sha256).toBe(sha256(bytes));
+  expect(existsSync(join(home, 'tmp'))).toBe(false);
+});
+
 test('the spool is removed after use unless a store took it over', async () => {
   const home = scratch();
-  const { chunks } = await wavChunks(100 * 1024 + 44);
+  const { chunks } = await wavChunks(2 * 1024 * 1024 + 44);
   await withPreparedFile(streamOf(chunks), { home, ownsChunks: true }, async () => {});
   expect(readdirSync(join(home, 'tmp'))).toEqual([]);
   const moved = join(home, 'moved.wav');
-  const again = await wavChunks(100 * 1024 + 44);
+  const again = await wavChunks(2 * 1024 * 1024 + 44);
   await withPreparedFile(streamOf(again.chunks), { home }, async (file) => {
     if (!file.spool) throw new Error('a WAV is stored from its spool');
     renameSync(file.spool.path, moved);

@@ -124,7 +124,7 @@ export async function processUrl(url: string, ctx: IngestContext): Promise<FileM
     ...(ctx.allowedTypes ? { allowedTypes: ctx.allowedTypes } : {}),
     ...(ctx.userId ? { owner: ctx.userId } : {}),
     // The local disk takes the spool over and syncs it: its writeback overlaps the download.
-    ...(ctx.store.putFile ? { syncWhileSpooling: true } : {}),
+    ...(ctx.store.putFileAdopts ? { syncWhileSpooling: true } : {}),
     // The socket's chunks are ours: each is freed once written.
     ownsChunks: true,
   };

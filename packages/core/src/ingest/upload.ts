@@ -80,7 +80,7 @@ export async function storeUpload(
         ...(ctx.allowedTypes ? { allowedTypes: ctx.allowedTypes } : {}),
         ...(ctx.scope.all ? {} : { owner: scopeUser(ctx.scope) as string }),
         // As for URL ingest: the local disk's writeback overlaps the upload.
-        ...(ctx.store.putFile ? { syncWhileSpooling: true } : {}),
+        ...(ctx.store.putFileAdopts ? { syncWhileSpooling: true } : {}),
         ...(ctx.ownsChunks ? { ownsChunks: true } : {}),
       },
       async (file) => {

@@ -17,12 +17,13 @@ test('budgets grow with pixels and stay bounded at the pixel cap', () => {
 });
 
 test('a decode past its time budget is refused with DECODE_TIMEOUT, not a 500 or a stored file', async () => {
-  // Random pixels at quality 100, progressive, no chroma subsampling: ~70 MB that take seconds to decode.
-  const pixels = new Uint8Array(5000 * 5000 * 3);
+  // Random pixels at quality 100, progressive, no chroma subsampling, just under the pixel cap: ~140 MB that take
+  // seconds to decode (5000 × 5000 decoded within the 1 s minimum budget on a quiet machine).
+  const pixels = new Uint8Array(7000 * 7000 * 3);
   for (let offset = 0; offset < pixels.length; offset += 65_536) {
     crypto.getRandomValues(pixels.subarray(offset, offset + 65_536));
   }
-  const raw = { width: 5000, height: 5000, channels: 3 } as const;
+  const raw = { width: 7000, height: 7000, channels: 3 } as const;
   const slow = await sharp(pixels, { raw })
     .jpeg({ progressive: true, quality: 100, chromaSubsampling: '4:4:4' })
     .toBuffer();

@@ -168,12 +168,37 @@ export function createFileStore({ root }: FileStoreOptions): ObjectStore {
     return putResult(key, path, written);
   }
 
+  /**
+   * Bytes in memory: the object and its sidecar are written and synced at once (as `putFile` does), and the object is
+   * renamed into place only once both are durable.
+   */
+  async function putBytes(key: string, path: string, body: Uint8Array, options: PutOptions): Promise<PutResult> {
+    const written = { size: body.byteLength, sha256: new Bun.CryptoHasher('sha256').update(body).digest('hex') };
+    const temp = tempOf(path);
+    try {
+      await inDirectory(path, () =>
+        Promise.all([
+          writeFile(temp, body, { flag: 'wx', mode: 0o644, flush: true }),
+          writeAtomically(sidecarOf(path), sidecarBytes(written, options)),
+        ]),
+      );
+      if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
+      await rename(temp, path);
+    } catch (error) {
+      await rm(temp, { force: true }).catch(() => {});
+      await rm(sidecarOf(path), { force: true }).catch(() => {});
+      throw error;
+    }
+    return putResult(key, path, written);
+  }
+
   function putResult(key: string, path: string, written: { size: number; sha256: string }): PutResult {
     return { key, size: written.size, etag: `"${written.sha256}"`, url: pathToFileURL(path).toString() };
   }
 
   return {
     driver: DRIVER_NAME,
+    putFileAdopts: true,
 
     async put(key: string, body: Body, options: PutOptions): Promise<PutResult> {
       const path = pathOf(key);
@@ -181,6 +206,7 @@ export function createFileStore({ root }: FileStoreOptions): ObjectStore {
       if (options.signal?.aborted) throw new StorageAbortedError(DRIVER_NAME, key, options.signal.reason);
       let written: { size: number; sha256: string };
       try {
+        if (body instanceof Uint8Array) return await putBytes(key, path, body, options);
         written = await writeAtomically(path, body, options.signal);
       } catch (error) {
         if (options.signal?.aborted) throw new StorageAbortedError(DRIVER_NAME, key, error);

@@ -24,6 +24,26 @@ export interface MultipartParams {
   CacheControl?: string;
 }
 
+/** Completes a multipart upload from its parts (in any order); the object becomes visible now. */
+export async function completeUpload(
+  client: S3Client,
+  params: MultipartParams,
+  uploadId: string | undefined,
+  parts: { ETag: string; PartNumber: number }[],
+  signal: AbortSignal | undefined,
+): Promise<{ etag: string }> {
+  const output = await client.send(
+    new CompleteMultipartUploadCommand({
+      Bucket: params.Bucket,
+      Key: params.Key,
+      UploadId: uploadId,
+      MultipartUpload: { Parts: parts.sort((a, b) => a.PartNumber - b.PartNumber) },
+    }),
+    { abortSignal: signal },
+  );
+  return { etag: output.ETag ?? '' };
+}
+
 export async function streamUpload(
   client: S3Client,
   params: MultipartParams,
@@ -141,16 +161,8 @@ export async function streamUpload(
     }
     await Promise.all(inFlight);
     if (failure) throw failure;
-    const output = await client.send(
-      new CompleteMultipartUploadCommand({
-        Bucket: params.Bucket,
-        Key: params.Key,
-        UploadId,
-        MultipartUpload: { Parts: parts.sort((a, b) => a.PartNumber - b.PartNumber) },
-      }),
-      { abortSignal: signal },
-    );
-    return { etag: output.ETag ?? '', size };
+    const { etag } = await completeUpload(client, params, UploadId, parts, signal);
+    return { etag, size };
   } catch (error) {
     await Promise.allSettled(inFlight);
     await client

@@ -1,5 +1,10 @@
 import { expect, test } from 'bun:test';
+import { createHash, createHmac } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { requireTool } from '@mediaforge/core/testing';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { StorageError } from '../errors.ts';
 import { testObjectStore } from '../testing/contract.ts';
 import { closedPort } from '../testing/pattern.ts';
@@ -7,6 +12,32 @@ import { S3RVER_CREDENTIALS, startS3Server, type TestS3Server } from '../testing
 import { createS3Store } from './s3.ts';
 
 let server: TestS3Server;
+
+/** A loopback proxy in front of s3rver: `inspect` sees each request and its body, and may answer it instead. */
+function s3Proxy(
+  inspect: (
+    request: Request,
+    url: URL,
+    body: ArrayBuffer | undefined,
+  ) => Response | undefined | Promise<Response | undefined>,
+) {
+  return Bun.serve({
+    hostname: '127.0.0.1',
+    port: 0,
+    async fetch(request) {
+      const url = new URL(request.url);
+      const body = request.method === 'GET' || request.method === 'HEAD' ? undefined : await request.arrayBuffer();
+      const answer = await inspect(request, url, body);
+      if (answer) return answer;
+      const response = await fetch(`${server.endpoint}${url.pathname}${url.search}`, {
+        method: request.method,
+        headers: request.headers,
+        body,
+      });
+      return new Response(response.body, { status: response.status, headers: response.headers });
+    },
+  });
+}
 
 const patternBytes = (size: number) => Uint8Array.from({ length: size }, (_, i) => (i * 31) & 0xff);
 
@@ -132,23 +163,13 @@ testObjectStore('s3 (s3rver on loopback)', {
     test('503 SlowDown is retried with backoff until it succeeds', async () => {
       // A fault-injecting proxy in front of the real S3 server: the first two requests get S3's SlowDown reply.
       let seen = 0;
-      const proxy = Bun.serve({
-        hostname: '127.0.0.1',
-        port: 0,
-        async fetch(request) {
-          seen += 1;
-          if (seen <= 2) {
-            return new Response(
-              '<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>',
-              { status: 503, headers: { 'content-type': 'application/xml' } },
-            );
-          }
-          const url = new URL(request.url);
-          const target = `${server.endpoint}${url.pathname}${url.search}`;
-          const body = request.method === 'GET' || request.method === 'HEAD' ? undefined : await request.arrayBuffer();
-          const response = await fetch(target, { method: request.method, headers: request.headers, body });
-          return new Response(response.body, { status: response.status, headers: response.headers });
-        },
+      const proxy = s3Proxy(() => {
+        seen += 1;
+        if (seen > 2) return undefined;
+        return new Response(
+          '<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>',
+          { status: 503, headers: { 'content-type': 'application/xml' } },
+        );
       });
       try {
         const flaky = createS3Store({
@@ -167,6 +188,141 @@ testObjectStore('s3 (s3rver on loopback)', {
         expect((error as StorageError).code).toBe('STORAGE_TRANSIENT');
       } finally {
         proxy.stop(true);
+      }
+    });
+
+    test("putFile signs each request's payload with its SHA-256; a part refused once is sent again from the file", async () => {
+      // A proxy in front of the real S3 server checks every PUT's x-amz-content-sha256 against the bytes that
+      // arrived (s3rver does not), and answers the second part's first attempt with S3's 503.
+      const puts: { signed: string | null; actual: string; part: string | null }[] = [];
+      let refused = false;
+      const proxy = s3Proxy(async (request, url, body) => {
+        if (request.method === 'PUT' && body) {
+          const part = url.searchParams.get('partNumber');
+          if (part === '2' && !refused) {
+            refused = true;
+            return new Response('<Error><Code>SlowDown</Code><Message>later</Message></Error>', { status: 503 });
+          }
+          const actual = new Bun.CryptoHasher('sha256').update(new Uint8Array(body)).digest('hex');
+          puts.push({ signed: request.headers.get('x-amz-content-sha256'), actual, part });
+        }
+        return undefined;
+      });
+      const dir = mkdtempSync(join(tmpdir(), 'mediaforge-s3-putfile-'));
+      try {
+        const through = createS3Store({
+          bucket: server.bucket,
+          endpoint: `http://127.0.0.1:${proxy.port}`,
+          ...S3RVER_CREDENTIALS,
+          partSizeBytes: 5 * 1024 * 1024,
+        });
+        const bytes = patternBytes(11 * 1024 * 1024 + 7);
+        const sha256 = new Bun.CryptoHasher('sha256').update(bytes).digest('hex');
+        for (const [key, body] of [
+          ['audio/signed-parts.wav', bytes],
+          ['audio/signed-single.wav', bytes.subarray(0, 4096)],
+        ] as const) {
+          const path = join(dir, 'spool');
+          writeFileSync(path, body);
+          await through.putFile?.(key, path, { contentType: 'audio/wav', size: body.byteLength, sha256 });
+          const back = await store().get(key);
+          expect(new Uint8Array(await new Response(back?.body).arrayBuffer())).toEqual(new Uint8Array(body));
+        }
+        expect(refused).toBe(true);
+        expect(puts.map((put) => put.part)).toEqual(expect.arrayContaining(['1', '2', '3', null]));
+        expect(puts).toHaveLength(4);
+        for (const put of puts) expect(put.signed).toBe(put.actual);
+      } finally {
+        proxy.stop(true);
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    test('small puts and file parts sent without the SDK client carry valid SigV4 signatures for what arrived', async () => {
+      // s3rver does not check V4 signatures; this proxy does, as S3 would: it signs again what it received (method,
+      // raw path, query, the headers the request names as signed, its date and payload hash) with the same secret,
+      // and compares.
+      const verifier = new SignatureV4({
+        credentials: S3RVER_CREDENTIALS,
+        region: 'us-east-1',
+        service: 's3',
+        sha256: class {
+          private hash;
+          constructor(secret?: string | Uint8Array) {
+            this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', secret);
+          }
+          update(data: string | Uint8Array) {
+            this.hash.update(data);
+          }
+          async digest() {
+            return new Uint8Array(this.hash.digest());
+          }
+        } as never,
+        uriEscapePath: false,
+      });
+      const checked: { path: string; valid: boolean }[] = [];
+      const proxy = s3Proxy(async (request, url, body) => {
+        const authorization = request.headers.get('authorization') ?? '';
+        if (request.method === 'PUT') {
+          const signedNames = /SignedHeaders=([^,]+)/.exec(authorization)?.[1]?.split(';') ?? [];
+          const headers = Object.fromEntries(signedNames.map((name) => [name, request.headers.get(name) ?? '']));
+          const date = request.headers.get('x-amz-date') ?? '';
+          const signingDate = new Date(
+            `${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 11)}:${date.slice(11, 13)}:${date.slice(13)}`,
+          );
+          const again = await verifier.sign(
+            {
+              method: 'PUT',
+              protocol: 'http:',
+              hostname: url.hostname,
+              port: Number(url.port),
+              path: new URL(request.url).pathname,
+              query: Object.fromEntries(url.searchParams),
+              headers,
+            },
+            { signingDate },
+          );
+          const sha = new Bun.CryptoHasher('sha256').update(new Uint8Array(body ?? new ArrayBuffer(0))).digest('hex');
+          checked.push({
+            path: `${url.pathname}${url.search}`,
+            valid: again.headers.authorization === authorization && headers['x-amz-content-sha256'] === sha,
+          });
+        }
+        return undefined;
+      });
+      const dir = mkdtempSync(join(tmpdir(), 'mediaforge-s3-signed-'));
+      try {
+        const through = createS3Store({
+          bucket: server.bucket,
+          endpoint: `http://127.0.0.1:${proxy.port}`,
+          ...S3RVER_CREDENTIALS,
+          partSizeBytes: 5 * 1024 * 1024,
+        });
+        // A key that needs S3's URI encoding (space, parentheses, non-ASCII) and metadata that needs RFC 2047.
+        const key = "audio/a b (1) é'!*.wav";
+        await through.put(key, patternBytes(1000), {
+          contentType: 'audio/wav',
+          metadata: { title: 'తెలుగు', record_uid: 'x' },
+          cacheControl: 'max-age=60',
+        });
+        const path = join(dir, 'spool');
+        writeFileSync(path, patternBytes(6 * 1024 * 1024));
+        await through.putFile?.('audio/parts.wav', path, {
+          contentType: 'audio/wav',
+          size: 6 * 1024 * 1024,
+          sha256: '0'.repeat(64),
+        });
+        const back = await store().get(key);
+        expect(back?.info.metadata).toMatchObject({ title: 'తెలుగు', record_uid: 'x' });
+        expect(back?.info.cacheControl).toBe('max-age=60');
+        expect(new Uint8Array(await new Response(back?.body).arrayBuffer())).toEqual(patternBytes(1000));
+        // One small put, two parts.
+        expect(checked.filter((c) => c.path.includes('partNumber'))).toHaveLength(2);
+        expect(checked).toHaveLength(3);
+        expect(checked.every((c) => c.valid)).toBe(true);
+      } finally {
+        proxy.stop(true);
+        rmSync(dir, { recursive: true, force: true });
       }
     });
 

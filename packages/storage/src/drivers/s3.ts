@@ -4,6 +4,8 @@
  * are server-side, transient failures are retried by the SDK's standard retry strategy (exponential backoff with
  * jitter), and SDK errors become typed StorageErrors.
  */
+
+import { rm } from 'node:fs/promises';
 import {
   CopyObjectCommand,
   DeleteObjectCommand,
@@ -30,7 +32,9 @@ import type {
   PutOptions,
   PutResult,
 } from '../object-store.ts';
+import { fileUpload } from './s3-file-upload.ts';
 import { streamUpload } from './s3-multipart.ts';
+import { createLeanPut, objectHeaders } from './s3-put.ts';
 
 export const S3_DRIVER = 's3';
 const MIN_PART_SIZE = 5 * 1024 * 1024;
@@ -77,6 +81,8 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
   )?.replace(/\/+$/, '');
   const partSize = Math.max(options.partSizeBytes ?? 8 * 1024 * 1024, MIN_PART_SIZE);
   const queueSize = Math.max(options.queueSize ?? 2, 1);
+  // A file's parts hold no buffer while in flight (only the one being hashed), so more go at once.
+  const fileQueueSize = Math.max(options.queueSize ?? 4, 1);
   const client =
     options.client ??
     new S3Client({
@@ -96,6 +102,21 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
     });
 
   const fail = (error: unknown, what: string): StorageError => mapS3Error(error, what);
+  // Small objects and file parts skip the SDK client where its signing inputs are all static (./s3-put.ts).
+  const leanPut =
+    options.endpoint && forcePathStyle && options.accessKeyId && options.secretAccessKey && !options.client
+      ? createLeanPut(
+          {
+            endpoint: options.endpoint,
+            bucket,
+            region: options.region ?? 'us-east-1',
+            accessKeyId: options.accessKeyId,
+            secretAccessKey: options.secretAccessKey,
+            maxAttempts: options.maxAttempts ?? 4,
+          },
+          s3ErrorFor,
+        )
+      : undefined;
 
   function toInfo(
     key: string,
@@ -129,22 +150,38 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
     }
   }
 
+  /** Checks a put's key, metadata and signal; its PutObject parameters. */
+  function objectParams(key: string, put: PutOptions) {
+    validateKey(S3_DRIVER, key);
+    const metadata = encodeMetadata(validateMetadata(S3_DRIVER, put.metadata));
+    if (put.signal?.aborted) throw new StorageAbortedError(S3_DRIVER, key, put.signal.reason);
+    return {
+      Bucket: bucket,
+      Key: key,
+      ContentType: put.contentType,
+      Metadata: metadata,
+      ...(put.cacheControl ? { CacheControl: put.cacheControl } : {}),
+    };
+  }
+
   return {
     driver: S3_DRIVER,
 
     async put(key: string, body: Body, put: PutOptions): Promise<PutResult> {
-      validateKey(S3_DRIVER, key);
-      const metadata = encodeMetadata(validateMetadata(S3_DRIVER, put.metadata));
+      const params = objectParams(key, put);
       const { signal } = put;
-      if (signal?.aborted) throw new StorageAbortedError(S3_DRIVER, key, signal.reason);
-      const params = {
-        Bucket: bucket,
-        Key: key,
-        ContentType: put.contentType,
-        Metadata: metadata,
-        ...(put.cacheControl ? { CacheControl: put.cacheControl } : {}),
-      };
       try {
+        if (body instanceof Uint8Array && body.byteLength <= partSize && leanPut) {
+          const sha256 = new Bun.CryptoHasher('sha256').update(body).digest('hex');
+          const { etag } = await leanPut(key, {
+            body,
+            size: body.byteLength,
+            sha256,
+            headers: objectHeaders(params),
+            ...(signal ? { signal } : {}),
+          });
+          return { key, size: body.byteLength, etag, url: objectUrl(key) };
+        }
         if (body instanceof Uint8Array && body.byteLength <= partSize) {
           const output = await client.send(new PutObjectCommand({ ...params, Body: body }), { abortSignal: signal });
           return { key, size: body.byteLength, etag: output.ETag ?? '', url: objectUrl(key) };
@@ -166,6 +203,30 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
         return { key, size, etag, url: objectUrl(key) };
       } catch (error) {
         if (body instanceof ReadableStream) await body.cancel().catch(() => {});
+        if (error instanceof StorageError) throw error;
+        if (signal?.aborted) throw new StorageAbortedError(S3_DRIVER, key, error);
+        throw fail(error, `cannot write ${key}`);
+      }
+    },
+
+    /** Sends the file from the page cache (./s3-file-upload.ts), then removes it: handed over, as `putFile` says. */
+    async putFile(key, path, put): Promise<PutResult> {
+      const params = objectParams(key, put);
+      const { signal } = put;
+      try {
+        const { etag } = await fileUpload(client, params, path, put.size, {
+          partSize,
+          queueSize: fileQueueSize,
+          ...(signal ? { signal } : {}),
+          ...(leanPut ? { leanPut } : {}),
+        });
+        if (signal?.aborted) {
+          await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })).catch(() => {});
+          throw new StorageAbortedError(S3_DRIVER, key, signal.reason);
+        }
+        await rm(path, { force: true });
+        return { key, size: put.size, etag, url: objectUrl(key) };
+      } catch (error) {
         if (error instanceof StorageError) throw error;
         if (signal?.aborted) throw new StorageAbortedError(S3_DRIVER, key, error);
         throw fail(error, `cannot write ${key}`);
@@ -322,24 +383,28 @@ const CODE_BY_NAME: Record<string, StorageErrorCode> = {
   RequestTimeout: 'STORAGE_TRANSIENT',
 };
 
+/** S3's reply (status, error code name, message) as a typed StorageError. */
+export function s3ErrorFor(status: number, name: string, message: string, what: string, cause?: unknown): StorageError {
+  const code =
+    CODE_BY_NAME[name] ??
+    (status === 403 || status === 401
+      ? 'STORAGE_ACCESS_DENIED'
+      : status === 404
+        ? 'STORAGE_NOT_FOUND'
+        : status === 413
+          ? 'STORAGE_TOO_LARGE'
+          : isTransientStatus(status)
+            ? 'STORAGE_TRANSIENT'
+            : 'STORAGE_ERROR');
+  const detail = message && message !== 'UnknownError' ? message : `HTTP ${status}`;
+  return new StorageError(S3_DRIVER, code, `${what}: ${name || `HTTP ${status}`}: ${detail}`, { cause });
+}
+
 /** An SDK or network failure as a typed StorageError; what the SDK already retried is reported as transient. */
 export function mapS3Error(error: unknown, what: string): StorageError {
   if (error instanceof StorageError) return error;
   if (error instanceof S3ServiceException) {
-    const status = error.$metadata.httpStatusCode ?? 0;
-    const code =
-      CODE_BY_NAME[error.name] ??
-      (status === 403 || status === 401
-        ? 'STORAGE_ACCESS_DENIED'
-        : status === 404
-          ? 'STORAGE_NOT_FOUND'
-          : status === 413
-            ? 'STORAGE_TOO_LARGE'
-            : isTransientStatus(status)
-              ? 'STORAGE_TRANSIENT'
-              : 'STORAGE_ERROR');
-    const detail = error.message && error.message !== 'UnknownError' ? error.message : `HTTP ${status}`;
-    return new StorageError(S3_DRIVER, code, `${what}: ${error.name}: ${detail}`, { cause: error });
+    return s3ErrorFor(error.$metadata.httpStatusCode ?? 0, error.name, error.message, what, error);
   }
   const err = error as { code?: string; name?: string; message?: string };
   const transient = isTransientSystemCode(err.code) || isTransientSystemCode(err.name);

@@ -3,7 +3,10 @@
  * Drivers add their own cases through `additionalTests`.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { InvalidKeyError, StorageAbortedError } from '../errors.ts';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InvalidKeyError, StorageAbortedError, StorageError } from '../errors.ts';
 import type { ObjectStore } from '../object-store.ts';
 import { patternStream } from './pattern.ts';
 
@@ -155,6 +158,63 @@ export function testObjectStore(name: string, options: ContractOptions): void {
       expect(await store.url('image/dst.png')).toContain('image/dst.png');
       const put = await store.put('image/addr.png', text('x'), { contentType: 'image/png' });
       expect(store.objectUrl('image/addr.png')).toBe(put.url);
+    });
+
+    test('putFile takes a local file over: small and multipart-sized files land intact, the file is gone', async () => {
+      if (!store.putFile) return;
+      const dir = mkdtempSync(join(tmpdir(), 'mediaforge-putfile-'));
+      try {
+        // 17 MiB: three parts at S3's default 8 MiB; 3 KiB: one request.
+        for (const [key, size] of [
+          ['audio/handed-small.wav', 3 * 1024],
+          ['audio/handed-large.wav', 17 * 1024 * 1024],
+        ] as const) {
+          const path = join(dir, key.replace('/', '-'));
+          const bytes = await readBytes(patternStream(size, 1_000_003));
+          writeFileSync(path, bytes);
+          const sha256 = new Bun.CryptoHasher('sha256').update(bytes).digest('hex');
+          const put = await store.putFile(key, path, {
+            contentType: 'audio/wav',
+            metadata: { sha256, note: 'ünïcode' },
+            size,
+            sha256,
+          });
+          expect(put).toMatchObject({ key, size });
+          expect(existsSync(path)).toBe(false);
+          const back = await store.get(key);
+          expect(back?.info).toMatchObject({ size, contentType: 'audio/wav', metadata: { sha256, note: 'ünïcode' } });
+          const stored = await readBytes(back?.body as ReadableStream<Uint8Array>);
+          expect(new Bun.CryptoHasher('sha256').update(stored).digest('hex')).toBe(sha256);
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    test('putFile refuses an aborted signal and a missing file with typed errors, and leaves nothing visible', async () => {
+      if (!store.putFile) return;
+      const dir = mkdtempSync(join(tmpdir(), 'mediaforge-putfile-'));
+      try {
+        const path = join(dir, 'kept.wav');
+        writeFileSync(path, text('x'.repeat(100)));
+        const options = { contentType: 'audio/wav', size: 100, sha256: '0'.repeat(64) };
+        const aborted = await store
+          .putFile('audio/handed-aborted.wav', path, { ...options, signal: AbortSignal.abort(new Error('stop')) })
+          .catch((e: unknown) => e);
+        expect(aborted).toBeInstanceOf(StorageAbortedError);
+        // Not handed over: the caller still has its file.
+        expect(existsSync(path)).toBe(true);
+        const missing = await store
+          .putFile('audio/handed-missing.wav', join(dir, 'nothing-here.wav'), options)
+          .catch((e: unknown) => e);
+        expect(missing).toBeInstanceOf(StorageError);
+        expect((missing as Error).message).toContain(`[${store.driver}]`);
+        for (const key of ['audio/handed-aborted.wav', 'audio/handed-missing.wav']) {
+          expect(await store.head(key)).toBeNull();
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     options.additionalTests?.(() => store);
