@@ -2,8 +2,8 @@
  * Uploads a local file (the pipeline's spool) to S3 without passing its bytes through JavaScript buffers: each part's
  * body is a slice of the file, which the runtime's fetch sends from the page cache. A file that fits in one part is
  * one PutObject; a larger one is a multipart upload with `queueSize` parts in flight. Each request's payload is still
- * signed (`x-amz-content-sha256`, which S3 checks against the bytes it receives): the slice is read into one reused
- * buffer per part in flight and hashed natively, so memory stays `queueSize × partSize` whatever the file's size, and
+ * signed (`x-amz-content-sha256`, which S3 checks against the bytes it receives): the slice is read through one reused
+ * 1 MiB buffer per part in flight and hashed natively, so memory does not grow with the file or the part size, and
  * the garbage collector sees no per-part copies (the stream path, ./s3-multipart.ts, forced a collection per part).
  * Any failure or abort aborts the multipart upload, so no partial object becomes visible.
  */
@@ -25,6 +25,8 @@ interface FileUploadOptions {
   /** Sends PutObject and UploadPart without the SDK client (./s3-put.ts), when the set-up allows it. */
   leanPut?: LeanPutFn;
 }
+
+const HASH_READ_BYTES = 1024 * 1024;
 
 /** Sets the request's payload hash, so the signer signs it instead of hashing a body it cannot read (a file slice). */
 function withPayloadHash<C extends PutObjectCommand | UploadPartCommand>(command: C, sha256Hex: string): C {
@@ -53,18 +55,21 @@ export async function fileUpload(
   const { partSize, signal } = options;
   const handle = await open(path, 'r');
   const file = Bun.file(path);
+  // Hashing reads each part through one small buffer per part in flight, so memory does not grow with the part size.
   const buffers: Uint8Array[] = [];
-  /** Reads `[start, start + length)` into a free buffer and returns its SHA-256 (hex); the buffer is reused. */
+  /** Reads `[start, start + length)` and returns its SHA-256 (hex). */
   const hashRange = async (start: number, length: number): Promise<string> => {
-    const buffer = buffers.pop() ?? new Uint8Array(Math.min(partSize, size));
+    const buffer = buffers.pop() ?? new Uint8Array(Math.min(HASH_READ_BYTES, size));
+    const hasher = new Bun.CryptoHasher('sha256');
     try {
-      let read = 0;
-      while (read < length) {
-        const { bytesRead } = await handle.read(buffer, read, length - read, start + read);
-        if (bytesRead === 0) throw new Error(`${path} ended at ${start + read} of ${size} bytes`);
-        read += bytesRead;
+      for (let done = 0; done < length; ) {
+        const want = Math.min(buffer.byteLength, length - done);
+        const { bytesRead } = await handle.read(buffer, 0, want, start + done);
+        if (bytesRead === 0) throw new Error(`${path} ended at ${start + done} of ${size} bytes`);
+        hasher.update(buffer.subarray(0, bytesRead));
+        done += bytesRead;
       }
-      return new Bun.CryptoHasher('sha256').update(buffer.subarray(0, length)).digest('hex');
+      return hasher.digest('hex');
     } finally {
       buffers.push(buffer);
     }
