@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, test } from 'bun:test';
+import { existsSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { objects, openDatabase } from '@mediaforge/core';
 import { createTestPostgres, skipPostgres, type TestPostgres } from '@mediaforge/core/testing';
@@ -152,9 +153,17 @@ describe.skipIf(skipPostgres)('mediaforge jobs prune (PostgreSQL)', () => {
       await database.db
         .insert(objects)
         .values({ key: orphan, sha256: '0'.repeat(64), size: 21, contentType: 'text/plain', createdAt: twoDaysAgo });
+      // What a process killed mid-write leaves: the driver's temporary file beside the object it was writing. An old
+      // one is removed, a fresh one (a write that may still be running) is kept.
+      const staleTemp = join(home, 'objects', 'text', '.0123456789ab.tmp');
+      const freshTemp = join(home, 'objects', 'text', '.ba9876543210.tmp');
+      await Bun.write(staleTemp, 'half of an object');
+      await Bun.write(freshTemp, 'being written');
+      utimesSync(staleTemp, twoDaysAgo, twoDaysAgo);
       const pruned = await runMediaforge(['jobs', 'prune', '--json'], { env });
       expect(pruned.code).toBe(0);
-      expect(JSON.parse(pruned.stdout)).toMatchObject({ sweptObjects: 1 });
+      expect(JSON.parse(pruned.stdout)).toMatchObject({ sweptObjects: 1, tempFiles: 1 });
+      expect([existsSync(staleTemp), existsSync(freshTemp)]).toEqual([false, true]);
       expect(await Bun.file(join(home, 'objects', orphan)).exists()).toBe(false);
       expect(await Bun.file(join(home, 'objects', key)).exists()).toBe(true);
       const [row] = await database.db.select().from(objects).where(eq(objects.key, orphan));

@@ -67,6 +67,11 @@ export interface ObjectStore {
   putFile?(key: string, path: string, options: PutOptions & { size: number; sha256: string }): Promise<PutResult>;
   /** `putFile` makes the file itself the object (the local disk's rename), rather than reading it and removing it. */
   readonly putFileAdopts?: boolean;
+  /**
+   * Optional: removes what writes interrupted by a crash left behind (the local disk's temporary files) once older
+   * than `olderThanMs`; returns how many. Stores whose interrupted writes leave nothing visible do not have it.
+   */
+  sweepTemporary?(olderThanMs: number): Promise<number>;
   /** The object, or `null` when it does not exist. */
   get(key: string, options?: { range?: ByteRange }): Promise<GetResult | null>;
   head(key: string): Promise<ObjectInfo | null>;

@@ -113,7 +113,15 @@ export function builtinHandlers(deps: HandlerDeps): Record<TaskKind, Handler> {
       const graceMs = 2 * deps.settings.taskTimeoutMinutes * 60_000;
       const swept = await sweepObjects(deps.db, deps.store, { graceMs });
       const spools = await sweepSpool(deps.settings.home, graceMs);
-      return { prunedTasks: pruned.tasks, prunedItems: pruned.items, ...reaped, sweptObjects: swept.removed, spools };
+      const tempFiles = (await deps.store.sweepTemporary?.(graceMs)) ?? 0;
+      return {
+        prunedTasks: pruned.tasks,
+        prunedItems: pruned.items,
+        ...reaped,
+        sweptObjects: swept.removed,
+        spools,
+        tempFiles,
+      };
     },
     async noop() {
       return {};

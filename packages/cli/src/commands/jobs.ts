@@ -216,11 +216,12 @@ const prune = defineCommand({
       const { sweepObjects, sweepSpool } = await import('@mediaforge/core');
       const swept = await sweepObjects((await ctx.database()).db, await ctx.store(), { graceMs });
       const spools = await sweepSpool(ctx.settings.home, graceMs);
-      const result = { ...pruned, sweptObjects: swept.removed, spools };
+      const tempFiles = (await (await ctx.store()).sweepTemporary?.(graceMs)) ?? 0;
+      const result = { ...pruned, sweptObjects: swept.removed, spools, tempFiles };
       if (args.json) printJson(result);
       else {
         process.stderr.write(
-          `pruned ${result.items} item(s) of ${result.tasks} task(s); removed ${result.sweptObjects} unreferenced object(s)\n`,
+          `pruned ${result.items} item(s) of ${result.tasks} task(s); removed ${result.sweptObjects} unreferenced object(s), ${spools} spool file(s) and ${tempFiles} temporary file(s) left by crashes\n`,
         );
       }
       return 0;

@@ -67,7 +67,8 @@ export const ENV_DOCS = {
   },
   S3_PART_SIZE_MB: {
     group: 's3',
-    meaning: "Multipart part size for streamed uploads, in MiB (at least 5, S3's minimum); two parts are in flight.",
+    meaning:
+      "Multipart part size, in MiB (at least 5, S3's minimum); four parts of a spooled file are in flight, two of a stream.",
   },
   S3_PUBLIC_URL: {
     group: 's3',

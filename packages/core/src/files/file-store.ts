@@ -37,6 +37,8 @@ export interface FileStore {
    * is a temporary file and its writeback would be wasted.
    */
   readonly putFileAdopts?: boolean;
+  /** Removes temporary files interrupted writes left, once older than `olderThanMs` (the local disk's); how many. */
+  sweepTemporary?(olderThanMs: number): Promise<number>;
   /** The object's stable address, as `put` reports it. */
   objectUrl(key: string): string;
   /** Removes the object; a missing one is not an error. */

@@ -1,8 +1,8 @@
 import { expect, test } from 'bun:test';
-import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { testObjectStore } from '../testing/contract.ts';
 import { createFileStore } from './file.ts';
 
@@ -100,4 +100,31 @@ testObjectStore('file', {
       ).rejects.toMatchObject({ name: 'StorageError' });
     });
   },
+});
+
+test('sweepTemporary removes only temporary files older than the grace a crashed write left, at any depth', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'mediaforge-temp-sweep-'));
+  const store = createFileStore({ root });
+  await store.put('audio/kept.wav', new Uint8Array([1, 2, 3]), { contentType: 'audio/wav' });
+  const old = new Date(Date.now() - 3_600_000);
+  const paths = {
+    stale: join(root, 'audio', '.0123456789ab.tmp'),
+    deep: join(root, 'a', 'b', '.cafebabe0000.tmp'),
+    fresh: join(root, 'audio', '.ffffffffffff.tmp'),
+    lookalike: join(root, 'audio', 'x.0123456789ab.tmp'),
+  };
+  for (const path of Object.values(paths)) {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, 'partial');
+  }
+  for (const path of [paths.stale, paths.deep, paths.lookalike]) utimesSync(path, old, old);
+  expect(await store.sweepTemporary?.(60_000)).toBe(2);
+  expect(Object.fromEntries(Object.entries(paths).map(([name, path]) => [name, existsSync(path)]))).toEqual({
+    stale: false,
+    deep: false,
+    fresh: true,
+    lookalike: true,
+  });
+  expect((await store.head('audio/kept.wav'))?.size).toBe(3);
+  expect(await createFileStore({ root: join(root, 'missing') }).sweepTemporary?.(0)).toBe(0);
 });

@@ -2,7 +2,6 @@
  * Local-disk driver (`file://path`): atomic writes (temp file, fsync, rename), metadata in a sidecar beside
  * each object, keys confined to the root directory.
  */
-import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -21,6 +20,7 @@ import type {
   PutOptions,
   PutResult,
 } from '../object-store.ts';
+import { sweepTemporaryFiles, tempOf } from './file-temp.ts';
 
 export const DRIVER_NAME = 'file';
 const SIDECAR_SUFFIX = '.mfmeta';
@@ -48,7 +48,6 @@ export function createFileStore({ root }: FileStoreOptions): ObjectStore {
     return path;
   };
   const sidecarOf = (path: string) => join(dirname(path), `.${path.slice(dirname(path).length + 1)}${SIDECAR_SUFFIX}`);
-  const tempOf = (path: string) => join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
 
   async function readSidecar(path: string): Promise<Sidecar | undefined> {
     try {
@@ -199,6 +198,8 @@ export function createFileStore({ root }: FileStoreOptions): ObjectStore {
   return {
     driver: DRIVER_NAME,
     putFileAdopts: true,
+
+    sweepTemporary: (olderThanMs: number) => sweepTemporaryFiles(base, olderThanMs),
 
     async put(key: string, body: Body, options: PutOptions): Promise<PutResult> {
       const path = pathOf(key);
