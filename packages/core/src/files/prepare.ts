@@ -221,8 +221,8 @@ async function spoolToFile(
   let syncing: Promise<unknown> | undefined;
   let writtenAt = Date.now();
   // Called only between reads, with every chunk read so far pending: once written, the spool holds `size` bytes.
-  const flush = async (last: boolean): Promise<FileHandle> => {
-    handle ??= await create();
+  const flush = async (last: boolean) => {
+    const spool = (handle ??= await create());
     const chunks = pending;
     unsynced += pendingBytes;
     pending = [];
@@ -232,7 +232,7 @@ async function spoolToFile(
       if (!follower) hash = new Bun.CryptoHasher('sha256');
     }
     if (hash) for (const chunk of chunks) hash.update(chunk);
-    await writeAll(handle, chunks);
+    await writeAll(spool, chunks);
     writtenAt = Date.now();
     // Written and hashed (or readable by the hashing thread): nothing reads these bytes from memory again.
     for (const chunk of chunks) {
@@ -246,7 +246,7 @@ async function spoolToFile(
       unsynced = 0;
       backgroundSyncs += 1;
       // Its failure is not lost: it is awaited (and thrown) before the spool is closed.
-      const started: Promise<unknown> = handle
+      const started: Promise<unknown> = spool
         .datasync()
         .then(
           () => {
@@ -259,7 +259,6 @@ async function spoolToFile(
         });
       syncing = started;
     }
-    return handle;
   };
   const reader = stream.getReader();
   try {

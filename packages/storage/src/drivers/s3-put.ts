@@ -147,12 +147,13 @@ export function createLeanPut(
       } catch (error) {
         if (put.signal?.aborted) throw new StorageAbortedError('s3', key, error);
         if (error instanceof StorageError) throw error;
-        const err = error as { code?: string; name?: string; message?: string };
-        // fetch refuses with a TypeError or a system code when the connection fails: transient, like the SDK's.
-        failure = new StorageError('s3', 'STORAGE_TRANSIENT', `${what}: ${err.message}`, { cause: error });
-        if (!(isTransientSystemCode(err.code) || err.name === 'TypeError' || err.code === 'ConnectionRefused')) {
+        const err = error as { code?: string; message?: string };
+        // A failed connection carries its system code (ECONNREFUSED, ECONNRESET…): transient, as the SDK treats it.
+        // Anything else (a header fetch refuses) would fail the same way again.
+        if (!isTransientSystemCode(err.code)) {
           throw new StorageError('s3', 'STORAGE_ERROR', `${what}: ${err.message}`, { cause: error });
         }
+        failure = new StorageError('s3', 'STORAGE_TRANSIENT', `${what}: ${err.message}`, { cause: error });
       }
       if (attempt >= target.maxAttempts) throw failure;
       await Bun.sleep(backoffMs(attempt, { baseMs: 100, maxMs: 20_000 }));

@@ -3,6 +3,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { S3Client } from '@aws-sdk/client-s3';
 import { requireTool } from '@mediaforge/core/testing';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { StorageError } from '../errors.ts';
@@ -322,6 +323,47 @@ testObjectStore('s3 (s3rver on loopback)', {
         expect(checked.every((c) => c.valid)).toBe(true);
       } finally {
         proxy.stop(true);
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    test('with a client of its own (AWS set-ups: credential chains, virtual hosts) every put goes through the SDK', async () => {
+      const client = new S3Client({
+        region: 'us-east-1',
+        endpoint: server.endpoint,
+        forcePathStyle: true,
+        credentials: S3RVER_CREDENTIALS,
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+      });
+      // The caller's own client (node:http handler), and ours with keys from the environment's credential chain.
+      const stores = {
+        own: createS3Store({ bucket: server.bucket, client, partSizeBytes: 5 * 1024 * 1024 }),
+        chain: createS3Store({ bucket: server.bucket, endpoint: server.endpoint, partSizeBytes: 5 * 1024 * 1024 }),
+      };
+      const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+      process.env.AWS_ACCESS_KEY_ID = S3RVER_CREDENTIALS.accessKeyId;
+      process.env.AWS_SECRET_ACCESS_KEY = S3RVER_CREDENTIALS.secretAccessKey;
+      const dir = mkdtempSync(join(tmpdir(), 'mediaforge-s3-sdk-'));
+      try {
+        for (const [name, sdk] of Object.entries(stores)) {
+          await sdk.put(`text/sdk-${name}.txt`, new TextEncoder().encode(name), { contentType: 'text/plain' });
+          expect(await new Response((await store().get(`text/sdk-${name}.txt`))?.body).text()).toBe(name);
+          for (const size of [4096, 11 * 1024 * 1024 + 3]) {
+            const path = join(dir, `spool-${size}`);
+            writeFileSync(path, patternBytes(size));
+            const key = `audio/sdk-${name}-${size}.wav`;
+            const sha256 = '0'.repeat(64);
+            await sdk.putFile?.(key, path, { contentType: 'audio/wav', size, sha256, metadata: { a: 'b' } });
+            const back = await store().get(key);
+            expect(back?.info).toMatchObject({ size, metadata: { a: 'b' } });
+            expect(new Uint8Array(await new Response(back?.body).arrayBuffer())).toEqual(patternBytes(size));
+          }
+        }
+      } finally {
+        process.env.AWS_ACCESS_KEY_ID = saved.id;
+        process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
+        if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID;
+        if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
         rmSync(dir, { recursive: true, force: true });
       }
     });

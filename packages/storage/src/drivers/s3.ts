@@ -164,7 +164,7 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
     };
   }
 
-  return {
+  const store: ObjectStore = {
     driver: S3_DRIVER,
 
     async put(key: string, body: Body, put: PutOptions): Promise<PutResult> {
@@ -211,6 +211,12 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
 
     /** Sends the file from the page cache (./s3-file-upload.ts), then removes it: handed over, as `putFile` says. */
     async putFile(key, path, put): Promise<PutResult> {
+      if (options.client) {
+        // A client of the caller's may not send a file slice (the SDK's node:http handler takes bytes and streams).
+        const result = await store.put(key, Bun.file(path).stream(), put);
+        await rm(path, { force: true });
+        return result;
+      }
       const params = objectParams(key, put);
       const { signal } = put;
       try {
@@ -341,6 +347,7 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
       }
     },
   };
+  return store;
 
   /**
    * The object's address, stored as the record's `file_url`: its public URL, or for a private bucket the stable
