@@ -222,7 +222,8 @@ async function spoolToFile(
   let writtenAt = Date.now();
   // Called only between reads, with every chunk read so far pending: once written, the spool holds `size` bytes.
   const flush = async (last: boolean) => {
-    const spool = (handle ??= await create());
+    handle ??= await create();
+    const spool = handle;
     const chunks = pending;
     unsynced += pendingBytes;
     pending = [];
