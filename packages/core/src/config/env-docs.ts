@@ -70,6 +70,11 @@ export const ENV_DOCS = {
     meaning:
       "Multipart part size, in MiB (at least 5, S3's minimum); four parts of a spooled file are in flight, two of a stream.",
   },
+  S3_REQUEST_TIMEOUT_SECONDS: {
+    group: 's3',
+    meaning:
+      'A request to S3 with no answer after this long (an upload: plus a second per 64 KiB of its body) is abandoned and retried as transient.',
+  },
   S3_PUBLIC_URL: {
     group: 's3',
     meaning: 'Public base URL of the bucket (a CDN); object URLs become `$S3_PUBLIC_URL/key`.',

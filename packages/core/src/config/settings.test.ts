@@ -114,6 +114,7 @@ describe('loadSettings', () => {
       // Path style is what the S3 driver uses with any endpoint, so that is what settings (and `config`) say.
       forcePathStyle: true,
       partSizeBytes: 8 * 1024 * 1024,
+      requestTimeoutMs: 120_000,
       publicBucket: false,
     });
     expect(load({ HZ_OBJ_ENDPOINT: 'minio:9000', HZ_OBJ_USE_SSL: 'false' }).s3.endpoint).toBe('http://minio:9000');

@@ -17,6 +17,8 @@ export interface S3Settings {
   forcePathStyle: boolean;
   /** Multipart part size for streamed uploads (at least 5 MiB, S3's minimum). */
   partSizeBytes: number;
+  /** A request with no answer after this long (plus time for its body at 64 KiB/s) is abandoned and retried. */
+  requestTimeoutMs: number;
   /** The bucket allows anonymous reads (`S3_PUBLIC_BUCKET`): records carry public URLs instead of `s3://` ones. */
   publicBucket: boolean;
   /**
@@ -267,6 +269,7 @@ function resolveS3(env: Env): Omit<S3Settings, 'publicUrl'> {
     bucket: env.S3_BUCKET ?? env.HZ_OBJ_BUCKET_NAME,
     forcePathStyle: env.S3_FORCE_PATH_STYLE ?? (endpoint !== undefined && !isAwsEndpoint(endpoint)),
     partSizeBytes: env.S3_PART_SIZE_MB * 1024 * 1024,
+    requestTimeoutMs: env.S3_REQUEST_TIMEOUT_SECONDS * 1000,
     publicBucket: env.S3_PUBLIC_BUCKET,
   };
 }

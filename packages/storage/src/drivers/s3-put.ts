@@ -48,6 +48,8 @@ export interface LeanPutTarget {
   accessKeyId: string;
   secretAccessKey: string;
   maxAttempts: number;
+  /** No answer after this long, plus a second per 64 KiB of the body: abandoned, retried as transient. */
+  requestTimeoutMs: number;
 }
 
 export interface LeanPut {
@@ -128,12 +130,14 @@ export function createLeanPut(
       });
       const { host: _host, ...headers } = signed.headers;
       let failure: StorageError;
+      const limitMs = target.requestTimeoutMs + Math.ceil(put.size / 65.536);
+      const timeout = AbortSignal.timeout(limitMs);
       try {
         const response = await fetch(url, {
           method: 'PUT',
           headers,
           body: put.body as Blob | Uint8Array<ArrayBuffer>,
-          ...(put.signal ? { signal: put.signal } : {}),
+          signal: put.signal ? AbortSignal.any([put.signal, timeout]) : timeout,
         });
         if (response.ok) {
           await response.body?.cancel();
@@ -147,6 +151,14 @@ export function createLeanPut(
       } catch (error) {
         if (put.signal?.aborted) throw new StorageAbortedError('s3', key, error);
         if (error instanceof StorageError) throw error;
+        if (timeout.aborted) {
+          failure = new StorageError('s3', 'STORAGE_TRANSIENT', `${what}: no answer within ${limitMs} ms`, {
+            cause: error,
+          });
+          if (attempt >= target.maxAttempts) throw failure;
+          await Bun.sleep(backoffMs(attempt, { baseMs: 100, maxMs: 20_000 }));
+          continue;
+        }
         const err = error as { code?: string; message?: string };
         // A failed connection carries its system code (ECONNREFUSED, ECONNRESET…): transient, as the SDK treats it.
         // Anything else (a header fetch refuses) would fail the same way again.

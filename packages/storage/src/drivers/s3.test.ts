@@ -368,6 +368,52 @@ testObjectStore('s3 (s3rver on loopback)', {
       }
     });
 
+    test('a server that takes the request and never answers is abandoned after the request timeout, as transient', async () => {
+      // Reads everything, answers nothing: what a stuck S3 (or a proxy that lost part of a body) looks like.
+      const requests: number[] = [];
+      const silent = Bun.listen({
+        hostname: '127.0.0.1',
+        port: 0,
+        socket: {
+          open() {
+            requests.push(Date.now());
+          },
+          data() {},
+        },
+      });
+      const dir = mkdtempSync(join(tmpdir(), 'mediaforge-s3-silent-'));
+      try {
+        const stuck = createS3Store({
+          bucket: server.bucket,
+          endpoint: `http://127.0.0.1:${silent.port}`,
+          ...S3RVER_CREDENTIALS,
+          requestTimeoutMs: 300,
+          maxAttempts: 2,
+        });
+        const started = Date.now();
+        const small = await stuck
+          .put('text/stuck.txt', new TextEncoder().encode('x'), { contentType: 'text/plain' })
+          .catch((e: unknown) => e);
+        expect(small).toBeInstanceOf(StorageError);
+        expect((small as StorageError).code).toBe('STORAGE_TRANSIENT');
+        // A file (4 KiB: 300 ms plus a second per 64 KiB of body), and a call through the SDK client.
+        const path = join(dir, 'spool');
+        writeFileSync(path, patternBytes(4096));
+        const file = await stuck
+          .putFile?.('audio/stuck.wav', path, { contentType: 'audio/wav', size: 4096, sha256: '0'.repeat(64) })
+          .catch((e: unknown) => e);
+        expect((file as StorageError).code).toBe('STORAGE_TRANSIENT');
+        const head = await stuck.head('audio/stuck.wav').catch((e: unknown) => e);
+        expect((head as StorageError).code).toBe('STORAGE_TRANSIENT');
+        expect(Date.now() - started).toBeLessThan(10_000);
+        // Each call was tried twice (maxAttempts), each attempt on a connection of its own or a reused one.
+        expect(requests.length).toBeGreaterThanOrEqual(2);
+      } finally {
+        silent.stop(true);
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     test('an unreachable endpoint is a transient error after the retries', async () => {
       const port = closedPort();
       const down = createS3Store({

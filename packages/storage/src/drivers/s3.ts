@@ -52,6 +52,11 @@ export interface S3StoreOptions {
   partSizeBytes?: number;
   /** Parts uploaded at once per object. Default 2; a streamed put holds `(queueSize + 1) × partSize` of buffers. */
   queueSize?: number;
+  /**
+   * A request with no answer after this long is abandoned and retried (transient); an upload gets one more second per
+   * 64 KiB of its body. Default 120 s. Without it, a server that stops answering mid-request held an item forever.
+   */
+  requestTimeoutMs?: number;
   /** Attempts per request, including the first, for transient failures. Default 4. */
   maxAttempts?: number;
   /** When set, `url()` and `objectUrl()` return `${publicBaseUrl}/${key}` instead of presigned / `s3://` URLs. */
@@ -81,6 +86,7 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
   )?.replace(/\/+$/, '');
   const partSize = Math.max(options.partSizeBytes ?? 8 * 1024 * 1024, MIN_PART_SIZE);
   const queueSize = Math.max(options.queueSize ?? 2, 1);
+  const requestTimeoutMs = options.requestTimeoutMs ?? 120_000;
   // A file's parts hold no buffer while in flight (only the one being hashed), so more go at once.
   const fileQueueSize = Math.max(options.queueSize ?? 4, 1);
   const client =
@@ -92,7 +98,7 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
       maxAttempts: options.maxAttempts ?? 4,
       retryMode: 'standard',
       // Bun's native fetch: faster than its node:http emulation and holds less memory per request body.
-      requestHandler: new FetchHttpHandler(),
+      requestHandler: new FetchHttpHandler({ requestTimeout: requestTimeoutMs }),
       // S3-compatible services (Hetzner, MinIO, R2, s3rver) do not all accept the newer default checksum headers.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
@@ -113,6 +119,7 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
             accessKeyId: options.accessKeyId,
             secretAccessKey: options.secretAccessKey,
             maxAttempts: options.maxAttempts ?? 4,
+            requestTimeoutMs,
           },
           s3ErrorFor,
         )
