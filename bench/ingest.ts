@@ -323,7 +323,9 @@ export const ingest: Benchmark = {
                   `    ${measured.seconds.toFixed(2)} s${measured.peakKib ? `, peak ${Math.round(measured.peakKib / 1024)} MiB` : ''}`,
                 );
               } finally {
-                await s3?.close();
+                // (s3rver's own files too: it stores three files per object.)
+                await s3?.close({ keepFiles: dataset.files > 100 });
+                if (s3 && dataset.files > 100) keep.push(s3.directory);
                 if (dataset.files > 100) keep.push(dest);
                 else rmSync(dest, { recursive: true, force: true });
               }

@@ -32,7 +32,9 @@ export interface TestS3Server {
   bucket: string;
   /** Settings-style environment for pointing mediaforge at this server. */
   env: Record<string, string>;
-  close(): Promise<void>;
+  /** Its data directory (removed by `close` unless told to keep it). */
+  directory: string;
+  close(options?: { keepFiles?: boolean }): Promise<void>;
 }
 
 export async function startS3Server(options: { bucket?: string } = {}): Promise<TestS3Server> {
@@ -59,10 +61,11 @@ export async function startS3Server(options: { bucket?: string } = {}): Promise<
       S3_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
       S3_FORCE_PATH_STYLE: 'true',
     },
-    async close() {
+    directory,
+    async close({ keepFiles = false } = {}) {
       await server.close();
       serverDirectories.delete(directory);
-      await rm(directory, { recursive: true, force: true });
+      if (!keepFiles) await rm(directory, { recursive: true, force: true });
     },
   };
 }
