@@ -192,7 +192,7 @@ const prune = defineCommand({
   meta: {
     name: 'prune',
     description:
-      'Delete the items of tasks finished long ago (their results are kept) and objects no record refers to (left by crashes)',
+      'Delete the items of tasks finished long ago (their results are kept), and what crashes left: objects no record refers to, spools, temporary files',
   },
   args: {
     'older-than-days': { type: 'string', description: 'Tasks finished more than this many days ago (default 7)' },
