@@ -85,6 +85,22 @@ export function objectHeaders(params: {
   return headers;
 }
 
+/** An error reply's first 64 KiB (S3's XML errors are a few hundred bytes; nothing bounds a broken server's). */
+async function errorText(response: Response): Promise<string> {
+  const reader = response.body?.getReader();
+  if (!reader) return '';
+  const chunks: Uint8Array[] = [];
+  let bytes = 0;
+  while (bytes < 65_536) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    bytes += value.byteLength;
+  }
+  await reader.cancel().catch(() => {});
+  return new TextDecoder().decode(Buffer.concat(chunks).subarray(0, 65_536));
+}
+
 const CODE_TRANSIENT = new Set(['SlowDown', 'ServiceUnavailable', 'InternalError', 'RequestTimeout', 'Throttling']);
 
 export type LeanPutFn = (key: string, put: LeanPut) => Promise<{ etag: string }>;
@@ -143,7 +159,7 @@ export function createLeanPut(
           await response.body?.cancel();
           return { etag: response.headers.get('etag') ?? '' };
         }
-        const text = await response.text();
+        const text = await errorText(response);
         const name = /<Code>([^<]*)<\/Code>/.exec(text)?.[1] ?? '';
         const message = /<Message>([^<]*)<\/Message>/.exec(text)?.[1] ?? '';
         failure = errorFor(response.status, name, message, what);
