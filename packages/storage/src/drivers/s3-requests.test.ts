@@ -24,6 +24,10 @@ afterAll(() => server.close());
 /** Reads back what the stores under test wrote, straight from s3rver. */
 const reader = () => createS3Store({ bucket: server.bucket, endpoint: server.endpoint, ...S3RVER_CREDENTIALS });
 
+/** A store (5 MiB parts, static keys: the lean put) pointed at `endpoint`, e.g. a proxy in front of s3rver. */
+const storeAt = (endpoint: string) =>
+  createS3Store({ bucket: server.bucket, endpoint, ...S3RVER_CREDENTIALS, partSizeBytes: 5 * 1024 * 1024 });
+
 const patternBytes = (size: number) => Uint8Array.from({ length: size }, (_, i) => (i * 31) & 0xff);
 
 test("putFile signs each request's payload with its SHA-256; a part refused once is sent again from the file", async () => {
@@ -45,12 +49,7 @@ test("putFile signs each request's payload with its SHA-256; a part refused once
   });
   const dir = mkdtempSync(join(tmpdir(), 'mediaforge-s3-putfile-'));
   try {
-    const through = createS3Store({
-      bucket: server.bucket,
-      endpoint: `http://127.0.0.1:${proxy.port}`,
-      ...S3RVER_CREDENTIALS,
-      partSizeBytes: 5 * 1024 * 1024,
-    });
+    const through = storeAt(`http://127.0.0.1:${proxy.port}`);
     const bytes = patternBytes(11 * 1024 * 1024 + 7);
     const sha256 = new Bun.CryptoHasher('sha256').update(bytes).digest('hex');
     for (const [key, body] of [
@@ -127,12 +126,7 @@ test('small puts and file parts sent without the SDK client carry valid SigV4 si
   });
   const dir = mkdtempSync(join(tmpdir(), 'mediaforge-s3-signed-'));
   try {
-    const through = createS3Store({
-      bucket: server.bucket,
-      endpoint: `http://127.0.0.1:${proxy.port}`,
-      ...S3RVER_CREDENTIALS,
-      partSizeBytes: 5 * 1024 * 1024,
-    });
+    const through = storeAt(`http://127.0.0.1:${proxy.port}`);
     // A key that needs S3's URI encoding (space, parentheses, non-ASCII) and metadata that needs RFC 2047.
     const key = "audio/a b (1) é'!*.wav";
     await through.put(key, patternBytes(1000), {
