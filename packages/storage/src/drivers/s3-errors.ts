@@ -41,7 +41,8 @@ export function s3ErrorFor(status: number, name: string, message: string, what: 
             ? 'STORAGE_TRANSIENT'
             : 'STORAGE_ERROR');
   const detail = message && message !== 'UnknownError' ? message : `HTTP ${status}`;
-  return new StorageError(S3_DRIVER, code, `${what}: ${name || `HTTP ${status}`}: ${detail}`, { cause });
+  const text = name ? `${name}: ${detail}` : detail === `HTTP ${status}` ? detail : `HTTP ${status}: ${detail}`;
+  return new StorageError(S3_DRIVER, code, `${what}: ${text}`, { cause });
 }
 
 /** An SDK or network failure as a typed StorageError; what the SDK already retried is reported as transient. */

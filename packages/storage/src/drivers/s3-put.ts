@@ -12,6 +12,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { backoffMs, isTransientStatus, isTransientSystemCode } from '@mediaforge/core';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { StorageAbortedError, StorageError } from '../errors.ts';
+import { s3Fetch } from './s3-fetch.ts';
 
 function bytesOf(data: ArrayBuffer | ArrayBufferView): Uint8Array {
   return data instanceof ArrayBuffer
@@ -147,13 +148,12 @@ export function createLeanPut(
       const { host: _host, ...headers } = signed.headers;
       let failure: StorageError;
       const limitMs = target.requestTimeoutMs + Math.ceil(put.size / 65.536);
-      const timeout = AbortSignal.timeout(limitMs);
       try {
-        const response = await fetch(url, {
+        const response = await s3Fetch(limitMs)(url, {
           method: 'PUT',
           headers,
           body: put.body as Blob | Uint8Array<ArrayBuffer>,
-          signal: put.signal ? AbortSignal.any([put.signal, timeout]) : timeout,
+          ...(put.signal ? { signal: put.signal } : {}),
         });
         if (response.ok) {
           await response.body?.cancel();
@@ -167,7 +167,7 @@ export function createLeanPut(
       } catch (error) {
         if (put.signal?.aborted) throw new StorageAbortedError('s3', key, error);
         if (error instanceof StorageError) throw error;
-        if (timeout.aborted) {
+        if ((error as Error).name === 'TimeoutError') {
           failure = new StorageError('s3', 'STORAGE_TRANSIENT', `${what}: no answer within ${limitMs} ms`, {
             cause: error,
           });

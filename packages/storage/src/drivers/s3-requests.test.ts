@@ -168,30 +168,25 @@ test('with a client of its own (AWS set-ups: credential chains, virtual hosts) e
     own: createS3Store({ bucket: server.bucket, client, partSizeBytes: 5 * 1024 * 1024 }),
     chain: createS3Store({ bucket: server.bucket, endpoint: server.endpoint, partSizeBytes: 5 * 1024 * 1024 }),
   };
-  const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
-  process.env.AWS_ACCESS_KEY_ID = S3RVER_CREDENTIALS.accessKeyId;
-  process.env.AWS_SECRET_ACCESS_KEY = S3RVER_CREDENTIALS.secretAccessKey;
   const dir = mkdtempSync(join(tmpdir(), 'mediaforge-s3-sdk-'));
   try {
-    for (const [name, sdk] of Object.entries(stores)) {
-      await sdk.put(`text/sdk-${name}.txt`, new TextEncoder().encode(name), { contentType: 'text/plain' });
-      expect(await new Response((await reader().get(`text/sdk-${name}.txt`))?.body).text()).toBe(name);
-      for (const size of [4096, 11 * 1024 * 1024 + 3]) {
-        const path = join(dir, `spool-${size}`);
-        writeFileSync(path, patternBytes(size));
-        const key = `audio/sdk-${name}-${size}.wav`;
-        const sha256 = '0'.repeat(64);
-        await sdk.putFile?.(key, path, { contentType: 'audio/wav', size, sha256, metadata: { a: 'b' } });
-        const back = await reader().get(key);
-        expect(back?.info).toMatchObject({ size, metadata: { a: 'b' } });
-        expect(new Uint8Array(await new Response(back?.body).arrayBuffer())).toEqual(patternBytes(size));
+    await withEnvironmentKeys(async () => {
+      for (const [name, sdk] of Object.entries(stores)) {
+        await sdk.put(`text/sdk-${name}.txt`, new TextEncoder().encode(name), { contentType: 'text/plain' });
+        expect(await new Response((await reader().get(`text/sdk-${name}.txt`))?.body).text()).toBe(name);
+        for (const size of [4096, 11 * 1024 * 1024 + 3]) {
+          const path = join(dir, `spool-${size}`);
+          writeFileSync(path, patternBytes(size));
+          const key = `audio/sdk-${name}-${size}.wav`;
+          const sha256 = '0'.repeat(64);
+          await sdk.putFile?.(key, path, { contentType: 'audio/wav', size, sha256, metadata: { a: 'b' } });
+          const back = await reader().get(key);
+          expect(back?.info).toMatchObject({ size, metadata: { a: 'b' } });
+          expect(new Uint8Array(await new Response(back?.body).arrayBuffer())).toEqual(patternBytes(size));
+        }
       }
-    }
+    });
   } finally {
-    process.env.AWS_ACCESS_KEY_ID = saved.id;
-    process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
-    if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID;
-    if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
     rmSync(dir, { recursive: true, force: true });
   }
 });
@@ -239,5 +234,92 @@ test('a server that takes the request and never answers is abandoned after the r
   } finally {
     silent.stop(true);
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** Runs `fn` with the SDK's default credential chain finding s3rver's keys in the environment. */
+async function withEnvironmentKeys<T>(fn: () => Promise<T>): Promise<T> {
+  const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+  process.env.AWS_ACCESS_KEY_ID = S3RVER_CREDENTIALS.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = S3RVER_CREDENTIALS.secretAccessKey;
+  try {
+    return await fn();
+  } finally {
+    if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID;
+    else process.env.AWS_ACCESS_KEY_ID = saved.id;
+    if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
+    else process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
+  }
+}
+
+test('a redirect from S3 is a failure, never followed: no byte reaches the other server and nothing counts as stored', async () => {
+  const sink: string[] = [];
+  const elsewhere = Bun.serve({
+    hostname: '127.0.0.1',
+    port: 0,
+    async fetch(request) {
+      sink.push(`${request.method} ${new URL(request.url).pathname} ${(await request.arrayBuffer()).byteLength}`);
+      return new Response('', { headers: { etag: '"sink"' } });
+    },
+  });
+  const proxy = s3Proxy(server.endpoint, (request) =>
+    request.method === 'PUT' || request.method === 'POST'
+      ? new Response(null, { status: 307, headers: { location: `http://127.0.0.1:${elsewhere.port}/sink/x` } })
+      : undefined,
+  );
+  try {
+    const endpoint = `http://127.0.0.1:${proxy.port}`;
+    const lean = storeAt(endpoint);
+    const sdk = createS3Store({ bucket: server.bucket, endpoint, partSizeBytes: 5 * 1024 * 1024 });
+    const small = await lean
+      .put('text/redirected.txt', new TextEncoder().encode('x'), { contentType: 'text/plain' })
+      .catch((e: unknown) => e);
+    expect((small as StorageError).code).toBe('STORAGE_ERROR');
+    expect((small as Error).message).toContain('307');
+    const throughSdk = await withEnvironmentKeys(() =>
+      sdk.put('text/redirected-sdk.txt', new TextEncoder().encode('x'), { contentType: 'text/plain' }),
+    ).catch((e: unknown) => e);
+    expect(throughSdk).toBeInstanceOf(StorageError);
+    expect(sink).toEqual([]);
+    for (const key of ['text/redirected.txt', 'text/redirected-sdk.txt']) expect(await reader().head(key)).toBeNull();
+  } finally {
+    proxy.stop(true);
+    elsewhere.stop(true);
+  }
+});
+
+test('a reply whose body stalls after its headers is abandoned and its connection closed, through the SDK too', async () => {
+  // Headers and a first chunk of a listing, then nothing: the SDK reads such a body whole before it returns.
+  let closed = 0;
+  const stalling = Bun.listen({
+    hostname: '127.0.0.1',
+    port: 0,
+    socket: {
+      data(socket) {
+        socket.write(
+          'HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nContent-Length: 5000\r\n\r\n<?xml version="1.0"?><ListBucketResult>',
+        );
+      },
+      close() {
+        closed += 1;
+      },
+    },
+  });
+  try {
+    const stuck = createS3Store({
+      bucket: server.bucket,
+      endpoint: `http://127.0.0.1:${stalling.port}`,
+      requestTimeoutMs: 300,
+      maxAttempts: 2,
+    });
+    const started = Date.now();
+    const error = await withEnvironmentKeys(() => stuck.list('audio/')).catch((e: unknown) => e);
+    expect((error as StorageError).code).toBe('STORAGE_TRANSIENT');
+    expect(Date.now() - started).toBeLessThan(10_000);
+    // Both attempts' connections were closed by the client, not left open.
+    for (let waited = 0; closed < 2 && waited < 2000; waited += 50) await Bun.sleep(50);
+    expect(closed).toBeGreaterThanOrEqual(2);
+  } finally {
+    stalling.stop(true);
   }
 });

@@ -32,6 +32,7 @@ import type {
   PutResult,
 } from '../object-store.ts';
 import { isNotFound, mapS3Error, S3_DRIVER, s3ErrorFor } from './s3-errors.ts';
+import { s3Fetch } from './s3-fetch.ts';
 import { fileUpload } from './s3-file-upload.ts';
 import { streamUpload } from './s3-multipart.ts';
 import { createLeanPut, objectHeaders } from './s3-put.ts';
@@ -99,7 +100,12 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
       maxAttempts: options.maxAttempts ?? 4,
       retryMode: 'standard',
       // Bun's native fetch: faster than its node:http emulation and holds less memory per request body.
-      requestHandler: new FetchHttpHandler({ requestTimeout: requestTimeoutMs }),
+      // No redirects, and a limit that closes the request (./s3-fetch.ts); a body's bytes get a second per 64 KiB.
+      requestHandler: new FetchHttpHandler({
+        customFetch: s3Fetch(
+          (request) => requestTimeoutMs + Math.ceil(Number(request.headers.get('content-length') ?? 0) / 65.536),
+        ) as typeof fetch,
+      }),
       // S3-compatible services (Hetzner, MinIO, R2, s3rver) do not all accept the newer default checksum headers.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
