@@ -10,7 +10,7 @@
  *
  * Except beside the embedded database (`countReleasedBytes`): PGlite's compiled WebAssembly makes the heap large, and
  * the runtime's own collections then come late. A 1 GiB ingest on PGlite peaked at 281–309 MiB with released chunks
- * uncounted (eden collections every 8–32 MiB of them: 236–253 MiB), 213 MiB with them counted (decision 0050).
+ * uncounted (eden collections every 8–32 MiB of them: 236–253 MiB), 213 MiB with them counted (decision 0051).
  */
 const GC_EVERY_BYTES = 32 * 1024 * 1024;
 let bytesSinceGc = 0;

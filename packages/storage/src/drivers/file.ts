@@ -94,26 +94,28 @@ export function createFileStore({ root }: FileStoreOptions): ObjectStore {
     }
   }
 
-  /** Writes bytes to a temp file, fsyncs and renames it into place; the temp file is removed on any failure. */
+  /**
+   * Writes a sidecar (bytes in memory) to a temp file, synced, then renames it into place: created, written, synced
+   * and closed in one call (one trip to the file-system threads instead of four). The temp file is removed on failure.
+   */
+  async function writeSidecar(path: string, bytes: Uint8Array): Promise<void> {
+    const temp = tempOf(path);
+    try {
+      await inDirectory(path, () => writeFile(temp, bytes, { flag: 'wx', mode: 0o644, flush: true }));
+      await rename(temp, path);
+    } catch (error) {
+      await rm(temp, { force: true }).catch(() => {});
+      throw error;
+    }
+  }
+
+  /** Streams a body to a temp file, fsyncs and renames it into place; the temp file is removed on any failure. */
   async function writeAtomically(
     path: string,
-    body: Body,
+    body: ReadableStream<Uint8Array>,
     signal?: AbortSignal,
   ): Promise<{ size: number; sha256: string }> {
     const temp = tempOf(path);
-    if (body instanceof Uint8Array) {
-      // Bytes in memory (sidecars, small objects): created, written, synced and closed in one call (one trip to the
-      // file-system threads instead of four).
-      if (signal?.aborted) throw signal.reason ?? new Error('aborted');
-      try {
-        await inDirectory(path, () => writeFile(temp, body, { flag: 'wx', mode: 0o644, flush: true }));
-        await rename(temp, path);
-      } catch (error) {
-        await rm(temp, { force: true }).catch(() => {});
-        throw error;
-      }
-      return { size: body.byteLength, sha256: new Bun.CryptoHasher('sha256').update(body).digest('hex') };
-    }
     const create = () => open(temp, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o644);
     const handle = await inDirectory(path, create);
     // SHA-256 for the ETag: the pipeline's identity hash (so `putFile` is handed it), and faster than MD5 on CPUs with
@@ -163,7 +165,7 @@ export function createFileStore({ root }: FileStoreOptions): ObjectStore {
     written: { size: number; sha256: string },
     options: PutOptions,
   ): Promise<PutResult> {
-    await writeAtomically(sidecarOf(path), sidecarBytes(written, options));
+    await writeSidecar(sidecarOf(path), sidecarBytes(written, options));
     return putResult(key, path, written);
   }
 
@@ -178,7 +180,7 @@ export function createFileStore({ root }: FileStoreOptions): ObjectStore {
       await inDirectory(path, () =>
         Promise.all([
           writeFile(temp, body, { flag: 'wx', mode: 0o644, flush: true }),
-          writeAtomically(sidecarOf(path), sidecarBytes(written, options)),
+          writeSidecar(sidecarOf(path), sidecarBytes(written, options)),
         ]),
       );
       if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
@@ -241,7 +243,7 @@ export function createFileStore({ root }: FileStoreOptions): ObjectStore {
           });
           try {
             await handle.chmod(0o644);
-            await Promise.all([handle.sync(), writeAtomically(sidecarOf(path), sidecarBytes(written, options))]);
+            await Promise.all([handle.sync(), writeSidecar(sidecarOf(path), sidecarBytes(written, options))]);
           } finally {
             await handle.close();
           }
@@ -328,7 +330,7 @@ export function createFileStore({ root }: FileStoreOptions): ObjectStore {
       try {
         await copyFile(from, temp);
         const sidecar = await readFile(sidecarOf(from)).catch(() => undefined);
-        if (sidecar) await writeAtomically(sidecarOf(to), sidecar);
+        if (sidecar) await writeSidecar(sidecarOf(to), sidecar);
         await rename(temp, to);
       } catch (error) {
         await rm(temp, { force: true }).catch(() => {});

@@ -22,6 +22,7 @@ const CODE_BY_NAME: Record<string, StorageErrorCode> = {
   Forbidden: 'STORAGE_ACCESS_DENIED',
   EntityTooLarge: 'STORAGE_TOO_LARGE',
   SlowDown: 'STORAGE_TRANSIENT',
+  Throttling: 'STORAGE_TRANSIENT',
   ServiceUnavailable: 'STORAGE_TRANSIENT',
   InternalError: 'STORAGE_TRANSIENT',
   RequestTimeout: 'STORAGE_TRANSIENT',

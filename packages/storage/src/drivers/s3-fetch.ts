@@ -2,8 +2,9 @@
  * The `fetch` every S3 request goes through (the SDK client's `customFetch`, and the lean put's):
  * - **redirects are not followed.** A 3xx comes back as the reply it is, which is a failure; following it sent an
  *   object's bytes to another server and counted that server's 200 as stored.
- * - **a request is abandoned, not just given up on.** Until the reply's headers, `timeoutMs` bounds the whole
- *   exchange. After them, each read of the body must bring bytes within `timeoutMs` while someone is reading, so a
+ * - **a request is abandoned, not just given up on.** Until the reply's headers, the limit bounds the whole exchange:
+ *   `timeoutMs`, plus a second per 64 KiB of the body it sends (its `content-length`). After them, each read of the
+ *   reply must bring bytes within that limit while someone is reading, so a
  *   slow consumer of a large object is never cut, but a stalled reply is. An abandoned request is aborted (its
  *   connection closed) and fails with a `TimeoutError`, which the SDK's retries and `mapS3Error` treat as transient.
  *   The SDK's own `requestTimeout` only raced the headers and left the request open.
@@ -13,10 +14,12 @@ export function timeoutError(ms: number): Error {
   return Object.assign(new Error(`no answer from S3 within ${ms} ms`), { name: 'TimeoutError' });
 }
 
-export function s3Fetch(timeoutMs: number | ((request: Request) => number)) {
-  return async function fetchForS3(input: Request | string | URL, init?: RequestInit): Promise<Response> {
+export type S3Fetch = (input: Request | string | URL, init?: RequestInit) => Promise<Response>;
+
+export function s3Fetch(timeoutMs: number): S3Fetch {
+  return async function fetchForS3(input, init) {
     const request = input instanceof Request ? input : new Request(input, init);
-    const ms = typeof timeoutMs === 'function' ? timeoutMs(request) : timeoutMs;
+    const ms = timeoutMs + Math.ceil(Number(request.headers.get('content-length') ?? 0) / 65.536);
     const limit = new AbortController();
     const signal = request.signal ? AbortSignal.any([request.signal, limit.signal]) : limit.signal;
     let timer = setTimeout(() => limit.abort(timeoutError(ms)), ms);

@@ -12,7 +12,8 @@ import { createHash, createHmac } from 'node:crypto';
 import { backoffMs, isTransientStatus, isTransientSystemCode } from '@mediaforge/core';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { StorageAbortedError, StorageError } from '../errors.ts';
-import { s3Fetch } from './s3-fetch.ts';
+import { S3_DRIVER, s3ErrorFor } from './s3-errors.ts';
+import type { S3Fetch } from './s3-fetch.ts';
 
 function bytesOf(data: ArrayBuffer | ArrayBufferView): Uint8Array {
   return data instanceof ArrayBuffer
@@ -49,8 +50,6 @@ export interface LeanPutTarget {
   accessKeyId: string;
   secretAccessKey: string;
   maxAttempts: number;
-  /** No answer after this long, plus a second per 64 KiB of the body: abandoned, retried as transient. */
-  requestTimeoutMs: number;
 }
 
 export interface LeanPut {
@@ -102,14 +101,10 @@ async function errorText(response: Response): Promise<string> {
   return new TextDecoder().decode(Buffer.concat(chunks).subarray(0, 65_536));
 }
 
-const CODE_TRANSIENT = new Set(['SlowDown', 'ServiceUnavailable', 'InternalError', 'RequestTimeout', 'Throttling']);
-
 export type LeanPutFn = (key: string, put: LeanPut) => Promise<{ etag: string }>;
 
-export function createLeanPut(
-  target: LeanPutTarget,
-  errorFor: (status: number, name: string, message: string, what: string) => StorageError,
-): LeanPutFn {
+/** `send`: the store's fetch (./s3-fetch.ts: no redirects, limits that abort the request). */
+export function createLeanPut(target: LeanPutTarget, send: S3Fetch): LeanPutFn {
   const base = new URL(target.endpoint);
   const prefix = base.pathname.replace(/\/+$/, '');
   const signer = new SignatureV4({
@@ -130,7 +125,7 @@ export function createLeanPut(
     const url = `${base.protocol}//${base.host}${path}${search}`;
     const what = `cannot write ${key}`;
     for (let attempt = 1; ; attempt += 1) {
-      if (put.signal?.aborted) throw new StorageAbortedError('s3', key, put.signal.reason);
+      if (put.signal?.aborted) throw new StorageAbortedError(S3_DRIVER, key, put.signal.reason);
       const signed = await signer.sign({
         method: 'PUT',
         protocol: base.protocol,
@@ -147,9 +142,8 @@ export function createLeanPut(
       });
       const { host: _host, ...headers } = signed.headers;
       let failure: StorageError;
-      const limitMs = target.requestTimeoutMs + Math.ceil(put.size / 65.536);
       try {
-        const response = await s3Fetch(limitMs)(url, {
+        const response = await send(url, {
           method: 'PUT',
           headers,
           body: put.body as Blob | Uint8Array<ArrayBuffer>,
@@ -162,26 +156,19 @@ export function createLeanPut(
         const text = await errorText(response);
         const name = /<Code>([^<]*)<\/Code>/.exec(text)?.[1] ?? '';
         const message = /<Message>([^<]*)<\/Message>/.exec(text)?.[1] ?? '';
-        failure = errorFor(response.status, name, message, what);
-        if (!(isTransientStatus(response.status) || CODE_TRANSIENT.has(name))) throw failure;
+        failure = s3ErrorFor(response.status, name, message, what);
+        if (!(failure.transient || isTransientStatus(response.status))) throw failure;
       } catch (error) {
-        if (put.signal?.aborted) throw new StorageAbortedError('s3', key, error);
+        if (put.signal?.aborted) throw new StorageAbortedError(S3_DRIVER, key, error);
         if (error instanceof StorageError) throw error;
-        if ((error as Error).name === 'TimeoutError') {
-          failure = new StorageError('s3', 'STORAGE_TRANSIENT', `${what}: no answer within ${limitMs} ms`, {
-            cause: error,
-          });
-          if (attempt >= target.maxAttempts) throw failure;
-          await Bun.sleep(backoffMs(attempt, { baseMs: 100, maxMs: 20_000 }));
-          continue;
+        const err = error as { code?: string; name?: string; message?: string };
+        // An abandoned request (TimeoutError) or a failed connection, which carries its system code (ECONNREFUSED,
+        // ECONNRESET…), is transient, as the SDK treats them; anything else (a header fetch refuses) would fail the
+        // same way again.
+        if (!(err.name === 'TimeoutError' || isTransientSystemCode(err.code))) {
+          throw new StorageError(S3_DRIVER, 'STORAGE_ERROR', `${what}: ${err.message}`, { cause: error });
         }
-        const err = error as { code?: string; message?: string };
-        // A failed connection carries its system code (ECONNREFUSED, ECONNRESET…): transient, as the SDK treats it.
-        // Anything else (a header fetch refuses) would fail the same way again.
-        if (!isTransientSystemCode(err.code)) {
-          throw new StorageError('s3', 'STORAGE_ERROR', `${what}: ${err.message}`, { cause: error });
-        }
-        failure = new StorageError('s3', 'STORAGE_TRANSIENT', `${what}: ${err.message}`, { cause: error });
+        failure = new StorageError(S3_DRIVER, 'STORAGE_TRANSIENT', `${what}: ${err.message}`, { cause: error });
       }
       if (attempt >= target.maxAttempts) throw failure;
       await Bun.sleep(backoffMs(attempt, { baseMs: 100, maxMs: 20_000 }));

@@ -31,7 +31,7 @@ import type {
   PutOptions,
   PutResult,
 } from '../object-store.ts';
-import { isNotFound, mapS3Error, S3_DRIVER, s3ErrorFor } from './s3-errors.ts';
+import { isNotFound, mapS3Error, S3_DRIVER } from './s3-errors.ts';
 import { s3Fetch } from './s3-fetch.ts';
 import { fileUpload } from './s3-file-upload.ts';
 import { streamUpload } from './s3-multipart.ts';
@@ -91,6 +91,7 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
   const requestTimeoutMs = options.requestTimeoutMs ?? 120_000;
   // A file's parts hold no buffer while in flight (only the one being hashed), so more go at once.
   const fileQueueSize = Math.max(options.queueSize ?? 4, 1);
+  const fetchForS3 = s3Fetch(requestTimeoutMs);
   const client =
     options.client ??
     new S3Client({
@@ -100,12 +101,8 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
       maxAttempts: options.maxAttempts ?? 4,
       retryMode: 'standard',
       // Bun's native fetch: faster than its node:http emulation and holds less memory per request body.
-      // No redirects, and a limit that closes the request (./s3-fetch.ts); a body's bytes get a second per 64 KiB.
-      requestHandler: new FetchHttpHandler({
-        customFetch: s3Fetch(
-          (request) => requestTimeoutMs + Math.ceil(Number(request.headers.get('content-length') ?? 0) / 65.536),
-        ) as typeof fetch,
-      }),
+      // No redirects, and a limit that closes the request (./s3-fetch.ts).
+      requestHandler: new FetchHttpHandler({ customFetch: fetchForS3 as typeof fetch }),
       // S3-compatible services (Hetzner, MinIO, R2, s3rver) do not all accept the newer default checksum headers.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
@@ -126,9 +123,8 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
             accessKeyId: options.accessKeyId,
             secretAccessKey: options.secretAccessKey,
             maxAttempts: options.maxAttempts ?? 4,
-            requestTimeoutMs,
           },
-          s3ErrorFor,
+          fetchForS3,
         )
       : undefined;
 
