@@ -27,6 +27,8 @@ interface Measured {
   files?: number;
   /** Peak RSS of the tool's process (KiB, from /usr/bin/time), when it is one process. */
   peakKib?: number;
+  /** CPU time of the tool's process, user + system (seconds, from /usr/bin/time), when it is one process. */
+  cpuSeconds?: number;
 }
 
 /** Distinct WAVs: random PCM, with the file's number stamped at the start of every MiB. */
@@ -113,7 +115,7 @@ async function timed(
   const started = performance.now();
   const merged: Record<string, string | undefined> = { ...process.env, ...env };
   for (const [key, value] of Object.entries(merged)) if (value === undefined) delete merged[key];
-  const { out, err, code } = await collect(['/usr/bin/time', '-f', 'peak-kib %M', ...command], {
+  const { out, err, code } = await collect(['/usr/bin/time', '-f', 'peak-kib %M cpu %U %S', ...command], {
     env: merged as Record<string, string>,
   });
   const seconds = (performance.now() - started) / 1000;
@@ -121,7 +123,12 @@ async function timed(
     throw new Error(`${command.slice(0, 3).join(' ')} exited with ${code}: ${err.slice(-500)} ${out.slice(-1500)}`);
   }
   const peak = /peak-kib (\d+)/.exec(err)?.[1];
-  return { seconds, ...(peak ? { peakKib: Number(peak) } : {}) };
+  const cpu = /cpu ([\d.]+) ([\d.]+)/.exec(err);
+  return {
+    seconds,
+    ...(peak ? { peakKib: Number(peak) } : {}),
+    ...(cpu ? { cpuSeconds: Number(cpu[1]) + Number(cpu[2]) } : {}),
+  };
 }
 
 /** Runs `jobs` shell commands with at most `concurrency` at once (how a script parallelizes a one-file tool). */
@@ -343,6 +350,7 @@ export const ingest: Benchmark = {
             const key = `${name} → ${target}`;
             const ours = `mediaforge ingest → ${target}`;
             const peaks = (byTool[key] ?? []).flatMap((m) => (m.peakKib ? [m.peakKib] : []));
+            const cpus = (byTool[key] ?? []).flatMap((m) => (m.cpuSeconds === undefined ? [] : [m.cpuSeconds]));
             rows.push([
               `${dataset.files} × ${dataset.bytes >= MiB ? `${dataset.bytes / MiB} MiB` : `${dataset.bytes / 1024} KiB`}`,
               target === 'disk' ? 'local disk' : 'S3 (s3rver)',
@@ -350,6 +358,7 @@ export const ingest: Benchmark = {
               fixed(rate(key), 1),
               fixed(filesRate(key), 1),
               peakIsOneProcess && peaks.length > 0 ? fixed(Math.max(...peaks) / 1024, 0) : '',
+              peakIsOneProcess && cpus.length > 0 ? fixed(median(cpus), 2) : '',
               key === ours ? '1.00' : fixed(rate(ours) / rate(key), 2),
             ]);
           }
@@ -380,7 +389,10 @@ export const ingest: Benchmark = {
     return {
       results: { targets, runs: results },
       pass,
-      table: [['files', 'into', 'tool', 'MB/s', 'files/s', 'peak RSS MiB', 'mediaforge ÷ this (MB/s)'], ...rows],
+      table: [
+        ['files', 'into', 'tool', 'MB/s', 'files/s', 'peak RSS MiB', 'CPU s (user + sys)', 'mediaforge ÷ this (MB/s)'],
+        ...rows,
+      ],
       notes: [
         `Targets, mediaforge ÷ peer: ${[
           describe('largeVsRcloneDisk', 'large files vs rclone to disk'),
@@ -389,7 +401,7 @@ export const ingest: Benchmark = {
           describe('smallVsRcloneDisk', 'small files (files/s) vs rclone to disk'),
           describe('smallVsRcloneS3', 'to S3'),
         ].join('; ')}.`,
-        `Median of ${reps} runs; each run starts with an empty destination (and a fresh database for mediaforge), and right before it a scratch file of the dataset's size is written and deleted, so every tool writes into the same freshly recycled memory (see recyclePageCache). Concurrency: ${datasets.map((d) => `${d.concurrency} for ${d.name}`).join(', ')}, the same for every tool. mediaforge does more per file than the peers: content detection, full WAV validation, sha256, a PostgreSQL record and its dedupe lookup.`,
+        `Median of ${reps} runs; each run starts with an empty destination (and a fresh database for mediaforge), and right before it a scratch file of the dataset's size is written and deleted, so every tool writes into the same freshly recycled memory (see recyclePageCache). Concurrency: ${datasets.map((d) => `${d.concurrency} for ${d.name}`).join(', ')}, the same for every tool. mediaforge does more per file than the peers: content detection, full WAV validation, sha256, a PostgreSQL record and its dedupe lookup. CPU is the tool's own process (user + system, median), not the origin's or s3rver's: on this 2-core machine, the origin and the tool share the cores, so a tool that needs more CPU per byte moves fewer bytes per second once both cores are busy.`,
         `Commands: \`mediaforge ingest --from-file urls.txt --concurrency N --allow-private\`; \`curl --parallel --parallel-max N -K list\`; \`rclone copy :http: DEST --http-url ORIGIN/dir/ --transfers N --checkers N\` (nginx autoindex listing); \`curl URL | aws s3 cp - s3://bench/KEY\` per file, N at once (on the first ${AWS_MAX_FILES} files when there are more: one Python process per file). Versions: ${await toolVersion([which('nginx') ?? 'nginx', '-v'])}; ${await toolVersion(['curl', '--version'])}; ${await toolVersion(['rclone', 'version'])}; ${await toolVersion([which('aws') ?? 'aws', '--version'])}.`,
       ],
     };

@@ -149,7 +149,8 @@ export const ENV_DOCS = {
   },
   DOWNLOAD_CONNECT_TIMEOUT_SECONDS: {
     group: 'downloads',
-    meaning: 'A download fails (and is retried) when connecting takes longer.',
+    meaning:
+      'Time allowed to connect. With `DOWNLOAD_TIMEOUT_SECONDS` it bounds the wait for response headers: a download fails (and is retried) when they have not arrived within the sum.',
   },
   DOWNLOAD_RETRIES: {
     group: 'downloads',

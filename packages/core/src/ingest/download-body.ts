@@ -1,20 +1,22 @@
-/** Reading a response body with an idle (stall) timeout; a close before the end is an interrupted download. */
-import type { IncomingMessage } from 'node:http';
-import { FileProcessingError } from '../errors.ts';
-import { DownloadError, networkError } from './download-errors.ts';
+/** Reading a response body with an idle (stall) timeout; a failure mid-body is an interrupted download. */
+import { DownloadError } from './download-errors.ts';
+import { type Hop, hopFailure } from './download-request.ts';
 
 export async function* withIdleTimeout(
-  response: IncomingMessage,
+  hop: Hop,
   idleMs: number,
   url: string,
   attempts: () => number,
 ): AsyncGenerator<Uint8Array> {
+  const body = hop.response.body;
+  if (!body) return hop.done();
+  const reader = body.getReader();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const arm = () => {
     clearTimeout(timer);
     timer = setTimeout(
       () =>
-        response.destroy(
+        hop.cancel(
           new DownloadError('DOWNLOAD_TIMEOUT', `No data for ${idleMs} ms`, url, attempts(), undefined, {
             transient: true,
           }),
@@ -24,19 +26,20 @@ export async function* withIdleTimeout(
   };
   arm();
   try {
-    for await (const chunk of response) {
+    for (;;) {
+      let read: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        read = await reader.read();
+      } catch (error) {
+        // A read that failed without a typed reason lost the connection mid-body.
+        throw hopFailure(hop.ended, error, url, attempts(), 'DOWNLOAD_INTERRUPTED');
+      }
+      if (read.done) return hop.done();
       arm();
-      yield chunk instanceof Uint8Array ? chunk : new Uint8Array(chunk as ArrayBuffer);
+      yield read.value;
     }
-    if (!response.complete) {
-      throw new DownloadError('DOWNLOAD_INTERRUPTED', 'Connection closed mid-body', url, attempts(), undefined, {
-        transient: true,
-      });
-    }
-  } catch (error) {
-    if (error instanceof FileProcessingError) throw error;
-    throw networkError(error as NodeJS.ErrnoException, url, attempts(), 'DOWNLOAD_INTERRUPTED');
   } finally {
     clearTimeout(timer);
+    reader.releaseLock();
   }
 }

@@ -2,9 +2,9 @@
 import type { NetworkPolicy } from './guard.ts';
 
 export interface DownloadTimeouts {
-  /** TCP (and TLS) connection established. Default 10 s. */
+  /** TCP (and TLS) connection established. Default 10 s. Added to `firstByteMs`: the limit for the response headers. */
   connectMs?: number;
-  /** Response headers after the request was sent. Default 30 s. */
+  /** Response headers after the connection. Default 30 s. (`fetch` reports no connect event, so one limit, the sum.) */
   firstByteMs?: number;
   /** Longest gap between two body chunks. Default 30 s. */
   idleMs?: number;

@@ -289,10 +289,12 @@ describe('downloadFile streams from real loopback origins', () => {
     const download = await downloadFile(`${base}/stall`, { ...open, retries: 0, timeouts: { idleMs: 200 } });
     const stalled = await failure(new Response(download.stream).arrayBuffer());
     expect(stalled).toMatchObject({ code: 'DOWNLOAD_TIMEOUT' });
+    // `fetch` has no connect event: the connection and the first byte share one limit, their sum.
     const late = await failure(
-      downloadFile(`${base}/slow-headers`, { ...open, retries: 0, timeouts: { firstByteMs: 200 } }),
+      downloadFile(`${base}/slow-headers`, { ...open, retries: 0, timeouts: { connectMs: 100, firstByteMs: 200 } }),
     );
-    expect(late).toMatchObject({ code: 'DOWNLOAD_TIMEOUT' });
+    expect(late).toMatchObject({ code: 'DOWNLOAD_TIMEOUT', transient: true });
+    expect((late as Error).message).toContain('No response within 300 ms');
   });
 
   test('redirect chains are followed, capped, and loops detected', async () => {

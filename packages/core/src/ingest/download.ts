@@ -1,32 +1,24 @@
 /**
- * Safe streaming download: `node:http`/`https` with a `lookup` that runs the SSRF guard, so the address checked is
- * the address connected to; redirects followed by hand and re-checked on every hop; a size cap enforced before and
- * during the body; connect, first-byte, idle and total timeouts; retries with exponential backoff and jitter for
- * timeouts, resets, 5xx, 408, 425 and 429 (honouring `Retry-After`); an interrupted body resumes with `Range` when the
- * server supports it. Connections are kept alive and reused per origin (`download-agents.ts`).
+ * Safe streaming download: Bun's native `fetch` pinned to the address the SSRF guard checked (`download-request.ts`),
+ * so the address checked is the address connected to; redirects followed by hand and re-checked on every hop; a size
+ * cap enforced before and during the body; header, idle and total timeouts; retries with exponential backoff and
+ * jitter for timeouts, resets, 5xx, 408, 425 and 429 (honouring `Retry-After`); an interrupted body resumes with
+ * `Range` when the server supports it. Connections are kept alive and reused per checked address by `fetch`'s pool.
  */
-import http, { type IncomingMessage } from 'node:http';
-import https from 'node:https';
 import { FileProcessingError, FileSizeExceededError } from '../errors.ts';
 import { backoffMs } from '../retry/backoff.ts';
 import { retryDelayMs } from '../retry/retry-after.ts';
 import { isTransientStatus } from '../retry/transient.ts';
-import { agentFor } from './download-agents.ts';
 import { withIdleTimeout } from './download-body.ts';
-import { abortError, DownloadError, networkError } from './download-errors.ts';
+import { abortError, DownloadError } from './download-errors.ts';
+import { type Hop, requestOnce } from './download-request.ts';
 import type { Download, DownloadOptions } from './download-types.ts';
 import { checkUrl, safeUrl } from './guard.ts';
-import { guardedLookup } from './guarded-lookup.ts';
 
 export type { Download, DownloadOptions, DownloadRetry, DownloadTimeouts } from './download-types.ts';
 
 /** The seed's default cap when the caller gives none: 50 MB. */
 const DEFAULT_MAX_SIZE = 50 * 1024 * 1024;
-
-interface Attempt {
-  response: IncomingMessage;
-  url: URL;
-}
 
 /** Streams a URL's body. Rejects before any body byte for bad URLs, refused targets, bad statuses and oversize. */
 export async function downloadFile(input: string, requested: DownloadOptions = {}): Promise<Download> {
@@ -55,6 +47,13 @@ export async function downloadFile(input: string, requested: DownloadOptions = {
     timeouts.totalMs,
   );
   const signal = options.signal ? AbortSignal.any([options.signal, total.signal]) : total.signal;
+  const context = {
+    policy,
+    // `fetch` reports no connect event: the connection and the first byte share one limit.
+    headersMs: timeouts.connectMs + timeouts.firstByteMs,
+    signal,
+    attempts: () => attempts,
+  };
 
   const fail = (error: unknown): never => {
     clearTimeout(totalTimer);
@@ -62,10 +61,10 @@ export async function downloadFile(input: string, requested: DownloadOptions = {
   };
 
   /** One request, following redirects, retrying what is worth retrying. */
-  async function fetchWithRetries(headers: Record<string, string>): Promise<Attempt> {
+  async function fetchWithRetries(headers: Record<string, string>): Promise<Hop> {
     for (;;) {
       attempts += 1;
-      let attempt: Attempt;
+      let attempt: Hop;
       try {
         attempt = await followRedirects(startUrl, headers);
       } catch (error) {
@@ -74,19 +73,19 @@ export async function downloadFile(input: string, requested: DownloadOptions = {
         await pause(backoff(attempts), error);
         continue;
       }
-      const status = attempt.response.statusCode ?? 0;
+      const status = attempt.response.status;
       if (status >= 200 && status < 300) return attempt;
-      attempt.response.resume();
+      attempt.cancel();
       const error = new DownloadError(
         'DOWNLOAD_HTTP_STATUS',
-        `HTTP ${status} ${attempt.response.statusMessage ?? ''}`.trim(),
+        `HTTP ${status} ${attempt.response.statusText}`.trim(),
         safeUrl(attempt.url),
         attempts,
         status,
         { transient: isTransientStatus(status) },
       );
       if (!isTransientStatus(status) || attempts > retries) throw error;
-      const delayMs = retryDelayMs(attempts, attempt.response.headers['retry-after'], retryPolicy);
+      const delayMs = retryDelayMs(attempts, attempt.response.headers.get('retry-after'), retryPolicy);
       if (delayMs === undefined) throw error;
       await pause(delayMs, error);
     }
@@ -114,22 +113,22 @@ export async function downloadFile(input: string, requested: DownloadOptions = {
     });
   }
 
-  async function followRedirects(first: URL, headers: Record<string, string>): Promise<Attempt> {
+  async function followRedirects(first: URL, headers: Record<string, string>): Promise<Hop> {
     const seen = new Set<string>();
     let url = first;
     // The caller's headers (credentials) go to the origin it named and nowhere else: once a redirect leaves that
     // origin they are dropped for the rest of the chain, even if it comes back.
     let sameOrigin = true;
-    for (let hop = 0; ; hop++) {
+    for (let hops = 0; ; hops++) {
       seen.add(url.href);
       sameOrigin &&= url.origin === first.origin;
-      const response = await requestOnce(url, sameOrigin ? { ...options.headers, ...headers } : headers);
-      const status = response.statusCode ?? 0;
-      const location = response.headers.location;
-      if (![301, 302, 303, 307, 308].includes(status) || !location) return { response, url };
-      response.resume();
+      const hop = await requestOnce(url, sameOrigin ? { ...options.headers, ...headers } : headers, context);
+      const status = hop.response.status;
+      const location = hop.response.headers.get('location');
+      if (![301, 302, 303, 307, 308].includes(status) || !location) return hop;
+      hop.cancel();
       const next = new URL(location, url);
-      if (hop + 1 > (options.maxRedirects ?? 5)) {
+      if (hops + 1 > (options.maxRedirects ?? 5)) {
         throw new DownloadError('DOWNLOAD_REDIRECTS', 'Too many redirects', shown, attempts, status);
       }
       if (seen.has(next.href)) {
@@ -139,94 +138,22 @@ export async function downloadFile(input: string, requested: DownloadOptions = {
     }
   }
 
-  function requestOnce(url: URL, headers: Record<string, string>): Promise<IncomingMessage> {
-    const shownHop = safeUrl(url);
-    const lookup = guardedLookup(policy, shownHop);
-    const client = url.protocol === 'https:' ? https : http;
-    return new Promise<IncomingMessage>((resolve, reject) => {
-      let settled = false;
-      const done = (error?: unknown, response?: IncomingMessage) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(connectTimer);
-        clearTimeout(firstByteTimer);
-        signal.removeEventListener('abort', onAbort);
-        if (error) {
-          request.destroy();
-          reject(error);
-        } else resolve(response as IncomingMessage);
-      };
-      const request = client.request(url, {
-        method: 'GET',
-        headers: { 'user-agent': 'mediaforge', accept: '*/*', ...headers },
-        lookup,
-        // Kept-alive connections, pooled per network policy: every new connection runs `lookup` (the guard), so a
-        // pooled socket is one connected to an address this same policy allowed for this same host and port.
-        agent: agentFor(policy, url.protocol === 'https:'),
-      });
-      const onAbort = () => done(abortError(signal, shownHop, attempts));
-      signal.addEventListener('abort', onAbort, { once: true });
-      const connectTimer = setTimeout(
-        () =>
-          done(
-            new DownloadError(
-              'DOWNLOAD_TIMEOUT',
-              `Could not connect within ${timeouts.connectMs} ms`,
-              shownHop,
-              attempts,
-              undefined,
-              {
-                transient: true,
-              },
-            ),
-          ),
-        timeouts.connectMs,
-      );
-      let firstByteTimer: ReturnType<typeof setTimeout> | undefined;
-      request.on('socket', (socket) => {
-        const connected = () => {
-          clearTimeout(connectTimer);
-          firstByteTimer = setTimeout(
-            () =>
-              done(
-                new DownloadError(
-                  'DOWNLOAD_TIMEOUT',
-                  `No response within ${timeouts.firstByteMs} ms`,
-                  shownHop,
-                  attempts,
-                  undefined,
-                  {
-                    transient: true,
-                  },
-                ),
-              ),
-            timeouts.firstByteMs,
-          );
-        };
-        if (!socket.connecting) connected();
-        else socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', connected);
-      });
-      request.on('response', (response) => done(undefined, response));
-      request.on('error', (error: NodeJS.ErrnoException) => done(networkError(error, shownHop, attempts)));
-      request.end();
-    });
-  }
-
   // First attempt: everything up to the response headers.
-  let attempt: Attempt;
+  let attempt: Hop;
   try {
     attempt = await fetchWithRetries({});
   } catch (error) {
     return fail(error);
   }
   const { response } = attempt;
-  const declared = response.headers['content-length'] ? Number(response.headers['content-length']) : undefined;
+  const header = (name: string) => response.headers.get(name) ?? undefined;
+  const declared = header('content-length') ? Number(header('content-length')) : undefined;
   if (options.maxSize !== undefined && declared !== undefined && declared > options.maxSize) {
-    response.destroy();
+    attempt.cancel();
     return fail(new FileSizeExceededError(options.maxSize, declared, `The download (${shown})`));
   }
-  const validator = response.headers.etag ?? response.headers['last-modified'];
-  const resumable = response.headers['accept-ranges'] === 'bytes' && Boolean(validator);
+  const validator = header('etag') ?? header('last-modified');
+  const resumable = header('accept-ranges') === 'bytes' && Boolean(validator);
 
   let received = 0;
   let lastProgress = 0;
@@ -239,13 +166,12 @@ export async function downloadFile(input: string, requested: DownloadOptions = {
   };
 
   async function* body(): AsyncGenerator<Uint8Array> {
-    let current: IncomingMessage = response;
-    const onAbort = () => current.destroy(abortError(signal, shown, attempts));
-    signal.addEventListener('abort', onAbort, { once: true });
+    // Each hop ends itself when the download's signal fires; its body then fails with that reason.
+    let current: Hop = attempt;
     try {
       yield* resumingBody();
     } finally {
-      signal.removeEventListener('abort', onAbort);
+      current.cancel();
     }
 
     /**
@@ -253,7 +179,7 @@ export async function downloadFile(input: string, requested: DownloadOptions = {
      * 200 because the file changed) makes the whole download transient: the bytes already passed on cannot be
      * taken back, but a fresh attempt (the queue's retry) starts over.
      */
-    async function resumeAt(offset: number, lost: unknown): Promise<IncomingMessage> {
+    async function resumeAt(offset: number, lost: unknown): Promise<Hop> {
       const cannot = (status: number | undefined, cause: unknown) =>
         new DownloadError(
           'DOWNLOAD_INTERRUPTED',
@@ -263,19 +189,19 @@ export async function downloadFile(input: string, requested: DownloadOptions = {
           status,
           { transient: true, cause },
         );
-      let next: Attempt;
+      let next: Hop;
       try {
         next = await fetchWithRetries({ range: `bytes=${offset}-`, 'if-range': String(validator) });
       } catch (error) {
         if (error instanceof DownloadError && error.code === 'DOWNLOAD_HTTP_STATUS') throw cannot(error.status, error);
         throw error;
       }
-      const range = /^bytes (\d+)-/.exec(String(next.response.headers['content-range'] ?? ''));
-      if (next.response.statusCode !== 206 || Number(range?.[1]) !== offset) {
-        next.response.destroy();
-        throw cannot(next.response.statusCode, lost);
+      const range = /^bytes (\d+)-/.exec(next.response.headers.get('content-range') ?? '');
+      if (next.response.status !== 206 || Number(range?.[1]) !== offset) {
+        next.cancel();
+        throw cannot(next.response.status, lost);
       }
-      return next.response;
+      return next;
     }
 
     async function* resumingBody(): AsyncGenerator<Uint8Array> {
@@ -284,7 +210,7 @@ export async function downloadFile(input: string, requested: DownloadOptions = {
           for await (const chunk of withIdleTimeout(current, timeouts.idleMs, shown, () => attempts)) {
             received += chunk.byteLength;
             if (options.maxSize !== undefined && received > options.maxSize) {
-              current.destroy();
+              current.cancel();
               throw new FileSizeExceededError(options.maxSize, received, `The download (${shown})`);
             }
             progress();
@@ -305,7 +231,7 @@ export async function downloadFile(input: string, requested: DownloadOptions = {
           progress(true);
           return;
         } catch (error) {
-          current.destroy();
+          current.cancel();
           if (signal.aborted) throw abortError(signal, shown, attempts, error);
           const transient = error instanceof FileProcessingError && error.transient;
           if (!transient || !resumable || attempts > retries) {
@@ -345,15 +271,17 @@ export async function downloadFile(input: string, requested: DownloadOptions = {
     async cancel() {
       clearTimeout(totalTimer);
       await iterator.return(undefined);
-      response.destroy();
+      attempt.cancel();
     },
   });
 
+  const contentType = header('content-type');
+  const contentDisposition = header('content-disposition');
   return {
     url: safeUrl(attempt.url),
-    status: response.statusCode ?? 200,
-    ...(response.headers['content-type'] ? { contentType: response.headers['content-type'] } : {}),
-    ...(response.headers['content-disposition'] ? { contentDisposition: response.headers['content-disposition'] } : {}),
+    status: response.status,
+    ...(contentType ? { contentType } : {}),
+    ...(contentDisposition ? { contentDisposition } : {}),
     ...(declared !== undefined ? { contentLength: declared } : {}),
     stream,
   };
