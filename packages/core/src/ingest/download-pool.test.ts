@@ -9,6 +9,11 @@ let connections = 0;
 const asked: http.IncomingHttpHeaders[] = [];
 const origin = http.createServer((request, response) => {
   asked.push(request.headers);
+  if (request.url === '/partial' || request.url === '/whole-part') {
+    const whole = request.url === '/whole-part';
+    response.writeHead(206, { 'content-range': whole ? 'bytes 0-9/10' : 'bytes 0-9/100' });
+    return response.end('0123456789');
+  }
   if (request.url === '/gzip') {
     response.writeHead(200, { 'content-encoding': 'gzip', 'content-type': 'audio/wav' });
     return response.end(gzipSync(Buffer.alloc(4096, 1)));
@@ -68,6 +73,24 @@ test('an address that refuses the connection is passed over for the next one the
   await expect(downloadBytes(url, { policy: { allowHosts: [], resolve: mixed }, retries: 0 })).rejects.toBeInstanceOf(
     UrlNotAllowedError,
   );
+});
+
+test("a library caller's own Host or Accept-Encoding, in any case, cannot replace the ones set", async () => {
+  await downloadBytes(`http://127.0.0.1:${port}/headers`, {
+    ...open,
+    headers: { Host: 'evil.example', 'Accept-Encoding': 'gzip', 'X-Mine': 'kept' },
+  });
+  const seen = asked.at(-1);
+  expect(seen?.host).toBe(`127.0.0.1:${port}`);
+  expect(seen?.['accept-encoding']).toBe('identity');
+  expect(seen?.['x-mine']).toBe('kept');
+});
+
+test('a 206 to a request for the whole file is refused unless the part is all of it', async () => {
+  const error = await downloadBytes(`http://127.0.0.1:${port}/partial`, { ...open, retries: 0 }).catch((e) => e);
+  expect(error).toMatchObject({ code: 'DOWNLOAD_HTTP_STATUS', status: 206, transient: false });
+  const { bytes } = await downloadBytes(`http://127.0.0.1:${port}/whole-part`, open);
+  expect(new TextDecoder().decode(bytes)).toBe('0123456789');
 });
 
 test('bodies are stored as sent: no compression asked for, and a compressed reply is not undone', async () => {

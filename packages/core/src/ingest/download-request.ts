@@ -91,7 +91,8 @@ export async function requestOnce(url: URL, headers: Record<string, string>, con
       headers: {
         'user-agent': 'mediaforge',
         accept: '*/*',
-        ...headers,
+        // Lower-cased, so that the values set below replace a caller's `Host` or `Accept-Encoding` in any case.
+        ...Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value])),
         // The body is stored as the server sent it: no compression asked for, none undone.
         'accept-encoding': 'identity',
         host: url.host,

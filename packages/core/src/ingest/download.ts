@@ -147,6 +147,16 @@ export async function downloadFile(input: string, requested: DownloadOptions = {
   }
   const { response } = attempt;
   const header = (name: string) => response.headers.get(name) ?? undefined;
+  // A part of the file, unasked for, is not the file (unless the part is all of it).
+  if (response.status === 206) {
+    const range = /^bytes 0-(\d+)\/(\d+)$/.exec(header('content-range') ?? '');
+    if (!range || Number(range[1]) + 1 !== Number(range[2])) {
+      attempt.cancel();
+      return fail(
+        new DownloadError('DOWNLOAD_HTTP_STATUS', 'HTTP 206: the server sent part of the file', shown, attempts, 206),
+      );
+    }
+  }
   const declared = header('content-length') ? Number(header('content-length')) : undefined;
   if (options.maxSize !== undefined && declared !== undefined && declared > options.maxSize) {
     attempt.cancel();

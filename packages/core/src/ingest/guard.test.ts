@@ -61,7 +61,11 @@ describe('the SSRF guard refuses non-public targets by default', () => {
             { address: '10.0.0.5', family: 4 },
           ]
         : [{ address: '93.184.216.34', family: 4 }];
-    await expect(resolveChecked('rebind.example', { resolve })).rejects.toBeInstanceOf(UrlNotAllowedError);
+    const refused = await resolveChecked('rebind.example', { resolve }).catch((e: Error) => e);
+    expect(refused).toBeInstanceOf(UrlNotAllowedError);
+    // Its kind, never the internal address the caller did not give (a probe of the server's DNS).
+    expect((refused as Error).message).toContain('rebind.example resolves to a private address');
+    expect((refused as Error).message).not.toContain('10.0.0.5');
     expect(await resolveChecked('ok.example', { resolve })).toEqual([{ address: '93.184.216.34', family: 4 }]);
   });
 
@@ -76,6 +80,34 @@ describe('the SSRF guard refuses non-public targets by default', () => {
 
   test('URLs shown in errors carry no credentials or query secrets', () => {
     expect(safeUrl('https://u:p@host.example/a.mp3?X-Amz-Signature=abc')).toBe('https://host.example/a.mp3?…');
+  });
+
+  test('a string that is not a URL is shown without what looks like credentials, its query or its fragment', () => {
+    for (const input of [
+      'https://user:hunter2@exa mple.com/x?token=SECRETTOKEN',
+      'https://bob:hunter2@bad host.example/a.wav?X-Amz-Signature=SECRET',
+      'http://a b/c#SECRET',
+      'http://user:pa@ss:hunter2@bad host/x',
+    ]) {
+      let error: unknown;
+      try {
+        checkUrl(input);
+      } catch (e) {
+        error = e;
+      }
+      expect(error, input).toMatchObject({ code: 'INVALID_URL' });
+      const message = (error as Error).message;
+      expect(message, input).not.toMatch(/hunter2|SECRET|user:|bob:/);
+    }
+    expect(() => checkUrl('https://u:p@exa mple.com/x?t=1')).toThrow('Not a valid URL: "https://exa mple.com/x…"');
+  });
+
+  test('Teredo and IPv6 benchmarking addresses are refused', () => {
+    expect(nonPublicReason('2001:0:4136:e378:8000:63bf:3fff:fdd2')).toBe('a Teredo tunnel address');
+    expect(nonPublicReason('2001:2::1')).toBe('a benchmarking address');
+    expect(() => checkUrl('http://[2001::1]/')).toThrow(UrlNotAllowedError);
+    // Other 2001: prefixes are ordinary global addresses.
+    expect(nonPublicReason('2001:4860:4860::8888')).toBeUndefined();
   });
 });
 

@@ -59,6 +59,22 @@ export function publicSourceUrl(url: string | URL): string | undefined {
   }
 }
 
+/**
+ * What an error may show of a string that does not parse as a URL: without what looks like credentials (anything
+ * before an `@` in the authority), without its query and fragment, at most 200 characters. A typo in a signed URL
+ * must not print its token or password.
+ */
+export function shownInvalid(input: string): string {
+  const bare = input.split(/[?#]/, 1)[0] ?? '';
+  const authority = /^([^:/?#]*:\/\/)([^/?#]*)/.exec(bare);
+  const withoutUser =
+    authority && (authority[2] as string).includes('@')
+      ? `${authority[1]}${(authority[2] as string).slice((authority[2] as string).lastIndexOf('@') + 1)}${bare.slice(authority[0].length)}`
+      : bare;
+  const elided = withoutUser.length < input.length ? `${withoutUser.slice(0, 200)}…` : withoutUser.slice(0, 200);
+  return elided;
+}
+
 const isAllowedHost = (host: string, policy: NetworkPolicy) => {
   const wanted = host.toLowerCase().replace(/^\[|\]$/g, '');
   return (policy.allowHosts ?? []).some((allowed) => allowed.toLowerCase().replace(/^\[|\]$/g, '') === wanted);
@@ -70,7 +86,7 @@ export function checkUrl(input: string | URL, policy: NetworkPolicy = {}): URL {
   try {
     url = new URL(String(input));
   } catch {
-    throw new FileProcessingError(`Not a valid URL: ${JSON.stringify(String(input).slice(0, 200))}.`, 'INVALID_URL');
+    throw new FileProcessingError(`Not a valid URL: ${JSON.stringify(shownInvalid(String(input)))}.`, 'INVALID_URL');
   }
   const shown = safeUrl(url);
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
@@ -110,7 +126,9 @@ export async function resolveChecked(
   if (policy.allowPrivate || isAllowedHost(host, policy)) return addresses;
   for (const { address } of addresses) {
     const reason = nonPublicReason(address);
-    if (reason) throw new UrlNotAllowedError(shownUrl, `${host} resolves to ${address}, ${reason}`);
+    // The address itself stays out of the message: it may be an internal one the caller never gave (a probe of the
+    // server's DNS); its kind is enough to act on.
+    if (reason) throw new UrlNotAllowedError(shownUrl, `${host} resolves to ${reason}`);
   }
   return addresses;
 }

@@ -108,6 +108,9 @@ function v6Problem(address: string): string | undefined {
   if ((first & 0xfe00) === 0xfc00) return 'a unique local (private) address';
   if ((first & 0xff00) === 0xff00) return 'a multicast address';
   if (first === 0x2001 && g[1] === 0x0db8) return 'a documentation address';
+  // Teredo (2001::/32) tunnels to an IPv4 address it carries obfuscated; no media origin needs one.
+  if (first === 0x2001 && g[1] === 0) return 'a Teredo tunnel address';
+  if (first === 0x2001 && g[1] === 2 && g[2] === 0) return 'a benchmarking address';
   if (first === 0x0100 && zeros(0) && g[1] === 0 && g[2] === 0 && g[3] === 0) return 'a discard-only address';
   if (first === 0xfd00 && g[1] === 0x0ec2) return 'a cloud metadata address';
   return undefined;

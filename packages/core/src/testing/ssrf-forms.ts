@@ -1,6 +1,6 @@
 /**
  * URL forms the SSRF guard must refuse without an opt-in: loopback, private, link-local, metadata and multicast
- * addresses in every spelling (decimal, octal, hex, short forms, IPv6, IPv4-mapped, NAT64, 6to4), local names,
+ * addresses in every spelling (decimal, octal, hex, short forms, IPv6, IPv4-mapped, NAT64, 6to4, Teredo), local names,
  * non-http schemes and credentials. Shared by the guard's unit tests and the chaos suite's API and CLI cases.
  */
 export const SSRF_URL_FORMS: readonly string[] = [
@@ -35,6 +35,7 @@ export const SSRF_URL_FORMS: readonly string[] = [
   'http://[64:ff9b::127.0.0.1]/',
   'http://[64:ff9b::a9fe:a9fe]/',
   'http://[2002:7f00:1::]/',
+  'http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/',
   'http://[fe80::1]/',
   'http://[fc00::1]/',
   'http://[fd00:ec2::254]/',
