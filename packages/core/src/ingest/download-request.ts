@@ -1,13 +1,16 @@
 /**
  * One HTTP request of a download, through Bun's native `fetch` pinned to an address the SSRF guard checked
- * (decision 0053). The host is resolved and every address checked (`resolveChecked`), then `fetch` connects to the
- * first address itself: the URL names the IP, the `Host` header names the host, and for https the TLS server name
- * (SNI) and the certificate check use the host (`tls.serverName`), so the address checked is the address connected
- * to and the certificate is still verified for the name the caller gave. Bun pools kept-alive connections by address
+ * (decision 0053). The host is resolved and every address checked (`resolveChecked`), then `fetch` connects to a
+ * checked address itself (the next one when it refuses the connection): the URL names the IP, the `Host` header
+ * names the host, and for https the TLS server name (SNI) and the certificate check use the host (`tls.serverName`),
+ * so the address checked is the address connected to and the certificate is still verified for the name the caller
+ * gave. Bun pools kept-alive connections by address
  * and TLS settings, so a pooled connection is one to an address checked under the same rules for the same name.
  *
  * Why not `node:http` any more: its parser handed every socket read to JavaScript as a fresh buffer, ~52% of the
- * main thread of a large download (BENCHMARKS.md, fourth round); `fetch` reads the socket in native code.
+ * main thread of a large download (BENCHMARKS.md, fourth round); `fetch` reads the socket on its own native thread.
+ * On this 2-core machine that bought memory (a 1 GiB ingest peaks ~30 MiB lower), not speed: the machine's CPU,
+ * not the event loop, bounds a large ingest now (fifth round).
  */
 import { FileProcessingError } from '../errors.ts';
 import { abortError, DownloadError, type DownloadErrorCode, networkError } from './download-errors.ts';

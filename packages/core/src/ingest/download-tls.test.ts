@@ -2,7 +2,7 @@ import { expect, test } from 'bun:test';
 import { join } from 'node:path';
 
 // A real TLS origin in a child process that trusts the test CA (NODE_EXTRA_CA_CERTS is read at start-up only).
-const child = join(import.meta.dir, 'download-tls.child.ts');
+const child = join(import.meta.dir, '../../test/download-tls.child.ts');
 const run = async (env: Record<string, string>) => {
   const proc = Bun.spawn([process.execPath, child], {
     env: { ...process.env, ...env },

@@ -141,6 +141,9 @@ const raw = Bun.listen<{ buffer: string }>({
           return;
         }
         socket.end();
+      } else if (path === '/bad-location') {
+        socket.write(head('302 Found', { location: 'http://[::1', 'content-length': 0 }));
+        socket.end();
       } else if (path === '/lie-huge') {
         // Declares a small length but the cap must be enforced on what arrives: send without a length instead.
         socket.write(head('200 OK', { 'content-type': 'application/octet-stream' }));
@@ -309,6 +312,10 @@ describe('downloadFile streams from real loopback origins', () => {
       code: 'DOWNLOAD_REDIRECTS',
     });
     expect(await failure(downloadFile(`${base}/loop`, open))).toMatchObject({ code: 'DOWNLOAD_REDIRECTS' });
+    expect(await failure(downloadFile(`${rawBase}/bad-location`, open))).toMatchObject({
+      code: 'DOWNLOAD_REDIRECTS',
+      message: expect.stringContaining('no valid URL'),
+    });
   });
 
   test('cancelling with the signal stops the download', async () => {

@@ -127,7 +127,12 @@ export async function downloadFile(input: string, requested: DownloadOptions = {
       const location = hop.response.headers.get('location');
       if (![301, 302, 303, 307, 308].includes(status) || !location) return hop;
       hop.cancel();
-      const next = new URL(location, url);
+      let next: URL;
+      try {
+        next = new URL(location, url);
+      } catch {
+        throw new DownloadError('DOWNLOAD_REDIRECTS', 'The redirect names no valid URL', shown, attempts, status);
+      }
       if (hops + 1 > (options.maxRedirects ?? 5)) {
         throw new DownloadError('DOWNLOAD_REDIRECTS', 'Too many redirects', shown, attempts, status);
       }

@@ -4,9 +4,9 @@
  * 127.0.0.1. Prints what each download did, as JSON.
  */
 import { join } from 'node:path';
-import { downloadBytes } from './download.ts';
+import { downloadBytes } from '../src/ingest/download.ts';
 
-const fixtures = join(import.meta.dir, '../../test/fixtures/tls');
+const fixtures = join(import.meta.dir, 'fixtures/tls');
 const hosts: string[] = [];
 const server = Bun.serve({
   hostname: '127.0.0.1',
