@@ -127,6 +127,38 @@ describeBackends('direct uploads with one-time tokens (local disk)', (backend) =
     expect(await errorOf(done)).toMatchObject({ status: 404, code: 'UPLOAD_NOT_FOUND' });
   });
 
+  test('completing a token upload whose PUT is still arriving says so, and how to recover if it was cut off', async () => {
+    const { uid } = await createRecord(api, 'image');
+    const ticket = await ticketFor(api, uid);
+    const png = await fixture('fixture.png').bytes();
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const body = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        controller.enqueue(png.slice(0, 100));
+        await held;
+        controller.enqueue(png.slice(100));
+        controller.close();
+      },
+    });
+    const put = api.call('PUT', ticket.url, { body, headers: { 'content-length': String(png.byteLength) } });
+    let message = '';
+    for (let i = 0; i < 100 && !message.includes('still being received'); i++) {
+      const early = await api.call('POST', `/v1/records/${uid}/file/complete`, { json: { uploadId: ticket.uploadId } });
+      const error = await errorOf(early);
+      expect(error).toMatchObject({ status: 409, code: 'UPLOAD_NOT_RECEIVED' });
+      message = error.message;
+      if (!message.includes('still being received')) await Bun.sleep(20);
+    }
+    expect(message).toContain('request a new upload URL');
+    release();
+    expect((await put).status).toBe(200);
+    const done = await api.call('POST', `/v1/records/${uid}/file/complete`, { json: { uploadId: ticket.uploadId } });
+    expect(done.status).toBe(201);
+  });
+
   test('wrong owner: bob can neither get a URL for, PUT to, nor complete alice’s upload', async () => {
     const { uid } = await createRecord(api, 'image');
     const denied = await api.call('POST', `/v1/records/${uid}/upload-url`, { as: 'bob', json: {} });

@@ -63,7 +63,13 @@ const bound = (what: string, integer = false) =>
       if (value === '') return undefined;
       if (typeof value !== 'string') return value;
       return (integer ? /^\d{1,16}$/ : /^\d{1,16}(\.\d{1,16})?$/).test(value) ? Number(value) : Number.NaN;
-    }, (integer ? z.number().int() : z.number()).min(0).max(MAX_MEDIA_BOUND).optional())
+    }, (integer
+      ? z.number({ error: 'expected a whole number in plain decimal digits (0 or more)' }).int()
+      : z.number({ error: 'expected a number in plain decimal digits (0 or more)' })
+    )
+      .min(0)
+      .max(MAX_MEDIA_BOUND)
+      .optional())
     .openapi({ description: what, type: integer ? 'integer' : 'number' });
 
 /** `GET /v1/records` range filters; min above max is refused by the core (400 VALIDATION_ERROR). */

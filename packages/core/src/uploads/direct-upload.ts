@@ -166,7 +166,7 @@ export async function completeDirectUpload(
   if (row.recordUid !== parseUid(uid) || row.kind === 'tus') throw uploadNotFound(uploadId);
   const from = row.kind === 'presigned' ? (['issued'] as const) : (['received'] as const);
   if (!(await moveStagedUpload(ctx.db, row.id, from, 'completing'))) {
-    if (row.state === 'issued' || row.state === 'receiving') throw notReceived(row.id);
+    if (row.state === 'issued' || row.state === 'receiving') throw notReceived(row.id, row.state);
     throw uploadUsed(row.id, row.state);
   }
   const staged = await ctx.store.get(row.stagingKey);
@@ -193,12 +193,16 @@ export async function completeDirectUpload(
   }
 }
 
-function notReceived(id: string): FileProcessingError {
-  return new FileProcessingError(
-    `Upload ${id} has no bytes in storage yet; PUT the file to its upload URL first.`,
-    'UPLOAD_NOT_RECEIVED',
-    { details: { uploadId: id } },
-  );
+function notReceived(id: string, state?: string): FileProcessingError {
+  // A token upload already being received cannot be PUT again: if that PUT was cut off (a dropped connection, a
+  // server restart), only a new upload URL helps; the stuck one expires with its URL.
+  const what =
+    state === 'receiving'
+      ? 'its PUT is still being received, or was cut off; if it was, request a new upload URL'
+      : 'PUT the file to its upload URL first';
+  return new FileProcessingError(`Upload ${id} has no bytes in storage yet; ${what}.`, 'UPLOAD_NOT_RECEIVED', {
+    details: { uploadId: id, ...(state ? { state } : {}) },
+  });
 }
 
 function hashToken(secret: string): string {
