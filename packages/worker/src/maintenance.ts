@@ -1,8 +1,8 @@
 /** The housekeeping every worker does on a timer: idempotent, so no leader is needed. */
 import {
-  asDatabaseError,
   backoffMs,
   type Db,
+  isTransientDatabaseFailure,
   type Logger,
   pruneFinished,
   reapExpiredLeases,
@@ -24,7 +24,7 @@ export async function registerPatiently(db: Db, registration: Parameters<typeof 
       await registerWorker(db, registration);
       return;
     } catch (error) {
-      if (attempt >= REGISTER_ATTEMPTS || !asDatabaseError(error)?.transient) throw error;
+      if (attempt >= REGISTER_ATTEMPTS || !isTransientDatabaseFailure(error)) throw error;
       await Bun.sleep(backoffMs(attempt, { baseMs: 200, maxMs: 3000 }));
     }
   }

@@ -3,7 +3,7 @@ import {
   backoffMs,
   createLogger,
   type Database,
-  FileProcessingError,
+  isTransientDatabaseFailure,
   type Logger,
   loadSettings,
   openDatabaseFromSettings,
@@ -181,7 +181,7 @@ async function openPatiently(
     try {
       return await openDatabaseFromSettings(settings);
     } catch (error) {
-      const transient = error instanceof FileProcessingError && error.transient;
+      const transient = isTransientDatabaseFailure(error);
       if (!transient || signal?.aborted || Date.now() >= deadline) throw error;
       const delayMs = Math.min(backoffMs(attempt, { baseMs: 500, maxMs: 5000 }), Math.max(0, deadline - Date.now()));
       logger.warn({ err: (error as Error).message, attempt, retryInMs: delayMs }, 'database unreachable; retrying');

@@ -4,7 +4,7 @@ import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { DatabaseError, FileProcessingError } from '../errors.ts';
 import { openDatabase } from './database.ts';
-import { asDatabaseError } from './errors.ts';
+import { asDatabaseError, isTransientDatabaseFailure } from './errors.ts';
 
 async function thrown(promise: Promise<unknown>): Promise<unknown> {
   try {
@@ -61,4 +61,16 @@ describe('asDatabaseError', () => {
     expect(asDatabaseError(new FileProcessingError('typed already', 'INTEGRITY_ERROR'))).toBeUndefined();
     expect(asDatabaseError('a string')).toBeUndefined();
   });
+});
+
+test('isTransientDatabaseFailure: a connection reset under a query may pass, a refused statement or a bug may not', () => {
+  const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET', syscall: 'read' });
+  expect(asDatabaseError(reset)).toBeUndefined();
+  expect(isTransientDatabaseFailure(reset)).toBe(true);
+  const closed = Object.assign(new Error('write CONNECTION_CLOSED 127.0.0.1:5432'), { code: 'CONNECTION_CLOSED' });
+  expect(isTransientDatabaseFailure(closed)).toBe(true);
+  const refused = Object.assign(new Error('syntax error'), { name: 'PostgresError', code: '42601' });
+  expect(isTransientDatabaseFailure(refused)).toBe(false);
+  expect(isTransientDatabaseFailure(new TypeError('x is not a function'))).toBe(false);
+  expect(isTransientDatabaseFailure(new DatabaseError('lost', { transient: true }))).toBe(true);
 });

@@ -6,7 +6,7 @@
  */
 import { DrizzleQueryError } from 'drizzle-orm';
 import { DatabaseError, FileProcessingError } from '../errors.ts';
-import { isTransientDatabaseCode } from '../retry/transient.ts';
+import { isTransientDatabaseCode, isTransientNetworkError } from '../retry/transient.ts';
 
 interface DriverError {
   code?: unknown;
@@ -63,4 +63,15 @@ function refusedValueMessage(code: string, reason: string): string {
   if (code === '22007' || code === '22008') return 'Invalid date or time.';
   if (code === '22P02') return 'A value has the wrong form for its field.';
   return 'A value was refused as invalid.';
+}
+
+/**
+ * True when a database call failed in a way a later attempt may not meet: a transient driver error, or a connection
+ * reset or closed under it (postgres.js passes `read ECONNRESET` through as node:net's error, which `asDatabaseError`
+ * does not claim, since the same error from elsewhere is not the database's).
+ */
+export function isTransientDatabaseFailure(error: unknown): boolean {
+  if (asDatabaseError(error)?.transient) return true;
+  if (error instanceof FileProcessingError) return error.transient;
+  return error instanceof Error && isTransientNetworkError(error as Error & { code?: unknown });
 }

@@ -9,6 +9,7 @@
  */
 import type postgres from 'postgres';
 import { backoffMs } from '../retry/backoff.ts';
+import { isTransientDatabaseFailure } from './errors.ts';
 
 type Postgres = typeof postgres;
 
@@ -69,8 +70,15 @@ export function createPgListener(factory: Postgres, url: string): PgListener {
         try {
           await client.unsafe(`listen ${quote(channel)}`);
         } catch (error) {
-          channels.delete(channel);
-          throw error;
+          // A connection refused or lost is what resubscribing is for: the channel stays and is listened to again
+          // with backoff (a worker started while the database flaps used to exit 1 here, on `read ECONNRESET`).
+          // Until then its listeners only poll. Anything else (a refused statement) is the caller's to see.
+          if (!isTransientDatabaseFailure(error)) {
+            channels.delete(channel);
+            throw error;
+          }
+          failures += 1;
+          schedule(backoffMs(failures, { baseMs: 200, maxMs: 10_000 }));
         }
       }
       listeners.add(onPayload);

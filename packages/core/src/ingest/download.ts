@@ -180,9 +180,10 @@ export async function downloadFile(input: string, requested: DownloadOptions = {
     options.onProgress(received, declared);
   };
 
+  // The hop whose body is being read (a resumed download moves on to a new one). Each hop ends itself when the
+  // download's signal fires; its body then fails with that reason.
+  let current: Hop = attempt;
   async function* body(): AsyncGenerator<Uint8Array> {
-    // Each hop ends itself when the download's signal fires; its body then fails with that reason.
-    let current: Hop = attempt;
     try {
       yield* resumingBody();
     } finally {
@@ -285,8 +286,9 @@ export async function downloadFile(input: string, requested: DownloadOptions = {
     },
     async cancel() {
       clearTimeout(totalTimer);
+      // The request first, so that a read it has in progress ends with it.
+      current.cancel();
       await iterator.return(undefined);
-      attempt.cancel();
     },
   });
 
