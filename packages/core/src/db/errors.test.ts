@@ -71,6 +71,11 @@ test('isTransientDatabaseFailure: a connection reset under a query may pass, a r
   expect(isTransientDatabaseFailure(closed)).toBe(true);
   const refused = Object.assign(new Error('syntax error'), { name: 'PostgresError', code: '42601' });
   expect(isTransientDatabaseFailure(refused)).toBe(false);
+  const aborted = Object.assign(new Error('current transaction is aborted, commands ignored until end of block'), {
+    name: 'PostgresError',
+    code: '25P02',
+  });
+  expect(isTransientDatabaseFailure(aborted)).toBe(false);
   expect(isTransientDatabaseFailure(new TypeError('x is not a function'))).toBe(false);
   expect(isTransientDatabaseFailure(new DatabaseError('lost', { transient: true }))).toBe(true);
 });

@@ -71,7 +71,9 @@ function refusedValueMessage(code: string, reason: string): string {
  * does not claim, since the same error from elsewhere is not the database's).
  */
 export function isTransientDatabaseFailure(error: unknown): boolean {
-  if (asDatabaseError(error)?.transient) return true;
+  // The driver's own verdict wins when it has one ("current transaction is aborted" is not a lost connection).
+  const claimed = asDatabaseError(error);
+  if (claimed) return claimed.transient;
   if (error instanceof FileProcessingError) return error.transient;
   return error instanceof Error && isTransientNetworkError(error as Error & { code?: unknown });
 }
