@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
 import { createApp } from '@mediaforge/api';
 import { createLogger, type Database, loadSettings, openDatabase, records, registerWorker } from '@mediaforge/core';
-import { createTestPostgres, type TestPostgres } from '@mediaforge/core/testing';
+import { createTestPostgres, startTcpProxy, type TestPostgres } from '@mediaforge/core/testing';
 import { createFileStore } from '@mediaforge/storage';
 import { eq } from 'drizzle-orm';
 import { tempDir } from '../support/cli.ts';
@@ -118,7 +118,7 @@ describe('nothing leaks', () => {
 
   test('a database that is down: /ready and 503s carry no SQL, host or port', async () => {
     // The database is reached through a proxy that then goes away, as a restarting server would.
-    const proxy = startProxy(new URL(postgres.url));
+    const proxy = startTcpProxy(new URL(postgres.url));
     const url = new URL(postgres.url);
     url.port = String(proxy.port);
     const down = await openDatabase({ url: url.toString(), maxConnections: 2 });
@@ -244,49 +244,3 @@ describe('ranges, sizes and per-key uploads', () => {
     expect((await api.call('POST', `/v1/records/${third}/generate`, { json: { fileSizeKb: 1 } })).status).toBe(200);
   });
 });
-
-/** A TCP proxy to `target`; `stop()` closes it and every connection through it. */
-function startProxy(target: URL) {
-  const peers = new Set<{ end(): void }>();
-  const listener = Bun.listen<{ upstream?: Bun.Socket<undefined>; pending: Uint8Array[] }>({
-    hostname: '127.0.0.1',
-    port: 0,
-    socket: {
-      open(client) {
-        client.data = { pending: [] };
-        peers.add(client);
-        void Bun.connect({
-          hostname: target.hostname,
-          port: Number(target.port || 5432),
-          socket: {
-            data: (_upstream, chunk) => void client.write(chunk),
-            close: () => {
-              client.end();
-            },
-            error: () => {
-              client.end();
-            },
-          },
-        }).then((upstream) => {
-          peers.add(upstream);
-          client.data.upstream = upstream;
-          for (const chunk of client.data.pending.splice(0)) upstream.write(chunk);
-        });
-      },
-      data(client, chunk) {
-        if (client.data.upstream) client.data.upstream.write(chunk);
-        else client.data.pending.push(new Uint8Array(chunk));
-      },
-      close(client) {
-        client.data.upstream?.end();
-      },
-    },
-  });
-  return {
-    port: listener.port,
-    stop() {
-      listener.stop(true);
-      for (const peer of peers) peer.end();
-    },
-  };
-}

@@ -3,56 +3,20 @@
  * (what a worker met when it started while the database flapped: `read ECONNRESET`, exit 1, found by the chaos suite).
  */
 import { afterAll, describe, expect, test } from 'bun:test';
-import type { Socket } from 'bun';
 import postgres from 'postgres';
 import { skipPostgres, TEST_DATABASE_URL } from '../testing/backends.ts';
+import { startTcpProxy } from '../testing/tcp-proxy.ts';
 import { createPgListener } from './pg-listener.ts';
 
-const target = new URL(TEST_DATABASE_URL);
 let resetsLeft = 0;
-const upstreams = new Set<Socket<unknown>>();
-const proxy = Bun.listen<{ upstream?: Socket<unknown>; pending: Uint8Array[] }>({
-  hostname: '127.0.0.1',
-  port: 0,
-  socket: {
-    async open(client) {
-      client.data = { pending: [] };
-      if (resetsLeft > 0) {
-        resetsLeft -= 1;
-        client.terminate();
-        return;
-      }
-      const upstream = await Bun.connect({
-        hostname: target.hostname,
-        port: Number(target.port || 5432),
-        socket: {
-          data: (_socket, bytes) => void client.write(bytes),
-          close: () => {
-            client.end();
-          },
-          error: () => {
-            client.end();
-          },
-        },
-      });
-      upstreams.add(upstream);
-      client.data.upstream = upstream;
-      for (const bytes of client.data.pending) upstream.write(bytes);
-      client.data.pending = [];
-    },
-    data(client, bytes) {
-      if (client.data.upstream) client.data.upstream.write(bytes);
-      else client.data.pending.push(new Uint8Array(bytes));
-    },
-    close(client) {
-      client.data.upstream?.end();
-    },
+const proxy = startTcpProxy(new URL(TEST_DATABASE_URL), {
+  refuse: () => {
+    if (resetsLeft === 0) return false;
+    resetsLeft -= 1;
+    return true;
   },
 });
-afterAll(() => {
-  for (const upstream of upstreams) upstream.end();
-  proxy.stop(true);
-});
+afterAll(() => proxy.stop());
 
 describe.skipIf(skipPostgres)('LISTEN on PostgreSQL', () => {
   test('a first LISTEN whose connection is reset does not fail: it is listened to again, and notifications arrive', async () => {

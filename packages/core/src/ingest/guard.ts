@@ -64,7 +64,7 @@ export function publicSourceUrl(url: string | URL): string | undefined {
  * before an `@` in the authority), without its query and fragment, at most 200 characters. A typo in a signed URL
  * must not print its token or password.
  */
-export function shownInvalid(input: string): string {
+function shownInvalid(input: string): string {
   const bare = input.split(/[?#]/, 1)[0] ?? '';
   const authority = /^([^:/?#]*:\/\/)([^/?#]*)/.exec(bare);
   const withoutUser =

@@ -4,3 +4,4 @@ export * from './backends.ts';
 export * from './ffprobe.ts';
 export * from './ssrf-forms.ts';
 export * from './system-tools.ts';
+export * from './tcp-proxy.ts';

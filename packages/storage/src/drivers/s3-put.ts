@@ -9,10 +9,10 @@
  * other set-up (AWS's virtual hosts, credential chains, session tokens) goes through the SDK client.
  */
 import { createHash, createHmac } from 'node:crypto';
-import { backoffMs, isTransientStatus, isTransientSystemCode } from '@mediaforge/core';
+import { backoffMs, isTransientStatus } from '@mediaforge/core';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { StorageAbortedError, StorageError } from '../errors.ts';
-import { S3_DRIVER, s3ErrorFor } from './s3-errors.ts';
+import { mapS3Error, S3_DRIVER, s3ErrorFor } from './s3-errors.ts';
 import type { S3Fetch } from './s3-fetch.ts';
 
 function bytesOf(data: ArrayBuffer | ArrayBufferView): Uint8Array {
@@ -161,14 +161,11 @@ export function createLeanPut(target: LeanPutTarget, send: S3Fetch): LeanPutFn {
       } catch (error) {
         if (put.signal?.aborted) throw new StorageAbortedError(S3_DRIVER, key, error);
         if (error instanceof StorageError) throw error;
-        const err = error as { code?: string; name?: string; message?: string };
         // An abandoned request (TimeoutError) or a failed connection, which carries its system code (ECONNREFUSED,
-        // ECONNRESET…), is transient, as the SDK treats them; anything else (a header fetch refuses) would fail the
-        // same way again.
-        if (!(err.name === 'TimeoutError' || isTransientSystemCode(err.code))) {
-          throw new StorageError(S3_DRIVER, 'STORAGE_ERROR', `${what}: ${err.message}`, { cause: error });
-        }
-        failure = new StorageError(S3_DRIVER, 'STORAGE_TRANSIENT', `${what}: ${err.message}`, { cause: error });
+        // ECONNRESET…), is transient, as for the SDK's requests; anything else (a header fetch refuses) would fail
+        // the same way again.
+        failure = mapS3Error(error, what);
+        if (!failure.transient) throw failure;
       }
       if (attempt >= target.maxAttempts) throw failure;
       await Bun.sleep(backoffMs(attempt, { baseMs: 100, maxMs: 20_000 }));

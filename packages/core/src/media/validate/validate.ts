@@ -22,8 +22,8 @@ export interface ValidateOptions {
 /**
  * Validates integrity for `contentType`: images are fully decoded, containers walked end to end, text checked as UTF-8.
  * The work never holds the caller's event loop: walks run on worker threads (bytes of at most 64 KiB in place, under a
- * millisecond), images decode in sharp's threads, one of
- * IMAGE_DECODE_SLOTS at a time, and both cost time linear in the file's bytes (images: in pixels, capped).
+ * millisecond), images decode in sharp's threads, one of IMAGE_DECODE_SLOTS at a time, and both cost time linear in
+ * the file's bytes (images: in pixels, capped).
  * Input may be bytes, a Blob (e.g. `Bun.file(path)`, read in windows, never whole), or a stream (read into memory:
  * prefer a Blob for large files).
  * @throws IntegrityError saying what is broken; FileTypeNotSupportedError for types mediaforge does not accept;
