@@ -118,6 +118,26 @@ describe('request bodies', () => {
     expect(((await fine.json()) as { metadata: { n: number } }).metadata.n).toBe(1e300);
   });
 
+  test('text with a lone surrogate (\\ud800 in JSON) is refused with 400 in every field, not stored as U+FFFD', async () => {
+    const generationId = `lone-${Date.now()}`;
+    for (const field of ['"title":"t\\ud800"', '"generationId":"\\udc00"', '"metadata":{"k":"\\ud800"}']) {
+      const response = await setup.api.call('POST', '/v1/records', {
+        body: `{"mediaType":"text","generationId":"${generationId}",${field}}`,
+        headers: { 'content-type': 'application/json' },
+      });
+      const error = await errorOf(response);
+      expect(error.status).toBe(400);
+      expect(error.message).toContain('valid Unicode');
+    }
+    const task = await setup.api.call('POST', '/v1/ingest', {
+      body: '{"urls":["http://example.com/\\ud800.wav"]}',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(await errorOf(task)).toMatchObject({ status: 400, code: 'INVALID_INPUT' });
+    const listed = await setup.api.call('GET', `/v1/records?generationId=${generationId}`);
+    expect(((await listed.json()) as { items: unknown[] }).items).toEqual([]);
+  });
+
   test('a resumable upload named past 255 characters keeps its extension', async () => {
     const uid = await createRecord('image');
     const png = await Bun.file(join(FIXTURES, 'fixture.png')).bytes();

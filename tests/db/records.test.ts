@@ -1,6 +1,7 @@
 import { expect, test } from 'bun:test';
 import {
   ALL_USERS,
+  asDatabaseError,
   FileProcessingError,
   InvalidUidError,
   newUid,
@@ -115,6 +116,28 @@ describeBackends('records repository', (backend) => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FileProcessingError);
     expect((error as FileProcessingError).code).toBe('VALIDATION_ERROR');
+  });
+
+  test('text that is not valid Unicode (a lone surrogate) is INVALID_INPUT, never stored as U+FFFD', async () => {
+    const generationId = `lone-${newUid()}`;
+    // Inside createMany's transaction, on both drivers.
+    for (const input of [{ title: 'a\ud800b' }, { language: '\udc00' }, { generationId: `${generationId}\ud83d` }]) {
+      const error = await repo()
+        .create({ mediaType: 'audio', generationId, ...input }, ALL_USERS)
+        .catch((e: unknown) => e);
+      const typed = asDatabaseError(error);
+      expect(typed).toMatchObject({ code: 'INVALID_INPUT', transient: false });
+      expect(typed?.message).toContain('valid Unicode');
+    }
+    const metadata = await repo()
+      .create({ mediaType: 'audio', generationId, metadata: { note: 'x\ud800' } }, ALL_USERS)
+      .catch((e: unknown) => e);
+    expect(metadata).toMatchObject({ code: 'VALIDATION_ERROR' });
+    expect(String((metadata as Error).message)).toContain('valid Unicode');
+    expect(await repo().count(ALL_USERS, { generationId })).toBe(0);
+    // A surrogate pair is a character like any other.
+    const ok = await repo().create({ mediaType: 'audio', generationId, title: 'ok \ud83d\ude00' }, ALL_USERS);
+    expect(ok.title).toBe('ok \u{1F600}');
   });
 
   test('list filters by status, type, user, generation and missing file', async () => {

@@ -4,7 +4,7 @@ import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { DatabaseError, FileProcessingError } from '../errors.ts';
 import { openDatabase } from './database.ts';
-import { asDatabaseError, isTransientDatabaseFailure } from './errors.ts';
+import { asDatabaseError, ILL_FORMED_TEXT_MESSAGE, isTransientDatabaseFailure } from './errors.ts';
 
 async function thrown(promise: Promise<unknown>): Promise<unknown> {
   try {
@@ -49,6 +49,9 @@ describe('asDatabaseError', () => {
       expect(typed).toMatchObject({ code: 'INVALID_INPUT', transient: false, details: {} });
       // Said about the input, without the server's wording or SQLSTATE (those stay in the cause, for the log).
       expect(typed?.message).toBe('Invalid text: values may not contain NUL (\\u0000) characters or invalid UTF-8.');
+      // jsonb refuses an escaped lone surrogate, naming it only in its DETAIL line.
+      const json = asDatabaseError(await thrown(database.db.execute(sql`select ${'{"a":"\\ud800"}'}::jsonb`)));
+      expect(json).toMatchObject({ code: 'INVALID_INPUT', message: ILL_FORMED_TEXT_MESSAGE });
       const out = asDatabaseError(await thrown(database.db.execute(sql`select ${'99999999999'}::int`)));
       expect(out).toMatchObject({ code: 'INVALID_INPUT', message: 'A number is out of range.' });
     } finally {

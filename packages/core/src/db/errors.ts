@@ -11,8 +11,14 @@ import { isTransientDatabaseCode, isTransientNetworkError } from '../retry/trans
 interface DriverError {
   code?: unknown;
   message?: unknown;
+  /** PostgreSQL's DETAIL line, when it sent one ("Unicode low surrogate must follow a high surrogate."). */
+  detail?: unknown;
   cause?: unknown;
 }
+
+/** What a caller is told when a text value is not valid Unicode (checked before sending, or refused by PostgreSQL). */
+export const ILL_FORMED_TEXT_MESSAGE =
+  'Invalid text: values must be valid Unicode; a lone surrogate (such as \\ud800 in JSON) is not.';
 
 /** The driver error inside a drizzle (or bare postgres.js) failure, if `error` is one. */
 function driverError(error: unknown): DriverError | undefined {
@@ -37,6 +43,8 @@ function driverError(error: unknown): DriverError | undefined {
  * character in text, a number out of range), which is the caller's to fix.
  */
 export function asDatabaseError(error: unknown): FileProcessingError | undefined {
+  // A check made before the statement was sent (a parameter that is not valid Unicode), wrapped by drizzle.
+  if (error instanceof DrizzleQueryError && error.cause instanceof FileProcessingError) return error.cause;
   const driver = driverError(error);
   if (!driver) return undefined;
   const code = typeof driver.code === 'string' ? driver.code : '';
@@ -44,7 +52,10 @@ export function asDatabaseError(error: unknown): FileProcessingError | undefined
   if (code.startsWith('22')) {
     // The caller's value, said in the caller's terms: no driver code or server wording in what a client sees (the
     // cause keeps both for the logs).
-    return new FileProcessingError(refusedValueMessage(code, reason), 'INVALID_INPUT', { cause: error });
+    const detail = typeof driver.detail === 'string' ? driver.detail : '';
+    return new FileProcessingError(refusedValueMessage(code, `${reason} ${detail}`), 'INVALID_INPUT', {
+      cause: error,
+    });
   }
   return new DatabaseError(`Database error: ${reason}${code ? ` (${code})` : ''}`, {
     transient: isTransientDatabaseCode(code),
@@ -58,6 +69,8 @@ function refusedValueMessage(code: string, reason: string): string {
   if (code === '22021' || code === '22P05' || /0x00|\\u0000/.test(reason)) {
     return 'Invalid text: values may not contain NUL (\\u0000) characters or invalid UTF-8.';
   }
+  // jsonb refuses an escaped lone surrogate ("\ud800") as 22P02, naming it only in its DETAIL line.
+  if (/surrogate|Unicode escape/i.test(reason)) return ILL_FORMED_TEXT_MESSAGE;
   if (code === '22003') return 'A number is out of range.';
   if (code === '22001') return 'A text value is too long.';
   if (code === '22007' || code === '22008') return 'Invalid date or time.';

@@ -13,6 +13,9 @@
  * statement off, these and the queue's, for poolers that cannot keep them (PgBouncer in transaction mode before 1.21).
  */
 
+import { FileProcessingError } from '../errors.ts';
+import { ILL_FORMED_TEXT_MESSAGE } from './errors.ts';
+
 export const MAX_PREPARED_TEXTS = 500;
 export const MAX_PREPARED_LENGTH = 16_384;
 
@@ -39,6 +42,20 @@ const processTexts = preparedTexts();
 type Call = (...args: unknown[]) => unknown;
 
 /**
+ * Refuses a text parameter that is not valid Unicode (a lone surrogate, which a JSON body can carry as `\ud800`):
+ * the driver would encode it as U+FFFD and store a value the caller never sent. Checked here, where every statement
+ * of both drivers passes, so no route or library call can skip it.
+ */
+function checkParams(params: unknown): void {
+  if (!Array.isArray(params)) return;
+  for (const param of params) {
+    if (typeof param === 'string' && !param.isWellFormed()) {
+      throw new FileProcessingError(ILL_FORMED_TEXT_MESSAGE, 'INVALID_INPUT');
+    }
+  }
+}
+
+/**
  * A view of a postgres.js client (or of a transaction's) whose statements with parameters run prepared. Transactions
  * and savepoints hand their callback a wrapped client too. Statements without parameters are left alone (they use the
  * simple protocol, one round trip, and may hold several statements, as migrations do).
@@ -49,8 +66,9 @@ export function preparingClient<C extends object>(client: C, prepare: (text: str
       const value = Reflect.get(target, property, receiver);
       if (typeof value !== 'function') return value;
       if (property === 'unsafe') {
-        return (text: string, params?: unknown[], options?: Record<string, unknown>) =>
-          (value as Call).call(
+        return (text: string, params?: unknown[], options?: Record<string, unknown>) => {
+          checkParams(params);
+          return (value as Call).call(
             target,
             text,
             params,
@@ -58,8 +76,16 @@ export function preparingClient<C extends object>(client: C, prepare: (text: str
               ? { ...options, prepare: true }
               : options,
           );
+        };
       }
-      if (property === 'begin' || property === 'savepoint') {
+      // PGlite's statements (it prepares on its own).
+      if (property === 'query') {
+        return (text: string, params?: unknown[], ...rest: unknown[]) => {
+          checkParams(params);
+          return (value as Call).call(target, text, params, ...rest);
+        };
+      }
+      if (property === 'begin' || property === 'savepoint' || property === 'transaction') {
         return (...args: unknown[]) =>
           (value as Call).apply(
             target,

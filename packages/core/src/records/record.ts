@@ -12,15 +12,21 @@ export type MediaRecord = RecordRow;
 export const METADATA_MAX_BYTES = 16 * 1024;
 
 /**
- * Own fields as JSON keeps them: at most METADATA_MAX_BYTES, and no number JSON cannot hold (`1e400` parses to
- * Infinity, which would be stored as null).
+ * Own fields as JSON keeps them: at most METADATA_MAX_BYTES, no number JSON cannot hold (`1e400` parses to
+ * Infinity, which would be stored as null), and no text that is not valid Unicode (a lone surrogate, which jsonb
+ * refuses).
  */
 const metadataSchema = z.record(z.string(), z.unknown()).superRefine((metadata, ctx) => {
   let nonFinite: string | undefined;
+  let illFormed = false;
   const text = JSON.stringify(metadata, (key, value) => {
     if (typeof value === 'number' && !Number.isFinite(value)) nonFinite ??= key;
+    if (!key.isWellFormed() || (typeof value === 'string' && !value.isWellFormed())) illFormed = true;
     return value;
   });
+  if (illFormed) {
+    ctx.addIssue({ code: 'custom', message: 'metadata text must be valid Unicode (a lone surrogate is not)' });
+  }
   if (nonFinite !== undefined) {
     ctx.addIssue({
       code: 'custom',
