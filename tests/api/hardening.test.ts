@@ -22,6 +22,7 @@ beforeAll(async () => {
     MAX_FILE_SIZE_MB: '1',
     METRICS_TOKEN,
     API_MAX_UPLOADS_PER_KEY: '1',
+    API_MAX_UPLOADS: '2',
     API_MAX_ACTIVE_TASKS_PER_USER: '2',
     API_ALLOWED_QUEUES: 'bulk',
   });
@@ -242,5 +243,45 @@ describe('ranges, sizes and per-key uploads', () => {
     expect((await slow).status).toBe(201);
     expect((await api.call('POST', `/v1/records/${second}/file`, { body: 'second\n' })).status).toBe(201);
     expect((await api.call('POST', `/v1/records/${third}/generate`, { json: { fileSizeKb: 1 } })).status).toBe(200);
+  });
+
+  test('past API_MAX_UPLOADS in the whole process, any key gets 503 SERVER_BUSY until one ends', async () => {
+    const held = (as: 'alice' | 'admin') => {
+      let release: () => void = () => {};
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode(`held by ${as} `));
+          release = () => {
+            controller.enqueue(new TextEncoder().encode('and ended\n'));
+            controller.close();
+          };
+        },
+      });
+      return { body, release: () => release() };
+    };
+    const a = held('alice');
+    const b = held('admin');
+    const uploads = [
+      api.call('POST', `/v1/records/${await createRecord()}/file`, { body: a.body }),
+      api.call('POST', `/v1/records/${await createRecord('text', 'admin')}/file`, { as: 'admin', body: b.body }),
+    ];
+    const bobs = await api.call('POST', '/v1/records', { as: 'bob', json: { mediaType: 'text' } });
+    const { uid } = (await bobs.json()) as { uid: string };
+    let busy = await api.call('POST', `/v1/records/${uid}/file`, { as: 'bob', body: 'bob\n' });
+    for (let i = 0; i < 40 && busy.status !== 503; i++) {
+      await Bun.sleep(25);
+      busy = await api.call('POST', `/v1/records/${uid}/file`, { as: 'bob', body: 'bob\n' });
+    }
+    expect(await errorOf(busy)).toMatchObject({ status: 503, code: 'SERVER_BUSY' });
+    expect(Number(busy.headers.get('retry-after'))).toBeGreaterThan(0);
+    // Nothing was stored for the refused upload, and one ending frees a place for anyone.
+    expect(
+      ((await (await api.call('GET', `/v1/records/${uid}`, { as: 'bob' })).json()) as { status: string }).status,
+    ).toBe('pending');
+    a.release();
+    expect((await uploads[0])?.status).toBe(201);
+    expect((await api.call('POST', `/v1/records/${uid}/file`, { as: 'bob', body: 'bob\n' })).status).toBe(201);
+    b.release();
+    expect((await uploads[1])?.status).toBe(201);
   });
 });

@@ -37,7 +37,7 @@ export interface Services {
   limiter: RateLimiter;
   /** Failed key checks per client address (made-up keys cost a lookup each). */
   authFailures: AuthFailureLimiter;
-  /** Uploads streaming per API key (API_MAX_UPLOADS_PER_KEY). */
+  /** Uploads streaming per API key (API_MAX_UPLOADS_PER_KEY) and in the whole process (API_MAX_UPLOADS). */
   uploads: ConcurrencyLimiter;
   /** Open task event streams (SSE) per key: each holds a connection and reads the task's status on every change. */
   eventStreams: ConcurrencyLimiter;
@@ -75,7 +75,7 @@ export function createServices(deps: ApiDeps): Services {
     verifier,
     limiter: new RateLimiter(settings.api.rateLimitPerMinute),
     authFailures: new AuthFailureLimiter(),
-    uploads: new ConcurrencyLimiter(settings.api.maxUploadsPerKey, 'uploads or generations'),
+    uploads: new ConcurrencyLimiter(settings.api.maxUploadsPerKey, 'uploads or generations', settings.api.maxUploads),
     eventStreams: new ConcurrencyLimiter(MAX_EVENT_STREAMS_PER_KEY, 'open task event streams'),
     metrics: createMetrics(database.db),
     events,

@@ -248,6 +248,11 @@ export const ENV_DOCS = {
     meaning:
       'Uploads and synchronous generations (`POST /v1/records/{uid}/generate`) one key may run at once per API process; more get a 429 `CONCURRENCY_LIMITED` with `Retry-After`.',
   },
+  API_MAX_UPLOADS: {
+    group: 'api',
+    meaning:
+      'Uploads and synchronous generations the whole API process runs at once, all keys together (each holds a body and its buffers); more get a 503 `SERVER_BUSY` with `Retry-After`. Bounds the memory of many keys uploading at once.',
+  },
   API_MAX_ACTIVE_TASKS_PER_USER: {
     group: 'api',
     meaning:

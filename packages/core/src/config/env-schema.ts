@@ -173,6 +173,7 @@ export const envSchema = z.object({
   API_BODY_TIMEOUT_SECONDS: timerSetting(30, 1000),
   API_MAX_ANONYMOUS_REQUESTS: positiveNumber(256, { integer: true }),
   API_MAX_UPLOADS_PER_KEY: positiveNumber(4, { integer: true }),
+  API_MAX_UPLOADS: positiveNumber(64, { integer: true }),
   API_MAX_ACTIVE_TASKS_PER_USER: positiveNumber(20, { integer: true }),
   API_ALLOWED_QUEUES: optionalString,
   METRICS_TOKEN: z.preprocess(emptyToUndefined, z.string().min(16, 'must be at least 16 characters').optional()),

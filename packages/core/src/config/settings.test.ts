@@ -37,6 +37,7 @@ describe('loadSettings', () => {
       bodyTimeoutMs: 30_000,
       maxAnonymousRequests: 256,
       maxUploadsPerKey: 4,
+      maxUploads: 64,
       maxActiveTasksPerUser: 20,
       allowedQueues: [],
     });

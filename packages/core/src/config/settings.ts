@@ -52,6 +52,8 @@ export interface ApiSettings {
   maxAnonymousRequests: number;
   /** Uploads one API key may stream at once; more get a 429. */
   maxUploadsPerKey: number;
+  /** Uploads the whole process streams at once, all keys together; more get a 503. */
+  maxUploads: number;
   /** Queued or running tasks one user may have before new ingest/generate requests get a 429 (admins exempt). */
   maxActiveTasksPerUser: number;
   /** Queues callers may name besides `default` and those a registered worker serves. */
@@ -234,6 +236,7 @@ function toSettings(env: Env, cwd: string): Settings {
       bodyTimeoutMs: env.API_BODY_TIMEOUT_SECONDS * 1000,
       maxAnonymousRequests: env.API_MAX_ANONYMOUS_REQUESTS,
       maxUploadsPerKey: env.API_MAX_UPLOADS_PER_KEY,
+      maxUploads: env.API_MAX_UPLOADS,
       maxActiveTasksPerUser: env.API_MAX_ACTIVE_TASKS_PER_USER,
       allowedQueues: (env.API_ALLOWED_QUEUES ?? '')
         .split(',')
