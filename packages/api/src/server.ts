@@ -5,6 +5,7 @@
  * API_MAX_ANONYMOUS_REQUESTS bodies in flight. Routes that legitimately take long (uploads once streaming, SSE,
  * synchronous generation) lift the idle timeout for their own request through `c.env.keepOpen()`.
  */
+import { clientAddressResolver } from '@mediaforge/core';
 import { createApp } from './app.ts';
 import { guardBody } from './body-guard.ts';
 import type { ApiDeps, ApiEnv } from './env.ts';
@@ -40,8 +41,12 @@ export function startServer(options: ServeOptions): StartedServer {
   const maxBody = options.settings.maxFileSizeBytes + 1024 * 1024;
   let anonymous = 0;
   const anonymousByClient = new Map<string, number>();
+  // The connecting address, or behind a trusted proxy the one its X-Forwarded-For names (API_TRUSTED_PROXIES).
+  const resolveClient = clientAddressResolver(api.trustedProxies);
+  const clientOf = (request: Request, server: Bun.Server<undefined>) =>
+    resolveClient(server.requestIP(request)?.address, request.headers.get('x-forwarded-for'));
   const hot = hotRoutes(services, {
-    fetch: (request, server) => app.fetch(request, { clientAddress: server.requestIP(request)?.address ?? 'unknown' }),
+    fetch: (request, server) => app.fetch(request, { clientAddress: clientOf(request, server) }),
   });
   const server = Bun.serve({
     hostname: options.host ?? api.host,
@@ -53,7 +58,8 @@ export function startServer(options: ServeOptions): StartedServer {
     async fetch(request, server) {
       const hasBody = !BODYLESS.has(request.method) && request.body !== null;
       const counted = hasBody && isAnonymous(request);
-      const client = counted ? clientNetwork(server.requestIP(request)?.address) : '';
+      const address = clientOf(request, server);
+      const client = counted ? clientNetwork(address) : '';
       if (counted) {
         if (anonymous >= api.maxAnonymousRequests) return overloaded(api.maxAnonymousRequests);
         if ((anonymousByClient.get(client) ?? 0) >= ANONYMOUS_BODY_LIMITS.perClient) {
@@ -66,7 +72,7 @@ export function startServer(options: ServeOptions): StartedServer {
       let bodyFailure: unknown;
       const env: ApiEnv['Bindings'] = {
         bodyFailure: () => bodyFailure,
-        clientAddress: server.requestIP(request)?.address ?? 'unknown',
+        clientAddress: address,
         keepOpen: () => {
           held = true;
           server.timeout(request, 0);

@@ -4,6 +4,7 @@ export * from './config/env-schema.ts';
 export * from './config/mask.ts';
 export * from './config/s3-public-url.ts';
 export * from './config/settings.ts';
+export * from './config/trusted-proxies.ts';
 export * from './db/database.ts';
 export * from './db/errors.ts';
 export * from './db/open-from-settings.ts';

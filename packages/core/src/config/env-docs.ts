@@ -258,6 +258,11 @@ export const ENV_DOCS = {
     meaning:
       'Queued or running tasks a non-admin user may have (counted in the database, so across API processes); more ingest/generate requests get a 429.',
   },
+  API_TRUSTED_PROXIES: {
+    group: 'api',
+    meaning:
+      'Reverse proxies in front of the API, as addresses or CIDR ranges (`10.0.0.0/8,::1`). A request from one of them is counted against the address its `X-Forwarded-For` names (read from the right, past every trusted hop) for the per-address limits (failed key checks, anonymous bodies); from anyone else the header is ignored. Empty (the default): the connecting address counts, whatever the header says.',
+  },
   API_ALLOWED_QUEUES: {
     group: 'api',
     meaning:

@@ -1,5 +1,6 @@
 /** The environment variables mediaforge reads, as one zod schema. */
 import { z } from 'zod';
+import { invalidProxyEntries } from './trusted-proxies.ts';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -176,6 +177,12 @@ export const envSchema = z.object({
   API_MAX_UPLOADS: positiveNumber(64, { integer: true }),
   API_MAX_ACTIVE_TASKS_PER_USER: positiveNumber(20, { integer: true }),
   API_ALLOWED_QUEUES: optionalString,
+  API_TRUSTED_PROXIES: optionalString.refine((list) => list === undefined || invalidProxyEntries(list).length === 0, {
+    error: (issue) =>
+      `not an address or CIDR range: ${invalidProxyEntries(String(issue.input))
+        .map((e) => JSON.stringify(e))
+        .join(', ')}`,
+  }),
   METRICS_TOKEN: z.preprocess(emptyToUndefined, z.string().min(16, 'must be at least 16 characters').optional()),
   LOG_LEVEL: z.preprocess(
     (value) => (typeof value === 'string' && value !== '' ? value.toLowerCase() : undefined),

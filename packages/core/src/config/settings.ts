@@ -58,6 +58,8 @@ export interface ApiSettings {
   maxActiveTasksPerUser: number;
   /** Queues callers may name besides `default` and those a registered worker serves. */
   allowedQueues: string[];
+  /** Reverse proxies whose `X-Forwarded-For` names the client (addresses or CIDR ranges; see trusted-proxies.ts). */
+  trustedProxies: string[];
   /** A bearer token that may read /metrics besides admin keys (for scrapers). */
   metricsToken?: string;
 }
@@ -238,6 +240,10 @@ function toSettings(env: Env, cwd: string): Settings {
       maxUploadsPerKey: env.API_MAX_UPLOADS_PER_KEY,
       maxUploads: env.API_MAX_UPLOADS,
       maxActiveTasksPerUser: env.API_MAX_ACTIVE_TASKS_PER_USER,
+      trustedProxies: (env.API_TRUSTED_PROXIES ?? '')
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean),
       allowedQueues: (env.API_ALLOWED_QUEUES ?? '')
         .split(',')
         .map((queue) => queue.trim())
