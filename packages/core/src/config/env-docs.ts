@@ -261,7 +261,8 @@ export const ENV_DOCS = {
   API_TRUSTED_PROXIES: {
     group: 'api',
     meaning:
-      'Reverse proxies in front of the API, as addresses or CIDR ranges (`10.0.0.0/8,::1`). A request from one of them is counted against the address its `X-Forwarded-For` names (read from the right, past every trusted hop) for the per-address limits (failed key checks, anonymous bodies); from anyone else the header is ignored. Empty (the default): the connecting address counts, whatever the header says.',
+      'Reverse proxies in front of the API, as addresses or CIDR ranges (`10.0.0.0/8,::1`). A request from one of them is counted against the address its `X-Forwarded-For` names (read from the right, past every trusted hop) for the per-address limits (failed key checks, anonymous bodies); from anyone else the header is ignored.',
+    unset: 'none: the connecting address counts, whatever the header says',
   },
   API_ALLOWED_QUEUES: {
     group: 'api',
