@@ -5,14 +5,18 @@
  */
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { FileProcessingError } from '../errors.ts';
+import { cachedResolver } from './dns-cache.ts';
 import { canonicalIp, nonPublicReason } from './ip.ts';
+
+/** The system resolver, every address of a name, behind a 30-second cache (dns-cache.ts). */
+const systemResolver = cachedResolver((name) => dnsLookup(name, { all: true, verbatim: true }));
 
 export interface NetworkPolicy {
   /** Allow loopback, private and link-local targets (tests, trusted internal origins). Default false. */
   allowPrivate?: boolean;
   /** Host names or IP literals always allowed, whatever they resolve to (`MEDIAFORGE_ALLOW_HOSTS`). */
   allowHosts?: readonly string[];
-  /** Resolver, for tests; defaults to the system resolver (`dns.lookup`, all addresses). */
+  /** Resolver, for tests; defaults to the system resolver (`dns.lookup`, all addresses, cached 30 s). */
   resolve?: (host: string) => Promise<{ address: string; family: number }[]>;
 }
 
@@ -114,14 +118,12 @@ export async function resolveChecked(
   const literal = canonicalIp(host);
   const addresses = literal
     ? [{ address: literal, family: literal.includes(':') ? 6 : 4 }]
-    : await (policy.resolve ?? ((name: string) => dnsLookup(name, { all: true, verbatim: true })))(host).catch(
-        (error: NodeJS.ErrnoException) => {
-          throw new FileProcessingError(`Cannot resolve ${host}: ${error.code ?? error.message}.`, 'DOWNLOAD_DNS', {
-            transient: error.code === 'EAI_AGAIN',
-            cause: error,
-          });
-        },
-      );
+    : await (policy.resolve ?? systemResolver)(host).catch((error: NodeJS.ErrnoException) => {
+        throw new FileProcessingError(`Cannot resolve ${host}: ${error.code ?? error.message}.`, 'DOWNLOAD_DNS', {
+          transient: error.code === 'EAI_AGAIN',
+          cause: error,
+        });
+      });
   if (addresses.length === 0) throw new FileProcessingError(`Cannot resolve ${host}.`, 'DOWNLOAD_DNS');
   if (policy.allowPrivate || isAllowedHost(host, policy)) return addresses;
   for (const { address } of addresses) {
