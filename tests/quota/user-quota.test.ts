@@ -13,6 +13,8 @@ import {
   RecordFileGenerator,
   RecordRepository,
   records,
+  reserveObjectKey,
+  reserveWithinQuota,
   storeUpload,
   type UserQuotaSettings,
   userScope,
@@ -90,6 +92,38 @@ describeBackends('user quotas', (backend) => {
     const [bobs] = await unlimited().createMany([{ mediaType: 'text' }], userScope(bob));
     await upload(bobs?.uid as string, textOf(6 * KIB), bob, checked.store);
     expect((await userUsage(db(), bob, quota)).storageBytes).toBe(6 * KIB);
+  });
+
+  test('reservations of one user made at once cannot together pass the storage quota', async () => {
+    const alice = user();
+    const object = () => ({
+      mediaType: 'text' as const,
+      uid: newUid(),
+      extension: '.txt',
+      sha256: newUid(),
+      size: 4 * KIB,
+      contentType: 'text/plain',
+      ownerId: alice,
+    });
+    // 6 × 4 KiB at once against 10 KiB: checked without the owner's lock, every check saw nothing used yet (the
+    // statements queue on the pool before any reservation lands) and all 6 were reserved.
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 6 }, () => reserveWithinQuota({ db: db(), settings }, object(), reserveObjectKey)),
+    );
+    expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(2);
+    for (const outcome of outcomes.filter((outcome) => outcome.status === 'rejected')) {
+      expect((outcome as PromiseRejectedResult).reason).toMatchObject({ code: 'QUOTA_EXCEEDED' });
+    }
+    expect((await userUsage(db(), alice, quota)).storageBytes).toBe(8 * KIB);
+    // And through the pipeline: two uploads at once that would together pass it store one.
+    const bob = user();
+    const checked = writeOnce(base);
+    const made = await unlimited().createMany([{ mediaType: 'text' }, { mediaType: 'text' }], userScope(bob));
+    const uploads = await Promise.allSettled(
+      made.map((record) => upload(record.uid, textOf(6 * KIB), bob, checked.store)),
+    );
+    expect(uploads.map((outcome) => outcome.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect(checked.written).toHaveLength(1);
   });
 
   test('a URL ingest past the storage quota is refused: no object, no record', async () => {

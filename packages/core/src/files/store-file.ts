@@ -37,7 +37,7 @@ import {
   type NewFileRecord,
   type StoredObject,
 } from './record-file.ts';
-import { checkFileQuota, checkRecordQuota } from './user-quota.ts';
+import { checkRecordQuota, reserveWithinQuota } from './user-quota.ts';
 
 export interface StoreFileContext {
   db: Db;
@@ -89,8 +89,7 @@ export async function storeFile(
       // The shared object was retired between the lookup and the commit: store a copy of our own instead.
       if (done) return done;
     }
-    await checkFileQuota(ctx, ownerId, file.size, target.create !== undefined);
-    const key = await reserveObjectKeyBatched(ctx.db, {
+    const object = {
       mediaType: file.type.mediaType,
       uid,
       extension: file.extension,
@@ -98,7 +97,8 @@ export async function storeFile(
       size: file.size,
       contentType: file.contentType,
       ownerId,
-    });
+    };
+    const key = await reserveWithinQuota(ctx, object, reserveObjectKeyBatched, target.create !== undefined);
     crashPoint('after-reserve');
     try {
       const put = await putBytes(file, key, uid, ownerId, provenance, ctx);
@@ -219,16 +219,19 @@ export async function storeObjectOnly(
   provenance: FileProvenance,
   ctx: StoreFileContext,
 ): Promise<StoredObject> {
-  await checkFileQuota(ctx, record.userId, file.size);
-  const key = await reserveObjectKey(ctx.db, {
-    mediaType: file.type.mediaType,
-    uid: record.uid,
-    extension: file.extension,
-    sha256: file.sha256,
-    size: file.size,
-    contentType: file.contentType,
-    ownerId: record.userId,
-  });
+  const key = await reserveWithinQuota(
+    ctx,
+    {
+      mediaType: file.type.mediaType,
+      uid: record.uid,
+      extension: file.extension,
+      sha256: file.sha256,
+      size: file.size,
+      contentType: file.contentType,
+      ownerId: record.userId,
+    },
+    reserveObjectKey,
+  );
   try {
     const put = await putBytes(file, key, record.uid, record.userId, provenance, ctx);
     await markObjectStored(ctx.db, key);

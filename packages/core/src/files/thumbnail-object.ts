@@ -9,6 +9,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { UserQuotaSettings } from '../config/settings.ts';
 import type { Db } from '../db/database.ts';
 import { records } from '../db/schema.ts';
+import { FileProcessingError } from '../errors.ts';
 import { makeThumbnail, type ThumbnailSource } from '../media/thumbnail/make-thumbnail.ts';
 import { withDeadlockRetry } from '../retry/rerun.ts';
 import type { FileStore } from './file-store.ts';
@@ -22,7 +23,7 @@ import {
   retireUnreferenced,
 } from './objects.ts';
 import type { PreparedFile } from './prepare.ts';
-import { checkFileQuota } from './user-quota.ts';
+import { reserveWithinQuota } from './user-quota.ts';
 
 export type ThumbnailOutcome =
   | { status: 'stored'; key: string; width: number; height: number; size: number }
@@ -67,22 +68,24 @@ export async function attachThumbnail(
 ): Promise<ThumbnailOutcome> {
   if (!made.ok) return made.outcome;
   let key: string | undefined;
+  const sha256 = sha256Hex(made.data);
+  const object = {
+    mediaType: 'thumbnail' as const,
+    uid: record.uid,
+    extension: '.webp',
+    sha256,
+    size: made.data.byteLength,
+    contentType: 'image/webp',
+    ownerId: record.userId,
+  };
   try {
-    await checkFileQuota(ctx, record.userId, made.data.byteLength);
+    key = await reserveWithinQuota(ctx, object, reserveObjectKey);
   } catch (error) {
-    return { status: 'skipped', reason: error instanceof Error ? error.message : String(error) };
+    // Past the owner's quota, the thumbnail is skipped; any other failure to reserve, failed (as before).
+    const overQuota = error instanceof FileProcessingError && error.code === 'QUOTA_EXCEEDED';
+    return { status: overQuota ? 'skipped' : 'failed', reason: error instanceof Error ? error.message : String(error) };
   }
   try {
-    const sha256 = sha256Hex(made.data);
-    key = await reserveObjectKey(ctx.db, {
-      mediaType: 'thumbnail',
-      uid: record.uid,
-      extension: '.webp',
-      sha256,
-      size: made.data.byteLength,
-      contentType: 'image/webp',
-      ownerId: record.userId,
-    });
     await ctx.store.put(key, made.data, {
       contentType: 'image/webp',
       metadata: { record_uid: record.uid, kind: 'thumbnail', sha256, source_sha256: made.sourceSha256 },

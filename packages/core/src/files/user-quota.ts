@@ -8,6 +8,8 @@ import type { UserQuotaSettings } from '../config/settings.ts';
 import type { Db } from '../db/database.ts';
 import { objects, records } from '../db/schema.ts';
 import { FileProcessingError } from '../errors.ts';
+import { withDeadlockRetry } from '../retry/rerun.ts';
+import { type NewObject, reserveObjectKey } from './objects.ts';
 
 export interface UserUsage {
   userId: string;
@@ -26,8 +28,8 @@ export async function userUsage(db: Db, userId: string, limits: UserQuotaSetting
 /**
  * Refuses (QUOTA_EXCEEDED) a file of `bytes` that would take its owner past the storage quota — and, when the file
  * makes a new record (URL ingest), past the record cap. Called before the object's key is reserved, so a refused
- * file writes nothing. The storage check is not serialised: stores of one user running at the same moment can each
- * pass, so stored bytes may overshoot by at most the files in flight (each bounded by MAX_FILE_SIZE_MB). The record cap
+ * file writes nothing. On its own the storage check is not serialised; `reserveWithinQuota` runs it with the
+ * reservation under the owner's lock, so that stores running at once cannot together pass the quota. The record cap
  * is checked again in the commit that inserts the record, under the owner's lock, so it holds exactly.
  */
 export async function checkFileQuota(
@@ -48,6 +50,34 @@ export async function checkFileQuota(
     }
   }
   if (newRecord) await checkRecordQuota(ctx.db, quota, new Map([[ownerId, 1]]), { lock: false });
+}
+
+/**
+ * Reserves an object's key (`reserve`) within its owner's storage quota. With a storage quota, the check and the
+ * reservation are one transaction under a per-owner lock: the reservation's size counts in the owner's usage at once
+ * (a reserved object is live), so a second store of the same owner, in this process or another, sees it and is
+ * refused if both would not fit. Without a quota, or for an object without an owner, it is the check and `reserve`.
+ */
+export async function reserveWithinQuota(
+  ctx: { db: Db; settings?: { quota?: UserQuotaSettings } },
+  object: NewObject,
+  reserve: (db: Db, object: NewObject) => Promise<string>,
+  newRecord = false,
+): Promise<string> {
+  const quota = ctx.settings?.quota;
+  const owner = object.ownerId;
+  if (!quota || owner === null || quota.storageBytes <= 0) {
+    await checkFileQuota(ctx, owner, object.size, newRecord);
+    return reserve(ctx.db, object);
+  }
+  return withDeadlockRetry(() =>
+    ctx.db.transaction(async (transaction) => {
+      const tx = transaction as unknown as Db;
+      await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`mediaforge-storage:${owner}`}))`);
+      await checkFileQuota({ db: tx, settings: { quota } }, owner, object.size, newRecord);
+      return reserveObjectKey(tx, object);
+    }),
+  );
 }
 
 /**
