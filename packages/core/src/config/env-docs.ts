@@ -125,7 +125,7 @@ export const ENV_DOCS = {
   USER_STORAGE_QUOTA_MB: {
     group: 'files',
     meaning:
-      'Bytes of stored files (live objects, thumbnails included) one user may own, in MiB; a file that would pass it is refused with 413 `QUOTA_EXCEEDED` before any byte is written. Files stored at the same time are counted together (the check and the key's reservation hold a per-user lock), so they cannot pass it between them. 0: unlimited. Records without a user are not counted.',
+      'Bytes of stored files (live objects, thumbnails included) one user may own, in MiB; a file that would pass it is refused with 413 `QUOTA_EXCEEDED` before any byte is written. Files stored at the same time are counted together (the check and the reservation of its key hold a per-user lock), so they cannot pass it between them. 0: unlimited. Records without a user are not counted.',
   },
   USER_MAX_RECORDS: {
     group: 'files',
