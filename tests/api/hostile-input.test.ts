@@ -138,6 +138,26 @@ describe('request bodies', () => {
     expect(((await listed.json()) as { items: unknown[] }).items).toEqual([]);
   });
 
+  test('an empty file is 400 INVALID_SIZE however it comes: a length of 0, an empty chunked body, an empty part', async () => {
+    const uid = await createRecord('audio');
+    const empty = new ReadableStream<Uint8Array>({ start: (controller) => controller.close() });
+    const multipart = '--XX\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n\r\n\r\n--XX--\r\n';
+    for (const init of [
+      { body: '' },
+      { body: empty },
+      { body: multipart, headers: { 'content-type': 'multipart/form-data; boundary=XX' } },
+    ]) {
+      const response = await setup.api.call('POST', `/v1/records/${uid}/file`, init);
+      expect(await errorOf(response)).toMatchObject({
+        status: 400,
+        code: 'INVALID_SIZE',
+        message: 'The file is empty (0 bytes): there is nothing to store.',
+      });
+    }
+    const record = (await (await setup.api.call('GET', `/v1/records/${uid}`)).json()) as { status: string };
+    expect(record.status).toBe('pending');
+  });
+
   test('a resumable upload named past 255 characters keeps its extension', async () => {
     const uid = await createRecord('image');
     const png = await Bun.file(join(FIXTURES, 'fixture.png')).bytes();

@@ -5,9 +5,14 @@
  * single use are checked in the core.
  */
 import { createRoute } from '@hono/zod-openapi';
-import { completeDirectUpload, issueDirectUpload, receiveTokenUpload, sweepDirectUploads } from '@mediaforge/core';
+import {
+  completeDirectUpload,
+  emptyFileError,
+  issueDirectUpload,
+  receiveTokenUpload,
+  sweepDirectUploads,
+} from '@mediaforge/core';
 import { principalScope } from '../auth.ts';
-import { ApiError } from '../errors.ts';
 import { UidParam, UploadResultSchema } from '../schemas.ts';
 import type { Services } from '../services.ts';
 import {
@@ -97,7 +102,7 @@ export function directUploadRoutes(services: Services) {
     .openapi(tokenPut, async (c) => {
       const { token } = c.req.valid('param');
       const raw = c.req.raw.body;
-      if (!raw) throw new ApiError(400, 'VALIDATION_ERROR', 'The upload has no body.');
+      if (!raw) throw emptyFileError();
       const principal = c.get('principal');
       const declared = Number(c.req.header('content-length') ?? Number.NaN);
       const release = services.uploads.acquire(principal.keyId);

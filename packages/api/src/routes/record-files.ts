@@ -1,6 +1,6 @@
 /** `/v1/records/{uid}/file`: streamed uploads through the ingest pipeline, and downloads (redirect or Range stream). */
 import { createRoute, z } from '@hono/zod-openapi';
-import { FileSizeExceededError, storeUpload } from '@mediaforge/core';
+import { emptyFileError, FileSizeExceededError, storeUpload } from '@mediaforge/core';
 import type { ByteRange } from '@mediaforge/storage';
 import { principalScope } from '../auth.ts';
 import { ApiError } from '../errors.ts';
@@ -77,7 +77,7 @@ export function recordFileRoutes(services: Services) {
         throw new FileSizeExceededError(maxSize, declaredLength, 'Upload');
       }
       const raw = c.req.raw.body;
-      if (!raw) throw new ApiError(400, 'VALIDATION_ERROR', 'The upload has no body.');
+      if (!raw) throw emptyFileError();
       let query = c.req.valid('query');
       let body: ReadableStream<Uint8Array> = raw;
       let declaredType = contentType && !/^application\/octet-stream\b/i.test(contentType) ? contentType : undefined;

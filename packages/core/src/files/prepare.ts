@@ -6,7 +6,7 @@
  */
 import { type FileHandle, mkdir, open, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { FileSizeExceededError, FileTypeNotSupportedError } from '../errors.ts';
+import { FileProcessingError, FileSizeExceededError, FileTypeNotSupportedError } from '../errors.ts';
 import { compressImage } from '../media/compress.ts';
 import { type Detection, detectFileType } from '../media/detect.ts';
 import { type SupportedType, supportedTypeForMime } from '../media/supported.ts';
@@ -72,6 +72,14 @@ export interface PreparedFile {
   spool?: { path: string; taken?: boolean };
 }
 
+/** What detection calls a body of no bytes. */
+const EMPTY_TYPE = 'application/x-empty';
+
+/** A file of no bytes, from any source: nothing to store (400 INVALID_SIZE). */
+export function emptyFileError(): FileProcessingError {
+  return new FileProcessingError('The file is empty (0 bytes): there is nothing to store.', 'INVALID_SIZE');
+}
+
 /** Verifies a stream and hands the prepared file to `fn`; the spool is removed whatever happens. */
 export async function withPreparedFile<T>(
   input: ReadableStream<Uint8Array>,
@@ -84,6 +92,8 @@ export async function withPreparedFile<T>(
   });
   if (!detection.isValid || !detection.type) {
     await detection.stream.cancel().catch(() => {});
+    // Nothing arrived: said the same way whether the sender declared a length of 0 or sent an empty chunked body.
+    if (detection.contentType === EMPTY_TYPE) throw emptyFileError();
     throw new FileTypeNotSupportedError(detection.contentType, options.hint ?? '');
   }
   const type = detection.type;
