@@ -134,7 +134,8 @@ export const ENV_DOCS = {
   },
   MEDIAFORGE_ALLOW_HOSTS: {
     group: 'downloads',
-    meaning: 'Comma-separated hosts that downloads may reach even on private, loopback or link-local addresses.',
+    meaning:
+      'Comma-separated hosts that downloads and webhooks may reach even on private, loopback or link-local addresses. An entry with a port (`minio.internal:9000`, `[fd00::5]:9000`) allows that port only; one without, every port of the host.',
     unset: 'none: only public unicast addresses',
   },
   INGEST_HEADERS_KEY: {

@@ -1,6 +1,14 @@
 /** The environment variables mediaforge reads, as one zod schema. */
 import { z } from 'zod';
+import { parseAllowedHost } from '../ingest/guard.ts';
 import { invalidProxyEntries } from './trusted-proxies.ts';
+
+/** The entries of MEDIAFORGE_ALLOW_HOSTS that are not a host or a host and port. */
+const badAllowedHosts = (list: string) =>
+  list
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '' && !parseAllowedHost(entry));
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -122,7 +130,12 @@ export const envSchema = z.object({
   SUPABASE_SERVICE_ROLE_KEY: optionalString,
   SUPABASE_BUCKET: optionalString,
   SUPABASE_PUBLIC_BUCKET: envBoolean(false),
-  MEDIAFORGE_ALLOW_HOSTS: optionalString,
+  MEDIAFORGE_ALLOW_HOSTS: optionalString.refine((list) => list === undefined || badAllowedHosts(list).length === 0, {
+    error: (issue) =>
+      `not a host or host:port: ${badAllowedHosts(String(issue.input))
+        .map((e) => JSON.stringify(e))
+        .join(', ')}`,
+  }),
   INGEST_HEADERS_KEY: z.preprocess(emptyToUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
   MAX_FILE_SIZE_MB: positiveNumber(50, { min: [0.001, 'about 1 KiB'] }),
   MAX_BATCH_SIZE: positiveNumber(1000, { integer: true }),

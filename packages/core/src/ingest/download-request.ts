@@ -14,7 +14,7 @@
  */
 import { FileProcessingError } from '../errors.ts';
 import { abortError, DownloadError, type DownloadErrorCode, networkError } from './download-errors.ts';
-import { type NetworkPolicy, resolveChecked, safeUrl } from './guard.ts';
+import { type NetworkPolicy, portOf, resolveChecked, safeUrl } from './guard.ts';
 import { canonicalIp } from './ip.ts';
 
 export interface Hop {
@@ -47,7 +47,7 @@ const UNREACHABLE = new Set(['ECONNREFUSED', 'ENETUNREACH', 'EHOSTUNREACH', 'EAD
 /** The URLs to connect to (the host replaced by each checked address) and what keeps the host's identity. */
 async function pinned(url: URL, policy: NetworkPolicy, shown: string): Promise<{ targets: string[]; tls?: object }> {
   const literal = canonicalIp(url.hostname) !== undefined;
-  const addresses = await resolveChecked(url.hostname, policy, shown);
+  const addresses = await resolveChecked(url.hostname, policy, shown, portOf(url));
   const targets = addresses.slice(0, MAX_ADDRESSES).map(({ address }) => {
     const target = new URL(url.href);
     target.hostname = address.includes(':') ? `[${address}]` : address;

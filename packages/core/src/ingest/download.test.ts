@@ -340,6 +340,21 @@ describe('the SSRF guard holds in the downloader', () => {
     expect((error as Error).message).toContain('169.254.169.254');
   });
 
+  test('an allowed host with a port reaches that port, by IP or by a name resolved to a private address', async () => {
+    const resolve = async () => [{ address: '127.0.0.1', family: 4 }];
+    for (const [url, allowHosts] of [
+      [`${base}/file`, [`127.0.0.1:${origin.port}`]],
+      [`http://nas.mediaforge.test:${origin.port}/file`, [`nas.mediaforge.test:${origin.port}`]],
+    ] as const) {
+      const download = await downloadFile(url, { policy: { allowHosts, resolve } });
+      expect((await new Response(download.stream).arrayBuffer()).byteLength).toBe(payload.length);
+      const elsewhere = [allowHosts[0].replace(`:${origin.port}`, `:${Number(origin.port) + 1}`)];
+      expect(await failure(downloadFile(url, { policy: { allowHosts: elsewhere, resolve } }))).toBeInstanceOf(
+        UrlNotAllowedError,
+      );
+    }
+  });
+
   test('the connection uses the checked address: a name only our resolver knows still connects', async () => {
     // The system resolver cannot resolve this name; the request only works if node:http connects through the
     // guard's lookup (the address it checked), which proves the check and the connection cannot diverge.

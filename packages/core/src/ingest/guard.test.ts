@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'bun:test';
+import { loadSettings } from '../config/settings.ts';
 import { SSRF_URL_FORMS as REFUSED } from '../testing/ssrf-forms.ts';
-import { checkUrl, publicSourceUrl, resolveChecked, safeUrl, UrlNotAllowedError } from './guard.ts';
+import { checkUrl, parseAllowedHost, publicSourceUrl, resolveChecked, safeUrl, UrlNotAllowedError } from './guard.ts';
 import { canonicalIp, nonPublicReason, parseIPv4Loose } from './ip.ts';
 
 describe('IP spellings are normalised before they are judged', () => {
@@ -76,6 +77,29 @@ describe('the SSRF guard refuses non-public targets by default', () => {
     expect(await resolveChecked('nas.example', { resolve, allowHosts: ['nas.example'] })).toHaveLength(1);
     // Schemes and credentials stay refused even with the opt-in.
     expect(() => checkUrl('file:///etc/passwd', { allowPrivate: true })).toThrow(UrlNotAllowedError);
+  });
+
+  test('an allowed host with a port allows that port only; without one, every port', async () => {
+    const allowHosts = ['10.1.2.3:9000', '[fd00::5]:443', 'nas.example:8080', 'any.example'];
+    expect(checkUrl('http://10.1.2.3:9000/a', { allowHosts }).port).toBe('9000');
+    expect(() => checkUrl('http://10.1.2.3:9001/a', { allowHosts })).toThrow(UrlNotAllowedError);
+    expect(() => checkUrl('http://10.1.2.3/a', { allowHosts })).toThrow(UrlNotAllowedError);
+    // The scheme's port counts when the URL names none.
+    expect(checkUrl('https://[fd00::5]/a', { allowHosts }).hostname).toBe('[fd00::5]');
+    expect(() => checkUrl('http://[fd00::5]/a', { allowHosts })).toThrow(UrlNotAllowedError);
+    const resolve = async () => [{ address: '192.168.0.9', family: 4 }];
+    expect(await resolveChecked('nas.example', { resolve, allowHosts }, 'nas.example', 8080)).toHaveLength(1);
+    await expect(resolveChecked('nas.example', { resolve, allowHosts }, 'nas.example', 8081)).rejects.toThrow(
+      UrlNotAllowedError,
+    );
+    // Without a port to compare (a caller that cannot say), only port-less entries match.
+    await expect(resolveChecked('nas.example', { resolve, allowHosts })).rejects.toThrow(UrlNotAllowedError);
+    expect(await resolveChecked('any.example', { resolve, allowHosts }, 'any.example', 1234)).toHaveLength(1);
+    expect(parseAllowedHost('Minio.Internal:9000')).toEqual({ host: 'minio.internal', port: 9000 });
+    expect(parseAllowedHost('fd00::5')).toEqual({ host: 'fd00::5' });
+    for (const bad of ['host:0', 'host:70000', 'host:x', '[fd00::5]:', ':80'])
+      expect(parseAllowedHost(bad)).toBeUndefined();
+    expect(() => loadSettings({ env: { MEDIAFORGE_ALLOW_HOSTS: 'ok.example,bad:port' } })).toThrow(/bad:port/);
   });
 
   test('URLs shown in errors carry no credentials or query secrets', () => {

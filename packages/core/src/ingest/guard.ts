@@ -79,9 +79,36 @@ function shownInvalid(input: string): string {
   return elided;
 }
 
-const isAllowedHost = (host: string, policy: NetworkPolicy) => {
+/**
+ * An `allowHosts` entry: a host, or a host and port (`minio.internal:9000`, `[fd00::5]:9000`). A bare IPv6 address
+ * (several colons, no brackets) is a host. Undefined when the port is not a port.
+ */
+export function parseAllowedHost(entry: string): { host: string; port?: number } | undefined {
+  const text = entry.trim().toLowerCase();
+  const bracketed = /^\[([^\]]*)\](?::(.*))?$/.exec(text);
+  const [host, portText] = bracketed
+    ? [bracketed[1] as string, bracketed[2]]
+    : (text.match(/:/g) ?? []).length === 1
+      ? (text.split(':') as [string, string])
+      : [text, undefined];
+  if (host === '') return undefined;
+  if (portText === undefined) return { host };
+  const port = Number(portText);
+  return /^\d{1,5}$/.test(portText) && port >= 1 && port <= 65535 ? { host, port } : undefined;
+}
+
+/** The port a URL connects to. */
+export function portOf(url: URL): number {
+  return url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+}
+
+/** Whether `host` (and, when an entry names one, `port`) is one the operator allowed whatever it resolves to. */
+const isAllowedHost = (host: string, port: number | undefined, policy: NetworkPolicy) => {
   const wanted = host.toLowerCase().replace(/^\[|\]$/g, '');
-  return (policy.allowHosts ?? []).some((allowed) => allowed.toLowerCase().replace(/^\[|\]$/g, '') === wanted);
+  return (policy.allowHosts ?? []).some((entry) => {
+    const allowed = parseAllowedHost(entry);
+    return allowed?.host === wanted && (allowed.port === undefined || allowed.port === port);
+  });
 };
 
 /** Checks what can be checked from the URL alone; returns the parsed URL. */
@@ -98,7 +125,7 @@ export function checkUrl(input: string | URL, policy: NetworkPolicy = {}): URL {
   }
   if (url.username || url.password) throw new UrlNotAllowedError(shown, 'URLs with embedded credentials are refused');
   const host = url.hostname;
-  if (policy.allowPrivate || isAllowedHost(host, policy)) return url;
+  if (policy.allowPrivate || isAllowedHost(host, portOf(url), policy)) return url;
   const ip = canonicalIp(host);
   if (ip) {
     const reason = nonPublicReason(ip);
@@ -109,11 +136,15 @@ export function checkUrl(input: string | URL, policy: NetworkPolicy = {}): URL {
   return url;
 }
 
-/** Resolves a host and refuses it unless every address is allowed; returns the addresses to connect to. */
+/**
+ * Resolves a host and refuses it unless every address is allowed; returns the addresses to connect to. `port` is the
+ * port the caller will connect to, for `allowHosts` entries that name one (without it only port-less entries match).
+ */
 export async function resolveChecked(
   host: string,
   policy: NetworkPolicy = {},
   shownUrl = host,
+  port?: number,
 ): Promise<{ address: string; family: number }[]> {
   const literal = canonicalIp(host);
   const addresses = literal
@@ -125,7 +156,7 @@ export async function resolveChecked(
         });
       });
   if (addresses.length === 0) throw new FileProcessingError(`Cannot resolve ${host}.`, 'DOWNLOAD_DNS');
-  if (policy.allowPrivate || isAllowedHost(host, policy)) return addresses;
+  if (policy.allowPrivate || isAllowedHost(host, port, policy)) return addresses;
   for (const { address } of addresses) {
     const reason = nonPublicReason(address);
     // The address itself stays out of the message: it may be an internal one the caller never gave (a probe of the

@@ -5,7 +5,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import { checkUrl, type NetworkPolicy, safeUrl } from '../../ingest/guard.ts';
+import { checkUrl, type NetworkPolicy, portOf, safeUrl } from '../../ingest/guard.ts';
 import { guardedLookup } from '../../ingest/guarded-lookup.ts';
 
 export interface PostOptions {
@@ -56,7 +56,7 @@ export function postWebhook(options: PostOptions): Promise<PostResult> {
         'user-agent': 'mediaforge-webhooks',
         ...options.headers,
       },
-      lookup: guardedLookup(options.policy, shown),
+      lookup: guardedLookup(options.policy, shown, portOf(url)),
       agent: false,
     });
     const timer = setTimeout(
