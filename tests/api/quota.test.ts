@@ -7,14 +7,20 @@ interface Usage {
   userId: string;
   storageBytes: number;
   records: number;
-  limits: { storageBytes: number; maxRecords: number };
+  taskBytes: number;
+  limits: { storageBytes: number; maxRecords: number; taskBytes: number };
 }
 
 describeBackends('API user quotas', (backend) => {
   let api: TestApi;
   beforeAll(async () => {
     // 0.01 MiB = 10,485 bytes.
-    api = await createTestApi(backend.database(), { USER_STORAGE_QUOTA_MB: '0.01', USER_MAX_RECORDS: '3' });
+    api = await createTestApi(backend.database(), {
+      USER_STORAGE_QUOTA_MB: '0.01',
+      USER_MAX_RECORDS: '3',
+      // 0.05 MiB = 52,428 bytes of task input.
+      USER_TASK_STORAGE_MB: '0.05',
+    });
   });
   afterAll(() => api.close());
 
@@ -47,6 +53,21 @@ describeBackends('API user quotas', (backend) => {
     expect(await usage('bob')).toMatchObject({ storageBytes: 0, records: 0 });
     // Bob is not held back by Alice's usage.
     expect((await api.call('POST', '/v1/records', { as: 'bob', json: { mediaType: 'text' } })).status).toBe(201);
+  });
+
+  test('tasks past the task storage quota get 413 QUOTA_EXCEEDED, cancelled ones still counting; admins are not limited', async () => {
+    const urls = () => Array.from({ length: 3 }, () => `https://${crypto.randomUUID()}.example/${'p'.repeat(7000)}`);
+    const first = await api.call('POST', '/v1/ingest', { as: 'bob', json: { urls: urls() } });
+    expect(first.status).toBe(202);
+    const { taskId } = (await first.json()) as { taskId: string };
+    expect((await api.call('DELETE', `/v1/tasks/${taskId}`, { as: 'bob' })).status).toBeLessThan(300);
+    expect((await api.call('POST', '/v1/ingest', { as: 'bob', json: { urls: urls() } })).status).toBe(202);
+    const refused = await api.call('POST', '/v1/ingest', { as: 'bob', json: { urls: urls() } });
+    expect(await errorOf(refused)).toMatchObject({ status: 413, code: 'QUOTA_EXCEEDED' });
+    expect((await api.call('POST', '/v1/ingest', { as: 'admin', json: { urls: urls() } })).status).toBe(202);
+    const used = await usage('bob');
+    expect(used.taskBytes).toBeGreaterThan(40_000);
+    expect(used.limits.taskBytes).toBe(Math.floor(0.05 * 1024 * 1024));
   });
 
   test("usage: a key sees only its own user's; an admin names the user", async () => {

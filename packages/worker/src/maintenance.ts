@@ -5,6 +5,7 @@ import {
   isTransientDatabaseFailure,
   type Logger,
   pruneFinished,
+  pruneTaskHistory,
   reapExpiredLeases,
   registerWorker,
   type VacuumPolicy,
@@ -30,11 +31,18 @@ export async function registerPatiently(db: Db, registration: Parameters<typeof 
   }
 }
 
-/** Deletes items of tasks finished more than `retentionMs` ago (their results are folded into the task first). */
-export async function prune(db: Db, retentionMs: number, logger: Logger): Promise<void> {
+/**
+ * Deletes items of tasks finished more than `retentionMs` ago (their results are folded into the task first), and
+ * with `historyMs`, the tasks themselves finished more than that ago (with all they hold).
+ */
+export async function prune(db: Db, retentionMs: number, logger: Logger, historyMs?: number): Promise<void> {
   try {
     const pruned = await pruneFinished(db, new Date(Date.now() - retentionMs));
     if (pruned.items > 0) logger.info(pruned, 'pruned finished items');
+    if (historyMs !== undefined) {
+      const tasks = await pruneTaskHistory(db, new Date(Date.now() - historyMs));
+      if (tasks > 0) logger.info({ tasks }, 'deleted tasks past their history');
+    }
   } catch (error) {
     logger.warn({ err: error }, 'pruning failed');
   }

@@ -74,6 +74,7 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<Running
     softTimeoutMs: settings.taskSoftTimeoutMinutes * 60_000,
     hardTimeoutMs: settings.taskTimeoutMinutes * 60_000,
     retentionMs: settings.taskRetentionDays * 86_400_000,
+    ...(settings.taskHistoryDays > 0 ? { historyMs: settings.taskHistoryDays * 86_400_000 } : {}),
     retry: settings.taskRetry,
     version: pkg.version,
     ...pick(options, ['concurrency', 'prefetch', 'queues', 'graceMs', 'pollMs', 'id', 'retry', 'untilIdle']),
@@ -104,6 +105,7 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<Running
           workerId: worker.id,
           logger,
           maxActiveTasksPerUser: settings.api.maxActiveTasksPerUser,
+          ...(settings.quota.taskBytes ? { maxTaskBytesPerUser: settings.quota.taskBytes } : {}),
         });
   void worker.stopped.then(stopTicker);
   let resolveDone: () => void = () => {};

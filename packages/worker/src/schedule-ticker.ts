@@ -10,6 +10,8 @@ export interface ScheduleTickerOptions {
   everyMs?: number;
   /** API_MAX_ACTIVE_TASKS_PER_USER: a user's scheduled task past it is refused and recorded. */
   maxActiveTasksPerUser?: number;
+  /** USER_TASK_STORAGE_MB in bytes: the same, for the bytes of input a user's tasks keep. */
+  maxTaskBytesPerUser?: number;
 }
 
 /** Starts polling; returns the function that stops it. A poll still running when the next is due is not doubled. */
@@ -23,6 +25,7 @@ export function startScheduleTicker(options: ScheduleTickerOptions): () => void 
         ...(options.maxActiveTasksPerUser !== undefined
           ? { maxActiveTasksPerUser: options.maxActiveTasksPerUser }
           : {}),
+        ...(options.maxTaskBytesPerUser ? { maxTaskBytesPerUser: options.maxTaskBytesPerUser } : {}),
       });
       if (result.fired + result.errors > 0)
         options.logger.info({ workerId: options.workerId, ...result }, 'schedules fired');

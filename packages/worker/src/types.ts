@@ -53,6 +53,8 @@ export interface WorkerOptions {
   reapMs?: number;
   /** Prune items of tasks finished longer ago than this (TASK_RETENTION_DAYS); undefined: never. */
   retentionMs?: number;
+  /** Delete tasks finished longer ago than this, with all they hold (TASK_HISTORY_DAYS); undefined: never. */
+  historyMs?: number;
   /** How often to prune. Default 1 hour (each worker; pruning is idempotent). */
   pruneEveryMs?: number;
   /**

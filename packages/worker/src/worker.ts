@@ -141,9 +141,11 @@ export class Worker {
     every(this.o.reapMs, () => void this.reap());
     // Housekeeping while running: prune finished items, vacuum `task_items` past its dead-tuple threshold.
     const log = this.options.logger.child({ workerId: this.id });
-    const { retentionMs, pruneEveryMs = 3_600_000 } = this.options;
+    const { retentionMs, historyMs, pruneEveryMs = 3_600_000 } = this.options;
     const vacuum = this.options.vacuum ?? (this.options.database.kind === 'postgres' && {});
-    if (retentionMs !== undefined) every(pruneEveryMs, () => this.state === 'running' && prune(db, retentionMs, log));
+    if (retentionMs !== undefined) {
+      every(pruneEveryMs, () => this.state === 'running' && prune(db, retentionMs, log, historyMs));
+    }
     if (vacuum) {
       // At once too: a worker started after a large enqueue finds it unanalyzed (decision 0047).
       const check = () => this.state === 'running' && vacuumIfDead(db, log, vacuum);

@@ -99,11 +99,20 @@ function notAllowed(option: string, value: number, limit: number, what: string):
 }
 
 /**
- * The most queued or running tasks the caller's user may have (none for admin keys). The queue checks it when it
- * inserts, under a per-user lock, so concurrent requests cannot race past it (429 CONCURRENCY_LIMITED).
+ * The most queued or running tasks the caller's user may have, and the most bytes of input its tasks may keep in the
+ * database (none for admin keys). The queue checks both when it inserts, under a per-user lock, so concurrent
+ * requests cannot race past them (429 CONCURRENCY_LIMITED, 413 QUOTA_EXCEEDED).
  */
-export function activeTaskLimit(services: Services, principal: ApiPrincipal): { maxActiveTasksForUser?: number } {
-  return principal.admin ? {} : { maxActiveTasksForUser: services.settings.api.maxActiveTasksPerUser };
+export function activeTaskLimit(
+  services: Services,
+  principal: ApiPrincipal,
+): { maxActiveTasksForUser?: number; maxTaskBytesForUser?: number } {
+  if (principal.admin) return {};
+  const taskBytes = services.settings.quota.taskBytes ?? 0;
+  return {
+    maxActiveTasksForUser: services.settings.api.maxActiveTasksPerUser,
+    ...(taskBytes > 0 ? { maxTaskBytesForUser: taskBytes } : {}),
+  };
 }
 
 /**

@@ -11,9 +11,14 @@ export const UsageSchema = z
     userId: z.string(),
     storageBytes: z.number().int().openapi({ description: "Bytes of the user's live stored objects" }),
     records: z.number().int(),
+    taskBytes: z
+      .number()
+      .int()
+      .openapi({ description: "Bytes of input the user's tasks keep until their items are pruned" }),
     limits: z.object({
       storageBytes: z.number().int().openapi({ description: '`USER_STORAGE_QUOTA_MB` in bytes; 0: unlimited' }),
       maxRecords: z.number().int().openapi({ description: '`USER_MAX_RECORDS`; 0: unlimited' }),
+      taskBytes: z.number().int().openapi({ description: '`USER_TASK_STORAGE_MB` in bytes; 0: unlimited' }),
     }),
   })
   .openapi('Usage');
@@ -32,7 +37,7 @@ const showUsage = createRoute({
   path: '/usage',
   tags: ['Records'],
   security: bearer,
-  summary: "A user's stored bytes and record count, with the quotas that apply",
+  summary: "A user's stored bytes, record count and kept task input, with the quotas that apply",
   request: { query: UsageQuery },
   responses: { 200: json(UsageSchema, 'The usage'), ...errors(400, 403) },
 });

@@ -47,7 +47,8 @@ const create = defineCommand({
 const usage = defineCommand({
   meta: {
     name: 'usage',
-    description: "A user's stored bytes and records, against USER_STORAGE_QUOTA_MB and USER_MAX_RECORDS",
+    description:
+      "A user's stored bytes, records and kept task input, against USER_STORAGE_QUOTA_MB, USER_MAX_RECORDS and USER_TASK_STORAGE_MB",
   },
   args: { user: { type: 'string', description: 'The user id', required: true }, ...jsonArg },
   run: ({ args }) =>
@@ -58,7 +59,7 @@ const usage = defineCommand({
       if (args.json) return printJson(used);
       const limit = (value: number) => (value === 0 ? 'unlimited' : String(value));
       printTable(
-        ['USER', 'STORED BYTES', 'STORAGE QUOTA', 'RECORDS', 'RECORD LIMIT'],
+        ['USER', 'STORED BYTES', 'STORAGE QUOTA', 'RECORDS', 'RECORD LIMIT', 'TASK BYTES', 'TASK QUOTA'],
         [
           [
             used.userId,
@@ -66,6 +67,8 @@ const usage = defineCommand({
             limit(used.limits.storageBytes),
             String(used.records),
             limit(used.limits.maxRecords),
+            String(used.taskBytes),
+            limit(used.limits.taskBytes),
           ],
         ],
       );

@@ -127,6 +127,11 @@ export const ENV_DOCS = {
     meaning:
       'Bytes of stored files (live objects, thumbnails included) one user may own, in MiB; a file that would pass it is refused with 413 `QUOTA_EXCEEDED` before any byte is written. Files stored at the same time are counted together (the check and the reservation of its key hold a per-user lock), so they cannot pass it between them. 0: unlimited. Records without a user are not counted.',
   },
+  USER_TASK_STORAGE_MB: {
+    group: 'files',
+    meaning:
+      'Bytes of task input (URLs, options) one user may keep in the database, in MiB: a task holds its input until its items are pruned, TASK_RETENTION_DAYS after it ends, cancelled or not. A task that would pass it is refused with 413 `QUOTA_EXCEEDED`. Admin keys and the CLI are not limited. 0: unlimited.',
+  },
   USER_MAX_RECORDS: {
     group: 'files',
     meaning:
@@ -193,7 +198,13 @@ export const ENV_DOCS = {
   SCHEDULE_MAX_URLS: { group: 'tasks', meaning: 'URLs one ingest schedule may list.' },
   TASK_RETENTION_DAYS: {
     group: 'tasks',
-    meaning: 'Workers prune (hourly) the items of tasks finished longer ago; task results are kept.',
+    meaning:
+      'Workers prune (hourly) the items of tasks finished longer ago; task results are kept (for TASK_HISTORY_DAYS).',
+  },
+  TASK_HISTORY_DAYS: {
+    group: 'tasks',
+    meaning:
+      'Workers delete (hourly) tasks finished longer ago, with their results, webhooks and idempotency keys. 0: kept forever.',
   },
   API_HOST: { group: 'api', meaning: 'Address `mediaforge serve` listens on.' },
   API_PORT: { group: 'api', meaning: 'Port `mediaforge serve` listens on (`0` picks a free port).' },

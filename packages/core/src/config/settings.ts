@@ -88,12 +88,14 @@ export interface UploadSettings {
   tusMaxPerUser: number;
 }
 
-/** Per-user limits (`USER_STORAGE_QUOTA_MB`, `USER_MAX_RECORDS`); 0 means unlimited. */
+/** Per-user limits (`USER_STORAGE_QUOTA_MB`, `USER_MAX_RECORDS`, `USER_TASK_STORAGE_MB`); 0 means unlimited. */
 export interface UserQuotaSettings {
   /** Bytes of live objects one user may own. */
   storageBytes: number;
   /** Records one user may own. */
   maxRecords: number;
+  /** Bytes of task input one user's tasks may keep in the database until their items are pruned (task-storage.ts). */
+  taskBytes?: number;
 }
 
 export interface Settings {
@@ -116,6 +118,8 @@ export interface Settings {
   taskSoftTimeoutMinutes: number;
   /** Items of tasks finished longer ago are pruned by workers (task results are kept). */
   taskRetentionDays: number;
+  /** Days a finished task's row (its result) is kept before it is deleted with everything it holds; 0: forever. */
+  taskHistoryDays: number;
   /** Backoff between attempts of a failed item: base × 2^(attempt-1) with jitter, capped at max. */
   taskRetry: { baseMs: number; maxMs: number };
   /** Webhook deliveries: one request's deadline, and the backoff between attempts. */
@@ -205,6 +209,7 @@ function toSettings(env: Env, cwd: string): Settings {
     quota: {
       storageBytes: Math.floor(env.USER_STORAGE_QUOTA_MB * 1024 * 1024),
       maxRecords: env.USER_MAX_RECORDS,
+      taskBytes: Math.floor(env.USER_TASK_STORAGE_MB * 1024 * 1024),
     },
     download: {
       connectMs: env.DOWNLOAD_CONNECT_TIMEOUT_SECONDS * 1000,
@@ -215,6 +220,7 @@ function toSettings(env: Env, cwd: string): Settings {
     taskTimeoutMinutes: env.TASK_TIMEOUT_MINUTES,
     taskSoftTimeoutMinutes: env.TASK_SOFT_TIMEOUT_MINUTES,
     taskRetentionDays: env.TASK_RETENTION_DAYS,
+    taskHistoryDays: env.TASK_HISTORY_DAYS,
     taskRetry: { baseMs: env.TASK_RETRY_BASE_SECONDS * 1000, maxMs: env.TASK_RETRY_MAX_SECONDS * 1000 },
     webhook: {
       timeoutMs: env.WEBHOOK_TIMEOUT_SECONDS * 1000,

@@ -44,9 +44,15 @@ export const tasks = pgTable(
     /** `result` is filled when the items are pruned, so a pruned task still reports what it did. */
     ...outcomeColumns(),
     updatedAt: timestampMs('updated_at').notNull().defaultNow(),
+    /**
+     * What the task keeps in the database until its items are pruned (its input as JSON, plus a fixed cost per task
+     * and per item), counted against its user's USER_TASK_STORAGE_MB; 0 once pruned (migration 0011).
+     */
+    storedBytes: bigint('stored_bytes', { mode: 'number' }).notNull().default(0),
   },
   (t) => [
     index('tasks_created_idx').on(t.createdAt, t.id),
+    index('tasks_user_stored_idx').on(t.userId).where(sql`${t.storedBytes} > 0`),
     index('tasks_user_created_idx').on(t.userId, t.createdAt, t.id),
     index('tasks_generation_idx').on(t.generationId),
     index('tasks_active_idx').on(t.status).where(sql`${t.status} in ('queued', 'running')`),

@@ -3,10 +3,10 @@
  * (`USER_MAX_RECORDS`), so one user cannot fill the disk or the database everyone shares. Objects and records
  * without a user (admin-created) are not counted. 0 means unlimited.
  */
-import { and, count, eq, sql } from 'drizzle-orm';
+import { and, count, eq, gt, sql } from 'drizzle-orm';
 import type { UserQuotaSettings } from '../config/settings.ts';
 import type { Db } from '../db/database.ts';
-import { objects, records } from '../db/schema.ts';
+import { objects, records, tasks } from '../db/schema.ts';
 import { FileProcessingError } from '../errors.ts';
 import { withDeadlockRetry } from '../retry/rerun.ts';
 import { type NewObject, reserveObjectKey } from './objects.ts';
@@ -16,13 +16,21 @@ export interface UserUsage {
   /** Bytes of the user's live objects: referenced files, thumbnails, leftovers and writes in flight. */
   storageBytes: number;
   records: number;
+  /** Bytes of task input the user's tasks keep until their items are pruned (USER_TASK_STORAGE_MB). */
+  taskBytes: number;
   /** The limits in force; 0 means unlimited. */
-  limits: UserQuotaSettings;
+  limits: Required<UserQuotaSettings>;
 }
 
 /** What one user takes up now, with the limits that apply. */
 export async function userUsage(db: Db, userId: string, limits: UserQuotaSettings): Promise<UserUsage> {
-  return { userId, storageBytes: await storedBytes(db, userId), records: await ownedRecords(db, userId), limits };
+  return {
+    userId,
+    storageBytes: await storedBytes(db, userId),
+    records: await ownedRecords(db, userId),
+    taskBytes: await keptTaskBytes(db, userId),
+    limits: { ...limits, taskBytes: limits.taskBytes ?? 0 },
+  };
 }
 
 /**
@@ -116,6 +124,15 @@ async function storedBytes(db: Db, userId: string): Promise<number> {
     .select({ bytes: sql<string>`coalesce(sum(${objects.size}), 0)` })
     .from(objects)
     .where(and(eq(objects.ownerId, userId), eq(objects.state, 'live')));
+  return Number(row?.bytes ?? 0);
+}
+
+// Served by tasks_user_stored_idx (only tasks whose items are not yet pruned).
+async function keptTaskBytes(db: Db, userId: string): Promise<number> {
+  const [row] = await db
+    .select({ bytes: sql<string>`coalesce(sum(${tasks.storedBytes}), 0)` })
+    .from(tasks)
+    .where(and(eq(tasks.userId, userId), gt(tasks.storedBytes, 0)));
   return Number(row?.bytes ?? 0);
 }
 

@@ -14,7 +14,7 @@ import { ITEMS_CHANNEL, type NewTask } from './statements.ts';
  */
 export async function insertTaskWithItems(
   db: Executor,
-  task: NewTask & { maxConcurrent?: number | null; itemWebhook?: boolean },
+  task: NewTask & { maxConcurrent?: number | null; itemWebhook?: boolean; storedBytes?: number },
   payloads: readonly Record<string, unknown>[],
 ): Promise<Date> {
   const lane = sql`make_interval(secs => ${task.total}::double precision)`;
@@ -27,11 +27,12 @@ export async function insertTaskWithItems(
       returning next_at - ${lane} as start
     ), task as (
       insert into tasks (id, kind, queue, user_id, generation_id, priority, max_attempts, options, total,
-                         status, started_at, finished_at)
+                         status, started_at, finished_at, stored_bytes)
       values (${task.id}, ${task.kind}, ${task.queue}, ${task.userId}, ${task.generationId}, ${task.priority},
               ${task.maxAttempts}, ${JSON.stringify(task.options)}::jsonb, ${task.total}::int,
               (case when ${task.total}::int = 0 then 'succeeded' else 'queued' end)::task_status,
-              case when ${task.total}::int = 0 then now() end, case when ${task.total}::int = 0 then now() end)
+              case when ${task.total}::int = 0 then now() end, case when ${task.total}::int = 0 then now() end,
+              ${task.storedBytes ?? 0}::bigint)
     ), items as (
       insert into task_items (task_id, seq, queue, priority, max_attempts, max_concurrent, item_webhook, payload,
                               fair_at)

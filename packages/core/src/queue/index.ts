@@ -12,6 +12,7 @@ export * from './statements.ts';
 export * from './task-limits.ts';
 export * from './task-manager.ts';
 export * from './task-reports.ts';
+export * from './task-storage.ts';
 export * from './vacuum.ts';
 export * from './webhooks/deliverer.ts';
 export * from './webhooks/deliveries-view.ts';

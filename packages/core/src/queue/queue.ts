@@ -22,6 +22,7 @@ import { type Executor, rows, toNumber } from './rows.ts';
 import { CANCEL_CHANNEL, cancelTask, notify, pruneFinished } from './statements.ts';
 import { checkTaskLimits, defaultQueueFor, type TaskLimits } from './task-limits.ts';
 import { countItems, type TaskCounts } from './task-reports.ts';
+import { checkTaskStorage, taskStoredBytes } from './task-storage.ts';
 
 export { validateQueueName } from './queue-name.ts';
 
@@ -56,6 +57,11 @@ export interface EnqueueSpec {
    * under a per-user advisory lock, so concurrent requests (from any process) cannot race past it.
    */
   maxActiveTasksForUser?: number;
+  /**
+   * Refuse (QUOTA_EXCEEDED) when the user's tasks would keep more than this many bytes of input in the database
+   * (USER_TASK_STORAGE_MB, see task-storage.ts). Checked under the same per-user lock.
+   */
+  maxTaskBytesForUser?: number;
   /**
    * The task's webhook wants an event per item (set by the task manager, which stores the webhook beside the task):
    * the per-item trigger fires only for items marked so.
@@ -120,11 +126,18 @@ export class TaskQueue {
       total: spec.payloads.length,
       maxConcurrent: limits.maxConcurrent ?? null,
       itemWebhook: spec.itemWebhook ?? false,
+      storedBytes: 0,
     };
+    task.storedBytes = taskStoredBytes(spec.payloads, task.options);
+    const perUser =
+      task.userId !== null && (spec.maxActiveTasksForUser !== undefined || spec.maxTaskBytesForUser !== undefined);
     const [first = [], ...rest] = chunks(spec.payloads, INSERT_CHUNK);
     const write = async (db: Executor) => {
       if (spec.maxActiveTasksForUser !== undefined && task.userId !== null) {
         await checkActiveTasks(db, task.userId, spec.maxActiveTasksForUser);
+      }
+      if (spec.maxTaskBytesForUser !== undefined && task.userId !== null) {
+        await checkTaskStorage(db, task.userId, task.storedBytes, spec.maxTaskBytesForUser);
       }
       const laneStart = await insertTaskWithItems(db, task, first);
       for (const [n, chunk] of rest.entries()) {
@@ -132,7 +145,7 @@ export class TaskQueue {
       }
     };
     // One statement is atomic by itself: the common enqueue (no per-user check, one chunk) is one round trip.
-    const single = rest.length === 0 && (spec.maxActiveTasksForUser === undefined || task.userId === null);
+    const single = rest.length === 0 && !perUser;
     if (tx) await write(tx);
     else if (single) await write(this.db as unknown as Executor);
     else await this.db.transaction((inner) => write(inner as unknown as Executor));

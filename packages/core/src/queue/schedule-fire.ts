@@ -42,6 +42,8 @@ interface DueSchedule {
 export interface FireOptions {
   /** A user's scheduled task is refused (CONCURRENCY_LIMITED, recorded on the run) past this many active tasks. */
   maxActiveTasksPerUser?: number;
+  /** ... and (QUOTA_EXCEEDED) when the user's tasks would keep more bytes of input than this. */
+  maxTaskBytesPerUser?: number;
 }
 
 /** Fires every schedule due now (by the database clock). Safe to call from every worker at once. */
@@ -140,10 +142,14 @@ async function enqueue(
 ): Promise<string> {
   const scope: Scope = schedule.userId ? userScope(schedule.userId) : ALL_USERS;
   // A user's schedule cannot pile up tasks faster than workers finish them: the same cap as the API's.
-  const cap =
-    schedule.userId && options.maxActiveTasksPerUser !== undefined
-      ? { maxActiveTasksForUser: options.maxActiveTasksPerUser }
-      : {};
+  const cap = schedule.userId
+    ? {
+        ...(options.maxActiveTasksPerUser !== undefined
+          ? { maxActiveTasksForUser: options.maxActiveTasksPerUser }
+          : {}),
+        ...(options.maxTaskBytesPerUser ? { maxTaskBytesForUser: options.maxTaskBytesPerUser } : {}),
+      }
+    : {};
   const p = schedule.params;
   const num = (value: unknown, fallback: number) => (typeof value === 'number' ? value : fallback);
   let taskId: string;

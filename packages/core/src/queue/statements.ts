@@ -379,7 +379,7 @@ export async function pruneFinished(db: Executor, before: Date): Promise<{ tasks
         'processedFileIds', coalesce((
           select jsonb_agg(i.result -> 'recordUid' order by i.seq) from task_items i
           where i.task_id = t.id and i.status = 'succeeded' and i.result ? 'recordUid'), '[]'::jsonb),
-        'pruned', true)
+        'pruned', true), stored_bytes = 0
       from old where t.id = old.id
       returning t.id
     ), gone as (

@@ -50,6 +50,8 @@ export interface QueueCommon {
   maxConcurrent?: number;
   /** Refuse when the scope's user already has this many queued or running tasks (atomic across processes). */
   maxActiveTasksForUser?: number;
+  /** Refuse when the scope's user's tasks would keep more bytes of input than this (USER_TASK_STORAGE_MB). */
+  maxTaskBytesForUser?: number;
   /** POST signed events here when the task (and, if asked, each item) finishes. */
   webhook?: WebhookSpec;
   /** The same key and request within 24 h return the first task; a different request is refused. */
@@ -366,6 +368,7 @@ export function queueCommonSpec(kind: TaskKind, input: QueueCommon & { scope: Sc
     ...(input.priority !== undefined ? { priority: input.priority } : {}),
     ...(input.maxAttempts !== undefined ? { maxAttempts: input.maxAttempts } : {}),
     ...(input.maxActiveTasksForUser !== undefined ? { maxActiveTasksForUser: input.maxActiveTasksForUser } : {}),
+    ...(input.maxTaskBytesForUser !== undefined ? { maxTaskBytesForUser: input.maxTaskBytesForUser } : {}),
   };
 }
 
