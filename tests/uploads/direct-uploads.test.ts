@@ -159,6 +159,39 @@ describeBackends('direct uploads with one-time tokens (local disk)', (backend) =
     expect(done.status).toBe(201);
   });
 
+  test('a PUT that outlives its upload (swept meanwhile) is refused and leaves no staged bytes behind', async () => {
+    const { uid } = await createRecord(api, 'image');
+    const ticket = await ticketFor(api, uid);
+    const png = await fixture('fixture.png').bytes();
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const body = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        controller.enqueue(png.slice(0, 100));
+        await held;
+        controller.enqueue(png.slice(100));
+        controller.close();
+      },
+    });
+    const put = api.call('PUT', ticket.url, { body, headers: { 'content-length': String(png.byteLength) } });
+    // Once the PUT is arriving, its upload expires and the sweep (past expiry and grace) removes the row.
+    for (let i = 0; i < 100; i++) {
+      const [row] = await api.database.db.select().from(stagedUploads).where(eq(stagedUploads.id, ticket.uploadId));
+      if (row?.state === 'receiving') break;
+      await Bun.sleep(20);
+    }
+    await api.database.db
+      .update(stagedUploads)
+      .set({ expiresAt: new Date(Date.now() - 3_600_000) })
+      .where(eq(stagedUploads.id, ticket.uploadId));
+    expect(await sweepDirectUploads(api.database.db, api.store, 30_000, 60_000)).toBeGreaterThanOrEqual(1);
+    release();
+    expect(await errorOf(await put)).toMatchObject({ status: 404, code: 'UPLOAD_NOT_FOUND' });
+    expect(await stagedKeys(api)).not.toContain(`staging/${ticket.uploadId}`);
+  });
+
   test('wrong owner: bob can neither get a URL for, PUT to, nor complete alice’s upload', async () => {
     const { uid } = await createRecord(api, 'image');
     const denied = await api.call('POST', `/v1/records/${uid}/upload-url`, { as: 'bob', json: {} });

@@ -149,7 +149,16 @@ export async function receiveTokenUpload(
     // The store reports the cut-off body as its own failure; the reason is the size bound.
     throw overflow ?? error;
   }
-  await moveStagedUpload(db, id, ['receiving'], 'received');
+  if (!(await moveStagedUpload(db, id, ['receiving'], 'received'))) {
+    // The upload was swept while this PUT was still arriving (it outlived its expiry and the sweep's grace): no row
+    // refers to the staged bytes any more, so nothing else would ever remove them.
+    await store.delete(row.stagingKey).catch(() => {});
+    throw new FileProcessingError(
+      `Upload ${id} expired while its body was still arriving, and was removed; request a new upload URL.`,
+      'UPLOAD_NOT_FOUND',
+      { details: { uploadId: id } },
+    );
+  }
   return { uploadId: id, size };
 }
 
