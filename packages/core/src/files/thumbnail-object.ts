@@ -11,6 +11,7 @@ import type { Db } from '../db/database.ts';
 import { records } from '../db/schema.ts';
 import { FileProcessingError } from '../errors.ts';
 import { makeThumbnail, type ThumbnailSource } from '../media/thumbnail/make-thumbnail.ts';
+import { largestVideoFrame } from '../media/validate/media-info.ts';
 import { withDeadlockRetry } from '../retry/rerun.ts';
 import type { FileStore } from './file-store.ts';
 import { sha256Hex } from './file-store.ts';
@@ -53,7 +54,7 @@ export async function prepareThumbnail(file: PreparedFile, owner?: string | null
   if (!source)
     return { ok: false, outcome: { status: 'skipped', reason: `${file.type.mediaType} files have no thumbnail` } };
   const made = await makeThumbnail(source, owner ? { owner } : {});
-  if (!made.ok) return { ok: false, outcome: { status: 'failed', reason: made.reason } };
+  if (!made.ok) return { ok: false, outcome: { status: made.skipped ? 'skipped' : 'failed', reason: made.reason } };
   return { ...made, sourceSha256: file.sha256 };
 }
 
@@ -126,7 +127,10 @@ function thumbnailSource(file: PreparedFile): ThumbnailSource | undefined {
     const body = file.body();
     return body instanceof Uint8Array ? { mediaType: 'image', bytes: body } : undefined;
   }
-  if (file.type.mediaType === 'video' && file.spool) return { mediaType: 'video', path: file.spool.path };
+  if (file.type.mediaType === 'video' && file.spool) {
+    const frame = largestVideoFrame(file.details);
+    return { mediaType: 'video', path: file.spool.path, ...(frame ? { frame } : {}) };
+  }
   return undefined;
 }
 

@@ -2,6 +2,8 @@
 export { type Bomb, parserBombs, solidWebp } from '../media/bombs/index.ts';
 export * from './backends.ts';
 export * from './ffprobe.ts';
+export * from './large-frame-video.ts';
+export * from './recorded-ffmpeg.ts';
 export * from './ssrf-forms.ts';
 export * from './system-tools.ts';
 export * from './tcp-proxy.ts';

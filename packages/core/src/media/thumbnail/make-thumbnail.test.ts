@@ -75,7 +75,7 @@ test('an ffmpeg that floods its output is stopped at the frame cap, not left run
   // It ignores SIGPIPE and keeps writing, so only a kill stops it once its output is no longer read.
   const flood = await fakeFfmpeg(`sh -c "trap '' PIPE; while :; do head -c 1048576 /dev/zero 2>/dev/null; done"`);
   const result = await makeThumbnail(video, { ffmpeg: flood.path, timeoutMs: 20_000 });
-  expect(result.ok ? '' : result.reason).toContain('larger than 64 MiB');
+  expect(result.ok ? '' : result.reason).toContain('larger than 4 MiB');
   await Bun.sleep(100);
   expect(alive(await flood.pid())).toBe(false);
 });

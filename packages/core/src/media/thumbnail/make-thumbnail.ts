@@ -3,11 +3,14 @@
  * with sharp in the process's image-decode slots under the same pixel cap as validation; a video's frame comes from
  * `ffmpeg` when it is on PATH (no maintained npm package decodes H.264/VP8/VP9 under Bun without WebCodecs, see
  * docs/decisions/0035-direct-uploads-tus-thumbnails.md). ffmpeg runs in one of the same decode slots as sharp, served
- * round-robin by owner, and is killed when its time budget (counted from when it gets its slot) runs out. Every
- * failure is reported, never thrown: a thumbnail is an extra, not part of the file.
+ * round-robin by owner, and is killed when its time budget (counted from when it gets its slot) runs out. ffmpeg's
+ * memory follows the frame size a file claims, not its bytes (a 9 MB MOV of 16000 × 16000 PNG frames took 8 GB), so
+ * a frame past the images' pixel cap is never decoded (decision 0054). Every failure is reported, never thrown: a
+ * thumbnail is an extra, not part of the file.
  */
 import { imageDecodes, MAX_IMAGE_PIXELS } from '../decode-budget.ts';
 import { loadSharp } from '../load-sharp.ts';
+import type { FrameSize } from '../validate/media-info.ts';
 
 /** Longer side of a thumbnail, in pixels. */
 export const THUMBNAIL_SIZE = 256;
@@ -15,19 +18,27 @@ export const THUMBNAIL_SIZE = 256;
 const QUALITY = 70;
 /** Longest a video frame may take to decode (both tries together) before ffmpeg is killed. */
 export const VIDEO_FRAME_BUDGET_MS = 15_000;
-/** Largest frame ffmpeg may hand back (a PNG of 8K is far below). */
-const MAX_FRAME_BYTES = 64 * 1024 * 1024;
+/**
+ * Largest frame ffmpeg may hand back. It scales the frame to THUMBNAIL_SIZE itself, so even 16 bits per channel with
+ * alpha and no compression at all is 256 × 256 × 8 bytes = 0.5 MiB; anything near the cap is not a thumbnail.
+ */
+const MAX_FRAME_BYTES = 4 * 1024 * 1024;
 /** ffmpeg's error output kept for the reason (a hostile file can make it print for as long as it runs). */
 const MAX_STDERR_BYTES = 4096;
 
 export type ThumbnailSource =
   | { mediaType: 'image'; bytes: Uint8Array }
-  | { mediaType: 'video'; path: string }
+  /** `frame`: the largest video frame the container declares (validation read it; see largestVideoFrame). */
+  | { mediaType: 'video'; path: string; frame?: FrameSize }
   | { mediaType: 'audio' | 'text' };
 
+/**
+ * `skipped`: the file has no thumbnail by design (its type has none, or its frame is past the pixel cap), as opposed
+ * to a thumbnail that could not be made.
+ */
 export type ThumbnailResult =
   | { ok: true; data: Uint8Array; width: number; height: number }
-  | { ok: false; reason: string };
+  | { ok: false; reason: string; skipped?: true };
 
 /** Makes the thumbnail of `source`; `{ ok: false }` with a reason instead of throwing. */
 export async function makeThumbnail(
@@ -38,6 +49,11 @@ export async function makeThumbnail(
   try {
     if (source.mediaType === 'image') return await resizeToWebp(source.bytes, owner);
     if (source.mediaType === 'video') {
+      // Left out before ffmpeg is spawned or a slot is taken: the frame would cost more than any image may. The file
+      // itself is not refused: validation only walks the container (its cost follows bytes, not pixels), and real
+      // videos pass 50 MP (8192 × 8192 VR, AV1 up to 142 MP), so only the step whose cost follows the frame is skipped.
+      if (source.frame && source.frame.width * source.frame.height > MAX_IMAGE_PIXELS)
+        return { ok: false, skipped: true, reason: frameTooLarge(source.frame) };
       const ffmpeg = options.ffmpeg === undefined ? ffmpegPath() : options.ffmpeg;
       if (!ffmpeg) return { ok: false, reason: 'video thumbnails need ffmpeg on PATH' };
       const timeoutMs = options.timeoutMs ?? VIDEO_FRAME_BUDGET_MS;
@@ -46,10 +62,18 @@ export async function makeThumbnail(
       const frame = await imageDecodes.run(() => videoFrame(ffmpeg, source.path, timeoutMs), owner);
       return await resizeToWebp(frame, owner);
     }
-    return { ok: false, reason: `${source.mediaType} files have no thumbnail` };
+    return { ok: false, skipped: true, reason: `${source.mediaType} files have no thumbnail` };
   } catch (error) {
     return { ok: false, reason: error instanceof Error ? error.message : String(error) };
   }
+}
+
+function frameTooLarge({ width, height }: FrameSize): string {
+  const megapixels = (width * height) / 1e6;
+  return (
+    `the video's ${width} × ${height} frames (${megapixels.toFixed(1)} MP) are larger than the ` +
+    `${MAX_IMAGE_PIXELS / 1e6} MP a thumbnail may decode, so it has none`
+  );
 }
 
 /** The ffmpeg binary thumbnails use, or null (what `mediaforge config` and /health report). */
@@ -71,7 +95,27 @@ async function resizeToWebp(input: Uint8Array, owner: string | undefined): Promi
   return { ok: true, data: new Uint8Array(data), width: info.width, height: info.height };
 }
 
-/** One frame (PNG) about a tenth of a second in, or the first one of a shorter video. */
+/** Scales to at most THUMBNAIL_SIZE on the longer side, aspect kept, never up, never to 0 px (a 4000 × 4 frame). */
+const fit = (side: 'iw' | 'ih') => `'max(1,round(${side}*min(1,${THUMBNAIL_SIZE}/max(iw,ih))))'`;
+const SCALE_FILTER = `scale=w=${fit('iw')}:h=${fit('ih')}`;
+
+/**
+ * The options that bound ffmpeg whatever the container claims (its header may understate the frame, or give no size):
+ * - `-max_pixels` (a decoder option, so before `-i`; it also holds while ffmpeg probes the streams): a frame past
+ *   MAX_IMAGE_PIXELS fails in the decoder before its buffer is allocated. A 12000 × 12000 MJPEG whose header says
+ *   320 × 240 then fails in 0.05 s at 55 MB instead of taking 1.1 GB; the 9 MB 16000 × 16000 PNG MOV, 56 MB, not 8 GB.
+ * - `-threads 1` and `-filter_threads 1`: with frame threads a decoder (PNG, H.264…) holds a frame per thread and
+ *   takes every core; one slot is one core, as for sharp (SHARP_THREADS_PER_IMAGE).
+ * - the scale filter: only a thumbnail-sized PNG is encoded and piped back, never the full frame (a 7000 × 7000 MJPEG
+ *   peaked at 126 MB instead of 424 MB).
+ * No memory rlimit: Bun.spawn cannot set one, and wrapping ffmpeg in prlimit(1) or a shell's `ulimit` needs a tool
+ * not every host has (busybox, macOS); RLIMIT_AS would also count address space, of which an idle ffmpeg maps
+ * ~300 MB, so a safe value would bound little. With these options memory follows MAX_IMAGE_PIXELS instead of the
+ * claimed frame size: a 36 MP H.264 with 16 reference frames, the worst measured, peaked at 436 MB.
+ */
+const BOUNDS_BEFORE_INPUT = ['-max_pixels', String(MAX_IMAGE_PIXELS), '-threads', '1', '-filter_threads', '1'];
+
+/** One frame (PNG, thumbnail-sized) about a tenth of a second in, or the first one of a shorter video. */
 async function videoFrame(ffmpeg: string, path: string, timeoutMs: number): Promise<Uint8Array> {
   const deadline = performance.now() + timeoutMs;
   const run = (seek: string[]) =>
@@ -82,12 +126,15 @@ async function videoFrame(ffmpeg: string, path: string, timeoutMs: number): Prom
         '-hide_banner',
         '-loglevel',
         'error',
+        ...BOUNDS_BEFORE_INPUT,
         ...seek,
         '-i',
         path,
         '-frames:v',
         '1',
         '-an',
+        '-vf',
+        SCALE_FILTER,
         '-f',
         'image2pipe',
         '-c:v',
@@ -134,7 +181,7 @@ async function readCapped(stream: ReadableStream<Uint8Array>): Promise<Uint8Arra
   let size = 0;
   for await (const chunk of stream) {
     size += chunk.byteLength;
-    if (size > MAX_FRAME_BYTES) throw new Error('ffmpeg returned a frame larger than 64 MiB');
+    if (size > MAX_FRAME_BYTES) throw new Error('ffmpeg returned a frame larger than 4 MiB');
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);

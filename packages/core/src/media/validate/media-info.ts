@@ -56,6 +56,28 @@ export interface MediaInfo {
   lines?: number;
 }
 
+/** A video frame's size in pixels. */
+export interface FrameSize {
+  width: number;
+  height: number;
+}
+
+/**
+ * The largest frame any video stream of `info` declares, or undefined when none declares one. Every stream counts, not
+ * only the first: ffmpeg prefers the video stream with the most pixels, and a file may lead with a small one. Streams
+ * past MAX_STREAMS are not kept; ffmpeg's own pixel cap (make-thumbnail.ts) covers them, and headers that lie.
+ */
+export function largestVideoFrame(info: Pick<FormatInfo, 'width' | 'height' | 'streams'>): FrameSize | undefined {
+  const declared = [info, ...(info.streams ?? []).filter((stream) => stream.kind === 'video')];
+  let largest: FrameSize | undefined;
+  for (const { width, height } of declared) {
+    // A missing or zero side says nothing; ffmpeg's own pixel cap covers those files.
+    if (!width || !height) continue;
+    if (!largest || width * height > largest.width * largest.height) largest = { width, height };
+  }
+  return largest;
+}
+
 /** What a format validator returns; contentType, mediaType and size are filled in by the caller. */
 export type FormatInfo = Omit<MediaInfo, 'contentType' | 'mediaType' | 'size'>;
 

@@ -1,0 +1,52 @@
+/**
+ * The thumbnail bomb, made by the real ffmpeg: a video whose frames are huge while its bytes are small (the attacker's
+ * 9 MB MOV of 16000 × 16000 PNG frames took ffmpeg 8 GB to thumbnail). One black MJPEG frame at the lowest quality
+ * keeps it small and quick to make: 12000 × 12000 is ~0.8 MB, made in under a second.
+ */
+import { requireTool } from './system-tools.ts';
+
+export interface LargeFrameOptions {
+  /** A small video track put first, so the large one is not the first the container lists. */
+  leading?: { width: number; height: number };
+  /** What the MP4 sample entry says instead of the real size: a header that understates the frame. */
+  headerSays?: { width: number; height: number };
+}
+
+/** Writes an MP4 to `path` holding one `width` × `height` MJPEG frame; resolves to `path`. */
+export async function largeFrameVideo(
+  path: string,
+  frame: { width: number; height: number },
+  { leading, headerSays }: LargeFrameOptions = {},
+): Promise<string> {
+  const black = ({ width, height }: { width: number; height: number }) => [
+    '-f',
+    'lavfi',
+    '-i',
+    // One frame per track (a second at one frame a second); `-frames:v 1` instead left the second track out.
+    `color=black:s=${width}x${height}:d=1:r=1`,
+  ];
+  const inputs = leading ? [...black(leading), ...black(frame)] : black(frame);
+  const maps = leading ? ['-map', '0:v', '-map', '1:v'] : [];
+  const child = Bun.spawn(
+    [requireTool('ffmpeg'), '-v', 'error', '-y', ...inputs, ...maps, '-c:v', 'mjpeg', '-q:v', '31', path],
+    { stdout: 'ignore', stderr: 'pipe' },
+  );
+  const stderr = await new Response(child.stderr).text();
+  if ((await child.exited) !== 0) throw new Error(`ffmpeg could not make ${path}: ${stderr}`);
+  if (headerSays) await understate(path, headerSays);
+  return path;
+}
+
+/** Rewrites the width and height of the only sample entry (stsd) of an MP4, as the validators read them. */
+async function understate(path: string, size: { width: number; height: number }): Promise<void> {
+  const bytes = await Bun.file(path).bytes();
+  const text = Buffer.from(bytes).toString('latin1');
+  const stsd = text.indexOf('stsd');
+  if (stsd < 0 || text.indexOf('stsd', stsd + 4) >= 0) throw new Error(`${path} must hold exactly one sample table`);
+  // After the type: version and flags (4), the entry count (4); the entry's width and height are 32 bytes into it.
+  const entry = stsd + 4 + 8;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  view.setUint16(entry + 32, size.width);
+  view.setUint16(entry + 34, size.height);
+  await Bun.write(path, bytes);
+}
