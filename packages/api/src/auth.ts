@@ -1,69 +1,23 @@
 /**
  * Authentication: `Authorization: Bearer mfk_…` for programs, or the dashboard's HttpOnly session cookie holding
- * the same key. Verified keys are cached for 10 seconds; a revocation (`mediaforge keys revoke`, any process) is
+ * the same key. Verified keys are cached for 10 seconds (key-verifier.ts); a revocation (`mediaforge keys revoke`, any process) is
  * announced by NOTIFY and evicts the key from every listening server's cache at once. The 10 seconds bound only
  * what a server misses while its LISTEN connection is down. Writes authenticated by cookie must come from this origin (CSRF).
  */
 
 import { timingSafeEqual } from 'node:crypto';
-import { ALL_USERS, type ApiKeyStore, type ApiPrincipal, type Scope, userScope } from '@mediaforge/core';
+import { ALL_USERS, type ApiPrincipal, type Scope, userScope } from '@mediaforge/core';
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { type AuthFailureLimiter, clientAddress } from './auth-failures.ts';
 import type { ApiEnv } from './env.ts';
 import { ApiError } from './errors.ts';
+import type { KeyVerifier } from './key-verifier.ts';
 import type { RateLimiter } from './rate-limit.ts';
 
 export const SESSION_COOKIE = 'mediaforge_session';
-const CACHE_MS = 10_000;
-const TOUCH_EVERY_MS = 60_000;
 /** `Authorization: Bearer <key>`; the key is the first group. */
 export const BEARER = /^Bearer\s+(\S+)\s*$/i;
-
-export class KeyVerifier {
-  /** Valid keys and refused ones are cached apart: a flood of made-up keys fills only the refused map. */
-  private readonly valid = new Map<string, { principal: ApiPrincipal; until: number }>();
-  private readonly refused = new Map<string, number>();
-  private readonly touched = new Map<string, number>();
-
-  constructor(
-    private readonly keys: Pick<ApiKeyStore, 'verify' | 'touch'>,
-    private readonly maxEntries = 10_000,
-  ) {}
-
-  /** Drops every cached entry of a key (it was revoked). */
-  forget(keyId: string): void {
-    for (const [presented, entry] of this.valid) {
-      if (entry.principal.keyId === keyId) this.valid.delete(presented);
-    }
-  }
-
-  /** The principal of a key verified in the last 10 seconds, without a lookup. */
-  cached(presented: string): ApiPrincipal | undefined {
-    const cached = this.valid.get(presented);
-    return cached && cached.until > Date.now() ? cached.principal : undefined;
-  }
-
-  async verify(presented: string): Promise<ApiPrincipal | null> {
-    const now = Date.now();
-    const cached = this.valid.get(presented);
-    if (cached && cached.until > now) return cached.principal;
-    if ((this.refused.get(presented) ?? 0) > now) return null;
-    const principal = await this.keys.verify(presented);
-    if (principal) {
-      if (this.valid.size >= this.maxEntries) this.valid.clear();
-      this.valid.set(presented, { principal, until: now + CACHE_MS });
-    } else {
-      if (this.refused.size >= this.maxEntries) this.refused.clear();
-      this.refused.set(presented, now + CACHE_MS);
-    }
-    if (principal && (this.touched.get(principal.keyId) ?? 0) + TOUCH_EVERY_MS < now) {
-      this.touched.set(principal.keyId, now);
-      void this.keys.touch(principal.keyId).catch(() => {});
-    }
-    return principal;
-  }
-}
 
 /** The presented key: bearer header first, then the session cookie. */
 export function presentedKey(c: Context<ApiEnv>): { key: string; via: 'bearer' | 'cookie' } | undefined {

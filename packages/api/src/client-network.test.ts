@@ -1,7 +1,7 @@
 import { expect, test } from 'bun:test';
-import { clientNetwork } from './server.ts';
+import { clientNetwork } from './client-network.ts';
 
-test('anonymous bodies count per IPv4 address and per IPv6 /64 (one host owns a whole /64)', () => {
+test('clients count per IPv4 address and per IPv6 /64 (one host owns a whole /64)', () => {
   expect(clientNetwork('203.0.113.7')).toBe('203.0.113.7');
   expect(clientNetwork('::ffff:203.0.113.7')).toBe('203.0.113.7');
   // Every address of one /64 is one client, however it is written.

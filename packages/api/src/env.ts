@@ -10,6 +10,8 @@ export interface ApiDeps {
   logger: Logger;
   /** Milliseconds between task snapshots on SSE streams (default 500). */
   eventIntervalMs?: number;
+  /** Milliseconds a verified key is served from the cache (default 10,000; tests shorten it). */
+  keyCacheMs?: number;
   /** Version reported by /health and the OpenAPI document. */
   version?: string;
 }

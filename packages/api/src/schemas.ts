@@ -14,7 +14,14 @@ import {
   type TaskStatusView,
   type WorkerInfo,
 } from '@mediaforge/core';
-import { ingestFilterOptions, mediaRangeQuery, mediaRecordFields, uploadFilterQuery } from './media-schemas.ts';
+import {
+  ingestFilterOptions,
+  mediaRangeQuery,
+  mediaRecordFields,
+  nextRecordsCursor,
+  recordPageLimit,
+  uploadFilterQuery,
+} from './media-schemas.ts';
 import { WebhookField } from './webhook-schemas.ts';
 
 const uuid = z.uuid().openapi({ example: '2f1c6b1e-8a53-4c41-9a8e-0d1f0b6f8a10' });
@@ -104,7 +111,7 @@ export const CreateRecordsSchema = z
   .openapi('CreateRecords', { description: 'One record, or `{ records: [...] }` for many (all or none)' });
 
 export const RecordPageSchema = z
-  .object({ items: z.array(RecordSchema), nextCursor: z.string().optional() })
+  .object({ items: z.array(RecordSchema), nextCursor: nextRecordsCursor })
   .openapi('RecordPage');
 
 export const ListRecordsQuery = z.object({
@@ -114,7 +121,7 @@ export const ListRecordsQuery = z.object({
   generationId: z.string().max(200).optional(),
   withoutFile: booleanQuery,
   ...mediaRangeQuery,
-  limit: z.coerce.number().int().min(1).max(1000).optional(),
+  limit: recordPageLimit(50),
   cursor: z.string().max(500).optional(),
 });
 

@@ -8,6 +8,7 @@
 import { clientAddressResolver } from '@mediaforge/core';
 import { createApp } from './app.ts';
 import { guardBody } from './body-guard.ts';
+import { clientNetwork } from './client-network.ts';
 import type { ApiDeps, ApiEnv } from './env.ts';
 import type { ErrorBody } from './errors.ts';
 import { hotRoutes } from './hot-routes.ts';
@@ -143,25 +144,4 @@ function refusal(status: number, error: Omit<ErrorBody['error'], 'requestId'>, h
   const requestId = crypto.randomUUID();
   const body: ErrorBody = { error: { ...error, requestId } };
   return Response.json(body, { status, headers: { ...headers, 'X-Request-Id': requestId, Connection: 'close' } });
-}
-
-/**
- * Who an anonymous body counts against: an IPv4 address, or an IPv6 address's /64 network (one host is usually given a
- * whole /64, so counting single IPv6 addresses would let one machine take every slot with addresses of its own).
- */
-export function clientNetwork(address: string | undefined): string {
-  if (!address) return 'unknown';
-  if (!address.includes(':')) return address;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return mapped[1] as string;
-  const [head = '', tail = ''] = address.toLowerCase().split('::');
-  const left = head ? head.split(':') : [];
-  const right = tail ? tail.split(':') : [];
-  const groups = address.includes('::')
-    ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right]
-    : left;
-  return `${groups
-    .slice(0, 4)
-    .map((group) => group.replace(/^0+(?=.)/, ''))
-    .join(':')}::/64`;
 }

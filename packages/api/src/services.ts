@@ -11,7 +11,6 @@ import {
   TaskManager,
 } from '@mediaforge/core';
 import type { ObjectStore } from '@mediaforge/storage';
-import { KeyVerifier } from './auth.ts';
 import { AuthFailureLimiter } from './auth-failures.ts';
 import { ConcurrencyLimiter } from './concurrency.ts';
 
@@ -20,6 +19,7 @@ export const MAX_EVENT_STREAMS_PER_KEY = 16;
 
 import type { ApiDeps } from './env.ts';
 import { TaskEvents } from './events.ts';
+import { KeyVerifier } from './key-verifier.ts';
 import { type ApiMetrics, createMetrics } from './metrics.ts';
 import { RateLimiter } from './rate-limit.ts';
 
@@ -35,7 +35,7 @@ export interface Services {
   keys: ApiKeyStore;
   verifier: KeyVerifier;
   limiter: RateLimiter;
-  /** Failed key checks per client address (made-up keys cost a lookup each). */
+  /** Failed key checks per client address or IPv6 /64 (made-up keys cost a lookup each). */
   authFailures: AuthFailureLimiter;
   /** Uploads streaming per API key (API_MAX_UPLOADS_PER_KEY) and in the whole process (API_MAX_UPLOADS). */
   uploads: ConcurrencyLimiter;
@@ -53,7 +53,7 @@ export interface Services {
 export function createServices(deps: ApiDeps): Services {
   const { database, store, settings } = deps;
   const keys = new ApiKeyStore(database.db);
-  const verifier = new KeyVerifier(keys);
+  const verifier = new KeyVerifier(keys, deps.keyCacheMs === undefined ? {} : { cacheMs: deps.keyCacheMs });
   const events = new TaskEvents(database.db, deps.eventIntervalMs ?? 500);
   // Revocations from any process evict the key from this server's cache; if LISTEN cannot start, the cache's
   // 10-second expiry still bounds how long a revoked key works here.

@@ -25,6 +25,7 @@ export * from './records/generation.ts';
 export * from './records/media-filter.ts';
 export * from './records/media-summary.ts';
 export * from './records/record.ts';
+export { RECORD_PAGE_BYTES } from './records/record-page.ts';
 export * from './records/repository.ts';
 export * from './records/stats.ts';
 export * from './retry/index.ts';

@@ -2,7 +2,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { getGeneration, TASK_STATUSES } from '@mediaforge/core';
 import { principalScope } from '../auth.ts';
-import { GenerationIdParam, GenerationQuery } from '../media-schemas.ts';
+import { GenerationIdParam, GenerationQuery, nextRecordsCursor } from '../media-schemas.ts';
 import { RecordSchema, toRecordDto } from '../schemas.ts';
 import type { Services } from '../services.ts';
 import { bearer, errors, json, router } from './common.ts';
@@ -20,7 +20,8 @@ export const GenerationSchema = z
       total: z.number().int(),
     }),
     media: z.array(RecordSchema),
-    truncated: z.boolean().openapi({ description: 'More records exist than `media` lists (raise `limit`)' }),
+    truncated: z.boolean().openapi({ description: 'More records follow those `media` lists (see nextCursor)' }),
+    nextCursor: nextRecordsCursor,
     tasks: z.array(
       z.object({
         taskId: z.uuid(),
@@ -46,9 +47,10 @@ const showGeneration = createRoute({
 export function generationRoutes(services: Services) {
   return router().openapi(showGeneration, async (c) => {
     const { id } = c.req.valid('param');
-    const { limit } = c.req.valid('query');
+    const { limit, cursor } = c.req.valid('query');
     const view = await getGeneration(services.database.db, id, principalScope(c.get('principal')), {
       ...(limit === undefined ? {} : { limit }),
+      cursor,
     });
     return c.json(
       {

@@ -9,7 +9,8 @@ const show = defineCommand({
   meta: { name: 'show', description: "Show a generation's media (its records) with their status, and its tasks" },
   args: {
     id: { type: 'positional', description: 'Generation id', required: true },
-    limit: { type: 'string', description: 'Most media listed (1-1000, default 200)' },
+    limit: { type: 'string', description: 'Most media listed (1-1000, default 200; fewer past 1 MiB of records)' },
+    cursor: { type: 'string', description: 'Continue after a previous page (its nextCursor)' },
     ...jsonArg,
   },
   run: ({ args }) =>
@@ -17,6 +18,7 @@ const show = defineCommand({
       const limit = optionalIntArg(args.limit, 'limit', { max: 1000 });
       const view = await getGeneration((await ctx.database()).db, args.id, ALL_USERS, {
         ...(limit === undefined ? {} : { limit }),
+        cursor: args.cursor,
       });
       if (args.json) return printJson(view);
       const { counts } = view;
@@ -37,7 +39,9 @@ const show = defineCommand({
           ]),
         );
       }
-      if (view.truncated) process.stderr.write(`showing ${view.media.length} of ${counts.total}: raise --limit\n`);
+      if (view.nextCursor) {
+        process.stderr.write(`showing ${view.media.length} of ${counts.total}; more: --cursor ${view.nextCursor}\n`);
+      }
       for (const task of view.tasks) process.stdout.write(`task ${task.taskId} (${task.kind}): ${task.status}\n`);
     }),
 });

@@ -8,5 +8,6 @@ export * from './generation.ts';
 export * from './media-filter.ts';
 export * from './media-summary.ts';
 export * from './record.ts';
+export { RECORD_PAGE_BYTES } from './record-page.ts';
 export * from './repository.ts';
 export * from './stats.ts';

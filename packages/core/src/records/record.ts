@@ -60,7 +60,7 @@ export interface RecordFilter extends MediaRangeFilter {
 }
 
 export interface ListRecordsOptions extends RecordFilter {
-  /** 1–1000, default 50. */
+  /** 1–1000, default 50; a page holds fewer when it would pass RECORD_PAGE_BYTES of JSON (record-page.ts). */
   limit?: number;
   /** Opaque cursor from a previous page's `nextCursor`. */
   cursor?: string;
@@ -68,6 +68,6 @@ export interface ListRecordsOptions extends RecordFilter {
 
 export interface RecordPage {
   items: MediaRecord[];
-  /** Present when more records follow. */
+  /** Present when more records follow, whether the page ended at its limit or at its byte budget. */
   nextCursor?: string;
 }

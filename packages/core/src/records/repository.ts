@@ -1,5 +1,5 @@
 /** Reads and writes records; every query the rest of mediaforge needs about records lives here. */
-import { and, asc, eq, gt, isNull, or, type SQL, sql } from 'drizzle-orm';
+import { and, eq, isNull, type SQL, sql } from 'drizzle-orm';
 import type { UserQuotaSettings } from '../config/settings.ts';
 import type { Db } from '../db/database.ts';
 import { records } from '../db/schema.ts';
@@ -8,7 +8,6 @@ import { checkRecordQuota } from '../files/user-quota.ts';
 import { inScope, type Scope, scopeCondition } from '../scope.ts';
 import { newUid, parseUid } from '../uid.ts';
 import { postgresRecordReader } from './by-uid.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
 import { mediaRangeConditions } from './media-filter.ts';
 import {
   type ListRecordsOptions,
@@ -18,6 +17,7 @@ import {
   type RecordFilter,
   type RecordPage,
 } from './record.ts';
+import { selectRecordPage } from './record-page.ts';
 
 /** Rows per INSERT statement for bulk creation (well under PostgreSQL's 65 535 parameter limit). */
 const INSERT_CHUNK = 1000;
@@ -115,28 +115,13 @@ export class RecordRepository {
     return record;
   }
 
-  /** Records in the scope oldest first, filtered, one keyset page at a time. */
+  /**
+   * Records in the scope oldest first, filtered, one keyset page at a time: at most `limit`, fewer when the page would
+   * pass RECORD_PAGE_BYTES of JSON (record-page.ts); `nextCursor` continues after the last record returned.
+   */
   async list(scope: Scope, options: ListRecordsOptions = {}): Promise<RecordPage> {
     const limit = Math.min(Math.max(Math.trunc(options.limit ?? 50), 1), MAX_PAGE);
-    const conditions = filterConditions(options, scope);
-    if (options.cursor) {
-      const after = decodeCursor(options.cursor);
-      conditions.push(
-        or(
-          gt(records.createdAt, after.createdAt),
-          and(eq(records.createdAt, after.createdAt), gt(records.uid, after.uid)),
-        ) as SQL,
-      );
-    }
-    const rows = await this.db
-      .select()
-      .from(records)
-      .where(and(...conditions))
-      .orderBy(asc(records.createdAt), asc(records.uid))
-      .limit(limit + 1);
-    const items = rows.slice(0, limit);
-    const last = items.at(-1);
-    return rows.length > limit && last ? { items, nextCursor: encodeCursor(last) } : { items };
+    return selectRecordPage(this.db, filterConditions(options, scope), { limit, cursor: options.cursor });
   }
 
   async count(scope: Scope, filter: RecordFilter = {}): Promise<number> {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ApiKeyStore, createLogger, loadSettings, openDatabase } from '@mediaforge/core';
 import { createTestPostgres, skipPostgres } from '@mediaforge/core/testing';
 import { createFileStore } from '@mediaforge/storage';
-import { KeyVerifier } from './auth.ts';
+import { KeyVerifier } from './key-verifier.ts';
 
 test('a flood of made-up keys never evicts a valid key from the verifier cache', async () => {
   const database = await openDatabase();
@@ -23,7 +23,7 @@ test('a flood of made-up keys never evicts a valid key from the verifier cache',
         },
         touch: (keyId: string) => store.touch(keyId),
       },
-      100,
+      { maxEntries: 100 },
     );
     expect((await verifier.verify(key))?.userId).toBe('alice');
     for (let i = 0; i < 300; i++) expect(await verifier.verify(`mfk_${i}_made-up`)).toBeNull();
@@ -33,6 +33,35 @@ test('a flood of made-up keys never evicts a valid key from the verifier cache',
     // A refused key is not looked up again while it is cached either.
     expect(await verifier.verify('mfk_299_made-up')).toBeNull();
     expect(lookups).toBe(before);
+  } finally {
+    await database.close();
+  }
+}, 30_000);
+
+test('known good: only keys that verified, for knownGoodMs, at most maxKnownGood of them (oldest dropped), until revoked', async () => {
+  const database = await openDatabase();
+  await database.migrate();
+  try {
+    const store = new ApiKeyStore(database.db);
+    const made = await Promise.all([0, 1, 2].map((i) => store.create({ userId: `user-${i}` })));
+    const [first, second, third] = made.map((created) => created.key) as [string, string, string];
+    const verifier = new KeyVerifier(store, { knownGoodMs: 200, maxKnownGood: 2 });
+    const madeUp = `mfk_000000000000_${'A'.repeat(43)}`;
+    expect(await verifier.verify(madeUp)).toBeNull();
+    expect(verifier.knownGood(madeUp)).toBe(false);
+    // A key's id with a wrong secret is another key: not known good.
+    expect(verifier.knownGood(`${first.slice(0, -4)}AAAA`)).toBe(false);
+    await verifier.verify(first);
+    await verifier.verify(second);
+    expect(verifier.knownGood(first)).toBe(true);
+    await verifier.verify(third);
+    expect(verifier.knownGood(first)).toBe(false);
+    expect(verifier.knownGood(third)).toBe(true);
+    verifier.forget((made[1] as { info: { id: string } }).info.id);
+    expect(verifier.knownGood(second)).toBe(false);
+    expect(verifier.cached(second)).toBeUndefined();
+    await Bun.sleep(250);
+    expect(verifier.knownGood(third)).toBe(false);
   } finally {
     await database.close();
   }
