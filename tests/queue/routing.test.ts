@@ -251,6 +251,14 @@ describe.skipIf(skipPostgres)('routing and limits with worker processes', () => 
     expect(after?.metadata.optimized).toEqual(
       expect.objectContaining({ from: photo.byteLength, to: stored.byteLength }),
     );
+    // Still the file it was named for, with a thumbnail of the new bytes (the worker makes thumbnails by default).
+    expect(photoRecord?.originalName).toBe('1.jpg');
+    expect(after?.originalName).toBe('1.jpg');
+    expect(photoRecord?.thumbnailKey).toStartWith('thumbnails/');
+    expect(after?.thumbnailKey).not.toBe(photoRecord?.thumbnailKey as string);
+    expect(after?.metadata.thumbnail).toEqual(
+      expect.objectContaining({ key: after?.thumbnailKey, sourceSha256: after?.sha256 }),
+    );
     const [fresh] = await database.db
       .select()
       .from(objects)

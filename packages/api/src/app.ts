@@ -1,9 +1,9 @@
 /**
  * The mediaforge HTTP API: `createApp(deps)` builds the Hono app (routes, OpenAPI document, dashboard); `AppType`
- * types a `hono/client` for TypeScript users. Middleware order: request context (request id, logger, security
- * headers, metrics) → method/path override headers refused → CORS → JSON body limit → key check, failed checks per
- * address and rate limit (everything under /v1; /metrics needs an admin key or METRICS_TOKEN) → JSON depth limit →
- * routes.
+ * types a `hono/client` for TypeScript users. Middleware order: HEAD bodies released → request context (request id,
+ * logger, security headers, metrics) → method/path override headers refused → CORS → JSON body limit → key check,
+ * failed checks per address and rate limit (everything under /v1; /metrics needs an admin key or METRICS_TOKEN) →
+ * JSON depth limit → routes.
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
@@ -41,6 +41,12 @@ function buildApp(services: Services) {
   const { settings, logger, metrics } = services;
   const app = new OpenAPIHono<ApiEnv>();
 
+  // Hono answers HEAD with the GET route's status and headers and drops its body unread; a file's body holds an open
+  // descriptor (an S3 body, a connection) until it is cancelled.
+  app.use(async (c, next) => {
+    await next();
+    if (c.req.method === 'HEAD') await c.res.body?.cancel().catch(() => {});
+  });
   app.use(requestContext(logger, metrics));
   app.use(refuseOverrideHeaders());
   if (settings.api.corsOrigins.length > 0) {

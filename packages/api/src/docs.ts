@@ -3,10 +3,11 @@ import { dirname, join } from 'node:path';
 import { Hono } from 'hono';
 import type { ApiEnv } from './env.ts';
 
-const ASSETS: Record<string, string> = {
-  'swagger-ui.css': 'text/css; charset=utf-8',
-  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
-};
+/** A Map, not an object: a request for `/docs/constructor` must not find a property of `Object.prototype`. */
+const ASSETS = new Map([
+  ['swagger-ui.css', 'text/css; charset=utf-8'],
+  ['swagger-ui-bundle.js', 'text/javascript; charset=utf-8'],
+]);
 
 const INIT = `window.addEventListener('load', () => {
   window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#swagger-ui', persistAuthorization: true });
@@ -30,7 +31,7 @@ export function docsRoutes() {
       .get('/docs/:asset', (c) => {
         const asset = c.req.param('asset');
         if (asset === 'init.js') return c.body(INIT, 200, { 'Content-Type': 'text/javascript; charset=utf-8' });
-        const type = ASSETS[asset];
+        const type = ASSETS.get(asset);
         if (!type) return c.notFound();
         return c.body(Bun.file(join(root, asset)).stream(), 200, {
           'Content-Type': type,

@@ -15,9 +15,15 @@ test('a record as the API shows it has only the documented fields: never the cla
     expect(Object.keys(shown).filter((key) => !documented.includes(key))).toEqual([]);
     // A thumbnail is shown as its route, not its storage key.
     expect(shown.thumbnailUrl).toBeNull();
-    const withThumbnail = toRecordDto({ ...record, thumbnailKey: `thumbnails/${record.uid}.0123456789ab.webp` });
+    const key = `thumbnails/${record.uid}.0123456789ab.webp`;
+    const sha256 = 'ab'.repeat(32);
+    const thumbnail = { key, width: 256, height: 192, size: 900, sourceSha256: sha256 };
+    const withThumbnail = toRecordDto({ ...record, sha256, thumbnailKey: key, metadata: { thumbnail } });
     expect(withThumbnail).not.toHaveProperty('thumbnailKey');
     expect(withThumbnail.thumbnailUrl).toBe(`/v1/records/${record.uid}/thumbnail`);
+    // One of another file than the record's is not served, so not shown.
+    const stale = { ...record, sha256: 'cd'.repeat(32), thumbnailKey: key, metadata: { thumbnail } };
+    expect(toRecordDto(stale).thumbnailUrl).toBeNull();
   } finally {
     await database.close();
   }

@@ -2,6 +2,7 @@
 
 import { z } from '@hono/zod-openapi';
 import {
+  currentThumbnailKey,
   MEDIA_TYPES,
   METADATA_MAX_BYTES,
   type MediaRecord,
@@ -80,10 +81,11 @@ export type RecordDto = z.infer<typeof RecordSchema>;
  */
 export function toRecordDto(record: MediaRecord): RecordDto {
   // The claim token guards a file write in progress; it is the writer's secret, never shown.
-  const { claimToken: _claim, thumbnailKey, ...shown } = record;
+  const { claimToken: _claim, thumbnailKey: _thumbnail, ...shown } = record;
   return {
     ...shown,
-    thumbnailUrl: thumbnailKey ? `/v1/records/${record.uid}/thumbnail` : null,
+    // Only a thumbnail the route serves: one of the record's current file.
+    thumbnailUrl: currentThumbnailKey(record) ? `/v1/records/${record.uid}/thumbnail` : null,
     fileUrl: record.fileUrl && !/^https?:/.test(record.fileUrl) ? `/v1/records/${record.uid}/file` : record.fileUrl,
     sourceUrl: record.sourceUrl === null ? null : (publicSourceUrl(record.sourceUrl) ?? null),
     createdAt: record.createdAt.toISOString(),

@@ -5,13 +5,14 @@
  * API_MAX_ANONYMOUS_REQUESTS bodies in flight. Routes that legitimately take long (uploads once streaming, SSE,
  * synchronous generation) lift the idle timeout for their own request through `c.env.keepOpen()`.
  */
-import { clientAddressResolver } from '@mediaforge/core';
+import { clientAddressResolver, type Logger } from '@mediaforge/core';
 import { createApp } from './app.ts';
 import { guardBody } from './body-guard.ts';
 import { clientNetwork } from './client-network.ts';
 import type { ApiDeps, ApiEnv } from './env.ts';
-import type { ErrorBody } from './errors.ts';
+import { type ErrorBody, errorAnswer } from './errors.ts';
 import { hotRoutes } from './hot-routes.ts';
+import { SECURITY_HEADERS } from './request-context.ts';
 
 export interface ServeOptions extends ApiDeps {
   /** Defaults: API_HOST and API_PORT (0 picks a free port). */
@@ -54,6 +55,10 @@ export function startServer(options: ServeOptions): StartedServer {
     port: options.port ?? api.port,
     maxRequestBodySize: Number.MAX_SAFE_INTEGER,
     idleTimeout: api.idleTimeoutSeconds,
+    // Bun's development mode answers an error that escapes the app with an HTML page showing the server's paths and
+    // source; whatever NODE_ENV says, such an error gets the one error shape instead (see `escaped`).
+    development: false,
+    error: (error) => escaped(error, options.logger),
     // GET /health and GET /v1/records/{uid} without Hono's dispatch (hot-routes.ts); anything else goes to fetch.
     ...(hot ? { routes: hot } : {}),
     async fetch(request, server) {
@@ -119,6 +124,20 @@ export function startServer(options: ServeOptions): StartedServer {
       await Promise.all([close(), server.stop(force)]);
     },
   };
+}
+
+/**
+ * The answer to an error that escaped the app, which catches what its handlers throw: a response body that fails
+ * before its first byte is sent. A 500 in the one error shape, with a request id the log line carries and the
+ * security headers, never the error's own message.
+ */
+function escaped(error: unknown, logger: Logger): Response {
+  const requestId = crypto.randomUUID();
+  const answer = errorAnswer(error, requestId, false, () => logger.child({ requestId }));
+  const headers = new Headers(SECURITY_HEADERS as [string, string][]);
+  headers.set('content-type', 'application/json');
+  headers.set('x-request-id', requestId);
+  return new Response(JSON.stringify(answer.body), { status: answer.status, headers });
 }
 
 /**

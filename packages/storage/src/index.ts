@@ -1,4 +1,5 @@
 export { createFileStore, type FileStoreOptions } from './drivers/file.ts';
+export { DROPPED_STREAM_WARNING } from './drivers/file-read.ts';
 export { createS3Store, mapS3Error, type S3StoreOptions } from './drivers/s3.ts';
 export { createSupabaseStore, mapSupabaseError, type SupabaseStoreOptions } from './drivers/supabase.ts';
 export * from './errors.ts';

@@ -137,6 +137,7 @@ export function builtinHandlers(deps: HandlerDeps): Record<TaskKind, Handler> {
         scope: ownerScope(item),
         // A re-run takes over its dead predecessor's claim; a first attempt never cuts short someone else's.
         staleAfterMs: item.attempts > 1 ? deps.leaseMs : deps.settings.taskTimeoutMinutes * 60_000,
+        thumbnails: deps.settings.uploads.thumbnails ?? true,
         signal: ctx.signal,
         ...(quality !== undefined ? { quality } : {}),
       });

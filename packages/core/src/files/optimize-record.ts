@@ -1,7 +1,8 @@
 /**
  * Optimization: recompress a record's stored image through the one file pipeline (claim → prepare with compression
- * → store as a fresh write-once object → complete the record, dropping the old object's reference). A result that
- * is not smaller than the stored file changes nothing.
+ * → store as a fresh write-once object → complete the record, dropping the old object's reference and its thumbnail's
+ * → link a thumbnail of the new file, as uploads do). A result that is not smaller than the stored file changes
+ * nothing.
  */
 import type { Settings } from '../config/settings.ts';
 import type { Db } from '../db/database.ts';
@@ -11,17 +12,20 @@ import type { FileStore } from './file-store.ts';
 import { withPreparedFile } from './prepare.ts';
 import { claimRecord, releaseClaim } from './record-claims.ts';
 import { storeFile } from './store-file.ts';
+import { attachThumbnail, prepareThumbnail } from './thumbnail-object.ts';
 
 export interface OptimizeContext {
   db: Db;
   store: FileStore;
-  settings: Pick<Settings, 'home' | 'maxFileSizeBytes'>;
+  settings: Pick<Settings, 'home' | 'maxFileSizeBytes'> & Partial<Pick<Settings, 'quota'>>;
   /** Whose records may be optimized; others look missing. */
   scope: Scope;
   /** JPEG/WebP/AVIF quality of the recompression. Default 80. */
   quality?: number;
   /** A `processing` claim older than this is taken over (a re-run after a crash). */
   staleAfterMs: number;
+  /** Make a thumbnail of the new file (THUMBNAILS); without it the old one is dropped, as it shows other bytes. */
+  thumbnails?: boolean;
   signal?: AbortSignal;
 }
 
@@ -90,17 +94,21 @@ export async function optimizeRecord(uid: string, ctx: OptimizeContext): Promise
         const provenance = {
           source: before.source ?? ('upload' as const),
           sourceUrl: before.sourceUrl,
+          // The same picture under the name it came with: a new file of the record's, not a new upload.
+          originalName: before.originalName ?? undefined,
           metadata: {
             // The first original stays the original; this step is recorded beside it.
             ...(previous.original ? { original: previous.original } : {}),
             optimized: { from: sizeBefore, to: file.size, quality, at: new Date().toISOString() },
           },
         };
+        const made = ctx.thumbnails ? await prepareThumbnail(file, before.userId) : undefined;
         const stored = await storeFile(file, { claim }, provenance, {
           db: ctx.db,
           store: ctx.store,
           ...(ctx.signal ? { signal: ctx.signal } : {}),
         });
+        if (made && stored.record) await attachThumbnail(ctx, stored.record, made);
         return {
           recordUid: uid,
           outcome: 'optimized',

@@ -1,6 +1,6 @@
 /**
- * The record's file columns: the one place that says what a stored file sets on its record, and the two statements
- * that set them (completing a claimed record, or inserting a new one for a URL).
+ * The record's file columns: the one place that says what a stored file sets on its record, and the statements that
+ * set them (completing a claimed record, or inserting a new one for a URL) or unlink the previous file's thumbnail.
  */
 import { and, eq } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
@@ -86,6 +86,14 @@ export async function completeClaimedRecord(
     .where(and(eq(records.uid, claim.uid), eq(records.claimToken, claim.token)))
     .returning();
   return record;
+}
+
+/**
+ * Unlinks the record's thumbnail: run in the transaction that gives the record a new file, which also drops the
+ * thumbnail object's reference (its `metadata.thumbnail` goes with the previous file's facts, see `fileMetadata`).
+ */
+export async function dropThumbnailColumn(db: Db, uid: string): Promise<void> {
+  await db.update(records).set({ thumbnailKey: null }).where(eq(records.uid, uid));
 }
 
 export interface NewFileRecord {

@@ -1,8 +1,9 @@
 /**
  * The pipeline after prepare, the same for every source: dedupe → store → complete the record. A file is stored under
  * a key reserved in `objects` (never written before), and the record is pointed at it in one transaction that also
- * counts the reference and drops the record's previous one; bytes nothing refers to any more are removed after that
- * transaction commits. On any failure the record is as it was and the object written for it is retired.
+ * counts the reference and drops the record's previous one and its thumbnail's; bytes nothing refers to any more are
+ * removed after that transaction commits. On any failure the record is as it was and the object written for it is
+ * retired.
  */
 import type { UserQuotaSettings } from '../config/settings.ts';
 import type { Db } from '../db/database.ts';
@@ -32,6 +33,7 @@ import type { PreparedFile } from './prepare.ts';
 import { type Claim, claimLost } from './record-claims.ts';
 import {
   completeClaimedRecord,
+  dropThumbnailColumn,
   type FileProvenance,
   insertRecordWithFile,
   type NewFileRecord,
@@ -134,7 +136,7 @@ async function commit(
   origin: StoredFile['origin'],
   stored: StoredObject,
 ): Promise<StoredFile | undefined> {
-  let retired: string | undefined;
+  let retired: string[] = [];
   const quota = ctx.settings?.quota;
   const alone = async (): Promise<CommitOutcome> => {
     const result = await commitAlone(file, target, provenance, ctx.db, stored, quota);
@@ -154,11 +156,15 @@ async function commit(
     : await alone();
   if ('gone' in outcome) return undefined;
   crashPoint('after-commit');
-  if (retired) await removeRetiredBytes(ctx.db, ctx.store, [retired]).catch(() => {});
+  if (retired.length > 0) await removeRetiredBytes(ctx.db, ctx.store, retired).catch(() => {});
   return { record: outcome.record, object: stored, origin };
 }
 
-/** `commit` for one file in its own transaction; `retired` is the previous object it gave up for good. */
+/**
+ * `commit` for one file in its own transaction; `retired` are the objects it gave up for good: the previous file's,
+ * and the previous file's thumbnail, which shows other bytes (the thumbnail step links one of the new file, when
+ * thumbnails are on and one can be made).
+ */
 async function commitAlone(
   file: PreparedFile,
   target: FileTarget,
@@ -166,13 +172,13 @@ async function commitAlone(
   db: Db,
   stored: StoredObject,
   quota?: UserQuotaSettings,
-): Promise<{ outcome: CommitOutcome; retired?: string }> {
+): Promise<{ outcome: CommitOutcome; retired: string[] }> {
   const previousKey = target.claim?.before.storageKey ?? null;
   const sameObject = previousKey === stored.storageKey;
-  let retired: string | undefined;
+  let retired: string[] = [];
   const outcome = await withDeadlockRetry(() =>
     db.transaction(async (transaction) => {
-      retired = undefined;
+      retired = [];
       const tx = transaction as unknown as Db;
       // A new record counts against its owner's record cap, checked under the owner's lock until this commit ends.
       const owner = target.create?.userId;
@@ -195,15 +201,20 @@ async function commitAlone(
         // A new record's uid is taken (the same queue item ran twice): change nothing.
         throw new ExistingRecord();
       }
-      if (previousKey && !sameObject && (await dropObjectReference(tx, previousKey))) retired = previousKey;
-      return { record } as CommitOutcome;
+      if (previousKey && !sameObject && (await dropObjectReference(tx, previousKey))) retired.push(previousKey);
+      // The thumbnail key as the record has it now (a thumbnail step may have linked one since the claim was taken).
+      const thumbnail = target.claim ? record.thumbnailKey : null;
+      if (!thumbnail) return { record } as CommitOutcome;
+      await dropThumbnailColumn(tx, record.uid);
+      if (await dropObjectReference(tx, thumbnail)) retired.push(thumbnail);
+      return { record: { ...record, thumbnailKey: null } } as CommitOutcome;
     }),
   ).catch((error: unknown): CommitOutcome => {
     if (error instanceof ExistingRecord) return { record: undefined };
     if (error instanceof ObjectGone) return { gone: true };
     throw error;
   });
-  return { outcome, ...(retired ? { retired } : {}) };
+  return { outcome, retired };
 }
 
 class ExistingRecord extends Error {}

@@ -12,6 +12,7 @@ import { records } from '../db/schema.ts';
 import { FileProcessingError } from '../errors.ts';
 import { makeThumbnail, type ThumbnailSource } from '../media/thumbnail/make-thumbnail.ts';
 import { largestVideoFrame } from '../media/validate/media-info.ts';
+import type { MediaRecord } from '../records/record.ts';
 import { withDeadlockRetry } from '../retry/rerun.ts';
 import type { FileStore } from './file-store.ts';
 import { sha256Hex } from './file-store.ts';
@@ -27,7 +28,15 @@ import type { PreparedFile } from './prepare.ts';
 import { reserveWithinQuota } from './user-quota.ts';
 
 export type ThumbnailOutcome =
-  | { status: 'stored'; key: string; width: number; height: number; size: number }
+  | {
+      status: 'stored';
+      key: string;
+      width: number;
+      height: number;
+      size: number;
+      /** The record as it is with its thumbnail linked. */
+      record: MediaRecord;
+    }
   | { status: 'skipped' | 'failed'; reason: string };
 
 /** What the record's metadata says about its thumbnail (`metadata.thumbnail`). */
@@ -99,9 +108,10 @@ export async function attachThumbnail(
       sourceSha256: made.sourceSha256,
     };
     const linked = await link(ctx.db, record, key, meta);
-    if (!linked.ok) throw new Error('the record changed while its thumbnail was made');
+    if (!linked.record) throw new Error('the record changed while its thumbnail was made');
     if (linked.retired) await removeRetiredBytes(ctx.db, ctx.store, [linked.retired]).catch(() => {});
-    return { status: 'stored', key, width: made.width, height: made.height, size: made.data.byteLength };
+    const { width, height } = made;
+    return { status: 'stored', key, width, height, size: made.data.byteLength, record: linked.record };
   } catch (error) {
     if (key && (await retireUnreferenced(ctx.db, key).catch(() => false))) {
       await removeRetiredBytes(ctx.db, ctx.store, [key]).catch(() => {});
@@ -139,7 +149,7 @@ async function link(
   record: { uid: string; storageKey: string | null },
   key: string,
   meta: ThumbnailMetadata,
-): Promise<{ ok: boolean; retired?: string }> {
+): Promise<{ record?: MediaRecord; retired?: string }> {
   return withDeadlockRetry(() =>
     db.transaction(async (tx) => {
       const t = tx as unknown as Db;
@@ -148,19 +158,20 @@ async function link(
         .from(records)
         .where(and(eq(records.uid, record.uid), eq(records.storageKey, record.storageKey ?? '')))
         .for('update');
-      if (!current) return { ok: false };
+      if (!current) return {};
       const previous = current.thumbnailKey;
       await lockObjects(t, previous ? [key, previous] : [key]);
-      if (!(await addObjectReference(t, key))) return { ok: false };
-      await t
+      if (!(await addObjectReference(t, key))) return {};
+      const [linked] = await t
         .update(records)
         .set({
           thumbnailKey: key,
           metadata: sql`jsonb_set(${records.metadata}, '{thumbnail}', ${JSON.stringify(meta)}::jsonb)`,
         })
-        .where(eq(records.uid, record.uid));
+        .where(eq(records.uid, record.uid))
+        .returning();
       const retired = previous && (await dropObjectReference(t, previous)) ? previous : undefined;
-      return retired ? { ok: true, retired } : { ok: true };
+      return retired ? { record: linked, retired } : { record: linked };
     }),
   );
 }

@@ -46,7 +46,8 @@ export function checkRequestHeaders(headers: Record<string, unknown>): Record<st
   if (entries.length > MAX_REQUEST_HEADERS) {
     throw invalid(`At most ${MAX_REQUEST_HEADERS} request headers (got ${entries.length}).`, {});
   }
-  const checked: Record<string, string> = {};
+  // No prototype: a header named `constructor` or `__proto__` is a header like any other, not "given twice" or lost.
+  const checked: Record<string, string> = Object.create(null);
   let bytes = 0;
   for (const [rawName, value] of entries) {
     const name = rawName.toLowerCase();

@@ -89,7 +89,8 @@ export async function storeUpload(
         const stored = await storeFile(file, { claim }, provenance, ctx);
         const thumbnail = made ? await attachThumbnail(ctx, stored.record as MediaRecord, made) : undefined;
         return {
-          record: stored.record as MediaRecord,
+          // With its thumbnail when one was linked, so the answer shows it.
+          record: thumbnail?.status === 'stored' ? thumbnail.record : (stored.record as MediaRecord),
           ...(thumbnail ? { thumbnail } : {}),
           compressed: file.compressed,
           originalSize: file.originalSize,

@@ -2,9 +2,9 @@
  * Local-disk driver (`file://path`): atomic writes (temp file, fsync, rename), metadata in a sidecar beside
  * each object, keys confined to the root directory.
  */
-import { constants } from 'node:fs';
-import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { closeSync, constants, type Stats } from 'node:fs';
+import { copyFile, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { collectGarbageEvery, isTransientSystemCode } from '@mediaforge/core';
 import { StorageAbortedError, StorageError } from '../errors.ts';
@@ -20,7 +20,9 @@ import type {
   PutOptions,
   PutResult,
 } from '../object-store.ts';
+import { byteWindow, openFile, streamFile } from './file-read.ts';
 import { sweepTemporaryFiles, tempOf } from './file-temp.ts';
+import { walk } from './file-walk.ts';
 
 export const DRIVER_NAME = 'file';
 const SIDECAR_SUFFIX = '.mfmeta';
@@ -67,7 +69,11 @@ export function createFileStore({ root }: FileStoreOptions): ObjectStore {
         return null;
       throw wrap(error, `cannot read ${key}`);
     }
-    if (!stats.isFile()) return null;
+    return stats.isFile() ? describe(key, path, stats) : null;
+  }
+
+  /** An object's info: its size and date from `stats`, the rest from its sidecar. */
+  async function describe(key: string, path: string, stats: Stats): Promise<ObjectInfo> {
     const sidecar = await readSidecar(path);
     return {
       key,
@@ -272,21 +278,34 @@ export function createFileStore({ root }: FileStoreOptions): ObjectStore {
       return putResult(key, path, written);
     },
 
+    /**
+     * The file is opened before this returns (see file-read.ts): a key replaced or deleted afterwards still streams the
+     * bytes that were found, and one already gone is `null`.
+     */
     async get(key: string, options: { range?: ByteRange } = {}): Promise<GetResult | null> {
-      const found = await info(key);
-      if (!found) return null;
-      const file = Bun.file(pathOf(key));
-      const { range } = options;
-      if (!range) return { body: file.stream(), info: found, length: found.size };
-      const end = Math.min(range.end ?? found.size - 1, found.size - 1);
-      if (range.start < 0 || range.start > end) {
-        throw new StorageError(
-          DRIVER_NAME,
-          'STORAGE_ERROR',
-          `range ${range.start}-${range.end ?? ''} is outside ${key} (${found.size} bytes)`,
-        );
+      const path = pathOf(key);
+      const opened = await openFile(path).catch((error: unknown) => {
+        throw wrap(error, `cannot read ${key}`);
+      });
+      if (!opened) return null;
+      const { fd, stats } = opened;
+      try {
+        // The sidecar is read after the open: one deleted in between leaves the defaults, never another file's bytes.
+        const found = await describe(key, path, stats);
+        const window = byteWindow(stats.size, options.range);
+        if (!window) {
+          const { range } = options;
+          throw new StorageError(
+            DRIVER_NAME,
+            'STORAGE_ERROR',
+            `range ${range?.start}-${range?.end ?? ''} is outside ${key} (${stats.size} bytes)`,
+          );
+        }
+        return { body: streamFile(fd, window.start, window.length), info: found, length: window.length };
+      } catch (error) {
+        closeSync(fd);
+        throw error;
       }
-      return { body: file.slice(range.start, end + 1).stream(), info: found, length: end + 1 - range.start };
     },
 
     head: info,
@@ -338,25 +357,6 @@ export function createFileStore({ root }: FileStoreOptions): ObjectStore {
       }
     },
   };
-}
-
-/** Every object key under `dir`, skipping sidecars and temp files (dot-files). */
-async function walk(dir: string, root = dir): Promise<string[]> {
-  let entries: import('node:fs').Dirent[];
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-  const keys: string[] = [];
-  for (const entry of entries) {
-    if (entry.name.startsWith('.')) continue;
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) keys.push(...(await walk(path, root)));
-    else if (entry.isFile()) keys.push(relative(root, path).split(sep).join('/'));
-  }
-  return keys;
 }
 
 function wrap(error: unknown, what: string): StorageError {
