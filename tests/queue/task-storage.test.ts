@@ -7,7 +7,6 @@
 import { beforeEach, expect, test } from 'bun:test';
 import {
   type Db,
-  FileProcessingError,
   newUid,
   pruneFinished,
   pruneTaskHistory,
@@ -21,21 +20,12 @@ import {
 } from '@mediaforge/core';
 import { describeBackends } from '@mediaforge/core/testing';
 import { eq, sql } from 'drizzle-orm';
+import { refusal } from '../support/refusal.ts';
 
 const settings = { maxBatchSize: 1000, allowHosts: [], maxFileSizeBytes: 50 * 1024 * 1024, taskTimeoutMinutes: 30 };
 /** Distinct long URLs: the input an attacker padded each task with (7,000 characters each). */
 const longUrls = (count: number) =>
   Array.from({ length: count }, () => `https://${newUid()}.example/${'x'.repeat(7000)}`);
-
-async function refusal(promise: Promise<unknown>): Promise<FileProcessingError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(FileProcessingError);
-  expect((error as FileProcessingError).code).toBe('QUOTA_EXCEEDED');
-  return error as FileProcessingError;
-}
 
 describeBackends('task storage per user', (backend) => {
   let db: Db;

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import {
   ALL_USERS,
-  FileProcessingError,
+  type FileProcessingError,
   newUid,
   objects,
   processUrl,
@@ -24,6 +24,7 @@ import { describeBackends } from '@mediaforge/core/testing';
 import type { ObjectStore } from '@mediaforge/storage';
 import { eq, sql } from 'drizzle-orm';
 import { storeFor, streamOf, testSettings, writeOnce } from '../integrity/support.ts';
+import { refusal } from '../support/refusal.ts';
 
 const KIB = 1024;
 /** Distinct printable text of `size` bytes (distinct so dedupe never spares a write). */
@@ -39,16 +40,6 @@ const origin = Bun.serve({
   },
 });
 afterAll(() => origin.stop(true));
-
-async function refusal(promise: Promise<unknown>): Promise<FileProcessingError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(FileProcessingError);
-  expect((error as FileProcessingError).code).toBe('QUOTA_EXCEEDED');
-  return error as FileProcessingError;
-}
 
 describeBackends('user quotas', (backend) => {
   let base: ObjectStore;

@@ -34,6 +34,23 @@ async function ticketFor(api: TestApi, uid: string, json: unknown = {}, as: 'ali
   return (await response.json()) as Ticket;
 }
 
+/** A body that sends the first `at` bytes of `bytes`, then the rest once `release` is called. */
+function heldAfter(bytes: Uint8Array, at: number): { body: ReadableStream<Uint8Array>; release: () => void } {
+  let release = () => {};
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const body = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      controller.enqueue(bytes.slice(0, at));
+      await held;
+      controller.enqueue(bytes.slice(at));
+      controller.close();
+    },
+  });
+  return { body, release: () => release() };
+}
+
 async function stagedKeys(api: TestApi): Promise<string[]> {
   return (await api.store.list('staging/')).items.map((item) => item.key);
 }
@@ -131,18 +148,7 @@ describeBackends('direct uploads with one-time tokens (local disk)', (backend) =
     const { uid } = await createRecord(api, 'image');
     const ticket = await ticketFor(api, uid);
     const png = await fixture('fixture.png').bytes();
-    let release = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const body = new ReadableStream<Uint8Array>({
-      async start(controller) {
-        controller.enqueue(png.slice(0, 100));
-        await held;
-        controller.enqueue(png.slice(100));
-        controller.close();
-      },
-    });
+    const { body, release } = heldAfter(png, 100);
     const put = api.call('PUT', ticket.url, { body, headers: { 'content-length': String(png.byteLength) } });
     let message = '';
     for (let i = 0; i < 100 && !message.includes('still being received'); i++) {
@@ -163,18 +169,7 @@ describeBackends('direct uploads with one-time tokens (local disk)', (backend) =
     const { uid } = await createRecord(api, 'image');
     const ticket = await ticketFor(api, uid);
     const png = await fixture('fixture.png').bytes();
-    let release = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const body = new ReadableStream<Uint8Array>({
-      async start(controller) {
-        controller.enqueue(png.slice(0, 100));
-        await held;
-        controller.enqueue(png.slice(100));
-        controller.close();
-      },
-    });
+    const { body, release } = heldAfter(png, 100);
     const put = api.call('PUT', ticket.url, { body, headers: { 'content-length': String(png.byteLength) } });
     // Once the PUT is arriving, its upload expires and the sweep (past expiry and grace) removes the row.
     for (let i = 0; i < 100; i++) {
