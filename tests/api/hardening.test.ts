@@ -114,7 +114,9 @@ describe('nothing leaks', () => {
     const record = JSON.parse(text) as { fileUrl: string; sourceUrl: string };
     expect(record.fileUrl).toBe(`/v1/records/${uid}/file`);
     expect(record.sourceUrl).toBe('https://cdn.example/a.txt');
-    expect((await api.call('GET', record.fileUrl)).status).toBe(200);
+    const file = await api.call('GET', record.fileUrl);
+    expect(file.status).toBe(200);
+    await file.body?.cancel();
   });
 
   test('a database that is down: /ready and 503s carry no SQL, host or port', async () => {
