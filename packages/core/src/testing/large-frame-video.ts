@@ -37,6 +37,30 @@ export async function largeFrameVideo(
   return path;
 }
 
+/**
+ * Writes an MP4 to `path` holding `streams` copies of one single-frame `width` × `height` H.264 stream (each frame under
+ * the pixel cap, so the thumbnail is made): the file is small, and a probe that decodes every stream pays for each.
+ */
+export async function manyStreamVideo(
+  path: string,
+  frame: { width: number; height: number },
+  streams: number,
+): Promise<string> {
+  const one = `${path}.one.mp4`;
+  const run = async (args: string[]) => {
+    const child = Bun.spawn([requireTool('ffmpeg'), '-v', 'error', '-y', ...args], {
+      stdout: 'ignore',
+      stderr: 'pipe',
+    });
+    const stderr = await new Response(child.stderr).text();
+    if ((await child.exited) !== 0) throw new Error(`ffmpeg could not make ${path}: ${stderr}`);
+  };
+  const source = `color=black:s=${frame.width}x${frame.height}:d=1:r=1`;
+  await run(['-f', 'lavfi', '-i', source, '-frames:v', '1', '-c:v', 'libx264', '-preset', 'ultrafast', one]);
+  await run(['-i', one, ...Array.from({ length: streams }, () => ['-map', '0:v']).flat(), '-c', 'copy', path]);
+  return path;
+}
+
 /** Rewrites the width and height of the only sample entry (stsd) of an MP4, as the validators read them. */
 async function understate(path: string, size: { width: number; height: number }): Promise<void> {
   const bytes = await Bun.file(path).bytes();

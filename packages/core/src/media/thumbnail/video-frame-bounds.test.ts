@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { largeFrameVideo } from '../../testing/large-frame-video.ts';
+import { largeFrameVideo, manyStreamVideo } from '../../testing/large-frame-video.ts';
 import { type RecordedFfmpeg, recordedFfmpeg } from '../../testing/recorded-ffmpeg.ts';
 import { largestVideoFrame } from '../validate/media-info.ts';
 import { validateFileIntegrity } from '../validate/validate.ts';
@@ -77,4 +77,17 @@ test('a frame under the cap is scaled down by ffmpeg itself: the thumbnail is ma
   expect(peaks.length).toBeGreaterThan(0);
   // Encoding the 49 MP frame as PNG peaked at ~420 MiB; scaled first, ~125 MiB.
   expect(Math.max(...peaks)).toBeLessThan(250 * MiB);
+});
+
+test('many streams each under the cap cost one: ffmpeg probes headers, not a decoded frame of every stream', async () => {
+  const path = await manyStreamVideo(join(work, 'many-streams.mp4'), { width: 7000, height: 7000 }, 8);
+  const { details, source } = await validated(path);
+  expect(details).toMatchObject({ tracks: { video: 8 } });
+  const before = (await ffmpeg.peaksKiB()).length;
+  const result = await makeThumbnail(source, { ffmpeg: ffmpeg.path });
+  if (!result.ok) throw new Error(result.reason);
+  expect([result.width, result.height]).toEqual([256, 256]);
+  const peaks = (await ffmpeg.peaksKiB()).slice(before);
+  // Probing decoded a frame of each of the 8 streams: ~1 GB (40 streams: 4.2 GB); headers only: ~180 MB.
+  expect(Math.max(...peaks)).toBeLessThan(400 * MiB);
 });
