@@ -118,10 +118,10 @@ describe.skipIf(skipPostgres)('idempotency keys and retries on PostgreSQL', () =
     expect(failed.status).toBe('failed');
     expect(failed.progress.failed).toBe(3);
 
-    const dead = await listDeadLetters(databases[0]?.db as Database['db'], userScope('alice'), { taskId });
+    const dead = (await listDeadLetters(databases[0]?.db as Database['db'], userScope('alice'), { taskId })).items;
     expect(dead).toHaveLength(3);
     expect(dead[0]).toMatchObject({ taskId, errorCode: 'DOWNLOAD_HTTP_STATUS', attempts: 1, maxAttempts: 1 });
-    expect(await listDeadLetters(databases[0]?.db as Database['db'], userScope('bob'))).toHaveLength(0);
+    expect((await listDeadLetters(databases[0]?.db as Database['db'], userScope('bob'))).items).toHaveLength(0);
 
     const db = databases[0]?.db as Database['db'];
     await expect(retryTask(db, taskId, userScope('bob'))).rejects.toMatchObject({ code: 'TASK_NOT_FOUND' });
@@ -131,7 +131,7 @@ describe.skipIf(skipPostgres)('idempotency keys and retries on PostgreSQL', () =
     expect(after.status).toBe('succeeded');
     expect(after.progress).toMatchObject({ succeeded: 3, failed: 0, total: 3 });
     expect(await manager.queue.countItems(taskId)).toMatchObject({ succeeded: 3, failed: 0 });
-    expect(await listDeadLetters(db, ALL_USERS, { taskId })).toHaveLength(0);
+    expect((await listDeadLetters(db, ALL_USERS, { taskId })).items).toHaveLength(0);
     await expect(retryTask(db, taskId, ALL_USERS)).rejects.toMatchObject({ code: 'NOTHING_TO_DO' });
   });
 });

@@ -75,7 +75,14 @@ export const RetrySchema = z.object({ taskId: uuid, requeued: z.number().int() }
 
 export const DeadLettersQuery = z.object({
   taskId: uuid.optional(),
-  limit: z.coerce.number().int().min(1).max(1000).optional(),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .optional()
+    .openapi({ description: 'At most this many (default 100); fewer when their payloads and errors pass 1 MiB' }),
+  cursor: z.string().max(200).optional().openapi({ description: "A previous page's nextCursor" }),
 });
 
 const DeadLetterSchema = z.object({
@@ -92,7 +99,12 @@ const DeadLetterSchema = z.object({
   finishedAt: isoDate.nullable(),
 });
 
-export const DeadLettersSchema = z.object({ items: z.array(DeadLetterSchema) }).openapi('DeadLetters');
+export const DeadLettersSchema = z
+  .object({
+    items: z.array(DeadLetterSchema),
+    nextCursor: z.string().optional().openapi({ description: 'Present when more follow' }),
+  })
+  .openapi('DeadLetters');
 
 export function toDeadLetterDto(item: DeadLetter): z.infer<typeof DeadLetterSchema> {
   const { userId: _, payload, finishedAt, ...rest } = item;

@@ -138,7 +138,7 @@ export function dashboardRoutes(services: Services) {
       page(async (c, principal) => {
         const found = await listDeadLetters(services.database.db, principalScope(principal), { limit: 200 });
         // A URL's query may carry a signed-URL token: shown without it, as on the task page.
-        const items = found.map((item) => ({ ...item, payload: publicPayload(item.payload) }));
+        const items = found.items.map((item) => ({ ...item, payload: publicPayload(item.payload) }));
         return c.html(<DeadLettersPage user={label(principal)} items={items} />);
       }),
     )

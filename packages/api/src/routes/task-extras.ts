@@ -67,6 +67,7 @@ export function taskExtraRoutes(services: Services) {
     })
     .openapi(deadLetters, async (c) => {
       const found = await listDeadLetters(db, principalScope(c.get('principal')), c.req.valid('query'));
-      return c.json({ items: found.map(toDeadLetterDto) }, 200);
+      const items = found.items.map(toDeadLetterDto);
+      return c.json(found.nextCursor ? { items, nextCursor: found.nextCursor } : { items }, 200);
     });
 }

@@ -32,16 +32,18 @@ export const dead = defineCommand({
   meta: { name: 'dead', description: 'Dead letters: failed items, newest first, with their last error' },
   args: {
     task: { type: 'string', description: 'Only items of this task' },
-    limit: { type: 'string', description: 'At most this many (default 50, at most 1000)' },
+    limit: { type: 'string', description: 'At most this many (default 50, at most 1000; fewer past 1 MiB)' },
+    cursor: { type: 'string', description: 'Continue after a previous page (its nextCursor)' },
     ...jsonArg,
   },
   run: ({ args }) =>
     withContext(async (ctx) => {
-      const items = await listDeadLetters((await ctx.database()).db, ALL_USERS, {
+      const { items, nextCursor } = await listDeadLetters((await ctx.database()).db, ALL_USERS, {
         limit: optionalIntArg(args.limit, 'limit', { max: 1000 }) ?? 50,
         ...(args.task ? { taskId: args.task } : {}),
+        ...(args.cursor ? { cursor: args.cursor } : {}),
       });
-      if (args.json) return printJson({ items });
+      if (args.json) return printJson(nextCursor ? { items, nextCursor } : { items });
       printTable(
         ['TASK', 'SEQ', 'TRIES', 'WHAT', 'ERROR', 'FAILED'],
         items.map((item) => [
@@ -53,6 +55,7 @@ export const dead = defineCommand({
           item.finishedAt?.toISOString() ?? '',
         ]),
       );
+      if (nextCursor) process.stderr.write(`more follow: --cursor ${nextCursor}\n`);
       if (items.length > 0) process.stderr.write('retry a task with `mediaforge jobs retry TASK`\n');
     }),
 });

@@ -1,4 +1,5 @@
 export * from './active-items.ts';
+export * from './dead-letters.ts';
 export * from './enqueue-statements.ts';
 export * from './idempotency.ts';
 export * from './limited-claim.ts';

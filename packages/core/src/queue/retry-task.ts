@@ -1,6 +1,6 @@
 /**
- * Retrying a task's failed items, and the dead letters: items that will not be tried again (failed), with their
- * last error. Both take the caller's scope: someone else's task behaves as one that does not exist.
+ * Retrying a task's failed items (the dead letters, dead-letters.ts, are what can be retried). It takes the caller's
+ * scope: someone else's task behaves as one that does not exist.
  */
 import { type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
@@ -9,7 +9,7 @@ import { withDeadlockRetry } from '../retry/rerun.ts';
 import { type Scope, scopeUser } from '../scope.ts';
 import { isUid } from '../uid.ts';
 import { checkActiveTasks, TaskNotFoundError } from './queue.ts';
-import { type Executor, rows, toDate, toNumber } from './rows.ts';
+import { type Executor, rows, toNumber } from './rows.ts';
 import { ITEMS_CHANNEL, notify } from './statements.ts';
 
 export interface RetryResult {
@@ -18,23 +18,8 @@ export interface RetryResult {
   requeued: number;
 }
 
-export interface DeadLetter {
-  taskId: string;
-  itemId: number;
-  seq: number;
-  kind: string;
-  userId: string | null;
-  payload: Record<string, unknown>;
-  attempts: number;
-  maxAttempts: number;
-  /** True when the item used every attempt (transient failures); false when it failed for good at once. */
-  exhausted: boolean;
-  errorCode: string | null;
-  errorMessage: string | null;
-  finishedAt: Date | null;
-}
-
-const ownerCondition = (scope: Scope) => {
+/** Tasks of the scope's user (every task for an unscoped caller), as `t`. */
+export const ownerCondition = (scope: Scope) => {
   const userId = scopeUser(scope);
   return userId === undefined ? sql`true` : sql`t.user_id = ${userId}`;
 };
@@ -113,39 +98,4 @@ function requeueStatement(db: Executor, taskId: string, scope: Scope, statuses: 
       select (select count(*) from task) as found, (select queue from task) as queue,
              (select f + c from counts) as requeued, (select count(*) from reopened) as reopened`,
   );
-}
-
-/** Failed items in the scope, newest first (of one task when `taskId` is given). At most `limit` (1–1000). */
-export async function listDeadLetters(
-  db: Db,
-  scope: Scope,
-  options: { taskId?: string; limit?: number } = {},
-): Promise<DeadLetter[]> {
-  const limit = Math.max(1, Math.min(options.limit ?? 100, 1000));
-  if (options.taskId !== undefined && !isUid(options.taskId)) throw new TaskNotFoundError(options.taskId);
-  const found = await rows<Record<string, unknown>>(
-    db as Executor,
-    sql`
-    select i.task_id, i.id, i.seq, t.kind, t.user_id, i.payload, i.attempts, i.max_attempts, i.error_code,
-           i.error_message, i.finished_at
-    from task_items i join tasks t on t.id = i.task_id
-    where i.status = 'failed' and ${ownerCondition(scope)}
-      ${options.taskId === undefined ? sql`` : sql`and i.task_id = ${options.taskId}`}
-    order by i.finished_at desc nulls last, i.id desc
-    limit ${limit}`,
-  );
-  return found.map((row) => ({
-    taskId: String(row.task_id),
-    itemId: toNumber(row.id),
-    seq: toNumber(row.seq),
-    kind: String(row.kind),
-    userId: row.user_id === null ? null : String(row.user_id),
-    payload: (typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload) as Record<string, unknown>,
-    attempts: toNumber(row.attempts),
-    maxAttempts: toNumber(row.max_attempts),
-    exhausted: toNumber(row.attempts) >= toNumber(row.max_attempts),
-    errorCode: row.error_code === null ? null : String(row.error_code),
-    errorMessage: row.error_message === null ? null : String(row.error_message),
-    finishedAt: toDate(row.finished_at),
-  }));
 }
