@@ -23,6 +23,7 @@ beforeAll(async () => {
     METRICS_TOKEN,
     API_MAX_UPLOADS_PER_KEY: '1',
     API_MAX_UPLOADS: '2',
+    API_MAX_DOWNLOADS_PER_KEY: '2',
     API_MAX_ACTIVE_TASKS_PER_USER: '2',
     API_ALLOWED_QUEUES: 'bulk',
   });
@@ -245,6 +246,34 @@ describe('ranges, sizes and per-key uploads', () => {
     expect((await slow).status).toBe(201);
     expect((await api.call('POST', `/v1/records/${second}/file`, { body: 'second\n' })).status).toBe(201);
     expect((await api.call('POST', `/v1/records/${third}/generate`, { json: { fileSizeKb: 1 } })).status).toBe(200);
+  });
+
+  test('a key being sent API_MAX_DOWNLOADS_PER_KEY files gets a 429 for one more, until one is read or dropped', async () => {
+    // Bob's: the other tests here leave alice's file bodies unread, each holding one of her slots (as only a client
+    // inside the process can; a server sends or cancels every body).
+    const made = await api.call('POST', '/v1/records', { as: 'bob', json: { mediaType: 'text' } });
+    const { uid } = (await made.json()) as { uid: string };
+    const stored = await api.call('POST', `/v1/records/${uid}/file`, { as: 'bob', body: 'a file to send\n' });
+    expect(stored.status).toBe(201);
+    const get = (as: 'bob' | 'admin' = 'bob', path = 'file') => api.call('GET', `/v1/records/${uid}/${path}`, { as });
+    // Bodies not read yet: each holds its slot (and its open file) until its last byte is sent or it is cancelled.
+    const held = [await get(), await get()];
+    expect(held.map((response) => response.status)).toEqual([200, 200]);
+    const refused = await get();
+    expect(await errorOf(refused)).toMatchObject({ status: 429, code: 'CONCURRENCY_LIMITED' });
+    expect(refused.headers.get('retry-after')).toBeString();
+    expect(await errorOf(await get('bob', 'thumbnail'))).toMatchObject({ status: 429 });
+    // Another key has its own; a client that leaves gives its slot back, and so does one that reads to the end.
+    const admins = await get('admin');
+    expect(admins.status).toBe(200);
+    await admins.body?.cancel();
+    await held[0]?.body?.cancel();
+    const again = await get();
+    expect(await again.text()).toBe('a file to send\n');
+    expect(await held[1]?.text()).toBe('a file to send\n');
+    const last = await Promise.all([get(), get()]);
+    expect(last.map((response) => response.status)).toEqual([200, 200]);
+    for (const response of last) await response.body?.cancel();
   });
 
   test('past API_MAX_UPLOADS in the whole process, any key gets 503 SERVER_BUSY until one ends', async () => {

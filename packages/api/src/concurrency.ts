@@ -60,3 +60,46 @@ export function concurrencyLimited(limitText: string, limit: number, retryAfterS
     retryAfterSeconds,
   });
 }
+
+/**
+ * `body`, calling `release` once when it has been read to its end, fails or is cancelled (a client that disconnects):
+ * a download holds its slot for as long as its bytes are being sent, not just until its headers are.
+ */
+export function releasedWith(body: ReadableStream<Uint8Array>, release: () => void): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let released = false;
+  const once = () => {
+    if (released) return;
+    released = true;
+    unreleased.unregister(token);
+    release();
+  };
+  const token = {};
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          const { done, value } = await reader.read();
+          if (done) {
+            once();
+            controller.close();
+          } else controller.enqueue(value);
+        } catch (error) {
+          once();
+          controller.error(error);
+        }
+      },
+      async cancel(reason) {
+        once();
+        await reader.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  // A body dropped unread (only a caller inside the process can; a server sends or cancels every body) would hold
+  // its slot for good, and its key could download nothing more: it is given back when the stream is collected.
+  unreleased.register(stream, once, token);
+  return stream;
+}
+
+const unreleased = new FinalizationRegistry<() => void>((release) => release());

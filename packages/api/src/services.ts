@@ -39,6 +39,8 @@ export interface Services {
   authFailures: AuthFailureLimiter;
   /** Uploads streaming per API key (API_MAX_UPLOADS_PER_KEY) and in the whole process (API_MAX_UPLOADS). */
   uploads: ConcurrencyLimiter;
+  /** Files and thumbnails being sent per API key (API_MAX_DOWNLOADS_PER_KEY): each holds a file and a connection. */
+  downloads: ConcurrencyLimiter;
   /** Open task event streams (SSE) per key: each holds a connection and reads the task's status on every change. */
   eventStreams: ConcurrencyLimiter;
   metrics: ApiMetrics;
@@ -76,6 +78,7 @@ export function createServices(deps: ApiDeps): Services {
     limiter: new RateLimiter(settings.api.rateLimitPerMinute),
     authFailures: new AuthFailureLimiter(),
     uploads: new ConcurrencyLimiter(settings.api.maxUploadsPerKey, 'uploads or generations', settings.api.maxUploads),
+    downloads: new ConcurrencyLimiter(settings.api.maxDownloadsPerKey, 'downloads'),
     eventStreams: new ConcurrencyLimiter(MAX_EVENT_STREAMS_PER_KEY, 'open task event streams'),
     metrics: createMetrics(database.db),
     events,

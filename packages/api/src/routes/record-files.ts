@@ -3,6 +3,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { emptyFileError, FileSizeExceededError, storeUpload } from '@mediaforge/core';
 import type { ByteRange } from '@mediaforge/storage';
 import { principalScope } from '../auth.ts';
+import { releasedWith } from '../concurrency.ts';
 import { ApiError } from '../errors.ts';
 import { multipartBoundary, readMultipartFile } from '../multipart.ts';
 import { requestLogger } from '../request-logger.ts';
@@ -153,8 +154,13 @@ export function recordFileRoutes(services: Services) {
         c.header('Content-Range', `bytes */${size}`);
         throw error;
       }
-      const object = await services.store.get(record.storageKey, range ? { range } : {});
+      const release = services.downloads.acquire(c.get('principal').keyId);
+      const object = await services.store.get(record.storageKey, range ? { range } : {}).catch((error: unknown) => {
+        release();
+        throw error;
+      });
       if (!object) {
+        release();
         throw new ApiError(404, 'FILE_NOT_FOUND', `The object of record ${record.uid} is missing from storage.`, {
           uid: record.uid,
           storageKey: record.storageKey,
@@ -172,9 +178,9 @@ export function recordFileRoutes(services: Services) {
       if (range) {
         const end = range.end ?? size - 1;
         headers['Content-Range'] = `bytes ${range.start}-${end}/${size}`;
-        return c.body(object.body, 206, headers);
+        return c.body(releasedWith(object.body, release), 206, headers);
       }
-      return c.body(object.body, 200, headers);
+      return c.body(releasedWith(object.body, release), 200, headers);
     });
 }
 

@@ -2,6 +2,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { currentThumbnailKey } from '@mediaforge/core';
 import { principalScope } from '../auth.ts';
+import { releasedWith } from '../concurrency.ts';
 import { ApiError } from '../errors.ts';
 import { UidParam } from '../schemas.ts';
 import type { Services } from '../services.ts';
@@ -25,11 +26,18 @@ export function thumbnailRoutes(services: Services) {
     const { uid } = c.req.valid('param');
     const record = await services.records.get(uid, principalScope(c.get('principal')));
     const key = currentThumbnailKey(record);
-    const object = key ? await services.store.get(key) : null;
+    const release = services.downloads.acquire(c.get('principal').keyId);
+    const object = key
+      ? await services.store.get(key).catch((error: unknown) => {
+          release();
+          throw error;
+        })
+      : null;
     if (!object) {
+      release();
       throw new ApiError(404, 'FILE_NOT_FOUND', `Record ${record.uid} has no thumbnail.`, { uid: record.uid });
     }
-    return c.body(object.body, 200, {
+    return c.body(releasedWith(object.body, release), 200, {
       'Content-Type': 'image/webp',
       'Content-Length': String(object.length),
       'Cache-Control': 'private, max-age=300',

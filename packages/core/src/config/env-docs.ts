@@ -265,6 +265,11 @@ export const ENV_DOCS = {
     meaning:
       'Uploads and synchronous generations the whole API process runs at once, all keys together (each holds a body and its buffers); more get a 503 `SERVER_BUSY` with `Retry-After`. Bounds the memory of many keys uploading at once.',
   },
+  API_MAX_DOWNLOADS_PER_KEY: {
+    group: 'api',
+    meaning:
+      'Files and thumbnails (`GET /v1/records/{uid}/file`, `/thumbnail`) one key may be sent at once per API process; each holds open files and a connection until its last byte is sent or the client leaves. More get a 429 `CONCURRENCY_LIMITED` with `Retry-After`.',
+  },
   API_MAX_ACTIVE_TASKS_PER_USER: {
     group: 'api',
     meaning:

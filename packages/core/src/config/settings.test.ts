@@ -38,6 +38,7 @@ describe('loadSettings', () => {
       maxAnonymousRequests: 256,
       maxUploadsPerKey: 4,
       maxUploads: 64,
+      maxDownloadsPerKey: 32,
       trustedProxies: [],
       maxActiveTasksPerUser: 20,
       allowedQueues: [],

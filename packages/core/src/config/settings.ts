@@ -54,6 +54,8 @@ export interface ApiSettings {
   maxUploadsPerKey: number;
   /** Uploads the whole process streams at once, all keys together; more get a 503. */
   maxUploads: number;
+  /** Files and thumbnails one API key may be sent at once (each holds open files and a connection); more get a 429. */
+  maxDownloadsPerKey: number;
   /** Queued or running tasks one user may have before new ingest/generate requests get a 429 (admins exempt). */
   maxActiveTasksPerUser: number;
   /** Queues callers may name besides `default` and those a registered worker serves. */
@@ -245,6 +247,7 @@ function toSettings(env: Env, cwd: string): Settings {
       maxAnonymousRequests: env.API_MAX_ANONYMOUS_REQUESTS,
       maxUploadsPerKey: env.API_MAX_UPLOADS_PER_KEY,
       maxUploads: env.API_MAX_UPLOADS,
+      maxDownloadsPerKey: env.API_MAX_DOWNLOADS_PER_KEY,
       maxActiveTasksPerUser: env.API_MAX_ACTIVE_TASKS_PER_USER,
       trustedProxies: (env.API_TRUSTED_PROXIES ?? '')
         .split(',')
