@@ -61,6 +61,31 @@ export async function manyStreamVideo(
   return path;
 }
 
+/**
+ * Writes an H.264 MP4 of `frames` flat frames of `width` × `height` at `fps`, asking for 16 reference frames and with
+ * one keyframe at the start: tiny, yet a decoder walking its frames holds 16 of them, and a seek decodes every frame
+ * up to its target.
+ */
+export async function referenceFrameVideo(
+  path: string,
+  frame: { width: number; height: number },
+  { frames, fps }: { frames: number; fps: number },
+): Promise<string> {
+  const source = `color=c=gray:size=${frame.width}x${frame.height}:rate=${fps}`;
+  const child = Bun.spawn(
+    [
+      requireTool('ffmpeg'),
+      ...['-v', 'error', '-y', '-f', 'lavfi', '-i', source, '-frames:v', String(frames)],
+      ...['-c:v', 'libx264', '-preset', 'ultrafast', '-bf', '0', '-refs', '16'],
+      ...['-x264-params', 'keyint=infinite:scenecut=0', '-video_track_timescale', String(fps), path],
+    ],
+    { stdout: 'ignore', stderr: 'pipe' },
+  );
+  const stderr = await new Response(child.stderr).text();
+  if ((await child.exited) !== 0) throw new Error(`ffmpeg could not make ${path}: ${stderr}`);
+  return path;
+}
+
 /** Rewrites the width and height of the only sample entry (stsd) of an MP4, as the validators read them. */
 async function understate(path: string, size: { width: number; height: number }): Promise<void> {
   const bytes = await Bun.file(path).bytes();

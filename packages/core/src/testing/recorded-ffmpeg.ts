@@ -14,6 +14,8 @@ export interface RecordedFfmpeg {
   path: string;
   /** Peak resident memory of each run so far, in KiB (empty: ffmpeg was never spawned). */
   peaksKiB(): Promise<number[]>;
+  /** CPU time (user + system) of each run so far, in seconds. */
+  cpuSeconds(): Promise<number[]>;
 }
 
 export async function recordedFfmpeg(): Promise<RecordedFfmpeg> {
@@ -21,16 +23,25 @@ export async function recordedFfmpeg(): Promise<RecordedFfmpeg> {
   const path = join(dir, 'ffmpeg');
   const log = join(dir, 'runs');
   const time = requireTool('/usr/bin/time');
-  await Bun.write(path, `#!/bin/sh\nexec ${time} -a -o '${log}' -f 'peak-kib %M' '${requireTool('ffmpeg')}' "$@"\n`);
+  await Bun.write(
+    path,
+    `#!/bin/sh\nexec ${time} -a -o '${log}' -f 'peak-kib %M cpu %U %S' '${requireTool('ffmpeg')}' "$@"\n`,
+  );
   chmodSync(path, 0o755);
   return {
     dir,
     path,
-    peaksKiB: async () => {
-      const file = Bun.file(log);
-      if (!(await file.exists())) return [];
-      // /usr/bin/time also notes a non-zero exit on a line of its own.
-      return [...(await file.text()).matchAll(/^peak-kib (\d+)$/gm)].map((match) => Number(match[1]));
-    },
+    peaksKiB: async () => (await runs()).map((run) => run.peakKiB),
+    cpuSeconds: async () => (await runs()).map((run) => run.cpu),
   };
+
+  async function runs(): Promise<{ peakKiB: number; cpu: number }[]> {
+    const file = Bun.file(log);
+    if (!(await file.exists())) return [];
+    // /usr/bin/time also notes a non-zero exit on a line of its own.
+    return [...(await file.text()).matchAll(/^peak-kib (\d+) cpu ([\d.]+) ([\d.]+)$/gm)].map((match) => ({
+      peakKiB: Number(match[1]),
+      cpu: Number(match[2]) + Number(match[3]),
+    }));
+  }
 }

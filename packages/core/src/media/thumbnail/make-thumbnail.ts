@@ -112,6 +112,11 @@ const SCALE_FILTER = `scale=w=${fit('iw')}:h=${fit('ih')}`;
  *   for, whatever `-frames:v 1` asks for later; a 5.8 MB MP4 holding 40 copies of one 49 MP H.264 stream (each under
  *   the cap) took 4.2 GB that way, and 210 MB with the probe kept to the headers. The container's headers give what
  *   the decoder needs; the frames made from MP4, MOV, WebM and AV1 files were byte for byte the same either way.
+ * - `-skip_frame nokey` and `-noaccurate_seek`: only keyframes are decoded, and the seek hands over the keyframe it
+ *   lands on instead of decoding every frame up to 0.1 s. A keyframe refers to no other frame, so the decoder holds no
+ *   reference frames: a 122 KB H.264 of 41 MP frames asking for 16 references took 1.47 GB, now 153 MB; one of
+ *   10,000 frames a second made the seek decode ~1,000 frames, holding a decode slot (and every other user's images
+ *   behind it) for 9 s, now 0.2 s. The thumbnail is the first keyframe at or after the seek (or from the start).
  * No memory rlimit: Bun.spawn cannot set one, and wrapping ffmpeg in prlimit(1) or a shell's `ulimit` needs a tool
  * not every host has (busybox, macOS); RLIMIT_AS would also count address space, of which an idle ffmpeg maps
  * ~300 MB, so a safe value would bound little. With these options memory follows MAX_IMAGE_PIXELS instead of the
@@ -128,6 +133,9 @@ const BOUNDS_BEFORE_INPUT = [
   '32',
   '-analyzeduration',
   '0',
+  '-skip_frame',
+  'nokey',
+  '-noaccurate_seek',
 ];
 
 /** One frame (PNG, thumbnail-sized) about a tenth of a second in, or the first one of a shorter video. */

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { largeFrameVideo, manyStreamVideo } from '../../testing/large-frame-video.ts';
+import { largeFrameVideo, manyStreamVideo, referenceFrameVideo } from '../../testing/large-frame-video.ts';
 import { type RecordedFfmpeg, recordedFfmpeg } from '../../testing/recorded-ffmpeg.ts';
 import { largestVideoFrame } from '../validate/media-info.ts';
 import { validateFileIntegrity } from '../validate/validate.ts';
@@ -90,4 +90,40 @@ test('many streams each under the cap cost one: ffmpeg probes headers, not a dec
   const peaks = (await ffmpeg.peaksKiB()).slice(before);
   // Probing decoded a frame of each of the 8 streams: ~1 GB (40 streams: 4.2 GB); headers only: ~180 MB.
   expect(Math.max(...peaks)).toBeLessThan(400 * MiB);
+});
+
+test('a stream asking for 16 reference frames costs one keyframe, not the frames it refers to', async () => {
+  // 30 frames of 41 MP (3.8 s to make): decoding them held 16 references, 1.47 GB; keyframes only, ~150 MB.
+  const path = await referenceFrameVideo(
+    join(work, 'references.mp4'),
+    { width: 6400, height: 6400 },
+    {
+      frames: 30,
+      fps: 200,
+    },
+  );
+  const { source } = await validated(path);
+  const count = (await ffmpeg.peaksKiB()).length;
+  const result = await makeThumbnail(source, { ffmpeg: ffmpeg.path });
+  if (!result.ok) throw new Error(result.reason);
+  expect(Math.max(...(await ffmpeg.peaksKiB()).slice(count))).toBeLessThan(400 * MiB);
+});
+
+test('a seek through thousands of frames decodes one: a decode slot is not held while every frame is decoded', async () => {
+  // 1,100 frames at 10,000 a second: the seek to 0.1 s decoded ~1,000 of them (1.3 s of CPU at 4 MP; the attacker's
+  // 26 MP version held a slot, and every other user's images behind it, for 9 s). Now ~0.1 s for both tries.
+  const path = await referenceFrameVideo(
+    join(work, 'seek.mp4'),
+    { width: 2048, height: 2048 },
+    {
+      frames: 1100,
+      fps: 10_000,
+    },
+  );
+  const { source } = await validated(path);
+  const count = (await ffmpeg.cpuSeconds()).length;
+  const result = await makeThumbnail(source, { ffmpeg: ffmpeg.path });
+  if (!result.ok) throw new Error(result.reason);
+  const cpu = (await ffmpeg.cpuSeconds()).slice(count).reduce((sum, seconds) => sum + seconds, 0);
+  expect(cpu).toBeLessThan(0.6);
 });
