@@ -1,20 +1,23 @@
 /** The environment variables mediaforge reads, as one zod schema. */
 import { z } from 'zod';
 import { parseAllowedHost } from '../ingest/guard.ts';
-import { invalidProxyEntries } from './trusted-proxies.ts';
-
-/** The entries of MEDIAFORGE_ALLOW_HOSTS that are not a host or a host and port. */
-const badAllowedHosts = (list: string) =>
-  list
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter((entry) => entry !== '' && !parseAllowedHost(entry));
+import { invalidEntries } from './comma-list.ts';
+import { parseProxyEntry } from './trusted-proxies.ts';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const emptyToUndefined = (value: unknown) => (value === '' ? undefined : value);
 
 const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
+
+/** A comma-separated list whose every entry `valid` accepts; the error names the entries that are not `what`. */
+const checkedList = (valid: (entry: string) => unknown, what: string) =>
+  optionalString.refine((list) => list === undefined || invalidEntries(list, valid).length === 0, {
+    error: (issue) =>
+      `not ${what}: ${invalidEntries(String(issue.input), valid)
+        .map((entry) => JSON.stringify(entry))
+        .join(', ')}`,
+  });
 
 /** A true/false variable; `fallback` when unset (`undefined` keeps "unset" apart from an explicit false). */
 const envBoolean = <T extends boolean | undefined>(fallback: T) =>
@@ -130,12 +133,7 @@ export const envSchema = z.object({
   SUPABASE_SERVICE_ROLE_KEY: optionalString,
   SUPABASE_BUCKET: optionalString,
   SUPABASE_PUBLIC_BUCKET: envBoolean(false),
-  MEDIAFORGE_ALLOW_HOSTS: optionalString.refine((list) => list === undefined || badAllowedHosts(list).length === 0, {
-    error: (issue) =>
-      `not a host or host:port: ${badAllowedHosts(String(issue.input))
-        .map((e) => JSON.stringify(e))
-        .join(', ')}`,
-  }),
+  MEDIAFORGE_ALLOW_HOSTS: checkedList(parseAllowedHost, 'a host or host:port'),
   INGEST_HEADERS_KEY: z.preprocess(emptyToUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
   MAX_FILE_SIZE_MB: positiveNumber(50, { min: [0.001, 'about 1 KiB'] }),
   MAX_BATCH_SIZE: positiveNumber(1000, { integer: true }),
@@ -193,12 +191,7 @@ export const envSchema = z.object({
   API_MAX_DOWNLOADS_PER_KEY: positiveNumber(32, { integer: true }),
   API_MAX_ACTIVE_TASKS_PER_USER: positiveNumber(20, { integer: true }),
   API_ALLOWED_QUEUES: optionalString,
-  API_TRUSTED_PROXIES: optionalString.refine((list) => list === undefined || invalidProxyEntries(list).length === 0, {
-    error: (issue) =>
-      `not an address or CIDR range: ${invalidProxyEntries(String(issue.input))
-        .map((e) => JSON.stringify(e))
-        .join(', ')}`,
-  }),
+  API_TRUSTED_PROXIES: checkedList(parseProxyEntry, 'an address or CIDR range'),
   METRICS_TOKEN: z.preprocess(emptyToUndefined, z.string().min(16, 'must be at least 16 characters').optional()),
   LOG_LEVEL: z.preprocess(
     (value) => (typeof value === 'string' && value !== '' ? value.toLowerCase() : undefined),

@@ -1,6 +1,7 @@
 /** Typed settings derived from the environment: aliases resolved, cross-field rules checked. */
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../errors.ts';
+import { commaList } from './comma-list.ts';
 import { type Env, envSchema, type LogLevel, SECRET_VARIABLES } from './env-schema.ts';
 import { isAwsEndpoint, s3PublicBaseUrl } from './s3-public-url.ts';
 
@@ -201,10 +202,7 @@ function toSettings(env: Env, cwd: string): Settings {
       bucket: env.SUPABASE_BUCKET,
       publicBucket: env.SUPABASE_PUBLIC_BUCKET,
     },
-    allowHosts: (env.MEDIAFORGE_ALLOW_HOSTS ?? '')
-      .split(',')
-      .map((host) => host.trim())
-      .filter(Boolean),
+    allowHosts: commaList(env.MEDIAFORGE_ALLOW_HOSTS),
     maxFileSizeMb: env.MAX_FILE_SIZE_MB,
     maxFileSizeBytes: Math.floor(env.MAX_FILE_SIZE_MB * 1024 * 1024),
     maxBatchSize: env.MAX_BATCH_SIZE,
@@ -236,10 +234,7 @@ function toSettings(env: Env, cwd: string): Settings {
     api: {
       host: env.API_HOST,
       port: env.API_PORT,
-      corsOrigins: (env.API_CORS_ORIGINS ?? '')
-        .split(',')
-        .map((origin) => origin.trim())
-        .filter(Boolean),
+      corsOrigins: commaList(env.API_CORS_ORIGINS),
       rateLimitPerMinute: env.API_RATE_LIMIT_PER_MINUTE,
       maxJsonBytes: env.API_MAX_JSON_KB * 1024,
       idleTimeoutSeconds: env.API_IDLE_TIMEOUT_SECONDS,
@@ -249,14 +244,8 @@ function toSettings(env: Env, cwd: string): Settings {
       maxUploads: env.API_MAX_UPLOADS,
       maxDownloadsPerKey: env.API_MAX_DOWNLOADS_PER_KEY,
       maxActiveTasksPerUser: env.API_MAX_ACTIVE_TASKS_PER_USER,
-      trustedProxies: (env.API_TRUSTED_PROXIES ?? '')
-        .split(',')
-        .map((entry) => entry.trim())
-        .filter(Boolean),
-      allowedQueues: (env.API_ALLOWED_QUEUES ?? '')
-        .split(',')
-        .map((queue) => queue.trim())
-        .filter(Boolean),
+      trustedProxies: commaList(env.API_TRUSTED_PROXIES),
+      allowedQueues: commaList(env.API_ALLOWED_QUEUES),
       ...(env.METRICS_TOKEN ? { metricsToken: env.METRICS_TOKEN } : {}),
     },
     ...(env.INGEST_HEADERS_KEY ? { ingestHeadersKey: env.INGEST_HEADERS_KEY } : {}),

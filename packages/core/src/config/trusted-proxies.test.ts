@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'bun:test';
+import { invalidEntries } from './comma-list.ts';
 import { loadSettings } from './settings.ts';
-import { clientAddressResolver, invalidProxyEntries, parseProxyEntry } from './trusted-proxies.ts';
+import { clientAddressResolver, parseProxyEntry } from './trusted-proxies.ts';
 
 describe('API_TRUSTED_PROXIES', () => {
   test('entries are addresses or CIDR ranges, IPv4 or IPv6; anything else is named', () => {
@@ -10,7 +11,7 @@ describe('API_TRUSTED_PROXIES', () => {
     for (const bad of ['10.0.0.0/33', 'fd00::/129', 'proxy.internal', '10.0.0.0/8/1', '10.0.0.0/x', '10.0.0.0/']) {
       expect(parseProxyEntry(bad)).toBeUndefined();
     }
-    expect(invalidProxyEntries('10.0.0.0/8, nope,::1,,1.2.3.4/40')).toEqual(['nope', '1.2.3.4/40']);
+    expect(invalidEntries('10.0.0.0/8, nope,::1,,1.2.3.4/40', parseProxyEntry)).toEqual(['nope', '1.2.3.4/40']);
     expect(() => loadSettings({ env: { API_TRUSTED_PROXIES: '10.0.0.0/8,nope' } })).toThrow(/nope/);
     expect(loadSettings({ env: { API_TRUSTED_PROXIES: '10.0.0.0/8, ::1' } }).api.trustedProxies).toEqual([
       '10.0.0.0/8',

@@ -20,14 +20,6 @@ export function parseProxyEntry(entry: string): [string, number, 'ipv4' | 'ipv6'
   return [address, prefix, version === 4 ? 'ipv4' : 'ipv6'];
 }
 
-/** The entries of a comma-separated list that are not addresses or CIDR ranges (for the settings check). */
-export function invalidProxyEntries(list: string): string[] {
-  return list
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter((entry) => entry !== '' && !parseProxyEntry(entry));
-}
-
 /** At most this many `X-Forwarded-For` hops are walked (a chain of proxies is short; the header is not). */
 const MAX_HOPS = 32;
 
