@@ -22,7 +22,7 @@ import { type Executor, rows, toNumber } from './rows.ts';
 import { CANCEL_CHANNEL, cancelTask, notify, pruneFinished } from './statements.ts';
 import { checkTaskLimits, defaultQueueFor, type TaskLimits } from './task-limits.ts';
 import { countItems, type TaskCounts } from './task-reports.ts';
-import { checkTaskStorage, taskStoredBytes } from './task-storage.ts';
+import { checkTaskStorage, lockUserTasks, taskStoredBytes } from './task-storage.ts';
 
 export { validateQueueName } from './queue-name.ts';
 
@@ -253,7 +253,7 @@ export class TaskQueue {
 
 /** Under the user's advisory lock: refuses when the user already has `limit` queued or running tasks. */
 export async function checkActiveTasks(db: Executor, userId: string, limit: number): Promise<void> {
-  await db.execute(sql`select pg_advisory_xact_lock(hashtext(${`mediaforge-tasks:${userId}`}))`);
+  await lockUserTasks(db, userId);
   const [row] = await rows<{ n: unknown }>(
     db,
     sql`select count(*) as n from tasks where user_id = ${userId} and status in ('queued', 'running')`,

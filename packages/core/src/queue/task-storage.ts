@@ -24,13 +24,18 @@ export function taskStoredBytes(
   return bytes;
 }
 
+/** Holds the user's task lock until the transaction ends: per-user checks of new tasks queue up behind it. */
+export async function lockUserTasks(db: Executor, userId: string): Promise<void> {
+  await db.execute(sql`select pg_advisory_xact_lock(hashtext(${`mediaforge-tasks:${userId}`}))`);
+}
+
 /**
  * Refuses (413 QUOTA_EXCEEDED) a task that would take its user's kept task bytes past `limit`. Run it inside the
  * transaction that inserts the task: it takes the user's task lock (the one the active-task cap takes), so requests
  * from any process cannot race past it. Served by tasks_user_stored_idx (only tasks not yet pruned).
  */
 export async function checkTaskStorage(db: Executor, userId: string, adding: number, limit: number): Promise<void> {
-  await db.execute(sql`select pg_advisory_xact_lock(hashtext(${`mediaforge-tasks:${userId}`}))`);
+  await lockUserTasks(db, userId);
   const [row] = await rows<{ bytes: unknown }>(
     db,
     sql`select coalesce(sum(stored_bytes), 0) as bytes from tasks where user_id = ${userId} and stored_bytes > 0`,
