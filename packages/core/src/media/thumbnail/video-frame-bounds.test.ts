@@ -65,14 +65,22 @@ test('a header that understates the frame: ffmpeg refuses the frame at its pixel
   expect(elapsed).toBeLessThan(3_000);
 });
 
-test('a frame under the cap is scaled down by ffmpeg itself: the thumbnail is made and the full frame never encoded', async () => {
-  const path = await largeFrameVideo(join(work, 'large.mp4'), { width: 7000, height: 7000 });
-  const { source } = await validated(path);
+/** The thumbnail of the validated video at `path`, with the peak memory and CPU of the ffmpeg runs it took. */
+async function thumbnailOf(path: string) {
+  const { details, source } = await validated(path);
   const before = (await ffmpeg.peaksKiB()).length;
-  const result = await makeThumbnail(source, { ffmpeg: ffmpeg.path });
-  if (!result.ok) throw new Error(result.reason);
-  expect([result.width, result.height]).toEqual([256, 256]);
+  const made = await makeThumbnail(source, { ffmpeg: ffmpeg.path });
+  if (!made.ok) throw new Error(made.reason);
   const peaks = (await ffmpeg.peaksKiB()).slice(before);
+  const cpu = (await ffmpeg.cpuSeconds()).slice(before).reduce((sum, seconds) => sum + seconds, 0);
+  return { details, made, peaks, cpu };
+}
+
+test('a frame under the cap is scaled down by ffmpeg itself: the thumbnail is made and the full frame never encoded', async () => {
+  const { made, peaks } = await thumbnailOf(
+    await largeFrameVideo(join(work, 'large.mp4'), { width: 7000, height: 7000 }),
+  );
+  expect([made.width, made.height]).toEqual([256, 256]);
   // Its only frame is at 0 s: the try 0.1 s in finds none, the try from the start makes the thumbnail.
   expect(peaks.length).toBeGreaterThan(0);
   // Encoding the 49 MP frame as PNG peaked at ~420 MiB; scaled first, ~125 MiB.
@@ -81,49 +89,27 @@ test('a frame under the cap is scaled down by ffmpeg itself: the thumbnail is ma
 
 test('many streams each under the cap cost one: ffmpeg probes headers, not a decoded frame of every stream', async () => {
   const path = await manyStreamVideo(join(work, 'many-streams.mp4'), { width: 7000, height: 7000 }, 8);
-  const { details, source } = await validated(path);
+  const { details, made, peaks } = await thumbnailOf(path);
   expect(details).toMatchObject({ tracks: { video: 8 } });
-  const before = (await ffmpeg.peaksKiB()).length;
-  const result = await makeThumbnail(source, { ffmpeg: ffmpeg.path });
-  if (!result.ok) throw new Error(result.reason);
-  expect([result.width, result.height]).toEqual([256, 256]);
-  const peaks = (await ffmpeg.peaksKiB()).slice(before);
+  expect([made.width, made.height]).toEqual([256, 256]);
   // Probing decoded a frame of each of the 8 streams: ~1 GB (40 streams: 4.2 GB); headers only: ~180 MB.
   expect(Math.max(...peaks)).toBeLessThan(400 * MiB);
 });
 
 test('a stream asking for 16 reference frames costs one keyframe, not the frames it refers to', async () => {
   // 30 frames of 41 MP (3.8 s to make): decoding them held 16 references, 1.47 GB; keyframes only, ~150 MB.
-  const path = await referenceFrameVideo(
-    join(work, 'references.mp4'),
-    { width: 6400, height: 6400 },
-    {
-      frames: 30,
-      fps: 200,
-    },
-  );
-  const { source } = await validated(path);
-  const count = (await ffmpeg.peaksKiB()).length;
-  const result = await makeThumbnail(source, { ffmpeg: ffmpeg.path });
-  if (!result.ok) throw new Error(result.reason);
-  expect(Math.max(...(await ffmpeg.peaksKiB()).slice(count))).toBeLessThan(400 * MiB);
+  const shape = { frames: 30, fps: 200 };
+  const path = await referenceFrameVideo(join(work, 'references.mp4'), { width: 6400, height: 6400 }, shape);
+  const { peaks } = await thumbnailOf(path);
+  expect(Math.max(...peaks)).toBeLessThan(400 * MiB);
 });
 
 test('a seek through thousands of frames decodes one: a decode slot is not held while every frame is decoded', async () => {
   // 1,100 frames at 10,000 a second: the seek to 0.1 s decoded ~1,000 of them (1.3 s of CPU at 4 MP; the attacker's
   // 26 MP version held a slot, and every other user's images behind it, for 9 s). Now ~0.1 s for both tries.
-  const path = await referenceFrameVideo(
-    join(work, 'seek.mp4'),
-    { width: 2048, height: 2048 },
-    {
-      frames: 1100,
-      fps: 10_000,
-    },
+  const shape = { frames: 1100, fps: 10_000 };
+  const { cpu } = await thumbnailOf(
+    await referenceFrameVideo(join(work, 'seek.mp4'), { width: 2048, height: 2048 }, shape),
   );
-  const { source } = await validated(path);
-  const count = (await ffmpeg.cpuSeconds()).length;
-  const result = await makeThumbnail(source, { ffmpeg: ffmpeg.path });
-  if (!result.ok) throw new Error(result.reason);
-  const cpu = (await ffmpeg.cpuSeconds()).slice(count).reduce((sum, seconds) => sum + seconds, 0);
   expect(cpu).toBeLessThan(0.6);
 });
