@@ -34,6 +34,16 @@ async function ticketFor(api: TestApi, uid: string, json: unknown = {}, as: 'ali
   return (await response.json()) as Ticket;
 }
 
+/** A token PUT of a PNG to a new image record of alice's, held after its first 100 bytes until `release`. */
+async function heldPut(api: TestApi) {
+  const { uid } = await createRecord(api, 'image');
+  const ticket = await ticketFor(api, uid);
+  const png = await fixture('fixture.png').bytes();
+  const { body, release } = heldAfter(png, 100);
+  const put = api.call('PUT', ticket.url, { body, headers: { 'content-length': String(png.byteLength) } });
+  return { uid, ticket, put, release };
+}
+
 /** A body that sends the first `at` bytes of `bytes`, then the rest once `release` is called. */
 function heldAfter(bytes: Uint8Array, at: number): { body: ReadableStream<Uint8Array>; release: () => void } {
   let release = () => {};
@@ -145,11 +155,7 @@ describeBackends('direct uploads with one-time tokens (local disk)', (backend) =
   });
 
   test('completing a token upload whose PUT is still arriving says so, and how to recover if it was cut off', async () => {
-    const { uid } = await createRecord(api, 'image');
-    const ticket = await ticketFor(api, uid);
-    const png = await fixture('fixture.png').bytes();
-    const { body, release } = heldAfter(png, 100);
-    const put = api.call('PUT', ticket.url, { body, headers: { 'content-length': String(png.byteLength) } });
+    const { uid, ticket, put, release } = await heldPut(api);
     let message = '';
     for (let i = 0; i < 100 && !message.includes('still being received'); i++) {
       const early = await api.call('POST', `/v1/records/${uid}/file/complete`, { json: { uploadId: ticket.uploadId } });
@@ -166,11 +172,7 @@ describeBackends('direct uploads with one-time tokens (local disk)', (backend) =
   });
 
   test('a PUT that outlives its upload (swept meanwhile) is refused and leaves no staged bytes behind', async () => {
-    const { uid } = await createRecord(api, 'image');
-    const ticket = await ticketFor(api, uid);
-    const png = await fixture('fixture.png').bytes();
-    const { body, release } = heldAfter(png, 100);
-    const put = api.call('PUT', ticket.url, { body, headers: { 'content-length': String(png.byteLength) } });
+    const { ticket, put, release } = await heldPut(api);
     // Once the PUT is arriving, its upload expires and the sweep (past expiry and grace) removes the row.
     for (let i = 0; i < 100; i++) {
       const [row] = await api.database.db.select().from(stagedUploads).where(eq(stagedUploads.id, ticket.uploadId));
