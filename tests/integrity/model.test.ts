@@ -33,7 +33,16 @@ import { describeBackends } from '@mediaforge/core/testing';
 import type { ObjectStore } from '@mediaforge/storage';
 import { isNotNull } from 'drizzle-orm';
 import { FULL, saveResults } from '../../chaos/lib/scale.ts';
-import { allStoreKeys, bytesOf, storedSha, storeFor, streamOf, testSettings, writeOnce } from './support.ts';
+import {
+  allStoreKeys,
+  bytesOf,
+  storedSha,
+  storeFor,
+  streamOf,
+  testSettings,
+  usageViolations,
+  writeOnce,
+} from './support.ts';
 
 const SEEDS = Number(process.env.MODEL_SEEDS ?? 3);
 const STEPS = Number(process.env.MODEL_STEPS ?? (FULL ? 600 : 300));
@@ -538,7 +547,7 @@ class ModelRun {
   // ── invariants ────────────────────────────────────────────────────────────────────────────────────────────
   async checkInvariants() {
     if (this.checked.rewritten.length > 0) this.fail(`keys written twice: ${this.checked.rewritten.join(', ')}`);
-    const violations: string[] = [];
+    const violations: string[] = await usageViolations(this.db);
     const withFiles: RecordRow[] = await this.db.select().from(records).where(isNotNull(records.storageKey));
     const rows = await this.db.select().from(objects);
     const inStore = new Set(await allStoreKeys(this.store));

@@ -6,7 +6,7 @@ import { type Db, objects, type RecordRow, readAll, records, sha256Hex } from '@
 import type { BackendKind } from '@mediaforge/core/testing';
 import { createFileStore, createS3Store, type ObjectStore } from '@mediaforge/storage';
 import { S3RVER_CREDENTIALS, startS3Server, type TestS3Server } from '@mediaforge/storage/testing';
-import { isNotNull } from 'drizzle-orm';
+import { isNotNull, sql } from 'drizzle-orm';
 
 export const FIXTURES = join(import.meta.dir, '../../packages/core/test/fixtures');
 
@@ -101,7 +101,7 @@ export const streamOf = (bytes: Uint8Array) =>
  * from the store; no deleted/deleting object is referenced. Returns the violations found (empty when all hold).
  */
 export async function storageViolations(db: Db, store: ObjectStore): Promise<string[]> {
-  const violations: string[] = [];
+  const violations: string[] = await usageViolations(db);
   const withFiles: RecordRow[] = await db.select().from(records).where(isNotNull(records.storageKey));
   const rows = await db.select().from(objects);
   const byKey = new Map(rows.map((r) => [r.key, r]));
@@ -131,4 +131,29 @@ export async function storageViolations(db: Db, store: ObjectStore): Promise<str
     }
   }
   return violations;
+}
+
+/**
+ * The per-user counts the database keeps (`user_usage`, for the quotas) against the rows they count: the bytes of
+ * each user's live objects and the number of each user's records. Returns one line per user whose counts differ.
+ */
+export async function usageViolations(db: Db): Promise<string[]> {
+  const result = await db.execute(sql`
+    select coalesce(u.user_id, c.user_id) as user_id,
+           coalesce(u.stored_bytes, 0)::text as kept_bytes, coalesce(c.bytes, 0)::text as bytes,
+           coalesce(u.records, 0)::text as kept_records, coalesce(c.records, 0)::text as records
+    from user_usage u
+    full join (
+      select user_id, sum(bytes) as bytes, sum(n) as records from (
+        select owner_id as user_id, size as bytes, 0 as n from objects where owner_id is not null and state = 'live'
+        union all
+        select user_id, 0, 1 from records where user_id is not null
+      ) e group by user_id
+    ) c on c.user_id = u.user_id
+    where coalesce(u.stored_bytes, 0) <> coalesce(c.bytes, 0) or coalesce(u.records, 0) <> coalesce(c.records, 0)`);
+  const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Record<string, string>[];
+  return rows.map(
+    (r) =>
+      `user ${r.user_id}: counted ${r.kept_bytes} bytes, ${r.kept_records} records; holds ${r.bytes}, ${r.records}`,
+  );
 }

@@ -60,6 +60,17 @@ export const objects = pgTable(
   ],
 );
 
+/**
+ * What each user holds, kept by triggers on `objects` and `records` in the transaction that changes them (migration
+ * 0012): the bytes of the user's live objects and the number of the user's records. The quotas read these instead
+ * of summing and counting the user's rows for every file.
+ */
+export const usageCounts = pgTable('user_usage', {
+  userId: text('user_id').primaryKey(),
+  storedBytes: bigint('stored_bytes', { mode: 'number' }).notNull().default(0),
+  records: bigint('records', { mode: 'number' }).notNull().default(0),
+});
+
 export const records = pgTable(
   'records',
   {

@@ -3,10 +3,10 @@
  * (`USER_MAX_RECORDS`), so one user cannot fill the disk or the database everyone shares. Objects and records
  * without a user (admin-created) are not counted. 0 means unlimited.
  */
-import { and, count, eq, gt, sql } from 'drizzle-orm';
+import { and, eq, gt, sql } from 'drizzle-orm';
 import type { UserQuotaSettings } from '../config/settings.ts';
 import type { Db } from '../db/database.ts';
-import { objects, records, tasks } from '../db/schema.ts';
+import { tasks, usageCounts } from '../db/schema.ts';
 import { FileProcessingError } from '../errors.ts';
 import { withDeadlockRetry } from '../retry/rerun.ts';
 import { type NewObject, reserveObjectKey } from './objects.ts';
@@ -118,12 +118,12 @@ function quotaExceeded(message: string, details: Record<string, unknown>): FileP
   return new FileProcessingError(message, 'QUOTA_EXCEEDED', { details });
 }
 
-// Served by objects_dedupe_idx (owner_id, sha256) where state = 'live'.
+// Kept by the database's triggers (migration 0012): one row, however much the user holds.
 async function storedBytes(db: Db, userId: string): Promise<number> {
   const [row] = await db
-    .select({ bytes: sql<string>`coalesce(sum(${objects.size}), 0)` })
-    .from(objects)
-    .where(and(eq(objects.ownerId, userId), eq(objects.state, 'live')));
+    .select({ bytes: usageCounts.storedBytes })
+    .from(usageCounts)
+    .where(eq(usageCounts.userId, userId));
   return Number(row?.bytes ?? 0);
 }
 
@@ -136,8 +136,8 @@ async function keptTaskBytes(db: Db, userId: string): Promise<number> {
   return Number(row?.bytes ?? 0);
 }
 
-// Served by an index leading with user_id (records_user_created_idx, records_sha256_idx).
+// Kept by the database's triggers, like the bytes.
 async function ownedRecords(db: Db, userId: string): Promise<number> {
-  const [row] = await db.select({ n: count() }).from(records).where(eq(records.userId, userId));
+  const [row] = await db.select({ n: usageCounts.records }).from(usageCounts).where(eq(usageCounts.userId, userId));
   return Number(row?.n ?? 0);
 }
