@@ -200,6 +200,11 @@ describe.skipIf(skipPostgres)('schedules on PostgreSQL', () => {
     expect(await code(service.add(alice, { cron: '* * * * *', action: 'ingest', params: { urls } }))).toBe(
       'BATCH_TOO_LARGE',
     );
+    // The cheap checks come before the cron walk (which costs milliseconds of the caller's thread): bad params are
+    // refused as such, whatever the expression.
+    expect(await code(service.add(alice, { cron: '59 23 * 2 5#5', action: 'ingest', params: { urls } }))).toBe(
+      'BATCH_TOO_LARGE',
+    );
     const local = { urls: ['http://127.0.0.1/x'] };
     expect(await code(service.add(alice, { cron: '* * * * *', action: 'ingest', params: local }))).toBe(
       'URL_NOT_ALLOWED',
@@ -213,6 +218,10 @@ describe.skipIf(skipPostgres)('schedules on PostgreSQL', () => {
     );
     expect(added.filter((c) => c === 'ok').length).toBe(3);
     expect(added.filter((c) => c === 'TOO_MANY_SCHEDULES').length).toBe(3);
+    // At the limit, an add is refused before its expression is walked.
+    expect(await code(service.add(alice, { cron: '59 23 * 2 5#5', action: 'generate_auto' }))).toBe(
+      'TOO_MANY_SCHEDULES',
+    );
     const [mine] = await service.list(alice);
     expect(mine).toBeDefined();
     const bob = userScope('bob');

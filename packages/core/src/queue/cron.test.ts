@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { checkCron, nextTick, ticksToFire } from './cron.ts';
+import { CRON_HORIZON_YEARS, checkCron, nextTick, ticksToFire } from './cron.ts';
 
 const utc = (cron: string) => ({ cron, timezone: 'UTC' });
 const at = (iso: string) => new Date(iso);
@@ -33,12 +33,31 @@ describe('cron', () => {
     });
     await expect(checkCron(utc('* * * * * *'), 60)).rejects.toMatchObject({ code: 'SCHEDULE_TOO_FREQUENT' });
     await expect(checkCron(utc('*/30 * * * * *'), 60)).rejects.toMatchObject({ code: 'SCHEDULE_TOO_FREQUENT' });
-    await expect(checkCron(utc('* * * * *'), 60)).resolves.toBeUndefined();
+    await expect(checkCron(utc('* * * * *'), 60, at('2026-01-01T00:00:30Z'))).resolves.toEqual(
+      at('2026-01-01T00:01:00Z'),
+    );
     // Ticks 59 minutes apart, then one minute apart (xx:59 → next hour's :00): the short gap is found further on.
     await expect(checkCron(utc('0,59 * * * *'), 120, at('2026-01-01T00:30:00Z'))).rejects.toMatchObject({
       code: 'SCHEDULE_TOO_FREQUENT',
       details: { gapSeconds: 60 },
     });
-    await expect(checkCron(utc('* * * * * *'), 1)).resolves.toBeUndefined();
+    await expect(checkCron(utc('* * * * * *'), 1)).resolves.toBeInstanceOf(Date);
+  });
+
+  test('the walk ends CRON_HORIZON_YEARS ahead: rare expressions cost a bounded search, never centuries', async () => {
+    const now = at('2026-11-28T15:00:00Z');
+    // The fifth Friday of February: next in 2036. Its 60 ticks spanned 1,700 years (0.5–1.5 s of the API's thread).
+    await expect(checkCron(utc('59 23 * 2 5#5'), 60, now)).rejects.toMatchObject({
+      code: 'INVALID_SCHEDULE',
+      message: expect.stringContaining(`does not fire in the next ${CRON_HORIZON_YEARS} years`),
+    });
+    // 29 February fires in 2028, then 2032: past the horizon, so the walk stops after one tick. (Walked further, a
+    // minimum interval of 4.5 years would find the 4-year gap.)
+    const leap = { cron: '0 0 29 2 *', timezone: 'America/New_York' };
+    const fourAndHalfYears = 4.5 * 365 * 86_400;
+    await expect(checkCron(leap, fourAndHalfYears, now)).resolves.toEqual(at('2028-02-29T05:00:00Z'));
+    await expect(checkCron(leap, fourAndHalfYears, at('2019-06-01T00:00:00Z'))).rejects.toMatchObject({
+      code: 'SCHEDULE_TOO_FREQUENT',
+    });
   });
 });

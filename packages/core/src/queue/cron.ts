@@ -14,6 +14,13 @@ async function load(): Promise<typeof import('cron-parser')> {
 const MAX_CRON_LENGTH = 200;
 /** Ticks looked ahead when checking the minimum interval. */
 const LOOKAHEAD = 60;
+/**
+ * How far ahead of now a schedule's ticks are looked for. cron-parser finds a tick by walking the calendar, so a
+ * search costs what the calendar span it covers costs, on the caller's thread: the 60 ticks of `59 23 * 2 5#5` (the
+ * fifth Friday of February, once in 28 years) spanned 1,700 years and held the API's event loop for 0.5–1.5 s per
+ * request. Within this span the search costs a few milliseconds whatever the expression; a schedule must fire in it.
+ */
+export const CRON_HORIZON_YEARS = 5;
 /** Missed ticks counted one by one after a gap; past this the count is capped. */
 const MAX_COUNTED_MISSES = 10_000;
 
@@ -22,8 +29,11 @@ export interface CronSpec {
   timezone: string;
 }
 
-/** Checks the expression and time zone. @throws INVALID_SCHEDULE, SCHEDULE_TOO_FREQUENT */
-export async function checkCron(spec: CronSpec, minIntervalSeconds: number, now = new Date()): Promise<void> {
+/**
+ * Checks the expression and time zone, and returns the first tick after `now`. The interval between ticks is checked
+ * over the next 60 ticks or CRON_HORIZON_YEARS, whichever ends first. @throws INVALID_SCHEDULE, SCHEDULE_TOO_FREQUENT
+ */
+export async function checkCron(spec: CronSpec, minIntervalSeconds: number, now = new Date()): Promise<Date> {
   const fields = spec.cron.trim().split(/\s+/);
   if (spec.cron.length > MAX_CRON_LENGTH || fields.length < 5 || fields.length > 6) {
     throw invalid(`"${spec.cron.slice(0, 60)}" is not a cron expression: give 5 fields (or 6, seconds first).`);
@@ -33,11 +43,20 @@ export async function checkCron(spec: CronSpec, minIntervalSeconds: number, now 
   } catch {
     throw invalid(`Unknown time zone "${spec.timezone.slice(0, 60)}": use an IANA name such as UTC or Europe/Berlin.`);
   }
-  // One parse, walked forward: each `next()` is the tick after the one before.
-  const walk = await parse(spec, now);
-  let previous = walk.next().toDate();
+  // One parse, walked forward: each `next()` is the tick after the one before, none past the horizon.
+  const horizon = new Date(now);
+  horizon.setUTCFullYear(horizon.getUTCFullYear() + CRON_HORIZON_YEARS);
+  const walk = await parse(spec, now, horizon);
+  const first = nextWithin(walk);
+  if (!first) {
+    throw invalid(
+      `"${spec.cron.slice(0, 60)}" does not fire in the next ${CRON_HORIZON_YEARS} years; a schedule must fire within that.`,
+    );
+  }
+  let previous = first;
   for (let n = 0; n < LOOKAHEAD; n++) {
-    const next = walk.next().toDate();
+    const next = nextWithin(walk);
+    if (!next) break;
     const gapMs = next.getTime() - previous.getTime();
     if (gapMs < minIntervalSeconds * 1000) {
       throw new FileProcessingError(
@@ -48,6 +67,7 @@ export async function checkCron(spec: CronSpec, minIntervalSeconds: number, now 
     }
     previous = next;
   }
+  return first;
 }
 
 /** The first tick strictly after `after`. @throws INVALID_SCHEDULE */
@@ -76,12 +96,26 @@ export async function ticksToFire(
   return { tick, skipped, next: await nextTick(spec, now) };
 }
 
-async function parse(spec: CronSpec, currentDate: Date) {
+async function parse(spec: CronSpec, currentDate: Date, endDate?: Date) {
   const { CronExpressionParser } = await load();
   try {
-    return CronExpressionParser.parse(spec.cron.trim(), { currentDate, tz: spec.timezone });
+    return CronExpressionParser.parse(spec.cron.trim(), {
+      currentDate,
+      tz: spec.timezone,
+      ...(endDate ? { endDate } : {}),
+    });
   } catch (error) {
     throw invalid(`"${spec.cron.slice(0, 60)}" is not a valid cron expression: ${(error as Error).message}.`);
+  }
+}
+
+/** The walk's next tick, or undefined past its end date (`hasNext` would search twice). */
+function nextWithin(walk: { next(): { toDate(): Date } }): Date | undefined {
+  try {
+    return walk.next().toDate();
+  } catch (error) {
+    if ((error as Error).message.includes('Out of the time span range')) return undefined;
+    throw invalid(`This cron expression cannot be walked: ${(error as Error).message}.`);
   }
 }
 
