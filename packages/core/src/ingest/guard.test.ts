@@ -149,3 +149,12 @@ test('the IPv4-translated form ::ffff:0:0/96 is refused', () => {
   expect(nonPublicReason('::ffff:0:7f00:1')).toBe('an IPv4-translated address');
   expect(() => checkUrl('http://[::ffff:0:7f00:1]/')).toThrow(UrlNotAllowedError);
 });
+
+test('NAT64: the well-known /96 is judged by the IPv4 address it carries; the local-use 64:ff9b:1::/48 is refused', () => {
+  expect(nonPublicReason('64:ff9b::10.0.0.1')).toBe('a NAT64 form of a private address');
+  expect(nonPublicReason('64:ff9b::8.8.8.8')).toBeUndefined();
+  // RFC 6052's /48 layout puts 10.0.0.1 in bits 48–87 (0a00:0001 here), not in the last 32 bits.
+  expect(nonPublicReason('64:ff9b:1:a00:1::')).toBe('a local-use NAT64 address');
+  expect(nonPublicReason('64:ff9b:1::8.8.8.8')).toBe('a local-use NAT64 address');
+  expect(() => checkUrl('http://[64:ff9b:1:a00:1::]/')).toThrow(UrlNotAllowedError);
+});

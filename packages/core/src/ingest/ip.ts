@@ -94,6 +94,9 @@ function v6Problem(address: string): string | undefined {
   // ::ffff:0:0/96 (SIIT, RFC 2765) carries an IPv4 address a translator may deliver to: refused whatever it holds.
   if (zeros(4) && g[4] === 0xffff && g[5] === 0) return 'an IPv4-translated address';
   if (g[0] === 0x64 && g[1] === 0xff9b) {
+    // Only the well-known /96 carries the IPv4 address in its last 32 bits. The rest of 64:ff9b::/32 is the
+    // local-use prefix 64:ff9b:1::/48 (RFC 8215), whose translators may embed an address anywhere: refused whole.
+    if (g[2] !== 0 || g[3] !== 0 || g[4] !== 0 || g[5] !== 0) return 'a local-use NAT64 address';
     const why = v4Problem(embedded);
     return why ? `a NAT64 form of ${why}` : undefined;
   }
