@@ -234,3 +234,54 @@ test('an error escaping the app (a body that fails before its first byte) is a J
     await other.stop(true);
   }
 });
+
+test('conditional reads: a matching If-None-Match is 304 with no body; a replaced file or a stale If-Range gets it whole', async () => {
+  const uid = await createRecord('image');
+  const first = await upload(uid, Bun.file(join(FIXTURES, 'fixture.png')));
+  const whole = await call(`/v1/records/${uid}/file`);
+  const bytes = await whole.arrayBuffer();
+  const tag = whole.headers.get('etag') as string;
+  expect(tag).toBe(`"${first}"`);
+
+  for (const ifNoneMatch of [tag, `W/${tag}`, `"other", ${tag}`, '*']) {
+    const again = await call(`/v1/records/${uid}/file`, { headers: { 'if-none-match': ifNoneMatch } });
+    expect({ ifNoneMatch, status: again.status, body: await again.text() }).toEqual({
+      ifNoneMatch,
+      status: 304,
+      body: '',
+    });
+    expect(again.headers.get('etag')).toBe(tag);
+  }
+  const other = await call(`/v1/records/${uid}/file`, { headers: { 'if-none-match': '"not-it"' } });
+  expect(other.status).toBe(200);
+  expect(sha256(await other.arrayBuffer())).toBe(first);
+
+  // If-Range with the current tag: the part; with any other tag or a date: the whole file.
+  const part = await call(`/v1/records/${uid}/file`, { headers: { range: 'bytes=0-9', 'if-range': tag } });
+  expect(part.status).toBe(206);
+  expect(new Uint8Array(await part.arrayBuffer())).toEqual(new Uint8Array(bytes.slice(0, 10)));
+  for (const ifRange of ['"stale"', 'Wed, 21 Oct 2015 07:28:00 GMT']) {
+    const full = await call(`/v1/records/${uid}/file`, { headers: { range: 'bytes=0-9', 'if-range': ifRange } });
+    expect({ ifRange, status: full.status, length: (await full.arrayBuffer()).byteLength }).toEqual({
+      ifRange,
+      status: 200,
+      length: bytes.byteLength,
+    });
+  }
+
+  const thumbnail = await call(`/v1/records/${uid}/thumbnail`);
+  expect(thumbnail.status).toBe(200);
+  await thumbnail.arrayBuffer();
+  const thumbTag = thumbnail.headers.get('etag') as string;
+  const cached = await call(`/v1/records/${uid}/thumbnail`, { headers: { 'if-none-match': thumbTag } });
+  expect(cached.status).toBe(304);
+
+  // The file replaced: the old tag no longer matches, and the new bytes come back.
+  const second = await upload(uid, Bun.file(join(FIXTURES, 'fixture.jpg')));
+  const replaced = await call(`/v1/records/${uid}/file`, { headers: { 'if-none-match': tag } });
+  expect(replaced.status).toBe(200);
+  expect(sha256(await replaced.arrayBuffer())).toBe(second);
+  const newThumbnail = await call(`/v1/records/${uid}/thumbnail`, { headers: { 'if-none-match': thumbTag } });
+  expect(newThumbnail.status).toBe(200);
+  await newThumbnail.arrayBuffer();
+});

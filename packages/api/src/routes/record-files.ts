@@ -4,6 +4,7 @@ import { emptyFileError, FileSizeExceededError, storeUpload } from '@mediaforge/
 import type { ByteRange } from '@mediaforge/storage';
 import { principalScope } from '../auth.ts';
 import { releasedWith } from '../concurrency.ts';
+import { ifRangeAllows, noneMatchHits } from '../conditional.ts';
 import { ApiError } from '../errors.ts';
 import { multipartBoundary, readMultipartFile } from '../multipart.ts';
 import { requestLogger } from '../request-logger.ts';
@@ -60,6 +61,7 @@ const downloadFile = createRoute({
     200: { description: 'The file', content: { 'application/octet-stream': { schema: z.string() } } },
     206: { description: 'Part of the file (Range)', content: { 'application/octet-stream': { schema: z.string() } } },
     302: { description: 'Redirect to a presigned URL' },
+    304: { description: 'Not modified: `If-None-Match` names the ETag (the sha256)' },
     ...errors(400, 404, 416),
   },
 });
@@ -146,10 +148,15 @@ export function recordFileRoutes(services: Services) {
       if (query.redirect !== false && services.store.driver !== 'file' && !query.download) {
         return c.redirect(await services.store.url(record.storageKey, { expiresIn: PRESIGNED_SECONDS }), 302);
       }
+      const etag = record.sha256 ? `"${record.sha256}"` : undefined;
+      const cacheControl = 'private, max-age=300';
+      if (etag && noneMatchHits(c.req.header('if-none-match'), etag)) {
+        return c.body(null, 304, { ETag: etag, 'Cache-Control': cacheControl });
+      }
       const size = record.fileSize ?? (await services.store.head(record.storageKey))?.size ?? 0;
       let range: ByteRange | undefined;
       try {
-        range = parseRange(c.req.header('range'), size);
+        range = ifRangeAllows(c.req.header('if-range'), etag) ? parseRange(c.req.header('range'), size) : undefined;
       } catch (error) {
         c.header('Content-Range', `bytes */${size}`);
         throw error;
@@ -170,11 +177,11 @@ export function recordFileRoutes(services: Services) {
         'Content-Type': record.contentType ?? object.info.contentType,
         'Content-Length': String(object.length),
         'Accept-Ranges': 'bytes',
-        'Cache-Control': 'private, max-age=300',
+        'Cache-Control': cacheControl,
         'Content-Disposition': `${query.download ? 'attachment' : 'inline'}; filename="${fileName.replace(/["\\\r\n]/g, '_')}"`,
         'X-Content-Type-Options': 'nosniff',
       };
-      if (record.sha256) headers.ETag = `"${record.sha256}"`;
+      if (etag) headers.ETag = etag;
       if (range) {
         const end = range.end ?? size - 1;
         headers['Content-Range'] = `bytes ${range.start}-${end}/${size}`;

@@ -3,6 +3,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { currentThumbnailKey } from '@mediaforge/core';
 import { principalScope } from '../auth.ts';
 import { releasedWith } from '../concurrency.ts';
+import { noneMatchHits } from '../conditional.ts';
 import { ApiError } from '../errors.ts';
 import { UidParam } from '../schemas.ts';
 import type { Services } from '../services.ts';
@@ -17,6 +18,7 @@ const thumbnail = createRoute({
   request: { params: UidParam },
   responses: {
     200: { description: 'The thumbnail', content: { 'image/webp': { schema: z.string() } } },
+    304: { description: 'Not modified: `If-None-Match` names the ETag' },
     ...errors(404),
   },
 });
@@ -26,6 +28,10 @@ export function thumbnailRoutes(services: Services) {
     const { uid } = c.req.valid('param');
     const record = await services.records.get(uid, principalScope(c.get('principal')));
     const key = currentThumbnailKey(record);
+    const etag = record.sha256 ? `"thumb-${record.sha256}"` : undefined;
+    if (key && etag && noneMatchHits(c.req.header('if-none-match'), etag)) {
+      return c.body(null, 304, { ETag: etag, 'Cache-Control': 'private, max-age=300' });
+    }
     const release = services.downloads.acquire(c.get('principal').keyId);
     const object = key
       ? await services.store.get(key).catch((error: unknown) => {
@@ -42,7 +48,7 @@ export function thumbnailRoutes(services: Services) {
       'Content-Length': String(object.length),
       'Cache-Control': 'private, max-age=300',
       'X-Content-Type-Options': 'nosniff',
-      ...(record.sha256 ? { ETag: `"thumb-${record.sha256}"` } : {}),
+      ...(etag ? { ETag: etag } : {}),
     });
   });
 }
