@@ -5,6 +5,7 @@ export * from './objects.ts';
 export * from './optimize-record.ts';
 export * from './original-name.ts';
 export * from './prepare.ts';
+export * from './quota-reservations.ts';
 export * from './record-claims.ts';
 export * from './record-file.ts';
 export * from './reprobe.ts';

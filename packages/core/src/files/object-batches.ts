@@ -80,33 +80,36 @@ export function findReusableObjectsBatched(db: Db, ownerId: string | null, recor
   return lookups(db)({ ownerId, recordUid, sha256 });
 }
 
-const reservations = perDatabase((db: Db) =>
-  createBatcher<NewObject, string>(async (items) => {
-    const canonical = items.map((item) =>
-      item.mediaType === 'thumbnail' ? undefined : canonicalKey(item.mediaType, item.uid, item.extension),
-    );
-    const first = new Map<string, number>();
-    canonical.forEach((key, index) => {
-      if (key !== undefined && !first.has(key)) first.set(key, index);
-    });
-    const batched = [...first.values()];
-    const taken = new Set<string>();
-    if (batched.length > 1) {
-      const rows = await db
-        .insert(objects)
-        .values(batched.map((index) => objectRow(items[index] as NewObject, canonical[index] as string)))
-        .onConflictDoNothing({ target: objects.key })
-        .returning({ key: objects.key });
-      for (const row of rows) taken.add(row.key);
-    }
-    // A file whose canonical key was not reserved here (used before, a thumbnail, or alone) reserves on its own.
-    return settleEach(items, async (item, index) => {
-      const key = canonical[index];
-      if (key !== undefined && first.get(key) === index && taken.has(key)) return key;
-      return reserveObjectKey(db, item);
-    });
-  }),
-);
+/**
+ * Reserves a key for each object, as `reserveObjectKey` would one by one: the canonical keys of all of them in one
+ * insert, then on its own each object whose canonical key was taken (used before, a thumbnail, or named twice).
+ */
+export async function reserveObjectKeys(db: Db, items: readonly NewObject[]): Promise<Settled<string>[]> {
+  const canonical = items.map((item) =>
+    item.mediaType === 'thumbnail' ? undefined : canonicalKey(item.mediaType, item.uid, item.extension),
+  );
+  const first = new Map<string, number>();
+  canonical.forEach((key, index) => {
+    if (key !== undefined && !first.has(key)) first.set(key, index);
+  });
+  const batched = [...first.values()];
+  const taken = new Set<string>();
+  if (batched.length > 1) {
+    const rows = await db
+      .insert(objects)
+      .values(batched.map((index) => objectRow(items[index] as NewObject, canonical[index] as string)))
+      .onConflictDoNothing({ target: objects.key })
+      .returning({ key: objects.key });
+    for (const row of rows) taken.add(row.key);
+  }
+  return settleEach(items, async (item, index) => {
+    const key = canonical[index];
+    if (key !== undefined && first.get(key) === index && taken.has(key)) return key;
+    return reserveObjectKey(db, item);
+  });
+}
+
+const reservations = perDatabase((db: Db) => createBatcher<NewObject, string>((items) => reserveObjectKeys(db, items)));
 
 /** `reserveObjectKey`, batched with the other files reserving at the same time. */
 export function reserveObjectKeyBatched(db: Db, object: NewObject): Promise<string> {

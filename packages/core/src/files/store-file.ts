@@ -30,6 +30,7 @@ import {
   retireUnreferenced,
 } from './objects.ts';
 import type { PreparedFile } from './prepare.ts';
+import { reserveWithinQuota } from './quota-reservations.ts';
 import { type Claim, claimLost } from './record-claims.ts';
 import {
   completeClaimedRecord,
@@ -39,7 +40,7 @@ import {
   type NewFileRecord,
   type StoredObject,
 } from './record-file.ts';
-import { checkRecordQuota, reserveWithinQuota } from './user-quota.ts';
+import { checkRecordQuota } from './user-quota.ts';
 
 export interface StoreFileContext {
   db: Db;

@@ -25,7 +25,7 @@ import {
   retireUnreferenced,
 } from './objects.ts';
 import type { PreparedFile } from './prepare.ts';
-import { reserveWithinQuota } from './user-quota.ts';
+import { reserveWithinQuota } from './quota-reservations.ts';
 
 export type ThumbnailOutcome =
   | {

@@ -3,13 +3,11 @@
  * (`USER_MAX_RECORDS`), so one user cannot fill the disk or the database everyone shares. Objects and records
  * without a user (admin-created) are not counted. 0 means unlimited.
  */
-import { and, eq, gt, sql } from 'drizzle-orm';
+import { and, eq, gt, inArray, sql } from 'drizzle-orm';
 import type { UserQuotaSettings } from '../config/settings.ts';
 import type { Db } from '../db/database.ts';
 import { tasks, usageCounts } from '../db/schema.ts';
 import { FileProcessingError } from '../errors.ts';
-import { withDeadlockRetry } from '../retry/rerun.ts';
-import { type NewObject, reserveObjectKey } from './objects.ts';
 
 export interface UserUsage {
   userId: string;
@@ -24,10 +22,11 @@ export interface UserUsage {
 
 /** What one user takes up now, with the limits that apply. */
 export async function userUsage(db: Db, userId: string, limits: UserQuotaSettings): Promise<UserUsage> {
+  const held = await heldBy(db, userId);
   return {
     userId,
-    storageBytes: await storedBytes(db, userId),
-    records: await ownedRecords(db, userId),
+    storageBytes: held.bytes,
+    records: held.records,
     taskBytes: await keptTaskBytes(db, userId),
     limits: { ...limits, taskBytes: limits.taskBytes ?? 0 },
   };
@@ -48,44 +47,54 @@ export async function checkFileQuota(
 ): Promise<void> {
   const quota = ctx.settings?.quota;
   if (!quota || ownerId === null) return;
-  if (quota.storageBytes > 0) {
-    const used = await storedBytes(ctx.db, ownerId);
-    if (used + bytes > quota.storageBytes) {
-      throw quotaExceeded(
-        `This file (${bytes} bytes) would take the user's stored files to ${used + bytes} bytes, over the quota of ${quota.storageBytes} bytes; delete files or records to make room.`,
-        { kind: 'storage', used, requested: bytes, limit: quota.storageBytes },
-      );
-    }
-  }
-  if (newRecord) await checkRecordQuota(ctx.db, quota, new Map([[ownerId, 1]]), { lock: false });
+  if (quota.storageBytes <= 0 && (!newRecord || quota.maxRecords <= 0)) return;
+  const refusal = fileQuotaRefusal(quota, await heldBy(ctx.db, ownerId), bytes, newRecord);
+  if (refusal) throw refusal;
 }
 
-/**
- * Reserves an object's key (`reserve`) within its owner's storage quota. With a storage quota, the check and the
- * reservation are one transaction under a per-owner lock: the reservation's size counts in the owner's usage at once
- * (a reserved object is live), so a second store of the same owner, in this process or another, sees it and is
- * refused if both would not fit. Without a quota, or for an object without an owner, it is the check and `reserve`.
- */
-export async function reserveWithinQuota(
-  ctx: { db: Db; settings?: { quota?: UserQuotaSettings } },
-  object: NewObject,
-  reserve: (db: Db, object: NewObject) => Promise<string>,
-  newRecord = false,
-): Promise<string> {
-  const quota = ctx.settings?.quota;
-  const owner = object.ownerId;
-  if (!quota || owner === null || quota.storageBytes <= 0) {
-    await checkFileQuota(ctx, owner, object.size, newRecord);
-    return reserve(ctx.db, object);
+/** What one owner holds, as the quotas count it. */
+export interface Held {
+  bytes: number;
+  records: number;
+}
+
+/** Why a file of `bytes` (making a new record or not) does not fit beside what its owner holds, or undefined. */
+export function fileQuotaRefusal(
+  quota: UserQuotaSettings,
+  held: Held,
+  bytes: number,
+  newRecord: boolean,
+): FileProcessingError | undefined {
+  if (quota.storageBytes > 0 && held.bytes + bytes > quota.storageBytes) {
+    return quotaExceeded(
+      `This file (${bytes} bytes) would take the user's stored files to ${held.bytes + bytes} bytes, over the quota of ${quota.storageBytes} bytes; delete files or records to make room.`,
+      { kind: 'storage', used: held.bytes, requested: bytes, limit: quota.storageBytes },
+    );
   }
-  return withDeadlockRetry(() =>
-    ctx.db.transaction(async (transaction) => {
-      const tx = transaction as unknown as Db;
-      await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`mediaforge-storage:${owner}`}))`);
-      await checkFileQuota({ db: tx, settings: { quota } }, owner, object.size, newRecord);
-      return reserveObjectKey(tx, object);
-    }),
+  return newRecord ? recordsRefusal(quota, held.records, 1) : undefined;
+}
+
+function recordsRefusal(quota: UserQuotaSettings, used: number, requested: number): FileProcessingError | undefined {
+  if (quota.maxRecords <= 0 || used + requested <= quota.maxRecords) return undefined;
+  return quotaExceeded(
+    `The user owns ${used} records; ${requested} more would pass the limit of ${quota.maxRecords}. Delete records to make room.`,
+    { kind: 'records', used, requested, limit: quota.maxRecords },
   );
+}
+
+/** What each of `owners` holds (kept by the database's triggers, migration 0012: one row per owner). */
+export async function heldByEach(db: Db, owners: readonly string[]): Promise<Map<string, Held>> {
+  const rows = await db
+    .select({ userId: usageCounts.userId, bytes: usageCounts.storedBytes, records: usageCounts.records })
+    .from(usageCounts)
+    .where(inArray(usageCounts.userId, [...owners]));
+  const held = new Map<string, Held>(owners.map((owner) => [owner, { bytes: 0, records: 0 }]));
+  for (const row of rows) held.set(row.userId, { bytes: Number(row.bytes), records: Number(row.records) });
+  return held;
+}
+
+async function heldBy(db: Db, owner: string): Promise<Held> {
+  return (await heldByEach(db, [owner])).get(owner) as Held;
 }
 
 /**
@@ -104,27 +113,13 @@ export async function checkRecordQuota(
   for (const userId of [...adding.keys()].sort()) {
     const requested = adding.get(userId) ?? 0;
     if (lock) await db.execute(sql`select pg_advisory_xact_lock(hashtext(${`mediaforge-records:${userId}`}))`);
-    const used = await ownedRecords(db, userId);
-    if (used + requested > quota.maxRecords) {
-      throw quotaExceeded(
-        `The user owns ${used} records; ${requested} more would pass the limit of ${quota.maxRecords}. Delete records to make room.`,
-        { kind: 'records', used, requested, limit: quota.maxRecords },
-      );
-    }
+    const refusal = recordsRefusal(quota, (await heldBy(db, userId)).records, requested);
+    if (refusal) throw refusal;
   }
 }
 
 function quotaExceeded(message: string, details: Record<string, unknown>): FileProcessingError {
   return new FileProcessingError(message, 'QUOTA_EXCEEDED', { details });
-}
-
-// Kept by the database's triggers (migration 0012): one row, however much the user holds.
-async function storedBytes(db: Db, userId: string): Promise<number> {
-  const [row] = await db
-    .select({ bytes: usageCounts.storedBytes })
-    .from(usageCounts)
-    .where(eq(usageCounts.userId, userId));
-  return Number(row?.bytes ?? 0);
 }
 
 // Served by tasks_user_stored_idx (only tasks whose items are not yet pruned).
@@ -134,10 +129,4 @@ async function keptTaskBytes(db: Db, userId: string): Promise<number> {
     .from(tasks)
     .where(and(eq(tasks.userId, userId), gt(tasks.storedBytes, 0)));
   return Number(row?.bytes ?? 0);
-}
-
-// Kept by the database's triggers, like the bytes.
-async function ownedRecords(db: Db, userId: string): Promise<number> {
-  const [row] = await db.select({ n: usageCounts.records }).from(usageCounts).where(eq(usageCounts.userId, userId));
-  return Number(row?.n ?? 0);
 }
