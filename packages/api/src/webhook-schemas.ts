@@ -3,7 +3,7 @@ import { z } from '@hono/zod-openapi';
 import { type DeadLetter, type TaskWebhookView, WEBHOOK_DELIVERY_STATUSES, WEBHOOK_URL_MAX } from '@mediaforge/core';
 
 import { pageLimit } from './page-limit.ts';
-import { publicPayload } from './schemas.ts';
+import { publicPayload } from './task-item-schemas.ts';
 
 const uuid = z.uuid();
 const isoDate = z.iso.datetime();
