@@ -128,6 +128,21 @@ describe('mediaforge jobs, worker and --background (embedded database)', () => {
     const noUpdate = await runMediaforge(['generate', 'auto', '--background', '--no-update'], { env });
     expect(noUpdate.code).toBe(2);
   }, 60_000);
+
+  test('status --items lists every item, past the pages a byte budget cuts short', async () => {
+    // 200 URLs of 8 KiB: 1.6 MB of payloads, more than one page of items.
+    const urls = Array.from({ length: 200 }, (_, n) => `https://media.example/${n}/${'p'.repeat(8000)}`);
+    const list = join(tempDir(), 'urls.txt');
+    await Bun.write(list, urls.join('\n'));
+    const queued = await runMediaforge(['ingest', '--background', '--from-file', list], { env });
+    expect(queued.code).toBe(0);
+    const taskId = queued.stdout.trim();
+    const json = await runMediaforge(['jobs', 'status', taskId, '--items', '--json'], { env });
+    const seqs = (JSON.parse(json.stdout).items as { seq: number }[]).map((item) => item.seq);
+    expect(seqs).toEqual(urls.map((_, n) => n));
+    const text = await runMediaforge(['jobs', 'status', taskId, '--items'], { env });
+    expect(text.stdout).toMatch(/\n199 +queued/);
+  }, 60_000);
 });
 
 describe.skipIf(skipPostgres)('mediaforge jobs prune (PostgreSQL)', () => {

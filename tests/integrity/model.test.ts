@@ -522,7 +522,7 @@ class ModelRun {
       if (alone && waiting.length > 0) this.fail(`auto for ${user} found nothing, the model has ${waiting.length}`);
       return;
     }
-    const items = await this.tasks.listItems(taskId, scope, { limit: 1000 });
+    const items = (await this.tasks.listItems(taskId, scope, { limit: 1000 })).items;
     const queued = items.map((i) => (i.payload as { uid: string }).uid);
     const foreign = queued.filter((uid) => this.model.get(uid)?.owner !== user);
     if (foreign.length > 0) this.fail(`auto for ${user} queued records not theirs: ${foreign.join(', ')}`);

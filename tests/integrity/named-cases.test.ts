@@ -138,7 +138,7 @@ describeBackends('integrity: named cases', (backend) => {
     ).rejects.toMatchObject({ code: 'RECORD_NOT_FOUND' });
     const bobPending = await create('text', bob);
     const taskId = await tasks.queueRecordGeneration({ auto: { limit: 100 }, scope: bob });
-    const items = await tasks.listItems(taskId, bob);
+    const items = (await tasks.listItems(taskId, bob)).items;
     const uids = items.map((i) => (i.payload as { uid: string }).uid);
     expect(uids).toContain(bobPending);
     expect(uids).not.toContain(alicePending);

@@ -122,7 +122,7 @@ describe('packed packages', () => {
       const status = await manager.getTaskStatus(taskId, ALL_USERS);
       expect(status.error).toBeNull();
       expect(status.progress).toMatchObject({ succeeded: 1, failed: 0, total: 1 });
-      const [item] = await manager.queue.listItems(taskId);
+      const [item] = (await manager.queue.listItems(taskId)).items;
       const result = item?.result as { storageKey: string; contentType: string; size: number };
       expect(result.contentType).toStartWith('image/');
       expect(readFileSync(join(objects, result.storageKey)).byteLength).toBe(result.size);

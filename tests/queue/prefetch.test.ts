@@ -66,7 +66,7 @@ describeBackends('worker prefetch', (backend) => {
     expect(calls).toBe(2);
     expect((await queue.countItems(id)).running).toBe(5);
     await worker.stop({ graceMs: 50 });
-    const items = await queue.listItems(id);
+    const items = (await queue.listItems(id)).items;
     expect(items.map((item) => [item.status, item.attempts])).toEqual(noops(8).map(() => ['queued', 0]));
     await startWorker(async () => ({}), { prefetch: 4 });
     await waitFor(

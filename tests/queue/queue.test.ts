@@ -93,7 +93,7 @@ describeBackends('job queue', (backend) => {
     expect(status).toMatchObject({ status: 'failed', ready: true, successful: false });
     expect(status.error).toEqual({ code: 'ITEMS_FAILED', message: '1 of 3 items failed' });
     expect(status.result).toMatchObject({ successfulFiles: 2, totalFiles: 3 });
-    const [failed] = await queue.listItems(id, { status: 'failed' });
+    const [failed] = (await queue.listItems(id, { status: 'failed' })).items;
     expect(failed).toMatchObject({ errorCode: 'DOWNLOAD_HTTP_STATUS', errorMessage: 'origin said 404', lockedBy: 'w' });
   });
 
@@ -125,7 +125,7 @@ describeBackends('job queue', (backend) => {
       await tx.insert(records).values({ uid, mediaType: 'text' });
       return manager.queueRecordGeneration({ scope: ALL_USERS, uids: [uid] }, { tx });
     });
-    expect((await queue.listItems(id)).map((item) => item.payload)).toEqual([{ uid }]);
+    expect((await queue.listItems(id)).items.map((item) => item.payload)).toEqual([{ uid }]);
   });
 
   test('a per-user task limit holds under concurrent enqueues: exactly the limit gets in', async () => {
@@ -152,7 +152,7 @@ describeBackends('job queue', (backend) => {
     expect(await reapExpiredLeases(db)).toEqual({ requeued: 0, failed: 2 });
     const status = await manager.getTaskStatus(id, ALL_USERS);
     expect(status).toMatchObject({ status: 'failed', progress: { failed: 2, total: 2 } });
-    expect((await queue.listItems(id))[0]?.errorCode).toBe('LEASE_EXPIRED');
+    expect((await queue.listItems(id)).items[0]?.errorCode).toBe('LEASE_EXPIRED');
   });
 
   test('cancel: queued items cancelled at once, the counters say so, and a finished task cannot be cancelled', async () => {
@@ -194,9 +194,9 @@ describeBackends('job queue', (backend) => {
     expect(status.error?.code).toBe('ITEMS_FAILED');
     expect(seen.size).toBe(200);
     for (const [n, runs] of seen) expect(runs).toBe(n % 10 === 0 ? 2 : 1);
-    const [failed] = await queue.listItems(id, { status: 'failed' });
+    const [failed] = (await queue.listItems(id, { status: 'failed' })).items;
     expect(failed).toMatchObject({ seq: 7, errorCode: 'FILE_TYPE_NOT_SUPPORTED', attempts: 1 });
-    const retried = (await queue.listItems(id, { limit: 200 })).filter((item) => item.attempts === 2);
+    const retried = (await queue.listItems(id, { limit: 200 })).items.filter((item) => item.attempts === 2);
     expect(retried.map((item) => item.seq)).toEqual(Array.from({ length: 20 }, (_, n) => n * 10));
     expect(await queue.countItems(id)).toMatchObject({ succeeded: 199, failed: 1, queued: 0, running: 0 });
 
@@ -257,10 +257,10 @@ describeBackends('job queue', (backend) => {
       return current.ready && current;
     });
     expect(status.progress).toMatchObject({ failed: 2, succeeded: 0 });
-    const items = await queue.listItems(id);
+    const items = (await queue.listItems(id)).items;
     expect(items.map((item) => item.errorCode)).toEqual(['TASK_SOFT_TIMEOUT', 'TASK_TIMEOUT']);
     await Bun.sleep(1600);
-    expect((await queue.listItems(id)).map((item) => item.status)).toEqual(['failed', 'failed']);
+    expect((await queue.listItems(id)).items.map((item) => item.status)).toEqual(['failed', 'failed']);
   });
 
   test('a worker that lost its lease stops its item and does not write', async () => {
@@ -280,7 +280,7 @@ describeBackends('job queue', (backend) => {
     });
     const id = await queue.enqueue({ kind: 'noop', payloads: noops(1) });
     const [item] = await waitFor('the item to be claimed', async () => {
-      const list = await queue.listItems(id, { status: 'running' });
+      const list = (await queue.listItems(id, { status: 'running' })).items;
       return list.length > 0 && list;
     });
     // Another worker took it over (as after a stall past the lease).
@@ -291,7 +291,7 @@ describeBackends('job queue', (backend) => {
     await waitFor('the loser to notice', async () => aborted, 5000);
     await waitFor('the handler to return', async () => finishedAnyway, 5000);
     await Bun.sleep(200);
-    const [after] = await queue.listItems(id);
+    const [after] = (await queue.listItems(id)).items;
     expect(after).toMatchObject({ status: 'running', lockedBy: 'usurper', result: null });
   });
 
@@ -307,7 +307,7 @@ describeBackends('job queue', (backend) => {
     await waitFor('two running', async () => (await queue.countItems(id)).running === 2);
     await worker.stop({ graceMs: 100 });
     expect(worker.status).toBe('stopped');
-    const items = await queue.listItems(id);
+    const items = (await queue.listItems(id)).items;
     expect(items.map((item) => [item.status, item.attempts])).toEqual([
       ['queued', 0],
       ['queued', 0],
@@ -333,8 +333,8 @@ describeBackends('job queue', (backend) => {
     );
     await db.execute(sql`update tasks set finished_at = now() - interval '2 days' where id = ${id}`);
     await startWorker({ noop: async () => ({}) }, { retentionMs: 86_400_000, pruneEveryMs: 50 });
-    await waitFor('the prune', async () => (await queue.listItems(id)).length === 0);
-    expect(await queue.listItems(fresh)).toHaveLength(1);
+    await waitFor('the prune', async () => (await queue.listItems(id)).items.length === 0);
+    expect((await queue.listItems(fresh)).items).toHaveLength(1);
     expect((await manager.getTaskStatus(id, ALL_USERS)).result?.processedFileIds).toEqual(['u0', 'u1']);
   });
 

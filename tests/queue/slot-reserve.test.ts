@@ -47,7 +47,7 @@ describeBackends('slot reserve', (backend) => {
     await Bun.sleep(400);
     expect(started).toEqual(['bob', 'bob', 'bob']);
     // A fourth item claimed with the first three was handed back without spending an attempt.
-    const waiting = (await queue.listItems(bobs)).filter((item) => item.status === 'queued');
+    const waiting = (await queue.listItems(bobs)).items.filter((item) => item.status === 'queued');
     expect(waiting.map((item) => item.attempts)).toEqual([0, 0, 0]);
     await queue.enqueue({ kind: 'noop', payloads: noops(2), userId: 'alice' });
     await waitFor("alice's first item to start", async () => started.includes('alice'));

@@ -6,3 +6,4 @@ export { ApiError, type ErrorBody } from './errors.ts';
 export * from './schemas.ts';
 export { type ServeOptions, type StartedServer, startServer } from './server.ts';
 export { MAX_EVENT_STREAMS_PER_KEY } from './services.ts';
+export * from './task-item-schemas.ts';

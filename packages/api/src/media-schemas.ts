@@ -1,6 +1,7 @@
 /** The API's shapes for media metadata, per-request filters and generations (beside schemas.ts, which uses them). */
 import { z } from '@hono/zod-openapi';
 import { MAX_ALLOWED_TYPES, MAX_MEDIA_BOUND, MAX_REQUEST_HEADERS, RECORD_PAGE_BYTES } from '@mediaforge/core';
+import { pageLimit } from './page-limit.ts';
 
 const StreamSchema = z
   .object({
@@ -130,17 +131,10 @@ export const GenerationIdParam = z.object({
 
 /** A record listing's `limit`: its byte budget (core's record-page.ts) can end a page sooner. */
 export const recordPageLimit = (byDefault: number) =>
-  z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(1000)
-    .optional()
-    .openapi({
-      description:
-        `At most this many records (1–1000, default ${byDefault}), fewer when the page would pass ` +
-        `${RECORD_PAGE_BYTES / 1024 / 1024} MiB of JSON: page on while nextCursor is set, not until a page is short`,
-    });
+  pageLimit(
+    `At most this many records (1–1000, default ${byDefault}), fewer when the page would pass ` +
+      `${RECORD_PAGE_BYTES / 1024 / 1024} MiB of JSON: page on while nextCursor is set, not until a page is short`,
+  );
 
 /** A record page's `nextCursor`. */
 export const nextRecordsCursor = z.string().optional().openapi({

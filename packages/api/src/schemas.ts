@@ -11,7 +11,6 @@ import {
   RECORD_STATUSES,
   TASK_KINDS,
   TASK_STATUSES,
-  type TaskItemRow,
   type TaskStatusView,
   type WorkerInfo,
 } from '@mediaforge/core';
@@ -283,52 +282,6 @@ export const TaskListQuery = z.object({
 export const TaskPageSchema = z
   .object({ items: z.array(TaskSchema), nextCursor: z.string().nullable() })
   .openapi('TaskPage');
-
-export const TaskItemSchema = z
-  .object({
-    id: z.number().int(),
-    seq: z.number().int(),
-    status: z.enum(TASK_STATUSES),
-    attempts: z.number().int(),
-    payload: z.record(z.string(), z.unknown()),
-    result: z.record(z.string(), z.unknown()).nullable(),
-    errorCode: z.string().nullable(),
-    errorMessage: z.string().nullable(),
-    lockedBy: z.string().nullable(),
-    startedAt: isoDate.nullable(),
-    finishedAt: isoDate.nullable(),
-  })
-  .openapi('TaskItem');
-
-/** An item as a caller sees it; which worker holds it (host and pid) only for admin keys. */
-/** A task item's payload as callers see it: its URL without credentials, query or fragment (signed-URL tokens). */
-export function publicPayload(payload: Record<string, unknown>): Record<string, unknown> {
-  return typeof payload.url === 'string' ? { ...payload, url: publicSourceUrl(payload.url) } : payload;
-}
-
-export function toTaskItemDto(item: TaskItemRow, { admin }: { admin: boolean }): z.infer<typeof TaskItemSchema> {
-  return {
-    id: item.id,
-    seq: item.seq,
-    status: item.status,
-    attempts: item.attempts,
-    payload: publicPayload(item.payload),
-    result: item.result,
-    errorCode: item.errorCode,
-    errorMessage: item.errorMessage,
-    lockedBy: admin ? item.lockedBy : null,
-    startedAt: item.startedAt?.toISOString() ?? null,
-    finishedAt: item.finishedAt?.toISOString() ?? null,
-  };
-}
-
-export const TaskItemsQuery = z.object({
-  status: z.enum(TASK_STATUSES).optional(),
-  afterSeq: z.coerce.number().int().min(-1).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).optional(),
-});
-
-export const TaskItemPageSchema = z.object({ items: z.array(TaskItemSchema) }).openapi('TaskItemPage');
 
 export const WorkerSchema = z
   .object({

@@ -2,7 +2,8 @@
 import { z } from '@hono/zod-openapi';
 import { type DeadLetter, type TaskWebhookView, WEBHOOK_DELIVERY_STATUSES, WEBHOOK_URL_MAX } from '@mediaforge/core';
 
-import { publicPayload } from './schemas.ts';
+import { pageLimit } from './page-limit.ts';
+import { publicPayload } from './task-item-schemas.ts';
 
 const uuid = z.uuid();
 const isoDate = z.iso.datetime();
@@ -75,13 +76,7 @@ export const RetrySchema = z.object({ taskId: uuid, requeued: z.number().int() }
 
 export const DeadLettersQuery = z.object({
   taskId: uuid.optional(),
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(1000)
-    .optional()
-    .openapi({ description: 'At most this many (default 100); fewer when their payloads and errors pass 1 MiB' }),
+  limit: pageLimit('At most this many (default 100); fewer when their payloads and errors pass 1 MiB'),
   cursor: z.string().max(200).optional().openapi({ description: "A previous page's nextCursor" }),
 });
 

@@ -225,12 +225,15 @@ export function TaskPage({
   user,
   task,
   items,
+  nextAfterSeq,
   throughput,
   webhook,
 }: {
   user: string;
   task: TaskStatusView;
   items: TaskItemRow[];
+  /** The page's items are not the last: where the next page starts. */
+  nextAfterSeq?: number;
   throughput: { preset: WindowPreset; window: TimeWindow; series: Series[] };
   webhook: TaskWebhookView | null;
 }) {
@@ -287,6 +290,13 @@ export function TaskPage({
           ))}
         </tbody>
       </table>
+      {nextAfterSeq === undefined ? null : (
+        <p>
+          <a href={`/dashboard/tasks/${task.taskId}?window=${throughput.preset}&afterSeq=${nextAfterSeq}`}>
+            Next items →
+          </a>
+        </p>
+      )}
     </Layout>
   );
 }

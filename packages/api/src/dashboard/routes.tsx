@@ -23,8 +23,8 @@ import { getCookie } from 'hono/cookie';
 import { principalScope, SESSION_COOKIE } from '../auth.ts';
 import { clientAddress } from '../auth-failures.ts';
 import type { ApiEnv } from '../env.ts';
-import { publicPayload } from '../schemas.ts';
 import type { Services } from '../services.ts';
+import { publicPayload } from '../task-item-schemas.ts';
 import { mediaRangeFromQuery } from './media-filters.tsx';
 import { LoginPage, OverviewPage, TaskPage } from './pages.tsx';
 import { RecordPage, RecordsPage } from './records-pages.tsx';
@@ -111,9 +111,13 @@ export function dashboardRoutes(services: Services) {
       page(async (c, principal) => {
         const scope = principalScope(principal);
         const status = await tasks.getTaskStatus(c.req.param('id') ?? '', scope);
-        const items = await tasks.listItems(status.taskId, scope, { limit: 1000 });
+        const afterSeq = c.req.query('afterSeq');
+        const found = await tasks.listItems(status.taskId, scope, {
+          limit: 1000,
+          ...(afterSeq && /^\d{1,9}$/.test(afterSeq) ? { afterSeq: Number(afterSeq) } : {}),
+        });
         // Which worker holds an item (host, pid) is for admins; a URL's query may carry a signed-URL token.
-        const shown = items.map((item) => ({
+        const shown = found.items.map((item) => ({
           ...item,
           lockedBy: principal.admin ? item.lockedBy : null,
           payload: publicPayload(item.payload),
@@ -127,6 +131,7 @@ export function dashboardRoutes(services: Services) {
             user={label(principal)}
             task={status}
             items={shown}
+            {...(found.nextAfterSeq === undefined ? {} : { nextAfterSeq: found.nextAfterSeq })}
             throughput={{ preset, window, series }}
             webhook={webhook}
           />,

@@ -12,17 +12,15 @@ import {
   QueuedSchema,
   StatsSchema,
   TaskIdParam,
-  TaskItemPageSchema,
-  TaskItemsQuery,
   TaskListQuery,
   TaskPageSchema,
   TaskSchema,
   toTaskDto,
-  toTaskItemDto,
   toWorkerDto,
   WorkersSchema,
 } from '../schemas.ts';
 import type { Services } from '../services.ts';
+import { TaskItemPageSchema, TaskItemsQuery, toTaskItemDto } from '../task-item-schemas.ts';
 import { IdempotencyHeader } from '../webhook-schemas.ts';
 import { bearer, errors, json, router } from './common.ts';
 import { activeTaskLimit, checkQueueOptions, routing, taskExtras } from './queue-options.ts';
@@ -83,7 +81,7 @@ const taskItems = createRoute({
   path: '/tasks/{id}/items',
   tags: ['Tasks'],
   security: bearer,
-  summary: "A task's items in order, with their status and errors",
+  summary: "A task's items in order, with their status and errors, one page at a time",
   request: { params: TaskIdParam, query: TaskItemsQuery },
   responses: { 200: json(TaskItemPageSchema, 'Items'), ...errors(400, 404) },
 });
@@ -188,9 +186,10 @@ export function taskRoutes(services: Services) {
     })
     .openapi(taskItems, async (c) => {
       const { id } = c.req.valid('param');
-      const items = await tasks.listItems(id, principalScope(c.get('principal')), c.req.valid('query'));
+      const page = await tasks.listItems(id, principalScope(c.get('principal')), c.req.valid('query'));
       const admin = c.get('principal').admin;
-      return c.json({ items: items.map((item) => toTaskItemDto(item, { admin })) }, 200);
+      const items = page.items.map((item) => toTaskItemDto(item, { admin }));
+      return c.json(page.nextAfterSeq === undefined ? { items } : { items, nextAfterSeq: page.nextAfterSeq }, 200);
     })
     .openapi(taskEvents, async (c) => {
       const { id } = c.req.valid('param');

@@ -1,5 +1,5 @@
 /** `mediaforge jobs list|status|watch|cancel|prune` (retry, dead and webhook in jobs-extras.ts): background tasks on the database queue. */
-import { TASK_KINDS, TASK_STATUSES } from '@mediaforge/core/database';
+import { TASK_KINDS, TASK_STATUSES, type TaskItemRow } from '@mediaforge/core/database';
 import { formatBytes } from '@mediaforge/core/errors';
 import { ALL_USERS } from '@mediaforge/core/scope';
 import { itemsByWorker, type TaskManager, type TaskStatusView } from '@mediaforge/core/tasks';
@@ -12,6 +12,9 @@ import { createProgress, formatDuration } from '../progress.ts';
 import { dead, retry, webhook } from './jobs-extras.ts';
 
 const idArg = { id: { type: 'positional', description: 'Task id', required: true } } as const;
+
+/** Failed items `jobs status` shows without --items (the rest are dead letters). */
+const FAILED_SHOWN = 20;
 
 /** Exit code for a finished task: 0 when every item succeeded. */
 const exitFor = (status: TaskStatusView) => (status.status === 'succeeded' ? 0 : 1);
@@ -58,6 +61,18 @@ const list = defineCommand({
     }),
 });
 
+/** Every item of a task: pages end short of their limit once past a byte budget, so only nextAfterSeq ends the walk. */
+async function everyItem(manager: TaskManager, id: string): Promise<TaskItemRow[]> {
+  const items: TaskItemRow[] = [];
+  let afterSeq: number | undefined;
+  do {
+    const page = await manager.queue.listItems(id, { limit: 1000, ...(afterSeq === undefined ? {} : { afterSeq }) });
+    items.push(...page.items);
+    afterSeq = page.nextAfterSeq;
+  } while (afterSeq !== undefined);
+  return items;
+}
+
 async function printStatus(manager: TaskManager, id: string, showItems: boolean): Promise<TaskStatusView> {
   const status = await manager.getTaskStatus(id, ALL_USERS);
   const byWorker = await itemsByWorker(manager.queue.db, id);
@@ -77,7 +92,9 @@ async function printStatus(manager: TaskManager, id: string, showItems: boolean)
   }
   const width = Math.max(...lines.map(([key]) => key.length));
   process.stdout.write(`${lines.map(([key, value]) => `${key.padEnd(width)}  ${value}`).join('\n')}\n`);
-  const items = await manager.queue.listItems(id, showItems ? { limit: 10_000 } : { status: 'failed', limit: 20 });
+  const items = showItems
+    ? await everyItem(manager, id)
+    : (await manager.queue.listItems(id, { status: 'failed', limit: FAILED_SHOWN })).items;
   if (items.length > 0) {
     process.stdout.write(showItems ? '\n' : '\nfailed items:\n');
     printTable(
@@ -100,6 +117,9 @@ async function printStatus(manager: TaskManager, id: string, showItems: boolean)
         ];
       }),
     );
+    if (!showItems && status.progress.failed > items.length) {
+      process.stdout.write(`…and ${status.progress.failed - items.length} more: mediaforge jobs dead --task ${id}\n`);
+    }
   }
   return status;
 }
@@ -114,7 +134,7 @@ const status = defineCommand({
       if (args.json) {
         const view = await manager.getTaskStatus(id, ALL_USERS);
         const workers = await itemsByWorker(manager.queue.db, id);
-        const items = args.items ? await manager.queue.listItems(id, { limit: 10_000 }) : undefined;
+        const items = args.items ? await everyItem(manager, id) : undefined;
         printJson({ ...view, workers, ...(items ? { items } : {}) });
         return view.ready ? exitFor(view) : 0;
       }

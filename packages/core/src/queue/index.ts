@@ -2,6 +2,7 @@ export * from './active-items.ts';
 export * from './dead-letters.ts';
 export * from './enqueue-statements.ts';
 export * from './idempotency.ts';
+export * from './item-pages.ts';
 export * from './limited-claim.ts';
 export * from './optimization.ts';
 export * from './queue.ts';

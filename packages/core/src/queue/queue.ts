@@ -2,21 +2,15 @@
  * The job queue on PostgreSQL (or PGlite): enqueue tasks fanned out into items, read their state, cancel, prune.
  * Workers use the statements in `statements.ts` through `WorkerQueue`; this is the side users and the API see.
  */
-import { and, asc, desc, eq, gt, inArray, lt, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import type { Database, Db } from '../db/database.ts';
-import {
-  type TaskItemRow,
-  type TaskKind,
-  type TaskRow,
-  type TaskStatus,
-  taskItems,
-  tasks,
-} from '../db/queue-schema.ts';
+import { type TaskKind, type TaskRow, type TaskStatus, taskItems, tasks } from '../db/queue-schema.ts';
 import { FileProcessingError } from '../errors.ts';
 import { decodeCursor, encodeCursor } from '../records/cursor.ts';
 import { withDeadlockRetry } from '../retry/rerun.ts';
 import { isUid, newUid } from '../uid.ts';
 import { insertItems, insertTaskWithItems } from './enqueue-statements.ts';
+import { type ItemListOptions, selectItemPage, type TaskItemPage } from './item-pages.ts';
 import { validateQueueName } from './queue-name.ts';
 import { type Executor, rows, toNumber } from './rows.ts';
 import { CANCEL_CHANNEL, cancelTask, notify, pruneFinished } from './statements.ts';
@@ -81,13 +75,6 @@ export interface TaskListOptions {
   limit?: number;
   /** The `nextCursor` of a previous page. */
   cursor?: string;
-}
-
-export interface ItemListOptions {
-  status?: TaskStatus;
-  limit?: number;
-  /** Items after this seq (keyset pagination). */
-  afterSeq?: number;
 }
 
 function chunks<T>(all: readonly T[], size: number): T[][] {
@@ -192,21 +179,9 @@ export class TaskQueue {
     };
   }
 
-  /** A task's items in order. */
-  async listItems(taskId: string, options: ItemListOptions = {}): Promise<TaskItemRow[]> {
-    const limit = Math.max(1, Math.min(options.limit ?? 100, 10_000));
-    return this.db
-      .select()
-      .from(taskItems)
-      .where(
-        and(
-          eq(taskItems.taskId, taskId),
-          options.status ? eq(taskItems.status, options.status) : undefined,
-          options.afterSeq === undefined ? undefined : gt(taskItems.seq, options.afterSeq),
-        ),
-      )
-      .orderBy(asc(taskItems.seq))
-      .limit(limit);
+  /** A task's items in seq order, one page at a time (item-pages.ts). */
+  listItems(taskId: string, options: ItemListOptions = {}): Promise<TaskItemPage> {
+    return selectItemPage(this.db, taskId, options);
   }
 
   /** What the result of a task lists: the record uids its succeeded items produced, in item order. */

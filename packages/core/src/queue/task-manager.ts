@@ -5,7 +5,7 @@
 import { and, inArray } from 'drizzle-orm';
 import type { Settings } from '../config/settings.ts';
 import type { Database } from '../db/database.ts';
-import type { TaskItemRow, TaskKind, TaskRow, TaskStatus } from '../db/queue-schema.ts';
+import type { TaskKind, TaskRow, TaskStatus } from '../db/queue-schema.ts';
 import { records } from '../db/schema.ts';
 import { FileProcessingError, RecordNotFoundError } from '../errors.ts';
 import { checkedSize, DEFAULT_FILE_SIZE_KB, recordsWithoutFiles } from '../generate/pending.ts';
@@ -15,13 +15,8 @@ import { type Scope, scopeCondition, scopeUser } from '../scope.ts';
 import { newUid, parseUid } from '../uid.ts';
 import { type ActiveItems, activeItems } from './active-items.ts';
 import { checkIdempotencyKey, type EnqueueExtras, enqueueWithExtras, findReplay, requestHash } from './idempotency.ts';
-import {
-  type EnqueueOptions,
-  type ItemListOptions,
-  type TaskListOptions,
-  TaskNotFoundError,
-  TaskQueue,
-} from './queue.ts';
+import type { ItemListOptions, TaskItemPage } from './item-pages.ts';
+import { type EnqueueOptions, type TaskListOptions, TaskNotFoundError, TaskQueue } from './queue.ts';
 import { checkQueueFor } from './task-limits.ts';
 import { checkWebhook, type WebhookSpec } from './webhooks/task-webhook.ts';
 import { listWorkers, type WorkerInfo } from './workers.ts';
@@ -253,8 +248,8 @@ export class TaskManager {
     return this.queue.listTasks({ ...options, ...(userId === undefined ? {} : { userId }) });
   }
 
-  /** A task's items in order. @throws TaskNotFoundError for a task outside the scope */
-  async listItems(taskId: string, scope: Scope, options: ItemListOptions = {}): Promise<TaskItemRow[]> {
+  /** A page of a task's items in seq order (item-pages.ts). @throws TaskNotFoundError for a task outside the scope */
+  async listItems(taskId: string, scope: Scope, options: ItemListOptions = {}): Promise<TaskItemPage> {
     await this.getTask(taskId, scope);
     return this.queue.listItems(taskId, options);
   }

@@ -7,6 +7,7 @@
  * at once slowed every other caller to seconds and took a gigabyte of server memory.
  */
 import { and, asc, eq, getTableColumns, gt, lt, or, type SQL, sql } from 'drizzle-orm';
+import { budgetedPage, bytesBefore } from '../db/budgeted-page.ts';
 import type { Db } from '../db/database.ts';
 import { records } from '../db/schema.ts';
 import { type CursorPosition, decodeCursor, encodeCursor } from './cursor.ts';
@@ -23,44 +24,25 @@ export interface RecordPageOptions {
   budget?: number;
 }
 
-/** Rows the first statement of a page measures: records averaging more than 8 KiB fill the budget within them. */
-const FIRST_STEP = 128;
-
 /**
  * The page of records matching `conditions` that `options` asks for; `nextCursor` is set when more follow, and
  * continues after the last record returned, so paging with it visits every record once. @throws INVALID_CURSOR
- *
- * What costs is measuring: turning a row's jsonb into text takes ~25 µs for 16 KiB, and a page of 1,000 such rows
- * measured whole cost ~25 ms of database CPU to return 68 of them. So the first statement measures FIRST_STEP rows
- * and, only when they leave the budget and the limit unfilled, a second one the rest of the limit: never more rows
- * than `limit` in all, and large records are measured little past the cut.
  */
 export async function selectRecordPage(
   db: Db,
   conditions: (SQL | undefined)[],
   options: RecordPageOptions,
 ): Promise<RecordPage> {
-  const budget = options.budget ?? RECORD_PAGE_BYTES;
-  const items: MediaRecord[] = [];
-  let after = options.cursor ? decodeCursor(options.cursor) : undefined;
-  let used = 0;
-  let more = false;
-  do {
-    const take = Math.min(items.length === 0 ? FIRST_STEP : options.limit, options.limit - items.length);
-    const rows = await measuredRows(
-      db,
-      after ? [...conditions, afterPosition(after)] : conditions,
-      take,
-      budget - used,
-    );
-    for (const { bytes, bytesBefore: _, followed, ...record } of rows) {
-      items.push(record);
-      used += bytes;
-      more = followed;
-    }
-    after = items.at(-1);
-    if (rows.length === 0) more = false;
-  } while (more && used < budget && items.length < options.limit);
+  const start = options.cursor ? decodeCursor(options.cursor) : undefined;
+  const { items, more } = await budgetedPage<MediaRecord>(
+    options.limit,
+    options.budget ?? RECORD_PAGE_BYTES,
+    async (last, take, left) => {
+      const after = last ?? start;
+      const rows = await measuredRows(db, after ? [...conditions, afterPosition(after)] : conditions, take, left);
+      return rows.map(({ bytes, bytesBefore: _, followed, ...record }) => ({ row: record, bytes, followed }));
+    },
+  );
   const last = items.at(-1);
   return more && last ? { items, nextCursor: encodeCursor(last) } : { items };
 }
@@ -88,10 +70,7 @@ function measuredRows(db: Db, conditions: (SQL | undefined)[], take: number, bud
   const summed = db
     .select({
       ...measured._.selectedFields,
-      bytesBefore:
-        sql<number>`(coalesce(sum(${measured.bytes}) over (order by ${measured.createdAt}, ${measured.uid} rows between unbounded preceding and 1 preceding), 0))::int`.as(
-          'bytes_before',
-        ),
+      bytesBefore: bytesBefore(measured.bytes, sql`order by ${measured.createdAt}, ${measured.uid}`),
     })
     .from(measured)
     .as('summed');
