@@ -3,67 +3,22 @@
  * s3rver with the AWS SDK as the client; hostile paths (oversize, wrong owner, bad bytes, reuse) change nothing.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { join } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { objects, openDatabase, records, stagedUploads, sweepDirectUploads } from '@mediaforge/core';
+import { objects, records, stagedUploads, sweepDirectUploads } from '@mediaforge/core';
 import { describeBackends } from '@mediaforge/core/testing';
-import { createS3Store } from '@mediaforge/storage';
-import { S3RVER_CREDENTIALS, startS3Server, type TestS3Server } from '@mediaforge/storage/testing';
+import { S3RVER_CREDENTIALS, type TestS3Server } from '@mediaforge/storage/testing';
 import { eq } from 'drizzle-orm';
-import { createTestApi, errorOf, FIXTURES, type TestApi } from '../api/support.ts';
-
-const fixture = (name: string) => Bun.file(join(FIXTURES, name));
-
-interface Ticket {
-  uploadId: string;
-  url: string;
-  headers: Record<string, string>;
-  kind: string;
-  maxSize: number;
-}
-
-async function createRecord(api: TestApi, mediaType: string, as: 'alice' | 'bob' = 'alice') {
-  const response = await api.call('POST', '/v1/records', { as, json: { mediaType } });
-  expect(response.status).toBe(201);
-  return (await response.json()) as { uid: string };
-}
-
-async function ticketFor(api: TestApi, uid: string, json: unknown = {}, as: 'alice' | 'bob' = 'alice') {
-  const response = await api.call('POST', `/v1/records/${uid}/upload-url`, { as, json });
-  expect(response.status).toBe(201);
-  return (await response.json()) as Ticket;
-}
-
-/** A token PUT of a PNG to a new image record of alice's, held after its first 100 bytes until `release`. */
-async function heldPut(api: TestApi) {
-  const { uid } = await createRecord(api, 'image');
-  const ticket = await ticketFor(api, uid);
-  const png = await fixture('fixture.png').bytes();
-  const { body, release } = heldAfter(png, 100);
-  const put = api.call('PUT', ticket.url, { body, headers: { 'content-length': String(png.byteLength) } });
-  return { uid, ticket, put, release };
-}
-
-/** A body that sends the first `at` bytes of `bytes`, then the rest once `release` is called. */
-function heldAfter(bytes: Uint8Array, at: number): { body: ReadableStream<Uint8Array>; release: () => void } {
-  let release = () => {};
-  const held = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  const body = new ReadableStream<Uint8Array>({
-    async start(controller) {
-      controller.enqueue(bytes.slice(0, at));
-      await held;
-      controller.enqueue(bytes.slice(at));
-      controller.close();
-    },
-  });
-  return { body, release: () => release() };
-}
-
-async function stagedKeys(api: TestApi): Promise<string[]> {
-  return (await api.store.list('staging/')).items.map((item) => item.key);
-}
+import { createTestApi, errorOf, type TestApi } from '../api/support.ts';
+import {
+  createRecord,
+  expire,
+  fixture,
+  heldPut,
+  stagedKeys,
+  startPresignedApi,
+  ticketFor,
+  untilState,
+} from './direct-support.ts';
 
 describeBackends('direct uploads with one-time tokens (local disk)', (backend) => {
   let api: TestApi;
@@ -141,10 +96,7 @@ describeBackends('direct uploads with one-time tokens (local disk)', (backend) =
     const late = await ticketFor(api, uid);
     const received = await ticketFor(api, uid);
     expect((await api.call('PUT', received.url, { body: fixture('fixture.png') })).status).toBe(200);
-    const past = new Date(Date.now() - 60_000);
-    for (const id of [late.uploadId, received.uploadId]) {
-      await api.database.db.update(stagedUploads).set({ expiresAt: past }).where(eq(stagedUploads.id, id));
-    }
+    await expire(api, [late.uploadId, received.uploadId], 60_000);
     const refused = await api.call('PUT', late.url, { body: fixture('fixture.png') });
     expect(await errorOf(refused)).toMatchObject({ status: 409, code: 'UPLOAD_USED' });
     expect(await stagedKeys(api)).toContain(`staging/${received.uploadId}`);
@@ -174,15 +126,8 @@ describeBackends('direct uploads with one-time tokens (local disk)', (backend) =
   test('a PUT that outlives its upload (swept meanwhile) is refused and leaves no staged bytes behind', async () => {
     const { ticket, put, release } = await heldPut(api);
     // Once the PUT is arriving, its upload expires and the sweep (past expiry and grace) removes the row.
-    for (let i = 0; i < 100; i++) {
-      const [row] = await api.database.db.select().from(stagedUploads).where(eq(stagedUploads.id, ticket.uploadId));
-      if (row?.state === 'receiving') break;
-      await Bun.sleep(20);
-    }
-    await api.database.db
-      .update(stagedUploads)
-      .set({ expiresAt: new Date(Date.now() - 3_600_000) })
-      .where(eq(stagedUploads.id, ticket.uploadId));
+    await untilState(api, ticket.uploadId, 'receiving');
+    await expire(api, [ticket.uploadId], 3_600_000);
     expect(await sweepDirectUploads(api.database.db, api.store, 30_000, 60_000)).toBeGreaterThanOrEqual(1);
     release();
     expect(await errorOf(await put)).toMatchObject({ status: 404, code: 'UPLOAD_NOT_FOUND' });
@@ -223,17 +168,9 @@ describe('direct uploads with presigned PUTs (s3rver, AWS SDK client)', () => {
   let s3: TestS3Server;
   let api: TestApi;
   let client: S3Client;
+  let close = async () => {};
   beforeAll(async () => {
-    s3 = await startS3Server({ bucket: 'direct-uploads' });
-    const store = createS3Store({
-      bucket: s3.bucket,
-      endpoint: s3.endpoint,
-      region: 'us-east-1',
-      ...S3RVER_CREDENTIALS,
-    });
-    const database = await openDatabase();
-    await database.migrate();
-    api = await createTestApi(database, { ...s3.env, MAX_FILE_SIZE_MB: '1', THUMBNAILS: 'false' }, store);
+    ({ api, s3, close } = await startPresignedApi('direct-uploads', { MAX_FILE_SIZE_MB: '1', THUMBNAILS: 'false' }));
     client = new S3Client({
       endpoint: s3.endpoint,
       region: 'us-east-1',
@@ -241,10 +178,7 @@ describe('direct uploads with presigned PUTs (s3rver, AWS SDK client)', () => {
       credentials: S3RVER_CREDENTIALS,
     });
   });
-  afterAll(async () => {
-    api?.close();
-    await s3?.close();
-  });
+  afterAll(() => close());
 
   test('a presigned URL expires, is signed for the Content-Length, targets a staging key, and completes', async () => {
     const { uid } = await createRecord(api, 'image');

@@ -4,6 +4,7 @@ import {
   ApiKeyStore,
   type Database,
   type Logger,
+  type OpenUploadLimit,
   RecordFileGenerator,
   RecordRepository,
   type Scope,
@@ -21,7 +22,9 @@ import type { ApiDeps } from './env.ts';
 import { TaskEvents } from './events.ts';
 import { KeyVerifier } from './key-verifier.ts';
 import { type ApiMetrics, createMetrics } from './metrics.ts';
+import { openUploadLimit } from './open-uploads.ts';
 import { RateLimiter } from './rate-limit.ts';
+import { openTusDatastore, type TusDatastore } from './tus/tus-datastore.ts';
 
 export interface Services {
   database: Database;
@@ -43,6 +46,10 @@ export interface Services {
   downloads: ConcurrencyLimiter;
   /** Open task event streams (SSE) per key: each holds a connection and reads the task's status on every change. */
   eventStreams: ConcurrencyLimiter;
+  /** Where resumable (TUS) uploads wait until they complete. */
+  tusStore: TusDatastore;
+  /** TUS_MAX_UPLOADS_PER_USER, for TUS and direct uploads together. */
+  openUploads: OpenUploadLimit;
   metrics: ApiMetrics;
   events: TaskEvents;
   /** Thumbnails for stored images and videos (THUMBNAILS; on unless set to false). */
@@ -65,6 +72,7 @@ export function createServices(deps: ApiDeps): Services {
       deps.logger.warn({ err: error }, 'cannot listen for key revocations; cached keys expire after 10 s');
       return async () => {};
     });
+  const tusStore = openTusDatastore(settings);
   return {
     database,
     store,
@@ -80,6 +88,8 @@ export function createServices(deps: ApiDeps): Services {
     uploads: new ConcurrencyLimiter(settings.api.maxUploadsPerKey, 'uploads or generations', settings.api.maxUploads),
     downloads: new ConcurrencyLimiter(settings.api.maxDownloadsPerKey, 'downloads'),
     eventStreams: new ConcurrencyLimiter(MAX_EVENT_STREAMS_PER_KEY, 'open task event streams'),
+    tusStore,
+    openUploads: openUploadLimit(database, store, tusStore, settings, deps.logger),
     metrics: createMetrics(database.db),
     events,
     thumbnails: settings.uploads.thumbnails ?? true,

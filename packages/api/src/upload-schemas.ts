@@ -41,6 +41,13 @@ export const TokenParam = z.object({
     .openapi({ param: { name: 'token', in: 'path' }, description: 'The token part of an upload URL' }),
 });
 
+export const UploadIdParam = z.object({
+  uploadId: z
+    .string()
+    .max(200)
+    .openapi({ param: { name: 'uploadId', in: 'path' }, description: 'The `uploadId` of an upload ticket' }),
+});
+
 export const TokenUploadResultSchema = z
   .object({ uploadId: z.uuid(), size: z.number().int() })
   .openapi('TokenUploadResult');

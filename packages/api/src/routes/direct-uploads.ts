@@ -1,11 +1,12 @@
 /**
  * Direct uploads: `POST /v1/records/{uid}/upload-url` hands out a presigned PUT (S3) or a one-time upload token
- * (other stores, received by `PUT /v1/direct-uploads/{token}` with the size bound enforced as bytes arrive), and
- * `POST /v1/records/{uid}/file/complete` runs the staged bytes through the file pipeline. Ownership, state and
- * single use are checked in the core.
+ * (other stores, received by `PUT /v1/direct-uploads/{token}` with the size bound enforced as bytes arrive),
+ * `POST /v1/records/{uid}/file/complete` runs the staged bytes through the file pipeline, and
+ * `DELETE /v1/direct-uploads/{uploadId}` cancels one. Ownership, state and single use are checked in the core.
  */
 import { createRoute } from '@hono/zod-openapi';
 import {
+  cancelDirectUpload,
   completeDirectUpload,
   emptyFileError,
   issueDirectUpload,
@@ -20,6 +21,7 @@ import {
   TokenParam,
   TokenUploadResultSchema,
   toTicketDto,
+  UploadIdParam,
   UploadTicketSchema,
   UploadUrlBody,
   uploadResultDto,
@@ -37,7 +39,8 @@ const uploadUrl = createRoute({
   description:
     'PUT the file to `url` with `headers` before `expiresAt`, then call `/records/{uid}/file/complete`. The bytes ' +
     'land at a staging key; nothing about the record changes until completion verifies them. Refused with 429 ' +
-    '`UPLOAD_LIMIT` while the owner holds TUS_MAX_UPLOADS_PER_USER open uploads (direct and resumable together).',
+    '`UPLOAD_LIMIT` while the owner holds TUS_MAX_UPLOADS_PER_USER open uploads (direct and resumable together, ' +
+    'counted until their staged bytes are removed; the owner’s own expired ones are removed first when it is safe).',
   request: { params: UidParam, body: { required: false, content: { 'application/json': { schema: UploadUrlBody } } } },
   responses: { 201: json(UploadTicketSchema, 'Where and how to upload'), ...errors(400, 404, 413, 429) },
 });
@@ -72,6 +75,20 @@ const complete = createRoute({
   responses: { 201: json(UploadResultSchema, 'Stored'), ...errors(400, 404, 409, 413, 415, 422) },
 });
 
+const cancel = createRoute({
+  method: 'delete',
+  path: '/direct-uploads/{uploadId}',
+  tags,
+  security: bearer,
+  summary: 'Cancel a direct upload: its staged bytes are removed and it can no longer be PUT to or completed',
+  description:
+    'A one-time-token upload stops counting toward TUS_MAX_UPLOADS_PER_USER at once; a presigned one one expiry ' +
+    'period after its URL expired (S3 cannot revoke the URL, so a PUT could put bytes back). Refused with 409 ' +
+    '`UPLOAD_USED` once completion has begun. Someone else’s upload is 404 like a missing one.',
+  request: { params: UploadIdParam },
+  responses: { 204: { description: 'Cancelled' }, ...errors(404, 409) },
+});
+
 /** Staged bytes are swept at most this often, on the next upload-url request. */
 const SWEEP_EVERY_MS = 60_000;
 
@@ -93,7 +110,7 @@ export function directUploadRoutes(services: Services) {
         scope: principalScope(c.get('principal')),
         maxFileSizeBytes: settings.maxFileSizeBytes,
         expiresInSeconds: settings.uploads.urlExpirySeconds,
-        maxOpenUploads: settings.uploads.tusMaxPerUser,
+        openUploads: services.openUploads,
         ...(body.size === undefined ? {} : { size: body.size }),
         ...(body.contentType ? { contentType: body.contentType } : {}),
       });
@@ -148,5 +165,10 @@ export function directUploadRoutes(services: Services) {
       } finally {
         release();
       }
+    })
+    .openapi(cancel, async (c) => {
+      const { uploadId } = c.req.valid('param');
+      await cancelDirectUpload(services.database.db, services.store, uploadId, principalScope(c.get('principal')));
+      return c.body(null, 204);
     });
 }

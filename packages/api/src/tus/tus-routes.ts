@@ -2,9 +2,10 @@
  * Resumable uploads: the TUS 1.0 protocol (core, creation, creation-defer-length, termination, expiration) on
  * `/v1/uploads`, served by `@tus/server` through its web-standard `handleWeb` under the API's key check. Creation
  * needs `recordUid` in Upload-Metadata (a record in the caller's scope) and is refused past the size cap (413) or
- * the per-user limit of open uploads (429); every later request is checked against the upload's owner in the core's
- * `staged_uploads` table (someone else's upload looks missing). The last PATCH runs the bytes through the one file
- * pipeline into the record; the staged bytes are removed whatever the outcome.
+ * the per-user limit of open uploads (429, counted once the owner's own expired uploads are removed); every later
+ * request is checked against the upload's owner in the core's `staged_uploads` table (someone else's upload looks
+ * missing). The last PATCH runs the bytes through the one file pipeline into the record; the staged bytes are
+ * removed whatever the outcome.
  */
 import { createRoute, z } from '@hono/zod-openapi';
 import {
@@ -27,7 +28,6 @@ import type { ApiEnv } from '../env.ts';
 import { errorResponse } from '../errors.ts';
 import { bearer, errors, router } from '../routes/common.ts';
 import type { Services } from '../services.ts';
-import { openTusDatastore } from './tus-datastore.ts';
 import { inErrorShape, withoutCors } from './tus-headers.ts';
 
 const BASE = '/v1/uploads';
@@ -44,7 +44,7 @@ interface Pending {
 export function tusRoutes(services: Services) {
   const { settings } = services;
   const db = services.database.db;
-  const datastore = openTusDatastore(settings);
+  const datastore = services.tusStore;
   const requests = new WeakMap<Request, Pending>();
   const pending = (req: Request): Pending => {
     const found = requests.get(req);
@@ -116,7 +116,7 @@ export function tusRoutes(services: Services) {
             maxSize: settings.maxFileSizeBytes,
             expiresAt: new Date(Date.now() + settings.uploads.tusExpiryMs),
           },
-          settings.uploads.tusMaxPerUser,
+          services.openUploads,
         );
       } catch (error) {
         fail(req, error);

@@ -253,7 +253,7 @@ export const ENV_DOCS = {
   TUS_MAX_UPLOADS_PER_USER: {
     group: 'api',
     meaning:
-      'Unfinished uploads one user may hold at once, resumable (TUS) and direct (`upload-url`) together; more are refused with 429 `UPLOAD_LIMIT` until some finish or expire.',
+      'Uploads whose staged bytes one user may hold at once, resumable (TUS) and direct (`upload-url`) together, expired or not until removed; more are refused with 429 `UPLOAD_LIMIT` until some finish or are cancelled (the user’s own expired ones are removed when they create an upload).',
   },
   API_MAX_UPLOADS_PER_KEY: {
     group: 'api',

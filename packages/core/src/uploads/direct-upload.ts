@@ -18,6 +18,7 @@ import {
   getStagedUpload,
   insertStagedUploadWithin,
   moveStagedUpload,
+  type OpenUploadLimit,
   staleStagedUploads,
   uploadNotFound,
   uploadUsed,
@@ -47,8 +48,8 @@ export interface IssueOptions {
   scope: Scope;
   maxFileSizeBytes: number;
   expiresInSeconds: number;
-  /** Open (unfinished, unexpired) uploads the record's owner may hold at once, TUS included (TUS_MAX_UPLOADS_PER_USER). */
-  maxOpenUploads: number;
+  /** Open uploads the record's owner may hold at once, TUS included (TUS_MAX_UPLOADS_PER_USER). */
+  openUploads: OpenUploadLimit;
   /** The file's size in bytes: required for a presigned URL (S3 checks it), optional for a token. */
   size?: number;
   contentType?: string;
@@ -83,7 +84,7 @@ export async function issueDirectUpload(
       contentLength: options.size,
       ...(options.contentType ? { contentType: options.contentType } : {}),
     });
-    await insertStagedUploadWithin(db, { ...base, kind: 'presigned', maxSize: options.size }, options.maxOpenUploads);
+    await insertStagedUploadWithin(db, { ...base, kind: 'presigned', maxSize: options.size }, options.openUploads);
     const headers: Record<string, string> = { 'Content-Length': String(options.size) };
     if (options.contentType) headers['Content-Type'] = options.contentType;
     return { uploadId: id, method: 'PUT', url, headers, kind: 'presigned', expiresAt, maxSize: options.size };
@@ -93,7 +94,7 @@ export async function issueDirectUpload(
   await insertStagedUploadWithin(
     db,
     { ...base, kind: 'token', tokenHash: hashToken(secret), maxSize },
-    options.maxOpenUploads,
+    options.openUploads,
   );
   return {
     uploadId: id,
@@ -150,11 +151,11 @@ export async function receiveTokenUpload(
     throw overflow ?? error;
   }
   if (!(await moveStagedUpload(db, id, ['receiving'], 'received'))) {
-    // The upload was swept while this PUT was still arriving (it outlived its expiry and the sweep's grace): no row
-    // refers to the staged bytes any more, so nothing else would ever remove them.
+    // The upload was cancelled, or swept (it outlived its expiry and the sweep's grace), while this PUT was still
+    // arriving: nothing counts or removes these staged bytes any more but this request.
     await store.delete(row.stagingKey).catch(() => {});
     throw new FileProcessingError(
-      `Upload ${id} expired while its body was still arriving, and was removed; request a new upload URL.`,
+      `Upload ${id} was cancelled, or expired and was removed, while its body was still arriving; request a new upload URL.`,
       'UPLOAD_NOT_FOUND',
       { details: { uploadId: id } },
     );
@@ -200,6 +201,28 @@ export async function completeDirectUpload(
   } finally {
     await ctx.store.delete(row.stagingKey).catch(() => {});
   }
+}
+
+/**
+ * Cancels a direct upload of the caller's that is not being completed: it moves to `failed` (its token and upload id
+ * are refused from then on) and its staged bytes are removed. A token upload stops counting toward the per-user limit
+ * at once; a presigned one once it is removed after its URL expired (`reclaimOwnUploads`), since S3 cannot revoke
+ * the URL and a PUT could put bytes back until then. A token PUT still arriving finds its upload cancelled and
+ * removes what it wrote.
+ * @throws UPLOAD_NOT_FOUND (also someone else's, or a TUS upload: those end with a TUS DELETE), UPLOAD_USED
+ */
+export async function cancelDirectUpload(db: Db, store: FileStore, uploadId: string, scope: Scope): Promise<void> {
+  const row = await getStagedUpload(db, uploadId, scope);
+  if (row.kind === 'tus') throw uploadNotFound(uploadId);
+  if (!(await moveStagedUpload(db, row.id, ['issued', 'receiving', 'received', 'failed'], 'failed'))) {
+    const { state } = await getStagedUpload(db, row.id, scope);
+    throw new FileProcessingError(
+      `Upload ${row.id} cannot be cancelled: ${state === 'done' ? 'its file is already stored' : 'it is being completed'}.`,
+      'UPLOAD_USED',
+      { details: { uploadId: row.id, state } },
+    );
+  }
+  await store.delete(row.stagingKey);
 }
 
 function notReceived(id: string, state?: string): FileProcessingError {

@@ -1,2 +1,3 @@
 export * from './direct-upload.ts';
+export * from './reclaim-uploads.ts';
 export * from './staged-uploads.ts';

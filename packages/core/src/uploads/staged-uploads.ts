@@ -3,7 +3,7 @@
  * state it leaves (so a token or an upload id is used once) and on the caller's scope (someone else's upload id
  * behaves like one that does not exist).
  */
-import { and, count, eq, inArray, lt, ne, or, sql } from 'drizzle-orm';
+import { and, asc, count, eq, inArray, lt, ne, not, or, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
 import {
   type StagedUploadKind,
@@ -58,39 +58,96 @@ export async function moveStagedUpload(
   return row !== undefined;
 }
 
-/** Unfinished, unexpired uploads one user holds, TUS and direct alike (the per-user limit counts these). */
+/**
+ * The uploads whose staged bytes may exist with nobody else about to remove them, expired or not: the per-user limit
+ * counts these until they are removed, so the bytes outside the storage quota stay within the limit times the size
+ * cap. Unfinished ones (an `issued` presigned URL may have been PUT to, and a TUS upload stays `issued` while its
+ * PATCHes arrive), and presigned ones that ended: S3 cannot revoke a presigned URL, so a PUT may put bytes back until
+ * it expires. A token or TUS upload that ended (`done`, `failed`, cancelled) had its bytes removed by the request
+ * that ended it.
+ */
+function holdsStagedBytes(): SQL {
+  return or(
+    inArray(stagedUploads.state, ['issued', 'receiving', 'received', 'completing']),
+    and(eq(stagedUploads.kind, 'presigned'), inArray(stagedUploads.state, ['done', 'failed'])),
+  ) as SQL;
+}
+
+function ownedBy(userId: string | null): SQL {
+  return userId === null ? sql`${stagedUploads.userId} is null` : eq(stagedUploads.userId, userId);
+}
+
+/** Uploads one user holds that may still have staged bytes (`holdsStagedBytes`), TUS and direct alike. */
 export async function countOpenUploads(db: Db, userId: string | null): Promise<number> {
   const [row] = await db
     .select({ n: count() })
     .from(stagedUploads)
-    .where(
-      and(
-        userId === null ? sql`${stagedUploads.userId} is null` : eq(stagedUploads.userId, userId),
-        inArray(stagedUploads.state, ['issued', 'receiving', 'received', 'completing']),
-        sql`${stagedUploads.expiresAt} > now()`,
-      ),
-    );
+    .where(and(ownedBy(userId), holdsStagedBytes()));
   return row?.n ?? 0;
 }
 
 /**
- * Inserts the upload unless its user already holds `limit` open uploads (TUS and direct share the limit).
- * Count and insert run in one transaction under a per-user advisory lock, so concurrent requests, from any process,
- * cannot race past the limit. @throws UPLOAD_LIMIT
+ * The user's own counted uploads (`holdsStagedBytes`) that are safe to remove now, oldest expiry first: expired, not
+ * `completing` (a live completion reads the bytes; a stuck one is the sweep's), and expired more than `graceMs` ago
+ * where a PUT may still be arriving (a token PUT in `receiving`, any presigned URL), as the sweep allows. An expired
+ * token cannot start a PUT and an expired TUS upload refuses PATCHes (410), so those need no grace.
+ */
+export async function reclaimableUploads(
+  db: Db,
+  userId: string | null,
+  graceMs: number,
+  limit: number,
+): Promise<StagedUploadRow[]> {
+  const cutoff = sql`now() - make_interval(secs => ${graceMs / 1000}::double precision)`;
+  const mayBeArriving = or(eq(stagedUploads.state, 'receiving'), eq(stagedUploads.kind, 'presigned'));
+  return db
+    .select()
+    .from(stagedUploads)
+    .where(
+      and(
+        ownedBy(userId),
+        holdsStagedBytes(),
+        ne(stagedUploads.state, 'completing'),
+        or(
+          and(mayBeArriving, lt(stagedUploads.expiresAt, cutoff)),
+          and(not(mayBeArriving as SQL), lt(stagedUploads.expiresAt, sql`now()`)),
+        ),
+      ),
+    )
+    .orderBy(asc(stagedUploads.expiresAt))
+    .limit(limit);
+}
+
+/** The per-user limit of open uploads (TUS_MAX_UPLOADS_PER_USER), shared by TUS and direct uploads. */
+export interface OpenUploadLimit {
+  max: number;
+  /**
+   * Frees the user's own expired uploads that are safe to remove (`reclaimOwnUploads`) before they are counted, so
+   * uploads the user can no longer use do not lock them out.
+   */
+  reclaim: (userId: string | null) => Promise<unknown>;
+}
+
+/**
+ * Inserts the upload unless its user already holds `limit.max` open uploads (TUS and direct share the limit), after
+ * reclaiming what the user may no longer use. Count and insert run in one transaction under a per-user advisory
+ * lock, so concurrent requests, from any process, cannot race past the limit. @throws UPLOAD_LIMIT
  */
 export async function insertStagedUploadWithin(
   db: Db,
   upload: NewStagedUpload,
-  limit: number,
+  limit: OpenUploadLimit,
 ): Promise<StagedUploadRow> {
+  // Outside the transaction: removing staged bytes takes store round trips, and every claim in it is guarded.
+  await limit.reclaim(upload.userId);
   return db.transaction(async (tx) => {
     const inTx = tx as unknown as Db;
     await inTx.execute(sql`select pg_advisory_xact_lock(hashtext(${`mediaforge-uploads:${upload.userId ?? ''}`}))`);
-    if ((await countOpenUploads(inTx, upload.userId)) >= limit) {
+    if ((await countOpenUploads(inTx, upload.userId)) >= limit.max) {
       throw new FileProcessingError(
-        `At most ${limit} uploads (resumable or direct) may be open at once; finish or delete one (or wait for it to expire).`,
+        `At most ${limit.max} uploads (resumable or direct) may be open at once; finish or cancel one (or wait for it to expire).`,
         'UPLOAD_LIMIT',
-        { details: { limit } },
+        { details: { limit: limit.max } },
       );
     }
     return insertStagedUpload(inTx, upload);
@@ -140,7 +197,12 @@ export async function staleStagedUploads(
             ne(stagedUploads.state, 'completing'),
             or(
               lt(stagedUploads.expiresAt, cutoff),
-              and(eq(stagedUploads.state, 'failed'), lt(stagedUploads.updatedAt, cutoff)),
+              // A failed presigned upload waits for its expiry like any other: its URL may still put bytes back.
+              and(
+                eq(stagedUploads.state, 'failed'),
+                ne(stagedUploads.kind, 'presigned'),
+                lt(stagedUploads.updatedAt, cutoff),
+              ),
             ),
           ),
           and(eq(stagedUploads.state, 'completing'), lt(stagedUploads.updatedAt, stuck)),
@@ -165,7 +227,7 @@ export function uploadNotFound(id: string): FileProcessingError {
 
 export function uploadUsed(id: string, state: StagedUploadState): FileProcessingError {
   return new FileProcessingError(
-    `Upload ${id} was already used or has failed (${state}); request a new upload URL.`,
+    `Upload ${id} was already used, has failed or was cancelled (${state}); request a new upload URL.`,
     'UPLOAD_USED',
     { details: { uploadId: id, state } },
   );
