@@ -253,7 +253,7 @@ export const ENV_DOCS = {
   TUS_MAX_UPLOADS_PER_USER: {
     group: 'api',
     meaning:
-      'Uploads whose staged bytes one user may hold at once, resumable (TUS) and direct (`upload-url`) together, expired or not until removed; more are refused with 429 `UPLOAD_LIMIT` until some finish or are cancelled (the user’s own expired ones are removed when they create an upload).',
+      'Uploads whose staged bytes one user may hold at once, resumable (TUS) and direct (`upload-url`) together, expired or not until removed; more are refused with 429 `UPLOAD_LIMIT` until some finish or are cancelled (the user’s own expired ones are removed when they create an upload). A presigned (S3) upload counts until its URL expires, even once completed.',
   },
   API_MAX_UPLOADS_PER_KEY: {
     group: 'api',

@@ -59,12 +59,10 @@ export async function moveStagedUpload(
 }
 
 /**
- * The uploads whose staged bytes may exist with nobody else about to remove them, expired or not: the per-user limit
- * counts these until they are removed, so the bytes outside the storage quota stay within the limit times the size
- * cap. Unfinished ones (an `issued` presigned URL may have been PUT to, and a TUS upload stays `issued` while its
- * PATCHes arrive), and presigned ones that ended: S3 cannot revoke a presigned URL, so a PUT may put bytes back until
- * it expires. A token or TUS upload that ended (`done`, `failed`, cancelled) had its bytes removed by the request
- * that ended it.
+ * The uploads whose staged bytes may exist with nobody else about to remove them, expired or not: unfinished ones (an
+ * `issued` presigned URL may have been PUT to, and a TUS upload stays `issued` while its PATCHes arrive), and presigned
+ * ones that ended: S3 cannot revoke a presigned URL, so a PUT may put bytes back until it expires. A token or TUS
+ * upload that ended (`done`, `failed`, cancelled) had its bytes removed by the request that ended it.
  */
 function holdsStagedBytes(): SQL {
   return or(
@@ -73,21 +71,40 @@ function holdsStagedBytes(): SQL {
   ) as SQL;
 }
 
+/**
+ * What the per-user limit counts: the uploads that hold staged bytes (`holdsStagedBytes`) until they are removed, so
+ * the bytes outside the storage quota stay within about the limit times the size cap — except that a presigned upload
+ * not being received or completed counts only while its URL is valid. Counted until its removal (its URL's expiry and
+ * a grace), every S3 direct upload would hold a place for twice the URL's lifetime; once the URL has expired no new
+ * PUT can start, so only a PUT already under way (bounded by its signed length) is left uncounted until the sweep.
+ */
+function countedUploads(): SQL {
+  return or(
+    inArray(stagedUploads.state, ['receiving', 'received', 'completing']),
+    and(eq(stagedUploads.state, 'issued'), ne(stagedUploads.kind, 'presigned')),
+    and(
+      eq(stagedUploads.kind, 'presigned'),
+      inArray(stagedUploads.state, ['issued', 'done', 'failed']),
+      sql`${stagedUploads.expiresAt} > now()`,
+    ),
+  ) as SQL;
+}
+
 function ownedBy(userId: string | null): SQL {
   return userId === null ? sql`${stagedUploads.userId} is null` : eq(stagedUploads.userId, userId);
 }
 
-/** Uploads one user holds that may still have staged bytes (`holdsStagedBytes`), TUS and direct alike. */
+/** The uploads one user holds that the per-user limit counts (`countedUploads`), TUS and direct alike. */
 export async function countOpenUploads(db: Db, userId: string | null): Promise<number> {
   const [row] = await db
     .select({ n: count() })
     .from(stagedUploads)
-    .where(and(ownedBy(userId), holdsStagedBytes()));
+    .where(and(ownedBy(userId), countedUploads()));
   return row?.n ?? 0;
 }
 
 /**
- * The user's own counted uploads (`holdsStagedBytes`) that are safe to remove now, oldest expiry first: expired, not
+ * The user's own uploads holding staged bytes (`holdsStagedBytes`) that are safe to remove now, oldest expiry first: expired, not
  * `completing` (a live completion reads the bytes; a stuck one is the sweep's), and expired more than `graceMs` ago
  * where a PUT may still be arriving (a token PUT in `receiving`, any presigned URL), as the sweep allows. An expired
  * token cannot start a PUT and an expired TUS upload refuses PATCHes (410), so those need no grace.
