@@ -206,8 +206,8 @@ export async function completeDirectUpload(
 /**
  * Cancels a direct upload of the caller's that is not being completed: it moves to `failed` (its token and upload id
  * are refused from then on) and its staged bytes are removed. A token upload stops counting toward the per-user limit
- * at once; a presigned one once it is removed after its URL expired (`reclaimOwnUploads`), since S3 cannot revoke
- * the URL and a PUT could put bytes back until then. A token PUT still arriving finds its upload cancelled and
+ * at once; a presigned one once its URL has expired, since S3 cannot revoke the URL and a PUT could put bytes back
+ * until then (`reclaimOwnUploads` or the sweep removes those). A token PUT still arriving finds its upload cancelled and
  * removes what it wrote.
  * @throws UPLOAD_NOT_FOUND (also someone else's, or a TUS upload: those end with a TUS DELETE), UPLOAD_USED
  */
