@@ -36,15 +36,23 @@ describeBackends('a video whose frames pass the pixel cap', (backend) => {
     const { uid } = (await made.json()) as { uid: string };
     const response = await api.call('POST', `/v1/records/${uid}/file`, { body: Bun.file(file) });
     expect(response.status).toBe(201);
-    return ((await response.json()) as { record: Record<string, unknown> }).record;
+    const body = (await response.json()) as { record: Record<string, unknown>; thumbnail?: Record<string, unknown> };
+    lastThumbnail = body.thumbnail;
+    return body.record;
   };
+  let lastThumbnail: Record<string, unknown> | undefined;
 
   test('through the API: stored with its size and no thumbnail, without ffmpeg ever running for it', async () => {
     const record = await upload(bomb);
     expect(record).toMatchObject({ status: 'uploaded', width: 7200, height: 7200 });
+    expect(lastThumbnail).toMatchObject({
+      status: 'skipped',
+      reason: expect.stringContaining('larger than the 50 MP'),
+    });
     expect((await api.call('GET', `/v1/records/${record.uid}/thumbnail`)).status).toBe(404);
     expect(await ffmpeg.peaksKiB()).toEqual([]);
     const small = await upload(join(FIXTURES, 'fixture.mp4'));
+    expect(lastThumbnail).toMatchObject({ status: 'stored', width: expect.any(Number), height: expect.any(Number) });
     expect((await api.call('GET', `/v1/records/${small.uid}/thumbnail`)).status).toBe(200);
     expect((await ffmpeg.peaksKiB()).length).toBeGreaterThan(0);
   });
@@ -66,5 +74,23 @@ describeBackends('a video whose frames pass the pixel cap', (backend) => {
       '7200 × 7200 frames (51.8 MP) are larger than the 50 MP a thumbnail may decode',
     );
     expect((await ffmpeg.peaksKiB()).length).toBe(runs);
+  });
+
+  test("a thumbnail that fails is 'failed' in the 201 body without the decoder's message; the file is stored", async () => {
+    const broken = mkdtempSync(join(tmpdir(), 'mediaforge-broken-ffmpeg-'));
+    await Bun.write(join(broken, 'ffmpeg'), '#!/bin/sh\necho "/var/secret/spool-1234: decode error" >&2\nexit 1\n');
+    await Bun.spawn(['chmod', '+x', join(broken, 'ffmpeg')]).exited;
+    const before = process.env.PATH;
+    process.env.PATH = `${broken}:${path}`;
+    try {
+      const record = await upload(join(FIXTURES, 'fixture.mp4'));
+      expect(record).toMatchObject({ status: 'uploaded', thumbnailUrl: null });
+      expect(lastThumbnail).toEqual({
+        status: 'failed',
+        reason: 'The thumbnail could not be made; the file is stored without one.',
+      });
+    } finally {
+      process.env.PATH = before;
+    }
   });
 });

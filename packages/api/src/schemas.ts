@@ -134,12 +134,28 @@ export const UploadQuery = z.object({
   ...uploadFilterQuery,
 });
 
+export const ThumbnailOutcomeSchema = z
+  .object({
+    status: z.enum(['stored', 'skipped', 'failed']),
+    width: z.number().int().optional(),
+    height: z.number().int().optional(),
+    size: z.number().int().optional(),
+    reason: z.string().optional().openapi({
+      description:
+        'Why there is none: the rule that skipped it, or that making it failed (the file is stored either way)',
+    }),
+  })
+  .openapi('ThumbnailOutcome');
+
 export const UploadResultSchema = z
   .object({
     record: RecordSchema,
     compressed: z.boolean(),
     originalSize: z.number().int(),
     duplicateOf: uuid.optional(),
+    thumbnail: ThumbnailOutcomeSchema.optional().openapi({
+      description: 'What became of the thumbnail, when the server makes them (THUMBNAILS)',
+    }),
   })
   .openapi('UploadResult');
 

@@ -1,7 +1,7 @@
 /** Request and response shapes of direct uploads (upload URLs, token PUTs, completion) and thumbnails. */
 import { z } from '@hono/zod-openapi';
-import type { DirectUploadTicket, RecordUploadResult } from '@mediaforge/core';
-import { toRecordDto } from './schemas.ts';
+import type { DirectUploadTicket, Logger, RecordUploadResult, ThumbnailOutcome } from '@mediaforge/core';
+import { type ThumbnailOutcomeSchema, toRecordDto } from './schemas.ts';
 
 export const UploadUrlBody = z
   .object({
@@ -56,6 +56,25 @@ export function toTicketDto(ticket: DirectUploadTicket): z.infer<typeof UploadTi
   return { ...ticket, expiresAt: ticket.expiresAt.toISOString() };
 }
 
+/**
+ * What became of the upload's thumbnail. A failure's own message (a decoder's, ffmpeg's) stays in the server's log:
+ * it may name temporary paths; the caller learns that it failed and that the file is stored.
+ */
+export function thumbnailDto(outcome: ThumbnailOutcome): z.infer<typeof ThumbnailOutcomeSchema> {
+  if (outcome.status === 'stored') {
+    return { status: 'stored', width: outcome.width, height: outcome.height, size: outcome.size };
+  }
+  if (outcome.status === 'skipped') return { status: 'skipped', reason: outcome.reason };
+  return { status: 'failed', reason: 'The thumbnail could not be made; the file is stored without one.' };
+}
+
+/** A failed thumbnail's own message goes to the log (the answer says only that it failed). */
+export function logThumbnailFailure(logger: Logger | undefined, uid: string, result: RecordUploadResult): void {
+  if (result.thumbnail?.status === 'failed') {
+    logger?.warn({ uid, reason: result.thumbnail.reason }, 'thumbnail not made; the file is stored');
+  }
+}
+
 /** The 201 body of every upload that stored a file (streamed, direct or resumable). */
 export function uploadResultDto(result: RecordUploadResult) {
   return {
@@ -63,5 +82,6 @@ export function uploadResultDto(result: RecordUploadResult) {
     compressed: result.compressed,
     originalSize: result.originalSize,
     ...(result.duplicateOf ? { duplicateOf: result.duplicateOf } : {}),
+    ...(result.thumbnail ? { thumbnail: thumbnailDto(result.thumbnail) } : {}),
   };
 }

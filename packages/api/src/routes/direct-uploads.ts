@@ -14,10 +14,12 @@ import {
   sweepDirectUploads,
 } from '@mediaforge/core';
 import { principalScope } from '../auth.ts';
+import { requestLogger } from '../request-logger.ts';
 import { UidParam, UploadResultSchema } from '../schemas.ts';
 import type { Services } from '../services.ts';
 import {
   CompleteUploadBody,
+  logThumbnailFailure,
   TokenParam,
   TokenUploadResultSchema,
   toTicketDto,
@@ -158,6 +160,7 @@ export function directUploadRoutes(services: Services) {
           ...(body.fileName ? { fileName: body.fileName } : {}),
         });
         c.get('metrics').uploads.inc({ outcome: result.duplicateOf ? 'duplicate' : 'stored' });
+        logThumbnailFailure(requestLogger(c), result.record.uid, result);
         return c.json(uploadResultDto(result), 201);
       } catch (error) {
         c.get('metrics').uploads.inc({ outcome: 'rejected' });

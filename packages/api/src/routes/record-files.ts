@@ -10,7 +10,7 @@ import { multipartBoundary, readMultipartFile } from '../multipart.ts';
 import { requestLogger } from '../request-logger.ts';
 import { FileQuery, UidParam, UploadQuery, UploadResultSchema } from '../schemas.ts';
 import type { Services } from '../services.ts';
-import { uploadResultDto } from '../upload-schemas.ts';
+import { logThumbnailFailure, uploadResultDto } from '../upload-schemas.ts';
 import { bearer, errors, json, router } from './common.ts';
 import { mergeFormFields } from './form-fields.ts';
 import { uploadFilters } from './upload-filters.ts';
@@ -126,6 +126,7 @@ export function recordFileRoutes(services: Services) {
           { uid, size: result.originalSize, stored: result.record.fileSize, duplicateOf: result.duplicateOf },
           'upload stored',
         );
+        logThumbnailFailure(requestLogger(c), uid, result);
         return c.json(uploadResultDto(result), 201);
       } catch (error) {
         c.get('metrics').uploads.inc({ outcome: 'rejected' });
