@@ -161,6 +161,12 @@ describe.skipIf(skipPostgres)('schedules on PostgreSQL', () => {
       errors: 1,
     });
     expect((await runsOf(schedule.id)).at(-1)?.errorCode).toBe('CONCURRENCY_LIMITED');
+    // Past USER_TASK_STORAGE_MB (the noop task above keeps a little input already), refused the same way.
+    await due();
+    expect(
+      await fireDueSchedules(database.db, manager, 'w', { maxActiveTasksPerUser: 2, maxTaskBytesPerUser: 1 }),
+    ).toEqual({ fired: 0, lost: 0, errors: 1 });
+    expect((await runsOf(schedule.id)).at(-1)?.errorCode).toBe('QUOTA_EXCEEDED');
     await due();
     expect((await fireDueSchedules(database.db, manager, 'w', { maxActiveTasksPerUser: 2 })).fired).toBe(1);
     const last = (await runsOf(schedule.id)).at(-1);
