@@ -7,6 +7,7 @@
 import { and, eq, inArray, isNull, or, sql } from 'drizzle-orm';
 import type { UserQuotaSettings } from '../config/settings.ts';
 import type { Db } from '../db/database.ts';
+import { withOwnerGates } from '../db/owner-gates.ts';
 import { objects, records } from '../db/schema.ts';
 import type { MediaRecord } from '../records/record.ts';
 import { withDeadlockRetry } from '../retry/rerun.ts';
@@ -140,7 +141,13 @@ const commits = perDatabase((db: Db) =>
       return settleEach(items, (item) => item.alone());
     }
     try {
-      const outcomes = await withDeadlockRetry(() => db.transaction((tx) => commitTogether(tx as Db, items)));
+      // The record caps' per-user locks, taken in turn with this process's other writes for those users.
+      const gates = items.some((item) => item.quota)
+        ? items.flatMap((item) => (item.target.userId === null ? [] : [`mediaforge-records:${item.target.userId}`]))
+        : [];
+      const outcomes = await withOwnerGates(db, gates, () =>
+        withDeadlockRetry(() => db.transaction((tx) => commitTogether(tx as Db, items))),
+      );
       return outcomes.map((value) => ({ ok: true, value }));
     } catch {
       // The batch rolled back whole; each file commits on its own, and a bad one fails with its own error.

@@ -7,6 +7,7 @@
  */
 import type { UserQuotaSettings } from '../config/settings.ts';
 import type { Db } from '../db/database.ts';
+import { withOwnerGates } from '../db/owner-gates.ts';
 import { FileProcessingError } from '../errors.ts';
 import type { MediaRecord } from '../records/record.ts';
 import { withDeadlockRetry } from '../retry/rerun.ts';
@@ -177,39 +178,43 @@ async function commitAlone(
   const previousKey = target.claim?.before.storageKey ?? null;
   const sameObject = previousKey === stored.storageKey;
   let retired: string[] = [];
-  const outcome = await withDeadlockRetry(() =>
-    db.transaction(async (transaction) => {
-      retired = [];
-      const tx = transaction as unknown as Db;
-      // A new record counts against its owner's record cap, checked under the owner's lock until this commit ends.
-      const owner = target.create?.userId;
-      if (quota && owner) await checkRecordQuota(tx, quota, new Map([[owner, 1]]));
-      await lockObjects(tx, previousKey && !sameObject ? [stored.storageKey, previousKey] : [stored.storageKey]);
-      // Both statements are sent at once (one round trip on a pipelining driver); when the object turned out to be
-      // retiring, throwing rolls the record write back.
-      const [referenced, written] = await Promise.allSettled([
-        sameObject || addObjectReference(tx, stored.storageKey),
-        target.claim
-          ? completeClaimedRecord(tx, target.claim, file, stored, provenance)
-          : insertRecordWithFile(tx, target.create, file, stored, provenance),
-      ]);
-      if (referenced.status === 'rejected') throw referenced.reason;
-      if (!referenced.value) throw new ObjectGone();
-      if (written.status === 'rejected') throw written.reason;
-      const record = written.value;
-      if (!record) {
-        if (target.claim) throw claimLost(target.claim.uid);
-        // A new record's uid is taken (the same queue item ran twice): change nothing.
-        throw new ExistingRecord();
-      }
-      if (previousKey && !sameObject && (await dropObjectReference(tx, previousKey))) retired.push(previousKey);
-      // The thumbnail key as the record has it now (a thumbnail step may have linked one since the claim was taken).
-      const thumbnail = target.claim ? record.thumbnailKey : null;
-      if (!thumbnail) return { record } as CommitOutcome;
-      await dropThumbnailColumn(tx, record.uid);
-      if (await dropObjectReference(tx, thumbnail)) retired.push(thumbnail);
-      return { record: { ...record, thumbnailKey: null } } as CommitOutcome;
-    }),
+  const owner = target.create?.userId;
+  // The record cap's per-user lock: this process's commits for one user take turns before they take a connection.
+  const gates = quota && owner ? [`mediaforge-records:${owner}`] : [];
+  const outcome = await withOwnerGates(db, gates, () =>
+    withDeadlockRetry(() =>
+      db.transaction(async (transaction) => {
+        retired = [];
+        const tx = transaction as unknown as Db;
+        // A new record counts against its owner's record cap, checked under the owner's lock until this commit ends.
+        if (quota && owner) await checkRecordQuota(tx, quota, new Map([[owner, 1]]));
+        await lockObjects(tx, previousKey && !sameObject ? [stored.storageKey, previousKey] : [stored.storageKey]);
+        // Both statements are sent at once (one round trip on a pipelining driver); when the object turned out to be
+        // retiring, throwing rolls the record write back.
+        const [referenced, written] = await Promise.allSettled([
+          sameObject || addObjectReference(tx, stored.storageKey),
+          target.claim
+            ? completeClaimedRecord(tx, target.claim, file, stored, provenance)
+            : insertRecordWithFile(tx, target.create, file, stored, provenance),
+        ]);
+        if (referenced.status === 'rejected') throw referenced.reason;
+        if (!referenced.value) throw new ObjectGone();
+        if (written.status === 'rejected') throw written.reason;
+        const record = written.value;
+        if (!record) {
+          if (target.claim) throw claimLost(target.claim.uid);
+          // A new record's uid is taken (the same queue item ran twice): change nothing.
+          throw new ExistingRecord();
+        }
+        if (previousKey && !sameObject && (await dropObjectReference(tx, previousKey))) retired.push(previousKey);
+        // The thumbnail key as the record has it now (a thumbnail step may have linked one since the claim was taken).
+        const thumbnail = target.claim ? record.thumbnailKey : null;
+        if (!thumbnail) return { record } as CommitOutcome;
+        await dropThumbnailColumn(tx, record.uid);
+        if (await dropObjectReference(tx, thumbnail)) retired.push(thumbnail);
+        return { record: { ...record, thumbnailKey: null } } as CommitOutcome;
+      }),
+    ),
   ).catch((error: unknown): CommitOutcome => {
     if (error instanceof ExistingRecord) return { record: undefined };
     if (error instanceof ObjectGone) return { gone: true };

@@ -7,6 +7,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
+import { withOwnerGates } from '../db/owner-gates.ts';
 import { FileProcessingError } from '../errors.ts';
 import { type Executor, rows } from './rows.ts';
 import { insertTaskWebhook, type WebhookSpec } from './webhooks/task-webhook.ts';
@@ -117,5 +118,10 @@ export async function enqueueWithExtras(
     return taskId;
   };
   if (tx) return run(tx);
-  return db.transaction((inner) => run(inner as unknown as Executor));
+  // The key's lock, and the user's task lock the enqueue takes: taken in turn in this process before a connection is.
+  const gates = [
+    ...(extras.owner ? [`mediaforge-tasks:${extras.owner}`] : []),
+    ...(extras.idempotencyKey !== undefined ? [`mediaforge-idem:${owner}:${extras.idempotencyKey}`] : []),
+  ];
+  return withOwnerGates(db, gates, () => db.transaction((inner) => run(inner as unknown as Executor)));
 }

@@ -4,6 +4,7 @@
  */
 import { and, asc, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import type { Database, Db } from '../db/database.ts';
+import { withOwnerGates } from '../db/owner-gates.ts';
 import { type TaskKind, type TaskRow, type TaskStatus, taskItems, tasks } from '../db/queue-schema.ts';
 import { FileProcessingError } from '../errors.ts';
 import { decodeCursor, encodeCursor } from '../records/cursor.ts';
@@ -135,7 +136,11 @@ export class TaskQueue {
     const single = rest.length === 0 && !perUser;
     if (tx) await write(tx);
     else if (single) await write(this.db as unknown as Executor);
-    else await this.db.transaction((inner) => write(inner as unknown as Executor));
+    else {
+      // The user's task lock: this process's task creations for one user take turns before they take a connection.
+      const gates = perUser ? [`mediaforge-tasks:${task.userId}`] : [];
+      await withOwnerGates(this.db, gates, () => this.db.transaction((inner) => write(inner as unknown as Executor)));
+    }
     return task.id;
   }
 

@@ -6,6 +6,7 @@
 import { and, asc, desc, eq, isNull, sql } from 'drizzle-orm';
 import type { Settings } from '../config/settings.ts';
 import type { Database, Db } from '../db/database.ts';
+import { withOwnerGates } from '../db/owner-gates.ts';
 import {
   SCHEDULE_ACTIONS,
   type ScheduleAction,
@@ -69,13 +70,17 @@ export class Schedules {
       params,
       nextRunAt,
     };
-    return this.deps.database.db.transaction(async (tx) => {
-      // Counted and inserted under the owner's lock, so concurrent adds cannot pass the limit together.
-      await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`mediaforge-schedules:${userId ?? ''}`}))`);
-      await this.checkScheduleCount(tx as unknown as Db, userId);
-      const [inserted] = await tx.insert(schedules).values(row).returning();
-      return inserted as ScheduleRow;
-    });
+    const lock = `mediaforge-schedules:${userId ?? ''}`;
+    const { db } = this.deps.database;
+    return withOwnerGates(db, [lock], () =>
+      db.transaction(async (tx) => {
+        // Counted and inserted under the owner's lock, so concurrent adds cannot pass the limit together.
+        await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${lock}))`);
+        await this.checkScheduleCount(tx as unknown as Db, userId);
+        const [inserted] = await tx.insert(schedules).values(row).returning();
+        return inserted as ScheduleRow;
+      }),
+    );
   }
 
   /** The scope's schedules, oldest first. */

@@ -2,6 +2,7 @@
 import { and, eq, isNull, type SQL, sql } from 'drizzle-orm';
 import type { UserQuotaSettings } from '../config/settings.ts';
 import type { Db } from '../db/database.ts';
+import { withOwnerGates } from '../db/owner-gates.ts';
 import { records } from '../db/schema.ts';
 import { FileProcessingError, RecordNotFoundError } from '../errors.ts';
 import { checkRecordQuota } from '../files/user-quota.ts';
@@ -76,8 +77,8 @@ export class RecordRepository {
       return { ...rest, uid: uid === undefined ? newUid() : parseUid(uid) };
     });
     if (rows.length === 0) return [];
-    const created = await this.db
-      .transaction(async (tx) => {
+    const insert = () =>
+      this.db.transaction(async (tx) => {
         if (this.options.quota) await checkRecordQuota(tx as unknown as Db, this.options.quota, perUser(rows));
         const made: MediaRecord[] = [];
         for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
@@ -91,14 +92,16 @@ export class RecordRepository {
           made.push(...inserted);
         }
         return made;
-      })
-      .catch((error: unknown) => {
-        if (!(error instanceof UidTaken)) throw error;
-        throw new FileProcessingError(
-          'A record with one of these uids exists already; choose another uid (or leave uid out to get a fresh one).',
-          'RECORD_EXISTS',
-        );
       });
+    // The record cap's per-user lock: a process's batches for one user take turns before they take a connection.
+    const users = this.options.quota ? [...perUser(rows).keys()].map((user) => `mediaforge-records:${user}`) : [];
+    const created = await withOwnerGates(this.db, users, insert).catch((error: unknown) => {
+      if (!(error instanceof UidTaken)) throw error;
+      throw new FileProcessingError(
+        'A record with one of these uids exists already; choose another uid (or leave uid out to get a fresh one).',
+        'RECORD_EXISTS',
+      );
+    });
     return created;
   }
 

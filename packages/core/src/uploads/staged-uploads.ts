@@ -5,6 +5,7 @@
  */
 import { and, asc, count, eq, inArray, lt, ne, not, or, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
+import { withOwnerGates } from '../db/owner-gates.ts';
 import {
   type StagedUploadKind,
   type StagedUploadRow,
@@ -157,18 +158,21 @@ export async function insertStagedUploadWithin(
 ): Promise<StagedUploadRow> {
   // Outside the transaction: removing staged bytes takes store round trips, and every claim in it is guarded.
   await limit.reclaim(upload.userId);
-  return db.transaction(async (tx) => {
-    const inTx = tx as unknown as Db;
-    await inTx.execute(sql`select pg_advisory_xact_lock(hashtext(${`mediaforge-uploads:${upload.userId ?? ''}`}))`);
-    if ((await countOpenUploads(inTx, upload.userId)) >= limit.max) {
-      throw new FileProcessingError(
-        `At most ${limit.max} uploads (resumable or direct) may be open at once; finish or cancel one (or wait for it to expire).`,
-        'UPLOAD_LIMIT',
-        { details: { limit: limit.max } },
-      );
-    }
-    return insertStagedUpload(inTx, upload);
-  });
+  const lock = `mediaforge-uploads:${upload.userId ?? ''}`;
+  return withOwnerGates(db, [lock], () =>
+    db.transaction(async (tx) => {
+      const inTx = tx as unknown as Db;
+      await inTx.execute(sql`select pg_advisory_xact_lock(hashtext(${lock}))`);
+      if ((await countOpenUploads(inTx, upload.userId)) >= limit.max) {
+        throw new FileProcessingError(
+          `At most ${limit.max} uploads (resumable or direct) may be open at once; finish or cancel one (or wait for it to expire).`,
+          'UPLOAD_LIMIT',
+          { details: { limit: limit.max } },
+        );
+      }
+      return insertStagedUpload(inTx, upload);
+    }),
+  );
 }
 
 /** The TUS upload stored under `stagingKey` (the TUS store's id) in the scope: someone else's is `undefined`. */
