@@ -24,6 +24,7 @@ beforeAll(async () => {
     API_MAX_UPLOADS_PER_KEY: '1',
     API_MAX_UPLOADS: '2',
     API_MAX_DOWNLOADS_PER_KEY: '2',
+    API_MAX_JSON_REQUESTS_PER_KEY: '2',
     API_MAX_ACTIVE_TASKS_PER_USER: '2',
     API_ALLOWED_QUEUES: 'bulk',
   });
@@ -274,6 +275,34 @@ describe('ranges, sizes and per-key uploads', () => {
     const last = await Promise.all([get(), get()]);
     expect(last.map((response) => response.status)).toEqual([200, 200]);
     for (const response of last) await response.body?.cancel();
+  });
+
+  test('a key with API_MAX_JSON_REQUESTS_PER_KEY JSON bodies in flight gets a 429 for one more, until one is answered', async () => {
+    // Bodies still arriving: each request holds its slot until it is answered.
+    const enders: (() => void)[] = [];
+    const slowJson = () =>
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('{"mediaType":'));
+          enders.push(() => {
+            controller.enqueue(new TextEncoder().encode('"text"}'));
+            controller.close();
+          });
+        },
+      });
+    const post = (body: BodyInit, as: 'bob' | 'admin' = 'bob') =>
+      api.call('POST', '/v1/records', { as, body, headers: { 'content-type': 'application/json' } });
+    const held = [post(slowJson()), post(slowJson())];
+    await Bun.sleep(20);
+    const refused = await post(JSON.stringify({ mediaType: 'text' }));
+    expect(await errorOf(refused)).toMatchObject({ status: 429, code: 'CONCURRENCY_LIMITED' });
+    expect(refused.headers.get('retry-after')).toBeString();
+    // Another key has its own slots, and reads are not counted.
+    expect((await post(JSON.stringify({ mediaType: 'text' }), 'admin')).status).toBe(201);
+    expect((await api.call('GET', '/v1/records?limit=1', { as: 'bob' })).status).toBe(200);
+    for (const end of enders) end();
+    expect((await Promise.all(held)).map((response) => response.status)).toEqual([201, 201]);
+    expect((await post(JSON.stringify({ mediaType: 'text' }))).status).toBe(201);
   });
 
   test('past API_MAX_UPLOADS in the whole process, any key gets 503 SERVER_BUSY until one ends', async () => {

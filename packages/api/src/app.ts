@@ -88,6 +88,16 @@ function buildApp(services: Services) {
   app.use('/v1/*', requireKey(verifier, limiter, authFailures));
   app.use('/metrics', requireMetricsAccess(verifier, limiter, authFailures, settings.api.metricsToken));
   const skipBodyChecks = (c: Context<ApiEnv>) => BODYLESS.has(c.req.method) || UPLOAD_PATH.test(c.req.path);
+  // Each such request holds its body, parsed, until it is answered: a key may have only so many in flight.
+  app.use('/v1/*', async (c, next) => {
+    if (skipBodyChecks(c)) return next();
+    const release = services.jsonRequests.acquire(c.get('principal').keyId);
+    try {
+      await next();
+    } finally {
+      release();
+    }
+  });
   app.use('*', (c, next) => (skipBodyChecks(c) ? next() : jsonLimit(c, next)));
   // After the key check: a body is read only for a caller who may send one.
   const depthLimit = jsonDepthLimit();

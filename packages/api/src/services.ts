@@ -44,6 +44,8 @@ export interface Services {
   uploads: ConcurrencyLimiter;
   /** Files and thumbnails being sent per API key (API_MAX_DOWNLOADS_PER_KEY): each holds a file and a connection. */
   downloads: ConcurrencyLimiter;
+  /** Requests with a JSON body in flight per API key (API_MAX_JSON_REQUESTS_PER_KEY): each holds its parsed body. */
+  jsonRequests: ConcurrencyLimiter;
   /** Open task event streams (SSE) per key: each holds a connection and reads the task's status on every change. */
   eventStreams: ConcurrencyLimiter;
   /** Where resumable (TUS) uploads wait until they complete. */
@@ -87,6 +89,7 @@ export function createServices(deps: ApiDeps): Services {
     authFailures: new AuthFailureLimiter(),
     uploads: new ConcurrencyLimiter(settings.api.maxUploadsPerKey, 'uploads or generations', settings.api.maxUploads),
     downloads: new ConcurrencyLimiter(settings.api.maxDownloadsPerKey, 'downloads'),
+    jsonRequests: new ConcurrencyLimiter(settings.api.maxJsonRequestsPerKey, 'requests with a JSON body'),
     eventStreams: new ConcurrencyLimiter(MAX_EVENT_STREAMS_PER_KEY, 'open task event streams'),
     tusStore,
     openUploads: openUploadLimit(database, store, tusStore, settings, deps.logger),

@@ -270,6 +270,11 @@ export const ENV_DOCS = {
     meaning:
       'Files and thumbnails (`GET /v1/records/{uid}/file`, `/thumbnail`) one key may be sent at once per API process; each holds open files and a connection until its last byte is sent or the client leaves. More get a 429 `CONCURRENCY_LIMITED` with `Retry-After`.',
   },
+  API_MAX_JSON_REQUESTS_PER_KEY: {
+    group: 'api',
+    meaning:
+      'Requests with a JSON body (creating records, tasks, schedules, …) one key may have in flight at once per API process. Each holds its parsed body (up to `API_MAX_JSON_KB`, several times that once parsed) until it is answered: 40 batches of 1 MiB at once took one process to 500 MB. More get a 429 `CONCURRENCY_LIMITED` with `Retry-After`.',
+  },
   API_MAX_ACTIVE_TASKS_PER_USER: {
     group: 'api',
     meaning:

@@ -189,6 +189,7 @@ export const envSchema = z.object({
   API_MAX_UPLOADS_PER_KEY: positiveNumber(4, { integer: true }),
   API_MAX_UPLOADS: positiveNumber(64, { integer: true }),
   API_MAX_DOWNLOADS_PER_KEY: positiveNumber(32, { integer: true }),
+  API_MAX_JSON_REQUESTS_PER_KEY: positiveNumber(8, { integer: true }),
   API_MAX_ACTIVE_TASKS_PER_USER: positiveNumber(20, { integer: true }),
   API_ALLOWED_QUEUES: optionalString,
   API_TRUSTED_PROXIES: checkedList(parseProxyEntry, 'an address or CIDR range'),

@@ -39,6 +39,7 @@ describe('loadSettings', () => {
       maxUploadsPerKey: 4,
       maxUploads: 64,
       maxDownloadsPerKey: 32,
+      maxJsonRequestsPerKey: 8,
       trustedProxies: [],
       maxActiveTasksPerUser: 20,
       allowedQueues: [],

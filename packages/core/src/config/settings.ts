@@ -57,6 +57,8 @@ export interface ApiSettings {
   maxUploads: number;
   /** Files and thumbnails one API key may be sent at once (each holds open files and a connection); more get a 429. */
   maxDownloadsPerKey: number;
+  /** Requests with a JSON body one key may have in flight at once per process (API_MAX_JSON_REQUESTS_PER_KEY). */
+  maxJsonRequestsPerKey: number;
   /** Queued or running tasks one user may have before new ingest/generate requests get a 429 (admins exempt). */
   maxActiveTasksPerUser: number;
   /** Queues callers may name besides `default` and those a registered worker serves. */
@@ -243,6 +245,7 @@ function toSettings(env: Env, cwd: string): Settings {
       maxUploadsPerKey: env.API_MAX_UPLOADS_PER_KEY,
       maxUploads: env.API_MAX_UPLOADS,
       maxDownloadsPerKey: env.API_MAX_DOWNLOADS_PER_KEY,
+      maxJsonRequestsPerKey: env.API_MAX_JSON_REQUESTS_PER_KEY,
       maxActiveTasksPerUser: env.API_MAX_ACTIVE_TASKS_PER_USER,
       trustedProxies: commaList(env.API_TRUSTED_PROXIES),
       allowedQueues: commaList(env.API_ALLOWED_QUEUES),
