@@ -159,13 +159,14 @@ describe.skipIf(skipPostgres)('schedules on PostgreSQL', () => {
       fired: 0,
       lost: 0,
       errors: 1,
+      checked: 0,
     });
     expect((await runsOf(schedule.id)).at(-1)?.errorCode).toBe('CONCURRENCY_LIMITED');
     // Past USER_TASK_STORAGE_MB (the noop task above keeps a little input already), refused the same way.
     await due();
     expect(
       await fireDueSchedules(database.db, manager, 'w', { maxActiveTasksPerUser: 2, maxTaskBytesPerUser: 1 }),
-    ).toEqual({ fired: 0, lost: 0, errors: 1 });
+    ).toEqual({ fired: 0, lost: 0, errors: 1, checked: 0 });
     expect((await runsOf(schedule.id)).at(-1)?.errorCode).toBe('QUOTA_EXCEEDED');
     await due();
     expect((await fireDueSchedules(database.db, manager, 'w', { maxActiveTasksPerUser: 2 })).fired).toBe(1);
@@ -180,6 +181,23 @@ describe.skipIf(skipPostgres)('schedules on PostgreSQL', () => {
     await service.remove(schedule.id, nobody);
     await manager.cancelTask(task?.id as string, ALL_USERS);
     await database.db.delete(records).where(eq(records.userId, 'nobody'));
+  });
+
+  test('a schedule due only for a check (its tick past the horizon) moves on: nothing fires, nothing is recorded', async () => {
+    const owner = userScope('checker');
+    // The fifth Tuesday of February: 2028-02-29, then 2056.
+    const schedule = await service.add(owner, { cron: '0 0 * 2 2#5', action: 'generate_auto' });
+    expect(schedule.nextRunAt.toISOString()).toBe('2028-02-29T00:00:00.000Z');
+    // As a worker leaves it after firing 2028's tick: due at a check, which is not a tick.
+    await database.db.execute(
+      sql`update schedules set next_run_at = now() - interval '1 second' where id = ${schedule.id}`,
+    );
+    expect(await fireDueSchedules(database.db, manager, 'w')).toEqual({ fired: 0, lost: 0, errors: 0, checked: 1 });
+    expect(await runsOf(schedule.id)).toEqual([]);
+    const [row] = await database.db.select().from(schedulesTable).where(eq(schedulesTable.id, schedule.id));
+    expect(row?.nextRunAt.toISOString()).toBe('2028-02-29T00:00:00.000Z');
+    expect(row?.fired).toBe(0);
+    await service.remove(schedule.id, owner);
   });
 
   test('hostile input: typed errors, and another user’s schedule behaves as missing', async () => {

@@ -16,11 +16,11 @@ describe('cron', () => {
 
   test('missed ticks: the latest one fires, the earlier ones are counted as skipped', async () => {
     const fired = await ticksToFire(utc('*/5 * * * *'), at('2026-01-01T00:05:00Z'), at('2026-01-01T00:22:00Z'));
-    expect(fired.tick.toISOString()).toBe('2026-01-01T00:20:00.000Z');
+    expect(fired.tick?.toISOString()).toBe('2026-01-01T00:20:00.000Z');
     expect(fired.skipped).toBe(3);
     expect(fired.next.toISOString()).toBe('2026-01-01T00:25:00.000Z');
     const onTime = await ticksToFire(utc('*/5 * * * *'), at('2026-01-01T00:05:00Z'), at('2026-01-01T00:05:00.300Z'));
-    expect(onTime.tick.toISOString()).toBe('2026-01-01T00:05:00.000Z');
+    expect(onTime.tick?.toISOString()).toBe('2026-01-01T00:05:00.000Z');
     expect(onTime.skipped).toBe(0);
   });
 
@@ -59,5 +59,27 @@ describe('cron', () => {
     await expect(checkCron(leap, fourAndHalfYears, at('2019-06-01T00:00:00Z'))).rejects.toMatchObject({
       code: 'SCHEDULE_TOO_FREQUENT',
     });
+  });
+
+  test('a tick decades after the next: the worker looks again at the horizon instead of walking to it', async () => {
+    // The fifth Tuesday of February: 2028-02-29, then 2056-02-29.
+    const rare = utc('0 0 * 2 2#5');
+    const first = at('2028-02-29T00:00:00Z');
+    const fired = await ticksToFire(rare, first, at('2028-02-29T00:00:00.500Z'));
+    expect(fired.tick).toEqual(first);
+    expect(fired.skipped).toBe(0);
+    // Its next look: CRON_HORIZON_YEARS (5) on, 29 February 2033 being 1 March.
+    expect(fired.next).toEqual(at('2033-03-01T00:00:00.500Z'));
+    // At that check nothing has come since: no tick, and the next look is one horizon on, until the tick is within it.
+    const check = await ticksToFire(rare, fired.next, new Date(fired.next.getTime() + 1000));
+    expect(check.tick).toBeUndefined();
+    expect(check.skipped).toBe(0);
+    const later = await ticksToFire(rare, at('2053-06-01T00:00:00Z'), at('2053-06-01T00:00:01Z'));
+    expect(later.tick).toBeUndefined();
+    expect(later.next).toEqual(at('2056-02-29T00:00:00Z'));
+    // A check that a worker reached late, after the tick: the tick fires, and the check is not counted as skipped.
+    const late = await ticksToFire(rare, at('2053-06-01T00:00:00Z'), at('2056-02-29T00:00:05Z'));
+    expect(late.tick).toEqual(at('2056-02-29T00:00:00Z'));
+    expect(late.skipped).toBe(0);
   });
 });

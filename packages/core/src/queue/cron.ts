@@ -44,9 +44,7 @@ export async function checkCron(spec: CronSpec, minIntervalSeconds: number, now 
     throw invalid(`Unknown time zone "${spec.timezone.slice(0, 60)}": use an IANA name such as UTC or Europe/Berlin.`);
   }
   // One parse, walked forward: each `next()` is the tick after the one before, none past the horizon.
-  const horizon = new Date(now);
-  horizon.setUTCFullYear(horizon.getUTCFullYear() + CRON_HORIZON_YEARS);
-  const walk = await parse(spec, now, horizon);
+  const walk = await parse(spec, now, { endDate: horizonFrom(now) });
   const first = nextWithin(walk);
   if (!first) {
     throw invalid(
@@ -76,34 +74,46 @@ export async function nextTick(spec: CronSpec, after: Date): Promise<Date> {
 }
 
 /**
- * What to fire for a schedule due at `due` when a worker looks at `now`: the most recent tick that has come (`tick`),
- * how many earlier ticks since `due` are skipped, and the tick after now (`next`).
+ * What to fire for a schedule due at `due` when a worker looks at `now`: the most recent tick that has come since
+ * `due` (`tick`; none when `due` was only a check, see below), how many earlier ticks since `due` are skipped, and
+ * when to look next (`next`). Every walk is bounded: backwards to `due`, forwards CRON_HORIZON_YEARS. A schedule can
+ * pass the check at creation and still have a tick decades after the next (`0 0 * 2 2#5`: the fifth Tuesday of
+ * February): then `next` is the horizon, a check rather than a tick, and the walk goes on from there.
  */
 export async function ticksToFire(
   spec: CronSpec,
   due: Date,
   now: Date,
-): Promise<{ tick: Date; skipped: number; next: Date }> {
+): Promise<{ tick: Date | undefined; skipped: number; next: Date }> {
   const latest = new Date(now.getTime() + 1);
-  const previous = (await parse(spec, latest)).prev().toDate();
-  const tick = previous.getTime() > due.getTime() ? previous : due;
+  const tick = previousWithin(await parse(spec, latest, { startDate: new Date(due.getTime() - 1) }));
   let skipped = 0;
-  if (tick !== due) {
+  if (tick && tick.getTime() > due.getTime()) {
     const walk = await parse(spec, due);
     while (skipped < MAX_COUNTED_MISSES && walk.next().toDate().getTime() < tick.getTime()) skipped += 1;
-    skipped += 1;
+    // `due` itself is one of the ticks skipped, unless it was only a check.
+    if ((await nextTick(spec, new Date(due.getTime() - 1))).getTime() === due.getTime()) skipped += 1;
   }
-  return { tick, skipped, next: await nextTick(spec, now) };
+  const horizon = horizonFrom(now);
+  const next = nextWithin(await parse(spec, now, { endDate: horizon })) ?? horizon;
+  return { tick, skipped, next };
 }
 
-async function parse(spec: CronSpec, currentDate: Date, endDate?: Date) {
+function horizonFrom(now: Date): Date {
+  const horizon = new Date(now);
+  horizon.setUTCFullYear(horizon.getUTCFullYear() + CRON_HORIZON_YEARS);
+  return horizon;
+}
+
+/** The walk's previous tick, or undefined before its start date. */
+function previousWithin(walk: { prev(): { toDate(): Date } }): Date | undefined {
+  return nextWithin({ next: () => walk.prev() });
+}
+
+async function parse(spec: CronSpec, currentDate: Date, span: { startDate?: Date; endDate?: Date } = {}) {
   const { CronExpressionParser } = await load();
   try {
-    return CronExpressionParser.parse(spec.cron.trim(), {
-      currentDate,
-      tz: spec.timezone,
-      ...(endDate ? { endDate } : {}),
-    });
+    return CronExpressionParser.parse(spec.cron.trim(), { currentDate, tz: spec.timezone, ...span });
   } catch (error) {
     throw invalid(`"${spec.cron.slice(0, 60)}" is not a valid cron expression: ${(error as Error).message}.`);
   }

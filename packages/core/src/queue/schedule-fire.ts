@@ -27,6 +27,8 @@ export interface FireResult {
   /** Due schedules another worker took first. */
   lost: number;
   errors: number;
+  /** Schedules due only for a check (their next tick is past CRON_HORIZON_YEARS): moved on, nothing fired. */
+  checked: number;
 }
 
 interface DueSchedule {
@@ -58,7 +60,7 @@ export async function fireDueSchedules(
     sql`select id, user_id, cron, timezone, action, params, next_run_at, now() as now
         from schedules where next_run_at <= now() order by next_run_at limit ${DUE_PER_POLL}`,
   );
-  const result: FireResult = { fired: 0, lost: 0, errors: 0 };
+  const result: FireResult = { fired: 0, lost: 0, errors: 0, checked: 0 };
   for (const row of found) {
     const schedule: DueSchedule = {
       id: String(row.id),
@@ -91,12 +93,22 @@ async function fireOne(
     // An expression that no longer parses (a cron-parser upgrade): park it a day ahead rather than poll it forever.
     plan = { tick: schedule.due, skipped: 0, next: new Date(now.getTime() + 86_400_000) };
   }
+  const { tick } = plan;
+  if (!tick) {
+    // Due for a check, not a tick: on to the next tick, or the next check. Nothing runs, nothing is recorded.
+    const moved = await rows(
+      db,
+      sql`update schedules set next_run_at = ${plan.next.toISOString()}::timestamptz, updated_at = now()
+          where id = ${schedule.id} and next_run_at = ${schedule.due.toISOString()}::timestamptz returning id`,
+    );
+    return moved.length === 0 ? 'lost' : 'checked';
+  }
   return db.transaction(async (tx) => {
     const ex = tx as unknown as Executor;
     const claimed = await rows(
       ex,
       sql`update schedules
-          set next_run_at = ${plan.next.toISOString()}::timestamptz, last_tick = ${plan.tick.toISOString()}::timestamptz,
+          set next_run_at = ${plan.next.toISOString()}::timestamptz, last_tick = ${tick.toISOString()}::timestamptz,
               fired = fired + 1, skipped = skipped + ${plan.skipped}, updated_at = now()
           where id = ${schedule.id} and next_run_at = ${schedule.due.toISOString()}::timestamptz
           returning id`,
@@ -106,14 +118,14 @@ async function fireOne(
     const recorded = await rows(
       ex,
       sql`insert into schedule_runs (schedule_id, tick, worker_id)
-          values (${schedule.id}, ${plan.tick.toISOString()}::timestamptz, ${workerId})
+          values (${schedule.id}, ${tick.toISOString()}::timestamptz, ${workerId})
           on conflict do nothing returning tick`,
     );
     if (recorded.length === 0) return 'lost';
     let taskId: string | null = null;
     let error: FileProcessingError | null = null;
     try {
-      taskId = await enqueue(ex, manager, schedule, plan.tick, options);
+      taskId = await enqueue(ex, manager, schedule, tick, options);
     } catch (caught) {
       // A refusal (nothing to generate, the owner at the task limit, a URL no longer allowed) is raised by our checks
       // before anything is written, so the transaction is intact: the tick is consumed with the refusal recorded.
@@ -122,7 +134,7 @@ async function fireOne(
       error = caught;
     }
     await ex.execute(sql`update schedule_runs set task_id = ${taskId}, error_code = ${error?.code ?? null}
-                         where schedule_id = ${schedule.id} and tick = ${plan.tick.toISOString()}::timestamptz`);
+                         where schedule_id = ${schedule.id} and tick = ${tick.toISOString()}::timestamptz`);
     await ex.execute(sql`update schedules set last_task_id = coalesce(${taskId}::uuid, last_task_id),
                          last_error = ${error ? `${error.code}: ${error.message}`.slice(0, 500) : null}
                          where id = ${schedule.id}`);
