@@ -84,8 +84,8 @@ const cancel = createRoute({
   security: bearer,
   summary: 'Cancel a direct upload: its staged bytes are removed and it can no longer be PUT to or completed',
   description:
-    'A one-time-token upload stops counting toward TUS_MAX_UPLOADS_PER_USER at once; a presigned one one expiry ' +
-    'period after its URL expired (S3 cannot revoke the URL, so a PUT could put bytes back). Refused with 409 ' +
+    'A one-time-token upload stops counting toward TUS_MAX_UPLOADS_PER_USER at once; a presigned one once its URL ' +
+    'has expired (S3 cannot revoke the URL, so a PUT could put bytes back until then). Refused with 409 ' +
     '`UPLOAD_USED` once completion has begun. Someone else’s upload is 404 like a missing one.',
   request: { params: UploadIdParam },
   responses: { 204: { description: 'Cancelled' }, ...errors(404, 409) },
