@@ -5,14 +5,21 @@ export function printJson(value: unknown): void {
 }
 
 /** Prints rows as left-aligned columns under a header. */
-export function printTable(headers: readonly string[], rows: readonly (readonly string[])[]): void {
-  const widths = headers.map((header, column) =>
-    Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)),
-  );
+export function printTable(
+  headers: readonly string[],
+  rows: readonly (readonly string[])[],
+  { header = true }: { header?: boolean } = {},
+): void {
+  // A loop, not Math.max(...rows): spreading a million rows into one call overflows the stack.
+  const widths = headers.map((title, column) => {
+    let width = title.length;
+    for (const row of rows) width = Math.max(width, (row[column] ?? '').length);
+    return width;
+  });
   const line = (cells: readonly string[]) =>
     cells
       .map((cell, column) => cell.padEnd(widths[column] ?? 0))
       .join('  ')
       .trimEnd();
-  process.stdout.write(`${[line(headers), ...rows.map(line)].join('\n')}\n`);
+  process.stdout.write(`${[...(header ? [line(headers)] : []), ...rows.map(line)].join('\n')}\n`);
 }

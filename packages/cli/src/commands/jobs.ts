@@ -61,16 +61,40 @@ const list = defineCommand({
     }),
 });
 
-/** Every item of a task: pages end short of their limit once past a byte budget, so only nextAfterSeq ends the walk. */
-async function everyItem(manager: TaskManager, id: string): Promise<TaskItemRow[]> {
-  const items: TaskItemRow[] = [];
+/** A task's items a page at a time: pages end short of their limit once past a byte budget, so only nextAfterSeq ends the walk. */
+async function* itemPages(manager: TaskManager, id: string): AsyncGenerator<TaskItemRow[]> {
   let afterSeq: number | undefined;
   do {
     const page = await manager.queue.listItems(id, { limit: 1000, ...(afterSeq === undefined ? {} : { afterSeq }) });
-    items.push(...page.items);
+    yield page.items;
     afterSeq = page.nextAfterSeq;
   } while (afterSeq !== undefined);
+}
+
+async function everyItem(manager: TaskManager, id: string): Promise<TaskItemRow[]> {
+  const items: TaskItemRow[] = [];
+  for await (const page of itemPages(manager, id)) items.push(...page);
   return items;
+}
+
+const ITEM_HEADERS = ['SEQ', 'STATUS', 'TRIES', 'WORKER', 'WHAT', 'RESULT'];
+
+function itemRow(item: TaskItemRow): string[] {
+  const progress = item.progress as { bytes?: number; total?: number } | null;
+  const result = item.result as { recordUid?: string } | null;
+  return [
+    String(item.seq),
+    item.status,
+    String(item.attempts),
+    item.lockedBy ?? '',
+    String(item.payload.url ?? item.payload.uid ?? item.payload.action ?? ''),
+    item.errorCode
+      ? `${item.errorCode}: ${item.errorMessage ?? ''}`
+      : (result?.recordUid ??
+        (progress?.bytes !== undefined
+          ? `${formatBytes(progress.bytes)}${progress.total ? `/${formatBytes(progress.total)}` : ''}`
+          : '')),
+  ];
 }
 
 async function printStatus(manager: TaskManager, id: string, showItems: boolean): Promise<TaskStatusView> {
@@ -92,32 +116,22 @@ async function printStatus(manager: TaskManager, id: string, showItems: boolean)
   }
   const width = Math.max(...lines.map(([key]) => key.length));
   process.stdout.write(`${lines.map(([key, value]) => `${key.padEnd(width)}  ${value}`).join('\n')}\n`);
-  const items = showItems
-    ? await everyItem(manager, id)
-    : (await manager.queue.listItems(id, { status: 'failed', limit: FAILED_SHOWN })).items;
+  if (showItems) {
+    // A page at a time (a task may have a million items): each page's columns are as wide as that page needs.
+    let first = true;
+    for await (const page of itemPages(manager, id)) {
+      if (page.length === 0) continue;
+      if (first) process.stdout.write('\n');
+      printTable(ITEM_HEADERS, page.map(itemRow), { header: first });
+      first = false;
+    }
+    return status;
+  }
+  const items = (await manager.queue.listItems(id, { status: 'failed', limit: FAILED_SHOWN })).items;
   if (items.length > 0) {
-    process.stdout.write(showItems ? '\n' : '\nfailed items:\n');
-    printTable(
-      ['SEQ', 'STATUS', 'TRIES', 'WORKER', 'WHAT', 'RESULT'],
-      items.map((item) => {
-        const progress = item.progress as { bytes?: number; total?: number } | null;
-        const result = item.result as { recordUid?: string } | null;
-        return [
-          String(item.seq),
-          item.status,
-          String(item.attempts),
-          item.lockedBy ?? '',
-          String(item.payload.url ?? item.payload.uid ?? item.payload.action ?? ''),
-          item.errorCode
-            ? `${item.errorCode}: ${item.errorMessage ?? ''}`
-            : (result?.recordUid ??
-              (progress?.bytes !== undefined
-                ? `${formatBytes(progress.bytes)}${progress.total ? `/${formatBytes(progress.total)}` : ''}`
-                : '')),
-        ];
-      }),
-    );
-    if (!showItems && status.progress.failed > items.length) {
+    process.stdout.write('\nfailed items:\n');
+    printTable(ITEM_HEADERS, items.map(itemRow));
+    if (status.progress.failed > items.length) {
       process.stdout.write(`…and ${status.progress.failed - items.length} more: mediaforge jobs dead --task ${id}\n`);
     }
   }
