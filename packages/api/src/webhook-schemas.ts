@@ -1,6 +1,12 @@
 /** Request and response shapes of webhooks, retries and dead letters (beside schemas.ts, which they extend). */
 import { z } from '@hono/zod-openapi';
-import { type DeadLetter, type TaskWebhookView, WEBHOOK_DELIVERY_STATUSES, WEBHOOK_URL_MAX } from '@mediaforge/core';
+import {
+  DEAD_LETTER_PAGE_BYTES,
+  type DeadLetter,
+  type TaskWebhookView,
+  WEBHOOK_DELIVERY_STATUSES,
+  WEBHOOK_URL_MAX,
+} from '@mediaforge/core';
 
 import { pageLimit } from './page-limit.ts';
 import { publicPayload } from './task-item-schemas.ts';
@@ -76,7 +82,10 @@ export const RetrySchema = z.object({ taskId: uuid, requeued: z.number().int() }
 
 export const DeadLettersQuery = z.object({
   taskId: uuid.optional(),
-  limit: pageLimit('At most this many (default 100); fewer when their payloads and errors pass 1 MiB'),
+  limit: pageLimit(
+    `At most this many (1–1000, default 100), fewer when their payloads and errors pass ` +
+      `${DEAD_LETTER_PAGE_BYTES / 1024 / 1024} MiB: page on while nextCursor is set, not until a page is short`,
+  ),
   cursor: z.string().max(200).optional().openapi({ description: "A previous page's nextCursor" }),
 });
 

@@ -13,8 +13,12 @@
  */
 import { FileProcessingError } from '../errors.ts';
 
-/** Transactions waiting on one gate before more are refused. */
+/** Transactions in line for one gate (the one holding it included) before more are refused. */
 export const MAX_WAITING = 32;
+
+/** The per-user lock names: one for the advisory lock in the database and the gate in front of it. */
+export const recordsLock = (userId: string) => `mediaforge-records:${userId}`;
+export const tasksLock = (userId: string) => `mediaforge-tasks:${userId}`;
 
 interface Gate {
   tail: Promise<void>;

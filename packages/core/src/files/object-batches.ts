@@ -7,7 +7,7 @@
 import { and, eq, inArray, isNull, or, sql } from 'drizzle-orm';
 import type { UserQuotaSettings } from '../config/settings.ts';
 import type { Db } from '../db/database.ts';
-import { withOwnerGates } from '../db/owner-gates.ts';
+import { recordsLock, withOwnerGates } from '../db/owner-gates.ts';
 import { objects, records } from '../db/schema.ts';
 import type { MediaRecord } from '../records/record.ts';
 import { withDeadlockRetry } from '../retry/rerun.ts';
@@ -142,8 +142,8 @@ const commits = perDatabase((db: Db) =>
     }
     try {
       // The record caps' per-user locks, taken in turn with this process's other writes for those users.
-      const gates = items.some((item) => item.quota)
-        ? items.flatMap((item) => (item.target.userId === null ? [] : [`mediaforge-records:${item.target.userId}`]))
+      const gates = items.some((item) => (item.quota?.maxRecords ?? 0) > 0)
+        ? items.flatMap((item) => (item.target.userId === null ? [] : [recordsLock(item.target.userId)]))
         : [];
       const outcomes = await withOwnerGates(db, gates, () =>
         withDeadlockRetry(() => db.transaction((tx) => commitTogether(tx as Db, items))),

@@ -7,7 +7,7 @@
  */
 import type { UserQuotaSettings } from '../config/settings.ts';
 import type { Db } from '../db/database.ts';
-import { withOwnerGates } from '../db/owner-gates.ts';
+import { recordsLock, withOwnerGates } from '../db/owner-gates.ts';
 import { FileProcessingError } from '../errors.ts';
 import type { MediaRecord } from '../records/record.ts';
 import { withDeadlockRetry } from '../retry/rerun.ts';
@@ -180,7 +180,7 @@ async function commitAlone(
   let retired: string[] = [];
   const owner = target.create?.userId;
   // The record cap's per-user lock: this process's commits for one user take turns before they take a connection.
-  const gates = quota && owner ? [`mediaforge-records:${owner}`] : [];
+  const gates = quota && quota.maxRecords > 0 && owner ? [recordsLock(owner)] : [];
   const outcome = await withOwnerGates(db, gates, () =>
     withDeadlockRetry(() =>
       db.transaction(async (transaction) => {

@@ -3,11 +3,14 @@
  * (`USER_MAX_RECORDS`), so one user cannot fill the disk or the database everyone shares. Objects and records
  * without a user (admin-created) are not counted. 0 means unlimited.
  */
-import { and, eq, gt, inArray, sql } from 'drizzle-orm';
+import { inArray, sql } from 'drizzle-orm';
 import type { UserQuotaSettings } from '../config/settings.ts';
 import type { Db } from '../db/database.ts';
-import { tasks, usageCounts } from '../db/schema.ts';
+import { recordsLock } from '../db/owner-gates.ts';
+import { usageCounts } from '../db/schema.ts';
 import { FileProcessingError } from '../errors.ts';
+import type { Executor } from '../queue/rows.ts';
+import { keptTaskBytes } from '../queue/task-storage.ts';
 
 export interface UserUsage {
   userId: string;
@@ -27,7 +30,7 @@ export async function userUsage(db: Db, userId: string, limits: UserQuotaSetting
     userId,
     storageBytes: held.bytes,
     records: held.records,
-    taskBytes: await keptTaskBytes(db, userId),
+    taskBytes: await keptTaskBytes(db as unknown as Executor, userId),
     limits: { ...limits, taskBytes: limits.taskBytes ?? 0 },
   };
 }
@@ -106,13 +109,12 @@ export async function checkRecordQuota(
   db: Db,
   quota: UserQuotaSettings,
   adding: ReadonlyMap<string, number>,
-  { lock = true }: { lock?: boolean } = {},
 ): Promise<void> {
   if (quota.maxRecords <= 0) return;
   // Users in a fixed order, so two batches for the same users cannot deadlock on each other's locks.
   for (const userId of [...adding.keys()].sort()) {
     const requested = adding.get(userId) ?? 0;
-    if (lock) await db.execute(sql`select pg_advisory_xact_lock(hashtext(${`mediaforge-records:${userId}`}))`);
+    await db.execute(sql`select pg_advisory_xact_lock(hashtext(${recordsLock(userId)}))`);
     const refusal = recordsRefusal(quota, (await heldBy(db, userId)).records, requested);
     if (refusal) throw refusal;
   }
@@ -120,13 +122,4 @@ export async function checkRecordQuota(
 
 function quotaExceeded(message: string, details: Record<string, unknown>): FileProcessingError {
   return new FileProcessingError(message, 'QUOTA_EXCEEDED', { details });
-}
-
-// Served by tasks_user_stored_idx (only tasks whose items are not yet pruned).
-async function keptTaskBytes(db: Db, userId: string): Promise<number> {
-  const [row] = await db
-    .select({ bytes: sql<string>`coalesce(sum(${tasks.storedBytes}), 0)` })
-    .from(tasks)
-    .where(and(eq(tasks.userId, userId), gt(tasks.storedBytes, 0)));
-  return Number(row?.bytes ?? 0);
 }

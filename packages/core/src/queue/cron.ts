@@ -89,10 +89,9 @@ export async function ticksToFire(
   const tick = previousWithin(await parse(spec, latest, { startDate: new Date(due.getTime() - 1) }));
   let skipped = 0;
   if (tick && tick.getTime() > due.getTime()) {
-    const walk = await parse(spec, due);
+    // From just before `due`: `due` itself is one of the ticks skipped, unless it was only a check.
+    const walk = await parse(spec, new Date(due.getTime() - 1));
     while (skipped < MAX_COUNTED_MISSES && walk.next().toDate().getTime() < tick.getTime()) skipped += 1;
-    // `due` itself is one of the ticks skipped, unless it was only a check.
-    if ((await nextTick(spec, new Date(due.getTime() - 1))).getTime() === due.getTime()) skipped += 1;
   }
   const horizon = horizonFrom(now);
   const next = nextWithin(await parse(spec, now, { endDate: horizon })) ?? horizon;

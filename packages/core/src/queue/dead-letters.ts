@@ -120,7 +120,7 @@ export async function listDeadLetters(
     }),
   );
   const last = found.at(-1);
-  const more = last !== undefined && (last.followed === true || last.followed === 't' || items.length < found.length);
+  const more = last !== undefined && (last.followed === true || last.followed === 't');
   const lastItem = items.at(-1);
   return more && lastItem
     ? { items, nextCursor: encode({ finishedAt: lastItem.finishedAt, itemId: lastItem.itemId }) }

@@ -7,7 +7,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
-import { withOwnerGates } from '../db/owner-gates.ts';
+import { tasksLock, withOwnerGates } from '../db/owner-gates.ts';
 import { FileProcessingError } from '../errors.ts';
 import { type Executor, rows } from './rows.ts';
 import { insertTaskWebhook, type WebhookSpec } from './webhooks/task-webhook.ts';
@@ -120,7 +120,7 @@ export async function enqueueWithExtras(
   if (tx) return run(tx);
   // The key's lock, and the user's task lock the enqueue takes: taken in turn in this process before a connection is.
   const gates = [
-    ...(extras.owner ? [`mediaforge-tasks:${extras.owner}`] : []),
+    ...(extras.owner ? [tasksLock(extras.owner)] : []),
     ...(extras.idempotencyKey !== undefined ? [`mediaforge-idem:${owner}:${extras.idempotencyKey}`] : []),
   ];
   return withOwnerGates(db, gates, () => db.transaction((inner) => run(inner as unknown as Executor)));

@@ -4,7 +4,7 @@
  */
 import { and, asc, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import type { Database, Db } from '../db/database.ts';
-import { withOwnerGates } from '../db/owner-gates.ts';
+import { tasksLock, withOwnerGates } from '../db/owner-gates.ts';
 import { type TaskKind, type TaskRow, type TaskStatus, taskItems, tasks } from '../db/queue-schema.ts';
 import { FileProcessingError } from '../errors.ts';
 import { decodeCursor, encodeCursor } from '../records/cursor.ts';
@@ -138,7 +138,7 @@ export class TaskQueue {
     else if (single) await write(this.db as unknown as Executor);
     else {
       // The user's task lock: this process's task creations for one user take turns before they take a connection.
-      const gates = perUser ? [`mediaforge-tasks:${task.userId}`] : [];
+      const gates = perUser && task.userId !== null ? [tasksLock(task.userId)] : [];
       await withOwnerGates(this.db, gates, () => this.db.transaction((inner) => write(inner as unknown as Executor)));
     }
     return task.id;

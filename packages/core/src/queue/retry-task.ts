@@ -4,6 +4,7 @@
  */
 import { type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
+import { tasksLock, withOwnerGates } from '../db/owner-gates.ts';
 import { FileProcessingError } from '../errors.ts';
 import { withDeadlockRetry } from '../retry/rerun.ts';
 import { type Scope, scopeUser } from '../scope.ts';
@@ -37,20 +38,24 @@ export async function retryTask(
 ): Promise<RetryResult> {
   if (!isUid(taskId)) throw new TaskNotFoundError(taskId);
   const statuses = failedOnly ? sql`('failed')` : sql`('failed', 'cancelled')`;
-  const [row] = await withDeadlockRetry(() =>
-    db.transaction(async (tx) => {
-      // Reopening a finished task makes it active again: it counts against its user's cap like a new one.
-      if (maxActiveTasksForUser !== undefined) {
-        const [task] = await rows<{ user_id: string | null; status: string }>(
-          tx as unknown as Executor,
-          sql`select t.user_id, t.status from tasks t where t.id = ${taskId} and ${ownerCondition(scope)}`,
-        );
-        if (task?.user_id && !['queued', 'running'].includes(task.status)) {
-          await checkActiveTasks(tx as unknown as Executor, task.user_id, maxActiveTasksForUser);
+  // The user's task lock, taken in turn with this process's other task writes for that user (a key retries its own).
+  const owner = maxActiveTasksForUser === undefined ? undefined : scopeUser(scope);
+  const [row] = await withOwnerGates(db, owner ? [tasksLock(owner)] : [], () =>
+    withDeadlockRetry(() =>
+      db.transaction(async (tx) => {
+        // Reopening a finished task makes it active again: it counts against its user's cap like a new one.
+        if (maxActiveTasksForUser !== undefined) {
+          const [task] = await rows<{ user_id: string | null; status: string }>(
+            tx as unknown as Executor,
+            sql`select t.user_id, t.status from tasks t where t.id = ${taskId} and ${ownerCondition(scope)}`,
+          );
+          if (task?.user_id && !['queued', 'running'].includes(task.status)) {
+            await checkActiveTasks(tx as unknown as Executor, task.user_id, maxActiveTasksForUser);
+          }
         }
-      }
-      return requeueStatement(tx as unknown as Executor, taskId, scope, statuses);
-    }),
+        return requeueStatement(tx as unknown as Executor, taskId, scope, statuses);
+      }),
+    ),
   );
   if (toNumber(row?.found ?? 0) === 0) throw new TaskNotFoundError(taskId);
   const requeued = toNumber(row?.requeued ?? 0);

@@ -7,6 +7,7 @@
  * their history has run out.
  */
 import { sql } from 'drizzle-orm';
+import { tasksLock } from '../db/owner-gates.ts';
 import { FileProcessingError } from '../errors.ts';
 import { type Executor, rows, toNumber } from './rows.ts';
 
@@ -26,7 +27,16 @@ export function taskStoredBytes(
 
 /** Holds the user's task lock until the transaction ends: per-user checks of new tasks queue up behind it. */
 export async function lockUserTasks(db: Executor, userId: string): Promise<void> {
-  await db.execute(sql`select pg_advisory_xact_lock(hashtext(${`mediaforge-tasks:${userId}`}))`);
+  await db.execute(sql`select pg_advisory_xact_lock(hashtext(${tasksLock(userId)}))`);
+}
+
+/** Bytes of input the user's tasks keep until their items are pruned. Served by tasks_user_stored_idx. */
+export async function keptTaskBytes(db: Executor, userId: string): Promise<number> {
+  const [row] = await rows<{ bytes: unknown }>(
+    db,
+    sql`select coalesce(sum(stored_bytes), 0) as bytes from tasks where user_id = ${userId} and stored_bytes > 0`,
+  );
+  return toNumber(row?.bytes ?? 0);
 }
 
 /**
@@ -36,11 +46,7 @@ export async function lockUserTasks(db: Executor, userId: string): Promise<void>
  */
 export async function checkTaskStorage(db: Executor, userId: string, adding: number, limit: number): Promise<void> {
   await lockUserTasks(db, userId);
-  const [row] = await rows<{ bytes: unknown }>(
-    db,
-    sql`select coalesce(sum(stored_bytes), 0) as bytes from tasks where user_id = ${userId} and stored_bytes > 0`,
-  );
-  const used = toNumber(row?.bytes ?? 0);
+  const used = await keptTaskBytes(db, userId);
   if (used + adding > limit) {
     throw new FileProcessingError(
       `This task would keep ${adding} bytes of input in the database, and the user's tasks keep ${used} already: over the limit of ${limit} bytes. Items are pruned TASK_RETENTION_DAYS after their task ends; fewer or shorter URLs fit sooner.`,

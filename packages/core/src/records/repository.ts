@@ -2,7 +2,7 @@
 import { and, eq, isNull, type SQL, sql } from 'drizzle-orm';
 import type { UserQuotaSettings } from '../config/settings.ts';
 import type { Db } from '../db/database.ts';
-import { withOwnerGates } from '../db/owner-gates.ts';
+import { recordsLock, withOwnerGates } from '../db/owner-gates.ts';
 import { records } from '../db/schema.ts';
 import { FileProcessingError, RecordNotFoundError } from '../errors.ts';
 import { checkRecordQuota } from '../files/user-quota.ts';
@@ -94,7 +94,8 @@ export class RecordRepository {
         return made;
       });
     // The record cap's per-user lock: a process's batches for one user take turns before they take a connection.
-    const users = this.options.quota ? [...perUser(rows).keys()].map((user) => `mediaforge-records:${user}`) : [];
+    const capped = (this.options.quota?.maxRecords ?? 0) > 0;
+    const users = capped ? [...perUser(rows).keys()].map(recordsLock) : [];
     const created = await withOwnerGates(this.db, users, insert).catch((error: unknown) => {
       if (!(error instanceof UidTaken)) throw error;
       throw new FileProcessingError(
