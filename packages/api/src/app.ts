@@ -90,7 +90,7 @@ function buildApp(services: Services) {
   const skipBodyChecks = (c: Context<ApiEnv>) => BODYLESS.has(c.req.method) || UPLOAD_PATH.test(c.req.path);
   // Each such request holds its body, parsed, until it is answered: a key may have only so many in flight.
   app.use('/v1/*', async (c, next) => {
-    if (skipBodyChecks(c)) return next();
+    if (skipBodyChecks(c) || c.req.raw.body === null) return next();
     const release = services.jsonRequests.acquire(c.get('principal').keyId);
     try {
       await next();

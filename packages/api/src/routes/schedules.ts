@@ -74,7 +74,7 @@ const optimize = createRoute({
   security: bearer,
   summary: "Queue recompression of stored images (a user's or a generation's) on the optimization queue",
   request: { body: { required: true, content: { 'application/json': { schema: OptimizeBody } } } },
-  responses: { 202: json(QueuedSchema, 'Queued'), ...errors(400, 403, 409, 422) },
+  responses: { 202: json(QueuedSchema, 'Queued'), ...errors(400, 403, 409, 413, 422) },
 });
 
 export function scheduleRoutes(services: Services) {

@@ -53,7 +53,7 @@ const generate = createRoute({
     headers: IdempotencyHeader,
     body: { required: true, content: { 'application/json': { schema: GenerateBody } } },
   },
-  responses: { 202: queued('Queued'), ...errors(400, 403, 404, 409, 422) },
+  responses: { 202: queued('Queued'), ...errors(400, 403, 404, 409, 413, 422) },
 });
 
 const listTasks = createRoute({

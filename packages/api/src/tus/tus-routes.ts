@@ -28,6 +28,7 @@ import type { ApiEnv } from '../env.ts';
 import { errorResponse } from '../errors.ts';
 import { bearer, errors, router } from '../routes/common.ts';
 import type { Services } from '../services.ts';
+import { logThumbnailFailure } from '../upload-schemas.ts';
 import { inErrorShape, withoutCors } from './tus-headers.ts';
 
 const BASE = '/v1/uploads';
@@ -157,6 +158,8 @@ export function tusRoutes(services: Services) {
         ...(upload.metadata?.filename ? { fileName: upload.metadata.filename } : {}),
       });
       await moveStagedUpload(db, row.id, ['completing'], 'done');
+      // TUS answers no 201 body: a failed thumbnail's reason is only in the log.
+      logThumbnailFailure(services.logger, result.record.uid, result);
       return result.record.uid;
     } catch (error) {
       await moveStagedUpload(db, row.id, ['completing'], 'failed');
