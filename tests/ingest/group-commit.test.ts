@@ -156,6 +156,71 @@ describeBackends('group commit of new records', (backend) => {
     expect(record?.storageKey ?? null).toBeNull();
   });
 
+  test("a batch's object being retired meanwhile: that file is told so, the others commit and are referenced", async () => {
+    const items = await Promise.all(['x', 'y', 'z'].map((seed) => pending(`gone-${seed}-${newUid()}`)));
+    const retiring = (items[1] as NewRecordCommit).stored.storageKey;
+    await db().update(objects).set({ state: 'deleting' }).where(eq(objects.key, retiring));
+    const outcomes = await Promise.all(items.map((item) => commitNewRecordBatched(db(), item)));
+    expect(outcomes.map((o) => ('gone' in o ? 'gone' : o.record?.uid))).toEqual([
+      items[0]?.target.uid,
+      'gone',
+      items[2]?.target.uid,
+    ]);
+    const rows = await db()
+      .select({ key: objects.key, refs: objects.refs })
+      .from(objects)
+      .where(
+        inArray(
+          objects.key,
+          items.map((item) => item.stored.storageKey),
+        ),
+      );
+    expect(Object.fromEntries(rows.map((row) => [row.key, row.refs]))).toEqual({
+      [items[0]?.stored.storageKey as string]: 1,
+      [retiring]: 0,
+      [items[2]?.stored.storageKey as string]: 1,
+    });
+    expect(
+      await db()
+        .select()
+        .from(records)
+        .where(eq(records.uid, items[1]?.target.uid as string)),
+    ).toEqual([]);
+  });
+
+  test('the records a batch returns are the rows as the database holds them, every column decoded', async () => {
+    const items = await Promise.all(
+      ['m', 'n', 'o'].map((seed, i) =>
+        pending(`cols-${seed}-${newUid()}`, i === 1 ? 'naïve "name" 🎵.wav' : undefined),
+      ),
+    );
+    const details = { durationSeconds: 1.5e-7, width: 640, height: 480, codec: 'pcm', tags: { 'a"b': 'c\\d' } };
+    for (const item of items) Object.assign(item.file, { details });
+    Object.assign(items[2] as NewRecordCommit, {
+      target: { ...(items[2] as NewRecordCommit).target, userId: `u-${newUid()}`, generationId: 'gen-1' },
+      provenance: {
+        source: 'url',
+        sourceUrl: 'https://example.com/x.wav',
+        metadata: { deep: { list: [1, null, 'x'] } },
+      },
+    });
+    const outcomes = await Promise.all(items.map((item) => commitNewRecordBatched(db(), item)));
+    for (const [i, outcome] of outcomes.entries()) {
+      const returned = 'record' in outcome ? outcome.record : undefined;
+      const [held] = await db()
+        .select()
+        .from(records)
+        .where(eq(records.uid, items[i]?.target.uid as string));
+      expect(returned).toEqual(held);
+      expect(held?.durationSeconds).toBe(1.5e-7);
+      expect(held?.createdAt).toBeInstanceOf(Date);
+    }
+    expect((outcomes[1] as { record: { originalName: string } }).record.originalName).toBe('naïve "name" 🎵.wav');
+    expect((outcomes[2] as { record: { metadata: unknown } }).record.metadata).toMatchObject({
+      deep: { list: [1, null, 'x'] },
+    });
+  });
+
   /** Each file stored at the same moment as a new record of `userId`, as a batch of URL ingests would. */
   const storeAllAtOnce = (
     files: PreparedFile[],

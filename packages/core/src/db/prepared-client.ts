@@ -49,7 +49,9 @@ type Call = (...args: unknown[]) => unknown;
 function checkParams(params: unknown): void {
   if (!Array.isArray(params)) return;
   for (const param of params) {
-    if (typeof param === 'string' && !param.isWellFormed()) {
+    // An array parameter (a column's values in one batched statement, fixed-statements.ts) is checked value by value.
+    if (Array.isArray(param)) checkParams(param);
+    else if (typeof param === 'string' && !param.isWellFormed()) {
       throw new FileProcessingError(ILL_FORMED_TEXT_MESSAGE, 'INVALID_INPUT');
     }
   }

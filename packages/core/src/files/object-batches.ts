@@ -4,17 +4,26 @@
  * every file; a batch that cannot be sent whole (a statement fails, two files name one key or uid) is run file by
  * file with the single forms, so a bad file gets its own typed error and its neighbours are stored as usual.
  */
-import { and, eq, inArray, isNull, or, sql } from 'drizzle-orm';
+import { and, eq, getTableColumns, inArray, isNull, or, sql } from 'drizzle-orm';
 import type { UserQuotaSettings } from '../config/settings.ts';
 import type { Db } from '../db/database.ts';
+import {
+  columnList,
+  fixedInsert,
+  fixedValues,
+  rowDecoder,
+  type UnnestRows,
+  unnestRows,
+} from '../db/fixed-statements.ts';
 import { recordsLock, withOwnerGates } from '../db/owner-gates.ts';
+import { postgresJsOf } from '../db/postgres-js.ts';
 import { objects, records } from '../db/schema.ts';
 import type { MediaRecord } from '../records/record.ts';
 import { withDeadlockRetry } from '../retry/rerun.ts';
 import { createBatcher, perDatabase, type Settled, settleEach } from './batcher.ts';
 import { canonicalKey } from './object-keys.ts';
 import {
-  findReusableObjects,
+  type findReusableObjects,
   lockObjects,
   type NewObject,
   type ObjectRow,
@@ -37,31 +46,26 @@ interface Lookup {
 
 const lookups = perDatabase((db: Db) =>
   createBatcher<Lookup, Reusable>(async (items) => {
-    if (items.length === 1) {
-      const [item] = items as [Lookup];
-      return settleEach(items, () => findReusableObjects(db, item.ownerId, item.recordUid, item.sha256));
-    }
     const owned = items.filter((item) => item.ownerId !== null);
     const unowned = items.filter((item) => item.ownerId === null);
-    const rows = await db
-      .select({ ...objectColumns, refs: objects.refs })
-      .from(objects)
-      .where(
-        and(
-          or(
-            owned.length > 0
-              ? and(
-                  inArray(objects.ownerId, [...new Set(owned.map((item) => item.ownerId as string))]),
-                  inArray(objects.sha256, [...new Set(owned.map((item) => item.sha256))]),
-                )
-              : undefined,
-            unowned.length > 0
-              ? and(isNull(objects.ownerId), inArray(objects.sha256, [...new Set(unowned.map((item) => item.sha256))]))
-              : undefined,
+    const ownedShas = [...new Set(owned.map((item) => item.sha256))];
+    const unownedShas = [...new Set(unowned.map((item) => item.sha256))];
+    const owners = [...new Set(owned.map((item) => item.ownerId as string))];
+    const uids = items.map((item) => item.recordUid);
+    const rows =
+      (await fixedLookup(db, owners, ownedShas, unownedShas, uids)) ??
+      (await db
+        .select({ ...objectColumns, refs: objects.refs })
+        .from(objects)
+        .where(
+          and(
+            or(
+              owned.length > 0 ? and(inArray(objects.ownerId, owners), inArray(objects.sha256, ownedShas)) : undefined,
+              unowned.length > 0 ? and(isNull(objects.ownerId), inArray(objects.sha256, unownedShas)) : undefined,
+            ),
+            reusableCondition(uids),
           ),
-          reusableCondition(items.map((item) => item.recordUid)),
-        ),
-      );
+        ));
     // Each file's share of the rows, as its own lookup would have found them.
     return items.map((item): Settled<Reusable> => {
       const leftovers: ObjectRow[] = [];
@@ -75,6 +79,31 @@ const lookups = perDatabase((db: Db) =>
     });
   }),
 );
+
+const LOOKUP_TEXT =
+  'select "key", "sha256", "size", "content_type", "owner_id", "record_uid", "refs" from "objects" ' +
+  'where (("owner_id" = any($1::text[]) and "sha256" = any($2::text[])) or ("owner_id" is null and "sha256" = any($3::text[]))) ' +
+  'and "state" = \'live\' and ("refs" > 0 or ("record_uid" = any($4::uuid[]) and "stored" = true and "refs" = 0))';
+
+/** The batched lookup as one fixed statement on PostgreSQL (the condition of `reusableCondition`). */
+async function fixedLookup(
+  db: Db,
+  owners: string[],
+  ownedShas: string[],
+  unownedShas: string[],
+  uids: string[],
+): Promise<(ObjectRow & { refs: number })[] | undefined> {
+  const values = await fixedValues(db, LOOKUP_TEXT, [owners, ownedShas, unownedShas, uids]);
+  return values?.map(([key, sha256, size, contentType, ownerId, recordUid, refs]) => ({
+    key: key as string,
+    sha256: sha256 as string,
+    size: Number(size),
+    contentType: contentType as string,
+    ownerId: ownerId as string | null,
+    recordUid: recordUid as string | null,
+    refs: Number(refs),
+  }));
+}
 
 /** `findReusableObjects`, batched with the other files looking at the same time. */
 export function findReusableObjectsBatched(db: Db, ownerId: string | null, recordUid: string, sha256: string) {
@@ -95,12 +124,15 @@ export async function reserveObjectKeys(db: Db, items: readonly NewObject[]): Pr
   });
   const batched = [...first.values()];
   const taken = new Set<string>();
-  if (batched.length > 1) {
-    const rows = await db
-      .insert(objects)
-      .values(batched.map((index) => objectRow(items[index] as NewObject, canonical[index] as string)))
-      .onConflictDoNothing({ target: objects.key })
-      .returning({ key: objects.key });
+  if (batched.length > 0) {
+    const values = batched.map((index) => objectRow(items[index] as NewObject, canonical[index] as string));
+    const rows =
+      (await insertObjectRows(db, values)) ??
+      (await db
+        .insert(objects)
+        .values(values)
+        .onConflictDoNothing({ target: objects.key })
+        .returning({ key: objects.key }));
     for (const row of rows) taken.add(row.key);
   }
   return settleEach(items, async (item, index) => {
@@ -109,6 +141,9 @@ export async function reserveObjectKeys(db: Db, items: readonly NewObject[]): Pr
     return reserveObjectKey(db, item);
   });
 }
+
+const OBJECT_ROW_KEYS = ['key', 'sha256', 'size', 'contentType', 'ownerId', 'recordUid'];
+const insertObjectRows = fixedInsert<{ key: string }>(objects, OBJECT_ROW_KEYS, 'key', ['key']);
 
 const reservations = perDatabase((db: Db) => createBatcher<NewObject, string>((items) => reserveObjectKeys(db, items)));
 
@@ -137,7 +172,7 @@ const commits = perDatabase((db: Db) =>
   createBatcher<NewRecordCommit, CommitOutcome>(async (items) => {
     const keys = items.map((item) => item.stored.storageKey);
     const uids = items.map((item) => item.target.uid);
-    if (items.length === 1 || new Set(keys).size < keys.length || new Set(uids).size < uids.length) {
+    if (new Set(keys).size < keys.length || new Set(uids).size < uids.length) {
       return settleEach(items, (item) => item.alone());
     }
     try {
@@ -145,9 +180,11 @@ const commits = perDatabase((db: Db) =>
       const gates = items.some((item) => (item.quota?.maxRecords ?? 0) > 0)
         ? items.flatMap((item) => (item.target.userId === null ? [] : [recordsLock(item.target.userId)]))
         : [];
-      const outcomes = await withOwnerGates(db, gates, () =>
-        withDeadlockRetry(() => db.transaction((tx) => commitTogether(tx as Db, items))),
-      );
+      const outcomes =
+        (gates.length === 0 ? await withDeadlockRetry(() => commitInOneStatement(db, items)) : undefined) ??
+        (await withOwnerGates(db, gates, () =>
+          withDeadlockRetry(() => db.transaction((tx) => commitTogether(tx as Db, items))),
+        ));
       return outcomes.map((value) => ({ ok: true, value }));
     } catch {
       // The batch rolled back whole; each file commits on its own, and a bad one fails with its own error.
@@ -175,22 +212,10 @@ async function commitTogether(db: Db, items: readonly NewRecordCommit[]): Promis
     await checkRecordQuota(db, quota, adding);
   }
   // Rows locked in key order first, so two processes' batches queue up instead of deadlocking.
-  await lockObjects(db, keys);
-  const referenced = await db
-    .update(objects)
-    .set({ refs: sql`${objects.refs} + 1`, stored: true, updatedAt: new Date() })
-    .where(and(inArray(objects.key, keys), eq(objects.state, 'live')))
-    .returning({ key: objects.key });
-  const live = new Set(referenced.map((row) => row.key));
+  const referenced = await referenceLive(db, keys);
+  const live = new Set(referenced);
   const insert = items.filter((item) => live.has(item.stored.storageKey));
-  const inserted =
-    insert.length === 0
-      ? []
-      : await db
-          .insert(records)
-          .values(insert.map((item) => newRecordRow(item.target, item.file, item.stored, item.provenance)))
-          .onConflictDoNothing({ target: records.uid })
-          .returning();
+  const inserted = insert.length === 0 ? [] : await insertNewRecords(db, insert);
   const byUid = new Map(inserted.map((record) => [record.uid, record as MediaRecord]));
   // A uid that existed already changes nothing, as a single commit rolled back would leave it: the reference is
   // taken back, and an object written for it now is again an unconfirmed reservation (the sweep's to retire).
@@ -205,5 +230,80 @@ async function commitTogether(db: Db, items: readonly NewRecordCommit[]): Promis
   }
   return items.map((item) =>
     live.has(item.stored.storageKey) ? { record: byUid.get(item.target.uid) } : { gone: true as const },
+  );
+}
+
+const LOCK_TEXT = 'select 1 from "objects" where "key" = any($1::text[]) order by "key" for update';
+const REFERENCE_TEXT =
+  'update "objects" set "refs" = "refs" + 1, "stored" = true, "updated_at" = $2::timestamptz ' +
+  'where "key" = any($1::text[]) and "state" = \'live\' returning "key"';
+
+/** Locks the objects in key order, then adds a reference to each live one; returns the keys referenced. */
+async function referenceLive(db: Db, keys: string[]): Promise<string[]> {
+  const locked = await fixedValues(db, LOCK_TEXT, [keys]);
+  if (locked) {
+    const rows = (await fixedValues(db, REFERENCE_TEXT, [keys, new Date().toISOString()])) as unknown[][];
+    return rows.map(([key]) => key as string);
+  }
+  await lockObjects(db, keys);
+  const rows = await db
+    .update(objects)
+    .set({ refs: sql`${objects.refs} + 1`, stored: true, updatedAt: new Date() })
+    .where(and(inArray(objects.key, keys), eq(objects.state, 'live')))
+    .returning({ key: objects.key });
+  return rows.map((row) => row.key);
+}
+
+const RECORD_KEYS = Object.keys(getTableColumns(records));
+const RECORD_COLUMNS = columnList(records, RECORD_KEYS);
+const decodeRecord = rowDecoder(records, RECORD_KEYS);
+const oneStatementCommits = new Map<string, { text: string; rows: UnnestRows }>();
+
+/**
+ * `commitTogether` as one statement on PostgreSQL (its own transaction: no begin and commit to send): the objects
+ * locked in key order, the records of the live ones inserted (a uid that exists already is skipped), and a reference
+ * added to the object of each record inserted, so a skipped uid takes none, as the transaction's give-back leaves it.
+ * `undefined` on PGlite, or when a record cap applies (its check needs the owner's lock first: `commitTogether`).
+ */
+async function commitInOneStatement(db: Db, items: readonly NewRecordCommit[]): Promise<CommitOutcome[] | undefined> {
+  if (!postgresJsOf(db)) return undefined;
+  const rows = items.map((item) => newRecordRow(item.target, item.file, item.stored, item.provenance));
+  const keys = Object.keys(rows[0] as object);
+  let statement = oneStatementCommits.get(keys.join());
+  if (!statement) {
+    const unnest = unnestRows(records, keys, 3);
+    const text =
+      'with locked as materialized (select "key", "state" from "objects" where "key" = any($1::text[]) ' +
+      'order by "key" for update), ' +
+      `inserted as (insert into "records" (${unnest.columns}) select ${keys.map((key) => `n.${unnest.alias(key)}`).join(', ')} ` +
+      `from (${unnest.select}) as n join locked on locked."key" = n.${unnest.alias('storageKey')} ` +
+      `and locked."state" = 'live' on conflict ("uid") do nothing returning ${RECORD_COLUMNS}), ` +
+      'referenced as (update "objects" set "refs" = "objects"."refs" + 1, "stored" = true, "updated_at" = $2::timestamptz ' +
+      'from inserted where "objects"."key" = inserted."storage_key") ' +
+      `select locked."key", locked."state" = 'live', ${RECORD_KEYS.map((key) => `inserted.${columnList(records, [key])}`).join(', ')} ` +
+      'from locked left join inserted on inserted."storage_key" = locked."key"';
+    statement = { text, rows: unnest };
+    oneStatementCommits.set(keys.join(), statement);
+  }
+  const storageKeys = items.map((item) => item.stored.storageKey);
+  const params = [storageKeys, new Date().toISOString(), ...statement.rows.encode(rows)];
+  const returned = (await fixedValues(db, statement.text, params)) as unknown[][];
+  const live = new Map<string, MediaRecord | undefined>();
+  for (const [key, isLive, ...record] of returned) {
+    if (isLive !== true) continue;
+    live.set(key as string, record[0] === null ? undefined : (decodeRecord(record) as MediaRecord));
+  }
+  return items.map((item) =>
+    live.has(item.stored.storageKey) ? { record: live.get(item.stored.storageKey) } : { gone: true as const },
+  );
+}
+
+/** Inserts the new records (a uid that exists already is skipped); returns those inserted. */
+async function insertNewRecords(db: Db, items: readonly NewRecordCommit[]): Promise<MediaRecord[]> {
+  const rows = items.map((item) => newRecordRow(item.target, item.file, item.stored, item.provenance));
+  const fixed = fixedInsert<MediaRecord>(records, Object.keys(rows[0] as object), 'uid', RECORD_KEYS);
+  return (
+    (await fixed(db, rows)) ??
+    ((await db.insert(records).values(rows).onConflictDoNothing({ target: records.uid }).returning()) as MediaRecord[])
   );
 }

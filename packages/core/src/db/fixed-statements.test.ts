@@ -1,0 +1,96 @@
+/**
+ * The batched statements with one fixed text (fixed-statements.ts): rows sent as one text array per column come back
+ * as drizzle would return them, a conflict skips only its row, a text that is not valid Unicode inside an array is
+ * refused like one outside it, and PGlite is left to drizzle.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { eq, inArray } from 'drizzle-orm';
+import { createTestPostgres, skipPostgres, type TestPostgres } from '../testing/index.ts';
+import { type Database, openDatabase } from './database.ts';
+import { fixedInsert, unnestRows } from './fixed-statements.ts';
+import { objects } from './schema.ts';
+
+const KEYS = ['key', 'sha256', 'size', 'contentType', 'ownerId', 'recordUid'];
+const insertObjects = fixedInsert<{ key: string; size: number; ownerId: string | null }>(objects, KEYS, 'key', [
+  'key',
+  'size',
+  'ownerId',
+]);
+
+const row = (key: string, extra: Partial<Record<string, unknown>> = {}) => ({
+  key,
+  sha256: 'a'.repeat(64),
+  size: 9_007_199_254_740_991,
+  contentType: 'audio/wav',
+  ownerId: null,
+  recordUid: crypto.randomUUID(),
+  ...extra,
+});
+
+describe.skipIf(skipPostgres)('fixed statements on PostgreSQL', () => {
+  let postgres: TestPostgres;
+  let database: Database;
+  beforeAll(async () => {
+    postgres = await createTestPostgres();
+    database = await openDatabase({ url: postgres.url, maxConnections: 2 });
+    await database.migrate();
+  });
+  afterAll(async () => {
+    await database.close();
+    await postgres.drop();
+  });
+
+  test('rows go in whole, a conflicting key skips only its row, and the rest come back decoded', async () => {
+    const prefix = `fixed-${crypto.randomUUID()}`;
+    const first = await insertObjects(database.db, [row(`${prefix}/a`, { ownerId: 'o"ne' })]);
+    expect(first).toEqual([{ key: `${prefix}/a`, size: 9_007_199_254_740_991, ownerId: 'o"ne' }]);
+    const second = await insertObjects(database.db, [row(`${prefix}/a`), row(`${prefix}/b`, { ownerId: 'x,{y}' })]);
+    expect(second).toEqual([{ key: `${prefix}/b`, size: 9_007_199_254_740_991, ownerId: 'x,{y}' }]);
+    const held = await database.db
+      .select({ key: objects.key, ownerId: objects.ownerId })
+      .from(objects)
+      .where(inArray(objects.key, [`${prefix}/a`, `${prefix}/b`]));
+    expect(held.sort((a, b) => a.key.localeCompare(b.key))).toEqual([
+      { key: `${prefix}/a`, ownerId: 'o"ne' },
+      { key: `${prefix}/b`, ownerId: 'x,{y}' },
+    ]);
+  });
+
+  test('a text that is not valid Unicode inside an array parameter is refused (INVALID_INPUT); nothing is written', async () => {
+    const key = `fixed-${crypto.randomUUID()}`;
+    const refused = await insertObjects(database.db, [
+      row(`${key}/ok`),
+      row(`${key}/bad`, { ownerId: 'x\ud800' }),
+    ]).then(
+      () => undefined,
+      (error: unknown) => error as { code?: string },
+    );
+    expect(refused?.code).toBe('INVALID_INPUT');
+    expect(
+      await database.db
+        .select()
+        .from(objects)
+        .where(eq(objects.key, `${key}/ok`)),
+    ).toEqual([]);
+  });
+});
+
+describe('fixed statements elsewhere', () => {
+  test('on PGlite they step aside (undefined), so the caller runs drizzle', async () => {
+    const pglite = await openDatabase({});
+    try {
+      await pglite.migrate();
+      expect(await insertObjects(pglite.db, [row('pglite/a')])).toBeUndefined();
+    } finally {
+      await pglite.close();
+    }
+  });
+
+  test('a row that does not set exactly the statement columns is refused before anything is sent', () => {
+    const rows = unnestRows(objects, KEYS, 1);
+    const { recordUid: _dropped, ...missing } = row('k/missing');
+    expect(() => rows.encode([row('k/ok'), missing])).toThrow(/does not set recordUid|other columns/);
+    expect(() => rows.encode([{ ...row('k/extra'), refs: 2 }])).toThrow(/other columns/);
+    expect(rows.encode([row('k/null')])[4]).toEqual([null]);
+  });
+});
