@@ -44,28 +44,34 @@ interface Lookup {
   sha256: string;
 }
 
+/** The batched lookup through drizzle (PGlite). */
+function drizzleLookup(db: Db, items: readonly Lookup[]) {
+  const owned = items.filter((item) => item.ownerId !== null);
+  const unowned = items.filter((item) => item.ownerId === null);
+  return db
+    .select({ ...objectColumns, refs: objects.refs })
+    .from(objects)
+    .where(
+      and(
+        or(
+          owned.length > 0
+            ? and(
+                inArray(objects.ownerId, [...new Set(owned.map((item) => item.ownerId as string))]),
+                inArray(objects.sha256, [...new Set(owned.map((item) => item.sha256))]),
+              )
+            : undefined,
+          unowned.length > 0
+            ? and(isNull(objects.ownerId), inArray(objects.sha256, [...new Set(unowned.map((item) => item.sha256))]))
+            : undefined,
+        ),
+        reusableCondition(items.map((item) => item.recordUid)),
+      ),
+    );
+}
+
 const lookups = perDatabase((db: Db) =>
   createBatcher<Lookup, Reusable>(async (items) => {
-    const owned = items.filter((item) => item.ownerId !== null);
-    const unowned = items.filter((item) => item.ownerId === null);
-    const ownedShas = [...new Set(owned.map((item) => item.sha256))];
-    const unownedShas = [...new Set(unowned.map((item) => item.sha256))];
-    const owners = [...new Set(owned.map((item) => item.ownerId as string))];
-    const uids = items.map((item) => item.recordUid);
-    const rows =
-      (await fixedLookup(db, owners, ownedShas, unownedShas, uids)) ??
-      (await db
-        .select({ ...objectColumns, refs: objects.refs })
-        .from(objects)
-        .where(
-          and(
-            or(
-              owned.length > 0 ? and(inArray(objects.ownerId, owners), inArray(objects.sha256, ownedShas)) : undefined,
-              unowned.length > 0 ? and(isNull(objects.ownerId), inArray(objects.sha256, unownedShas)) : undefined,
-            ),
-            reusableCondition(uids),
-          ),
-        ));
+    const rows = (await fixedLookup(db, items)) ?? (await drizzleLookup(db, items));
     // Each file's share of the rows, as its own lookup would have found them.
     return items.map((item): Settled<Reusable> => {
       const leftovers: ObjectRow[] = [];
@@ -80,20 +86,32 @@ const lookups = perDatabase((db: Db) =>
   }),
 );
 
-const LOOKUP_TEXT =
-  'select "key", "sha256", "size", "content_type", "owner_id", "record_uid", "refs" from "objects" ' +
-  'where (("owner_id" = any($1::text[]) and "sha256" = any($2::text[])) or ("owner_id" is null and "sha256" = any($3::text[]))) ' +
-  'and "state" = \'live\' and ("refs" > 0 or ("record_uid" = any($4::uuid[]) and "stored" = true and "refs" = 0))';
+/** One branch of the lookup: each wanted (owner, content) probed on its own in the dedupe index. */
+const lookupBranch = (wanted: string, owner: string) =>
+  'select o."key", o."sha256", o."size", o."content_type", o."owner_id", o."record_uid", o."refs" ' +
+  `from ${wanted} cross join lateral (select * from "objects" o where ${owner} and o."sha256" = w.sha256 ` +
+  'and o."state" = \'live\' and (o."refs" > 0 or (o."record_uid" = any($4::uuid[]) and o."stored" = true and o."refs" = 0)) ' +
+  'offset 0) o';
 
-/** The batched lookup as one fixed statement on PostgreSQL (the condition of `reusableCondition`). */
-async function fixedLookup(
-  db: Db,
-  owners: string[],
-  ownedShas: string[],
-  unownedShas: string[],
-  uids: string[],
-): Promise<(ObjectRow & { refs: number })[] | undefined> {
-  const values = await fixedValues(db, LOOKUP_TEXT, [owners, ownedShas, unownedShas, uids]);
+/**
+ * The batched lookup (the condition of `reusableCondition`) as one fixed statement. `offset 0` keeps each probe a
+ * lookup in the (owner, sha256) index whatever the statistics say: planned once for any batch, the plain `= any(…)`
+ * form was planned as a scan of every live object (then filtered) while the table was newer than its statistics.
+ */
+export const LOOKUP_TEXT = `${lookupBranch('unnest($1::text[], $2::text[]) as w(owner_id, sha256)', 'o."owner_id" = w.owner_id')} union all ${lookupBranch('unnest($3::text[]) as w(sha256)', 'o."owner_id" is null')}`;
+
+/** The batched lookup on PostgreSQL: the distinct (owner, sha256) pairs, and the unowned files' sha256s. */
+async function fixedLookup(db: Db, items: readonly Lookup[]): Promise<(ObjectRow & { refs: number })[] | undefined> {
+  const pairs = new Map<string, [string, string]>();
+  const unowned = new Set<string>();
+  for (const { ownerId, sha256 } of items) {
+    if (ownerId === null) unowned.add(sha256);
+    else pairs.set(JSON.stringify([ownerId, sha256]), [ownerId, sha256]);
+  }
+  const wanted = [...pairs.values()];
+  const uids = items.map((item) => item.recordUid);
+  const params = [wanted.map(([owner]) => owner), wanted.map(([, sha256]) => sha256), [...unowned], uids];
+  const values = await fixedValues(db, LOOKUP_TEXT, params);
   return values?.map(([key, sha256, size, contentType, ownerId, recordUid, refs]) => ({
     key: key as string,
     sha256: sha256 as string,
