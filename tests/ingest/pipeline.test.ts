@@ -41,6 +41,17 @@ function largeWav(): Uint8Array<ArrayBuffer> {
 }
 const LARGE_WAV = largeWav();
 
+/** A distinct 4 KiB WAV per `seed`: the large one's header, sized down, with the seed as its samples. */
+function smallWav(seed: string): Uint8Array<ArrayBuffer> {
+  const wav = LARGE_WAV.slice(0, 44 + 4096);
+  const view = new DataView(wav.buffer);
+  view.setUint32(4, 36 + 4096, true);
+  view.setUint32(40, 4096, true);
+  wav.set(new TextEncoder().encode(seed.padEnd(64, '.')), 44);
+  return wav;
+}
+const slow = { active: 0, most: 0 };
+
 // A real HTTP origin on loopback serving the media fixture corpus. The pipeline is pointed at it with
 // allowHosts: ['127.0.0.1'], so every other non-public address (the metadata one below) stays refused.
 const origin = Bun.serve({
@@ -50,6 +61,14 @@ const origin = Bun.serve({
     const path = new URL(request.url).pathname;
     if (path === '/missing.mp3') return new Response('gone', { status: 404 });
     if (path === '/large.wav') return new Response(LARGE_WAV);
+    if (path.startsWith('/slow/')) {
+      // Counts the requests it is answering at once; each takes a while and is a distinct small WAV.
+      slow.active += 1;
+      slow.most = Math.max(slow.most, slow.active);
+      await Bun.sleep(15);
+      slow.active -= 1;
+      return new Response(smallWav(path));
+    }
     if (path === '/redirect-to-metadata') return Response.redirect('http://169.254.169.254/latest/meta-data/', 302);
     const name = path.replace(/^\/(copy\/)?/, '');
     const file = Bun.file(join(FIXTURES, name));
@@ -233,6 +252,19 @@ describeBackends('processFileBatch', (backend) => {
       ['gen-user', 'audio'],
       ['gen-user', 'image'],
     ]);
+  });
+
+  test('the origin never sees more downloads at once than maxConcurrent, while files already through are stored', async () => {
+    slow.most = 0;
+    const urls = Array.from({ length: 24 }, (_, i) => at(`slow/${backend.kind}-${i}-${crypto.randomUUID()}.wav`));
+    const result = await processFileBatch({ ...context(), urls, maxConcurrent: 2 });
+    expect(result).toMatchObject({ success: true, failedFiles: [] });
+    expect(result.processedFiles).toHaveLength(24);
+    expect(slow.most).toBe(2);
+    for (const file of result.processedFiles) {
+      const stored = await store.get(file.storageKey);
+      expect(sha256Hex(await readAll(stored?.body ?? new ReadableStream()))).toBe(file.sha256);
+    }
   });
 
   test('MAX_BATCH_SIZE is enforced with a clear error', async () => {

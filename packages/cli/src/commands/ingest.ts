@@ -19,7 +19,11 @@ export default defineCommand({
     'from-file': { type: 'string', description: 'Read URLs from a file, one per line (- for stdin)' },
     user: { type: 'string', description: 'Owner user id (duplicates are detected per owner)' },
     generation: { type: 'string', description: 'Generation id' },
-    concurrency: { type: 'string', description: 'URLs processed at once (default 3)', default: '3' },
+    concurrency: {
+      type: 'string',
+      description: 'URLs downloaded at once (default 3); files already downloaded are stored meanwhile',
+      default: '3',
+    },
     'max-size': { type: 'string', description: 'Largest file in MB, at most MAX_FILE_SIZE_MB (the default)' },
     quality: { type: 'string', description: 'Image recompression quality 1-100 (default 85)', default: '85' },
     compress: {

@@ -21,6 +21,7 @@ import type { MediaInfo } from '../media/validate/media-info.ts';
 import type { MediaRecord } from '../records/record.ts';
 import { asTypedError } from '../typed-error.ts';
 import { newUid } from '../uid.ts';
+import { createBatchPacing } from './batch-pacing.ts';
 import { type DownloadOptions, downloadFile } from './download.ts';
 import { type NetworkPolicy, publicSourceUrl, safeUrl } from './guard.ts';
 import { checkRequestHeaders } from './request-headers.ts';
@@ -53,6 +54,11 @@ export interface IngestContext {
   recordUid?: string;
   /** Make a thumbnail of each stored image or video (THUMBNAILS; `serve` turns it on). */
   thumbnails?: boolean;
+  /**
+   * Called once the file is received and checked, before it is stored, with the bytes it holds in memory (0 when
+   * spooled to disk); storing waits for it. A batch gives the URL's download place to the next URL here.
+   */
+  onDownloaded?: (bytesInMemory: number) => Promise<void>;
 }
 
 /** The seed's FileMetadata: what one processed URL became. */
@@ -133,6 +139,7 @@ export async function processUrl(url: string, ctx: IngestContext): Promise<FileM
   const uid = ctx.recordUid ?? newUid();
   const userId = ctx.userId ?? null;
   return withPreparedFile(download.stream, prepare, async (file) => {
+    await ctx.onDownloaded?.(file.spool ? 0 : file.size);
     const made = ctx.thumbnails ? await prepareThumbnail(file, ctx.userId) : undefined;
     const stored = await storeFile(
       file,
@@ -153,7 +160,7 @@ export async function processUrl(url: string, ctx: IngestContext): Promise<FileM
 
 export interface BatchOptions extends Omit<IngestContext, 'signal'> {
   urls: readonly string[];
-  /** URLs processed at once. Default 3. */
+  /** URLs downloaded and checked at once (default 3); files through are stored meanwhile (batch-pacing.ts). */
   maxConcurrent?: number;
   /** After each URL; `ok` says whether it was stored. */
   onProgress?: (completed: number, total: number, currentUrl: string, ok: boolean) => void;
@@ -175,16 +182,23 @@ export async function processFileBatch(options: BatchOptions): Promise<Processin
   const failed: { index: number; url: string; error: string; code: ErrorCode }[] = [];
   let next = 0;
   let completed = 0;
-  // Items are processed in order of index; duplicates within one batch are caught because each URL's record is
-  // written before the next one with the same content looks for it (per-owner dedupe is by committed records).
+  // `maxConcurrent` URLs are downloaded at once; files already through are stored beside them (batch-pacing.ts).
+  const pacing = createBatchPacing(maxConcurrent);
+  // Items start in order of index; duplicates within one batch are caught because files with the same content take
+  // turns (storeFile's per-content lock) and each finds the record the one before it wrote.
   const worker = async () => {
     while (next < urls.length) {
+      const pass = await pacing.start();
+      if (next >= urls.length) {
+        pass.done();
+        break;
+      }
       const index = next++;
       const url = urls[index] as string;
       let ok = false;
       try {
         if (ctx.signal?.aborted) throw new FileProcessingError('cancelled before it started', 'CANCELLED');
-        const file = await processUrl(url, ctx);
+        const file = await processUrl(url, { ...ctx, onDownloaded: pass.downloaded });
         processed[index] = file;
         ok = true;
         const { recordUid, storageKey, size, duplicateOf } = file;
@@ -194,11 +208,12 @@ export async function processFileBatch(options: BatchOptions): Promise<Processin
         failed.push({ index, url: safeUrl(url), error: (error as Error).message, code });
         ctx.logger?.warn({ url: safeUrl(url), code, error: errorText(error) }, 'file failed');
       }
+      pass.done();
       completed += 1;
       onProgress?.(completed, urls.length, url, ok);
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(maxConcurrent, urls.length)) }, worker));
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(pacing.lanes, urls.length)) }, worker));
   const processedFiles = processed.filter((file): file is FileMetadata => file !== undefined);
   return {
     success: failed.length === 0,
