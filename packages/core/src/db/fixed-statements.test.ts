@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { eq, inArray } from 'drizzle-orm';
 import { createTestPostgres, skipPostgres, type TestPostgres } from '../testing/index.ts';
 import { type Database, openDatabase } from './database.ts';
-import { fixedInsert, unnestRows } from './fixed-statements.ts';
+import { fixedInsert, jsonRows } from './fixed-statements.ts';
 import { objects } from './schema.ts';
 
 const KEYS = ['key', 'sha256', 'size', 'contentType', 'ownerId', 'recordUid'];
@@ -56,7 +56,7 @@ describe.skipIf(skipPostgres)('fixed statements on PostgreSQL', () => {
     ]);
   });
 
-  test('a text that is not valid Unicode inside an array parameter is refused (INVALID_INPUT); nothing is written', async () => {
+  test('a text that is not valid Unicode in a row is refused (INVALID_INPUT); nothing is written', async () => {
     const key = `fixed-${crypto.randomUUID()}`;
     const refused = await insertObjects(database.db, [
       row(`${key}/ok`),
@@ -87,10 +87,11 @@ describe('fixed statements elsewhere', () => {
   });
 
   test('a row that does not set exactly the statement columns is refused before anything is sent', () => {
-    const rows = unnestRows(objects, KEYS, 1);
+    const rows = jsonRows(objects, KEYS, 1);
     const { recordUid: _dropped, ...missing } = row('k/missing');
     expect(() => rows.encode([row('k/ok'), missing])).toThrow(/does not set recordUid|other columns/);
     expect(() => rows.encode([{ ...row('k/extra'), refs: 2 }])).toThrow(/other columns/);
-    expect(rows.encode([row('k/null')])[4]).toEqual([null]);
+    expect(() => rows.encode([row('k/nan', { size: Number.NaN })])).toThrow(/size is NaN/);
+    expect(JSON.parse(rows.encode([row('k/null')]))[0].ownerId).toBeNull();
   });
 });

@@ -1,12 +1,15 @@
 /**
- * The file pipeline's batched statements on PostgreSQL with one text whatever the batch size: each column's values go
- * as one array parameter (`unnest`, `= any(...)`), and rows come back decoded by the drizzle table's own columns.
+ * The file pipeline's batched statements on PostgreSQL with one text whatever the batch size: rows go as one JSON
+ * parameter (`json_to_recordset`), lists as arrays (`= any(...)`), and rows come back decoded by the drizzle table's
+ * own columns.
  * Drizzle builds a multi-row statement anew for every call, walking each value of each row (a quarter of the event
  * loop's samples when ingesting 2,000 small files), and each batch size was a text of its own to prepare and plan on
  * every connection. Here a text is built once per column list, prepared once per connection, and its values are
  * encoded by a loop. PGlite has no postgres.js client: the callers keep drizzle's statements there (decision 0058).
  */
 import { type Column, getTableColumns, getTableName, type Table } from 'drizzle-orm';
+import { FileProcessingError } from '../errors.ts';
+import { ILL_FORMED_TEXT_MESSAGE } from './errors.ts';
 import { postgresJsOf } from './postgres-js.ts';
 
 type Executor = Parameters<typeof postgresJsOf>[0];
@@ -51,8 +54,8 @@ export function columnList(table: Table, keys: readonly string[]): string {
 export type FixedInsert<R> = (db: Executor, rows: readonly Record<string, unknown>[]) => Promise<R[] | undefined>;
 
 /**
- * `insert into table (keys) select … from unnest(…) on conflict (conflict) do nothing returning returning`, the rows
- * as `unnestRows` sends them.
+ * `insert into table (keys) select … from json_to_recordset(…) on conflict (conflict) do nothing returning returning`,
+ * the rows as `jsonRows` sends them.
  */
 export function fixedInsert<R>(
   table: Table,
@@ -78,7 +81,7 @@ function buildInsert<R>(
   conflict: string,
   returning: readonly string[],
 ): FixedInsert<R> {
-  const rows = unnestRows(table, keys, 1);
+  const rows = jsonRows(table, keys, 1);
   const conflictColumn = columnsOf(table).get(conflict) as Column;
   const text =
     `insert into "${getTableName(table)}" (${rows.columns}) ${rows.select} ` +
@@ -86,67 +89,70 @@ function buildInsert<R>(
   const decode = rowDecoder(table, returning);
   return async (db, values) => {
     if (!postgresJsOf(db)) return undefined;
-    const returned = (await fixedValues(db, text, rows.encode(values))) as unknown[][];
+    const returned = (await fixedValues(db, text, [rows.encode(values)])) as unknown[][];
     return returned.map((row) => decode(row) as R);
   };
 }
 
-export interface UnnestRows {
+export interface JsonRows {
   /** The quoted column names, in `keys` order. */
   columns: string;
-  /** `select c0::type as c0, … from unnest($first::text[], …) as t(c0, …)`: the rows, typed as their columns. */
+  /** `select t."key", … from json_to_recordset($param::json) as t("key" type, …)`: the rows, typed as their columns. */
   select: string;
-  /** The name of a key's column in `select` (`c` and its place in `keys`). */
+  /** A key's value in `select` (`t."key"`). */
   alias(key: string): string;
-  /** The parameters for `select`: one array of text values per column. */
-  encode(rows: readonly Record<string, unknown>[]): (string | null)[][];
+  /** The parameter for `select`: the rows as one JSON array. */
+  encode(rows: readonly Record<string, unknown>[]): string;
 }
 
+/** Column kinds whose JSON is what drizzle would send them as (so a row can go as JSON unchanged). */
+const JSON_SAFE = new Set([
+  'PgText',
+  'PgUUID',
+  'PgEnumColumn',
+  'PgInteger',
+  'PgBigInt53',
+  'PgDoublePrecision',
+  'PgBoolean',
+  'PgJsonb',
+  'PgTimestamp',
+]);
+
 /**
- * Rows of `table` setting exactly `keys`, as one text array per column (`null` stays null), each value encoded by its
- * column as drizzle would and cast back to the column's type in the statement, so one text serves every batch. A row
- * must set exactly `keys` (a missing value would be null where drizzle's insert writes the column's default), else
- * `encode` throws.
+ * Rows of `table` setting exactly `keys`, sent as one JSON array and typed by the columns in the statement
+ * (`json_to_recordset`), so one text serves every batch: one `JSON.stringify` where drizzle walked every value. A row
+ * must set exactly `keys` (a missing value would be null where drizzle's insert writes the column's default), a
+ * number must be finite (JSON has no NaN), and a text valid Unicode (INVALID_INPUT), else `encode` throws.
  */
-export function unnestRows(table: Table, keys: readonly string[], first: number): UnnestRows {
+export function jsonRows(table: Table, keys: readonly string[], param: number): JsonRows {
   const columns = columnsOf(table);
-  const used = keys.map((key) => {
+  const definitions = keys.map((key) => {
     const column = columns.get(key);
     if (!column) throw new Error(`no column ${key}`);
-    return column;
+    if (!JSON_SAFE.has(column.columnType)) throw new Error(`jsonRows: ${key} is a ${column.columnType}`);
+    return `"${key}" ${column.getSQLType()}`;
   });
-  const names = used.map((_, i) => `c${i}`);
   return {
     columns: columnList(table, keys),
-    select:
-      `select ${used.map((column, i) => `c${i}::${column.getSQLType()} as c${i}`).join(', ')} ` +
-      `from unnest(${used.map((_, i) => `$${first + i}::text[]`).join(', ')}) as t(${names.join(', ')})`,
+    select: `select ${keys.map((key) => `t."${key}"`).join(', ')} from json_to_recordset($${param}::json) as t(${definitions.join(', ')})`,
     alias: (key) => {
-      const index = keys.indexOf(key);
-      if (index < 0) throw new Error(`no key ${key}`);
-      return `c${index}`;
+      if (!columns.has(key)) throw new Error(`no column ${key}`);
+      return `t."${key}"`;
     },
     encode: (rows) => {
       for (const row of rows) {
-        if (Object.keys(row).length !== keys.length) throw new Error('unnestRows: a row sets other columns');
-      }
-      return used.map((column, i) => {
-        const key = keys[i] as string;
-        return rows.map((row) => {
+        if (Object.keys(row).length !== keys.length) throw new Error('jsonRows: a row sets other columns');
+        for (const key of keys) {
           const value = row[key];
-          if (value === undefined) throw new Error(`unnestRows: a row does not set ${key}`);
-          return value === null ? null : asText(column.mapToDriverValue(value));
-        });
-      });
+          if (value === undefined) throw new Error(`jsonRows: a row does not set ${key}`);
+          if (typeof value === 'number' && !Number.isFinite(value)) throw new Error(`jsonRows: ${key} is ${value}`);
+          // As for every other parameter (prepared-client.ts): JSON would carry it escaped, for the server to refuse.
+          if (typeof value === 'string' && !value.isWellFormed()) {
+            throw new FileProcessingError(ILL_FORMED_TEXT_MESSAGE, 'INVALID_INPUT');
+          }
+        }
+      }
+      return JSON.stringify(rows);
     },
   };
-}
-
-/** A driver value as PostgreSQL's text input for it. */
-function asText(value: unknown): string | null {
-  if (value === null || value === undefined) return null;
-  if (typeof value === 'string') return value;
-  if (value instanceof Date) return value.toISOString();
-  if (typeof value === 'object') return JSON.stringify(value);
-  return String(value);
 }

@@ -7,14 +7,7 @@
 import { and, eq, getTableColumns, inArray, isNull, or, sql } from 'drizzle-orm';
 import type { UserQuotaSettings } from '../config/settings.ts';
 import type { Db } from '../db/database.ts';
-import {
-  columnList,
-  fixedInsert,
-  fixedValues,
-  rowDecoder,
-  type UnnestRows,
-  unnestRows,
-} from '../db/fixed-statements.ts';
+import { columnList, fixedInsert, fixedValues, type JsonRows, jsonRows, rowDecoder } from '../db/fixed-statements.ts';
 import { recordsLock, withOwnerGates } from '../db/owner-gates.ts';
 import { postgresJsOf } from '../db/postgres-js.ts';
 import { objects, records } from '../db/schema.ts';
@@ -275,7 +268,7 @@ async function referenceLive(db: Db, keys: string[]): Promise<string[]> {
 const RECORD_KEYS = Object.keys(getTableColumns(records));
 const RECORD_COLUMNS = columnList(records, RECORD_KEYS);
 const decodeRecord = rowDecoder(records, RECORD_KEYS);
-const oneStatementCommits = new Map<string, { text: string; rows: UnnestRows }>();
+const oneStatementCommits = new Map<string, { text: string; rows: JsonRows }>();
 
 /**
  * `commitTogether` as one statement on PostgreSQL (its own transaction: no begin and commit to send): the objects
@@ -289,22 +282,22 @@ async function commitInOneStatement(db: Db, items: readonly NewRecordCommit[]): 
   const keys = Object.keys(rows[0] as object);
   let statement = oneStatementCommits.get(keys.join());
   if (!statement) {
-    const unnest = unnestRows(records, keys, 3);
+    const inserting = jsonRows(records, keys, 3);
     const text =
       'with locked as materialized (select "key", "state" from "objects" where "key" = any($1::text[]) ' +
       'order by "key" for update), ' +
-      `inserted as (insert into "records" (${unnest.columns}) select ${keys.map((key) => `n.${unnest.alias(key)}`).join(', ')} ` +
-      `from (${unnest.select}) as n join locked on locked."key" = n.${unnest.alias('storageKey')} ` +
+      `inserted as (insert into "records" (${inserting.columns}) ${inserting.select} ` +
+      `join locked on locked."key" = ${inserting.alias('storageKey')} ` +
       `and locked."state" = 'live' on conflict ("uid") do nothing returning ${RECORD_COLUMNS}), ` +
       'referenced as (update "objects" set "refs" = "objects"."refs" + 1, "stored" = true, "updated_at" = $2::timestamptz ' +
       'from inserted where "objects"."key" = inserted."storage_key") ' +
       `select locked."key", locked."state" = 'live', ${RECORD_KEYS.map((key) => `inserted.${columnList(records, [key])}`).join(', ')} ` +
       'from locked left join inserted on inserted."storage_key" = locked."key"';
-    statement = { text, rows: unnest };
+    statement = { text, rows: inserting };
     oneStatementCommits.set(keys.join(), statement);
   }
   const storageKeys = items.map((item) => item.stored.storageKey);
-  const params = [storageKeys, new Date().toISOString(), ...statement.rows.encode(rows)];
+  const params = [storageKeys, new Date().toISOString(), statement.rows.encode(rows)];
   const returned = (await fixedValues(db, statement.text, params)) as unknown[][];
   const live = new Map<string, MediaRecord | undefined>();
   for (const [key, isLive, ...record] of returned) {
