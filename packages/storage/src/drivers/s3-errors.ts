@@ -1,12 +1,28 @@
 /** S3 failures as typed StorageErrors: the SDK's exceptions and the lean put's replies go through one table. */
-import { S3ServiceException } from '@aws-sdk/client-s3';
 import { isTransientStatus, isTransientSystemCode } from '@mediaforge/core';
 import { StorageError, type StorageErrorCode } from '../errors.ts';
 
 export const S3_DRIVER = 's3';
 
+/**
+ * An exception of the AWS SDK (its `S3ServiceException` and subclasses), known by its shape so that this module, and
+ * the driver's facade that uses it, do not load the SDK (s3.ts).
+ */
+interface SdkException extends Error {
+  $fault: string;
+  $metadata: { httpStatusCode?: number };
+}
+
+function isSdkException(error: unknown): error is SdkException {
+  return (
+    error instanceof Error &&
+    typeof (error as Partial<SdkException>).$metadata === 'object' &&
+    typeof (error as Partial<SdkException>).$fault === 'string'
+  );
+}
+
 export function isNotFound(error: unknown): boolean {
-  if (!(error instanceof S3ServiceException)) return false;
+  if (!isSdkException(error)) return false;
   return error.name === 'NoSuchKey' || error.name === 'NotFound' || error.$metadata.httpStatusCode === 404
     ? error.name !== 'NoSuchBucket'
     : false;
@@ -49,7 +65,7 @@ export function s3ErrorFor(status: number, name: string, message: string, what: 
 /** An SDK or network failure as a typed StorageError; what the SDK already retried is reported as transient. */
 export function mapS3Error(error: unknown, what: string): StorageError {
   if (error instanceof StorageError) return error;
-  if (error instanceof S3ServiceException) {
+  if (isSdkException(error)) {
     return s3ErrorFor(error.$metadata.httpStatusCode ?? 0, error.name, error.message, what, error);
   }
   const err = error as { code?: string; name?: string; message?: string };
