@@ -4,75 +4,54 @@
  * per file in the (owner, sha256) index, never scanned: the plain `= any(…)` form was planned as a scan of every
  * live object, filtered, which made each file's lookup cost as much as everything already stored.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { type Database, openDatabase } from '@mediaforge/core';
-import { createTestPostgres, skipPostgres, type TestPostgres } from '@mediaforge/core/testing';
+import { expect, test } from 'bun:test';
+import { describeBackends, planNodes } from '@mediaforge/core/testing';
 import { sql } from 'drizzle-orm';
 import { LOOKUP_TEXT } from '../../packages/core/src/files/object-batches.ts';
 
-/** Every node of an EXPLAIN (FORMAT JSON) plan. */
-function flatten(top: unknown): Record<string, unknown>[] {
-  const out: Record<string, unknown>[] = [];
-  const walk = (node: Record<string, unknown>) => {
-    out.push(node);
-    for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child);
-  };
-  for (const entry of top as { Plan: Record<string, unknown> }[]) walk(entry.Plan);
-  return out;
-}
-
-describe.skipIf(skipPostgres)('the batched reuse lookup on PostgreSQL', () => {
-  let postgres: TestPostgres;
-  let database: Database;
-  beforeAll(async () => {
-    postgres = await createTestPostgres();
-    database = await openDatabase({ url: postgres.url, maxConnections: 2 });
-    await database.migrate();
-  });
-  afterAll(async () => {
-    await database.close();
-    await postgres.drop();
-  });
-
-  test('probes the index per file when the statistics say the table is empty', async () => {
-    const { db } = database;
-    // Statistics of the empty table, then 20,000 live objects (half owned by one user) they know nothing of.
-    await db.execute(sql`analyze objects`);
-    await db.execute(sql`
+describeBackends('the batched reuse lookup', (backend) => {
+  test.skipIf(backend.kind === 'pglite')(
+    'probes the index per file when the statistics say the table is empty',
+    async () => {
+      const { db } = backend.database();
+      // Statistics of the empty table, then 20,000 live objects (half owned by one user) they know nothing of.
+      await db.execute(sql`analyze objects`);
+      await db.execute(sql`
       insert into objects (key, sha256, size, content_type, owner_id, record_uid, refs, stored)
       select 'audio/' || g || '.wav', md5(g::text), 1, 'audio/wav', case when g % 2 = 0 then 'big' end,
              gen_random_uuid(), 1, true
       from generate_series(1, 20000) g`);
-    const wanted = (n: number) => `'${n}'`;
-    const plan = await db.transaction(async (tx) => {
-      await tx.execute(sql`set local plan_cache_mode = force_generic_plan`);
-      await tx.execute(sql.raw(`prepare lookup as ${LOOKUP_TEXT}`));
-      const result = (await tx.execute(
-        sql.raw(
-          `explain (analyze, format json) execute lookup(array['big', 'big']::text[], array[md5(${wanted(2)}), md5('none')]::text[], ` +
-            `array[md5(${wanted(3)}), md5('nothing')]::text[], array[gen_random_uuid()]::uuid[])`,
-        ),
-      )) as unknown as { 'QUERY PLAN': unknown }[];
-      await tx.execute(sql`deallocate lookup`);
-      return result[0]?.['QUERY PLAN'];
-    });
-    const nodes = flatten(typeof plan === 'string' ? JSON.parse(plan) : plan);
-    const scans = nodes.filter((node) => String(node['Node Type']).includes('Scan') && node['Relation Name']);
-    expect(scans.length).toBeGreaterThan(0);
-    for (const scan of scans) {
-      expect(scan['Index Name']).toBe('objects_dedupe_idx');
-      expect(String(scan['Index Cond'])).toContain('sha256');
-    }
-    // Rows read and thrown away: a scan of the live objects would discard ~20,000.
-    const discarded = nodes.reduce(
-      (sum, node) =>
-        sum +
-        (Number(node['Rows Removed by Filter'] ?? 0) + Number(node['Rows Removed by Join Filter'] ?? 0)) *
-          Number(node['Actual Loops'] ?? 1),
-      0,
-    );
-    expect(discarded).toBeLessThan(10);
-    const found = nodes[0]?.['Actual Rows'];
-    expect(found).toBe(2);
-  });
+      const wanted = (n: number) => `'${n}'`;
+      const plan = await db.transaction(async (tx) => {
+        await tx.execute(sql`set local plan_cache_mode = force_generic_plan`);
+        await tx.execute(sql.raw(`prepare lookup as ${LOOKUP_TEXT}`));
+        const result = (await tx.execute(
+          sql.raw(
+            `explain (analyze, format json) execute lookup(array['big', 'big']::text[], array[md5(${wanted(2)}), md5('none')]::text[], ` +
+              `array[md5(${wanted(3)}), md5('nothing')]::text[], array[gen_random_uuid()]::uuid[])`,
+          ),
+        )) as unknown as { 'QUERY PLAN': unknown }[];
+        await tx.execute(sql`deallocate lookup`);
+        return result[0]?.['QUERY PLAN'];
+      });
+      const nodes = planNodes(plan);
+      const scans = nodes.filter((node) => String(node['Node Type']).includes('Scan') && node['Relation Name']);
+      expect(scans.length).toBeGreaterThan(0);
+      for (const scan of scans) {
+        expect(scan['Index Name']).toBe('objects_dedupe_idx');
+        expect(String(scan['Index Cond'])).toContain('sha256');
+      }
+      // Rows read and thrown away: a scan of the live objects would discard ~20,000.
+      const discarded = nodes.reduce(
+        (sum, node) =>
+          sum +
+          (Number(node['Rows Removed by Filter'] ?? 0) + Number(node['Rows Removed by Join Filter'] ?? 0)) *
+            Number(node['Actual Loops'] ?? 1),
+        0,
+      );
+      expect(discarded).toBeLessThan(10);
+      const found = nodes[0]?.['Actual Rows'];
+      expect(found).toBe(2);
+    },
+  );
 });

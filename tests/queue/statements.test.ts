@@ -16,7 +16,7 @@ import {
   taskItems,
   tasks,
 } from '@mediaforge/core';
-import { describeBackends } from '@mediaforge/core/testing';
+import { describeBackends, planNodes } from '@mediaforge/core/testing';
 import { asc, eq, sql } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 
@@ -143,7 +143,7 @@ describeBackends('queue statements', (backend) => {
           if (error instanceof Rollback) return error.plan;
           throw error;
         });
-      const nodes = flatten(typeof plan === 'string' ? JSON.parse(plan) : plan);
+      const nodes = planNodes(plan);
       // Comparisons the plan made and threw away: the joined form made 500 × 15,000 = 7,500,000 here.
       const discarded = nodes.reduce(
         (sum, node) => sum + Number(node['Rows Removed by Join Filter'] ?? 0) * Number(node['Actual Loops'] ?? 1),
@@ -164,15 +164,4 @@ class Rollback extends Error {
   constructor(readonly plan: unknown) {
     super('rollback');
   }
-}
-
-/** Every node of an EXPLAIN (FORMAT JSON) plan. */
-function flatten(top: unknown): Record<string, unknown>[] {
-  const out: Record<string, unknown>[] = [];
-  const walk = (node: Record<string, unknown>) => {
-    out.push(node);
-    for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child);
-  };
-  for (const entry of top as { Plan: Record<string, unknown> }[]) walk(entry.Plan);
-  return out;
 }

@@ -3,10 +3,9 @@
  * as drizzle would return them, a conflict skips only its row, a text that is not valid Unicode inside an array is
  * refused like one outside it, and PGlite is left to drizzle.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import { eq, inArray } from 'drizzle-orm';
-import { createTestPostgres, skipPostgres, type TestPostgres } from '../testing/index.ts';
-import { type Database, openDatabase } from './database.ts';
+import { describeBackends } from '../testing/index.ts';
 import { fixedInsert, jsonRows } from './fixed-statements.ts';
 import { objects } from './schema.ts';
 
@@ -27,27 +26,18 @@ const row = (key: string, extra: Partial<Record<string, unknown>> = {}) => ({
   ...extra,
 });
 
-describe.skipIf(skipPostgres)('fixed statements on PostgreSQL', () => {
-  let postgres: TestPostgres;
-  let database: Database;
-  beforeAll(async () => {
-    postgres = await createTestPostgres();
-    database = await openDatabase({ url: postgres.url, maxConnections: 2 });
-    await database.migrate();
-  });
-  afterAll(async () => {
-    await database.close();
-    await postgres.drop();
-  });
+describeBackends('fixed statements', (backend) => {
+  const onPostgres = test.skipIf(backend.kind === 'pglite');
+  const database = () => backend.database();
 
-  test('rows go in whole, a conflicting key skips only its row, and the rest come back decoded', async () => {
+  onPostgres('rows go in whole, a conflicting key skips only its row, and the rest come back decoded', async () => {
     const prefix = `fixed-${crypto.randomUUID()}`;
-    const first = await insertObjects(database.db, [row(`${prefix}/a`, { ownerId: 'o"ne' })]);
+    const first = await insertObjects(database().db, [row(`${prefix}/a`, { ownerId: 'o"ne' })]);
     expect(first).toEqual([{ key: `${prefix}/a`, size: 9_007_199_254_740_991, ownerId: 'o"ne' }]);
-    const second = await insertObjects(database.db, [row(`${prefix}/a`), row(`${prefix}/b`, { ownerId: 'x,{y}' })]);
+    const second = await insertObjects(database().db, [row(`${prefix}/a`), row(`${prefix}/b`, { ownerId: 'x,{y}' })]);
     expect(second).toEqual([{ key: `${prefix}/b`, size: 9_007_199_254_740_991, ownerId: 'x,{y}' }]);
-    const held = await database.db
-      .select({ key: objects.key, ownerId: objects.ownerId })
+    const held = await database()
+      .db.select({ key: objects.key, ownerId: objects.ownerId })
       .from(objects)
       .where(inArray(objects.key, [`${prefix}/a`, `${prefix}/b`]));
     expect(held.sort((a, b) => a.key.localeCompare(b.key))).toEqual([
@@ -56,9 +46,9 @@ describe.skipIf(skipPostgres)('fixed statements on PostgreSQL', () => {
     ]);
   });
 
-  test('a text that is not valid Unicode in a row is refused (INVALID_INPUT); nothing is written', async () => {
+  onPostgres('a text that is not valid Unicode in a row is refused (INVALID_INPUT); nothing is written', async () => {
     const key = `fixed-${crypto.randomUUID()}`;
-    const refused = await insertObjects(database.db, [
+    const refused = await insertObjects(database().db, [
       row(`${key}/ok`),
       row(`${key}/bad`, { ownerId: 'x\ud800' }),
     ]).then(
@@ -67,25 +57,22 @@ describe.skipIf(skipPostgres)('fixed statements on PostgreSQL', () => {
     );
     expect(refused?.code).toBe('INVALID_INPUT');
     expect(
-      await database.db
-        .select()
+      await database()
+        .db.select()
         .from(objects)
         .where(eq(objects.key, `${key}/ok`)),
     ).toEqual([]);
   });
+
+  test.skipIf(backend.kind === 'postgres')(
+    'on PGlite they step aside (undefined), so the caller runs drizzle',
+    async () => {
+      expect(await insertObjects(database().db, [row('pglite/a')])).toBeUndefined();
+    },
+  );
 });
 
-describe('fixed statements elsewhere', () => {
-  test('on PGlite they step aside (undefined), so the caller runs drizzle', async () => {
-    const pglite = await openDatabase({});
-    try {
-      await pglite.migrate();
-      expect(await insertObjects(pglite.db, [row('pglite/a')])).toBeUndefined();
-    } finally {
-      await pglite.close();
-    }
-  });
-
+describe('fixed statements before anything is sent', () => {
   test('a row that does not set exactly the statement columns is refused before anything is sent', () => {
     const rows = jsonRows(objects, KEYS, 1);
     const { recordUid: _dropped, ...missing } = row('k/missing');
