@@ -4,8 +4,9 @@
  * own columns.
  * Drizzle builds a multi-row statement anew for every call, walking each value of each row (a quarter of the event
  * loop's samples when ingesting 2,000 small files), and each batch size was a text of its own to prepare and plan on
- * every connection. Here a text is built once per column list, prepared once per connection, and its values are
- * encoded by a loop. PGlite has no postgres.js client: the callers keep drizzle's statements there (decision 0058).
+ * every connection. Here a text is built once per column list, prepared once per connection, and its rows are
+ * encoded by one `JSON.stringify`. PGlite has no postgres.js client: the callers keep drizzle's statements there
+ * (decision 0058).
  */
 import { type Column, getTableColumns, getTableName, type Table } from 'drizzle-orm';
 import { FileProcessingError } from '../errors.ts';

@@ -7,6 +7,7 @@
  */
 import { getTableColumns } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
+import { columnList, rowDecoder } from '../db/fixed-statements.ts';
 import { postgresJsOf } from '../db/postgres-js.ts';
 import { records } from '../db/schema.ts';
 import type { MediaRecord } from './record.ts';
@@ -15,19 +16,11 @@ import type { MediaRecord } from './record.ts';
 export function postgresRecordReader(db: Db): ((uid: string) => Promise<MediaRecord | undefined>) | undefined {
   const sql = postgresJsOf(db);
   if (!sql) return undefined;
-  const columns = Object.entries(getTableColumns(records));
-  const keys = columns.map(([key]) => key);
-  const decoders = columns.map(([, column]) => column);
-  const text = `select ${decoders.map((column) => `"${column.name}"`).join(', ')} from "records" where "uid" = $1`;
+  const keys = Object.keys(getTableColumns(records));
+  const decode = rowDecoder(records, keys);
+  const text = `select ${columnList(records, keys)} from "records" where "uid" = $1`;
   return async (uid) => {
     const [row] = await sql.unsafe(text, [uid], { prepare: true }).values();
-    if (!row) return undefined;
-    const record: Record<string, unknown> = {};
-    for (let i = 0; i < keys.length; i++) {
-      const value = row[i];
-      record[keys[i] as string] =
-        value === null ? null : (decoders[i] as (typeof decoders)[number]).mapFromDriverValue(value);
-    }
-    return record as MediaRecord;
+    return row ? (decode(row) as MediaRecord) : undefined;
   };
 }
