@@ -267,6 +267,16 @@ describeBackends('processFileBatch', (backend) => {
     }
   });
 
+  test('a concurrency below one (or not a number) still processes the batch, one URL at a time', async () => {
+    for (const maxConcurrent of [0, -3, Number.NaN]) {
+      slow.most = 0;
+      const urls = [0, 1, 2].map((i) => at(`slow/${backend.kind}-low-${i}-${crypto.randomUUID()}.wav`));
+      const result = await processFileBatch({ ...context(), urls, maxConcurrent });
+      expect(result.processedFiles).toHaveLength(3);
+      expect(slow.most).toBe(1);
+    }
+  });
+
   test('MAX_BATCH_SIZE is enforced with a clear error', async () => {
     const urls = Array.from({ length: 51 }, (_, i) => at(`fixture.mp3?${i}`));
     await expect(processFileBatch({ ...context(), urls })).rejects.toMatchObject({ code: 'BATCH_TOO_LARGE' });

@@ -183,7 +183,7 @@ export async function processFileBatch(options: BatchOptions): Promise<Processin
   let next = 0;
   let completed = 0;
   // `maxConcurrent` URLs are downloaded at once; files already through are stored beside them (batch-pacing.ts).
-  const pacing = createBatchPacing(maxConcurrent);
+  const pacing = createBatchPacing(Math.max(1, Math.floor(maxConcurrent) || 1));
   // Items start in order of index; duplicates within one batch are caught because files with the same content take
   // turns (storeFile's per-content lock) and each finds the record the one before it wrote.
   const worker = async () => {
