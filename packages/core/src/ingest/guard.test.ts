@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'bun:test';
+import { tmpdir } from 'node:os';
 import { loadSettings } from '../config/settings.ts';
 import { SSRF_URL_FORMS as REFUSED } from '../testing/ssrf-forms.ts';
 import { checkUrl, parseAllowedHost, publicSourceUrl, resolveChecked, safeUrl, UrlNotAllowedError } from './guard.ts';
@@ -157,4 +158,25 @@ test('NAT64: the well-known /96 is judged by the IPv4 address it carries; the lo
   expect(nonPublicReason('64:ff9b:1:a00:1::')).toBe('a local-use NAT64 address');
   expect(nonPublicReason('64:ff9b:1::8.8.8.8')).toBe('a local-use NAT64 address');
   expect(() => checkUrl('http://[64:ff9b:1:a00:1::]/')).toThrow(UrlNotAllowedError);
+});
+
+describe('name lookups and the file system', () => {
+  test("a burst of lookups of unknown names never holds up the process's file-system calls (second attacker, session 17)", async () => {
+    // getaddrinfo ran on the runtime's pool threads: here a burst of 40 unknown names kept them ~5 s (the name server's
+    // retry), and a one-byte synced write waited as long. (Where the name server answers at once, both pass.)
+    const { writeFile, rm } = await import('node:fs/promises');
+    const burst = Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        resolveChecked(`burst-${i}-${crypto.randomUUID()}.invalid`).catch((error: { code?: string }) => error.code),
+      ),
+    );
+    await Bun.sleep(20);
+    const path = `${tmpdir()}/mediaforge-dns-burst-${crypto.randomUUID()}`;
+    const started = performance.now();
+    await writeFile(path, 'x', { flush: true });
+    const took = performance.now() - started;
+    await rm(path, { force: true });
+    expect(new Set(await burst)).toEqual(new Set(['DOWNLOAD_DNS']));
+    expect(took).toBeLessThan(1500);
+  });
 });

@@ -3,20 +3,39 @@
  * connecting and again on every address DNS returns, through the `lookup` the HTTP client connects with, so the
  * address checked is the address used (no DNS rebinding gap), on every redirect hop.
  */
-import { lookup as dnsLookup } from 'node:dns/promises';
 import { FileProcessingError } from '../errors.ts';
 import { cachedResolver } from './dns-cache.ts';
 import { canonicalIp, nonPublicReason } from './ip.ts';
 
-/** The system resolver, every address of a name, behind a 30-second cache (dns-cache.ts). */
-const systemResolver = cachedResolver((name) => dnsLookup(name, { all: true, verbatim: true }));
+/**
+ * Every address of a name, from `/etc/hosts` and the name servers of `/etc/resolv.conf`, asked by c-ares on the event
+ * loop. Not `dns.lookup`: getaddrinfo holds one of the runtime's few pool threads until a name server answers or times
+ * out (5 s per try here for a burst of unknown names), and every file-system call of the process — every user's
+ * uploads and stores — waited behind it: one user's 1,000 unresolvable URLs made another's uploads 300× slower.
+ */
+async function lookupAll(name: string): Promise<{ address: string; family: number }[]> {
+  try {
+    const answers = await Bun.dns.lookup(name, { backend: 'c-ares' });
+    return answers.map(({ address, family }) => ({ address, family }));
+  } catch (error) {
+    // Bun names c-ares failures DNS_ENOTFOUND, DNS_ETIMEOUT…; the codes without the prefix are Node's.
+    const code = String((error as { code?: unknown }).code ?? '').replace(/^DNS_/, '') || undefined;
+    throw Object.assign(new Error(`cannot resolve ${name}`), { code, cause: error });
+  }
+}
+
+/** The resolver, behind a 30-second cache (dns-cache.ts). */
+const systemResolver = cachedResolver(lookupAll);
+
+/** Resolver failures worth another attempt: the name server was busy or did not answer, not "no such name". */
+const TRANSIENT_DNS = new Set(['EAI_AGAIN', 'ETIMEOUT', 'ESERVFAIL', 'ECONNREFUSED']);
 
 export interface NetworkPolicy {
   /** Allow loopback, private and link-local targets (tests, trusted internal origins). Default false. */
   allowPrivate?: boolean;
   /** Host names or IP literals always allowed, whatever they resolve to (`MEDIAFORGE_ALLOW_HOSTS`). */
   allowHosts?: readonly string[];
-  /** Resolver, for tests; defaults to the system resolver (`dns.lookup`, all addresses, cached 30 s). */
+  /** Resolver, for tests; defaults to the system resolver (c-ares, all addresses, cached 30 s). */
   resolve?: (host: string) => Promise<{ address: string; family: number }[]>;
 }
 
@@ -151,7 +170,7 @@ export async function resolveChecked(
     ? [{ address: literal, family: literal.includes(':') ? 6 : 4 }]
     : await (policy.resolve ?? systemResolver)(host).catch((error: NodeJS.ErrnoException) => {
         throw new FileProcessingError(`Cannot resolve ${host}: ${error.code ?? error.message}.`, 'DOWNLOAD_DNS', {
-          transient: error.code === 'EAI_AGAIN',
+          transient: TRANSIENT_DNS.has(String(error.code)),
           cause: error,
         });
       });
