@@ -150,15 +150,19 @@ const raw = Bun.listen<{ buffer: string }>({
         for (let i = 0; i < 40; i++) socket.write(new Uint8Array(50_000));
         socket.end();
       } else if (path.startsWith('/reset')) {
-        const etag = '"v1"';
+        // `/reset-changed` answers the resume with the rest of another version (it ignores If-Range); `/reset-weak`
+        // offers only a weak ETag; `/reset-length` resumes with the right ETag but another total length.
+        const etag = path === '/reset-weak' ? 'W/"v1"' : '"v1"';
+        const resumedEtag = path === '/reset-changed' ? '"v2"' : etag;
+        const total = path === '/reset-length' ? payload.length + 1 : payload.length;
         if (range) {
           const start = Number(/bytes=(\d+)-/.exec(range)?.[1] ?? 0);
           socket.write(
             head('206 Partial Content', {
               'content-length': payload.length - start,
-              'content-range': `bytes ${start}-${payload.length - 1}/${payload.length}`,
+              'content-range': `bytes ${start}-${payload.length - 1}/${total}`,
               'accept-ranges': 'bytes',
-              etag,
+              etag: resumedEtag,
             }),
           );
           socket.write(payload.subarray(start));
@@ -167,7 +171,7 @@ const raw = Bun.listen<{ buffer: string }>({
           socket.write(
             head('200 OK', {
               'content-length': payload.length,
-              ...(path === '/reset' ? { 'accept-ranges': 'bytes', etag } : {}),
+              ...(path === '/reset-norange' ? {} : { 'accept-ranges': 'bytes', etag }),
             }),
           );
           socket.write(payload.subarray(0, 120_000));
@@ -277,6 +281,16 @@ describe('downloadFile streams from real loopback origins', () => {
   test('a reset mid-body resumes with Range when the server supports it', async () => {
     const download = await downloadFile(`${rawBase}/reset`, open);
     expect(new Uint8Array(await new Response(download.stream).arrayBuffer())).toEqual(payload);
+  });
+
+  test('a resume is refused unless the part is of the same file: same strong ETag, same length (attacker, session 17)', async () => {
+    // A server ignoring If-Range sent the rest of another version: the two halves were stored as a file that never
+    // existed at the origin, its sha256 matching the spliced bytes. Now the download fails transiently instead.
+    for (const path of ['/reset-changed', '/reset-weak', '/reset-length']) {
+      const download = await downloadFile(`${rawBase}${path}`, open);
+      const error = await failure(new Response(download.stream).arrayBuffer());
+      expect(error).toMatchObject({ code: 'DOWNLOAD_INTERRUPTED', transient: true });
+    }
   });
 
   test('a reset mid-body without range support is a typed, transient error', async () => {

@@ -167,7 +167,11 @@ export async function downloadFile(input: string, requested: DownloadOptions = {
     attempt.cancel();
     return fail(new FileSizeExceededError(options.maxSize, declared, `The download (${shown})`));
   }
-  const validator = header('etag') ?? header('last-modified');
+  // If-Range takes a strong validator only (RFC 9110 13.1.5): a weak ETag cannot say the bytes are the same.
+  const etag = header('etag');
+  const strongEtag = etag && !etag.startsWith('W/') ? etag : undefined;
+  const lastModified = header('last-modified');
+  const validator = strongEtag ?? (etag ? undefined : lastModified);
   const resumable = header('accept-ranges') === 'bytes' && Boolean(validator);
 
   let received = 0;
@@ -212,8 +216,14 @@ export async function downloadFile(input: string, requested: DownloadOptions = {
         if (error instanceof DownloadError && error.code === 'DOWNLOAD_HTTP_STATUS') throw cannot(error.status, error);
         throw error;
       }
-      const range = /^bytes (\d+)-/.exec(next.response.headers.get('content-range') ?? '');
-      if (next.response.status !== 206 || Number(range?.[1]) !== offset) {
+      const resumed = next.response.headers;
+      const range = /^bytes (\d+)-\d+\/(\d+|\*)$/.exec(resumed.get('content-range') ?? '');
+      // The part must be of the same file: a server that ignores If-Range would send the rest of another version,
+      // and the two halves would be stored as a file that never existed. Its validator and length must match.
+      const sameFile =
+        (strongEtag ? resumed.get('etag') === strongEtag : resumed.get('last-modified') === lastModified) &&
+        (declared === undefined || range?.[2] === String(declared));
+      if (next.response.status !== 206 || Number(range?.[1]) !== offset || !sameFile) {
         next.cancel();
         throw cannot(next.response.status, lost);
       }
