@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, test } from 'bun:test';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runMediaforge, tempDir } from '../support/cli.ts';
@@ -114,6 +115,39 @@ describe('mediaforge ingest', () => {
     const directory = await runMediaforge(['ingest', '--from-file', tmpdir()], { env });
     expect(directory.code).toBe(2);
     expect(directory.stderr).toContain('is a directory');
+  });
+
+  test('a URL list past MAX_BATCH_SIZE, too large, or with an overlong line is refused whole (exit 2) (attacker, session 17)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mediaforge-lists-'));
+    const write = (name: string, text: string) => {
+      writeFileSync(join(dir, name), text);
+      return join(dir, name);
+    };
+    // 2,000,000 lines overflowed the stack (the lines were spread into one push); now the count stops at the limit.
+    const many = await runMediaforge(
+      ['ingest', '--from-file', write('many.txt', 'http://a.example/f\n'.repeat(2_000_000))],
+      {
+        env,
+      },
+    );
+    expect(many.code).toBe(2);
+    expect(many.stderr).toMatch(/more than a list of MAX_BATCH_SIZE \(1000\) URLs/);
+    const over = await runMediaforge(
+      ['ingest', '--from-file', write('over.txt', 'http://a.example/f\n'.repeat(1001))],
+      {
+        env,
+      },
+    );
+    expect(over.code).toBe(2);
+    expect(over.stderr).toContain('more than MAX_BATCH_SIZE (1000) URLs');
+    // One line of 50,000 characters was taken as a URL (and echoed into the report and the log).
+    const long = await runMediaforge(
+      ['ingest', '--from-file', write('long.txt', `http://a.example/ok\nhttp://a.example/${'x'.repeat(50_000)}\n`)],
+      { env },
+    );
+    expect(long.code).toBe(2);
+    expect(long.stderr).toContain('line 2 is 50017 characters, over 8192');
+    expect(long.stderr.length).toBeLessThan(2000);
   });
 
   test('--max-size may tighten MAX_FILE_SIZE_MB but never raise it', async () => {

@@ -1,6 +1,6 @@
 /** Request and response shapes of `/v1/schedules` and `/v1/optimize` (zod, in the OpenAPI document). */
 import { z } from '@hono/zod-openapi';
-import { SCHEDULE_ACTIONS, type ScheduleRow, type ScheduleRunRow } from '@mediaforge/core';
+import { MAX_URL_LENGTH, SCHEDULE_ACTIONS, type ScheduleRow, type ScheduleRunRow } from '@mediaforge/core';
 import { queueFields } from './schemas.ts';
 
 const iso = z.iso.datetime();
@@ -20,7 +20,7 @@ export const ScheduleBody = z
       .object({
         limit: z.number().int().min(1).optional(),
         fileSizeKb: z.number().positive().max(102_400).optional(),
-        urls: z.array(z.string().min(1).max(8192)).min(1).optional(),
+        urls: z.array(z.string().min(1).max(MAX_URL_LENGTH)).min(1).optional(),
         quality: z.number().int().min(1).max(100).optional(),
         compress: z.boolean().optional(),
         allowPrivate: z.boolean().optional().openapi({ description: 'Admin keys only' }),

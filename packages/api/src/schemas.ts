@@ -3,6 +3,7 @@
 import { z } from '@hono/zod-openapi';
 import {
   currentThumbnailKey,
+  MAX_URL_LENGTH,
   MEDIA_TYPES,
   METADATA_MAX_BYTES,
   type MediaRecord,
@@ -210,7 +211,7 @@ export const queueFields = {
 
 export const IngestBody = z
   .object({
-    urls: z.array(z.string().min(1).max(8192)).min(1),
+    urls: z.array(z.string().min(1).max(MAX_URL_LENGTH)).min(1),
     userId: z.string().max(200).optional().openapi({ description: "Admin keys only; default: the key's user" }),
     generationId: z.string().max(200).optional(),
     options: z

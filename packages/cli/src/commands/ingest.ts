@@ -1,6 +1,6 @@
 /** `mediaforge ingest <url...>`: download, check and store files from URLs as records (seed 004). */
 import { stat } from 'node:fs/promises';
-import { ALL_USERS, formatBytes, processFileBatch, userScope } from '@mediaforge/core';
+import { ALL_USERS, formatBytes, MAX_URL_LENGTH, processFileBatch, userScope } from '@mediaforge/core';
 import { defineCommand } from 'citty';
 import { jsonArg, parseIntArg } from '../args.ts';
 import { CLIError } from '../cli-error.ts';
@@ -47,21 +47,15 @@ export default defineCommand({
   run: ({ args, rawArgs }) =>
     withContext(async (ctx) => {
       const urls = [...(args._ ?? []).map(String)];
+      const limit = ctx.settings.maxBatchSize;
       if (args['from-file']) {
-        const text =
-          args['from-file'] === '-'
-            ? await new Response(Bun.stdin.stream()).text()
-            : await readUrlFile(args['from-file']);
-        urls.push(
-          ...text
-            .split('\n')
-            .map((line) => line.trim())
-            .filter((line) => line && !line.startsWith('#')),
-        );
+        const source = args['from-file'];
+        const text = source === '-' ? await readStdin(limit) : await readUrlFile(source, limit);
+        urlLines(text, source, limit, urls);
       }
       if (urls.length === 0) throw new CLIError('give at least one URL, or --from-file');
-      if (urls.length > ctx.settings.maxBatchSize) {
-        throw new CLIError(`${urls.length} URLs is over MAX_BATCH_SIZE (${ctx.settings.maxBatchSize}); split the list`);
+      if (urls.length > limit) {
+        throw new CLIError(`${urls.length} URLs is over MAX_BATCH_SIZE (${limit}); split the list`);
       }
       const maxSizeMb = args['max-size'] === undefined ? undefined : Number(args['max-size']);
       if (maxSizeMb !== undefined && !(maxSizeMb > 0)) {
@@ -189,9 +183,51 @@ export default defineCommand({
     }),
 });
 
-async function readUrlFile(path: string): Promise<string> {
+/**
+ * The most a list of `limit` URLs can take, with room for comments and blank lines: a larger file is refused before
+ * it is read (a list is held whole; a 2-million-line file overflowed the stack, a 50 MB line was taken as a URL).
+ */
+const listBytes = (limit: number) => 4 * limit * (MAX_URL_LENGTH + 1) + 64 * 1024;
+
+async function readUrlFile(path: string, limit: number): Promise<string> {
   const info = await stat(path).catch(() => undefined);
   if (!info) throw new CLIError(`--from-file ${path}: no such file`);
   if (info.isDirectory()) throw new CLIError(`--from-file ${path}: is a directory, not a file of URLs`);
+  if (info.size > listBytes(limit)) {
+    throw new CLIError(`--from-file ${path}: ${info.size} bytes, more than a list of MAX_BATCH_SIZE (${limit}) URLs`);
+  }
   return Bun.file(path).text();
+}
+
+async function readStdin(limit: number): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of Bun.stdin.stream()) {
+    size += chunk.byteLength;
+    if (size > listBytes(limit))
+      throw new CLIError(`--from-file -: more than a list of MAX_BATCH_SIZE (${limit}) URLs`);
+    chunks.push(chunk);
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks));
+}
+
+/** Adds the URLs of `text` (one per line; blank lines and `#` comments skipped) to `urls`, refusing an overlong line. */
+function urlLines(text: string, source: string, limit: number, urls: string[]): void {
+  let lineNumber = 0;
+  for (let start = 0; start <= text.length; ) {
+    const newline = text.indexOf('\n', start);
+    const end = newline === -1 ? text.length : newline;
+    const line = text.slice(start, end).trim();
+    start = end + 1;
+    lineNumber += 1;
+    if (!line || line.startsWith('#')) continue;
+    if (line.length > MAX_URL_LENGTH) {
+      throw new CLIError(
+        `--from-file ${source}: line ${lineNumber} is ${line.length} characters, over ${MAX_URL_LENGTH}`,
+      );
+    }
+    urls.push(line);
+    // Counting stops past the limit: the refusal below says so without holding the rest.
+    if (urls.length > limit) throw new CLIError(`more than MAX_BATCH_SIZE (${limit}) URLs; split the list`);
+  }
 }

@@ -2,7 +2,15 @@ import { describe, expect, test } from 'bun:test';
 import { tmpdir } from 'node:os';
 import { loadSettings } from '../config/settings.ts';
 import { SSRF_URL_FORMS as REFUSED } from '../testing/ssrf-forms.ts';
-import { checkUrl, parseAllowedHost, publicSourceUrl, resolveChecked, safeUrl, UrlNotAllowedError } from './guard.ts';
+import {
+  checkUrl,
+  MAX_URL_LENGTH,
+  parseAllowedHost,
+  publicSourceUrl,
+  resolveChecked,
+  safeUrl,
+  UrlNotAllowedError,
+} from './guard.ts';
 import { canonicalIp, nonPublicReason, parseIPv4Loose } from './ip.ts';
 
 describe('IP spellings are normalised before they are judged', () => {
@@ -178,5 +186,20 @@ describe('name lookups and the file system', () => {
     await rm(path, { force: true });
     expect(new Set(await burst)).toEqual(new Set(['DOWNLOAD_DNS']));
     expect(took).toBeLessThan(1500);
+  });
+});
+
+describe('URL length', () => {
+  test('a URL over MAX_URL_LENGTH is INVALID_URL before it is parsed; the message does not echo it', () => {
+    const long = `https://example.com/${'a'.repeat(MAX_URL_LENGTH)}`;
+    let caught: { code?: string; message?: string } | undefined;
+    try {
+      checkUrl(long);
+    } catch (error) {
+      caught = error as { code?: string; message?: string };
+    }
+    expect(caught?.code).toBe('INVALID_URL');
+    expect(caught?.message).toBe(`The URL is ${long.length} characters, over ${MAX_URL_LENGTH}.`);
+    expect(checkUrl(`https://example.com/${'a'.repeat(MAX_URL_LENGTH - 40)}`).hostname).toBe('example.com');
   });
 });

@@ -131,7 +131,16 @@ const isAllowedHost = (host: string, port: number | undefined, policy: NetworkPo
 };
 
 /** Checks what can be checked from the URL alone; returns the parsed URL. */
+/** Longest URL accepted anywhere (API, CLI, library): browsers and servers commonly stop near 8 KiB. */
+export const MAX_URL_LENGTH = 8192;
+
 export function checkUrl(input: string | URL, policy: NetworkPolicy = {}): URL {
+  const length = String(input).length;
+  if (length > MAX_URL_LENGTH) {
+    throw new FileProcessingError(`The URL is ${length} characters, over ${MAX_URL_LENGTH}.`, 'INVALID_URL', {
+      details: { length, limit: MAX_URL_LENGTH },
+    });
+  }
   let url: URL;
   try {
     url = new URL(String(input));
