@@ -85,6 +85,8 @@ describeBackends('API schedules, optimize and task limits', (backend) => {
     expect(await errorOf(await api.call('POST', '/v1/ingest', { json: { urls, timeoutSeconds: 601 } }))).toMatchObject({
       status: 403,
       code: 'OPTION_NOT_ALLOWED',
+      // The limit in the unit of the option (the variable is in minutes).
+      message: expect.stringContaining('timeoutSeconds 601 is above TASK_TIMEOUT_MINUTES (600 s)'),
     });
     expect(
       await errorOf(await api.call('POST', '/v1/generate', { json: { auto: {}, softTimeoutSeconds: 301 } })),

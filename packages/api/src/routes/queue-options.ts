@@ -62,11 +62,11 @@ export async function checkQueueOptions(
     // Per-task time limits may shorten the server's, never lengthen them.
     const soft = settings.taskSoftTimeoutMinutes * 60;
     if (options.softTimeoutSeconds !== undefined && options.softTimeoutSeconds > soft) {
-      throw notAllowed('softTimeoutSeconds', options.softTimeoutSeconds, soft, 'TASK_SOFT_TIMEOUT_MINUTES');
+      throw notAllowed('softTimeoutSeconds', options.softTimeoutSeconds, soft, 'TASK_SOFT_TIMEOUT_MINUTES', ' s');
     }
     const hard = settings.taskTimeoutMinutes * 60;
     if (options.timeoutSeconds !== undefined && options.timeoutSeconds > hard) {
-      throw notAllowed('timeoutSeconds', options.timeoutSeconds, hard, 'TASK_TIMEOUT_MINUTES');
+      throw notAllowed('timeoutSeconds', options.timeoutSeconds, hard, 'TASK_TIMEOUT_MINUTES', ' s');
     }
   }
   if (
@@ -89,11 +89,11 @@ export async function checkQueueOptions(
   }
 }
 
-function notAllowed(option: string, value: number, limit: number, what: string): ApiError {
+function notAllowed(option: string, value: number, limit: number, what: string, unit = ''): ApiError {
   return new ApiError(
     403,
     'OPTION_NOT_ALLOWED',
-    `${option} ${value} is above ${what} (${limit}); only an admin key may raise it.`,
+    `${option} ${value} is above ${what} (${limit}${unit}); only an admin key may raise it.`,
     { option, value, limit },
   );
 }

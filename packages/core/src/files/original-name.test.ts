@@ -25,6 +25,11 @@ describe('original names', () => {
     expect(nameFromDisposition('attachment; filename="../../x.sh"')).toBe('x.sh');
     expect(nameFromDisposition('attachment')).toBeUndefined();
     expect(nameFromDisposition('not a ; valid ;; header ===')).toBeUndefined();
+    // A quoted name sent as raw UTF-8 arrives one character per byte: read as UTF-8 (it was "Ã©tÃ©.wav"), and a
+    // name whose bytes are not UTF-8 is kept as Latin-1 (attacker, session 17).
+    const latin1 = (text: string) => String.fromCharCode(...new TextEncoder().encode(text));
+    expect(nameFromDisposition(`attachment; filename="${latin1('été 🎵.wav')}"`)).toBe('été 🎵.wav');
+    expect(nameFromDisposition('attachment; filename="caf\u00e9.wav"')).toBe('café.wav');
     expect(nameFromUrl('https://cdn.example/a/b/My%20Clip.mp4?sig=secret')).toBe('My Clip.mp4');
     expect(nameFromUrl('https://cdn.example/')).toBeUndefined();
     expect(nameFromUrl('https://cdn.example/%E0%A4%A')).toBeUndefined();

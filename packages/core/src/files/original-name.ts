@@ -28,9 +28,23 @@ export function sanitizeOriginalName(raw: string | undefined | null): string | u
 export function nameFromDisposition(header: string | undefined): string | undefined {
   if (!header || header.length > 8192) return undefined;
   try {
-    return sanitizeOriginalName(parseDisposition(header).parameters.filename);
+    const name = parseDisposition(header).parameters.filename;
+    return sanitizeOriginalName(name === undefined ? undefined : asUtf8(name));
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * A header as received holds one character per byte. Servers often send a quoted `filename` as raw UTF-8 (not
+ * allowed, but what browsers read as UTF-8): a name whose bytes are valid UTF-8 is read so, else left as it is.
+ */
+function asUtf8(name: string): string {
+  if (!/[\x80-\xff]/.test(name) || /[^\x00-\xff]/.test(name)) return name;
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(name, (char) => char.charCodeAt(0)));
+  } catch {
+    return name;
   }
 }
 
