@@ -40,7 +40,7 @@ export function nameFromDisposition(header: string | undefined): string | undefi
  * allowed, but what browsers read as UTF-8): a name whose bytes are valid UTF-8 is read so, else left as it is.
  */
 function asUtf8(name: string): string {
-  if (!/[\x80-\xff]/.test(name) || /[^\x00-\xff]/.test(name)) return name;
+  if (!/[\x80-\xff]/.test(name) || /[\u0100-\uffff]/.test(name)) return name;
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(name, (char) => char.charCodeAt(0)));
   } catch {
