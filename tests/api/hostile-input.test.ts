@@ -138,6 +138,27 @@ describe('request bodies', () => {
     expect(((await listed.json()) as { items: unknown[] }).items).toEqual([]);
   });
 
+  test('a JSON body whose bytes are not UTF-8 is refused with 400, not stored as U+FFFD (attacker, session 17)', async () => {
+    const generationId = `bytes-${Date.now()}`;
+    const encoder = new TextEncoder();
+    const body = new Uint8Array([
+      ...encoder.encode(`{"mediaType":"text","generationId":"${generationId}","title":"a`),
+      0xff,
+      0xfe,
+      ...encoder.encode('"}'),
+    ]);
+    const response = await setup.api.call('POST', '/v1/records', {
+      body,
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(await errorOf(response)).toMatchObject({ status: 400, code: 'INVALID_INPUT' });
+    const listed = await setup.api.call('GET', `/v1/records?generationId=${generationId}`);
+    expect(((await listed.json()) as { items: unknown[] }).items).toEqual([]);
+    // Valid UTF-8, U+FFFD included when the client sent it, is taken as it is.
+    const fine = await setup.api.call('POST', '/v1/records', { json: { mediaType: 'text', title: 'é \ufffd 🎵' } });
+    expect(((await fine.json()) as { title: string }).title).toBe('é \ufffd 🎵');
+  });
+
   test('an empty file is 400 INVALID_SIZE however it comes: a length of 0, an empty chunked body, an empty part', async () => {
     const uid = await createRecord('audio');
     const empty = new ReadableStream<Uint8Array>({ start: (controller) => controller.close() });

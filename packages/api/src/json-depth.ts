@@ -8,6 +8,8 @@ export const MAX_JSON_DEPTH = 64;
 
 const JSON_TYPE = /^application\/([\w.-]+\+)?json\b/i;
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
 /** The deepest nesting of `[`/`{` in JSON text (strings skipped), read in one pass without recursion. */
 export function jsonDepth(text: string): number {
   let depth = 0;
@@ -25,13 +27,24 @@ export function jsonDepth(text: string): number {
   return deepest;
 }
 
-/** Reads a JSON body as text (Hono caches it for the validator) and refuses it when nested past `maxDepth`. */
+/**
+ * Reads a JSON body (Hono caches it for the validator) and refuses it when it is not UTF-8 or nests past `maxDepth`.
+ */
 export function jsonDepthLimit(maxDepth = MAX_JSON_DEPTH): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
     if (!JSON_TYPE.test(c.req.header('content-type') ?? '') || ['GET', 'HEAD'].includes(c.req.method)) {
       return next();
     }
-    if (jsonDepth(await c.req.text()) > maxDepth) {
+    // The bytes first (Hono keeps them for the validator): bytes that are not UTF-8 would be read as U+FFFD and
+    // stored as text the client never sent.
+    const bytes = await c.req.arrayBuffer();
+    let text: string;
+    try {
+      text = strictUtf8.decode(bytes);
+    } catch {
+      throw new ApiError(400, 'INVALID_INPUT', 'The JSON body is not valid UTF-8.');
+    }
+    if (jsonDepth(text) > maxDepth) {
       throw new ApiError(400, 'JSON_TOO_DEEP', `JSON bodies may nest objects and arrays at most ${maxDepth} deep.`, {
         maxDepth,
       });
