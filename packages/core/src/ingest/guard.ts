@@ -130,10 +130,10 @@ const isAllowedHost = (host: string, port: number | undefined, policy: NetworkPo
   });
 };
 
-/** Checks what can be checked from the URL alone; returns the parsed URL. */
 /** Longest URL accepted anywhere (API, CLI, library): browsers and servers commonly stop near 8 KiB. */
 export const MAX_URL_LENGTH = 8192;
 
+/** Checks what can be checked from the URL alone (its length first); returns the parsed URL. */
 export function checkUrl(input: string | URL, policy: NetworkPolicy = {}): URL {
   const length = String(input).length;
   if (length > MAX_URL_LENGTH) {
