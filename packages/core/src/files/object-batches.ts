@@ -16,12 +16,12 @@ import { withDeadlockRetry } from '../retry/rerun.ts';
 import { createBatcher, perDatabase, type Settled, settleEach } from './batcher.ts';
 import { canonicalKey } from './object-keys.ts';
 import {
-  type findReusableObjects,
   lockObjects,
   type NewObject,
   type ObjectRow,
   objectColumns,
   objectRow,
+  type ReusableObjects,
   reserveObjectKey,
   reusableCondition,
 } from './objects.ts';
@@ -29,7 +29,7 @@ import type { PreparedFile } from './prepare.ts';
 import { type FileProvenance, type NewFileRecord, newRecordRow, type StoredObject } from './record-file.ts';
 import { checkRecordQuota } from './user-quota.ts';
 
-type Reusable = Awaited<ReturnType<typeof findReusableObjects>>;
+type Reusable = ReusableObjects;
 
 interface Lookup {
   ownerId: string | null;
@@ -116,7 +116,7 @@ async function fixedLookup(db: Db, items: readonly Lookup[]): Promise<(ObjectRow
   }));
 }
 
-/** `findReusableObjects`, batched with the other files looking at the same time. */
+/** The objects a file could use instead of a new one (`ReusableObjects`), looked up with the other files looking at the same time. */
 export function findReusableObjectsBatched(db: Db, ownerId: string | null, recordUid: string, sha256: string) {
   return lookups(db)({ ownerId, recordUid, sha256 });
 }

@@ -4,7 +4,7 @@
  * with no reference, so a record never points at bytes that are gone; a crash at any step leaves a row the sweep
  * (`sweepObjects`) finishes.
  */
-import { and, asc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
 import { type MediaType, objects } from '../db/schema.ts';
 import { canonicalKey, freshKey, thumbnailKey } from './object-keys.ts';
@@ -51,34 +51,13 @@ export async function reserveObjectKey(db: Db, object: NewObject): Promise<strin
 }
 
 /**
- * What a file about to be stored for `recordUid` could use instead of a new object, in one lookup: complete,
- * unreferenced objects first written for this record (a run that stored but did not record), and a live,
- * referenced object with this owner and content (dedupe). Both are the owner's, so one index scan on
- * (owner, sha256) finds them.
+ * What a file about to be stored for `recordUid` could use instead of a new object: complete, unreferenced objects
+ * first written for this record (a run that stored but did not record), and a live, referenced object with this owner
+ * and content (dedupe). Found for many files at once by `findReusableObjectsBatched` (object-batches.ts).
  */
-export async function findReusableObjects(
-  db: Db,
-  ownerId: string | null,
-  recordUid: string,
-  sha256: string,
-): Promise<{ leftovers: ObjectRow[]; shared: ObjectRow | undefined }> {
-  const rows = await db
-    .select({ ...objectColumns, refs: objects.refs })
-    .from(objects)
-    .where(
-      and(
-        ownerId === null ? isNull(objects.ownerId) : eq(objects.ownerId, ownerId),
-        eq(objects.sha256, sha256),
-        reusableCondition([recordUid]),
-      ),
-    );
-  const leftovers: ObjectRow[] = [];
-  let shared: ObjectRow | undefined;
-  for (const { refs, ...row } of rows) {
-    if (refs === 0) leftovers.push(row);
-    else shared ??= row;
-  }
-  return { leftovers, shared };
+export interface ReusableObjects {
+  leftovers: ObjectRow[];
+  shared: ObjectRow | undefined;
 }
 
 /** Live objects a file may use: referenced ones (dedupe), or complete unreferenced ones of these records. */
