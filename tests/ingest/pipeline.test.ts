@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import {
   ALL_USERS,
   processFileBatch,
+  processUrl,
   RecordRepository,
   readAll,
   sha256Hex,
@@ -51,6 +52,7 @@ function smallWav(seed: string): Uint8Array<ArrayBuffer> {
   return wav;
 }
 const slow = { active: 0, most: 0 };
+const hits = new Map<string, number>();
 
 // A real HTTP origin on loopback serving the media fixture corpus. The pipeline is pointed at it with
 // allowHosts: ['127.0.0.1'], so every other non-public address (the metadata one below) stays refused.
@@ -59,6 +61,7 @@ const origin = Bun.serve({
   port: 0,
   async fetch(request) {
     const path = new URL(request.url).pathname;
+    hits.set(path, (hits.get(path) ?? 0) + 1);
     if (path === '/missing.mp3') return new Response('gone', { status: 404 });
     if (path === '/large.wav') return new Response(LARGE_WAV);
     if (path.startsWith('/slow/')) {
@@ -275,6 +278,21 @@ describeBackends('processFileBatch', (backend) => {
       expect(result.processedFiles).toHaveLength(3);
       expect(slow.most).toBe(1);
     }
+  });
+
+  test("an item run again finds its record: before downloading, or after it on a queue's first attempt", async () => {
+    const path = `/slow/${backend.kind}-again-${crypto.randomUUID()}.wav`;
+    const recordUid = crypto.randomUUID();
+    const userId = `again-${backend.kind}`;
+    const first = await processUrl(at(path.slice(1)), { ...context(), userId, recordUid, firstAttempt: true });
+    expect(hits.get(path)).toBe(1);
+    // A re-run (attempt 2): the record is found before any download.
+    expect(await processUrl(at(path.slice(1)), { ...context(), userId, recordUid })).toEqual(first);
+    expect(hits.get(path)).toBe(1);
+    // Told it is a first attempt (a retried task's item starts again at 1): downloaded again, the same record returned.
+    expect(await processUrl(at(path.slice(1)), { ...context(), userId, recordUid, firstAttempt: true })).toEqual(first);
+    expect(hits.get(path)).toBe(2);
+    expect(await new RecordRepository(backend.database().db).count({ userId })).toBe(1);
   });
 
   test('MAX_BATCH_SIZE is enforced with a clear error', async () => {

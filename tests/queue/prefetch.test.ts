@@ -50,6 +50,37 @@ describeBackends('worker prefetch', (backend) => {
     expect(await queue.countItems(id)).toMatchObject({ succeeded: 60, running: 0, queued: 0 });
   });
 
+  test('an item that yields its slot finishes beside the next: `concurrency` hold slots, up to 3 per slot store', async () => {
+    let holding = 0;
+    let mostHolding = 0;
+    let inFlight = 0;
+    let mostInFlight = 0;
+    await startWorker(
+      async (_item, ctx) => {
+        inFlight += 1;
+        holding += 1;
+        mostHolding = Math.max(mostHolding, holding);
+        mostInFlight = Math.max(mostInFlight, inFlight);
+        await Bun.sleep(2);
+        holding -= 1;
+        await ctx.yieldSlot(0);
+        await Bun.sleep(40); // storing, while the next items take the slots
+        inFlight -= 1;
+        return {};
+      },
+      { concurrency: 2 },
+    );
+    const id = await queue.enqueue({ kind: 'noop', payloads: noops(40) });
+    await waitFor(
+      'the task to finish',
+      async () => (await manager.getTaskStatus(id, ALL_USERS)).status === 'succeeded',
+    );
+    expect(mostHolding).toBe(2);
+    expect(mostInFlight).toBeGreaterThan(2);
+    expect(mostInFlight).toBeLessThanOrEqual(2 * (1 + 3));
+    expect(await queue.countItems(id)).toMatchObject({ succeeded: 40, running: 0, queued: 0 });
+  });
+
   test('stop hands back running and prefetched items without spending an attempt', async () => {
     let calls = 0;
     const worker = await startWorker(

@@ -345,6 +345,19 @@ describeBackends('job queue', (backend) => {
     expect((await manager.getTaskStatus(id, ALL_USERS)).status).toBe('succeeded');
   });
 
+  test('untilIdle: the worker stops once its last item is done, not at its next poll', async () => {
+    const id = await queue.enqueue({ kind: 'noop', payloads: noops(3) });
+    // Items still running when the queue is found empty: the worker must notice when they are done, not 60 s later.
+    const slow = async () => {
+      await Bun.sleep(200);
+      return {};
+    };
+    const worker = await startWorker({ noop: slow }, { untilIdle: true, pollMs: 60_000, concurrency: 3 });
+    const stopped = await Promise.race([worker.stopped.then(() => true), Bun.sleep(10_000).then(() => false)]);
+    expect(stopped).toBe(true);
+    expect((await manager.getTaskStatus(id, ALL_USERS)).status).toBe('succeeded');
+  });
+
   test('task manager: typed errors for bad batches; prune keeps the result exact', async () => {
     const bad = [
       () => manager.queueFileProcessing({ scope: ALL_USERS, urls: [] }),

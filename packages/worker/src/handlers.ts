@@ -42,7 +42,7 @@ export function builtinHandlers(deps: HandlerDeps): Record<TaskKind, Handler> {
       const maxSize = num(options.maxSize);
       // The request's type filter and its sealed headers, opened only now and only in memory.
       const filters = ingestFiltersFromStored(options, deps.settings.ingestHeadersKey);
-      const file = await origins.run(url, () =>
+      const file = await origins.run(url, (leaveOrigin) =>
         processUrl(url, {
           ...filters,
           db: deps.db,
@@ -55,9 +55,14 @@ export function builtinHandlers(deps: HandlerDeps): Record<TaskKind, Handler> {
           compress: options.compress !== false,
           ...(quality !== undefined ? { quality } : {}),
           ...(maxSize !== undefined ? { maxSize } : {}),
-          ...(text(item.payload.uid) ? { recordUid: text(item.payload.uid) } : {}),
+          ...(text(item.payload.uid) ? { recordUid: text(item.payload.uid), firstAttempt: item.attempts <= 1 } : {}),
           signal: ctx.signal,
           onBytes: (_url, bytes, total) => ctx.reportProgress({ bytes, ...(total !== undefined ? { total } : {}) }),
+          // Downloaded and checked: the origin's place and the worker's slot go to the next item while this one stores.
+          onDownloaded: (bytesInMemory) => {
+            leaveOrigin();
+            return ctx.yieldSlot(bytesInMemory);
+          },
         }),
       );
       return {

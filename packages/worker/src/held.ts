@@ -1,5 +1,6 @@
 /** What the worker keeps for each item it holds (claimed and leased), from the claim until its outcome is written. */
 import { type ClaimedItem, type Db, type Logger, renewLeases } from '@mediaforge/core';
+import type { ItemContext } from './types.ts';
 
 export interface Held {
   item: ClaimedItem;
@@ -117,4 +118,20 @@ export async function renewHeld(
       if (failedAt - item.renewedAt > leaseMs) lose(item, 'its lease could not be renewed in time');
     }
   }
+}
+
+/** What a handler gets for `held`: its signal and logger (made on first use), progress, and `yieldSlot`. */
+export function itemContext(held: Held, yieldSlot: ItemContext['yieldSlot']): ItemContext {
+  return {
+    get signal() {
+      return held.signal;
+    },
+    get logger() {
+      return held.logger;
+    },
+    reportProgress: (progress) => {
+      held.progress = progress;
+    },
+    yieldSlot,
+  };
 }

@@ -8,6 +8,7 @@ import {
   type ErrorCode,
   FileProcessingError,
   itemTimeouts,
+  type Logger,
   type Outcome,
   retryItem,
   withDeadlockRetry,
@@ -129,4 +130,11 @@ export async function scheduleRetry(
   await withDeadlockRetry(() => retryItem(db, input)).catch((error) =>
     held.logger.error({ err: error }, 'could not schedule the retry; the lease will bring it back'),
   );
+}
+
+/** An outcome about to be recorded, in the log: `item done` at info (built only when logged), `item failed` at warn. */
+export function logOutcome(held: Held, outcome: Outcome, ms: number, logger: Logger): void {
+  if (outcome.status !== 'succeeded') {
+    held.logger.warn({ ms, outcome: 'failed', code: outcome.code, err: outcome.message }, 'item failed');
+  } else if (logger.isLevelEnabled('info')) held.logger.info({ ms, outcome: 'succeeded' }, 'item done');
 }

@@ -11,6 +11,7 @@ import {
   type VacuumPolicy,
   vacuumTaskItemsIfDead,
 } from '@mediaforge/core';
+import type { WorkerOptions } from './types.ts';
 
 /** Tries at registration while the database is unreachable: about 20 s with backoff, longer than a restart. */
 const REGISTER_ATTEMPTS = 10;
@@ -83,5 +84,26 @@ export async function vacuumIfDead(db: Db, logger: Logger, policy: VacuumPolicy 
     return false;
   } finally {
     vacuuming = false;
+  }
+}
+
+/**
+ * Housekeeping while the worker runs: prune finished items (TASK_RETENTION_DAYS), and vacuum `task_items` past its
+ * dead-tuple threshold, checked at once too: a worker started after a large enqueue finds it unanalyzed (decision 0047).
+ */
+export function housekeeping(
+  options: Pick<WorkerOptions, 'retentionMs' | 'historyMs' | 'pruneEveryMs' | 'vacuum' | 'database'>,
+  log: Logger,
+  every: (ms: number, work: () => unknown) => void,
+  running: () => boolean,
+): void {
+  const { db } = options.database;
+  const { retentionMs, historyMs, pruneEveryMs = 3_600_000 } = options;
+  const vacuum = options.vacuum ?? (options.database.kind === 'postgres' && {});
+  if (retentionMs !== undefined) every(pruneEveryMs, () => running() && prune(db, retentionMs, log, historyMs));
+  if (vacuum) {
+    const check = () => running() && vacuumIfDead(db, log, vacuum);
+    every(vacuum.everyMs ?? 10_000, check);
+    void check();
   }
 }

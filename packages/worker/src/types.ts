@@ -15,6 +15,12 @@ export interface ItemContext {
   logger: Logger;
   /** Stored with the next heartbeat (bytes downloaded, …), shown by `jobs status`. */
   reportProgress(progress: Record<string, unknown>): void;
+  /**
+   * The item's part that holds a slot is done (an ingest's download): it gives its slot to the next item and finishes
+   * beside it, still running and leased. Waits while the storing items' bodies in memory leave no room for its
+   * `bytesInMemory`; keeps the slot when the worker's storing places are full (storing.ts).
+   */
+  yieldSlot(bytesInMemory: number): Promise<void>;
 }
 
 /** Runs one item; returns what the item's result records. Throw a typed error (with `transient`) to fail. */

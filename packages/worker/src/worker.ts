@@ -20,21 +20,23 @@ import {
   workerHeartbeat,
 } from '@mediaforge/core';
 import { Deadlines } from './deadlines.ts';
-import { type Held, holdItem, renewHeld } from './held.ts';
+import { type Held, holdItem, itemContext, renewHeld } from './held.ts';
 import {
   armTimeLimits,
   type Decision,
   decide,
   hardStop,
   ItemAbort,
+  logOutcome,
   scheduleRetry,
   settledWithin,
   softStop,
   valueWithin,
 } from './item-outcome.ts';
-import { prune, reap, registerPatiently, vacuumIfDead } from './maintenance.ts';
+import { housekeeping, reap, registerPatiently } from './maintenance.ts';
 import { OutcomeBuffer } from './outcome-buffer.ts';
 import { claimLimits, nextToStart, pastCap, usersAtCap } from './slot-reserve.ts';
+import { Storing } from './storing.ts';
 import type { WorkerOptions, WorkerState, WorkerTimings } from './types.ts';
 import { Wakeup } from './wakeup.ts';
 
@@ -51,6 +53,8 @@ export class Worker {
   private readonly held = new Map<number, Held>();
   /** Items running now and their runs (the slot reserve counts them with the waiting ones). */
   private readonly running = new Map<Held, Promise<void>>();
+  /** Running items that gave their slot up to finish beside the next (storing.ts); the slots are the others. */
+  private readonly storing: Storing;
   /** Claimed (and leased) items waiting for a free slot: at most `prefetch` of them. */
   private readonly waiting: Held[] = [];
   private readonly wakeup = new Wakeup();
@@ -78,6 +82,7 @@ export class Worker {
     this.id = options.id ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
     this.queues = (options.queues ?? [...DEFAULT_WORKER_QUEUES]).map(validateQueueName);
     this.concurrency = Math.max(1, Math.floor(options.concurrency ?? 4));
+    this.storing = new Storing(this.concurrency);
     const leaseMs = options.leaseMs ?? 30_000;
     const prefetch = Math.max(0, Math.floor(options.prefetch ?? 0));
     this.o = {
@@ -105,6 +110,11 @@ export class Worker {
         options.onTaskFinished?.(task);
       },
     });
+  }
+
+  /** Running items holding a slot: all but the storing ones. */
+  private get holders(): ReadonlyMap<Held, unknown> {
+    return this.storing.without(this.running);
   }
 
   /** Slots plus prefetched items. */
@@ -139,19 +149,7 @@ export class Worker {
     const every = (ms: number, work: () => unknown) => this.timers.push(setInterval(work, ms));
     every(this.o.heartbeatMs, () => void this.heartbeat());
     every(this.o.reapMs, () => void this.reap());
-    // Housekeeping while running: prune finished items, vacuum `task_items` past its dead-tuple threshold.
-    const log = this.options.logger.child({ workerId: this.id });
-    const { retentionMs, historyMs, pruneEveryMs = 3_600_000 } = this.options;
-    const vacuum = this.options.vacuum ?? (this.options.database.kind === 'postgres' && {});
-    if (retentionMs !== undefined) {
-      every(pruneEveryMs, () => this.state === 'running' && prune(db, retentionMs, log, historyMs));
-    }
-    if (vacuum) {
-      // At once too: a worker started after a large enqueue finds it unanalyzed (decision 0047).
-      const check = () => this.state === 'running' && vacuumIfDead(db, log, vacuum);
-      every(vacuum.everyMs ?? 10_000, check);
-      void check();
-    }
+    housekeeping(this.options, this.options.logger.child({ workerId: this.id }), every, () => this.state === 'running');
     this.options.logger.info(
       { workerId: this.id, queues: this.queues, concurrency: this.concurrency },
       'worker started',
@@ -213,11 +211,12 @@ export class Worker {
     const log = this.options.logger;
     let failures = 0;
     while (this.state === 'running') {
-      const free = this.places - this.running.size - this.waiting.length;
+      const holders = this.holders;
+      const free = this.places - holders.size - this.waiting.length;
       // With prefetch, refill once half the local queue is gone (one claim of ~prefetch/2 items, not many of one or
       // two), unless a free slot has no waiting item it may take (all a user's at the running cap: slot-reserve.ts).
       const { starved, excludeOwners } = claimLimits(
-        this.running,
+        holders,
         this.waiting,
         this.concurrency,
         this.places,
@@ -247,7 +246,7 @@ export class Worker {
         await releaseItems(this.options.database.db, this.id, ids).catch(() => {});
         break;
       }
-      const past = new Set(pastCap([...this.running.keys(), ...this.waiting], claimed, this.places));
+      const past = new Set(pastCap([...this.holders.keys(), ...this.waiting], claimed, this.places));
       if (past.size > 0) await this.handBack([...past]);
       for (const item of claimed) if (!past.has(item)) this.admit(item);
       this.pump();
@@ -258,7 +257,7 @@ export class Worker {
         break;
       }
       // A full batch means more may be waiting: claim again at once if a slot (or prefetch room) is free.
-      if (this.lastClaimFull && this.running.size + this.waiting.length < this.places) continue;
+      if (this.lastClaimFull && this.holders.size + this.waiting.length < this.places) continue;
       await this.wakeup.wait(this.o.pollMs);
     }
   }
@@ -280,19 +279,25 @@ export class Worker {
 
   /** Starts waiting items while slots are free; items lost or settled while waiting are skipped. */
   private pump(): void {
-    while (this.state === 'running' && this.running.size < this.concurrency && this.waiting.length > 0) {
-      const at = nextToStart(this.waiting, usersAtCap(this.running.keys(), this.concurrency, this.userItems));
+    while (this.state === 'running' && this.holders.size < this.concurrency && this.waiting.length > 0) {
+      const at = nextToStart(this.waiting, usersAtCap(this.holders.keys(), this.concurrency, this.userItems));
       if (at < 0) break;
       const [held] = this.waiting.splice(at, 1) as [Held];
       if (held.settled || this.held.get(held.item.id) !== held) continue;
       held.startedAt = performance.now();
       const run = this.runItem(held).finally(() => {
+        this.storing.leave(held);
         this.running.delete(held);
-        this.pump();
-        if (this.lastClaimFull || this.restricted) this.wakeup.wake();
+        this.slotFreed();
       });
       this.running.set(held, run);
     }
+  }
+
+  /** A slot is free: start a waiting item, and claim again at once if the last claim may have left some behind. */
+  private slotFreed(): void {
+    this.pump();
+    if (this.lastClaimFull || this.restricted) this.wakeup.wake();
   }
 
   private async runItem(held: Held): Promise<void> {
@@ -304,17 +309,12 @@ export class Worker {
       if (!handler) {
         throw new FileProcessingError(`this worker has no handler for ${item.kind} items`, 'NO_HANDLER');
       }
-      const result = await handler(item, {
-        get signal() {
-          return held.signal;
-        },
-        get logger() {
-          return held.logger;
-        },
-        reportProgress: (progress) => {
-          held.progress = progress;
-        },
-      });
+      const result = await handler(
+        item,
+        itemContext(held, async (bytes) => {
+          if (await this.storing.enter(held, bytes, () => held.settled || !this.running.has(held))) this.slotFreed();
+        }),
+      );
       const reason = held.abortReason;
       if (reason instanceof ItemAbort && reason.kind === 'lost') this.settle(held, 'drop');
       else this.settle(held, { id: item.id, status: 'succeeded', result });
@@ -350,13 +350,8 @@ export class Worker {
       void scheduleRetry(this.options.database.db, this.id, held, outcome).finally(() => this.forget(held));
       return;
     }
-    if (outcome.status === 'succeeded') {
-      this.counters.processed += 1;
-      if (this.options.logger.isLevelEnabled('info')) held.logger.info({ ms, outcome: 'succeeded' }, 'item done');
-    } else {
-      this.counters.failed += 1;
-      held.logger.warn({ ms, outcome: 'failed', code: outcome.code, err: outcome.message }, 'item failed');
-    }
+    this.counters[outcome.status === 'succeeded' ? 'processed' : 'failed'] += 1;
+    logOutcome(held, outcome, ms, this.options.logger);
     this.outcomes.add(outcome);
   }
 
@@ -365,6 +360,8 @@ export class Worker {
     if (this.held.get(held.item.id) !== held) return;
     this.held.delete(held.item.id);
     if (held.item.userId) this.userItems -= 1;
+    // --until-idle: the last item done, the loop (asleep until the next poll) looks again at once and exits if idle.
+    if (this.options.untilIdle && this.held.size === 0) this.wakeup.wake();
   }
 
   /** Renews leases; items no longer ours (cancelled, or taken over after a stall) are aborted and dropped. */

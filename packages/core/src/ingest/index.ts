@@ -1,3 +1,4 @@
+export { STORING_MEMORY_BYTES, STORING_PER_DOWNLOAD } from './batch-pacing.ts';
 export * from './download.ts';
 export * from './download-errors.ts';
 export * from './guard.ts';

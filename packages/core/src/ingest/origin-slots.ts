@@ -8,8 +8,8 @@ import { createSlots, type Slots } from '../media/slots.ts';
 const WAITING_PER_ORIGIN = 100_000;
 
 export interface OriginSlots {
-  /** Runs `work` in one of `url`'s origin slots. */
-  run<T>(url: string, work: () => Promise<T>): Promise<T>;
+  /** Runs `work` in one of `url`'s origin slots; `leave` gives the slot up early (the download is done). */
+  run<T>(url: string, work: (leave: () => void) => Promise<T>): Promise<T>;
   /** Downloads running now for the origin of `url`. */
 }
 

@@ -52,6 +52,11 @@ export interface IngestContext {
    * (at-least-once delivery) finds its own record the second time instead of creating another.
    */
   recordUid?: string;
+  /**
+   * With `recordUid`: look for a record an earlier run made only after downloading, not before (the queue's first
+   * attempt, where there is rarely one). It saves a statement per item; a record found afterwards is still the result.
+   */
+  firstAttempt?: boolean;
   /** Make a thumbnail of each stored image or video (THUMBNAILS; `serve` turns it on). */
   thumbnails?: boolean;
   /**
@@ -91,7 +96,7 @@ export interface ProcessingResult {
 
 /** Downloads, checks and stores one URL as a new record. Throws typed errors; nothing is stored on failure. */
 export async function processUrl(url: string, ctx: IngestContext): Promise<FileMetadata> {
-  if (ctx.recordUid) {
+  if (ctx.recordUid && !ctx.firstAttempt) {
     const done = await existingResult(ctx, ctx.recordUid);
     if (done) return done;
   }

@@ -41,9 +41,10 @@ export const NO_OWNER = '';
 export interface Slots {
   /**
    * Runs `work` in a slot, waiting for one if the queue has room; waiting work is served round-robin by `owner`.
+   * `work` may give its slot up before it ends (`leave`, e.g. a download done while its file is stored).
    * @throws OverloadedError when the queue has no room.
    */
-  run<T>(work: () => Promise<T>, owner?: string): Promise<T>;
+  run<T>(work: (leave: () => void) => Promise<T>, owner?: string): Promise<T>;
   readonly active: number;
   readonly waiting: number;
 }
@@ -86,10 +87,16 @@ export function createSlots(options: SlotsOptions): Slots {
   return {
     async run(work, owner = NO_OWNER) {
       await acquire(owner);
-      try {
-        return await work();
-      } finally {
+      let held = true;
+      const leave = () => {
+        if (!held) return;
+        held = false;
         release();
+      };
+      try {
+        return await work(leave);
+      } finally {
+        leave();
       }
     },
     get active() {
