@@ -7,6 +7,8 @@ import { afterEach, beforeEach, expect, test } from 'bun:test';
 import { queueLanes, TaskQueue, tasks } from '@mediaforge/core';
 import { describeBackends } from '@mediaforge/core/testing';
 import type { Handler } from '@mediaforge/worker';
+import type { Held } from '../../packages/worker/src/held.ts';
+import { claimSize, pastCap } from '../../packages/worker/src/slot-reserve.ts';
 import { waitFor } from '../support/wait.ts';
 import { workerStarter } from '../support/workers.ts';
 
@@ -90,4 +92,25 @@ describeBackends('slot reserve', (backend) => {
     await waitFor('four items to start', async () => started.length === 4);
     expect(started).toEqual(['operator', 'operator', 'operator', 'operator']);
   });
+});
+
+/** A held item of `userId` (only what the slot reserve reads). */
+const heldBy = (userId: string | null) => ({ item: { userId }, settled: false }) as unknown as Held;
+
+test('a claim takes no more than the room its users have left, so nothing it brings is handed back', () => {
+  const none = new Set<string>();
+  // Nothing held, the last claim brought bob's items: 4 places, bob may hold 3.
+  expect(claimSize([], 4, [], new Set(['bob']), 4)).toEqual({ limit: 3, limited: true });
+  // bob holds 2: one more of his fits; the last place is for others, claimed when a slot frees.
+  const two = [heldBy('bob'), heldBy('bob')];
+  expect(claimSize(two, 4, [], none, 2)).toEqual({ limit: 1, limited: true });
+  const claimed = [{ userId: 'bob' }] as never[];
+  expect(pastCap(two, claimed, 4)).toEqual([]);
+  // bob left out (at his cap): the claim brings only others' items, as many as are wanted.
+  expect(claimSize([...two, heldBy('bob')], 4, ['bob'], new Set(['bob']), 1)).toEqual({ limit: 1, limited: false });
+  // The operator's tasks and an unlimited worker (one place) are not cut.
+  expect(claimSize([heldBy(null), heldBy(null)], 4, [], none, 2)).toEqual({ limit: 2, limited: false });
+  expect(claimSize([], 1, [], new Set(['bob']), 1)).toEqual({ limit: 1, limited: false });
+  // Always at least one: a claim that may bring nobody's but the operator's still runs.
+  expect(claimSize([heldBy('bob'), heldBy('bob'), heldBy('bob')], 4, [], none, 1).limit).toBe(1);
 });

@@ -24,22 +24,15 @@ import { describeBackends } from '@mediaforge/core/testing';
 import type { ObjectStore } from '@mediaforge/storage';
 import { eq } from 'drizzle-orm';
 import { storeFor, streamOf, testSettings, writeOnce } from '../integrity/support.ts';
+import { filesOrigin } from '../support/origins.ts';
 import { refusal } from '../support/refusal.ts';
 
 const KIB = 1024;
 /** Distinct printable text of `size` bytes (distinct so dedupe never spares a write). */
 const textOf = (size: number) => new TextEncoder().encode(`${newUid()} `.repeat(Math.ceil(size / 37)).slice(0, size));
 
-const served = new Map<string, Uint8Array>();
-const origin = Bun.serve({
-  hostname: '127.0.0.1',
-  port: 0,
-  fetch: (request) => {
-    const bytes = served.get(new URL(request.url).pathname);
-    return bytes ? new Response(bytes as Uint8Array<ArrayBuffer>) : new Response('none', { status: 404 });
-  },
-});
-afterAll(() => origin.stop(true));
+const origin = filesOrigin();
+afterAll(() => origin.server.stop(true));
 
 describeBackends('user quotas', (backend) => {
   let base: ObjectStore;
@@ -121,8 +114,7 @@ describeBackends('user quotas', (backend) => {
     const alice = user();
     const checked = writeOnce(base);
     const ingest = (path: string, uid: string) => {
-      served.set(path, textOf(6 * KIB));
-      return processUrl(`http://127.0.0.1:${origin.port}${path}`, {
+      return processUrl(origin.serve(path, textOf(6 * KIB)), {
         db: db(),
         store: checked.store,
         settings,
@@ -146,10 +138,10 @@ describeBackends('user quotas', (backend) => {
       userScope(alice),
     );
     const path = `/${newUid()}.txt`;
-    served.set(path, textOf(KIB));
+    const url = origin.serve(path, textOf(KIB));
     const checked = writeOnce(base);
     const error = await refusal(
-      processUrl(`http://127.0.0.1:${origin.port}${path}`, {
+      processUrl(url, {
         db: db(),
         store: checked.store,
         settings,

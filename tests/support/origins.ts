@@ -1,4 +1,26 @@
-/** Loopback HTTP origins for tests: one that is down (404) until it is switched up, as an origin that recovers. */
+/**
+ * Loopback HTTP origins for tests: one that is down (404) until it is switched up, as an origin that recovers, and one
+ * serving the bytes a test puts under a path.
+ */
+
+/** Serves `files` (path → bytes; 404 for any other path). */
+export function filesOrigin() {
+  const files = new Map<string, Uint8Array>();
+  const server = Bun.serve({
+    hostname: '127.0.0.1',
+    port: 0,
+    fetch: (request) => {
+      const bytes = files.get(new URL(request.url).pathname);
+      return bytes ? new Response(bytes as Uint8Array<ArrayBuffer>) : new Response('none', { status: 404 });
+    },
+  });
+  /** Serves `bytes` at `path` (which starts with /); returns its URL. */
+  const serve = (path: string, bytes: Uint8Array) => {
+    files.set(path, bytes);
+    return `http://127.0.0.1:${server.port}${path}`;
+  };
+  return { server, serve };
+}
 
 export interface RecoveringOrigin {
   server: ReturnType<typeof Bun.serve>;

@@ -70,6 +70,30 @@ export function pastCap(held: Iterable<Held>, claimed: readonly ClaimedItem[], p
   return past;
 }
 
+/**
+ * How many of `wanted` items a claim takes so that no user it may return goes past the place cap, whatever owners the
+ * items have: at most the least room left among the users not excluded that hold places or came in the last claim
+ * (`pastCap` hands back what does not fit, a release and a claim again each; with one user's task running, each freed
+ * slot cost one). With neither, the claim is not cut (the operator's tasks). `limited`: it was cut, so the place left
+ * is for others, claimed when a slot frees. At least 1.
+ */
+export function claimSize(
+  held: Iterable<Held>,
+  places: number,
+  excluded: readonly string[],
+  lastClaimed: ReadonlySet<string>,
+  wanted: number,
+): { limit: number; limited: boolean } {
+  if (places <= RESERVED_PLACES) return { limit: wanted, limited: false };
+  const cap = places - RESERVED_PLACES;
+  const counts = placesByUser(held);
+  for (const user of lastClaimed) if (!counts.has(user)) counts.set(user, 0);
+  let room = wanted;
+  for (const [user, count] of counts) if (!excluded.includes(user)) room = Math.min(room, cap - count);
+  const limit = Math.max(1, room);
+  return { limit, limited: limit < wanted };
+}
+
 /** Where in `waiting` the next item to start is: the first not of a user at the running cap; -1 when none may. */
 export function nextToStart(waiting: readonly Held[], atRunCap: ReadonlySet<string>): number {
   return waiting.findIndex(({ item }) => !item.userId || !atRunCap.has(item.userId));

@@ -35,8 +35,9 @@ import {
 } from './item-outcome.ts';
 import { housekeeping, reap, registerPatiently } from './maintenance.ts';
 import { OutcomeBuffer } from './outcome-buffer.ts';
-import { claimLimits, nextToStart, pastCap, usersAtCap } from './slot-reserve.ts';
+import { claimLimits, claimSize, nextToStart, pastCap, usersAtCap } from './slot-reserve.ts';
 import { Storing } from './storing.ts';
+import { workerTimings } from './timings.ts';
 import type { WorkerOptions, WorkerState, WorkerTimings } from './types.ts';
 import { Wakeup } from './wakeup.ts';
 
@@ -67,7 +68,9 @@ export class Worker {
   private readonly unlisten: (() => Promise<void>)[] = [];
   private loopDone: Promise<void> = Promise.resolve();
   private lastClaimFull = false;
-  /** The last claim left out a user holding all but the reserved place: a freed slot claims again at once. */
+  /** The users whose items the last claim brought: the next is limited to what fits under their cap. */
+  private lastOwners = new Set<string>();
+  /** The slot reserve limited the last claim (a user left out, or fewer items taken): a freed slot claims at once. */
   private restricted = false;
   private counters = { processed: 0, failed: 0 };
   private readonly outcomes: OutcomeBuffer;
@@ -83,19 +86,7 @@ export class Worker {
     this.queues = (options.queues ?? [...DEFAULT_WORKER_QUEUES]).map(validateQueueName);
     this.concurrency = Math.max(1, Math.floor(options.concurrency ?? 4));
     this.storing = new Storing(this.concurrency);
-    const leaseMs = options.leaseMs ?? 30_000;
-    const prefetch = Math.max(0, Math.floor(options.prefetch ?? 0));
-    this.o = {
-      batchSize: Math.max(1, options.batchSize ?? this.concurrency + prefetch),
-      prefetch,
-      leaseMs,
-      heartbeatMs: options.heartbeatMs ?? Math.min(3000, leaseMs / 3),
-      pollMs: options.pollMs ?? (options.database.kind === 'pglite' ? 250 : 2000),
-      softTimeoutMs: options.softTimeoutMs ?? 25 * 60_000,
-      hardTimeoutMs: options.hardTimeoutMs ?? 30 * 60_000,
-      reapMs: options.reapMs ?? leaseMs / 2,
-      graceMs: options.graceMs ?? 30_000,
-    };
+    this.o = workerTimings(options, this.concurrency);
     this.outcomes = new OutcomeBuffer({
       db: options.database.db,
       workerId: this.id,
@@ -226,8 +217,10 @@ export class Worker {
         await this.wakeup.wait(this.o.pollMs);
         continue;
       }
-      this.restricted = excludeOwners.length > 0;
-      const limit = Math.min(free, this.o.batchSize);
+      const wanted = Math.min(free, this.o.batchSize);
+      const held = [...holders.keys(), ...this.waiting];
+      const { limit, limited } = claimSize(held, this.places, excludeOwners, this.lastOwners, wanted);
+      this.restricted = excludeOwners.length > 0 || limited;
       const input = { workerId: this.id, queues: this.queues, leaseMs: this.o.leaseMs, limit };
       let claimed: ClaimedItem[];
       try {
@@ -249,9 +242,13 @@ export class Worker {
       const past = new Set(pastCap([...this.holders.keys(), ...this.waiting], claimed, this.places));
       if (past.size > 0) await this.handBack([...past]);
       for (const item of claimed) if (!past.has(item)) this.admit(item);
+      if (claimed.length > 0) this.lastOwners = new Set(claimed.flatMap((item) => item.userId ?? []));
       this.pump();
-      this.lastClaimFull = claimed.length === limit;
-      if (this.options.untilIdle && claimed.length === 0 && this.running.size === 0 && this.held.size === 0) {
+      // Full up to a user's room is not full: the place left is for others, claimed when a slot frees or on notice.
+      this.lastClaimFull = claimed.length === limit && !limited;
+      // Idle only if the claim left no one out: the users it excluded may have finished everything meanwhile.
+      const idle = claimed.length === 0 && excludeOwners.length === 0 && this.held.size === 0;
+      if (this.options.untilIdle && idle && this.running.size === 0) {
         this.options.logger.info({ workerId: this.id }, 'nothing left to run: stopping (--until-idle)');
         void this.stop();
         break;

@@ -188,14 +188,16 @@ const commits = perDatabase((db: Db) =>
     }
     try {
       // The record caps' per-user locks, taken in turn with this process's other writes for those users.
-      const gates = items.some((item) => (item.quota?.maxRecords ?? 0) > 0)
-        ? items.flatMap((item) => (item.target.userId === null ? [] : [recordsLock(item.target.userId)]))
-        : [];
-      const outcomes =
-        (gates.length === 0 ? await withDeadlockRetry(() => commitInOneStatement(db, items)) : undefined) ??
-        (await withOwnerGates(db, gates, () =>
+      const maxRecords = items.find((item) => (item.quota?.maxRecords ?? 0) > 0)?.quota?.maxRecords ?? 0;
+      const owners = maxRecords > 0 ? [...new Set(items.flatMap((item) => item.target.userId ?? []))].sort() : [];
+      const cap = owners.length > 0 ? { owners, maxRecords } : undefined;
+      const outcomes = await withOwnerGates(
+        db,
+        owners.map(recordsLock),
+        async () =>
+          (await withDeadlockRetry(() => commitInOneStatement(db, items, cap))) ??
           withDeadlockRetry(() => db.transaction((tx) => commitTogether(tx as Db, items))),
-        ));
+      );
       return outcomes.map((value) => ({ ok: true, value }));
     } catch {
       // The batch rolled back whole; each file commits on its own, and a bad one fails with its own error.
@@ -274,18 +276,29 @@ const oneStatementCommits = new Map<string, { text: string; rows: JsonRows }>();
  * `commitTogether` as one statement on PostgreSQL (its own transaction: no begin and commit to send): the objects
  * locked in key order, the records of the live ones inserted (a uid that exists already is skipped), and a reference
  * added to the object of each record inserted, so a skipped uid takes none, as the transaction's give-back leaves it.
- * `undefined` on PGlite, or when a record cap applies (its check needs the owner's lock first: `commitTogether`).
+ * With a record cap, the owners' locks are taken first, in order, as `checkRecordQuota` takes them, and the cap is
+ * checked by the trigger that counts the records (migration 0013): passed, the statement fails whole and the batch's
+ * files commit one by one. `undefined` on PGlite.
  */
-async function commitInOneStatement(db: Db, items: readonly NewRecordCommit[]): Promise<CommitOutcome[] | undefined> {
+async function commitInOneStatement(
+  db: Db,
+  items: readonly NewRecordCommit[],
+  cap?: { owners: string[]; maxRecords: number },
+): Promise<CommitOutcome[] | undefined> {
   if (!postgresJsOf(db)) return undefined;
   const rows = items.map((item) => newRecordRow(item.target, item.file, item.stored, item.provenance));
   const keys = Object.keys(rows[0] as object);
-  let statement = oneStatementCommits.get(keys.join());
+  const memo = `${cap ? 'capped' : 'open'}:${keys.join()}`;
+  let statement = oneStatementCommits.get(memo);
   if (!statement) {
     const inserting = jsonRows(records, keys, 3);
+    const gate = cap
+      ? "gate as materialized (select set_config('mediaforge.max_records', $5::text, true), " +
+        "pg_advisory_xact_lock(hashtext('mediaforge-records:' || o)) from unnest($4::text[]) as o), "
+      : '';
     const text =
-      'with locked as materialized (select "key", "state" from "objects" where "key" = any($1::text[]) ' +
-      'order by "key" for update), ' +
+      `with ${gate}locked as materialized (select "key", "state" from "objects" where "key" = any($1::text[]) ` +
+      `${cap ? 'and (select count(*) from gate) >= 0 ' : ''}order by "key" for update), ` +
       `inserted as (insert into "records" (${inserting.columns}) ${inserting.select} ` +
       `join locked on locked."key" = ${inserting.alias('storageKey')} ` +
       `and locked."state" = 'live' on conflict ("uid") do nothing returning ${RECORD_COLUMNS}), ` +
@@ -294,10 +307,11 @@ async function commitInOneStatement(db: Db, items: readonly NewRecordCommit[]): 
       `select locked."key", locked."state" = 'live', ${RECORD_KEYS.map((key) => `inserted.${columnList(records, [key])}`).join(', ')} ` +
       'from locked left join inserted on inserted."storage_key" = locked."key"';
     statement = { text, rows: inserting };
-    oneStatementCommits.set(keys.join(), statement);
+    oneStatementCommits.set(memo, statement);
   }
   const storageKeys = items.map((item) => item.stored.storageKey);
-  const params = [storageKeys, new Date().toISOString(), statement.rows.encode(rows)];
+  const params: unknown[] = [storageKeys, new Date().toISOString(), statement.rows.encode(rows)];
+  if (cap) params.push(cap.owners, String(cap.maxRecords));
   const returned = (await fixedValues(db, statement.text, params)) as unknown[][];
   const live = new Map<string, MediaRecord | undefined>();
   for (const [key, isLive, ...record] of returned) {
