@@ -183,6 +183,40 @@ const mediaforge: Tool = async ({ urls, dest, dataset, s3 }) => {
   }
 };
 
+/**
+ * The background path, as a big batch runs: the batch queued (`ingest --background`), then one worker until it is
+ * done, both timed. The worker gets the dataset's concurrency as its slots and its downloads per origin (one origin
+ * here; DOWNLOAD_CONCURRENCY_PER_ORIGIN would hold it to 4), as the other tools get it.
+ */
+const mediaforgeWorker: Tool = async ({ urls, dest, dataset }) => {
+  const database = await createTestPostgres();
+  try {
+    const list = join(dest, 'urls.txt');
+    writeFileSync(list, `${urls.join('\n')}\n`);
+    const n = String(dataset.concurrency);
+    const env = {
+      DATABASE_URL: database.url,
+      MEDIAFORGE_HOME: join(dest, 'home'),
+      MAX_FILE_SIZE_MB: '1024',
+      MAX_BATCH_SIZE: '10000',
+      LOG_LEVEL: 'warn',
+      DOWNLOAD_CONCURRENCY_PER_ORIGIN: n,
+      STORAGE_URL: `file://${join(dest, 'objects')}`,
+    };
+    await timed(['bun', CLI, 'migrate'], env, { recycle: false });
+    const queue = `bun ${CLI} ingest --from-file ${list} --allow-private --background --json > /dev/null`;
+    const measured = await timed(['sh', '-c', `${queue} && bun ${CLI} worker --until-idle --concurrency ${n}`], env);
+    const { out } = await collect(['bun', CLI, 'jobs', 'list', '--json'], { env: { ...process.env, ...env } });
+    const [task] = (JSON.parse(out) as { tasks: { status: string; progress: { succeeded: number } }[] }).tasks;
+    if (task?.status !== 'succeeded' || task.progress.succeeded !== urls.length) {
+      throw new Error(`the background ingest did not store every file: ${JSON.stringify(task)}`);
+    }
+    return measured;
+  } finally {
+    await database.drop();
+  }
+};
+
 const curlParallel: Tool = async ({ urls, dest, dataset }) => {
   const config = join(dest, 'curl.conf');
   writeFileSync(config, urls.map((url, i) => `url = "${url}"\noutput = "${join(dest, `c${i}.wav`)}"\n`).join(''));
@@ -255,6 +289,7 @@ const curlAws: Tool = async ({ urls, dataset, s3 }) => {
 
 const TOOLS: { name: string; target: 'disk' | 's3'; tool: Tool; peakIsOneProcess: boolean }[] = [
   { name: 'mediaforge ingest', target: 'disk', tool: mediaforge, peakIsOneProcess: true },
+  { name: 'mediaforge ingest --background + worker', target: 'disk', tool: mediaforgeWorker, peakIsOneProcess: true },
   { name: 'curl --parallel', target: 'disk', tool: curlParallel, peakIsOneProcess: true },
   { name: 'rclone copy', target: 'disk', tool: rcloneDisk, peakIsOneProcess: true },
   { name: 'mediaforge ingest', target: 's3', tool: mediaforge, peakIsOneProcess: true },
@@ -370,6 +405,9 @@ export const ingest: Benchmark = {
             targets.smallVsRcloneDisk = filesRate('mediaforge ingest → disk') / filesRate('rclone copy → disk');
             targets.smallVsRcloneS3 = filesRate('mediaforge ingest → s3') / filesRate('rclone copy → s3');
           }
+          // Not a target of its own: how the background path compares (a worker must reach what the CLI does).
+          const worker = `mediaforge ingest --background + worker → disk`;
+          if (byTool[worker]) targets[`${dataset.name}WorkerVsRcloneDisk`] = rate(worker) / rate('rclone copy → disk');
         }
       } finally {
         await nginx.stop();
@@ -402,7 +440,8 @@ export const ingest: Benchmark = {
           describe('smallVsRcloneS3', 'to S3'),
         ].join('; ')}.`,
         `Median of ${reps} runs; each run starts with an empty destination (and a fresh database for mediaforge), and right before it a scratch file of the dataset's size is written and deleted, so every tool writes into the same freshly recycled memory (see recyclePageCache). Concurrency: ${datasets.map((d) => `${d.concurrency} for ${d.name}`).join(', ')}, the same for every tool. mediaforge does more per file than the peers: content detection, full WAV validation, sha256, a PostgreSQL record and its dedupe lookup. CPU is the tool's own process (user + system, median), not the origin's or s3rver's: on this 2-core machine, the origin and the tool share the cores, so a tool that needs more CPU per byte moves fewer bytes per second once both cores are busy.`,
-        `Commands: \`mediaforge ingest --from-file urls.txt --concurrency N --allow-private\`; \`curl --parallel --parallel-max N -K list\`; \`rclone copy :http: DEST --http-url ORIGIN/dir/ --transfers N --checkers N\` (nginx autoindex listing); \`curl URL | aws s3 cp - s3://bench/KEY\` per file, N at once (on the first ${AWS_MAX_FILES} files when there are more: one Python process per file). Versions: ${await toolVersion([which('nginx') ?? 'nginx', '-v'])}; ${await toolVersion(['curl', '--version'])}; ${await toolVersion(['rclone', 'version'])}; ${await toolVersion([which('aws') ?? 'aws', '--version'])}.`,
+        `Background path (not a target; the batch as a worker runs it): large ${fixed(targets.largeWorkerVsRcloneDisk ?? 0, 2)}×, small ${fixed(targets.smallWorkerVsRcloneDisk ?? 0, 2)}× rclone to disk.`,
+        `Commands: \`mediaforge ingest --from-file urls.txt --concurrency N --allow-private\`; \`mediaforge ingest --from-file urls.txt --allow-private --background\` then \`mediaforge worker --until-idle --concurrency N\` with DOWNLOAD_CONCURRENCY_PER_ORIGIN=N, both timed; \`curl --parallel --parallel-max N -K list\`; \`rclone copy :http: DEST --http-url ORIGIN/dir/ --transfers N --checkers N\` (nginx autoindex listing); \`curl URL | aws s3 cp - s3://bench/KEY\` per file, N at once (on the first ${AWS_MAX_FILES} files when there are more: one Python process per file). Versions: ${await toolVersion([which('nginx') ?? 'nginx', '-v'])}; ${await toolVersion(['curl', '--version'])}; ${await toolVersion(['rclone', 'version'])}; ${await toolVersion([which('aws') ?? 'aws', '--version'])}.`,
       ],
     };
   },

@@ -60,8 +60,9 @@ export interface IngestContext {
   /** Make a thumbnail of each stored image or video (THUMBNAILS; `serve` turns it on). */
   thumbnails?: boolean;
   /**
-   * Called once the file is received and checked, before it is stored, with the bytes it holds in memory (0 when
-   * spooled to disk); storing waits for it. A batch gives the URL's download place to the next URL here.
+   * Called once the file is received and checked (and its thumbnail made), before it is stored, with the bytes it
+   * holds in memory (0 when spooled to disk); storing waits for it. A batch gives the URL's download place to the
+   * next URL here, and a worker the item's slot.
    */
   onDownloaded?: (bytesInMemory: number) => Promise<void>;
 }
@@ -144,8 +145,9 @@ export async function processUrl(url: string, ctx: IngestContext): Promise<FileM
   const uid = ctx.recordUid ?? newUid();
   const userId = ctx.userId ?? null;
   return withPreparedFile(download.stream, prepare, async (file) => {
-    await ctx.onDownloaded?.(file.spool ? 0 : file.size);
+    // The thumbnail is decoding work, done in the download's place; what follows is the disk and the database.
     const made = ctx.thumbnails ? await prepareThumbnail(file, ctx.userId) : undefined;
+    await ctx.onDownloaded?.(file.spool ? 0 : file.size);
     const stored = await storeFile(
       file,
       { create: { uid, userId, generationId: ctx.generationId ?? null } },
