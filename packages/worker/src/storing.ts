@@ -47,7 +47,8 @@ export class Storing {
     while (bytes > 0 && this.inMemory > 0 && this.inMemory + bytes > this.memoryBytes) {
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
-    if (ended() || this.bytes.size >= this.slots * STORING_PER_DOWNLOAD) return false;
+    // Checked again after waiting: the item may have ended, or entered through a second call meanwhile.
+    if (ended() || this.bytes.has(held) || this.bytes.size >= this.slots * STORING_PER_DOWNLOAD) return false;
     this.bytes.set(held, bytes);
     this.inMemory += bytes;
     return true;
