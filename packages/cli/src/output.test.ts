@@ -1,5 +1,5 @@
 import { afterEach, expect, test } from 'bun:test';
-import { printTable } from './output.ts';
+import { printJson, printJsonStreaming, printTable } from './output.ts';
 
 const write = process.stdout.write.bind(process.stdout);
 let written = '';
@@ -32,4 +32,31 @@ test('a million rows print (their widths are not spread into one call, which ove
   const rows = Array.from({ length: 1_000_000 }, (_, n) => [String(n % 10), 'x']);
   printTable(['N', 'X'], rows);
   expect(written.length).toBe('N  X\n'.length + 1_000_000 * '0  x\n'.length);
+});
+
+test('a list streamed a page at a time prints exactly what printJson prints for the whole document', async () => {
+  async function* pagesOf(...pages: unknown[][]) {
+    for (const page of pages) yield page;
+  }
+  const head = { taskId: 't', at: new Date(0), nested: { a: [1, 2] }, none: null };
+  const items = [
+    { seq: 0, payload: { url: 'u\n"x"' } },
+    { seq: 1, when: new Date(1) },
+    { seq: 2, list: [] },
+  ];
+  const cases: [Record<string, unknown>, unknown[][]][] = [
+    [head, [items.slice(0, 2), [], items.slice(2)]],
+    [head, []],
+    [head, [[]]],
+    [{}, [items]],
+    [{}, []],
+  ];
+  for (const [top, pages] of cases) {
+    capture();
+    printJson({ ...top, items: pages.flat() });
+    const whole = written;
+    capture();
+    await printJsonStreaming(top, 'items', pagesOf(...pages));
+    expect(written).toBe(whole);
+  }
 });

@@ -7,7 +7,7 @@ import { defineCommand } from 'citty';
 import { jsonArg, optionalIntArg, parseChoice } from '../args.ts';
 import { CLIError } from '../cli-error.ts';
 import { withContext } from '../context.ts';
-import { printJson, printTable } from '../output.ts';
+import { printJson, printJsonStreaming, printTable } from '../output.ts';
 import { createProgress, formatDuration } from '../progress.ts';
 import { dead, retry, webhook } from './jobs-extras.ts';
 
@@ -69,12 +69,6 @@ async function* itemPages(manager: TaskManager, id: string): AsyncGenerator<Task
     yield page.items;
     afterSeq = page.nextAfterSeq;
   } while (afterSeq !== undefined);
-}
-
-async function everyItem(manager: TaskManager, id: string): Promise<TaskItemRow[]> {
-  const items: TaskItemRow[] = [];
-  for await (const page of itemPages(manager, id)) items.push(...page);
-  return items;
 }
 
 const ITEM_HEADERS = ['SEQ', 'STATUS', 'TRIES', 'WORKER', 'WHAT', 'RESULT'];
@@ -148,8 +142,8 @@ const status = defineCommand({
       if (args.json) {
         const view = await manager.getTaskStatus(id, ALL_USERS);
         const workers = await itemsByWorker(manager.queue.db, id);
-        const items = args.items ? await everyItem(manager, id) : undefined;
-        printJson({ ...view, workers, ...(items ? { items } : {}) });
+        if (args.items) await printJsonStreaming({ ...view, workers }, 'items', itemPages(manager, id));
+        else printJson({ ...view, workers });
         return view.ready ? exitFor(view) : 0;
       }
       const view = await printStatus(manager, id, args.items ?? false);
