@@ -106,6 +106,43 @@ describeBackends('worker prefetch', (backend) => {
     );
   });
 
+  test('an item whose work finished after a cancel is recorded as succeeded, with its result; one that stopped is not', async () => {
+    // The handler of seq 0 keeps going when aborted (an ingest whose record was already committing); seq 1 stops.
+    let finish = () => {};
+    const done = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    let aborted = 0;
+    await startWorker(
+      async (item, ctx) => {
+        ctx.signal.addEventListener('abort', () => {
+          aborted += 1;
+        });
+        if (item.payload.n === 1) {
+          await new Promise((_resolve, reject) =>
+            ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)),
+          );
+        }
+        await done;
+        return { recordUid: 'made-anyway' };
+      },
+      { concurrency: 2 },
+    );
+    const id = await queue.enqueue({ kind: 'noop', payloads: noops(2) });
+    await waitFor('both running', async () => (await queue.countItems(id)).running === 2);
+    expect(await queue.cancel(id)).toBe(true);
+    await waitFor('both stopped', async () => aborted === 2);
+    finish();
+    await waitFor('the late success', async () => (await queue.countItems(id)).succeeded === 1);
+    const items = (await queue.listItems(id)).items.sort((a, b) => a.seq - b.seq);
+    expect(items.map((item) => [item.status, item.result])).toEqual([
+      ['succeeded', { recordUid: 'made-anyway' }],
+      ['cancelled', null],
+    ]);
+    const status = await manager.getTaskStatus(id, ALL_USERS);
+    expect(status).toMatchObject({ status: 'cancelled', progress: { succeeded: 1, cancelled: 1, total: 2 } });
+  });
+
   test('cancelling a task drops its prefetched items: they never start', async () => {
     let calls = 0;
     await startWorker(

@@ -4,6 +4,7 @@
  */
 import {
   backoffMs,
+  completeCancelled,
   completeItems,
   type Db,
   type FinishedTask,
@@ -75,8 +76,13 @@ export class OutcomeBuffer {
       const batch = this.pending.splice(0, BATCH);
       try {
         const { done, finished } = await withDeadlockRetry(() => completeItems(db, workerId, batch));
-        failures = 0;
         const accepted = new Set(done);
+        // Successes the completion did not take: items cancelled while their work finished anyway.
+        const late = batch.filter((outcome) => !accepted.has(outcome.id) && outcome.status === 'succeeded');
+        if (late.length > 0) {
+          for (const id of await withDeadlockRetry(() => completeCancelled(db, workerId, late))) accepted.add(id);
+        }
+        failures = 0;
         for (const outcome of batch) this.options.onWritten(outcome, accepted.has(outcome.id));
         for (const task of finished) this.options.onTaskFinished(task);
       } catch (error) {

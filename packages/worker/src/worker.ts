@@ -313,8 +313,10 @@ export class Worker {
         }),
       );
       const reason = held.abortReason;
-      if (reason instanceof ItemAbort && reason.kind === 'lost') this.settle(held, 'drop');
-      else this.settle(held, { id: item.id, status: 'succeeded', result });
+      const outcome = { id: item.id, status: 'succeeded' as const, result };
+      // Lost (cancelled, or taken over) but done: its success is recorded if a cancel came too late to stop it.
+      if (reason instanceof ItemAbort && reason.kind === 'lost') this.outcomes.add(outcome);
+      else this.settle(held, outcome);
     } catch (error) {
       this.settle(held, decide(held.item, held.abortReason, error, this.options.retry));
     } finally {

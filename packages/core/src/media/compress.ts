@@ -101,11 +101,8 @@ async function compress(input: Uint8Array, quality: number, options: CompressOpt
   if (!converting && inputFormat === 'avif') return kept('avif');
   if (!converting && input.byteLength * 8 < pixels * MIN_BITS_PER_PIXEL_TO_COMPRESS) return kept('compact');
 
-  let pipeline = source
-    .clone()
-    .timeout({ seconds: tightened(compressSeconds(pixels), options.maxSeconds) })
-    .rotate()
-    .keepIccProfile();
+  const seconds = tightened(compressSeconds(pixels), options.maxSeconds);
+  let pipeline = source.clone().timeout({ seconds }).rotate().keepIccProfile();
   if (options.maxDimension) {
     pipeline = pipeline.resize({
       width: options.maxDimension,
@@ -126,11 +123,12 @@ async function compress(input: Uint8Array, quality: number, options: CompressOpt
             ? pipeline.avif({ quality, effort: 4 })
             : pipeline.gif({ effort: 10 });
   let encoded: { data: Buffer; info: { width: number; height: number } };
+  const startedAt = performance.now();
   try {
     encoded = await pipeline.toBuffer({ resolveWithObject: true });
   } catch (error) {
     // Compression is optional: out of time, the original is kept (a requested conversion cannot be, so it fails).
-    if (isSharpTimeout(error) && !converting) return kept('timeout');
+    if (isSharpTimeout(error, { startedAt, seconds }) && !converting) return kept('timeout');
     throw error;
   }
   const { data, info } = encoded;

@@ -4,6 +4,7 @@ import { DecodeTimeoutError } from '../errors.ts';
 import { solidWebp } from './bombs/index.ts';
 import { compressImage } from './compress.ts';
 import { compressSeconds, validateSeconds } from './decode-budget.ts';
+import { isSharpTimeout } from './validate/image.ts';
 import { validateFileIntegrity } from './validate/validate.ts';
 
 const noise = (width: number, height: number) =>
@@ -57,4 +58,14 @@ test('re-encodes that cannot pay off are not tried: sub-0.1-bit-per-pixel images
   // An ordinary photo is still recompressed.
   const photo = new Uint8Array(await noise(640, 480).jpeg({ quality: 100 }).toBuffer());
   expect(await compressImage(photo, { quality: 75 })).toMatchObject({ compressed: true });
+});
+
+test("a pipeline killed while writing reports only the failed write: at or past its budget, that is the budget's", () => {
+  // What a PNG re-encode killed by its budget on a loaded server said (an attacker's 500s before this).
+  const killed = new Error('vips2png: unable to write to target target');
+  const seconds = 2;
+  expect(isSharpTimeout(killed, { startedAt: performance.now() - 2100, seconds })).toBe(true);
+  expect(isSharpTimeout(killed, { startedAt: performance.now() - 100, seconds })).toBe(false);
+  expect(isSharpTimeout(killed)).toBe(false);
+  expect(isSharpTimeout(new Error('timeout: 42% complete\nVipsImage: killed'))).toBe(true);
 });

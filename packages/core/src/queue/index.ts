@@ -3,6 +3,7 @@ export * from './dead-letters.ts';
 export * from './enqueue-statements.ts';
 export * from './idempotency.ts';
 export * from './item-pages.ts';
+export * from './late-successes.ts';
 export * from './limited-claim.ts';
 export * from './optimization.ts';
 export * from './queue.ts';

@@ -1,5 +1,5 @@
 /** Raw-statement plumbing shared by the queue's SQL: one result shape whichever driver runs it. */
-import type { SQL } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/database.ts';
 import { postgresJsOf } from '../db/postgres-js.ts';
@@ -47,3 +47,6 @@ export function toDate(value: unknown): Date | null {
 export function toNumber(value: unknown): number {
   return typeof value === 'number' ? value : Number(value);
 }
+
+/** An id list as one text parameter (`string_to_array`): one statement text for any number of ids. */
+export const idList = (ids: readonly number[]) => sql`string_to_array(${ids.join(',')}, ',')::bigint[]`;

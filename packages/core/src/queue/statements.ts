@@ -7,7 +7,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { TaskKind, TaskStatus } from '../db/queue-schema.ts';
 import type { ErrorCode } from '../error-codes.ts';
 import { validateQueueName } from './queue-name.ts';
-import { type Executor, preparedRows, rows, toNumber } from './rows.ts';
+import { type Executor, idList, preparedRows, rows, toNumber } from './rows.ts';
 
 export const ITEMS_CHANNEL = 'mediaforge_items';
 export const CANCEL_CHANNEL = 'mediaforge_cancel';
@@ -57,7 +57,6 @@ export interface FinishedTask {
  */
 export const DUE = sql.raw(`run_at <= now() + interval '1 millisecond'`);
 const seconds = (ms: number) => sql`make_interval(secs => ${ms / 1000}::double precision)`;
-const idList = (ids: readonly number[]) => sql`string_to_array(${ids.join(',')}, ',')::bigint[]`;
 
 export async function notify(db: Executor, channel: string, payload: string): Promise<void> {
   await db.execute(sql`select pg_notify(${channel}, ${payload})`);

@@ -72,9 +72,16 @@ function checkDecodedBytes(meta: Metadata, maxPixels: number): void {
   }
 }
 
-/** sharp's `.timeout()` fails the pipeline with libvips' "timeout: N% complete". */
-export function isSharpTimeout(error: unknown): boolean {
-  return /(^|\n)timeout: \d+% complete/.test(String((error as Error)?.message ?? ''));
+/**
+ * sharp's `.timeout()` fails the pipeline with libvips' "timeout: N% complete"; with `budget` (when the pipeline was
+ * started, and its seconds), any failure at or past the budget counts too. Callers that cannot tell a wait in
+ * sharp's queue from work (a failed decode after a long wait must not pass for a timeout) leave `budget` out.
+ */
+export function isSharpTimeout(error: unknown, budget?: { startedAt: number; seconds: number }): boolean {
+  if (/(^|\n)timeout: \d+% complete/.test(String((error as Error)?.message ?? ''))) return true;
+  // A pipeline killed while writing its output can report only the failed write ("vips2png: unable to write to
+  // target"); sharp never kills one before its budget, so any failure at or past the budget is the budget's.
+  return budget !== undefined && performance.now() - budget.startedAt >= budget.seconds * 1000;
 }
 
 /** libvips reports a trail of low-level lines; keep the informative ones, short. */
