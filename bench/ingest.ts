@@ -161,7 +161,15 @@ type Tool = (ctx: {
   s3?: TestS3Server;
 }) => Promise<Measured>;
 
-const mediaforge: Tool = async ({ urls, dest, dataset, s3 }) => {
+/**
+ * A fresh database for one mediaforge run, migrated (not measured: no page cache recycled for it), the URLs listed
+ * in a file, and the environment the run gets; the database is dropped after `run`.
+ */
+async function withMediaforge(
+  { urls, dest, s3 }: Parameters<Tool>[0],
+  extra: Record<string, string>,
+  run: (list: string, env: Record<string, string>) => Promise<Measured>,
+): Promise<Measured> {
   const database = await createTestPostgres();
   try {
     const list = join(dest, 'urls.txt');
@@ -173,48 +181,40 @@ const mediaforge: Tool = async ({ urls, dest, dataset, s3 }) => {
       MAX_BATCH_SIZE: '10000',
       LOG_LEVEL: 'warn',
       ...(s3 ? s3.env : { STORAGE_URL: `file://${join(dest, 'objects')}` }),
+      ...extra,
     };
-    // Set-up, not measured: no page cache recycled for it.
     await timed(['bun', CLI, 'migrate'], env, { recycle: false });
-    const ingestArgs = ['ingest', '--from-file', list, '--concurrency', String(dataset.concurrency), '--allow-private'];
-    return await timed(['bun', CLI, ...ingestArgs, '--json'], env);
+    return await run(list, env);
   } finally {
     await database.drop();
   }
-};
+}
+
+const mediaforge: Tool = (input) =>
+  withMediaforge(input, {}, (list, env) => {
+    const args = ['ingest', '--from-file', list, '--concurrency', String(input.dataset.concurrency), '--allow-private'];
+    return timed(['bun', CLI, ...args, '--json'], env);
+  });
 
 /**
  * The background path, as a big batch runs: the batch queued (`ingest --background`), then one worker until it is
  * done, both timed. The worker gets the dataset's concurrency as its slots and its downloads per origin (one origin
  * here; DOWNLOAD_CONCURRENCY_PER_ORIGIN would hold it to 4), as the other tools get it.
  */
-const mediaforgeWorker: Tool = async ({ urls, dest, dataset }) => {
-  const database = await createTestPostgres();
-  try {
-    const list = join(dest, 'urls.txt');
-    writeFileSync(list, `${urls.join('\n')}\n`);
-    const n = String(dataset.concurrency);
-    const env = {
-      DATABASE_URL: database.url,
-      MEDIAFORGE_HOME: join(dest, 'home'),
-      MAX_FILE_SIZE_MB: '1024',
-      MAX_BATCH_SIZE: '10000',
-      LOG_LEVEL: 'warn',
-      DOWNLOAD_CONCURRENCY_PER_ORIGIN: n,
-      STORAGE_URL: `file://${join(dest, 'objects')}`,
-    };
-    await timed(['bun', CLI, 'migrate'], env, { recycle: false });
+const mediaforgeWorker: Tool = (input) => {
+  const n = String(input.dataset.concurrency);
+  return withMediaforge(input, { DOWNLOAD_CONCURRENCY_PER_ORIGIN: n }, async (list, env) => {
     const queue = `bun ${CLI} ingest --from-file ${list} --allow-private --background --json > /dev/null`;
     const measured = await timed(['sh', '-c', `${queue} && bun ${CLI} worker --until-idle --concurrency ${n}`], env);
-    const { out } = await collect(['bun', CLI, 'jobs', 'list', '--json'], { env: { ...process.env, ...env } });
+    const { out } = await collect(['bun', CLI, 'jobs', 'list', '--json'], {
+      env: { ...(process.env as Record<string, string>), ...env },
+    });
     const [task] = (JSON.parse(out) as { tasks: { status: string; progress: { succeeded: number } }[] }).tasks;
-    if (task?.status !== 'succeeded' || task.progress.succeeded !== urls.length) {
+    if (task?.status !== 'succeeded' || task.progress.succeeded !== input.urls.length) {
       throw new Error(`the background ingest did not store every file: ${JSON.stringify(task)}`);
     }
     return measured;
-  } finally {
-    await database.drop();
-  }
+  });
 };
 
 const curlParallel: Tool = async ({ urls, dest, dataset }) => {
