@@ -4,13 +4,14 @@
  * every file; a batch that cannot be sent whole (a statement fails, two files name one key or uid) is run file by
  * file with the single forms, so a bad file gets its own typed error and its neighbours are stored as usual.
  */
-import { and, eq, getTableColumns, inArray, isNull, or, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, or, sql } from 'drizzle-orm';
 import type { UserQuotaSettings } from '../config/settings.ts';
 import type { Db } from '../db/database.ts';
-import { columnList, fixedInsert, fixedValues, type JsonRows, jsonRows, rowDecoder } from '../db/fixed-statements.ts';
+import { fixedInsert, fixedValues, type JsonRows, jsonRows } from '../db/fixed-statements.ts';
 import { recordsLock, withOwnerGates } from '../db/owner-gates.ts';
 import { postgresJsOf } from '../db/postgres-js.ts';
 import { objects, records } from '../db/schema.ts';
+import { decodeRecordRow, RECORD_COLUMNS, RECORD_KEYS } from '../records/by-uid.ts';
 import type { MediaRecord } from '../records/record.ts';
 import { withDeadlockRetry } from '../retry/rerun.ts';
 import { createBatcher, perDatabase, type Settled, settleEach } from './batcher.ts';
@@ -267,9 +268,6 @@ async function referenceLive(db: Db, keys: string[]): Promise<string[]> {
   return rows.map((row) => row.key);
 }
 
-const RECORD_KEYS = Object.keys(getTableColumns(records));
-const RECORD_COLUMNS = columnList(records, RECORD_KEYS);
-const decodeRecord = rowDecoder(records, RECORD_KEYS);
 const oneStatementCommits = new Map<string, { text: string; rows: JsonRows }>();
 
 /**
@@ -304,7 +302,7 @@ async function commitInOneStatement(
       `and locked."state" = 'live' on conflict ("uid") do nothing returning ${RECORD_COLUMNS}), ` +
       'referenced as (update "objects" set "refs" = "objects"."refs" + 1, "stored" = true, "updated_at" = $2::timestamptz ' +
       'from inserted where "objects"."key" = inserted."storage_key") ' +
-      `select locked."key", locked."state" = 'live', ${RECORD_KEYS.map((key) => `inserted.${columnList(records, [key])}`).join(', ')} ` +
+      `select locked."key", locked."state" = 'live', inserted.* ` +
       'from locked left join inserted on inserted."storage_key" = locked."key"';
     statement = { text, rows: inserting };
     oneStatementCommits.set(memo, statement);
@@ -316,7 +314,7 @@ async function commitInOneStatement(
   const live = new Map<string, MediaRecord | undefined>();
   for (const [key, isLive, ...record] of returned) {
     if (isLive !== true) continue;
-    live.set(key as string, record[0] === null ? undefined : (decodeRecord(record) as MediaRecord));
+    live.set(key as string, record[0] === null ? undefined : decodeRecordRow(record));
   }
   return items.map((item) =>
     live.has(item.stored.storageKey) ? { record: live.get(item.stored.storageKey) } : { gone: true as const },

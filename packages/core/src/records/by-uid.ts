@@ -13,14 +13,18 @@ import { records } from '../db/schema.ts';
 import type { MediaRecord } from './record.ts';
 
 /** A reader of one record by uid on PostgreSQL (postgres.js), or undefined on another driver. */
+/** Every column of `records` in table order: property names, their SQL list, and the decoder of a row of them. */
+export const RECORD_KEYS = Object.keys(getTableColumns(records));
+export const RECORD_COLUMNS = columnList(records, RECORD_KEYS);
+const decodeRow = rowDecoder(records, RECORD_KEYS);
+export const decodeRecordRow = (row: unknown[]) => decodeRow(row) as MediaRecord;
+
 export function postgresRecordReader(db: Db): ((uid: string) => Promise<MediaRecord | undefined>) | undefined {
   const sql = postgresJsOf(db);
   if (!sql) return undefined;
-  const keys = Object.keys(getTableColumns(records));
-  const decode = rowDecoder(records, keys);
-  const text = `select ${columnList(records, keys)} from "records" where "uid" = $1`;
+  const text = `select ${RECORD_COLUMNS} from "records" where "uid" = $1`;
   return async (uid) => {
     const [row] = await sql.unsafe(text, [uid], { prepare: true }).values();
-    return row ? (decode(row) as MediaRecord) : undefined;
+    return row ? decodeRecordRow(row) : undefined;
   };
 }
