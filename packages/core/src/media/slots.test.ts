@@ -139,3 +139,24 @@ test('sharp runs one thread per image and keeps no cache of decoded images', asy
   expect(sharp.concurrency()).toBe(1);
   expect(sharp.cache()).toMatchObject({ memory: { max: 0 }, items: { max: 0 } });
 });
+
+test('work that leaves its slot early lets the next start while it finishes; leaving twice frees one slot', async () => {
+  const slots = createSlots({ name: 'Test work', limit: 1, queue: 10, retryAfterSeconds: 1 });
+  let finish = () => {};
+  const finishing = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  const first = slots.run(async (leave) => {
+    leave();
+    leave();
+    await finishing;
+    return 'first';
+  });
+  await Bun.sleep(0);
+  // The first still runs, but its slot is the second's.
+  expect(await slots.run(async () => 'second')).toBe('second');
+  expect([slots.active, slots.waiting]).toEqual([0, 0]);
+  finish();
+  expect(await first).toBe('first');
+  expect([slots.active, slots.waiting]).toEqual([0, 0]);
+});
