@@ -50,3 +50,19 @@ test('an item that ended while it waited for memory does not enter', async () =>
   expect(await entering).toBe(false);
   expect(storing.size).toBe(0);
 });
+
+test('a count that is not a finite number holds no memory and leaves the budget working', async () => {
+  const storing = new Storing(4, 100);
+  const [a, b, c] = [held(), held(), held()];
+  expect(await storing.enter(a, Number.NaN, never)).toBe(true);
+  expect(await storing.enter(b, 80, never)).toBe(true);
+  let cEntered = false;
+  void storing.enter(c, 80, never).then(() => {
+    cEntered = true;
+  });
+  await Bun.sleep(10);
+  expect(cEntered).toBe(false);
+  storing.leave(b);
+  await Bun.sleep(0);
+  expect(cEntered).toBe(true);
+});

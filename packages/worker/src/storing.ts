@@ -43,7 +43,8 @@ export class Storing {
    */
   async enter(held: Held, bytesInMemory: number, ended: () => boolean): Promise<boolean> {
     if (this.bytes.has(held)) return false;
-    const bytes = Math.max(0, bytesInMemory);
+    // A handler's count: anything but a finite positive number counts as nothing (NaN would disable the budget).
+    const bytes = Number.isFinite(bytesInMemory) && bytesInMemory > 0 ? bytesInMemory : 0;
     while (bytes > 0 && this.inMemory > 0 && this.inMemory + bytes > this.memoryBytes) {
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
