@@ -8,7 +8,19 @@ import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestPostgres } from '@mediaforge/core/testing';
-import { type Benchmark, fixed, median, recyclePageCache, sh, toolVersion, wavHeader } from './lib.ts';
+import {
+  type Benchmark,
+  collect,
+  cpuCeiling,
+  fixed,
+  median,
+  processCpuSeconds,
+  recyclePageCache,
+  sh,
+  sha256BytesPerSecond,
+  toolVersion,
+  wavHeader,
+} from './lib.ts';
 
 const CLI = join(import.meta.dir, '../packages/cli/src/main.ts');
 const MiB = 1024 * 1024;
@@ -57,11 +69,22 @@ async function wrk(url: string, key: string, seconds: number): Promise<number> {
   return Number(/Requests\/sec:\s+([0-9.]+)/.exec(out)?.[1] ?? 0);
 }
 
-async function curlUpload(url: string, key: string, path: string): Promise<number> {
+interface Upload {
+  seconds: number;
+  /** CPU (user + system) of curl, and of the server while it took the body. */
+  curlCpu: number;
+  serverCpu: number;
+}
+
+async function curlUpload(url: string, key: string, path: string, serverPid?: number): Promise<Upload> {
   // Every server writes the body into the same freshly recycled memory (see recyclePageCache).
   recyclePageCache(`${path}.recycle`, Bun.file(path).size + 64 * 1024 * 1024);
+  const serverBefore = processCpuSeconds(serverPid);
   const started = performance.now();
-  const status = await sh([
+  const { out, err, code } = await collect([
+    '/usr/bin/time',
+    '-f',
+    'cpu %U %S',
     'curl',
     '--silent',
     '--output',
@@ -78,8 +101,15 @@ async function curlUpload(url: string, key: string, path: string): Promise<numbe
     'Content-Type: audio/wav',
     url,
   ]);
-  if (status !== '201') throw new Error(`upload to ${url} answered ${status}`);
-  return (performance.now() - started) / 1000;
+  const seconds = (performance.now() - started) / 1000;
+  if (code !== 0 || out !== '201')
+    throw new Error(`upload to ${url} answered ${out} (exit ${code}): ${err.slice(-500)}`);
+  const cpu = /cpu ([\d.]+) ([\d.]+)/.exec(err);
+  return {
+    seconds,
+    curlCpu: cpu ? Number(cpu[1]) + Number(cpu[2]) : 0,
+    serverCpu: processCpuSeconds(serverPid) - serverBefore,
+  };
 }
 
 export const api: Benchmark = {
@@ -146,15 +176,21 @@ export const api: Benchmark = {
       const reads = { mediaforge: [] as number[], bareDb: [] as number[], bare: [] as number[] };
       const health = { mediaforge: [] as number[], bare: [] as number[] };
       const uploads = { mediaforge: [] as number[], bare: [] as number[], bareFsync: [] as number[] };
+      const uploadCpu = { mediaforge: [] as Upload[], bare: [] as Upload[] };
+      const hashRate = sha256BytesPerSecond(smoke ? 16 * MiB : 256 * MiB);
       // Uploads first, on a server that has served one upload: its peak RSS is then the uploads' alone.
       for (let rep = 0; rep < reps; rep++) {
         console.error(`  uploads ${rep + 1}/${reps}`);
         stamp(rep + 1);
         const uid = await createRecord();
-        uploads.mediaforge.push(await curlUpload(new URL(`/v1/records/${uid}/file`, base).toString(), key, wav));
-        uploads.bare.push(await curlUpload(new URL(`/v1/records/${uid}/file`, bareBase).toString(), key, wav));
+        const ours = await curlUpload(new URL(`/v1/records/${uid}/file`, base).toString(), key, wav, serve.pid);
+        const anchor = await curlUpload(new URL(`/v1/records/${uid}/file`, bareBase).toString(), key, wav, bare.pid);
+        uploads.mediaforge.push(ours.seconds);
+        uploads.bare.push(anchor.seconds);
+        uploadCpu.mediaforge.push(ours);
+        uploadCpu.bare.push(anchor);
         uploads.bareFsync.push(
-          await curlUpload(new URL(`/v1/records/${uid}/file?fsync`, bareBase).toString(), key, wav),
+          (await curlUpload(new URL(`/v1/records/${uid}/file?fsync`, bareBase).toString(), key, wav)).seconds,
         );
         for (const name of readdirSync(work)) if (name.startsWith('upload-')) rmSync(join(work, name), { force: true });
       }
@@ -173,8 +209,30 @@ export const api: Benchmark = {
       const readRatio = median(reads.mediaforge) / median(reads.bareDb);
       const healthRatio = median(health.mediaforge) / median(health.bare);
       const uploadRatio = mbps(uploads.mediaforge) / mbps(uploads.bare);
+      // The best ratio the machine allows against the bare server (see cpuCeiling): its work, curl's, plus SHA-256.
+      const uploadCeiling = median(
+        uploadCpu.bare.map((run) =>
+          cpuCeiling(
+            { peerSeconds: run.seconds, peerCpu: run.serverCpu, othersCpu: run.curlCpu },
+            uploadBytes / hashRate,
+          ),
+        ),
+      );
+      const cpuOf = (runs: Upload[], of: 'curlCpu' | 'serverCpu') => fixed(median(runs.map((run) => run[of])), 2);
       return {
-        results: { reps, seconds, uploadBytes, reads, health, uploads, idleRssMiB: idleRss, peakRssMiB: peak },
+        results: {
+          reps,
+          seconds,
+          uploadBytes,
+          reads,
+          health,
+          uploads,
+          uploadCpu,
+          sha256BytesPerSecond: hashRate,
+          uploadCeiling,
+          idleRssMiB: idleRss,
+          peakRssMiB: peak,
+        },
         pass: readRatio >= READ_TARGET && healthRatio >= HEALTH_TARGET && peak < LIMIT_MIB,
         table: [
           ['measure', 'mediaforge serve', 'anchor', 'anchor value', 'mediaforge ÷ anchor'],
@@ -224,6 +282,7 @@ export const api: Benchmark = {
         notes: [
           `Targets: record reads ≥ ${READ_TARGET}× the bare database server (${fixed(readRatio, 2)}×); \`/health\` through the full middleware stack ≥ ${HEALTH_TARGET}× a bare Bun.serve (${fixed(healthRatio, 2)}×); peak RSS of \`mediaforge serve\` through ${reps + 1} uploads of ${uploadBytes / MiB} MiB < ${LIMIT_MIB} MiB (${fixed(peak, 0)} MiB).`,
           `Reads: \`wrk -t2 -c${CONNECTIONS} -d${seconds}s\` with a bearer key, median of ${reps}, the five read measures taken in turn within each repetition; mediaforge checks the key (cached, evicted by NOTIFY on revocation), the rate limit and the owner, then reads the record from PostgreSQL on every request; the bare database server runs one prepared \`select * from records where uid = $1\` per request with a pool of 10 like mediaforge's, and returns the row as JSON; the bare memory server returns the same JSON from memory. Uploads: \`curl -X POST -T file\`, each to a new record, with new content each time (no dedupe); mediaforge detects, spools while hashing, validates the WAV, stores it on local disk (synced before it is visible) and updates the record; the bare server writes the body to a file (the target's anchor), and in a second row also syncs it (the floor for a durable write). wrk, curl and all three servers share the machine's 2 cores.`,
+          `Uploads' CPU (user + system, median): \`mediaforge serve\` ${cpuOf(uploadCpu.mediaforge, 'serverCpu')} s per upload, the bare server ${cpuOf(uploadCpu.bare, 'serverCpu')} s, curl ${cpuOf(uploadCpu.bare, 'curlCpu')} s. The machine's ceiling against the bare server: ${fixed(uploadCeiling, 2)}× (1 means the cores do not stand in the way): mediaforge must do at least the bare server's work and SHA-256 every byte (${fixed(hashRate / 1e9, 2)} GB/s on one core here, measured in this run) on the cores curl shares, so it needs at least (bare server CPU + curl CPU + hash CPU) ÷ cores seconds per upload.`,
           `Versions: ${await toolVersion(['wrk', '-v'])}; ${await toolVersion(['curl', '--version'])}.`,
         ],
       };

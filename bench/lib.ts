@@ -1,6 +1,6 @@
 /** The shape every benchmark has, and the BENCHMARKS.md writer. */
-import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { availableParallelism, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { ToolCommand } from '@mediaforge/core/testing';
 
@@ -149,4 +149,49 @@ export function recyclePageCache(path: string, bytes: number): void {
     closeSync(fd);
     rmSync(path, { force: true });
   }
+}
+
+/** CPU time (user + system, seconds) a process has used so far, from /proc (0 where it cannot be read). */
+export function processCpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): state is the 3rd field, utime the 14th, stime the 15th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+/** Linux's USER_HZ, the unit of /proc's CPU times (100 on every Linux this runs on). */
+const CLOCK_TICKS = 100;
+
+/**
+ * SHA-256 throughput of this machine now (bytes/s): `CryptoHasher` over 256 MiB of fresh random bytes in 1 MiB
+ * updates, on one thread, as the spool's hashing thread does. The one hash mediaforge cannot skip (the record's
+ * identity), so its CPU cost per byte is part of the ceiling the benchmarks report.
+ */
+export function sha256BytesPerSecond(bytes = 256 * 1024 * 1024): number {
+  const block = crypto.getRandomValues(new Uint8Array(1024 * 1024));
+  const hasher = new Bun.CryptoHasher('sha256');
+  const started = performance.now();
+  for (let done = 0; done < bytes; done += block.byteLength) hasher.update(block);
+  hasher.digest();
+  return bytes / ((performance.now() - started) / 1000);
+}
+
+/**
+ * The best ratio (mediaforge ÷ peer, by wall time) this machine allows when mediaforge must do at least the peer's
+ * work and SHA-256 every byte on top: the peer's process used `peerCpu` seconds and the processes it talked to
+ * (origin, client) `othersCpu` in `peerSeconds`; with `hashCpu` more, the same `cores` need at least
+ * (peerCpu + othersCpu + hashCpu) ÷ cores seconds. 1 means nothing physical stands in the way.
+ */
+export function cpuCeiling(
+  { peerSeconds, peerCpu, othersCpu }: { peerSeconds: number; peerCpu: number; othersCpu: number },
+  hashCpu: number,
+  cores = availableParallelism(),
+): number {
+  const floor = (peerCpu + othersCpu + hashCpu) / cores;
+  return peerSeconds / Math.max(peerSeconds, floor);
 }
