@@ -24,6 +24,7 @@ export function openObjectStore(settings: Pick<Settings, 'storageUrl' | 's3' | '
         ...(s3.secretAccessKey ? { secretAccessKey: s3.secretAccessKey } : {}),
         forcePathStyle: s3.forcePathStyle,
         partSizeBytes: s3.partSizeBytes,
+        uploadCutoffBytes: s3.uploadCutoffBytes,
         requestTimeoutMs: s3.requestTimeoutMs,
         ...(s3.publicUrl ? { publicBaseUrl: s3.publicUrl } : {}),
       });

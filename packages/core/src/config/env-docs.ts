@@ -70,6 +70,11 @@ export const ENV_DOCS = {
     meaning:
       "Multipart part size, in MiB (at least 5, S3's minimum); four parts of a spooled file are in flight, two of a stream.",
   },
+  S3_UPLOAD_CUTOFF_MB: {
+    group: 's3',
+    meaning:
+      "A stored file up to this size, in MiB (at most 5120, S3's limit for one PutObject), is sent as one PutObject signed with the record's SHA-256, which S3 checks against the bytes it receives; a larger one as a multipart upload. rclone's default cutoff.",
+  },
   S3_REQUEST_TIMEOUT_SECONDS: {
     group: 's3',
     meaning:

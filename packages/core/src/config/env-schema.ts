@@ -121,6 +121,7 @@ export const envSchema = z.object({
   S3_BUCKET: optionalString,
   S3_FORCE_PATH_STYLE: envBoolean(undefined),
   S3_PART_SIZE_MB: positiveNumber(8, { integer: true }),
+  S3_UPLOAD_CUTOFF_MB: positiveNumber(200, { integer: true }),
   S3_REQUEST_TIMEOUT_SECONDS: positiveNumber(120),
   S3_PUBLIC_URL: urlWithSchemes(['http:', 'https:']),
   S3_PUBLIC_BUCKET: envBoolean(false),

@@ -118,6 +118,7 @@ describe('loadSettings', () => {
       // Path style is what the S3 driver uses with any endpoint, so that is what settings (and `config`) say.
       forcePathStyle: true,
       partSizeBytes: 8 * 1024 * 1024,
+      uploadCutoffBytes: 200 * 1024 * 1024,
       requestTimeoutMs: 120_000,
       publicBucket: false,
     });
@@ -211,6 +212,13 @@ describe('loadSettings', () => {
     }
     expect(configError({ MAX_FILE_SIZE_MB: '0.0000001' }).message).toContain('MAX_FILE_SIZE_MB must be at least');
     expect(load({ MAX_FILE_SIZE_MB: '0.5' }).maxFileSizeBytes).toBe(512 * 1024);
+  });
+
+  test("S3_UPLOAD_CUTOFF_MB: one PutObject up to it, never above S3's 5 GiB", () => {
+    expect(load({ S3_UPLOAD_CUTOFF_MB: '64' }).s3.uploadCutoffBytes).toBe(64 * 1024 * 1024);
+    expect(load({ S3_UPLOAD_CUTOFF_MB: '5120' }).s3.uploadCutoffBytes).toBe(5 * 1024 ** 3);
+    expect(configError({ S3_UPLOAD_CUTOFF_MB: '5121' }).message).toContain('S3_UPLOAD_CUTOFF_MB must be at most 5120');
+    expect(configError({ S3_UPLOAD_CUTOFF_MB: '0' }).issues.map((i) => i.variable)).toEqual(['S3_UPLOAD_CUTOFF_MB']);
   });
 
   test('DOWNLOAD_RETRIES=0 means no retries', () => {

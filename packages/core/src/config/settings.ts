@@ -5,6 +5,9 @@ import { commaList } from './comma-list.ts';
 import { type Env, envSchema, type LogLevel, SECRET_VARIABLES } from './env-schema.ts';
 import { isAwsEndpoint, s3PublicBaseUrl } from './s3-public-url.ts';
 
+/** S3's largest single PutObject, in MiB (5 GiB). */
+const S3_MAX_PUT_MB = 5 * 1024;
+
 export interface S3Settings {
   endpoint?: string;
   region: string;
@@ -18,6 +21,8 @@ export interface S3Settings {
   forcePathStyle: boolean;
   /** Multipart part size for streamed uploads (at least 5 MiB, S3's minimum). */
   partSizeBytes: number;
+  /** A stored file up to this size is one PutObject signed with its SHA-256; larger, a multipart upload. */
+  uploadCutoffBytes: number;
   /** A request with no answer after this long (plus time for its body at 64 KiB/s) is abandoned and retried. */
   requestTimeoutMs: number;
   /** The bucket allows anonymous reads (`S3_PUBLIC_BUCKET`): records carry public URLs instead of `s3://` ones. */
@@ -186,6 +191,12 @@ function toSettings(env: Env, cwd: string): Settings {
       problem: `must be at least 5, S3's minimum part size (got ${env.S3_PART_SIZE_MB})`,
     });
   }
+  if (env.S3_UPLOAD_CUTOFF_MB > S3_MAX_PUT_MB) {
+    issues.push({
+      variable: 'S3_UPLOAD_CUTOFF_MB',
+      problem: `must be at most ${S3_MAX_PUT_MB}, S3's limit for one PutObject (got ${env.S3_UPLOAD_CUTOFF_MB})`,
+    });
+  }
   if (env.TASK_SOFT_TIMEOUT_MINUTES >= env.TASK_TIMEOUT_MINUTES) {
     issues.push({
       variable: 'TASK_SOFT_TIMEOUT_MINUTES',
@@ -279,6 +290,7 @@ function resolveS3(env: Env): Omit<S3Settings, 'publicUrl'> {
     bucket: env.S3_BUCKET ?? env.HZ_OBJ_BUCKET_NAME,
     forcePathStyle: env.S3_FORCE_PATH_STYLE ?? (endpoint !== undefined && !isAwsEndpoint(endpoint)),
     partSizeBytes: env.S3_PART_SIZE_MB * 1024 * 1024,
+    uploadCutoffBytes: env.S3_UPLOAD_CUTOFF_MB * 1024 * 1024,
     requestTimeoutMs: env.S3_REQUEST_TIMEOUT_SECONDS * 1000,
     publicBucket: env.S3_PUBLIC_BUCKET,
   };

@@ -1,11 +1,14 @@
 /**
- * Uploads a local file (the pipeline's spool) to S3 without passing its bytes through JavaScript buffers: each part's
- * body is a slice of the file, which the runtime's fetch sends from the page cache. A file that fits in one part is
- * one PutObject; a larger one is a multipart upload with `queueSize` parts in flight. Each request's payload is still
- * signed (`x-amz-content-sha256`, which S3 checks against the bytes it receives): the slice is read through one reused
- * 1 MiB buffer per part in flight and hashed natively, so memory does not grow with the file or the part size, and
- * the garbage collector sees no per-part copies (the stream path, ./s3-multipart.ts, forced a collection per part).
- * Any failure or abort aborts the multipart upload, so no partial object becomes visible.
+ * Uploads a local file (the pipeline's spool) to S3 without passing its bytes through JavaScript buffers: each
+ * request's body is a slice of the file, which the runtime's fetch sends from the page cache. Every request's payload
+ * is signed (`x-amz-content-sha256`, which S3 checks against the bytes it receives).
+ *
+ * A file up to `uploadCutoff` is one PutObject signed with the SHA-256 the caller gives, the file's (the record's
+ * identity, computed while it was spooled): nothing reads the file to hash it again, and S3 itself verifies that
+ * what it stored is what the record says. A larger file is a multipart upload with `queueSize` parts in flight, each
+ * part hashed for its own signature, read through one reused 1 MiB buffer per part in flight, so memory does not grow
+ * with the file or the part size (the stream path, ./s3-multipart.ts, forced a collection per part). Any failure or
+ * abort aborts the multipart upload, so no partial object becomes visible.
  */
 import { open } from 'node:fs/promises';
 import {
@@ -19,6 +22,10 @@ import { completeUpload, type MultipartParams } from './s3-multipart.ts';
 import { type LeanPutFn, objectHeaders } from './s3-put.ts';
 
 interface FileUploadOptions {
+  /** The file's SHA-256 (hex): a single PutObject is signed with it. */
+  sha256: string;
+  /** Files up to this size are one PutObject; larger ones multipart uploads of `partSize` parts. */
+  uploadCutoff: number;
   partSize: number;
   queueSize: number;
   signal?: AbortSignal;
@@ -27,6 +34,7 @@ interface FileUploadOptions {
 }
 
 const HASH_READ_BYTES = 1024 * 1024;
+const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 /** Sets the request's payload hash, so the signer signs it instead of hashing a body it cannot read (a file slice). */
 function withPayloadHash<C extends PutObjectCommand | UploadPartCommand>(command: C, sha256Hex: string): C {
@@ -52,7 +60,7 @@ export async function fileUpload(
   size: number,
   options: FileUploadOptions,
 ): Promise<{ etag: string }> {
-  const { partSize, signal } = options;
+  const { partSize, uploadCutoff, signal } = options;
   const handle = await open(path, 'r');
   const file = Bun.file(path);
   // Hashing reads each part through one small buffer per part in flight, so memory does not grow with the part size.
@@ -76,8 +84,9 @@ export async function fileUpload(
   };
   try {
     const { leanPut } = options;
-    if (size <= partSize) {
-      const hash = await hashRange(0, size);
+    if (size <= Math.max(partSize, uploadCutoff)) {
+      // (A caller's value that is not a SHA-256 at all is not sent: the file is hashed instead.)
+      const hash = SHA256_HEX.test(options.sha256) ? options.sha256 : await hashRange(0, size);
       if (leanPut) {
         const headers = objectHeaders(params);
         return await leanPut(params.Key, { body: file, size, sha256: hash, headers, ...(signal ? { signal } : {}) });

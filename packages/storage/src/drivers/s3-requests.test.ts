@@ -24,11 +24,21 @@ afterAll(() => server.close());
 /** Reads back what the stores under test wrote, straight from s3rver. */
 const reader = () => createS3Store({ bucket: server.bucket, endpoint: server.endpoint, ...S3RVER_CREDENTIALS });
 
-/** A store (5 MiB parts, static keys: the lean put) pointed at `endpoint`, e.g. a proxy in front of s3rver. */
-const storeAt = (endpoint: string) =>
-  createS3Store({ bucket: server.bucket, endpoint, ...S3RVER_CREDENTIALS, partSizeBytes: 5 * 1024 * 1024 });
+/**
+ * A store (5 MiB parts, static keys: the lean put) pointed at `endpoint`, e.g. a proxy in front of s3rver; by default
+ * every file above one part is a multipart upload.
+ */
+const storeAt = (endpoint: string, uploadCutoffBytes = 5 * 1024 * 1024) =>
+  createS3Store({
+    bucket: server.bucket,
+    endpoint,
+    ...S3RVER_CREDENTIALS,
+    partSizeBytes: 5 * 1024 * 1024,
+    uploadCutoffBytes,
+  });
 
 const patternBytes = (size: number) => Uint8Array.from({ length: size }, (_, i) => (i * 31) & 0xff);
+const sha256Of = (bytes: Uint8Array) => new Bun.CryptoHasher('sha256').update(bytes).digest('hex');
 
 test("putFile signs each request's payload with its SHA-256; a part refused once is sent again from the file", async () => {
   // A proxy in front of the real S3 server checks every PUT's x-amz-content-sha256 against the bytes that
@@ -51,14 +61,13 @@ test("putFile signs each request's payload with its SHA-256; a part refused once
   try {
     const through = storeAt(`http://127.0.0.1:${proxy.port}`);
     const bytes = patternBytes(11 * 1024 * 1024 + 7);
-    const sha256 = new Bun.CryptoHasher('sha256').update(bytes).digest('hex');
     for (const [key, body] of [
       ['audio/signed-parts.wav', bytes],
       ['audio/signed-single.wav', bytes.subarray(0, 4096)],
     ] as const) {
       const path = join(dir, 'spool');
       writeFileSync(path, body);
-      await through.putFile?.(key, path, { contentType: 'audio/wav', size: body.byteLength, sha256 });
+      await through.putFile?.(key, path, { contentType: 'audio/wav', size: body.byteLength, sha256: sha256Of(body) });
       const back = await reader().get(key);
       expect(new Uint8Array(await new Response(back?.body).arrayBuffer())).toEqual(new Uint8Array(body));
     }
@@ -66,6 +75,62 @@ test("putFile signs each request's payload with its SHA-256; a part refused once
     expect(puts.map((put) => put.part)).toEqual(expect.arrayContaining(['1', '2', '3', null]));
     expect(puts).toHaveLength(4);
     for (const put of puts) expect(put.signed).toBe(put.actual);
+  } finally {
+    proxy.stop(true);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("putFile sends a file up to the upload cutoff as one PutObject signed with the record's SHA-256, which S3 checks", async () => {
+  // The proxy answers as S3 does when a payload does not match its x-amz-content-sha256 (s3rver does not check), and
+  // records every request: a file under the cutoff must be one PUT, with no multipart upload and no part.
+  const seen: { method: string; query: string; signed: string | null; actual: string }[] = [];
+  const proxy = s3Proxy(server.endpoint, async (request, url, body) => {
+    const actual = sha256Of(new Uint8Array(body ?? new ArrayBuffer(0)));
+    const signed = request.headers.get('x-amz-content-sha256');
+    seen.push({ method: request.method, query: url.search, signed, actual });
+    if (request.method === 'PUT' && signed !== actual) {
+      const error = `<Error><Code>XAmzContentSHA256Mismatch</Code><Message>The provided 'x-amz-content-sha256' header does not match what was computed.</Message></Error>`;
+      return new Response(error, { status: 400 });
+    }
+    return undefined;
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'mediaforge-s3-cutoff-'));
+  try {
+    const through = storeAt(`http://127.0.0.1:${proxy.port}`, 16 * 1024 * 1024);
+    const bytes = patternBytes(11 * 1024 * 1024 + 7);
+    const path = join(dir, 'spool');
+    writeFileSync(path, bytes);
+    await through.putFile?.('audio/one-put.wav', path, {
+      contentType: 'audio/wav',
+      size: bytes.byteLength,
+      sha256: sha256Of(bytes),
+    });
+    expect(seen).toEqual([{ method: 'PUT', query: '', signed: sha256Of(bytes), actual: sha256Of(bytes) }]);
+    const back = await reader().get('audio/one-put.wav');
+    expect(new Uint8Array(await new Response(back?.body).arrayBuffer())).toEqual(bytes);
+
+    // A file whose bytes are not what the record says (changed after it was hashed) is refused, and nothing is stored.
+    writeFileSync(path, bytes);
+    const wrong = await through
+      .putFile?.('audio/changed.wav', path, {
+        contentType: 'audio/wav',
+        size: bytes.byteLength,
+        sha256: sha256Of(bytes.subarray(1)),
+      })
+      .catch((error: unknown) => error);
+    expect(wrong).toBeInstanceOf(StorageError);
+    expect((wrong as StorageError).transient).toBe(false);
+    expect(await reader().head('audio/changed.wav')).toBeNull();
+
+    // Above the cutoff, the same file goes in parts, each signed with its own hash.
+    seen.length = 0;
+    await storeAt(`http://127.0.0.1:${proxy.port}`).putFile?.('audio/in-parts.wav', path, {
+      contentType: 'audio/wav',
+      size: bytes.byteLength,
+      sha256: sha256Of(bytes),
+    });
+    expect(seen.filter((request) => request.query.includes('partNumber'))).toHaveLength(3);
   } finally {
     proxy.stop(true);
     rmSync(dir, { recursive: true, force: true });
@@ -139,7 +204,7 @@ test('small puts and file parts sent without the SDK client carry valid SigV4 si
     await through.putFile?.('audio/parts.wav', path, {
       contentType: 'audio/wav',
       size: 6 * 1024 * 1024,
-      sha256: '0'.repeat(64),
+      sha256: sha256Of(patternBytes(6 * 1024 * 1024)),
     });
     const back = await reader().get(key);
     expect(back?.info.metadata).toMatchObject({ title: 'తెలుగు', record_uid: 'x' });
@@ -178,7 +243,7 @@ test('with a client of its own (AWS set-ups: credential chains, virtual hosts) e
           const path = join(dir, `spool-${size}`);
           writeFileSync(path, patternBytes(size));
           const key = `audio/sdk-${name}-${size}.wav`;
-          const sha256 = '0'.repeat(64);
+          const sha256 = sha256Of(patternBytes(size));
           await sdk.putFile?.(key, path, { contentType: 'audio/wav', size, sha256, metadata: { a: 'b' } });
           const back = await reader().get(key);
           expect(back?.info).toMatchObject({ size, metadata: { a: 'b' } });

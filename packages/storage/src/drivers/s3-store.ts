@@ -40,6 +40,8 @@ import { createLeanPut, objectHeaders } from './s3-put.ts';
 export { mapS3Error, S3_DRIVER };
 
 const MIN_PART_SIZE = 5 * 1024 * 1024;
+/** S3's largest single PutObject (5 GiB). */
+const S3_MAX_PUT_BYTES = 5 * 1024 ** 3;
 
 export interface S3StoreOptions {
   bucket: string;
@@ -52,6 +54,12 @@ export interface S3StoreOptions {
   forcePathStyle?: boolean;
   /** Multipart part size in bytes; at least 5 MiB (S3's minimum). Default 8 MiB. */
   partSizeBytes?: number;
+  /**
+   * `putFile` sends a file up to this size as one PutObject signed with the SHA-256 it is given (S3 checks it against
+   * the bytes it receives), without reading the file to hash it again; a larger one as a multipart upload, each part
+   * hashed for its own signature. Default 200 MiB (rclone's `--s3-upload-cutoff`); never below the part size.
+   */
+  uploadCutoffBytes?: number;
   /** Parts uploaded at once per object. Default 2; a streamed put holds `(queueSize + 1) × partSize` of buffers. */
   queueSize?: number;
   /**
@@ -80,6 +88,7 @@ export function buildS3Store(options: S3StoreOptions): ObjectStore {
   const objectUrl = s3ObjectUrl(options, publicBase);
   const partSize = Math.max(options.partSizeBytes ?? 8 * 1024 * 1024, MIN_PART_SIZE);
   const queueSize = Math.max(options.queueSize ?? 2, 1);
+  const uploadCutoff = Math.min(Math.max(options.uploadCutoffBytes ?? 200 * 1024 * 1024, partSize), S3_MAX_PUT_BYTES);
   const requestTimeoutMs = options.requestTimeoutMs ?? 120_000;
   // A file's parts hold no buffer while in flight (only the one being hashed), so more go at once.
   const fileQueueSize = Math.max(options.queueSize ?? 4, 1);
@@ -223,6 +232,8 @@ export function buildS3Store(options: S3StoreOptions): ObjectStore {
       const { signal } = put;
       try {
         const { etag } = await fileUpload(client, params, path, put.size, {
+          sha256: put.sha256,
+          uploadCutoff,
           partSize,
           queueSize: fileQueueSize,
           ...(signal ? { signal } : {}),
