@@ -156,7 +156,8 @@ export const ENV_DOCS = {
   },
   DOWNLOAD_TIMEOUT_SECONDS: {
     group: 'downloads',
-    meaning: 'A download fails (and is retried) when no byte arrives for this long.',
+    meaning:
+      'A download fails (and is retried) when the server sends no byte for this long while mediaforge waits for one (time spent storing what arrived is not counted).',
   },
   DOWNLOAD_CONNECT_TIMEOUT_SECONDS: {
     group: 'downloads',

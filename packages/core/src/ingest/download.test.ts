@@ -318,6 +318,21 @@ describe('downloadFile streams from real loopback origins', () => {
     expect((late as Error).message).toContain('No response within 300 ms');
   });
 
+  test('only the wait for the server counts as a stall: a reader that keeps each chunk longer than the idle limit is not cut off', async () => {
+    // /chunked sends its 50,000-byte pieces promptly; the reader spends 300 ms on each of the first ones (its disk, a
+    // full storing queue), longer than the 200 ms idle limit. Stalls of the server itself still end it (above).
+    const download = await downloadFile(`${base}/chunked`, { ...open, retries: 0, timeouts: { idleMs: 200 } });
+    const reader = download.stream.getReader();
+    let bytes = 0;
+    for (let reads = 0; ; reads++) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      bytes += value.byteLength;
+      if (reads < 3) await Bun.sleep(300);
+    }
+    expect(bytes).toBe(payload.length);
+  });
+
   test('redirect chains are followed, capped, and loops detected', async () => {
     const download = await downloadFile(`${base}/redirect?n=3`, open);
     expect(await new Response(download.stream).text()).toBe('arrived');
