@@ -7,7 +7,7 @@ import { generatedFrom, table } from './markdown.ts';
 /** What each validator checks; a new validator is a compile error here until it is described. */
 const CHECKS: Record<ValidatorName, string> = {
   image:
-    'full decode with sharp (strict; 50-megapixel bomb guard, a time budget per decode, at most 64 scans per JPEG)',
+    'full decode with sharp (strict; 50-megapixel bomb guard, a time budget per decode, at most 64 scans per JPEG, each animation frame counted as at least 4,096 pixels)',
   mp3: 'every MPEG audio frame header and length, end to end',
   wav: 'RIFF chunk sizes',
   ogg: 'every Ogg page and its CRC-32',

@@ -4,7 +4,7 @@ import type { Metadata } from 'sharp';
 import { DecodeTimeoutError } from '../../errors.ts';
 import { MAX_IMAGE_PIXELS, tightened, validateSeconds } from '../decode-budget.ts';
 import { loadSharp } from '../load-sharp.ts';
-import { checkGifPixels } from './gif-frames.ts';
+import { checkGifPixels, MIN_FRAME_PIXELS } from './gif-frames.ts';
 import { checkJpegScans } from './jpeg-scans.ts';
 import type { FormatInfo } from './media-info.ts';
 import { fail } from './problem.ts';
@@ -36,6 +36,7 @@ export async function validateImage(
   const width = meta.width ?? 0;
   const height = meta.pageHeight ?? meta.height ?? 0;
   checkDecodedBytes(meta, maxPixels);
+  checkFrames(meta, maxPixels);
   const seconds = tightened(validateSeconds((meta.width ?? 0) * (meta.height ?? 0)), maxSeconds);
   try {
     // Every pixel goes through the decoder, so damage anywhere is found. A pipeline (not stats(), which ignores
@@ -52,6 +53,20 @@ export async function validateImage(
     ...(meta.orientation ? { orientation: meta.orientation } : {}),
     ...(meta.pages && meta.pages > 1 ? { frames: meta.pages } : {}),
   };
+}
+
+/**
+ * Any animation (an animated WebP as much as a GIF, whose structure was checked already): each frame counts at least
+ * MIN_FRAME_PIXELS against the pixel limit, since the decoder's cost per frame does not shrink with the frame.
+ */
+function checkFrames(meta: Metadata, maxPixels: number): void {
+  const frames = meta.pages ?? 1;
+  const perFrame = Math.max((meta.width ?? 0) * (meta.pageHeight ?? meta.height ?? 0), MIN_FRAME_PIXELS);
+  if (frames > 1 && frames * perFrame > maxPixels) {
+    fail(
+      `the animation has ${frames} frames of ${perFrame} pixels (each frame counts at least ${MIN_FRAME_PIXELS}): over the pixel limit of ${maxPixels}`,
+    );
+  }
 }
 
 /** Bytes one sample takes in each libvips band format sharp reports as `depth`. */
