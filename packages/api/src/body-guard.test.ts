@@ -49,6 +49,30 @@ test('with a deadline, a body that trickles without ever stalling ends with a 40
   expect(performance.now() - started).toBeGreaterThanOrEqual(190);
 });
 
+test('a body that trickles slower than the minimum rate ends with a 408 once a window of waiting shows it', async () => {
+  // 1 byte every 20 ms (50 bytes a second) for 2 s: never idle, always slow.
+  const trickle = () => {
+    let sent = 0;
+    return new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        if (sent === 100) return controller.close();
+        await Bun.sleep(20);
+        sent += 1;
+        controller.enqueue(new Uint8Array(1));
+      },
+    });
+  };
+  const limits = { idleMs: 200, maxBytes: 1_000_000, minBytesPerSecond: 1000 };
+  const started = performance.now();
+  const outcome = await failure(new Response(guardBody(trickle(), limits)).arrayBuffer());
+  expect(outcome).toMatchObject({ status: 408, code: 'REQUEST_TIMEOUT', details: { minBytesPerSecond: 1000 } });
+  expect((outcome as Error).message).toContain('slower than the minimum of 1000 bytes a second');
+  expect(performance.now() - started).toBeLessThan(1500);
+  // Without a minimum the same body arrives whole.
+  const whole = await new Response(guardBody(trickle(), { ...limits, minBytesPerSecond: 0 })).arrayBuffer();
+  expect(whole.byteLength).toBe(100);
+});
+
 test('a gap is measured from the wait it belongs to, not from when the one timer was armed', async () => {
   const releases: (() => void)[] = [];
   let sent = 0;

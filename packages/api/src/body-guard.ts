@@ -6,6 +6,11 @@ export interface BodyGuardOptions {
   idleMs: number;
   /** Bytes past which the body is refused with a 413. */
   maxBytes: number;
+  /**
+   * Fewest bytes a second of waiting for the client, measured over each `idleMs` of waiting (408 below it); 0 or
+   * unset = no minimum. Time the app spends with a chunk is not counted.
+   */
+  minBytesPerSecond?: number;
   /** Longest time for the whole body, however it trickles (bodies read before any key is verified). */
   deadlineMs?: number;
   /** Told the guard's own error when it ends the body (a library reading it may answer with something vaguer). */
@@ -13,9 +18,10 @@ export interface BodyGuardOptions {
 }
 
 /**
- * The body as a stream that errors with a 408 when the client stops sending for `idleMs`, and with a 413 past
- * `maxBytes` (counted as chunks arrive, whatever Content-Length claimed). A long upload that keeps sending is never
- * cut off; only a gap is.
+ * The body as a stream that errors with a 408 when the client stops sending for `idleMs` or sends slower than
+ * `minBytesPerSecond` over `idleMs` of waiting, and with a 413 past `maxBytes` (counted as chunks arrive, whatever
+ * Content-Length claimed). A long upload that keeps sending at the minimum rate is never cut off; only a gap or a
+ * trickle is.
  *
  * One timer per stream, not one per chunk: a 1 GiB upload arrives in ~16,000 chunks, and a timer, a promise and a
  * race for each of them cost more CPU than the check itself. The timer, when it fires, measures the wait of the
@@ -23,10 +29,13 @@ export interface BodyGuardOptions {
  */
 export function guardBody(
   body: ReadableStream<Uint8Array>,
-  { idleMs, maxBytes, deadlineMs, onFail }: BodyGuardOptions,
+  { idleMs, maxBytes, deadlineMs, minBytesPerSecond = 0, onFail }: BodyGuardOptions,
 ) {
   const reader = body.getReader();
   let received = 0;
+  /** The minimum rate's window: time spent waiting for the client, and the bytes it sent meanwhile. */
+  let windowWaited = 0;
+  let windowBytes = 0;
   const deadline = deadlineMs === undefined ? Number.POSITIVE_INFINITY : performance.now() + deadlineMs;
   /** When the read in flight started; undefined while the app is not waiting for a chunk. */
   let waitingSince: number | undefined;
@@ -79,6 +88,7 @@ export function guardBody(
       if (timer === undefined) arm(now);
       try {
         const { done, value } = await reader.read();
+        windowWaited += performance.now() - now;
         waitingSince = undefined;
         if (failed) return;
         if (done) {
@@ -86,6 +96,22 @@ export function guardBody(
           return controller.close();
         }
         received += value.byteLength;
+        windowBytes += value.byteLength;
+        if (windowWaited >= idleMs) {
+          if (windowBytes < (minBytesPerSecond * windowWaited) / 1000) {
+            const seconds = Math.round(windowWaited / 1000);
+            return fail(
+              new ApiError(
+                408,
+                'REQUEST_TIMEOUT',
+                `The request body sent ${windowBytes} bytes in ${seconds} seconds, slower than the minimum of ${minBytesPerSecond} bytes a second.`,
+                { minBytesPerSecond },
+              ),
+            );
+          }
+          windowWaited = 0;
+          windowBytes = 0;
+        }
         if (received > maxBytes) {
           return fail(
             new ApiError(413, 'PAYLOAD_TOO_LARGE', `Request bodies are limited to ${maxBytes} bytes.`, {

@@ -88,6 +88,7 @@ export function startServer(options: ServeOptions): StartedServer {
         ? new Request(request, {
             body: guardBody(request.body as ReadableStream<Uint8Array>, {
               idleMs: api.bodyTimeoutMs,
+              minBytesPerSecond: api.bodyMinBytesPerSecond,
               ...(counted ? ANONYMOUS_BODY_LIMITS : { maxBytes: maxBody }),
               onFail: (error) => {
                 bodyFailure = error;

@@ -159,6 +159,11 @@ export const ENV_DOCS = {
     meaning:
       'A download fails (and is retried) when the server sends no byte for this long while mediaforge waits for one (time spent storing what arrived is not counted).',
   },
+  DOWNLOAD_MIN_SPEED_KBPS: {
+    group: 'downloads',
+    meaning:
+      'A download fails (and is retried, resuming where the server allows) when, over `DOWNLOAD_TIMEOUT_SECONDS` of waiting for the server, it sent fewer than this many KiB a second: an origin trickling a byte every few seconds no longer holds a worker slot until the task times out. 0 turns the check off.',
+  },
   DOWNLOAD_CONNECT_TIMEOUT_SECONDS: {
     group: 'downloads',
     meaning:
@@ -236,6 +241,11 @@ export const ENV_DOCS = {
     group: 'api',
     meaning:
       'A request body that sends nothing for this long gets a 408 (a long upload that keeps sending is never cut off).',
+  },
+  API_BODY_MIN_SPEED_KBPS: {
+    group: 'api',
+    meaning:
+      'A request body that sends fewer than this many KiB a second over `API_BODY_TIMEOUT_SECONDS` of waiting for it gets a 408: a client trickling a byte every few seconds no longer holds its connection and upload slot indefinitely. Low on purpose, for slow mobile links (tus uploads resume). 0 turns the check off.',
   },
   API_MAX_ANONYMOUS_REQUESTS: {
     group: 'api',

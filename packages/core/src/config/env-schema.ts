@@ -147,6 +147,7 @@ export const envSchema = z.object({
   TUS_MAX_UPLOADS_PER_USER: positiveNumber(10, { integer: true }),
   DOWNLOAD_TIMEOUT_SECONDS: timerSetting(30, 1000),
   DOWNLOAD_CONNECT_TIMEOUT_SECONDS: timerSetting(10, 1000),
+  DOWNLOAD_MIN_SPEED_KBPS: positiveNumber(16, { zero: true }),
   DOWNLOAD_RETRIES: positiveNumber(3, {
     integer: true,
     zero: true,
@@ -186,6 +187,7 @@ export const envSchema = z.object({
   // Bun closes a connection that sends and receives nothing for this long; it holds at most 255 seconds.
   API_IDLE_TIMEOUT_SECONDS: positiveNumber(30, { integer: true, max: [255, "Bun's longest idle timeout"] }),
   API_BODY_TIMEOUT_SECONDS: timerSetting(30, 1000),
+  API_BODY_MIN_SPEED_KBPS: positiveNumber(1, { zero: true }),
   API_MAX_ANONYMOUS_REQUESTS: positiveNumber(256, { integer: true }),
   API_MAX_UPLOADS_PER_KEY: positiveNumber(4, { integer: true }),
   API_MAX_UPLOADS: positiveNumber(64, { integer: true }),

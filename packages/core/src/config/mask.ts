@@ -36,6 +36,7 @@ export function describeSettings(settings: Settings): Record<string, unknown> {
     download: {
       timeoutSeconds: settings.download.idleMs / 1000,
       connectTimeoutSeconds: settings.download.connectMs / 1000,
+      minSpeedKbps: settings.download.minBytesPerSecond / 1024,
       retries: settings.download.retries,
     },
     taskTimeoutMinutes: settings.taskTimeoutMinutes,

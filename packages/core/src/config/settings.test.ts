@@ -35,6 +35,7 @@ describe('loadSettings', () => {
       maxJsonBytes: 1024 * 1024,
       idleTimeoutSeconds: 30,
       bodyTimeoutMs: 30_000,
+      bodyMinBytesPerSecond: 1024,
       maxAnonymousRequests: 256,
       maxUploadsPerKey: 4,
       maxUploads: 64,
@@ -47,15 +48,26 @@ describe('loadSettings', () => {
   });
 
   test('download timeouts, download retries and item retry backoff: defaults, overrides, refusals', () => {
-    expect(load({}).download).toEqual({ connectMs: 10_000, idleMs: 30_000, retries: 3, perOrigin: 4 });
+    expect(load({}).download).toEqual({
+      connectMs: 10_000,
+      idleMs: 30_000,
+      minBytesPerSecond: 16 * 1024,
+      retries: 3,
+      perOrigin: 4,
+    });
     expect(load({}).taskRetry).toEqual({ baseMs: 2000, maxMs: 300_000 });
     expect(load({ TASK_RETRY_BASE_SECONDS: '0.5', TASK_RETRY_MAX_SECONDS: '10' }).taskRetry).toEqual({
       baseMs: 500,
       maxMs: 10_000,
     });
     expect(
-      load({ DOWNLOAD_TIMEOUT_SECONDS: '2.5', DOWNLOAD_CONNECT_TIMEOUT_SECONDS: '1', DOWNLOAD_RETRIES: '6' }).download,
-    ).toEqual({ connectMs: 1000, idleMs: 2500, retries: 6, perOrigin: 4 });
+      load({
+        DOWNLOAD_TIMEOUT_SECONDS: '2.5',
+        DOWNLOAD_CONNECT_TIMEOUT_SECONDS: '1',
+        DOWNLOAD_RETRIES: '6',
+        DOWNLOAD_MIN_SPEED_KBPS: '0',
+      }).download,
+    ).toEqual({ connectMs: 1000, idleMs: 2500, minBytesPerSecond: 0, retries: 6, perOrigin: 4 });
     const error = configError({ DOWNLOAD_TIMEOUT_SECONDS: '0', DOWNLOAD_RETRIES: '1.5' });
     expect(error.message).toContain('DOWNLOAD_TIMEOUT_SECONDS');
     expect(error.message).toContain('DOWNLOAD_RETRIES');

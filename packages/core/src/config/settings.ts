@@ -54,6 +54,8 @@ export interface ApiSettings {
   idleTimeoutSeconds: number;
   /** Longest wait for the next chunk of a request body, long uploads included: a body that stops is dropped. */
   bodyTimeoutMs: number;
+  /** Slowest request body accepted, in bytes a second of waiting, measured over `bodyTimeoutMs`; 0 = no minimum. */
+  bodyMinBytesPerSecond: number;
   /** Requests with a body from callers without a key (sign-in, bad routes) served at once; more get a 503. */
   maxAnonymousRequests: number;
   /** Uploads one API key may stream at once; more get a 429. */
@@ -78,6 +80,8 @@ export interface DownloadSettings {
   connectMs: number;
   /** Longest wait for the response's first byte, and between two body chunks. */
   idleMs: number;
+  /** Slowest body accepted, in bytes a second of waiting for the server, measured over `idleMs`; 0 = no minimum. */
+  minBytesPerSecond: number;
   /** Retries of one download (timeouts, resets, 5xx, 429) before its item is given back to the queue. */
   retries: number;
   /** Downloads one worker process runs at once from one origin. */
@@ -227,6 +231,7 @@ function toSettings(env: Env, cwd: string): Settings {
     download: {
       connectMs: env.DOWNLOAD_CONNECT_TIMEOUT_SECONDS * 1000,
       idleMs: env.DOWNLOAD_TIMEOUT_SECONDS * 1000,
+      minBytesPerSecond: env.DOWNLOAD_MIN_SPEED_KBPS * 1024,
       retries: env.DOWNLOAD_RETRIES,
       perOrigin: env.DOWNLOAD_CONCURRENCY_PER_ORIGIN,
     },
@@ -252,6 +257,7 @@ function toSettings(env: Env, cwd: string): Settings {
       maxJsonBytes: env.API_MAX_JSON_KB * 1024,
       idleTimeoutSeconds: env.API_IDLE_TIMEOUT_SECONDS,
       bodyTimeoutMs: env.API_BODY_TIMEOUT_SECONDS * 1000,
+      bodyMinBytesPerSecond: env.API_BODY_MIN_SPEED_KBPS * 1024,
       maxAnonymousRequests: env.API_MAX_ANONYMOUS_REQUESTS,
       maxUploadsPerKey: env.API_MAX_UPLOADS_PER_KEY,
       maxUploads: env.API_MAX_UPLOADS,

@@ -8,6 +8,11 @@ export interface DownloadTimeouts {
   firstByteMs?: number;
   /** Longest gap between two body chunks. Default 30 s. */
   idleMs?: number;
+  /**
+   * Slowest body accepted: over each `idleMs` spent waiting for the server, it must send at least this many bytes a
+   * second (a transient DOWNLOAD_TIMEOUT otherwise, resumed where the server allows). Default 16 KiB/s; 0 = none.
+   */
+  minBytesPerSecond?: number;
   /** The whole download, all attempts included. Default 30 min. */
   totalMs?: number;
 }

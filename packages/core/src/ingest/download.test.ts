@@ -75,6 +75,19 @@ const origin = Bun.serve({
             },
           }),
         );
+      case '/trickle':
+        // 10 bytes every 50 ms (200 bytes a second) for 3 s: never idle for long, always slow.
+        return new Response(
+          new ReadableStream({
+            async start(controller) {
+              for (let i = 0; i < 60; i++) {
+                controller.enqueue(new Uint8Array(10));
+                await Bun.sleep(50);
+              }
+              controller.close();
+            },
+          }),
+        );
       case '/slow-headers':
         await Bun.sleep(2_000);
         return new Response('late');
@@ -316,6 +329,24 @@ describe('downloadFile streams from real loopback origins', () => {
     );
     expect(late).toMatchObject({ code: 'DOWNLOAD_TIMEOUT', transient: true });
     expect((late as Error).message).toContain('No response within 300 ms');
+  });
+
+  test('a server that trickles (never idle, always slower than the minimum rate) is cut off once a window of waiting shows it', async () => {
+    const limits = { idleMs: 300, minBytesPerSecond: 1024 };
+    const download = await downloadFile(`${base}/trickle`, { ...open, retries: 0, timeouts: limits });
+    const started = performance.now();
+    const error = await failure(new Response(download.stream).arrayBuffer());
+    expect(error).toMatchObject({ code: 'DOWNLOAD_TIMEOUT', transient: true });
+    expect((error as Error).message).toContain('slower than the minimum of 1024 bytes a second');
+    // Cut after about one window, not after the 3 s the trickle lasts.
+    expect(performance.now() - started).toBeLessThan(2_000);
+    // With no minimum, the same trickle is read to its end.
+    const none = await downloadFile(`${base}/trickle`, {
+      ...open,
+      retries: 0,
+      timeouts: { ...limits, minBytesPerSecond: 0 },
+    });
+    expect((await new Response(none.stream).arrayBuffer()).byteLength).toBe(600);
   });
 
   test('only the wait for the server counts as a stall: a reader that keeps each chunk longer than the idle limit is not cut off', async () => {

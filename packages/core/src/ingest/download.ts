@@ -29,6 +29,7 @@ export async function downloadFile(input: string, requested: DownloadOptions = {
     connectMs: options.timeouts?.connectMs ?? 10_000,
     firstByteMs: options.timeouts?.firstByteMs ?? 30_000,
     idleMs: options.timeouts?.idleMs ?? 30_000,
+    minBytesPerSecond: options.timeouts?.minBytesPerSecond ?? 16 * 1024,
     totalMs: options.timeouts?.totalMs ?? 30 * 60_000,
   };
   const startUrl = checkUrl(input, policy);
@@ -233,7 +234,7 @@ export async function downloadFile(input: string, requested: DownloadOptions = {
     async function* resumingBody(): AsyncGenerator<Uint8Array> {
       for (;;) {
         try {
-          for await (const chunk of withIdleTimeout(current, timeouts.idleMs, shown, () => attempts)) {
+          for await (const chunk of withIdleTimeout(current, timeouts, shown, () => attempts)) {
             received += chunk.byteLength;
             if (options.maxSize !== undefined && received > options.maxSize) {
               current.cancel();

@@ -110,7 +110,12 @@ export async function processUrl(url: string, ctx: IngestContext): Promise<FileM
     ...(configured
       ? {
           retries: configured.retries,
-          timeouts: { connectMs: configured.connectMs, firstByteMs: configured.idleMs, idleMs: configured.idleMs },
+          timeouts: {
+            connectMs: configured.connectMs,
+            firstByteMs: configured.idleMs,
+            idleMs: configured.idleMs,
+            minBytesPerSecond: configured.minBytesPerSecond,
+          },
         }
       : {}),
     ...ctx.download,
