@@ -9,7 +9,7 @@ const CHECKS: Record<ValidatorName, string> = {
   image:
     'full decode with sharp (strict; 50-megapixel bomb guard, a time budget per decode, at most 64 scans per JPEG, each animation frame counted as at least 4,096 pixels)',
   mp3: 'every MPEG audio frame header and length, end to end',
-  wav: 'RIFF chunk sizes',
+  wav: 'RIFF chunk sizes; a PCM format chunk whose block align and byte rate are its channels, bits and rate',
   ogg: 'every Ogg page and its CRC-32',
   flac: "every frame's CRC-16 and the sample total against STREAMINFO",
   isobmff: 'every MP4 box size, and every chunk the sample tables point at lies inside an `mdat`',
