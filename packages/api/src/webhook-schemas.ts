@@ -16,7 +16,10 @@ const isoDate = z.iso.datetime();
 
 export const WebhookField = z
   .object({
-    url: z.string().min(1).max(WEBHOOK_URL_MAX).openapi({ description: 'http(s) URL; public addresses only' }),
+    url: z.string().min(1).max(WEBHOOK_URL_MAX).openapi({
+      description:
+        'http(s) URL; public addresses only, unless the operator allows a host (and port) in MEDIAFORGE_ALLOW_HOSTS',
+    }),
     secret: z
       .string()
       .min(16)

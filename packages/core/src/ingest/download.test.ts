@@ -364,6 +364,16 @@ describe('downloadFile streams from real loopback origins', () => {
     expect(bytes).toBe(payload.length);
   });
 
+  test("network failures are said in mediaforge's words, with their code, not the runtime's", async () => {
+    const closed = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } });
+    const port = closed.port;
+    closed.stop(true);
+    const refused = await failure(downloadFile(`http://127.0.0.1:${port}/x.wav`, { ...open, retries: 0 }));
+    expect(refused).toMatchObject({ code: 'DOWNLOAD_NETWORK', transient: true });
+    expect((refused as Error).message).toStartWith('The server refused the connection [ECONNREFUSED]');
+    expect((refused as Error).message).not.toContain('Is the computer able');
+  });
+
   test('redirect chains are followed, capped, and loops detected', async () => {
     const download = await downloadFile(`${base}/redirect?n=3`, open);
     expect(await new Response(download.stream).text()).toBe('arrived');

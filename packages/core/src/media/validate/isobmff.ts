@@ -6,7 +6,7 @@ import { codecName, type FormatInfo, framesPerSecond, MAX_STREAMS, type StreamIn
 import { audioSampleEntry } from './mp4-audio.ts';
 import { pace } from './pace.ts';
 import { fail } from './problem.ts';
-import { ascii, type ByteSource, u32be, u64be } from './source.ts';
+import { ascii, type ByteSource, u32be, u64be, u64beExact } from './source.ts';
 
 interface Box {
   type: string;
@@ -37,6 +37,9 @@ async function readBoxes(source: ByteSource, start: number, end: number): Promis
     if (size === 1) {
       size = u64be(h, 8);
       body += 8;
+      if (!Number.isSafeInteger(size)) {
+        fail(`box "${type}" at offset ${offset} declares ${u64beExact(h, 8)} bytes, more than any file holds`);
+      }
     } else if (size === 0) {
       size = end - offset;
     }

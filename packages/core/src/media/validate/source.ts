@@ -51,4 +51,7 @@ export const u32le = (b: Uint8Array, o: number) =>
   (b[o] as number) + ((b[o + 1] as number) << 8) + ((b[o + 2] as number) << 16) + (((b[o + 3] as number) << 24) >>> 0);
 export const u16le = (b: Uint8Array, o: number) => (b[o] as number) | ((b[o + 1] as number) << 8);
 export const u64be = (b: Uint8Array, o: number) => u32be(b, o) * 2 ** 32 + u32be(b, o + 4);
+/** The same 64-bit value in exact decimal digits, for messages (a Number past 2^53 prints rounded). */
+export const u64beExact = (b: Uint8Array, o: number) =>
+  ((BigInt(u32be(b, o)) << 32n) | BigInt(u32be(b, o + 4))).toString();
 export const ascii = (b: Uint8Array, o: number, n: number) => String.fromCharCode(...b.subarray(o, o + n));
