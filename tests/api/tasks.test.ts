@@ -104,6 +104,10 @@ describeBackends('API tasks, events, workers, metrics', (backend) => {
     expect(bobs.items).toHaveLength(0);
     const admins = (await (await api.call('GET', '/v1/tasks', { as: 'admin' })).json()) as { items: Task[] };
     expect(admins.items.map((task) => task.taskId)).toContain(taskId);
+    // A list leaves the records out rather than saying there are none; the task itself names them.
+    const listed = admins.items.find((task) => task.taskId === taskId);
+    expect(listed?.result).not.toHaveProperty('processedFileIds');
+    expect(listed?.result).toMatchObject({ successfulFiles: 3, totalFiles: 4 });
   });
 
   test('cancel stops a running task; bad requests are refused before anything is queued', async () => {

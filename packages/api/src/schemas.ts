@@ -265,7 +265,10 @@ export const TaskSchema = z
         successfulFiles: z.number().int(),
         totalFiles: z.number().int(),
         processingTime: z.number(),
-        processedFileIds: z.array(z.string()),
+        processedFileIds: z.array(z.string()).optional().openapi({
+          description:
+            'The records the task made: in GET /v1/tasks/{taskId} and the events stream, not in lists (fetch the task for them)',
+        }),
       })
       .nullable(),
     error: z.object({ code: z.string(), message: z.string() }).nullable(),

@@ -85,7 +85,8 @@ export interface TaskStatusView {
     totalFiles: number;
     /** Seconds from the first claim to the end (or to now while running). */
     processingTime: number;
-    processedFileIds: string[];
+    /** The records the task made; only in one task's status (getTaskStatus), never in lists. */
+    processedFileIds?: string[];
   } | null;
   error: { code: string; message: string } | null;
   userId: string | null;
@@ -283,7 +284,7 @@ export class TaskManager {
             successfulFiles: task.succeeded,
             totalFiles: task.total,
             processingTime: task.startedAt ? (end.getTime() - task.startedAt.getTime()) / 1000 : 0,
-            processedFileIds: withFileIds ? await this.queue.processedRecordUids(task) : [],
+            ...(withFileIds ? { processedFileIds: await this.queue.processedRecordUids(task) } : {}),
           }
         : null,
       error: task.errorCode ? { code: task.errorCode, message: task.errorMessage ?? task.errorCode } : null,
