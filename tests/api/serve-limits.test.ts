@@ -165,12 +165,13 @@ test('a made-up key or session cookie buys no body reading: a stalled chunked bo
   expect(Date.now() - started).toBeLessThan(1500);
 }, 30_000);
 
-test('a long upload that keeps sending succeeds; one that stops sending is dropped', async () => {
+test('a long upload that keeps sending succeeds; one that trickles or stops sending is dropped', async () => {
   const uid = await createTextRecord();
   const head = (length: number) =>
     `POST /v1/records/${uid}/file HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Length: ${length}\r\n\r\n`;
-  // Six pieces 700 ms apart: 3.5 s in all, longer than both timeouts, with no gap as long as either.
-  const piece = 'a line of a slow upload\n';
+  // Six pieces 700 ms apart: 3.5 s in all, longer than both timeouts, with no gap as long as either, at ~3.3 KB a
+  // second (above API_BODY_MIN_SPEED_KBPS, 1 KiB a second).
+  const piece = 'a line of a slow upload\n'.repeat(100);
   const slow = await rawClient(head(piece.length * 6));
   for (let i = 0; i < 6; i++) {
     slow.socket.write(piece);
@@ -180,9 +181,21 @@ test('a long upload that keeps sending succeeds; one that stops sending is dropp
   expect(slow.received()).toStartWith('HTTP/1.1 201');
   slow.socket.destroy();
 
+  // The same pace with one line a piece (~34 bytes a second): never a gap as long as the body timeout, but slower
+  // than the minimum over it, so it gets a 408 instead of holding its connection and upload place.
+  const line = 'a line of a slow upload\n';
+  const trickle = await rawClient(head(line.length * 20).replace(uid, await createTextRecord()));
+  for (let i = 0; i < 20 && !trickle.received().includes('\r\n\r\n{'); i++) {
+    trickle.socket.write(line);
+    await Bun.sleep(700);
+  }
+  expect(trickle.received()).toStartWith('HTTP/1.1 408');
+  expect(trickle.received()).toContain('slower than the minimum of 1024 bytes a second');
+  trickle.socket.destroy();
+
   const other = await createTextRecord();
   const stalled = await rawClient(head(1000).replace(uid, other));
-  stalled.socket.write(piece);
+  stalled.socket.write(line);
   const lifetime = await stalled.closed;
   expect(lifetime).toBeLessThan(8000);
   expect(stalled.received()).toStartWith('HTTP/1.1 408');
