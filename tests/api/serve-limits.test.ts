@@ -202,6 +202,28 @@ test('a long upload that keeps sending succeeds; one that trickles or stops send
   expect(stalled.received()).toContain('"code":"REQUEST_TIMEOUT"');
 }, 30_000);
 
+test("a direct upload whose body trickles gets the body guard's 408, not a storage failure", async () => {
+  const uid = await createTextRecord();
+  const ticket = await fetch(new URL(`/v1/records/${uid}/upload-url`, server.url), {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: '{}',
+  });
+  const { url } = (await ticket.json()) as { url: string };
+  const line = 'a line of a slow upload\n';
+  const client = await rawClient(
+    `PUT ${url} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Length: ${line.length * 20}\r\n\r\n`,
+  );
+  for (let i = 0; i < 20 && !client.received().includes('\r\n\r\n{'); i++) {
+    client.socket.write(line);
+    await Bun.sleep(700);
+  }
+  expect(client.received()).toStartWith('HTTP/1.1 408');
+  expect(client.received()).toContain('"code":"REQUEST_TIMEOUT"');
+  client.socket.destroy();
+  expect(logLines.some((entry) => entry.includes('StorageError'))).toBe(false);
+}, 30_000);
+
 test('a resumable creation-with-upload is kept open while the file is stored, however long that takes', async () => {
   // A second server whose store waits 3 s before each write: storing outlasts the 2 s idle timeout, as a slow disk or
   // bucket would (the wait is the only stand-in; the store under it is the real file store). Bun 1.4.5 does not close

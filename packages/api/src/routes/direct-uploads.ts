@@ -14,6 +14,7 @@ import {
   sweepDirectUploads,
 } from '@mediaforge/core';
 import { principalScope } from '../auth.ts';
+import { ApiError } from '../errors.ts';
 import { requestLogger } from '../request-logger.ts';
 import { UidParam, UploadResultSchema } from '../schemas.ts';
 import type { Services } from '../services.ts';
@@ -136,7 +137,10 @@ export function directUploadRoutes(services: Services) {
       } catch (error) {
         c.header('Connection', 'close');
         await raw.cancel().catch(() => {});
-        throw error;
+        // The body guard ended the body (a stall, a trickle, past the ceiling): that is the answer, not the store's
+        // failure to write the staging copy it was reading (a 502 STORAGE_ERROR logged as a storage fault).
+        const bodyFailure = c.env?.bodyFailure?.();
+        throw bodyFailure instanceof ApiError ? bodyFailure : error;
       } finally {
         release();
       }

@@ -45,6 +45,8 @@ const NETWORK_WORDS = new Map<string, string>(
     ENOTFOUND: 'the name does not resolve',
     EAI_AGAIN: 'the name could not be resolved (a temporary DNS failure)',
     ResponseHeadersTooLarge: "the server's response headers are larger than allowed",
+    Malformed_HTTP_Response: "the server's response is not valid HTTP",
+    InvalidHTTPResponse: "the server's response is not valid HTTP",
   }),
 );
 

@@ -51,3 +51,10 @@ test('IMA ADPCM (its own block rules) is judged only for zeros', async () => {
   const zero = await refusal(wav({ code: 0x11, channels: 1, rate: 8000, byteRate: 4055, align: 0, bits: 4 }));
   expect(zero?.message).toContain('zero channels, rate, byte rate or block align');
 });
+
+test('a coded WAV (MP3, ADPCM, an unknown tag) declaring a byte rate under 100 is refused: its duration would be a lie', async () => {
+  for (const code of [0x02, 0x55, 0x1234]) {
+    const error = await refusal(wav({ code, channels: 1, rate: 8000, byteRate: 1, align: 256, bits: 4 }));
+    expect(error?.message).toContain('byte rate 1 is under 100 bytes a second');
+  }
+});

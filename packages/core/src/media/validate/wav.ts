@@ -12,6 +12,9 @@ const FORMATS: Record<number, string> = { 1: 'pcm', 3: 'pcm_float', 6: 'alaw', 7
  */
 const SAMPLE_FRAMED = new Set([1, 3, 6, 7, 65534]);
 
+/** The least byte rate a coded (not sample-framed) WAV may declare: 0.8 kbit/s. */
+const MIN_CODED_BYTE_RATE = 100;
+
 export async function validateWav(source: ByteSource): Promise<FormatInfo> {
   const header = await source.read(0, 12);
   if (header.byteLength < 12 || ascii(header, 0, 4) !== 'RIFF' || ascii(header, 8, 4) !== 'WAVE')
@@ -51,6 +54,11 @@ export async function validateWav(source: ByteSource): Promise<FormatInfo> {
   if (format.channels === 0 || format.sampleRate === 0 || format.byteRate === 0 || format.blockAlign === 0)
     fail('format chunk has zero channels, rate, byte rate or block align');
   if (SAMPLE_FRAMED.has(format.code)) checkSampleFrames(format);
+  // Any other code's byte rate is its average: below 100 bytes a second (0.8 kbit/s, under any speech codec) it is
+  // not a rate but a lie, and the duration it gives (data ÷ rate) would be one too (16 KB at 1 B/s: 16,000 s).
+  else if (format.byteRate < MIN_CODED_BYTE_RATE) {
+    fail(`format chunk's byte rate ${format.byteRate} is under ${MIN_CODED_BYTE_RATE} bytes a second`);
+  }
   return {
     codec: FORMATS[format.code] ?? `wav-0x${format.code.toString(16)}`,
     channels: format.channels,
