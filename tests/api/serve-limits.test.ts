@@ -50,6 +50,17 @@ afterAll(async () => {
   await postgres.drop();
 });
 
+/** One line of a slow upload: written every 700 ms, ~34 bytes a second, under API_BODY_MIN_SPEED_KBPS. */
+const TRICKLE_LINE = 'a line of a slow upload\n';
+
+/** Writes TRICKLE_LINE every 700 ms, at most `lines` times, until the server answers. */
+async function trickleUntilAnswered(client: RawClient, lines: number): Promise<void> {
+  for (let i = 0; i < lines && !client.received().includes('\r\n\r\n{'); i++) {
+    client.socket.write(TRICKLE_LINE);
+    await Bun.sleep(700);
+  }
+}
+
 /** A new text record of the test's key; its uid. */
 async function createTextRecord(): Promise<string> {
   const created = await fetch(new URL('/v1/records', server.url), {
@@ -171,7 +182,7 @@ test('a long upload that keeps sending succeeds; one that trickles or stops send
     `POST /v1/records/${uid}/file HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Length: ${length}\r\n\r\n`;
   // Six pieces 700 ms apart: 3.5 s in all, longer than both timeouts, with no gap as long as either, at ~3.3 KB a
   // second (above API_BODY_MIN_SPEED_KBPS, 1 KiB a second).
-  const piece = 'a line of a slow upload\n'.repeat(100);
+  const piece = TRICKLE_LINE.repeat(100);
   const slow = await rawClient(head(piece.length * 6));
   for (let i = 0; i < 6; i++) {
     slow.socket.write(piece);
@@ -183,19 +194,15 @@ test('a long upload that keeps sending succeeds; one that trickles or stops send
 
   // The same pace with one line a piece (~34 bytes a second): never a gap as long as the body timeout, but slower
   // than the minimum over it, so it gets a 408 instead of holding its connection and upload place.
-  const line = 'a line of a slow upload\n';
-  const trickle = await rawClient(head(line.length * 20).replace(uid, await createTextRecord()));
-  for (let i = 0; i < 20 && !trickle.received().includes('\r\n\r\n{'); i++) {
-    trickle.socket.write(line);
-    await Bun.sleep(700);
-  }
+  const trickle = await rawClient(head(TRICKLE_LINE.length * 20).replace(uid, await createTextRecord()));
+  await trickleUntilAnswered(trickle, 20);
   expect(trickle.received()).toStartWith('HTTP/1.1 408');
   expect(trickle.received()).toContain('slower than the minimum of 1024 bytes a second');
   trickle.socket.destroy();
 
   const other = await createTextRecord();
   const stalled = await rawClient(head(1000).replace(uid, other));
-  stalled.socket.write(line);
+  stalled.socket.write(TRICKLE_LINE);
   const lifetime = await stalled.closed;
   expect(lifetime).toBeLessThan(8000);
   expect(stalled.received()).toStartWith('HTTP/1.1 408');
@@ -210,14 +217,10 @@ test("a direct upload whose body trickles gets the body guard's 408, not a stora
     body: '{}',
   });
   const { url } = (await ticket.json()) as { url: string };
-  const line = 'a line of a slow upload\n';
   const client = await rawClient(
-    `PUT ${url} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Length: ${line.length * 20}\r\n\r\n`,
+    `PUT ${url} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Length: ${TRICKLE_LINE.length * 20}\r\n\r\n`,
   );
-  for (let i = 0; i < 20 && !client.received().includes('\r\n\r\n{'); i++) {
-    client.socket.write(line);
-    await Bun.sleep(700);
-  }
+  await trickleUntilAnswered(client, 20);
   expect(client.received()).toStartWith('HTTP/1.1 408');
   expect(client.received()).toContain('"code":"REQUEST_TIMEOUT"');
   client.socket.destroy();
